@@ -1,0 +1,2 @@
+export type { CfTunnelErrorOptions } from "./errors.js";
+export { CfTunnelError, CfTunnelErrorCode, isCfTunnelError } from "./errors.js";

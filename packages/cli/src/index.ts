@@ -1,0 +1,2 @@
+export type { MainOptions } from "./main.js";
+export { main, version } from "./main.js";

@@ -1,0 +1,2 @@
+export type { TalosClientErrorOptions } from "./errors.js";
+export { isTalosClientError, TalosClientError, TalosClientErrorCode } from "./errors.js";

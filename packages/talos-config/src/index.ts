@@ -1,0 +1,2 @@
+export type { TalosConfigErrorOptions } from "./errors.js";
+export { isTalosConfigError, TalosConfigError, TalosConfigErrorCode } from "./errors.js";
