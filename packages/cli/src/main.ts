@@ -1,37 +1,198 @@
+import { parseArgs } from "node:util";
 import pkg from "../package.json" with { type: "json" };
+import { type Context, createContext, createLogger, type TextSink } from "./context.js";
+import { presentError } from "./internal/cli/error-table.js";
+import { renderHelp } from "./internal/cli/help.js";
+import { type GlobalFlags, Output } from "./internal/cli/output.js";
+import { type CommandSpec, GLOBAL_OPTIONS, type OptionSpec, type OptionValues } from "./internal/cli/spec.js";
+import { ROOT } from "./internal/commands/tree.js";
 
-/** The process seams the CLI needs; `bin` passes the real ones, tests pass their own. */
+/** Options of {@link main}. */
 export interface MainOptions {
+  /** Arguments without the node and script paths. */
   argv: readonly string[];
-  stdout: { write(chunk: string): unknown };
-  stderr: { write(chunk: string): unknown };
+  /** The process seams; built with `createContext`. Alternatively pass stdout/stderr only. */
+  context?: Context;
+  stdout?: TextSink;
+  stderr?: TextSink;
 }
 
 /** The version of this CLI package. */
 export const version: string = pkg.version;
 
-const HELP = `homelab ${pkg.version}: one declarative file to a running Talos Kubernetes homelab
+interface Resolved {
+  spec: CommandSpec;
+  path: string[];
+  rest: string[];
+  unknown?: string;
+}
 
-Usage: homelab [--help] [--version]
+const GLOBAL_WITH_VALUE = new Set(
+  Object.entries(GLOBAL_OPTIONS).flatMap(([name, o]) =>
+    o.type === "string" ? [`--${name}`, ...(o.short ? [`-${o.short}`] : [])] : [],
+  ),
+);
 
-Options:
-  -h, --help     Show this help
-  -v, --version  Print the version
-`;
+function resolveCommand(argv: readonly string[]): Resolved {
+  let spec = ROOT;
+  const path: string[] = [];
+  const rest: string[] = [];
+  let descending = true;
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i] as string;
+    if (token === "--") {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    if (token.startsWith("-")) {
+      rest.push(token);
+      if (GLOBAL_WITH_VALUE.has(token) && i + 1 < argv.length) rest.push(argv[++i] as string);
+      continue;
+    }
+    if (descending && spec.subcommands) {
+      const next = spec.subcommands.find((c) => c.name === token);
+      if (!next) return { spec, path, rest, unknown: token };
+      spec = next;
+      path.push(token);
+      continue;
+    }
+    descending = false;
+    rest.push(token);
+  }
+  return { spec, path, rest };
+}
+
+function parseOptions(spec: CommandSpec, rest: string[]) {
+  const all: Record<string, OptionSpec> = { ...GLOBAL_OPTIONS, ...(spec.options ?? {}) };
+  const options: Record<string, { type: "boolean" | "string"; short?: string; multiple?: boolean }> = {};
+  for (const [name, o] of Object.entries(all)) {
+    options[name] = { type: o.type };
+    if (o.short) (options[name] as { short?: string }).short = o.short;
+    if (o.multiple) (options[name] as { multiple?: boolean }).multiple = true;
+  }
+  const parsed = parseArgs({ args: rest, options, strict: true, allowPositionals: true });
+  for (const [name, o] of Object.entries(all)) {
+    const v = parsed.values[name];
+    if (o.choices && typeof v === "string" && !o.choices.includes(v))
+      throw new UsageError(`--${name} must be one of ${o.choices.join(", ")} (got '${v}')`);
+  }
+  return parsed;
+}
+
+class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+function suggest(word: string, names: string[]): string {
+  const close = names.filter((n) => n.startsWith(word.slice(0, 2)) || word.startsWith(n.slice(0, 3)));
+  return close.length > 0 ? ` (did you mean ${close.map((c) => `'${c}'`).join(" or ")}?)` : "";
+}
 
 /**
- * Runs the CLI for `argv` (without the node and script paths) and resolves to the exit code.
+ * Runs the CLI for `argv` and resolves to the exit code (0 ok, 1 failure, 2 usage or
+ * "changes" for plan, 130 interrupted). Never calls process.exit.
  */
 export async function main(options: MainOptions): Promise<number> {
-  const [first] = options.argv;
-  if (first === undefined || first === "--help" || first === "-h") {
-    options.stdout.write(HELP);
+  const ctx =
+    options.context ??
+    createContext({
+      ...(options.stdout ? { stdout: options.stdout } : {}),
+      ...(options.stderr ? { stderr: options.stderr } : {}),
+    });
+  const argv = options.argv;
+  const rawJson = argv.includes("--json");
+  const flagsForErrors: GlobalFlags = {
+    config: undefined,
+    json: rawJson,
+    yes: false,
+    quiet: argv.includes("--quiet") || argv.includes("-q"),
+    verbose: argv.includes("--verbose"),
+  };
+  let out = new Output(ctx, flagsForErrors);
+  const usage = (message: string, spec: CommandSpec, path: string[]): number => {
+    if (flagsForErrors.json) {
+      ctx.stdout.write(
+        `${JSON.stringify({ error: { code: "USAGE", source: "homelab", message } }, null, 2)}\n`,
+      );
+    } else {
+      ctx.stderr.write(`homelab: ${message}\n\n${renderHelp(spec, path, version)}`);
+    }
+    return 2;
+  };
+
+  const resolved = resolveCommand(argv);
+  const { spec, path } = resolved;
+  if (resolved.unknown !== undefined) {
+    if (path.length === 0 && (argv.includes("--version") || argv.includes("-v"))) {
+      ctx.stdout.write(`${version}\n`);
+      return 0;
+    }
+    const names = spec.subcommands?.map((c) => c.name) ?? [];
+    return usage(`unknown command '${resolved.unknown}'${suggest(resolved.unknown, names)}`, spec, path);
+  }
+  let parsed: ReturnType<typeof parseOptions>;
+  try {
+    parsed = parseOptions(spec, resolved.rest);
+  } catch (error) {
+    return usage((error as Error).message.replace(/\. To specify a positional.*$/s, ""), spec, path);
+  }
+  const v = parsed.values;
+  if (v.help) {
+    ctx.stdout.write(renderHelp(spec, path, version));
     return 0;
   }
-  if (first === "--version" || first === "-v") {
-    options.stdout.write(`${pkg.version}\n`);
+  if (v.version && path.length === 0) {
+    ctx.stdout.write(rawJson ? `${JSON.stringify({ version })}\n` : `${version}\n`);
     return 0;
   }
-  options.stderr.write(`homelab: unknown command or option '${first}'\n\n${HELP}`);
-  return 2;
+  if (!spec.load) {
+    if (path.length === 0 && parsed.positionals.length === 0) {
+      ctx.stdout.write(renderHelp(spec, path, version));
+      return 0;
+    }
+    return usage(`missing command after '${["homelab", ...path].join(" ")}'`, spec, path);
+  }
+  const positionals = parsed.positionals.filter((p) => p !== "--");
+  const required = (spec.args ?? []).filter((a) => a.required).length;
+  const variadic = (spec.args ?? []).some((a) => a.variadic);
+  if (positionals.length < required) {
+    const missing = (spec.args ?? []).filter((a) => a.required)[positionals.length];
+    return usage(`missing argument ${missing?.name.toUpperCase()}`, spec, path);
+  }
+  if (!variadic && positionals.length > (spec.args ?? []).length) {
+    return usage(`unexpected argument '${positionals[(spec.args ?? []).length]}'`, spec, path);
+  }
+
+  const flags: GlobalFlags = {
+    config: typeof v.config === "string" ? v.config : undefined,
+    json: v.json === true,
+    yes: v.yes === true,
+    quiet: v.quiet === true,
+    verbose: v.verbose === true,
+  };
+  const level = flags.quiet || flags.json ? "quiet" : flags.verbose ? "verbose" : "normal";
+  const runCtx: Context = { ...ctx, logger: createLogger(ctx.stderr, level) };
+  out = new Output(runCtx, flags);
+  try {
+    const run = await spec.load();
+    const code = await run({ ctx: runCtx, out, flags, args: positionals, options: v as OptionValues, path });
+    return code ?? 0;
+  } catch (error) {
+    out.stopSpinner();
+    const p = presentError(error, ctx.signal.aborted);
+    if (flags.json) {
+      const doc: Record<string, unknown> = { code: p.code, source: p.source, message: p.message };
+      if (p.hint) doc.hint = p.hint;
+      if (p.issues) doc.issues = p.issues;
+      if (!out.resultWritten) ctx.stdout.write(`${JSON.stringify({ error: doc }, null, 2)}\n`);
+    } else {
+      const label = out.styleErr("red", "error");
+      const tag = p.source === "homelab" ? p.code : `${p.source} ${p.code}`;
+      ctx.stderr.write(`homelab: ${label} [${tag}]: ${p.message}\n`);
+      if (p.hint) ctx.stderr.write(`  hint: ${p.hint}\n`);
+      if (flags.verbose && error instanceof Error && error.stack && p.code === "INTERNAL")
+        ctx.stderr.write(`${error.stack}\n`);
+    }
+    return p.exit;
+  }
 }

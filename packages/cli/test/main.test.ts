@@ -1,33 +1,94 @@
 import { describe, it } from "vitest";
-import { main, version } from "../src/index.js";
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    io: { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) } },
-  };
-}
+import { version } from "../src/index.js";
+import { run } from "./helpers.js";
 
 describe("main", () => {
-  it("prints the version with --version", async ({ expect }) => {
-    const c = capture();
-    expect(await main({ argv: ["--version"], ...c.io })).toBe(0);
-    expect(c.out.join("")).toBe(`${version}\n`);
+  it("prints the version when --version is given", async ({ expect }) => {
+    const r = await run(["--version"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${version}\n`);
   });
 
-  it("prints help to stdout with --help", async ({ expect }) => {
-    const c = capture();
-    expect(await main({ argv: ["--help"], ...c.io })).toBe(0);
-    expect(c.out.join("")).toContain("Usage: homelab");
+  it("prints one JSON document when --version --json is given", async ({ expect }) => {
+    const r = await run(["--version", "--json"]);
+    expect(r.json()).toEqual({ version });
   });
 
-  it("exits 2 with usage on stderr for an unknown option", async ({ expect }) => {
-    const c = capture();
-    expect(await main({ argv: ["--bogus"], ...c.io })).toBe(2);
-    expect(c.err.join("")).toContain("unknown command or option '--bogus'");
-    expect(c.out).toEqual([]);
+  it("lists every command when --help is given", async ({ expect }) => {
+    const r = await run(["--help"]);
+    expect(r.code).toBe(0);
+    for (const c of [
+      "init",
+      "render",
+      "doctor",
+      "plan",
+      "up",
+      "lab",
+      "talos",
+      "image",
+      "tunnel",
+      "argo",
+      "infra",
+      "completion",
+    ])
+      expect(r.stdout).toMatch(new RegExp(`^  ${c} `, "m"));
+    expect(r.stderr).toBe("");
+  });
+
+  it.for([
+    "up",
+    "talos version",
+    "talos etcd snapshot",
+    "tunnel rotate-token",
+    "argo upgrade",
+    "infra destroy",
+    "image urls",
+  ])("prints help for '%s' when --help is given", async (command, { expect }) => {
+    const r = await run([...command.split(" "), "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Usage: homelab ${command}`);
+  });
+
+  it("exits 2 with usage on stderr when the command is unknown", async ({ expect }) => {
+    const r = await run(["bogus"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown command 'bogus'");
+    expect(r.stdout).toBe("");
+  });
+
+  it("exits 2 when an option is unknown", async ({ expect }) => {
+    const r = await run(["doctor", "--bogus"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("Unknown option '--bogus'");
+  });
+
+  it("prints a JSON usage error when --json is given with a bad option", async ({ expect }) => {
+    const r = await run(["up", "--engine", "ansible", "--json"]);
+    expect(r.code).toBe(2);
+    expect(r.json()).toEqual({
+      error: {
+        code: "USAGE",
+        source: "homelab",
+        message: "--engine must be one of tofu, direct (got 'ansible')",
+      },
+    });
+  });
+
+  it("exits 2 when a noun is given without its verb", async ({ expect }) => {
+    const r = await run(["talos"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("missing command after 'homelab talos'");
+  });
+
+  it("exits 2 when a required argument is missing", async ({ expect }) => {
+    const r = await run(["completion"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("missing argument SHELL");
+  });
+
+  it("reports a missing config as one JSON error when --json is given", async ({ expect }) => {
+    const r = await run(["doctor", "--config", "nope.yaml", "--json"]);
+    expect(r.code).toBe(1);
+    expect(r.json().error).toMatchObject({ code: "CONFIG_NOT_FOUND", source: "homelab" });
   });
 });

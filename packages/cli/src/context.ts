@@ -1,0 +1,170 @@
+import type { SpawnOptions } from "node:child_process";
+
+/** A writable text stream (process.stdout, or a test capture). */
+export interface TextSink {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+}
+
+/** Result of {@link Context.exec}. */
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options of {@link Context.exec}. */
+export interface ExecOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  input?: string;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** Called with each complete stdout line while the process runs. */
+  onStdoutLine?: (line: string) => void;
+}
+
+/** Runs a program with an argument array (never through a shell). */
+export type Exec = (command: string, args: readonly string[], options?: ExecOptions) => Promise<ExecResult>;
+
+/** Time seam. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** Levelled logger; everything goes to stderr. */
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** Every process seam the CLI touches, built once in `bin` (tests build their own). */
+export interface Context {
+  stdout: TextSink;
+  stderr: TextSink;
+  /** Reads one line from the terminal; only called when stdin is a TTY. */
+  prompt?: (question: string) => Promise<string>;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  isTTY: { stdin: boolean; stdout: boolean; stderr: boolean };
+  logger: Logger;
+  exec: Exec;
+  clock: Clock;
+  /** Aborted on SIGINT. */
+  signal: AbortSignal;
+  /** The user's home directory (for ~/.talos/config). */
+  homedir: string;
+}
+
+/** Options of {@link createContext}: the seams to use; anything missing comes from the process. */
+export interface CreateContextOptions {
+  stdout?: TextSink;
+  stderr?: TextSink;
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  isTTY?: Partial<Context["isTTY"]>;
+  exec?: Exec;
+  clock?: Clock;
+  signal?: AbortSignal;
+  homedir?: string;
+  prompt?: (question: string) => Promise<string>;
+}
+
+const realClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const t = setTimeout(() => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      }, ms);
+      const onAbort = () => {
+        clearTimeout(t);
+        reject(signal?.reason);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+    }),
+};
+
+/** The default {@link Exec}: `spawn` with an argument array, output collected. */
+export const spawnExec: Exec = async (command, args, options = {}) => {
+  const { spawn } = await import("node:child_process");
+  return new Promise<ExecResult>((resolve, reject) => {
+    const spawnOptions: SpawnOptions = {
+      cwd: options.cwd,
+      env: options.env as NodeJS.ProcessEnv | undefined,
+      stdio: ["pipe", "pipe", "pipe"],
+      shell: false,
+    };
+    if (options.signal) spawnOptions.signal = options.signal;
+    if (options.timeoutMs !== undefined) spawnOptions.timeout = options.timeoutMs;
+    const child = spawn(command, [...args], spawnOptions);
+    let stdout = "";
+    let stderr = "";
+    let pending = "";
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+      if (options.onStdoutLine) {
+        pending += chunk;
+        const lines = pending.split("\n");
+        pending = lines.pop() ?? "";
+        for (const line of lines) options.onStdoutLine(line);
+      }
+    });
+    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (pending !== "" && options.onStdoutLine) options.onStdoutLine(pending);
+      resolve({ exitCode: code ?? 1, stdout, stderr });
+    });
+    child.stdin?.end(options.input ?? "");
+  });
+};
+
+/** A logger writing `level: message` lines to `sink`, filtered by `level`. */
+export function createLogger(sink: TextSink, level: "quiet" | "normal" | "verbose" = "normal"): Logger {
+  return {
+    debug: (m) => {
+      if (level === "verbose") sink.write(`debug: ${m}\n`);
+    },
+    info: (m) => {
+      if (level !== "quiet") sink.write(`${m}\n`);
+    },
+    warn: (m) => {
+      sink.write(`warning: ${m}\n`);
+    },
+    error: (m) => {
+      sink.write(`error: ${m}\n`);
+    },
+  };
+}
+
+/** Builds the {@link Context}; `bin` calls it once with the real process, tests with their own seams. */
+export function createContext(options: CreateContextOptions = {}): Context {
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+  const ctx: Context = {
+    stdout,
+    stderr,
+    env: options.env ?? process.env,
+    cwd: options.cwd ?? process.cwd(),
+    isTTY: {
+      stdin: options.isTTY?.stdin ?? false,
+      stdout: options.isTTY?.stdout ?? stdout.isTTY === true,
+      stderr: options.isTTY?.stderr ?? stderr.isTTY === true,
+    },
+    logger: createLogger(stderr),
+    exec: options.exec ?? spawnExec,
+    clock: options.clock ?? realClock,
+    signal: options.signal ?? new AbortController().signal,
+    homedir: options.homedir ?? options.env?.HOME ?? process.env.HOME ?? "/",
+  };
+  if (options.prompt) ctx.prompt = options.prompt;
+  return ctx;
+}

@@ -1,0 +1,68 @@
+import { loadLibrary } from "./load-module.js";
+
+// The argo-bootstrap surface the CLI uses, as fixed in CONTRACTS.md.
+
+export type ProcessRunner = (
+  command: string,
+  args: string[],
+  options?: { env?: Record<string, string>; signal?: AbortSignal; timeoutMs?: number; input?: string },
+) => Promise<{ exitCode: number; stdout: string; stderr: string }>;
+
+export interface ArgoBootstrapModule {
+  createHelm(options: { run: ProcessRunner; bin?: string }): unknown;
+  bootstrapArgoCd(options: {
+    helm: unknown;
+    kubeconfig: string;
+    chartVersion: string;
+    values?: Record<string, unknown>;
+    rootApplication: unknown;
+    timeoutMs?: number;
+    onProgress?: (event: { type: string; message: string }) => void;
+    signal?: AbortSignal;
+  }): Promise<Record<string, unknown>>;
+  upgradeArgoCd(options: Record<string, unknown>): Promise<Record<string, unknown>>;
+  readInitialAdminPassword(options: { kubeconfig: string }): Promise<string>;
+  buildRootApplication(options: { repoURL: string; path: string; targetRevision?: string }): unknown;
+  buildHelmApplication(options: Record<string, unknown>): unknown;
+  buildGitApplication(options: Record<string, unknown>): unknown;
+  validateManifests(
+    objectsOrYaml: unknown,
+    options?: Record<string, unknown>,
+  ): {
+    severity?: string;
+    code?: string;
+    path?: string;
+    message: string;
+  }[];
+  addApp(options: Record<string, unknown>): { files: { path: string; content: string }[] };
+  waitForApplication?(options: Record<string, unknown>): Promise<unknown>;
+  waitForRollouts?(options: Record<string, unknown>): Promise<unknown>;
+}
+
+export interface KubeEmulator {
+  url: string;
+  kubeconfig: string;
+  close(): Promise<void>;
+}
+
+export interface ArgoTestingModule {
+  createKubeEmulator(options?: Record<string, unknown>): Promise<KubeEmulator>;
+  createHelmStandIn(options: { kube: KubeEmulator }): ProcessRunner;
+}
+
+/** argo-bootstrap, or a NOT_AVAILABLE error naming `feature`. */
+export function loadArgoBootstrap(
+  feature: string,
+  needed: readonly string[] = ["bootstrapArgoCd", "createHelm"],
+): Promise<ArgoBootstrapModule> {
+  return loadLibrary<ArgoBootstrapModule>("@talos-homelab/argo-bootstrap", needed, feature);
+}
+
+/** argo-bootstrap/testing (Kubernetes emulator + Helm stand-in), or NOT_AVAILABLE. */
+export function loadArgoTesting(feature: string): Promise<ArgoTestingModule> {
+  return loadLibrary<ArgoTestingModule>(
+    "@talos-homelab/argo-bootstrap/testing",
+    ["createKubeEmulator", "createHelmStandIn"],
+    feature,
+  );
+}

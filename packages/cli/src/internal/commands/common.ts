@@ -1,0 +1,59 @@
+import { join, resolve } from "node:path";
+import { HomelabError } from "../../errors.js";
+import type { Invocation } from "../cli/spec.js";
+import { type LoadedConfig, loadConfig } from "../config/load.js";
+
+/** Loads the project's homelab.yaml (--config, default ./homelab.yaml). */
+export async function loadProject(
+  inv: Invocation,
+  options: { resolveSecrets?: boolean } = {},
+): Promise<LoadedConfig> {
+  const path = inv.flags.config ?? "homelab.yaml";
+  const loaded = await loadConfig(path, {
+    cwd: inv.ctx.cwd,
+    env: inv.ctx.env,
+    resolveSecrets: options.resolveSecrets ?? true,
+  });
+  inv.out.debug(`loaded ${loaded.path}`);
+  return loaded;
+}
+
+/** The state directory of a project: `.homelab/<cluster>` next to homelab.yaml, or --state-dir. */
+export function stateDirOf(inv: Invocation, loaded: LoadedConfig): string {
+  const explicit = inv.options["state-dir"];
+  if (typeof explicit === "string") return resolve(inv.ctx.cwd, explicit);
+  return join(loaded.dir, ".homelab", loaded.config.cluster.name);
+}
+
+/** Asks for confirmation: --yes skips, no TTY without --yes fails with NEEDS_CONFIRMATION. */
+export async function confirm(inv: Invocation, question: string): Promise<boolean> {
+  if (inv.flags.yes) return true;
+  if (!inv.ctx.isTTY.stdin || !inv.ctx.prompt || inv.flags.json) {
+    throw new HomelabError("NEEDS_CONFIRMATION", `${question} (not asked: stdin is not a terminal)`, {
+      hint: "pass --yes to proceed without a prompt",
+    });
+  }
+  const answer = (await inv.ctx.prompt(`${question} [y/N] `)).trim().toLowerCase();
+  return answer === "y" || answer === "yes";
+}
+
+/** A string option, or undefined. */
+export function stringOption(inv: Invocation, name: string): string | undefined {
+  const v = inv.options[name];
+  return typeof v === "string" ? v : undefined;
+}
+
+/** A comma-separated list option. */
+export function listOption(inv: Invocation, name: string): string[] | undefined {
+  const v = stringOption(inv, name);
+  if (v === undefined) return undefined;
+  return v
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}
+
+/** Throws when the signal was aborted (Ctrl-C). */
+export function checkAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw new HomelabError("INTERRUPTED", "interrupted");
+}

@@ -1,0 +1,178 @@
+import { isHomelabError } from "../../errors.js";
+import { loadArgoBootstrap } from "../adapters/argo-bootstrap.js";
+import { loadCfTunnel } from "../adapters/cf-tunnel.js";
+import { type LintFinding, loadTalosConfig } from "../adapters/talos-config.js";
+import type { RunFn } from "../cli/spec.js";
+import type { HomelabConfig } from "../config/load.js";
+import { nodeIntent } from "../plan/intent.js";
+import { routesOf } from "../plan/routes.js";
+import { loadProject } from "./common.js";
+import { liveChecks } from "./doctor-live.js";
+
+/** One doctor finding, whatever its source. */
+export interface Finding {
+  source: "homelab.yaml" | "talos-config" | "cf-tunnel" | "argo-bootstrap" | "live";
+  severity: "error" | "warning" | "info";
+  code: string;
+  path: string;
+  message: string;
+  hint?: string;
+}
+
+function fileFindings(config: HomelabConfig): Finding[] {
+  const f: Finding[] = [];
+  const cps = config.nodes.filter((n) => n.role === "controlplane");
+  if (cps.length === 2 || cps.length === 4)
+    f.push({
+      source: "homelab.yaml",
+      severity: "warning",
+      code: "EVEN_CONTROL_PLANES",
+      path: "nodes",
+      message: `${cps.length} control planes: etcd needs a majority, so an even count tolerates no more failures than one fewer`,
+      hint: "use 1, 3 or 5 control planes",
+    });
+  if (config.nodes.every((n) => n.role === "controlplane") && !config.cluster.allowSchedulingOnControlPlanes)
+    f.push({
+      source: "homelab.yaml",
+      severity: "error",
+      code: "NO_SCHEDULABLE_NODES",
+      path: "cluster.allowSchedulingOnControlPlanes",
+      message: "no workers and scheduling on control planes is off: no workload can run",
+      hint: "set cluster.allowSchedulingOnControlPlanes: true or add a worker",
+    });
+  config.nodes.forEach((n, i) => {
+    if (!n.installDisk && !n.installDiskSelector)
+      f.push({
+        source: "homelab.yaml",
+        severity: "warning",
+        code: "NO_INSTALL_DISK",
+        path: `nodes[${i}]`,
+        message: `node ${n.name} has no installDisk or installDiskSelector: Talos picks the first disk it finds`,
+      });
+  });
+  if (!config.argocd)
+    f.push({
+      source: "homelab.yaml",
+      severity: "info",
+      code: "NO_ARGOCD",
+      path: "argocd",
+      message: "no argocd section: GitOps is not bootstrapped",
+    });
+  return f;
+}
+
+function pending(source: Finding["source"], error: unknown): Finding[] {
+  if (isHomelabError(error) && error.code === "NOT_AVAILABLE")
+    return [
+      {
+        source,
+        severity: "info",
+        code: "NOT_AVAILABLE",
+        path: "",
+        message: `${source} checks are not part of this build yet`,
+      },
+    ];
+  throw error;
+}
+
+/** `homelab doctor [--live]` */
+export const run: RunFn = async (inv) => {
+  const { out, options } = inv;
+  const loaded = await loadProject(inv, { resolveSecrets: false });
+  const { config } = loaded;
+  const findings: Finding[] = fileFindings(config);
+
+  try {
+    const tc = await loadTalosConfig("talos-config lint", "lint");
+    for (const node of config.nodes) {
+      const docs = tc.buildNodePatches(nodeIntent(config, node));
+      const lintFindings: LintFinding[] = tc.lint(docs, {
+        role: node.role,
+        target: node.talosVersion ?? config.cluster.talosVersion,
+        node: node.name,
+      });
+      for (const l of lintFindings) {
+        const finding: Finding = {
+          source: "talos-config",
+          severity: l.severity,
+          code: l.code,
+          path: `${node.name}: ${l.path}`,
+          message: l.message,
+        };
+        if (l.hint) finding.hint = l.hint;
+        findings.push(finding);
+      }
+    }
+  } catch (error) {
+    findings.push(...pending("talos-config", error));
+  }
+
+  if (config.tunnel) {
+    try {
+      const cf = await loadCfTunnel("cf-tunnel lint", ["validateRoutes"]);
+      try {
+        cf.validateRoutes({ zone: config.tunnel.zone, routes: routesOf(config) });
+      } catch (error) {
+        const e = error as {
+          code?: string;
+          rawMessage?: string;
+          message: string;
+          details?: { field?: string };
+        };
+        findings.push({
+          source: "cf-tunnel",
+          severity: "error",
+          code: e.code ?? "INVALID_ROUTE",
+          path: e.details?.field ?? "tunnel.routes",
+          message: e.rawMessage ?? e.message,
+        });
+      }
+    } catch (error) {
+      findings.push(...pending("cf-tunnel", error));
+    }
+  }
+
+  if (config.argocd) {
+    try {
+      const argo = await loadArgoBootstrap("argo-bootstrap lint", [
+        "buildRootApplication",
+        "validateManifests",
+      ]);
+      const app = argo.buildRootApplication({
+        repoURL: config.argocd.repoURL,
+        path: config.argocd.path,
+        targetRevision: config.argocd.targetRevision,
+      });
+      for (const v of argo.validateManifests([app])) {
+        findings.push({
+          source: "argo-bootstrap",
+          severity: v.severity === "warning" || v.severity === "info" ? v.severity : "error",
+          code: v.code ?? "INVALID_MANIFEST",
+          path: v.path ?? "argocd",
+          message: v.message,
+        });
+      }
+    } catch (error) {
+      findings.push(...pending("argo-bootstrap", error));
+    }
+  }
+
+  if (options.live) findings.push(...(await liveChecks(inv, loaded)));
+
+  const errors = findings.filter((f) => f.severity === "error").length;
+  const warnings = findings.filter((f) => f.severity === "warning").length;
+  out.result({ ok: errors === 0, errors, warnings, findings }, () => {
+    const lines = findings.map((f) => {
+      const tag =
+        f.severity === "error"
+          ? out.style("red", "error")
+          : f.severity === "warning"
+            ? out.style("yellow", "warn ")
+            : out.style("dim", "info ");
+      return `${tag} ${f.source} ${f.code}${f.path ? ` ${f.path}` : ""}: ${f.message}${f.hint ? `\n      hint: ${f.hint}` : ""}`;
+    });
+    lines.push(`${errors} error(s), ${warnings} warning(s)`);
+    return lines.join("\n");
+  });
+  return errors > 0 ? 1 : 0;
+};

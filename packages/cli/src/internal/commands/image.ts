@@ -1,0 +1,42 @@
+import { loadTalosConfig } from "../adapters/talos-config.js";
+import type { RunFn } from "../cli/spec.js";
+import { nodeVersion } from "../plan/intent.js";
+import { schematicOf } from "../plan/schematic.js";
+import { loadProject, stringOption } from "./common.js";
+
+/** `homelab image schematic` and `homelab image urls` */
+export const run: RunFn = async (inv) => {
+  const { out, path } = inv;
+  const { config } = await loadProject(inv, { resolveSecrets: false });
+  const tc = await loadTalosConfig(`homelab image ${path[1]}`, "image");
+  const schematic = schematicOf(tc, config);
+  if (path[1] === "schematic") {
+    out.result(
+      { id: schematic.id, yaml: schematic.yaml, extensions: config.cluster.extensions },
+      () => `# schematic id: ${schematic.id}\n${schematic.yaml}`,
+    );
+    return 0;
+  }
+  const arch = stringOption(inv, "arch") as "amd64" | "arm64" | undefined;
+  const archs: ("amd64" | "arm64")[] = arch ? [arch] : ["amd64", "arm64"];
+  const versions = [...new Set(config.nodes.map((n) => nodeVersion(config, n)))];
+  const images = versions.map((version) => ({
+    version,
+    nodes: config.nodes.filter((n) => nodeVersion(config, n) === version).map((n) => n.name),
+    iso: Object.fromEntries(
+      archs.map((a) => [a, tc.isoUrl({ schematicId: schematic.id, version, arch: a })]),
+    ),
+    installer: tc.installerImage({ schematicId: schematic.id, version }),
+  }));
+  out.result({ schematicId: schematic.id, images }, () => {
+    const lines = [`schematic ${schematic.id} (${config.cluster.extensions.join(", ") || "no extensions"})`];
+    for (const i of images) {
+      lines.push("", `Talos ${i.version} (${i.nodes.join(", ")})`);
+      for (const [a, url] of Object.entries(i.iso)) lines.push(`  ISO ${a.padEnd(5)}  ${url}`);
+      lines.push(`  installer  ${i.installer}`);
+    }
+    lines.push("", "Boot each node from the ISO; it comes up in maintenance mode, ready for `homelab up`.");
+    return lines.join("\n");
+  });
+  return 0;
+};

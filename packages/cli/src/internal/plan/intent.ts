@@ -1,0 +1,96 @@
+import { isIP } from "node:net";
+import type { NodeIntent } from "../adapters/talos-config.js";
+import type { HomelabConfig } from "../config/load.js";
+
+type NodeConfig = HomelabConfig["nodes"][number];
+
+/** The IPv4/IPv6 network of an address in CIDR notation, e.g. 192.168.50.200/24 -> 192.168.50.0/24. */
+export function networkOf(cidr: string): string {
+  const [addr = "", bitsText = "0"] = cidr.split("/");
+  const bits = Number(bitsText);
+  if (isIP(addr) !== 4) return cidr;
+  const n = addr.split(".").reduce((acc, o) => (acc << 8) + Number(o), 0) >>> 0;
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  const net = (n & mask) >>> 0;
+  return `${[24, 16, 8, 0].map((s) => (net >>> s) & 255).join(".")}/${bits}`;
+}
+
+/** The Talos version a node runs: its own, else the cluster's. */
+export function nodeVersion(config: HomelabConfig, node: NodeConfig): string {
+  return node.talosVersion ?? config.cluster.talosVersion;
+}
+
+/** What a node intent needs beyond homelab.yaml. */
+export interface IntentExtras {
+  /** The tunnel token for cloudflared (omitted: no cloudflared config). */
+  tunnelToken?: string;
+  /** Installer image from the schematic. */
+  installImage?: string;
+  /** Include the tailscale ExtensionServiceConfig (it carries the auth key: never for files on disk). */
+  withTailscale?: boolean;
+}
+
+/** Maps one homelab.yaml node to the talos-config NodeIntent. */
+export function nodeIntent(config: HomelabConfig, node: NodeConfig, extras: IntentExtras = {}): NodeIntent {
+  const c = config.cluster;
+  const interfaces = node.interfaces.map((f) => {
+    const out: NodeIntent["interfaces"][number] = {};
+    if (f.name !== undefined) out.name = f.name;
+    if (f.selector !== undefined) out.selector = { ...f.selector };
+    if (f.addresses !== undefined) out.addresses = [...f.addresses];
+    if (f.gateway !== undefined) out.gateway = f.gateway;
+    if (f.routes !== undefined) out.routes = f.routes.map((r) => ({ ...r }));
+    if (f.dhcp !== undefined) out.dhcp = f.dhcp;
+    if (f.mtu !== undefined) out.mtu = f.mtu;
+    if (f.vlans !== undefined) out.vlans = f.vlans.map((v) => ({ ...v }));
+    if (f.vip !== undefined && node.role === "controlplane") out.vip = f.vip;
+    return out;
+  });
+  const own = node.interfaces.flatMap((f) => f.addresses ?? []).find((a) => a.split("/")[0] === node.address);
+  const intent: NodeIntent = {
+    target: nodeVersion(config, node),
+    role: node.role,
+    hostname: node.name,
+    interfaces,
+    nameservers: [...(node.nameservers ?? c.nameservers)],
+    cluster: {
+      endpoint: c.endpoint,
+      podSubnets: [...c.network.podSubnets],
+      serviceSubnets: [...c.network.serviceSubnets],
+      allowSchedulingOnControlPlanes: c.allowSchedulingOnControlPlanes,
+    },
+  };
+  if (own) intent.nodeIp = { validSubnets: [networkOf(own)] };
+  if (c.certSANs) intent.cluster.certSANs = [...c.certSANs];
+  if (c.timeServers) intent.timeServers = [...c.timeServers];
+  const install: NonNullable<NodeIntent["install"]> = {};
+  if (node.installDisk) install.disk = node.installDisk;
+  if (node.installDiskSelector) install.diskSelector = { ...node.installDiskSelector };
+  if (node.wipe !== undefined) install.wipe = node.wipe;
+  if (extras.installImage) install.image = extras.installImage;
+  if (Object.keys(install).length > 0) intent.install = install;
+  const extensions: NonNullable<NodeIntent["extensions"]> = {};
+  if (extras.tunnelToken && node.tunnel && c.extensions.includes("siderolabs/cloudflared")) {
+    extensions.cloudflared = { token: extras.tunnelToken };
+  }
+  const ts = config.tailscale;
+  if (
+    extras.withTailscale &&
+    ts &&
+    node.tailscale !== false &&
+    c.extensions.includes("siderolabs/tailscale")
+  ) {
+    const perNode = node.tailscale === undefined ? {} : node.tailscale;
+    const hostname = perNode.hostname ?? (ts.hostname ? `${ts.hostname}-${node.name}` : node.name);
+    const t: NonNullable<NonNullable<NodeIntent["extensions"]>["tailscale"]> = {
+      authKey: ts.authKey.reveal(),
+      hostname,
+    };
+    if (ts.routes) t.routes = [...ts.routes];
+    const extraArgs = [...(ts.extraArgs ?? []), ...(perNode.extraArgs ?? [])];
+    if (extraArgs.length > 0) t.extraArgs = extraArgs;
+    extensions.tailscale = t;
+  }
+  if (Object.keys(extensions).length > 0) intent.extensions = extensions;
+  return intent;
+}

@@ -1,0 +1,41 @@
+import { inspect } from "node:util";
+
+const REDACTED = "[redacted]";
+
+/**
+ * A secret value resolved from a reference (`env:NAME`, `file:PATH`) or produced at run time
+ * (a tunnel token). It prints as `[redacted]` in `String()`, `JSON.stringify` and `util.inspect`;
+ * only {@link Secret.reveal} returns the value.
+ */
+export class Secret {
+  readonly #value: string;
+  /** Where the value came from, e.g. `env:TS_AUTHKEY` (safe to print). */
+  readonly source: string;
+
+  constructor(value: string, source: string) {
+    this.#value = value;
+    this.source = source;
+  }
+
+  /** The secret value itself: pass it to a library, never to output. */
+  reveal(): string {
+    return this.#value;
+  }
+
+  toString(): string {
+    return REDACTED;
+  }
+
+  toJSON(): string {
+    return REDACTED;
+  }
+
+  [inspect.custom](): string {
+    return `Secret(${this.source}, ${REDACTED})`;
+  }
+}
+
+/** True when `value` is a secret reference (`env:NAME` or `file:PATH`). */
+export function isSecretReference(value: string): boolean {
+  return /^env:[A-Za-z_][A-Za-z0-9_]*$/.test(value) || /^file:.+/.test(value);
+}

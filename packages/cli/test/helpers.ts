@@ -1,0 +1,58 @@
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createContext, main } from "../src/index.js";
+
+/** Repo root (the worktree). */
+export const REPO_ROOT: string = resolve(import.meta.dirname, "../../..");
+export const EXAMPLES: string = join(REPO_ROOT, "examples");
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary CLI JSON output
+  json(): any;
+}
+
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  stdinTTY?: boolean;
+  stderrTTY?: boolean;
+  prompt?: (q: string) => Promise<string>;
+  signal?: AbortSignal;
+}
+
+/** Runs the CLI through its public entry with injected argv/env/stdio. */
+export async function run(argv: string[], options: RunOptions = {}): Promise<RunResult> {
+  let stdout = "";
+  let stderr = "";
+  const ctxOptions: Parameters<typeof createContext>[0] = {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env: { HOME: "/nonexistent-home", ...(options.env ?? {}) },
+    cwd: options.cwd ?? REPO_ROOT,
+    isTTY: { stdin: options.stdinTTY ?? false, stdout: false, stderr: options.stderrTTY ?? false },
+    homedir: "/nonexistent-home",
+  };
+  if (options.prompt) ctxOptions.prompt = options.prompt;
+  if (options.signal) ctxOptions.signal = options.signal;
+  const code = await main({ argv, context: createContext(ctxOptions) });
+  return { code, stdout, stderr, json: () => JSON.parse(stdout) };
+}
+
+/** A temp directory, removed by the returned cleanup. */
+export async function tempDir(): Promise<{ dir: string; cleanup(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), "homelab-cli-"));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Every file under dir (relative paths), sorted. */
+export async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort();
+}
