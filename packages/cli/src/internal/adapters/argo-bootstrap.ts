@@ -46,8 +46,8 @@ export interface KubeEmulator {
 }
 
 export interface ArgoTestingModule {
-  createKubeEmulator(options?: Record<string, unknown>): Promise<KubeEmulator>;
-  createHelmStandIn(options: { kube: KubeEmulator }): ProcessRunner;
+  createKubeEmulator(options?: { stepMs?: number; kubernetesVersion?: string }): Promise<KubeEmulator>;
+  createHelmStandIn(options: { kube: KubeEmulator; pollMs?: number }): ProcessRunner;
 }
 
 /** argo-bootstrap, or a NOT_AVAILABLE error naming `feature`. */

@@ -23,7 +23,7 @@ export interface TalosClient {
     data: string | Uint8Array;
     mode?: "auto" | "no-reboot" | "reboot" | "staged" | "try";
     dryRun?: boolean;
-  }): Promise<{ node: string; modeDetails: string; warnings: string[] }>;
+  }): Promise<{ node: string; mode?: string; modeDetails: string; warnings: string[] }>;
   bootstrap(options?: { node?: string }): Promise<void>;
   kubeconfig(options?: { node?: string }): Promise<string>;
   etcdMemberList(options?: { node?: string; nodes?: string[] }): Promise<unknown>;
@@ -68,6 +68,7 @@ export interface TalosEmulatorNode {
   address: string;
   endpoint: string;
   state(): string;
+  appliedConfig?(): string | undefined;
 }
 
 export interface TalosEmulator {
@@ -79,7 +80,7 @@ export interface TalosEmulator {
 
 export interface TalosTestingModule {
   createTalosEmulator(options: {
-    nodes: { name: string; address: string }[];
+    nodes: { name: string; address: string; talosVersion?: string }[];
     kubeconfig?: () => string | Promise<string>;
   }): Promise<TalosEmulator>;
 }

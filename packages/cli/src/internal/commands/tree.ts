@@ -120,7 +120,10 @@ export const ROOT: CommandSpec = {
           valueName: "DIR",
           description: "Where to write the lab's files (default .homelab/<cluster>/lab)",
         },
-        up: { type: "boolean", description: "Also run `up` against the lab once it is listening" },
+        bare: {
+          type: "boolean",
+          description: "Do not run `up` against the lab (nodes stay in maintenance mode)",
+        },
       },
       load: async () => (await import("./lab.js")).run,
     },

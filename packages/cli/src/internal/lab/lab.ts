@@ -1,0 +1,227 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { ProcessRunner } from "../adapters/argo-bootstrap.js";
+import { loadArgoTesting } from "../adapters/argo-bootstrap.js";
+import { loadCfTesting } from "../adapters/cf-tunnel.js";
+import { loadTalosTesting } from "../adapters/talos-client.js";
+import type { HomelabConfig } from "../config/load.js";
+
+/** Where a running lab can be reached; written to `lab.json` so other processes can use it. */
+export interface LabInfo {
+  version: 1;
+  pid: number;
+  cluster: string;
+  startedAt: string;
+  nodes: { name: string; address: string; role: string; endpoint: string }[];
+  cloudflare: { url: string; accountId: string; apiToken: string };
+  kube: { url: string };
+  helm: { url: string };
+}
+
+/** A running simulated lab. */
+export interface Lab {
+  info: LabInfo;
+  /** A `helm` for this lab (the argo-bootstrap stand-in installing into the Kubernetes emulator). */
+  helm: ProcessRunner;
+  /** Node state as the emulator sees it (for tests and summaries). */
+  nodeState(name: string): string;
+  close(): Promise<void>;
+}
+
+/** A placeholder API token for the Cloudflare emulator (it accepts any token; this is not a secret). */
+export const LAB_API_TOKEN = "simulated-lab-token";
+
+interface ConnectorApi {
+  state: { tunnel(idOrName: string): { id: string; connectors: { id: string }[] } | undefined };
+  addConnector(
+    tunnelId: string,
+    input: { id?: string; originIp: string; version?: string; arch?: string },
+  ): { id: string };
+  removeConnector(tunnelId: string, connectorId: string): void;
+}
+
+function tunnelIdFromToken(token: string): string | undefined {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, "base64").toString("utf8")) as { t?: unknown };
+    return typeof parsed.t === "string" ? parsed.t : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function serveHelm(helm: ProcessRunner): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      let body: {
+        command: string;
+        args: string[];
+        options?: { env?: Record<string, string>; input?: string; timeoutMs?: number };
+      };
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      } catch {
+        res.writeHead(400).end();
+        return;
+      }
+      helm(body.command, body.args, body.options ?? {})
+        .then((result) =>
+          res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(result)),
+        )
+        .catch((error: unknown) => {
+          const code = (error as { code?: unknown }).code;
+          res
+            .writeHead(500, { "content-type": "application/json" })
+            .end(
+              JSON.stringify({
+                error: {
+                  code: typeof code === "string" ? code : "ERROR",
+                  message: String((error as Error).message ?? error),
+                },
+              }),
+            );
+        });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `http://127.0.0.1:${port}/helm` };
+}
+
+/** A ProcessRunner that runs `helm` inside a lab (possibly another process) over its 127.0.0.1 endpoint. */
+export function remoteHelm(url: string): ProcessRunner {
+  return async (command, args, options) => {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        command,
+        args,
+        options: {
+          ...(options?.env ? { env: options.env } : {}),
+          ...(options?.input !== undefined ? { input: options.input } : {}),
+          ...(options?.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+        },
+      }),
+      ...(options?.signal ? { signal: options.signal } : {}),
+    });
+    const body = (await response.json()) as {
+      exitCode: number;
+      stdout: string;
+      stderr: string;
+      error?: { code: string; message: string };
+    };
+    if (body.error) throw Object.assign(new Error(body.error.message), { code: body.error.code });
+    return body;
+  };
+}
+
+/**
+ * Starts the simulated lab: one Talos API emulator node per homelab.yaml node (maintenance mode),
+ * the Kubernetes emulator (its kubeconfig is what the Talos nodes hand out), the Helm stand-in
+ * (served on 127.0.0.1 so another process can use it), the Cloudflare emulator on 127.0.0.1, and
+ * a loop that registers a cloudflared connector for every running node whose config carries a
+ * tunnel token, as `cloudflared tunnel run` would.
+ */
+export async function startLab(options: {
+  config: HomelabConfig;
+  connectorIntervalMs?: number;
+}): Promise<Lab> {
+  const { config } = options;
+  const [talosTesting, cfTesting, argoTesting] = await Promise.all([
+    loadTalosTesting("the simulated lab"),
+    loadCfTesting("the simulated lab"),
+    loadArgoTesting("the simulated lab"),
+  ]);
+  const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+  };
+  try {
+    const kube = await argoTesting.createKubeEmulator({ stepMs: 5 });
+    closers.push(() => kube.close());
+    const helm = argoTesting.createHelmStandIn({ kube, pollMs: 5 });
+    const helmServer = await serveHelm(helm);
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          helmServer.server.closeAllConnections();
+          helmServer.server.close(() => resolve());
+        }),
+    );
+    const talos = await talosTesting.createTalosEmulator({
+      nodes: config.nodes.map((n) => ({
+        name: n.name,
+        address: n.address,
+        talosVersion: n.talosVersion ?? config.cluster.talosVersion,
+      })),
+      kubeconfig: () => kube.kubeconfig,
+    });
+    closers.push(() => talos.close());
+    const accountId = config.tunnel?.accountId ?? "0123456789abcdef0123456789abcdef";
+    const cf = cfTesting.createCloudflareEmulator({
+      accountId,
+      zones: config.tunnel ? [{ name: config.tunnel.zone }] : [],
+    });
+    const cfServer = await cf.listen();
+    closers.push(() => cfServer.close());
+
+    // cloudflared on each node: a connector appears once the node runs with a tunnel token
+    const connectors = new Map<string, { token: string; tunnelId: string; connectorId?: string }>();
+    const api = cf as unknown as ConnectorApi;
+    const emulated = talos;
+    const syncConnectors = () => {
+      for (const node of emulated.nodes) {
+        const running = node.state() === "running";
+        const token = running
+          ? /TUNNEL_TOKEN=([A-Za-z0-9+/=_-]+)/.exec(node.appliedConfig?.() ?? "")?.[1]
+          : undefined;
+        const current = connectors.get(node.name);
+        if (current && current.token !== token) {
+          if (current.connectorId && api.state.tunnel(current.tunnelId))
+            api.removeConnector(current.tunnelId, current.connectorId);
+          connectors.delete(node.name);
+          continue; // re-registers on the next tick, like a restarting cloudflared
+        }
+        if (!token || current) continue;
+        const tunnelId = tunnelIdFromToken(token);
+        if (!tunnelId || !api.state.tunnel(tunnelId)) continue;
+        const c = api.addConnector(tunnelId, {
+          id: randomUUID(),
+          originIp: node.address,
+          version: "2025.11.1",
+          arch: "linux_amd64",
+        });
+        connectors.set(node.name, { token, tunnelId, connectorId: c.id });
+      }
+    };
+    const timer = setInterval(syncConnectors, options.connectorIntervalMs ?? 50);
+    timer.unref();
+    closers.push(async () => clearInterval(timer));
+
+    const info: LabInfo = {
+      version: 1,
+      pid: process.pid,
+      cluster: config.cluster.name,
+      startedAt: new Date().toISOString(),
+      nodes: config.nodes.map((n) => ({
+        name: n.name,
+        address: n.address,
+        role: n.role,
+        endpoint: talos.node(n.name).endpoint,
+      })),
+      cloudflare: { url: cfServer.url, accountId, apiToken: LAB_API_TOKEN },
+      kube: { url: kube.url },
+      helm: { url: helmServer.url },
+    };
+    return { info, helm, nodeState: (name) => talos.node(name).state(), close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
