@@ -72,16 +72,14 @@ async function serveHelm(helm: ProcessRunner): Promise<{ server: Server; url: st
         )
         .catch((error: unknown) => {
           const code = (error as { code?: unknown }).code;
-          res
-            .writeHead(500, { "content-type": "application/json" })
-            .end(
-              JSON.stringify({
-                error: {
-                  code: typeof code === "string" ? code : "ERROR",
-                  message: String((error as Error).message ?? error),
-                },
-              }),
-            );
+          res.writeHead(500, { "content-type": "application/json" }).end(
+            JSON.stringify({
+              error: {
+                code: typeof code === "string" ? code : "ERROR",
+                message: String((error as Error).message ?? error),
+              },
+            }),
+          );
         });
     });
   });
