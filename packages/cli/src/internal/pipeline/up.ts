@@ -5,7 +5,7 @@ import { Secret } from "../../secret.js";
 import { loadArgoBootstrap } from "../adapters/argo-bootstrap.js";
 import { loadCfTunnel } from "../adapters/cf-tunnel.js";
 import { loadTalosClient, type TalosClient, type TalosClientModule } from "../adapters/talos-client.js";
-import { loadTalosConfig, type SecretsBundle } from "../adapters/talos-config.js";
+import { loadTalosConfig, type SecretsBundle, type TalosConfigModule } from "../adapters/talos-config.js";
 import type { Output } from "../cli/output.js";
 import type { LoadedConfig } from "../config/load.js";
 import { writeFileAtomic } from "../fs/atomic.js";
@@ -172,22 +172,13 @@ export async function runUp(options: RunUpOptions): Promise<UpResult> {
   for (const node of config.nodes) {
     aborted(signal);
     step = out.step(`${node.name}: machine config`);
-    const installImage = tc.installerImage({ schematicId: schematic.id, version: nodeVersion(config, node) });
-    const extras: Parameters<typeof nodeIntent>[2] = { installImage, withTailscale: true };
-    if (tunnelToken) extras.tunnelToken = tunnelToken.reveal();
-    const patches = tc.buildNodePatches(nodeIntent(config, node, extras));
-    const patchText = tc.stringifyDocuments(patches);
-    const inputsHash = sha(
-      [
-        secretsHash,
-        node.role,
-        nodeVersion(config, node),
-        config.cluster.kubernetesVersion,
-        config.cluster.endpoint,
-        config.cluster.name,
-        patchText,
-      ].join("\n"),
-    );
+    const desired = desiredNodeConfig(tc, config, node, {
+      bundle,
+      secretsHash,
+      schematicId: schematic.id,
+      tunnelToken,
+    });
+    const inputsHash = desired.inputsHash;
     const endpoint = target.talosEndpoint(node);
     const state = await probeNode(talosLib, talosconfig, endpoint, node.address, signal);
     if (state === "configured" && progress.nodes[node.name]?.configHash === inputsHash) {
@@ -200,16 +191,7 @@ export async function runUp(options: RunUpOptions): Promise<UpResult> {
       });
       continue;
     }
-    const docs = tc.generateConfig({
-      secrets: bundle,
-      role: node.role,
-      clusterName: config.cluster.name,
-      endpoint: config.cluster.endpoint,
-      target: nodeVersion(config, node),
-      kubernetesVersion: config.cluster.kubernetesVersion,
-      patches,
-    });
-    const data = tc.stringifyDocuments(docs);
+    const data = desired.render();
     const client =
       state === "maintenance"
         ? talosLib.createTalosClient({ endpoints: [endpoint], insecure: true, timeoutMs: 30_000 })
@@ -387,6 +369,60 @@ export async function runUp(options: RunUpOptions): Promise<UpResult> {
     steps,
     files,
   };
+}
+
+/** A node's desired machine config: a hash of its inputs (cheap) and the full render (on demand). */
+export function desiredNodeConfig(
+  tc: TalosConfigModule,
+  config: LoadedConfig["config"],
+  node: NodeConfig,
+  options: {
+    bundle: SecretsBundle;
+    secretsHash: string;
+    schematicId: string;
+    tunnelToken?: Secret | undefined;
+  },
+): { inputsHash: string; render(): string } {
+  const installImage = tc.installerImage({
+    schematicId: options.schematicId,
+    version: nodeVersion(config, node),
+  });
+  const extras: Parameters<typeof nodeIntent>[2] = { installImage, withTailscale: true };
+  if (options.tunnelToken) extras.tunnelToken = options.tunnelToken.reveal();
+  const patches = tc.buildNodePatches(nodeIntent(config, node, extras));
+  const patchText = tc.stringifyDocuments(patches);
+  const c = config.cluster;
+  const inputsHash = sha(
+    [
+      options.secretsHash,
+      node.role,
+      nodeVersion(config, node),
+      c.kubernetesVersion,
+      c.endpoint,
+      c.name,
+      patchText,
+    ].join("\n"),
+  );
+  return {
+    inputsHash,
+    render: () =>
+      tc.stringifyDocuments(
+        tc.generateConfig({
+          secrets: options.bundle,
+          role: node.role,
+          clusterName: c.name,
+          endpoint: c.endpoint,
+          target: nodeVersion(config, node),
+          kubernetesVersion: c.kubernetesVersion,
+          patches,
+        }),
+      ),
+  };
+}
+
+/** sha256 of the secrets file text (part of every node's config inputs). */
+export function secretsHashOf(text: string): string {
+  return sha(text);
 }
 
 /** "configured" when the node answers over mTLS, "maintenance" when only insecurely. */
