@@ -1,25 +1,35 @@
 #!/usr/bin/env node
-import { createContext } from "./context.js";
-import { main } from "./main.js";
+import pkg from "../package.json" with { type: "json" };
 
-const controller = new AbortController();
-let interrupts = 0;
-process.on("SIGINT", () => {
-  interrupts++;
-  if (interrupts > 1) process.exit(130);
-  controller.abort(new DOMException("interrupted", "AbortError"));
-});
-const context = createContext({
-  signal: controller.signal,
-  isTTY: { stdin: process.stdin.isTTY === true },
-  prompt: async (question) => {
-    const { createInterface } = await import("node:readline/promises");
-    const rl = createInterface({ input: process.stdin, output: process.stderr });
-    try {
-      return await rl.question(question);
-    } finally {
-      rl.close();
-    }
-  },
-});
-process.exitCode = await main({ argv: process.argv.slice(2), context });
+// Kept tiny: `--version` answers without loading anything; everything else loads lazily.
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
+  process.stdout.write(`${pkg.version}\n`);
+} else {
+  const [{ createContext }, { main }, { isatty }] = await Promise.all([
+    import("./context.js"),
+    import("./main.js"),
+    import("node:tty"),
+  ]);
+  const controller = new AbortController();
+  let interrupts = 0;
+  process.on("SIGINT", () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    controller.abort(new DOMException("interrupted", "AbortError"));
+  });
+  const context = createContext({
+    signal: controller.signal,
+    isTTY: { stdin: isatty(0) },
+    prompt: async (question) => {
+      const { createInterface } = await import("node:readline/promises");
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        return await rl.question(question);
+      } finally {
+        rl.close();
+      }
+    },
+  });
+  process.exitCode = await main({ argv, context });
+}

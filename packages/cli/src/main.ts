@@ -1,9 +1,8 @@
 import { parseArgs } from "node:util";
 import pkg from "../package.json" with { type: "json" };
 import { type Context, createContext, createLogger, type TextSink } from "./context.js";
-import { presentError } from "./internal/cli/error-table.js";
 import { renderHelp } from "./internal/cli/help.js";
-import { type GlobalFlags, Output } from "./internal/cli/output.js";
+import type { GlobalFlags } from "./internal/cli/output.js";
 import { type CommandSpec, GLOBAL_OPTIONS, type OptionSpec, type OptionValues } from "./internal/cli/spec.js";
 import { ROOT } from "./internal/commands/tree.js";
 
@@ -101,14 +100,7 @@ export async function main(options: MainOptions): Promise<number> {
     });
   const argv = options.argv;
   const rawJson = argv.includes("--json");
-  const flagsForErrors: GlobalFlags = {
-    config: undefined,
-    json: rawJson,
-    yes: false,
-    quiet: argv.includes("--quiet") || argv.includes("-q"),
-    verbose: argv.includes("--verbose"),
-  };
-  let out = new Output(ctx, flagsForErrors);
+  const flagsForErrors = { json: rawJson };
   const usage = (message: string, spec: CommandSpec, path: string[]): number => {
     if (flagsForErrors.json) {
       ctx.stdout.write(
@@ -172,7 +164,11 @@ export async function main(options: MainOptions): Promise<number> {
   };
   const level = flags.quiet || flags.json ? "quiet" : flags.verbose ? "verbose" : "normal";
   const runCtx: Context = { ...ctx, logger: createLogger(ctx.stderr, level) };
-  out = new Output(runCtx, flags);
+  const [{ Output }, { presentError }] = await Promise.all([
+    import("./internal/cli/output.js"),
+    import("./internal/cli/error-table.js"),
+  ]);
+  const out = new Output(runCtx, flags);
   try {
     const run = await spec.load();
     const code = await run({ ctx: runCtx, out, flags, args: positionals, options: v as OptionValues, path });
