@@ -1,2 +1,17 @@
 export type { TalosConfigErrorOptions } from "./errors.js";
 export { isTalosConfigError, TalosConfigError, TalosConfigErrorCode } from "./errors.js";
+export type { MultiDocKind, TalosLine, TalosVersion, TalosVersionFeatures } from "./version.js";
+export {
+  compareTalosVersions,
+  formatTalosVersion,
+  parseTalosVersion,
+  SUPPORTED_TALOS_LINES,
+  supportsKind,
+  talosLine,
+  usesLegacyInstall,
+  usesLegacyKubernetes,
+  usesLegacyNetwork,
+  usesLegacyTime,
+  V1ALPHA1_KIND,
+  versionFeatures,
+} from "./version.js";
