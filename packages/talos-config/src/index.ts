@@ -1,5 +1,7 @@
 export type { TalosConfigErrorOptions } from "./errors.js";
 export { isTalosConfigError, TalosConfigError, TalosConfigErrorCode } from "./errors.js";
+export type { ConfigDocument, DocumentKey } from "./model/document.js";
+export { documentKey, documentKind, documentLabel, isV1Alpha1Document } from "./model/document.js";
 export type { MultiDocKind, TalosLine, TalosVersion, TalosVersionFeatures } from "./version.js";
 export {
   compareTalosVersions,
