@@ -1,7 +1,116 @@
+export type { BuildInstallOptions } from "./builders/install.js";
+export { buildInstall, diskSelectorExpression } from "./builders/install.js";
+// Builders
+export type {
+  CloudflaredIntent,
+  ClusterIntent,
+  CniIntent,
+  ExtensionsIntent,
+  ExternalManifestIntent,
+  InlineManifestIntent,
+  InstallIntent,
+  InterfaceIntent,
+  LinkSelectorIntent,
+  NodeIntent,
+  RouteIntent,
+  TailscaleIntent,
+  VlanIntent,
+} from "./builders/intent.js";
+export type { BuildClusterSettingsOptions, BuildNodeIpOptions } from "./builders/kubernetes.js";
+export { buildClusterSettings, buildNodeIp, CONTROL_PLANE_TAINT } from "./builders/kubernetes.js";
+export type {
+  BuildHostnameOptions,
+  BuildInterfacesOptions,
+  BuildNameserversOptions,
+  BuildTimeServersOptions,
+} from "./builders/network.js";
+export {
+  buildHostname,
+  buildInterfaces,
+  buildNameservers,
+  buildTimeServers,
+  lanSubnets,
+  linkSelectorExpression,
+  resolveNameservers,
+} from "./builders/network.js";
+export { buildNodePatches } from "./builders/node.js";
 export type { TalosConfigErrorOptions } from "./errors.js";
 export { isTalosConfigError, TalosConfigError, TalosConfigErrorCode } from "./errors.js";
+// Extensions and Image Factory
+export {
+  buildExtensionServices,
+  cloudflaredServiceConfig,
+  environmentName,
+  KNOWN_EXTENSION_SERVICES,
+  setExtensionEnvironment,
+  tailscaleServiceConfig,
+  upsertExtensionServices,
+} from "./extensions.js";
+// Model
 export type { ConfigDocument, DocumentKey } from "./model/document.js";
 export { documentKey, documentKind, documentLabel, isV1Alpha1Document } from "./model/document.js";
+export type {
+  KubeClusterConfigDocument,
+  KubeExternalManifestConfigDocument,
+  KubeFlannelCNIConfigDocument,
+  KubeInlineManifestConfigDocument,
+  KubeletConfigDocument,
+  KubeNetworkConfigDocument,
+  KubeNodeConfigDocument,
+} from "./model/kubernetes.js";
+export type {
+  AddressConfig,
+  DHCPv4ConfigDocument,
+  DHCPv6ConfigDocument,
+  HostnameConfigDocument,
+  Layer2VIPConfigDocument,
+  LinkAliasConfigDocument,
+  LinkConfigDocument,
+  NameserverConfig,
+  ResolverConfigDocument,
+  RouteConfig,
+  StaticHostConfigDocument,
+  TimeSyncConfigDocument,
+  VLANConfigDocument,
+} from "./model/network.js";
+export type { ExtensionServiceConfigDocument, UnattendedInstallDocument } from "./model/runtime.js";
+export type {
+  InstallDiskSelector,
+  LegacyClusterNetwork,
+  LegacyDevice,
+  LegacyDeviceSelector,
+  LegacyInstall,
+  LegacyKubelet,
+  LegacyNetwork,
+  LegacyRoute,
+  LegacyTime,
+  LegacyVlan,
+  V1Alpha1Cluster,
+  V1Alpha1Document,
+  V1Alpha1Machine,
+} from "./model/v1alpha1.js";
+// Networking helpers
+export type { Cidr, IpAddress } from "./net.js";
+export {
+  cidrContains,
+  corednsAddress,
+  formatCidr,
+  formatIp,
+  networkOf,
+  parseCidr,
+  parseIp,
+  tryParseCidr,
+  tryParseIp,
+} from "./net.js";
+export type { CreateSchematicOptions, InstallerImageOptions, IsoUrlOptions, Schematic } from "./schematic.js";
+export {
+  createSchematic,
+  EMPTY_SCHEMATIC_ID,
+  IMAGE_FACTORY_HOST,
+  installerImage,
+  isoUrl,
+} from "./schematic.js";
+// Versions
 export type { MultiDocKind, TalosLine, TalosVersion, TalosVersionFeatures } from "./version.js";
 export {
   compareTalosVersions,
@@ -17,3 +126,15 @@ export {
   V1ALPHA1_KIND,
   versionFeatures,
 } from "./version.js";
+
+// YAML output
+export type { StringifyDocumentsOptions } from "./yaml.js";
+export {
+  compareKeys,
+  isSecretEnvironmentEntry,
+  isSecretPath,
+  parseDocuments,
+  REDACTED,
+  redactDocuments,
+  stringifyDocuments,
+} from "./yaml.js";
