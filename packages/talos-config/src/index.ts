@@ -46,6 +46,9 @@ export {
   tailscaleServiceConfig,
   upsertExtensionServices,
 } from "./extensions.js";
+// Lint
+export type { LintContext, LintFinding, LintSeverity } from "./lint/index.js";
+export { LintCode, lint } from "./lint/index.js";
 // Model
 export type { ConfigDocument, DocumentKey } from "./model/document.js";
 export { documentKey, documentKind, documentLabel, isV1Alpha1Document } from "./model/document.js";
@@ -126,7 +129,6 @@ export {
   V1ALPHA1_KIND,
   versionFeatures,
 } from "./version.js";
-
 // YAML output
 export type { StringifyDocumentsOptions } from "./yaml.js";
 export {

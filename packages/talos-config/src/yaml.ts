@@ -136,12 +136,12 @@ const SECRET_ENV = /(TOKEN|AUTHKEY|AUTH_KEY|SECRET|PASSWORD|PASSWD|PRIVATE|CREDE
 
 /**
  * True when the value at `path` (keys from the document root) is a secret: tokens, private keys,
- * encryption secrets, passwords, and secret-looking `KEY=value` environment entries.
+ * encryption secrets, passwords, authorization headers. (Environment entries: {@link isSecretEnvironmentEntry}.)
  */
 export function isSecretPath(path: readonly (string | number)[]): boolean {
   const last = path[path.length - 1];
-  if (typeof last === "string" && SECRET_KEYS.has(last)) return true;
-  return false;
+  if (typeof last !== "string") return false;
+  return SECRET_KEYS.has(last) || /^(authorization|proxy-authorization|x-api-key|cookie)$/i.test(last);
 }
 
 /** True for an environment entry (`KEY=value`) whose variable name looks secret (TOKEN, AUTHKEY, SECRET…). */
