@@ -76,7 +76,7 @@ export type {
   TimeSyncConfigDocument,
   VLANConfigDocument,
 } from "./model/network.js";
-export type { ExtensionServiceConfigDocument, UnattendedInstallDocument } from "./model/runtime.js";
+export type { ExtensionServiceConfigDocument, UnattendedInstallConfigDocument } from "./model/runtime.js";
 export type {
   InstallDiskSelector,
   LegacyClusterNetwork,

@@ -60,7 +60,7 @@ const KIND_DESCRIPTIONS: Record<string, string> = {
   KubeFlannelCNIConfig: "the flannel CNI",
   KubeInlineManifestConfig: "a manifest applied at bootstrap",
   KubeExternalManifestConfig: "a manifest fetched from a URL at bootstrap",
-  UnattendedInstall: "installation disk and installer image",
+  UnattendedInstallConfig: "installation disk and installer image",
 };
 
 /**

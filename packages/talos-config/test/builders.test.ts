@@ -17,7 +17,7 @@ import {
   versionFeatures,
 } from "../src/index.js";
 import { FAKE_TS_AUTHKEY, FAKE_TUNNEL_TOKEN, singleNode, TARGETS } from "./fixtures/single-node.js";
-import { schemaErrors, validateForTarget } from "./helpers/schema.js";
+import { schemaErrors, schemaKinds, validateForTarget } from "./helpers/schema.js";
 
 const RICH_INTERFACES: InterfaceIntent[] = [
   {
@@ -280,7 +280,7 @@ describe("buildInstall", () => {
         expect(byDisk).toEqual([
           {
             apiVersion: "v1alpha1",
-            kind: "UnattendedInstall",
+            kind: "UnattendedInstallConfig",
             installer: { image },
             provisioning: { diskSelector: { match: 'disk.dev_path == "/dev/sda"' }, wipe: true },
           },
@@ -288,8 +288,7 @@ describe("buildInstall", () => {
         expect(bySelector[0]).toMatchObject({
           provisioning: {
             diskSelector: {
-              match:
-                'disk.size >= 100000000000u && disk.model.startsWith("Samsung") && disk.transport == "nvme"',
+              match: 'disk.size >= 100000000000u && glob("Samsung*", disk.model) && disk.transport == "nvme"',
             },
           },
         });
@@ -401,6 +400,16 @@ describe("official schemas", () => {
     expect(errors).toContain(
       'v1alpha1/cluster must NOT have additional properties {"additionalProperty":"network"}',
     );
+  });
+
+  it("spells the unattended-install kind UnattendedInstall while Talos registers UnattendedInstallConfig", ({
+    expect,
+  }) => {
+    expect(schemaKinds("v1.15")).toContain("UnattendedInstall");
+    expect(schemaKinds("v1.15")).not.toContain("UnattendedInstallConfig");
+    const [doc] = buildInstall({ target: "v1.15.0", install: { disk: "/dev/sda" } });
+    expect(doc?.kind).toBe("UnattendedInstallConfig");
+    expect(schemaErrors(doc!, "v1.15")).toEqual([]);
   });
 
   it("has no Kubernetes documents in the 1.13 schema", ({ expect }) => {

@@ -201,7 +201,7 @@ describe("lint", () => {
     expect(lint(buildNodePatches(intent), { target: "v1.14.0", schematic: SCHEMATIC })).toEqual([
       expect.objectContaining({
         code: "INSTALL_DISK_MISSING",
-        path: "UnattendedInstall:provisioning.diskSelector",
+        path: "UnattendedInstallConfig:provisioning.diskSelector",
       }),
     ]);
   });

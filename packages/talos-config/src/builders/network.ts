@@ -178,7 +178,7 @@ export function linkSelectorExpression(selector: LinkSelectorIntent): string {
   if (selector.permanentAddr)
     terms.push(`mac(link.permanent_addr) == ${JSON.stringify(selector.permanentAddr.toLowerCase())}`);
   if (selector.busPath) terms.push(`link.bus_path == ${JSON.stringify(selector.busPath)}`);
-  if (selector.pciID) terms.push(`link.pci_id == ${JSON.stringify(selector.pciID)}`);
+  if (selector.pciID) terms.push(`link.pciid == ${JSON.stringify(selector.pciID)}`);
   if (selector.driver) terms.push(`link.driver == ${JSON.stringify(selector.driver)}`);
   if (selector.match) terms.push(terms.length === 0 ? selector.match : `(${selector.match})`);
   return terms.join(" && ");

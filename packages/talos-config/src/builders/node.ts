@@ -24,7 +24,7 @@ const KIND_ORDER = [
   "KubeNodeConfig",
   "KubeInlineManifestConfig",
   "KubeExternalManifestConfig",
-  "UnattendedInstall",
+  "UnattendedInstallConfig",
   "ExtensionServiceConfig",
 ];
 

@@ -76,7 +76,12 @@ export function stripDirectives(value: unknown): unknown {
 /** Validation errors of one document against the official schema of a line ([] when valid). */
 export function schemaErrors(doc: ConfigDocument, line: SchemaLine): string[] {
   const loaded = load(line);
-  const kind = documentKind(doc);
+  let kind = documentKind(doc);
+  // The schema spells this kind "UnattendedInstall"; Talos registers (and only accepts) "UnattendedInstallConfig".
+  if (kind === "UnattendedInstallConfig" && loaded.byKind.has("UnattendedInstall")) {
+    kind = "UnattendedInstall";
+    doc = { ...doc, kind };
+  }
   const def = loaded.byKind.get(kind);
   if (!def) return [`kind ${kind} is not in the ${line} schema`];
   let validate = loaded.validators.get(def);
