@@ -13,6 +13,7 @@ export type {
   LinkSelectorIntent,
   NodeIntent,
   RouteIntent,
+  StaticHostIntent,
   TailscaleIntent,
   VlanIntent,
 } from "./builders/intent.js";
@@ -22,12 +23,14 @@ export type {
   BuildHostnameOptions,
   BuildInterfacesOptions,
   BuildNameserversOptions,
+  BuildStaticHostsOptions,
   BuildTimeServersOptions,
 } from "./builders/network.js";
 export {
   buildHostname,
   buildInterfaces,
   buildNameservers,
+  buildStaticHosts,
   buildTimeServers,
   lanSubnets,
   linkSelectorExpression,
