@@ -2,6 +2,10 @@ export type { TalosConfigErrorOptions } from "./errors.js";
 export { isTalosConfigError, TalosConfigError, TalosConfigErrorCode } from "./errors.js";
 export type { ConfigDocument, DocumentKey } from "./model/document.js";
 export { documentKey, documentKind, documentLabel, isV1Alpha1Document } from "./model/document.js";
+// --- generation and patching ---
+export type { ConfigPatch } from "./patch/apply-patches.js";
+export { applyPatches } from "./patch/apply-patches.js";
+export type { JsonPatchOperation } from "./patch/json6902.js";
 export type { MultiDocKind, TalosLine, TalosVersion, TalosVersionFeatures } from "./version.js";
 export {
   compareTalosVersions,
