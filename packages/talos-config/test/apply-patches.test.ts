@@ -402,4 +402,20 @@ configFiles:
     );
     expect(pick(doc, "machine", "network", "hostname")).toBe("b");
   });
+
+  it("loads a patch from YAML text like --config-patch", ({ expect }) => {
+    const [doc] = applyPatches(docs(LEGACY), ["machine:\n  network:\n    hostname: from-text\n"]);
+    expect(pick(doc, "machine", "network", "hostname")).toBe("from-text");
+  });
+
+  it("loads a JSON patch from JSON text", ({ expect }) => {
+    const [doc] = applyPatches(docs(LEGACY), [
+      '[{"op": "replace", "path": "/machine/type", "value": "worker"}]',
+    ]);
+    expect(pick(doc, "machine", "type")).toBe("worker");
+  });
+
+  it("rejects text that is neither a strategic-merge nor a JSON patch", ({ expect }) => {
+    expect(thrown(() => applyPatches(docs(LEGACY), ["- just\n- a list\n"])).code).toBe("INVALID_PATCH");
+  });
 });

@@ -1,4 +1,6 @@
+import { parse } from "yaml";
 import { type ConfigDocument, documentKey, documentLabel } from "../model/document.js";
+import { parseDocuments } from "../yaml.js";
 import { applyDeleteSelector, extractDeletes } from "./delete.js";
 import { documentKeyString, keyString } from "./document-id.js";
 import { applyJsonPatch, isJsonPatch, type JsonPatchOperation } from "./json6902.js";
@@ -6,10 +8,34 @@ import { mergeValue } from "./merge.js";
 import { cloneValue, isPlainObject, type PlainObject, patchError } from "./values.js";
 
 /**
- * One patch, in any form Talos accepts: a strategic-merge patch (one document or several) or a list
- * of RFC 6902 JSON Patch operations.
+ * One patch, in any form Talos accepts: a strategic-merge patch (one document or several), a list of
+ * RFC 6902 JSON Patch operations, or the YAML/JSON text of either (as `talosctl --config-patch` reads
+ * it: strategic merge first, JSON Patch when the text is a list).
  */
-export type ConfigPatch = ConfigDocument | readonly ConfigDocument[] | readonly JsonPatchOperation[];
+export type ConfigPatch = ConfigDocument | readonly ConfigDocument[] | readonly JsonPatchOperation[] | string;
+
+/**
+ * Loads a patch from YAML or JSON text: multi-document YAML is a strategic-merge patch, a list of
+ * `{ op, path, ... }` objects is a JSON Patch.
+ *
+ * @throws TalosConfigError `INVALID_PATCH` when the text is neither.
+ */
+export function loadPatch(text: string): readonly ConfigDocument[] | readonly JsonPatchOperation[] {
+  let single: unknown;
+  try {
+    single = parse(text);
+  } catch {
+    single = undefined;
+  }
+  if (isJsonPatch(single)) return single;
+  try {
+    return parseDocuments(text);
+  } catch (error) {
+    throw patchError(
+      `patch is neither a strategic-merge patch nor a JSON patch: ${error instanceof Error ? error.message.replace(/^\[[A-Z_]+\] /, "") : "unreadable"}`,
+    );
+  }
+}
 
 /**
  * Applies patches to a config the way Talos does (`talosctl gen config --config-patch`,
@@ -39,7 +65,8 @@ export function applyPatches(
     if (!isPlainObject(doc)) throw patchError("every config document must be a mapping");
     return cloneValue(doc as PlainObject);
   });
-  for (const [index, patch] of patches.entries()) {
+  for (const [index, input] of patches.entries()) {
+    const patch = typeof input === "string" ? loadPatch(input) : input;
     if (isJsonPatch(patch)) {
       if (docs.length !== 1) {
         throw patchError(
