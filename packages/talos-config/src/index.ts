@@ -37,6 +37,9 @@ export {
   resolveNameservers,
 } from "./builders/network.js";
 export { buildNodePatches } from "./builders/node.js";
+// --- generation and patching ---
+export type { ConfigDiff, DocumentDiff, FieldChange } from "./diff.js";
+export { diffConfigs, renderDiff } from "./diff.js";
 export type { TalosConfigErrorOptions } from "./errors.js";
 export { isTalosConfigError, TalosConfigError, TalosConfigErrorCode } from "./errors.js";
 // Extensions and Image Factory
@@ -49,6 +52,8 @@ export {
   tailscaleServiceConfig,
   upsertExtensionServices,
 } from "./extensions.js";
+export type { GenerateConfigOptions } from "./generate/generate-config.js";
+export { generateConfig } from "./generate/generate-config.js";
 // Lint
 export type { LintContext, LintFinding, LintSeverity } from "./lint/index.js";
 export { LintCode, lint } from "./lint/index.js";
@@ -108,6 +113,9 @@ export {
   tryParseCidr,
   tryParseIp,
 } from "./net.js";
+export type { ConfigPatch } from "./patch/apply-patches.js";
+export { applyPatches, loadPatch } from "./patch/apply-patches.js";
+export type { JsonPatchOperation } from "./patch/json6902.js";
 export type { CreateSchematicOptions, InstallerImageOptions, IsoUrlOptions, Schematic } from "./schematic.js";
 export {
   createSchematic,
@@ -116,6 +124,11 @@ export {
   installerImage,
   isoUrl,
 } from "./schematic.js";
+export type { CertificateAndKey, GenerateSecretsOptions, SecretsBundle } from "./secrets/secrets-bundle.js";
+export { CA_VALIDITY_HOURS, generateSecrets } from "./secrets/secrets-bundle.js";
+export { secretsFromYaml, secretsToYaml } from "./secrets/secrets-yaml.js";
+export type { GenerateTalosconfigOptions } from "./talosconfig.js";
+export { generateTalosconfig, TALOS_ROLES } from "./talosconfig.js";
 // Versions
 export type { MultiDocKind, TalosLine, TalosVersion, TalosVersionFeatures } from "./version.js";
 export {
