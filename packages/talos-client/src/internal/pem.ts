@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
+import { createHash, createPrivateKey, X509Certificate } from "node:crypto";
 
 const PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
 
@@ -34,6 +34,6 @@ export function normalizePrivateKeyPem(pem: string): string {
 /** base64(sha256(SubjectPublicKeyInfo DER)) of a certificate, the form talosctl pins. */
 export function spkiFingerprint(certificate: Buffer | string): string {
   const cert = new X509Certificate(certificate);
-  const spki = createPublicKey(cert.publicKey).export({ type: "spki", format: "der" });
+  const spki = cert.publicKey.export({ type: "spki", format: "der" });
   return createHash("sha256").update(spki).digest("base64");
 }

@@ -663,7 +663,7 @@ class NodeImpl implements EmulatedNode {
             }
             if (!controller.signal.aborted) call.end();
           })().catch((error: unknown) => {
-            if (!controller.signal.aborted) call.destroy(fail(error));
+            if (!controller.signal.aborted) call.emit("error", fail(error));
           });
         };
       case "client_streaming":
@@ -793,6 +793,7 @@ class NodeImpl implements EmulatedNode {
         throw new StatusError(grpc.status.UNIMPLEMENTED, `method ${path} not implemented`);
       }
       await target.applyFaults(path, signal);
+      target.assertAlive();
       target.authorize(handler.method, path, id);
       const response = await handler.fn(request, { ...id, signal, node: target });
       this.log({ node: target.name, method: path, code: 0, proxied: target !== this, roles: id.roles });
@@ -866,6 +867,7 @@ class NodeImpl implements EmulatedNode {
         throw new StatusError(grpc.status.UNIMPLEMENTED, `method ${path} not implemented`);
       }
       const dropAfter = await target.applyFaults(path, signal);
+      target.assertAlive();
       target.authorize(handler.method, path, id);
       let sent = 0;
       for await (const message of handler.fn(request, { ...id, signal, node: target })) {
@@ -876,10 +878,8 @@ class NodeImpl implements EmulatedNode {
             throw new StatusError(grpc.status.UNAVAILABLE, "connection to the backend was lost");
           return;
         }
-        if (signal.aborted) {
-          code = grpc.status.CANCELLED;
-          return;
-        }
+        if (signal.aborted) return;
+        target.assertAlive();
         yield message;
         sent++;
       }
@@ -887,7 +887,17 @@ class NodeImpl implements EmulatedNode {
       code = error instanceof StatusError ? error.code : grpc.status.INTERNAL;
       throw error;
     } finally {
+      if (signal.aborted && code === 0) code = grpc.status.CANCELLED;
       this.log({ node: target.name, method: path, code, proxied: target !== this, roles: id.roles });
+    }
+  }
+
+  assertAlive(): void {
+    if (this.currentTls() === undefined) {
+      throw new StatusError(
+        grpc.status.UNAVAILABLE,
+        `connection error: ${this.address}:50000: connection refused`,
+      );
     }
   }
 
