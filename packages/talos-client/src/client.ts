@@ -46,6 +46,7 @@ import { ResourceDefinitionSpecSchema } from "./gen/v1alpha1/meta_pb.js";
 import type { Resource } from "./gen/v1alpha1/resource_pb.js";
 import { EventType, State } from "./gen/v1alpha1/state_pb.js";
 import { unpackTarGz } from "./internal/tar.js";
+import { codeFromGrpcStatus } from "./status.js";
 import type { Talosconfig } from "./talosconfig.js";
 import { loadTalosconfig, resolveCredentials, selectContext } from "./talosconfig.js";
 import type { Transport, TransportCallOptions } from "./transport.js";
@@ -111,6 +112,11 @@ export interface NodeCallOptions extends CallOptions {
 export interface NodesCallOptions extends CallOptions {
   /** Target nodes; default: the client's nodes, else the endpoint itself. */
   nodes?: string[];
+  /**
+   * Send one call with `nodes` metadata (one-to-many proxying, deprecated in Talos main) instead of one
+   * call per node. Default false.
+   */
+  legacyFanOut?: boolean;
 }
 
 /** What `version` returns per node. */
@@ -706,11 +712,15 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
   }
 
   async function fanOut<T>(
-    requested: string[] | undefined,
-    fn: (node: string | undefined, label: string) => Promise<T>,
+    opts: NodesCallOptions,
+    fn: (node: string | undefined, label: string, call: typeof unary) => Promise<T>,
   ): Promise<NodeResult<T>[]> {
     const { nodes, endpointHost } = await resolve();
-    const targets: (string | undefined)[] = requested ?? (nodes.length > 0 ? nodes : [undefined]);
+    const targets: (string | undefined)[] = opts.nodes ?? (nodes.length > 0 ? nodes : [undefined]);
+    const call =
+      opts.legacyFanOut === true && targets.every((t) => t !== undefined)
+        ? legacyBatcher(targets as string[])
+        : unary;
     const results: NodeResult<T>[] = new Array(targets.length);
     let index = 0;
     const worker = async (): Promise<void> => {
@@ -719,7 +729,7 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
         const target = targets[i];
         const label = target ?? endpointHost;
         try {
-          results[i] = { node: label, ok: true, value: await fn(target, label) };
+          results[i] = { node: label, ok: true, value: await fn(target, label, call) };
         } catch (error) {
           const e = isTalosClientError(error) ? error : TalosClientError.from(error);
           results[i] = { node: label, ok: false, error: withNode(e, label) };
@@ -728,6 +738,50 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, targets.length) }, worker));
     return results;
+  }
+
+  /**
+   * One-to-many proxying (deprecated upstream): one call carrying every target in `nodes` metadata; apid
+   * answers with one message per node (metadata.hostname), failed nodes as metadata-only errors.
+   */
+  function legacyBatcher(targets: string[]): typeof unary {
+    const batches = new Map<string, Promise<unknown>>();
+    return (async (
+      method: DescMethodUnary<DescMessage, DescMessage>,
+      request: MessageInitShape<DescMessage>,
+      node: string | undefined,
+      opts: CallOptions | undefined,
+    ) => {
+      const key = `${method.parent.typeName}/${method.name}`;
+      let batch = batches.get(key);
+      if (batch === undefined) {
+        batch = (async () => {
+          const { transport } = await resolve();
+          const callOpts = callOptions(undefined, opts, true);
+          callOpts.metadata = { nodes: targets };
+          return transport.unary(method, request, callOpts);
+        })();
+        batches.set(key, batch);
+      }
+      const response = (await batch) as { messages: { metadata?: Metadata }[] };
+      const message = response.messages.find((m) => m.metadata?.hostname === node);
+      if (message === undefined) {
+        throw new TalosClientError("INTERNAL", `${node} sent no reply in the one-to-many response`, {
+          details: { node },
+        });
+      }
+      const error = message.metadata?.error ?? "";
+      if (error !== "") {
+        const code =
+          message.metadata?.status === undefined
+            ? "NODE_ERROR"
+            : codeFromGrpcStatus(message.metadata.status.code);
+        throw new TalosClientError(code, `${node}: ${error}`, {
+          details: { node, grpcCode: message.metadata?.status?.code },
+        });
+      }
+      return { ...response, messages: [message] };
+    }) as unknown as typeof unary;
   }
 
   async function resourceDefinitions(node: string | undefined, opts: CallOptions | undefined) {
@@ -792,8 +846,8 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
 
   const client: TalosClient = {
     async version(opts = {}) {
-      return fanOut(opts.nodes, async (node, label) => {
-        const res = await unary(MachineService.method.version, {}, node, opts, true);
+      return fanOut(opts, async (node, label, call) => {
+        const res = await call(MachineService.method.version, {}, node, opts, true);
         const m = first(res.messages, label, "version");
         const v = m.version;
         return {
@@ -810,8 +864,8 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     },
 
     async hostname(opts = {}) {
-      return fanOut(opts.nodes, async (node, label) => {
-        const res = await unary(MachineService.method.hostname, {}, node, opts, true);
+      return fanOut(opts, async (node, label, call) => {
+        const res = await call(MachineService.method.hostname, {}, node, opts, true);
         return first(res.messages, label, "hostname").hostname;
       });
     },
@@ -987,8 +1041,8 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     },
 
     async serviceList(opts = {}) {
-      return fanOut(opts.nodes, async (node, label) => {
-        const res = await unary(MachineService.method.serviceList, {}, node, opts, true);
+      return fanOut(opts, async (node, label, call) => {
+        const res = await call(MachineService.method.serviceList, {}, node, opts, true);
         return first(res.messages, label, "service list").services.map(toServiceStatus);
       });
     },
@@ -1079,8 +1133,8 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     },
 
     async etcdStatus(opts = {}) {
-      return fanOut(opts.nodes, async (node, label) => {
-        const res = await unary(MachineService.method.etcdStatus, {}, node, opts, true);
+      return fanOut(opts, async (node, label, call) => {
+        const res = await call(MachineService.method.etcdStatus, {}, node, opts, true);
         const status = first(res.messages, label, "etcd status").memberStatus;
         if (status === undefined) throw new TalosClientError("INTERNAL", `${label} returned no etcd status`);
         return status;
@@ -1180,8 +1234,8 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     },
 
     async memory(opts = {}) {
-      return fanOut(opts.nodes, async (node, label) => {
-        const res = await unary(MachineService.method.memory, {}, node, opts, true);
+      return fanOut(opts, async (node, label, call) => {
+        const res = await call(MachineService.method.memory, {}, node, opts, true);
         const info = first(res.messages, label, "memory").meminfo;
         if (info === undefined) throw new TalosClientError("INTERNAL", `${label} returned no meminfo`);
         return info;
@@ -1189,15 +1243,15 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     },
 
     async systemStat(opts = {}) {
-      return fanOut(opts.nodes, async (node, label) => {
-        const res = await unary(MachineService.method.systemStat, {}, node, opts, true);
+      return fanOut(opts, async (node, label, call) => {
+        const res = await call(MachineService.method.systemStat, {}, node, opts, true);
         return first(res.messages, label, "system stat");
       });
     },
 
     async containers(opts = {}) {
-      return fanOut(opts.nodes, async (node, label) => {
-        const res = await unary(
+      return fanOut(opts, async (node, label, call) => {
+        const res = await call(
           MachineService.method.containers,
           {
             namespace: opts.namespace ?? (opts.driver === "cri" ? "k8s.io" : "system"),
@@ -1212,18 +1266,18 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     },
 
     async disks(opts = {}) {
-      return fanOut(opts.nodes, async (node, label) => {
-        const res = await unary(StorageService.method.disks, {}, node, opts, true);
+      return fanOut(opts, async (node, label, call) => {
+        const res = await call(StorageService.method.disks, {}, node, opts, true);
         return first(res.messages, label, "disks").disks;
       });
     },
 
     async time(opts = {}) {
-      return fanOut(opts.nodes, async (node, label) => {
+      return fanOut(opts, async (node, label, call) => {
         const res =
           opts.server === undefined
-            ? await unary(TimeService.method.time, {}, node, opts, true)
-            : await unary(TimeService.method.timeCheck, { server: opts.server }, node, opts, true);
+            ? await call(TimeService.method.time, {}, node, opts, true)
+            : await call(TimeService.method.timeCheck, { server: opts.server }, node, opts, true);
         const t = first(res.messages, label, "time");
         return { server: t.server, localTime: toDate(t.localtime), remoteTime: toDate(t.remotetime) };
       });

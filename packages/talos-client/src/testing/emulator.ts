@@ -98,6 +98,8 @@ export interface TalosEmulatorOptions {
   followIntervalMs?: number;
   /** Size of the etcd snapshot a node streams; default 1 MiB. */
   etcdSnapshotBytes?: number;
+  /** Size of each etcd snapshot message; default 1 MiB (Talos accepts up to 32 MiB messages). */
+  etcdSnapshotChunkBytes?: number;
 }
 
 /** One handled call, for assertions. */
@@ -782,7 +784,11 @@ class NodeImpl implements EmulatedNode {
     signal: AbortSignal,
   ): Promise<unknown> {
     const handler = handlers.get(path);
-    const nodes = metadata.get("nodes").map(String);
+    const nodes = metadata
+      .get("nodes")
+      .flatMap((v) => String(v).split(","))
+      .map((v) => v.trim())
+      .filter((v) => v !== "");
     if (nodes.length > 0 && metadata.get("node").length === 0) {
       return this.fanOutLegacy(path, handlers, request, nodes, id, signal);
     }
@@ -1139,7 +1145,10 @@ class NodeImpl implements EmulatedNode {
     if (first) {
       this.currentState = "booting";
       this.setStage(MachineStatusEvent_MachineStage.BOOTING, false);
-      this.later(30, () => this.dropConnections());
+      const maintenanceSockets = [...this.sockets];
+      this.later(30, () => {
+        for (const socket of maintenanceSockets) socket.destroy();
+      });
       this.later(this.fleet.options.bootDelayMs ?? 0, () => {
         if (this.currentState === "booting") this.startServices();
       });
@@ -1558,7 +1567,10 @@ function buildHandlers(): Map<string, Handler> {
   serverStream(h, M.etcdSnapshot, async function* (_req, { node, signal }) {
     requireEtcd(node);
     const total = node.fleet.options.etcdSnapshotBytes ?? 1024 * 1024;
-    const chunk = Buffer.alloc(Math.min(1024 * 1024, total), 0x5a);
+    const chunk = Buffer.alloc(
+      Math.min(node.fleet.options.etcdSnapshotChunkBytes ?? 1024 * 1024, total),
+      0x5a,
+    );
     for (let sent = 0; sent < total && !signal.aborted; sent += chunk.length) {
       yield { bytes: chunk.subarray(0, Math.min(chunk.length, total - sent)) };
     }
