@@ -212,7 +212,7 @@ export function plan(current: CurrentState, desired: DesiredState, options: Plan
           kind: "dns",
           hostname: route.hostname,
           routeIndex: route.index,
-          message: `a ${r.type} record ${r.name} -> ${r.content} exists and is not managed by cf-tunnel${hint}; set adopt: true on routes[${route.index}] to take it over`,
+          message: `${/^[AEIOU]/.test(r.type) ? "an" : "a"} ${r.type} record ${r.name} -> ${r.content} exists and is not managed by cf-tunnel${hint}; set adopt: true on routes[${route.index}] to take it over`,
           existing: { id: r.id, type: r.type, content: r.content },
         });
       }
