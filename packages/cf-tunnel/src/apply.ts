@@ -53,14 +53,9 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
   const accountId = plan.accountId;
 
   // 1. Access policies, then applications (before any protected hostname gets DNS).
-  const policyIds = new Map<string, string>();
-  const needsIds = plan.access.createApps.length + plan.access.updateApps.length > 0;
-  if (needsIds) {
-    for (const p of await listAccessPolicies(retrier, client, accountId)) policyIds.set(p.name, p.id);
-  }
+  const policyIds = new Map<string, string>(Object.entries(plan.access.policyIds));
   let written = 0;
   for (const p of plan.access.createPolicies) {
-    if (policyIds.has(p.name)) continue;
     const id = await retrier.call({
       what: `creating Access policy ${p.name}`,
       permission: PERMISSIONS.accessWrite,

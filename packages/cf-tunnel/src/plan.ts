@@ -78,6 +78,8 @@ export interface Plan {
     updateApps: AppWrite[];
     deleteApps: { id: string; name: string; hostname: string }[];
     deletePolicies: { id: string; name: string }[];
+    /** Ids of existing policies the applications to create or update link to, by name. */
+    policyIds: Record<string, string>;
   };
   ingress: {
     add: string[];
@@ -241,6 +243,7 @@ export function plan(current: CurrentState, desired: DesiredState, options: Plan
     updateApps: [],
     deleteApps: [],
     deletePolicies: [],
+    policyIds: {},
   };
   const policyByName = new Map(current.accessPolicies.map((p) => [p.name, p]));
   const policyById = new Map(current.accessPolicies.map((p) => [p.id, p]));
@@ -305,6 +308,12 @@ export function plan(current: CurrentState, desired: DesiredState, options: Plan
   for (const app of current.accessApps) {
     if (app.owned && !keptApps.has(app.id)) {
       access.deleteApps.push({ id: app.id, name: app.name, hostname: app.domain });
+    }
+  }
+  for (const app of [...access.createApps, ...access.updateApps]) {
+    for (const name of app.policies) {
+      const existing = policyByName.get(name);
+      if (existing) access.policyIds[name] = existing.id;
     }
   }
   const deletedApps = new Set(access.deleteApps.map((a) => a.id));

@@ -82,7 +82,8 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
       message: `created tunnel ${tunnelName} (${tunnel.id})`,
       tunnelId: tunnel.id,
     });
-    current = await readCurrent({ ...common, tunnel });
+    // A new tunnel has no ingress and no record can point at it yet: the state read before still holds.
+    current = { ...current, tunnel, ingress: [], configVersion: null };
     result = makePlan(current, desired, planOptions);
     if (result.conflicts.length > 0) throw refuse(result);
   }
