@@ -81,15 +81,29 @@ export interface ReadCurrentOptions extends ClientOptions {
 const PAGE = 1000;
 const DNS_PAGE = 5000;
 
+interface PageLike<T> {
+  result: T[];
+  result_info?: { page?: number; per_page?: number; total_pages?: number };
+}
+
+/**
+ * Reads every page. Stops at `total_pages` when the server reports it, otherwise at a short page (measured
+ * against the server's own `per_page`, which may be lower than the one asked for), and always at an empty page.
+ */
 async function readPages<T>(
-  fetchPage: (page: number, perPage: number) => Promise<{ result: T[] }>,
+  fetchPage: (page: number, perPage: number) => Promise<PageLike<T>>,
   perPage: number,
 ): Promise<T[]> {
   const out: T[] = [];
   for (let page = 1; ; page++) {
-    const { result } = await fetchPage(page, perPage);
+    const { result, result_info: info } = await fetchPage(page, perPage);
     out.push(...result);
-    if (result.length < perPage) return out;
+    if (result.length === 0) return out;
+    if (typeof info?.total_pages === "number") {
+      if (page >= info.total_pages) return out;
+    } else if (result.length < (info?.per_page ?? perPage)) {
+      return out;
+    }
   }
 }
 

@@ -151,6 +151,88 @@ describe("createCloudflareEmulator", () => {
   });
 });
 
+describe("createCloudflareEmulator records", () => {
+  it("patches, replaces and deletes a record when the SDK edits it", async ({ expect }) => {
+    const { emulator, client } = setup();
+    const zoneId = emulator.state.zones()[0]?.id as string;
+    const created = await client.dns.records.create({
+      zone_id: zoneId,
+      name: `w.${ZONE}`,
+      type: "CNAME",
+      content: "a.example.net",
+      ttl: 1,
+      proxied: true,
+      comment: "first",
+    });
+    const patched = await client.dns.records.edit(created.id, {
+      zone_id: zoneId,
+      name: `w.${ZONE}`,
+      type: "CNAME",
+      ttl: 300,
+      content: "b.example.net",
+    });
+    expect(patched).toMatchObject({ content: "b.example.net", ttl: 300, comment: "first", proxied: true });
+    const replaced = await client.dns.records.update(created.id, {
+      zone_id: zoneId,
+      name: `w.${ZONE}`,
+      type: "CNAME",
+      ttl: 1,
+      content: "c.example.net",
+    });
+    expect(replaced).toMatchObject({ content: "c.example.net", proxied: false });
+    expect(replaced.comment).toBeUndefined();
+    await client.dns.records.delete(created.id, { zone_id: zoneId });
+    expect(emulator.state.dnsRecords(ZONE)).toEqual([]);
+    const missing = await client.dns.records
+      .delete(created.id, { zone_id: zoneId })
+      .catch((e: unknown) => e as { status: number; errors: { code: number }[] });
+    expect(missing).toMatchObject({ status: 404, errors: [{ code: 81044 }] });
+  });
+
+  it("refuses a comment longer than the Free plan allows", async ({ expect }) => {
+    const { emulator, client } = setup();
+    const zoneId = emulator.state.zones()[0]?.id as string;
+    const error = await client.dns.records
+      .create({
+        zone_id: zoneId,
+        name: `c.${ZONE}`,
+        type: "A",
+        content: "192.0.2.1",
+        ttl: 1,
+        comment: "x".repeat(101),
+      })
+      .catch((e: unknown) => e as { status: number });
+    expect(error).toMatchObject({ status: 400 });
+  });
+
+  it("delays the answer when a latency fault matches", async ({ expect }) => {
+    const { emulator, client } = setup();
+    emulator.faults({ operation: "zones.list", latencyMs: 30 });
+    const started = Date.now();
+    await client.zones.list({ name: ZONE });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(25);
+    expect(emulator.requestLog[0]?.fault).toBe("latency");
+  });
+
+  it("restores a snapshot into a new emulator with the same tunnels and records", async ({ expect }) => {
+    const { emulator } = setup();
+    const t = emulator.state.seedTunnel({ name: "lab" });
+    emulator.state.seedDnsRecord({ zone: ZONE, name: "s", type: "A", content: "192.0.2.9" });
+    const copy = createCloudflareEmulator({
+      snapshot: JSON.parse(JSON.stringify(emulator.state.snapshot())),
+    });
+    expect(copy.state.accountId).toBe(emulator.state.accountId);
+    expect(copy.state.tunnel("lab")?.id).toBe(t.id);
+    expect(copy.state.dnsRecords(ZONE).map((r) => r.name)).toEqual([`s.${ZONE}`]);
+    const response = await copy.handle(
+      new Request(`https://api.cloudflare.com/client/v4/accounts/${ACCOUNT}/cfd_tunnel/${t.id}/token`, {
+        headers: { authorization: "Bearer x" },
+      }),
+    );
+    expect(response.status).toBe(200);
+  });
+});
+
 describe("createValidator", () => {
   it("reports a response that drifted from the schema", ({ expect }) => {
     const validator = createValidator();

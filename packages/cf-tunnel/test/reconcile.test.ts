@@ -1,5 +1,5 @@
 import { describe, it } from "vitest";
-import { DNS_COMMENT_MARKER, type RouteInput, reconcile, renderPlan } from "../src/index.js";
+import { DNS_COMMENT_MARKER, type RouteInput, readCurrent, reconcile, renderPlan } from "../src/index.js";
 import type { RequestLogEntry } from "../src/testing/index.js";
 import { routes, setup, TUNNEL, ZONE } from "./support.js";
 
@@ -195,6 +195,19 @@ describe("reconcile ordering", () => {
     ).toEqual(["access.apps.delete", "access.policies.delete"]);
     expect(emulator.state.accessApps()).toEqual([]);
     expect(emulator.state.dnsRecords(ZONE)).toHaveLength(1);
+  });
+});
+
+describe("readCurrent", () => {
+  it("reads every page when the server caps per_page below what was asked", async ({ expect }) => {
+    const { emulator, base } = setup({ maxPerPage: 3 });
+    await reconcile({ ...base, routes: routes(8) });
+    const current = await readCurrent({ ...base });
+    expect(current.dnsRecords.filter((r) => r.owned)).toHaveLength(8);
+    expect(current.accessApps.filter((a) => a.owned)).toHaveLength(8);
+    expect(current.ingress).toHaveLength(9);
+    const dnsLists = emulator.requestLog.filter((e) => e.operation === "dns.list").slice(-3);
+    expect(dnsLists.map((e) => new URLSearchParams(e.query).get("page"))).toEqual(["1", "2", "3"]);
   });
 });
 

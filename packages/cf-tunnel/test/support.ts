@@ -38,11 +38,12 @@ export interface Harness {
 }
 
 /** An emulator wired into msw, a fake-token SDK client and recorded sleeps. */
-export function setup(options: { zones?: string[]; batchLimit?: number } = {}): Harness {
+export function setup(options: { zones?: string[]; batchLimit?: number; maxPerPage?: number } = {}): Harness {
   const emulator = createCloudflareEmulator({
     accountId: ACCOUNT,
     zones: (options.zones ?? [ZONE]).map((name) => ({ name })),
     ...(options.batchLimit === undefined ? {} : { batchLimit: options.batchLimit }),
+    ...(options.maxPerPage === undefined ? {} : { maxPerPage: options.maxPerPage }),
   });
   active.push(emulator);
   server.use(...emulator.handlers);

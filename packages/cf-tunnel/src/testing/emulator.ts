@@ -116,6 +116,21 @@ export interface CloudflareEmulatorOptions {
   batchLimit?: number;
   /** Largest comment length accepted (default 100, the Free plan's limit). */
   commentLimit?: number;
+  /** Caps `per_page` on every list (to exercise pagination with few records). */
+  maxPerPage?: number;
+  /** Restores a model saved with {@link EmulatorState.snapshot} (zones in it replace `zones`). */
+  snapshot?: EmulatorSnapshot;
+}
+
+/** The whole model as JSON-safe data (it holds tunnel secrets: store it like a credential). */
+export interface EmulatorSnapshot {
+  version: 1;
+  accountId: string;
+  zones: EmulatedZone[];
+  tunnels: EmulatedTunnel[];
+  dnsRecords: EmulatedDnsRecord[];
+  accessApps: EmulatedAccessApp[];
+  accessPolicies: EmulatedAccessPolicy[];
 }
 
 /** Seed input for a DNS record created outside the library (a "foreign" record, for example). */
@@ -142,6 +157,8 @@ export interface EmulatorState {
   seedDnsRecord(record: SeedDnsRecord): EmulatedDnsRecord;
   /** Adds a tunnel directly (no request logged). */
   seedTunnel(input: { name: string; configSrc?: "local" | "cloudflare"; deleted?: boolean }): EmulatedTunnel;
+  /** A deep copy of the model, for persisting a simulated lab between processes. */
+  snapshot(): EmulatorSnapshot;
 }
 
 /** The framework-free part of the emulator. */
@@ -199,7 +216,7 @@ function failure(errors: ApiErrorItem[]): Record<string, unknown> {
   return { success: false, errors, messages: [], result: null };
 }
 
-function paginate<T>(items: T[], query: URLSearchParams, defaultPerPage: number, maxPerPage: number) {
+function paginateCapped<T>(items: T[], query: URLSearchParams, defaultPerPage: number, maxPerPage: number) {
   const page = Math.max(1, Number.parseInt(query.get("page") ?? "1", 10) || 1);
   const requested = Number.parseInt(query.get("per_page") ?? String(defaultPerPage), 10) || defaultPerPage;
   const perPage = Math.min(Math.max(1, requested), maxPerPage);
@@ -243,7 +260,11 @@ function tunnelToken(accountId: string, tunnel: EmulatedTunnel): string {
 
 /** Builds the stateful model and its `handle(request)` core. */
 export function createEmulatorCore(options: CloudflareEmulatorOptions = {}): EmulatorCore {
-  const accountId = options.accountId ?? DEFAULT_ACCOUNT;
+  const restored = options.snapshot;
+  const accountId = restored?.accountId ?? options.accountId ?? DEFAULT_ACCOUNT;
+  const perPageCap = options.maxPerPage ?? Number.POSITIVE_INFINITY;
+  const paginate = <T>(items: T[], query: URLSearchParams, defaultPerPage: number, maxPerPage: number) =>
+    paginateCapped(items, query, Math.min(defaultPerPage, perPageCap), Math.min(maxPerPage, perPageCap));
   const batchLimit = options.batchLimit ?? 200;
   const commentLimit = options.commentLimit ?? 100;
   const zones = new Map<string, EmulatedZone>();
@@ -255,6 +276,15 @@ export function createEmulatorCore(options: CloudflareEmulatorOptions = {}): Emu
   const records = new Map<string, EmulatedDnsRecord>();
   const apps = new Map<string, EmulatedAccessApp>();
   const policies = new Map<string, EmulatedAccessPolicy>();
+  if (restored) {
+    const copy = structuredClone(restored);
+    zones.clear();
+    for (const z of copy.zones) zones.set(z.id, z);
+    for (const t of copy.tunnels) tunnels.set(t.id, t);
+    for (const r of copy.dnsRecords) records.set(r.id, r);
+    for (const a of copy.accessApps) apps.set(a.id, a);
+    for (const p of copy.accessPolicies) policies.set(p.id, p);
+  }
   const faultRules: (FaultRule & { remaining: number })[] = [];
   const requestLog: RequestLogEntry[] = [];
   let seq = 0;
@@ -1102,6 +1132,16 @@ export function createEmulatorCore(options: CloudflareEmulatorOptions = {}): Emu
       checkConflicts(zone.id, input, new Set(), []);
       return storeRecord(zone.id, input);
     },
+    snapshot: () =>
+      structuredClone({
+        version: 1 as const,
+        accountId,
+        zones: [...zones.values()],
+        tunnels: [...tunnels.values()],
+        dnsRecords: [...records.values()],
+        accessApps: [...apps.values()],
+        accessPolicies: [...policies.values()],
+      }),
     seedTunnel: (input) => {
       const t = newTunnel(input.name, input.configSrc ?? "cloudflare");
       if (input.deleted) t.deletedAt = now();

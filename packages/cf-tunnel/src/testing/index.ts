@@ -103,6 +103,7 @@ export type {
   EmulatedTunnel,
   EmulatedZone,
   EmulatorCore,
+  EmulatorSnapshot,
   EmulatorState,
   FaultRule,
   RequestLogEntry,
