@@ -76,6 +76,18 @@ describe("createTofuRunner against the real binary", () => {
     expect(existsSync(join(cwd, ".terraform"))).toBe(false);
   });
 
+  it("reports the binary flavour and version", async ({ expect }) => {
+    const version = await tofu.version();
+    expect(["tofu", "terraform"]).toContain(version.flavour);
+    expect(version.version).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it("finds the configuration valid when validate runs after init", async ({ expect }) => {
+    const result = await tofu.validate();
+    expect(result.valid).toBe(true);
+    expect(result.diagnostics).toEqual([]);
+  });
+
   it("reads exit code 2 as changes present when the plan has work to do", async ({ expect }) => {
     const result = await tofu.plan({ onProgress });
     expect(result.exitCode).toBe(2);
@@ -168,6 +180,19 @@ describe("createTofuRunner errors", () => {
       },
     });
     expect((error as Error).message).toContain("main.tf:11:");
+  });
+
+  it("applies a saved plan file when plan wrote one with out", async ({ expect }) => {
+    const ws = await workspace("basic");
+    const tofu = createTofuRunner({ cwd: ws.cwd, env: ws.env });
+    await tofu.init();
+    const plan = await tofu.plan({ out: "saved.tfplan" });
+    expect(plan.hasChanges).toBe(true);
+    expect(existsSync(join(ws.cwd, "saved.tfplan"))).toBe(true);
+    const applied = await tofu.apply({ planFile: "saved.tfplan" });
+    expect(applied.args.at(-1)).toBe("saved.tfplan");
+    expect(applied.summary?.add).toBe(1);
+    expect((await tofu.plan()).hasChanges).toBe(false);
   });
 
   it("forwards SIGINT and waits for tofu to release its state lock when the signal aborts", async ({

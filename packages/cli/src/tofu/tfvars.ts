@@ -10,20 +10,20 @@ export function nodePatchPath(nodeName: string): string {
 
 /** One network interface of a node (homelab.yaml `nodes[].interfaces[]`); other keys are ignored. */
 export interface TfvarsInterface {
-  name?: string;
-  addresses?: string[];
-  gateway?: string;
-  dhcp?: boolean;
-  mtu?: number;
-  vip?: string;
+  name?: string | undefined;
+  addresses?: string[] | undefined;
+  gateway?: string | undefined;
+  dhcp?: boolean | undefined;
+  mtu?: number | undefined;
+  vip?: string | undefined;
 }
 
 /** Access rule of a route (homelab.yaml `tunnel.routes[].access`). */
 export interface TfvarsRouteAccess {
-  emails?: string[];
-  emailDomains?: string[];
-  groups?: string[];
-  serviceTokens?: string[];
+  emails?: string[] | undefined;
+  emailDomains?: string[] | undefined;
+  groups?: string[] | undefined;
+  serviceTokens?: string[] | undefined;
 }
 
 /**
@@ -34,50 +34,56 @@ export interface TfvarsInput {
   cluster: {
     name: string;
     talosVersion: string;
-    kubernetesVersion?: string;
+    kubernetesVersion?: string | undefined;
     endpoint: string;
-    network?: { podSubnets?: string[]; serviceSubnets?: string[] };
-    allowSchedulingOnControlPlanes?: boolean;
+    network?: { podSubnets?: string[] | undefined; serviceSubnets?: string[] | undefined } | undefined;
+    allowSchedulingOnControlPlanes?: boolean | undefined;
     /** May contain the token `coredns` (service subnet base + 10); written resolved. */
-    nameservers?: string[];
-    extensions?: string[];
+    nameservers?: string[] | undefined;
+    extensions?: string[] | undefined;
     /** Image Factory installer image (computed by the CLI from the schematic). */
-    installerImage?: string;
+    installerImage?: string | undefined;
   };
   nodes: {
     name: string;
     role: "controlplane" | "worker";
     address: string;
-    installDisk?: string;
+    installDisk?: string | undefined;
     /** false: the node gets no cloudflared configuration. Default true. */
-    tunnel?: boolean;
-    interfaces?: TfvarsInterface[];
+    tunnel?: boolean | undefined;
+    interfaces?: TfvarsInterface[] | undefined;
   }[];
-  tunnel?: {
-    name: string;
-    accountId: string;
-    zone: string;
-    routes: {
-      hostname: string;
-      service: string;
-      path?: string;
-      public?: boolean;
-      access?: TfvarsRouteAccess;
-    }[];
-  };
-  tailscale?: {
-    /** A reference such as `env:TS_AUTHKEY`; ignored here (see {@link tofuSecretEnv}). */
-    authKey?: string;
-    routes?: string[];
-    hostname?: string;
-    extraArgs?: string[];
-  };
-  argocd?: { chartVersion: string; repoURL: string; path: string; targetRevision?: string };
+  tunnel?:
+    | {
+        name: string;
+        accountId: string;
+        zone: string;
+        routes: {
+          hostname: string;
+          service: string;
+          path?: string | undefined;
+          public?: boolean | undefined;
+          access?: TfvarsRouteAccess | undefined;
+        }[];
+      }
+    | undefined;
+  tailscale?:
+    | {
+        /** A reference such as `env:TS_AUTHKEY`; ignored here (see {@link tofuSecretEnv}). */
+        authKey?: string | undefined;
+        routes?: string[] | undefined;
+        hostname?: string | undefined;
+        extraArgs?: string[] | undefined;
+      }
+    | undefined;
+  argocd?:
+    | { chartVersion: string; repoURL: string; path: string; targetRevision?: string | undefined }
+    | undefined;
 }
 
 /** Resolved secret values for the tofu run (the CLI resolves homelab.yaml's references). */
 export interface TofuSecretInput {
-  tailscaleAuthKey?: string;
+  tailscaleAuthKey?: string | undefined;
 }
 
 const DEFAULT_POD_SUBNETS = ["10.244.0.0/16"];
