@@ -79,6 +79,28 @@ resource "talos_machine_bootstrap" "this" {
     ]);
   });
 
+  it("reports a resource attribute the schema does not have and an indexed sensitive output", async ({ expect }) => {
+    const findings = await validate(`data "talos_client_configuration" "this" {
+  count                = 1
+  cluster_name         = "homelab"
+  client_configuration = talos_machine_secrets.this.client_configuratio
+}
+
+output "talosconfig" {
+  description = "Not marked sensitive."
+  value       = data.talos_client_configuration.this[0].talos_config
+}
+`);
+    expect(findings.map((f) => [f.code, f.line, f.message.split(": ").pop()])).toEqual([
+      ["UNRESOLVED_REFERENCE", 4, "talos_machine_secrets.this has no attribute client_configuratio"],
+      [
+        "OUTPUT_NOT_SENSITIVE",
+        7,
+        "output talosconfig derives from the sensitive value data.talos_client_configuration.this.0.talos_config but is not marked sensitive = true",
+      ],
+    ]);
+  });
+
   it("reports an attribute path that the variable's type does not have", async ({ expect }) => {
     const findings = await validate(`variable "cluster" {
   description = "Cluster."

@@ -145,6 +145,8 @@ interface Declared {
   resources: Map<string, { block: ScannedBlock; file: string; kind: "resource" | "data" | "ephemeral" }>;
   modules: Set<string>;
   providers: Map<string, string>; // local name -> source
+  /** Per declared resource address: its schema's attribute and block names, and whether any attribute is sensitive. */
+  schemaAttrs: Map<string, { names: Set<string>; hasSensitive: boolean }>;
 }
 
 function literalString(expression: string): string | undefined {
@@ -242,6 +244,15 @@ export async function validateInfrastructure(
   const declared = collectDeclarations([...units, ...broken], () => {});
   collectDeclarations(units, add);
   checkTerraformBlock(units, schema, declared, add);
+  for (const [address, r] of declared.resources) {
+    const s = resourceSchema(schema, declared, r.block);
+    if (s === undefined) continue;
+    const attributes = Object.entries(s.attributes ?? {});
+    declared.schemaAttrs.set(address, {
+      names: new Set([...attributes.map(([name]) => name), ...Object.keys(s.block_types ?? {})]),
+      hasSensitive: attributes.some(([, def]) => def.sensitive === true),
+    });
+  }
   const sensitiveRefs = sensitiveReferenceSet(declared, schema);
 
   for (const unit of units) {
@@ -270,6 +281,8 @@ export async function validateInfrastructure(
   const localRefs = new Map<string, string[]>();
   for (const unit of units) {
     for (const block of unit.body.blocks) {
+      // moved/removed/import name addresses that may no longer (or not yet) exist.
+      if (block.type === "moved" || block.type === "removed" || block.type === "import") continue;
       const scope: Scope = {
         hasEach: attr(block.body, "for_each") !== undefined,
         hasCount: attr(block.body, "count") !== undefined,
@@ -290,7 +303,14 @@ export async function validateInfrastructure(
   // Sensitive propagation through locals, then outputs.
   const isSensitiveRef = (ref: string): boolean => {
     if (ref.startsWith("local.")) return localSensitive.has(ref.split(".")[1] ?? "");
-    return [...sensitiveRefs].some((s) => ref === s || ref.startsWith(`${s}.`));
+    // Index segments (`x.y[0].z` arrives as x.y.0.z) do not change sensitivity.
+    const normalized = ref
+      .split(".")
+      .filter((part) => !/^\d+$/.test(part))
+      .join(".");
+    if ([...sensitiveRefs].some((s) => normalized === s || normalized.startsWith(`${s}.`))) return true;
+    // A whole-object reference carries the sensitive marks of its attributes.
+    return declared.schemaAttrs.get(normalized)?.hasSensitive === true;
   };
   let changed = true;
   while (changed) {
@@ -356,6 +376,7 @@ function collectDeclarations(units: FileUnit[], add: (f: InfraFinding) => void):
     resources: new Map(),
     modules: new Set(),
     providers: new Map(),
+    schemaAttrs: new Map(),
   };
   const duplicate = (file: string, line: number, address: string): void =>
     add({
@@ -865,6 +886,17 @@ function typeAtPath(type: TypeExpr, segments: string[]): string | undefined {
   return undefined;
 }
 
+function attributeProblem(
+  address: string,
+  rest: string[],
+  declared: Declared,
+): { code: InfraFindingCode; message: string } | undefined {
+  const attribute = rest.find((part) => !/^\d+$/.test(part));
+  const known = declared.schemaAttrs.get(address);
+  if (attribute === undefined || known === undefined || known.names.has(attribute)) return undefined;
+  return { code: "UNRESOLVED_REFERENCE", message: `${address} has no attribute ${attribute}` };
+}
+
 function resolveReference(
   ref: string,
   scope: Scope,
@@ -897,7 +929,7 @@ function resolveReference(
     case "ephemeral": {
       const address = `${root}.${second}.${third}`;
       return declared.resources.has(address)
-        ? undefined
+        ? attributeProblem(address, parts.slice(3), declared)
         : { code: "UNRESOLVED_REFERENCE", message: `${address} is not declared` };
     }
     case "module":
@@ -929,7 +961,7 @@ function resolveReference(
     default: {
       const address = `${root}.${second}`;
       return declared.resources.has(address)
-        ? undefined
+        ? attributeProblem(address, parts.slice(2), declared)
         : { code: "UNRESOLVED_REFERENCE", message: `${address} is not declared` };
     }
   }
