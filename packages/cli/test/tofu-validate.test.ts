@@ -79,7 +79,9 @@ resource "talos_machine_bootstrap" "this" {
     ]);
   });
 
-  it("reports a resource attribute the schema does not have and an indexed sensitive output", async ({ expect }) => {
+  it("reports a resource attribute the schema does not have and an indexed sensitive output", async ({
+    expect,
+  }) => {
     const findings = await validate(`data "talos_client_configuration" "this" {
   count                = 1
   cluster_name         = "homelab"
