@@ -12,9 +12,9 @@ locals {
   # cloudflared matches rules in order: rules with a path go before the bare-hostname rules so a
   # path-specific origin is not shadowed.
   ingress_rules = concat(
-    [for r in local.routes : { hostname = r.hostname, path = r.path, service = r.service } if r.path != null],
-    [for r in local.routes : { hostname = r.hostname, path = null, service = r.service } if r.path == null],
-    [{ hostname = null, path = null, service = "http_status:404" }],
+    [for r in local.routes : { hostname = r.hostname, path = r.path, service = r.service, origin_request = r.origin_request } if r.path != null],
+    [for r in local.routes : { hostname = r.hostname, path = null, service = r.service, origin_request = r.origin_request } if r.path == null],
+    [{ hostname = null, path = null, service = "http_status:404", origin_request = null }],
   )
 
   hostnames = toset([for r in local.routes : r.hostname])

@@ -36,7 +36,12 @@ locals {
     })
   }
 
-  cloudflared_patch = var.tunnel == null ? null : yamlencode({
+  # The same rules as the direct engine: cloudflared only with the extension and a tunnel, on
+  # nodes with tunnel = true; tailscale only with the extension, on nodes not opted out.
+  has_cloudflared = contains(var.cluster.extensions, "siderolabs/cloudflared")
+  has_tailscale   = contains(var.cluster.extensions, "siderolabs/tailscale")
+
+  cloudflared_patch = var.tunnel == null || !local.has_cloudflared ? null : yamlencode({
     apiVersion = "v1alpha1"
     kind       = "ExtensionServiceConfig"
     name       = "cloudflared"
@@ -47,14 +52,17 @@ locals {
   })
 
   tailscale_patches = {
-    for name, n in local.nodes : name => var.tailscale == null ? null : yamlencode({
+    for name, n in local.nodes : name => var.tailscale == null || !local.has_tailscale || !n.tailscale.enabled ? null : yamlencode({
       apiVersion = "v1alpha1"
       kind       = "ExtensionServiceConfig"
       name       = "tailscale"
       environment = concat(
-        ["TS_AUTHKEY=${var.tailscale_auth_key == null ? "" : var.tailscale_auth_key}", "TS_HOSTNAME=${coalesce(var.tailscale.hostname, name)}"],
+        [
+          "TS_AUTHKEY=${var.tailscale_auth_key == null ? "" : var.tailscale_auth_key}",
+          "TS_HOSTNAME=${n.tailscale.hostname != null ? n.tailscale.hostname : (var.tailscale.hostname != null ? "${var.tailscale.hostname}-${name}" : name)}",
+        ],
         length(var.tailscale.routes) > 0 ? ["TS_ROUTES=${join(",", var.tailscale.routes)}"] : [],
-        length(var.tailscale.extra_args) > 0 ? ["TS_EXTRA_ARGS=${join(" ", var.tailscale.extra_args)}"] : [],
+        length(concat(var.tailscale.extra_args, n.tailscale.extra_args)) > 0 ? ["TS_EXTRA_ARGS=${join(" ", concat(var.tailscale.extra_args, n.tailscale.extra_args))}"] : [],
       )
     })
   }
@@ -118,7 +126,7 @@ resource "talos_machine_configuration_apply" "node" {
       error_message = "The node patch file files/${each.key}.patch.yaml is missing: run `homelab render` first."
     }
     precondition {
-      condition     = var.tailscale == null || var.tailscale_auth_key != null
+      condition     = local.tailscale_patches[each.key] == null || var.tailscale_auth_key != null
       error_message = "tailscale is configured but tailscale_auth_key is not set (TF_VAR_tailscale_auth_key)."
     }
   }

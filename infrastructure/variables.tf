@@ -50,13 +50,18 @@ variable "cluster" {
 }
 
 variable "nodes" {
-  description = "The machines (homelab.yaml `nodes`): name, role, the address their Talos API is reached on, install disk, network interfaces and whether they run the cloudflared connector."
+  description = "The machines (homelab.yaml `nodes`): name, role, the address their Talos API is reached on, install disk, network interfaces, whether they run the cloudflared connector, and per-node tailscale settings (enabled = false for homelab.yaml `tailscale: false`)."
   type = list(object({
     name         = string
     role         = string
     address      = string
     install_disk = optional(string)
     tunnel       = optional(bool, true)
+    tailscale = optional(object({
+      enabled    = optional(bool, true)
+      hostname   = optional(string)
+      extra_args = optional(list(string), [])
+    }), {})
     interfaces = optional(list(object({
       name      = optional(string)
       addresses = optional(list(string), [])
@@ -109,6 +114,28 @@ variable "tunnel" {
       service  = string
       path     = optional(string)
       public   = optional(bool, false)
+      # homelab.yaml originRequest, keys in the provider's snake_case; durations in seconds.
+      origin_request = optional(object({
+        ca_pool                  = optional(string)
+        connect_timeout          = optional(number)
+        disable_chunked_encoding = optional(bool)
+        http2_origin             = optional(bool)
+        http_host_header         = optional(string)
+        keep_alive_connections   = optional(number)
+        keep_alive_timeout       = optional(number)
+        match_sn_ito_host        = optional(bool)
+        no_happy_eyeballs        = optional(bool)
+        no_tls_verify            = optional(bool)
+        origin_server_name       = optional(string)
+        proxy_type               = optional(string)
+        tcp_keep_alive           = optional(number)
+        tls_timeout              = optional(number)
+        access = optional(object({
+          aud_tag   = optional(list(string))
+          required  = optional(bool)
+          team_name = optional(string)
+        }))
+      }))
       access = optional(object({
         emails         = optional(list(string), [])
         email_domains  = optional(list(string), [])
@@ -153,7 +180,7 @@ variable "tunnel" {
 }
 
 variable "tailscale" {
-  description = "Tailscale on every node (homelab.yaml `tailscale`): advertised routes, hostname override and extra arguments. The auth key is the sensitive variable tailscale_auth_key. null disables it."
+  description = "Tailscale on every node (homelab.yaml `tailscale`): advertised routes, a machine-name prefix (<prefix>-<node>) and extra arguments. The auth key is the sensitive variable tailscale_auth_key. null disables it."
   type = object({
     routes     = optional(list(string), [])
     hostname   = optional(string)
@@ -174,6 +201,7 @@ variable "argocd" {
     repo_url        = string
     path            = string
     target_revision = optional(string, "HEAD")
+    namespace       = optional(string, "argocd")
   })
   default = null
 

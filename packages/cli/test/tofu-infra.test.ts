@@ -155,9 +155,19 @@ describe("the locals of talos.tf and cloudflare.tf", () => {
     const l = await evaluateLocals(singleNode);
     expect((l.bootstrap_node as { name: string }).name).toBe("node1");
     expect(l.ingress_rules).toEqual([
-      { hostname: "app1.example.com", path: null, service: "http://app1.apps.svc.cluster.local:80" },
-      { hostname: "status.example.com", path: null, service: "http://status.apps.svc.cluster.local:80" },
-      { hostname: null, path: null, service: "http_status:404" },
+      {
+        hostname: "app1.example.com",
+        path: null,
+        service: "http://app1.apps.svc.cluster.local:80",
+        origin_request: null,
+      },
+      {
+        hostname: "status.example.com",
+        path: null,
+        service: "http://status.apps.svc.cluster.local:80",
+        origin_request: null,
+      },
+      { hostname: null, path: null, service: "http_status:404", origin_request: null },
     ]);
     expect(Object.keys(l.identity_routes as object)).toEqual(["app1.example.com"]);
     expect(l.service_token_routes).toEqual({});
@@ -170,7 +180,7 @@ describe("the locals of talos.tf and cloudflare.tf", () => {
     expect(l.role_patches).toEqual({ controlplane: [], worker: [] });
   });
 
-  it("orders path rules first and splits identity from service-token Access for the 3 + 2 example", async ({
+  it("orders path rules first, carries origin settings and per-node tailscale for the 3 + 2 example", async ({
     expect,
   }) => {
     const l = await evaluateLocals(highlyAvailable);
@@ -197,7 +207,20 @@ describe("the locals of talos.tf and cloudflare.tf", () => {
     expect((l.install_patches as Record<string, string>).w2).toContain(
       '"image": "factory.example/installer/abc:v1.13.9"',
     );
-    expect(Object.values(l.tailscale_patches as object)).toEqual([null, null, null, null, null]);
+    const tailscale = l.tailscale_patches as Record<string, string | null>;
+    expect(tailscale.w2).toBeNull();
+    expect(tailscale.cp1).toContain('"TS_HOSTNAME=first"');
+    expect(tailscale.cp1).toContain('"TS_EXTRA_ARGS=--accept-dns=false --ssh"');
+    expect(tailscale.cp2).toContain('"TS_HOSTNAME=ha-cp2"');
+    expect(tailscale.cp2).toContain('"TS_EXTRA_ARGS=--accept-dns=false"');
+    const api = (
+      l.ingress_rules as { path: string | null; origin_request: Record<string, unknown> | null }[]
+    )[0];
+    expect(api?.origin_request).toMatchObject({
+      no_tls_verify: true,
+      connect_timeout: 30,
+      http_host_header: "grafana",
+    });
   });
 
   it("yields only the catch-all and no extension patches when tunnel and tailscale are absent", async ({
@@ -205,7 +228,9 @@ describe("the locals of talos.tf and cloudflare.tf", () => {
   }) => {
     const { tunnel: _t, tailscale: _s, ...core } = singleNode;
     const l = await evaluateLocals(core);
-    expect(l.ingress_rules).toEqual([{ hostname: null, path: null, service: "http_status:404" }]);
+    expect(l.ingress_rules).toEqual([
+      { hostname: null, path: null, service: "http_status:404", origin_request: null },
+    ]);
     expect(l.cloudflared_patch).toBeNull();
     expect(l.routes_by_key).toEqual({});
     expect(l.dns_comment).toBeNull();

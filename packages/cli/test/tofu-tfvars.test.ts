@@ -9,6 +9,7 @@ describe("renderTfvars", () => {
       {
         "argocd": {
           "chart_version": "9.1.0",
+          "namespace": "argocd",
           "path": "cluster/app-of-apps",
           "repo_url": "https://github.com/me/homelab.git",
           "target_revision": "HEAD",
@@ -54,6 +55,11 @@ describe("renderTfvars", () => {
             ],
             "name": "node1",
             "role": "controlplane",
+            "tailscale": {
+              "enabled": true,
+              "extra_args": [],
+              "hostname": null,
+            },
             "tunnel": true,
           },
         ],
@@ -78,6 +84,7 @@ describe("renderTfvars", () => {
                 "service_tokens": [],
               },
               "hostname": "app1.example.com",
+              "origin_request": null,
               "path": null,
               "public": false,
               "service": "http://app1.apps.svc.cluster.local:80",
@@ -85,6 +92,7 @@ describe("renderTfvars", () => {
             {
               "access": null,
               "hostname": "status.example.com",
+              "origin_request": null,
               "path": null,
               "public": true,
               "service": "http://status.apps.svc.cluster.local:80",
@@ -112,6 +120,28 @@ describe("renderTfvars", () => {
     const input = structuredClone(highlyAvailable);
     input.cluster.network = { serviceSubnets: ["fd00:10:96::/112"] };
     expect(JSON.parse(renderTfvars(input)).cluster.nameservers).toEqual(["fd00:10:96::a", "1.1.1.1"]);
+  });
+
+  it("writes origin settings in the provider's snake_case with durations in seconds", ({ expect }) => {
+    const routes = JSON.parse(renderTfvars(highlyAvailable)).tunnel.routes;
+    expect(routes[1].origin_request).toEqual({
+      no_tls_verify: true,
+      connect_timeout: 30,
+      http_host_header: "grafana",
+    });
+    expect(routes[0].origin_request).toBeNull();
+  });
+
+  it("writes a node's tailscale opt-out and per-node settings", ({ expect }) => {
+    const nodes = JSON.parse(renderTfvars(highlyAvailable)).nodes;
+    expect(nodes[0].tailscale).toEqual({ enabled: true, hostname: "first", extra_args: ["--ssh"] });
+    expect(nodes[4].tailscale).toEqual({ enabled: false, hostname: null, extra_args: [] });
+  });
+
+  it("throws INVALID_TFVARS_INPUT naming an origin setting the provider does not have", ({ expect }) => {
+    const input = structuredClone(highlyAvailable);
+    input.tunnel!.routes[0]!.originRequest = { noTlsVerfy: true };
+    expect(() => renderTfvars(input)).toThrow("tunnel.routes[0].originRequest.noTlsVerfy");
   });
 
   it("throws INVALID_TFVARS_INPUT when two nodes share a name", ({ expect }) => {

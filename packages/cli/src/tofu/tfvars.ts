@@ -51,6 +51,8 @@ export interface TfvarsInput {
     installDisk?: string | undefined;
     /** false: the node gets no cloudflared configuration. Default true. */
     tunnel?: boolean | undefined;
+    /** false: no tailscale on this node; or per-node hostname and extra arguments. */
+    tailscale?: false | { hostname?: string | undefined; extraArgs?: string[] | undefined } | undefined;
     interfaces?: TfvarsInterface[] | undefined;
   }[];
   tunnel?:
@@ -64,6 +66,13 @@ export interface TfvarsInput {
           path?: string | undefined;
           public?: boolean | undefined;
           access?: TfvarsRouteAccess | undefined;
+          /**
+           * cloudflared origin settings in the API's camelCase (`noTLSVerify`, `httpHostHeader`,
+           * `connectTimeout`...); written in the provider's snake_case, durations ("30s") as seconds.
+           */
+          originRequest?: Record<string, unknown> | undefined;
+          /** Adopting existing DNS records is a direct-engine feature; ignored here. */
+          adopt?: boolean | undefined;
         }[];
       }
     | undefined;
@@ -77,7 +86,13 @@ export interface TfvarsInput {
       }
     | undefined;
   argocd?:
-    | { chartVersion: string; repoURL: string; path: string; targetRevision?: string | undefined }
+    | {
+        chartVersion: string;
+        repoURL: string;
+        path: string;
+        targetRevision?: string | undefined;
+        namespace?: string | undefined;
+      }
     | undefined;
 }
 
@@ -111,6 +126,72 @@ function ipv6Plus(base: string, offset: number): string | undefined {
   return out.join(":").replace(/(^|:)0(:0)+(:|$)/, "::");
 }
 
+const ORIGIN_REQUEST_KEYS: Record<string, "string" | "number" | "bool" | "access"> = {
+  ca_pool: "string",
+  connect_timeout: "number",
+  disable_chunked_encoding: "bool",
+  http2_origin: "bool",
+  http_host_header: "string",
+  keep_alive_connections: "number",
+  keep_alive_timeout: "number",
+  match_sn_ito_host: "bool",
+  no_happy_eyeballs: "bool",
+  no_tls_verify: "bool",
+  origin_server_name: "string",
+  proxy_type: "string",
+  tcp_keep_alive: "number",
+  tls_timeout: "number",
+  access: "access",
+};
+const ACCESS_KEYS = new Set(["aud_tag", "required", "team_name"]);
+
+/** camelCase (with acronyms, e.g. noTLSVerify, matchSNItoHost) to snake_case as the provider names it. */
+function snakeCase(key: string): string {
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1_$2")
+    .toLowerCase();
+}
+
+function seconds(value: unknown, where: string): number {
+  if (typeof value === "number") return value;
+  const m = typeof value === "string" ? /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim()) : null;
+  if (m === null)
+    throw new TofuError("INVALID_TFVARS_INPUT", `${where}: expected seconds or a duration like "30s"`);
+  const factor = { ms: 0.001, s: 1, m: 60, h: 3600 }[m[2] ?? "s"] ?? 1;
+  return Number(m[1]) * factor;
+}
+
+function originRequest(raw: Record<string, unknown>, where: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const name = snakeCase(key);
+    const kind = ORIGIN_REQUEST_KEYS[name];
+    const at = `${where}.${key}`;
+    if (kind === undefined) {
+      throw new TofuError(
+        "INVALID_TFVARS_INPUT",
+        `${at}: not an origin request setting the tofu engine supports`,
+      );
+    }
+    if (kind === "number") {
+      out[name] = seconds(value, at);
+    } else if (kind === "access") {
+      const access: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries((value ?? {}) as Record<string, unknown>)) {
+        const n = snakeCase(k);
+        if (!ACCESS_KEYS.has(n))
+          throw new TofuError("INVALID_TFVARS_INPUT", `${at}.${k}: not an origin access setting`);
+        access[n] = v;
+      }
+      out[name] = access;
+    } else {
+      out[name] = value;
+    }
+  }
+  return out;
+}
+
 /** The CoreDNS ClusterIP the `coredns` nameserver token stands for: service subnet base + 10. */
 function corednsAddress(serviceSubnet: string): string {
   const base = serviceSubnet.split("/")[0] ?? "";
@@ -129,7 +210,8 @@ function corednsAddress(serviceSubnet: string): string {
  * the core keys of homelab.yaml. Every key is written (null when absent) so the file is explicit.
  * Secrets are not written: pass them to tofu with {@link tofuSecretEnv}.
  *
- * @throws TofuError INVALID_TFVARS_INPUT for duplicate node names or an unusable service subnet.
+ * @throws TofuError INVALID_TFVARS_INPUT for duplicate node names, an unusable service subnet or an
+ * origin request setting the provider does not have.
  */
 export function renderTfvars(input: TfvarsInput): string {
   const seen = new Set<string>();
@@ -164,6 +246,11 @@ export function renderTfvars(input: TfvarsInput): string {
       address: n.address,
       install_disk: n.installDisk ?? null,
       tunnel: n.tunnel ?? true,
+      tailscale: {
+        enabled: n.tailscale !== false,
+        hostname: n.tailscale === false ? null : (n.tailscale?.hostname ?? null),
+        extra_args: n.tailscale === false ? [] : (n.tailscale?.extraArgs ?? []),
+      },
       interfaces: (n.interfaces ?? []).map((i) => ({
         name: i.name ?? null,
         addresses: i.addresses ?? [],
@@ -180,11 +267,15 @@ export function renderTfvars(input: TfvarsInput): string {
             name: input.tunnel.name,
             account_id: input.tunnel.accountId,
             zone: input.tunnel.zone,
-            routes: input.tunnel.routes.map((r) => ({
+            routes: input.tunnel.routes.map((r, i) => ({
               hostname: r.hostname,
               service: r.service,
               path: r.path ?? null,
               public: r.public ?? false,
+              origin_request:
+                r.originRequest === undefined
+                  ? null
+                  : originRequest(r.originRequest, `tunnel.routes[${i}].originRequest`),
               access:
                 r.access === undefined
                   ? null
@@ -212,6 +303,7 @@ export function renderTfvars(input: TfvarsInput): string {
             repo_url: input.argocd.repoURL,
             path: input.argocd.path,
             target_revision: input.argocd.targetRevision ?? "HEAD",
+            namespace: input.argocd.namespace ?? "argocd",
           },
   };
   return `${JSON.stringify(tfvars, null, 2)}\n`;

@@ -12,7 +12,15 @@ export function parseTypeExpression(text: string): TypeExpr {
   let i = 0;
   const s = text;
   const ws = (): void => {
-    while (i < s.length && /[\s,]/.test(s[i] as string)) i++;
+    while (i < s.length) {
+      if (/[\s,]/.test(s[i] as string)) i++;
+      else if (s[i] === "#" || (s[i] === "/" && s[i + 1] === "/")) {
+        while (i < s.length && s[i] !== "\n") i++;
+      } else if (s[i] === "/" && s[i + 1] === "*") {
+        const end = s.indexOf("*/", i + 2);
+        i = end === -1 ? s.length : end + 2;
+      } else break;
+    }
   };
   const ident = (): string => {
     ws();
