@@ -3,6 +3,8 @@ import pkg from "../package.json" with { type: "json" };
 
 // Kept tiny: `--version` answers without loading anything; everything else loads lazily.
 const argv = process.argv.slice(2);
+// a CLI: library deprecation notices (e.g. TLS SNI with an IP) are not the user's business
+process.noDeprecation = true;
 if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
   process.stdout.write(`${pkg.version}\n`);
 } else {

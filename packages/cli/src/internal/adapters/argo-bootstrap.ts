@@ -20,23 +20,32 @@ export interface ArgoBootstrapModule {
     onProgress?: (event: { type: string; message: string }) => void;
     signal?: AbortSignal;
   }): Promise<Record<string, unknown>>;
-  upgradeArgoCd(options: Record<string, unknown>): Promise<Record<string, unknown>>;
-  readInitialAdminPassword(options: { kubeconfig: string }): Promise<string>;
+  upgradeArgoCd(options: {
+    helm: unknown;
+    chartVersion: string;
+    kubeconfig?: string;
+    values?: Record<string, unknown>;
+    dryRun?: boolean;
+    onProgress?: (event: { type: string; message: string }) => void;
+    signal?: AbortSignal;
+  }): Promise<{ from: string | undefined; to: string; changed: boolean; applied: boolean }>;
+  readInitialAdminPassword(options: { kubeconfig: string }): Promise<unknown>;
   buildRootApplication(options: { repoURL: string; path: string; targetRevision?: string }): unknown;
-  buildHelmApplication(options: Record<string, unknown>): unknown;
-  buildGitApplication(options: Record<string, unknown>): unknown;
-  validateManifests(
-    objectsOrYaml: unknown,
-    options?: Record<string, unknown>,
-  ): {
-    severity?: string;
-    code?: string;
-    path?: string;
-    message: string;
-  }[];
-  addApp(options: Record<string, unknown>): { files: { path: string; content: string }[] };
-  waitForApplication?(options: Record<string, unknown>): Promise<unknown>;
-  waitForRollouts?(options: Record<string, unknown>): Promise<unknown>;
+  buildHelmApplication(options: {
+    name: string;
+    destinationNamespace: string;
+    repoURL: string;
+    chart: string;
+    version: string;
+  }): unknown;
+  buildGitApplication(options: {
+    name: string;
+    destinationNamespace: string;
+    repoURL: string;
+    path: string;
+    targetRevision?: string;
+  }): unknown;
+  toYaml(objects: readonly unknown[]): string;
 }
 
 export interface KubeEmulator {

@@ -26,16 +26,29 @@ export interface TalosClient {
   }): Promise<{ node: string; mode?: string; modeDetails: string; warnings: string[] }>;
   bootstrap(options?: { node?: string }): Promise<void>;
   kubeconfig(options?: { node?: string }): Promise<string>;
-  etcdMemberList(options?: { node?: string; nodes?: string[] }): Promise<unknown>;
-  serviceList(options?: { nodes?: string[] }): Promise<unknown>;
-  logs(options: Record<string, unknown>): Promise<unknown>;
-  dmesg(options?: Record<string, unknown>): Promise<unknown>;
-  reboot(options?: Record<string, unknown>): Promise<unknown>;
-  reset(options?: Record<string, unknown>): Promise<unknown>;
-  upgrade(options: Record<string, unknown>): Promise<unknown>;
-  etcdSnapshot?(options?: Record<string, unknown>): Promise<unknown>;
-  get(options: Record<string, unknown>): Promise<unknown>;
-  list(options: Record<string, unknown>): Promise<unknown>;
+  etcdMemberList(options?: { node?: string }): Promise<unknown[]>;
+  serviceList(options?: { nodes?: string[] }): Promise<NodeResult<unknown[]>[]>;
+  logs(options: {
+    id: string;
+    node?: string;
+    tailLines?: number;
+    follow?: boolean;
+    signal?: AbortSignal;
+  }): AsyncIterable<string>;
+  dmesg(options?: { node?: string; follow?: boolean; signal?: AbortSignal }): AsyncIterable<string>;
+  reboot(options?: { node?: string }): Promise<{ node: string; actorId: string }>;
+  reset(options?: {
+    node?: string;
+    graceful?: boolean;
+    reboot?: boolean;
+  }): Promise<{ node: string; actorId: string }>;
+  upgrade(options: { node?: string; image: string; stage?: boolean }): Promise<unknown>;
+  etcdSnapshot(options: {
+    node?: string;
+    destination: NodeJS.WritableStream;
+  }): Promise<{ node: string; bytes: number }>;
+  get(options: { type: string; id: string; namespace?: string; node?: string }): Promise<unknown>;
+  list(options: { type: string; namespace?: string; node?: string }): Promise<unknown[]>;
   waitForHealthy(options: {
     controlPlaneNodes: string[];
     workerNodes: string[];

@@ -63,6 +63,17 @@ export const ERROR_TABLE: Record<string, ErrorPresentation> = {
   "talos-client:ALREADY_EXISTS": { exit: 1, message: "already exists on the node" },
   "talos-client:FAILED_PRECONDITION": { exit: 1, message: "the node is not in a state that allows this" },
   "talos-client:UNIMPLEMENTED": { exit: 1, message: "the node does not implement this call" },
+  "talos-client:RESOURCE_EXHAUSTED": {
+    exit: 1,
+    message: "the Talos API is out of resources or the message is too large",
+  },
+  "talos-client:ABORTED": { exit: 1, message: "the node aborted the call (a conflicting operation); retry" },
+  "talos-client:UNKNOWN": { exit: 1, message: "the node returned an unknown error" },
+  "talos-client:TLS_ERROR": {
+    exit: 1,
+    message: "TLS handshake with the Talos API failed",
+    hint: "the talosconfig may belong to another cluster, or the node is in maintenance mode (--insecure)",
+  },
   "talos-client:NODE_ERROR": { exit: 1, message: "a node returned an error" },
   "talos-client:HEALTH_TIMEOUT": { exit: 1, message: "the cluster did not become healthy in time" },
 
@@ -100,6 +111,7 @@ export const ERROR_TABLE: Record<string, ErrorPresentation> = {
     hint: "wait a minute and retry",
   },
   "cf-tunnel:API_ERROR": { exit: 1, message: "the Cloudflare API returned an error" },
+  "cf-tunnel:ABORTED": { exit: 130, message: "interrupted" },
 
   "tofu:TOFU_NOT_FOUND": {
     exit: 1,
@@ -120,6 +132,11 @@ export const ERROR_TABLE: Record<string, ErrorPresentation> = {
     hint: "install helm 3.x or 4.x and make sure it is on PATH",
   },
   "argo-bootstrap:HELM_FAILED": { exit: 1, message: "helm failed" },
+  "argo-bootstrap:HELM_TIMEOUT": { exit: 1, message: "helm timed out" },
+  "argo-bootstrap:ROLLOUT_FAILED": { exit: 1, message: "an Argo CD workload failed to roll out" },
+  "argo-bootstrap:SYNC_FAILED": { exit: 1, message: "the root application failed to sync" },
+  "argo-bootstrap:INVALID_OPTIONS": { exit: 1, message: "invalid Argo CD settings" },
+  "argo-bootstrap:ABORTED": { exit: 130, message: "interrupted" },
   "argo-bootstrap:ROLLOUT_TIMEOUT": { exit: 1, message: "Argo CD did not roll out in time" },
   "argo-bootstrap:SYNC_TIMEOUT": { exit: 1, message: "the root application did not sync in time" },
   "argo-bootstrap:APP_DEGRADED": { exit: 1, message: "the root application is degraded" },

@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { HomelabError } from "../../errors.js";
 import { loadArgoBootstrap, type ProcessRunner } from "../adapters/argo-bootstrap.js";
@@ -38,24 +39,50 @@ export const run: RunFn = async (inv) => {
   const verb = path[1];
   const loaded = await loadProject(inv, { resolveSecrets: false });
   if (verb === "add-app") {
-    const argo = await loadArgoBootstrap("homelab argo add-app", ["addApp"]);
+    const argo = await loadArgoBootstrap("homelab argo add-app", [
+      "buildHelmApplication",
+      "buildGitApplication",
+      "toYaml",
+    ]);
     const name = args[0] as string;
     const dir = resolve(ctx.cwd, stringOption(inv, "dir") ?? join(loaded.dir, "cluster"));
-    const request: Record<string, unknown> = { name, namespace: stringOption(inv, "namespace") ?? name };
-    for (const [flag, key] of [
-      ["repo", "repoURL"],
-      ["chart", "chart"],
-      ["chart-version", "chartVersion"],
-      ["path", "path"],
-    ] as const) {
-      const v = stringOption(inv, flag);
-      if (v) request[key] = v;
+    const repoURL = stringOption(inv, "repo");
+    const chart = stringOption(inv, "chart");
+    const gitPath = stringOption(inv, "path");
+    const destinationNamespace = stringOption(inv, "namespace") ?? name;
+    if (!repoURL || (chart === undefined) === (gitPath === undefined))
+      throw new HomelabError(
+        "USAGE",
+        "add-app needs --repo and either --chart with --chart-version (Helm) or --path (Git)",
+      );
+    let app: unknown;
+    if (chart !== undefined) {
+      const version = stringOption(inv, "chart-version");
+      if (!version)
+        throw new HomelabError("USAGE", "a Helm application needs --chart-version (a pinned version)");
+      app = argo.buildHelmApplication({ name, destinationNamespace, repoURL, chart, version });
+    } else {
+      app = argo.buildGitApplication({ name, destinationNamespace, repoURL, path: gitPath as string });
     }
-    const { files } = argo.addApp(request);
-    const written = files.map((f) => ({ path: resolve(dir, f.path), content: f.content }));
-    await writeFilesAtomic(written);
-    out.result({ files: written.map((f) => f.path) }, () =>
-      written.map((f) => `wrote ${relative(ctx.cwd, f.path)}`).join("\n"),
+    const appFile = join(dir, "apps", `${name}.yaml`);
+    const kustomizationFile = join(dir, "app-of-apps", "kustomization.yaml");
+    const { parseDocument } = await import("yaml");
+    const current = await readFile(kustomizationFile, "utf8").catch(
+      () => "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n",
+    );
+    const doc = parseDocument(current);
+    const entry = `../apps/${name}.yaml`;
+    const resources =
+      (doc.get("resources") as { items?: { value?: unknown }[] } | undefined)?.items?.map((i) => i.value) ??
+      [];
+    if (!resources.includes(entry)) doc.set("resources", [...resources, entry]);
+    const files = [
+      { path: appFile, content: argo.toYaml([app]) },
+      { path: kustomizationFile, content: doc.toString() },
+    ];
+    await writeFilesAtomic(files);
+    out.result({ files: files.map((f) => f.path), application: app }, () =>
+      files.map((f) => `wrote ${relative(ctx.cwd, f.path)}`).join("\n"),
     );
     return 0;
   }
@@ -65,14 +92,14 @@ export const run: RunFn = async (inv) => {
   const kubeconfig = await kubeconfigText(inv, fallback);
   if (verb === "password") {
     const argo = await loadArgoBootstrap("homelab argo password", ["readInitialAdminPassword"]);
-    const result = (await argo.readInitialAdminPassword({ kubeconfig })) as unknown;
-    const reveal = (v: unknown): string =>
-      typeof v === "string"
-        ? v
-        : typeof (v as { reveal?: unknown })?.reveal === "function"
-          ? (v as { reveal(): string }).reveal()
-          : reveal((v as { password?: unknown })?.password);
-    const password = reveal(result);
+    const result = (await argo.readInitialAdminPassword({ kubeconfig })) as
+      | { found: true; password: { reveal(): string } }
+      | { found: false; reason: string };
+    if (!result.found)
+      throw new HomelabError("COMMAND_FAILED", `no initial admin password: ${result.reason}`, {
+        hint: "Argo CD deletes argocd-initial-admin-secret once the password was changed",
+      });
+    const password = result.password.reveal();
     // the user asked for it: the one place a secret goes to stdout
     if (inv.flags.json) out.result({ username: "admin", password }, "");
     else out.print(password);
@@ -120,25 +147,33 @@ export const run: RunFn = async (inv) => {
   if (verb === "upgrade") {
     const version = stringOption(inv, "version");
     if (!version) throw new HomelabError("USAGE", "argo upgrade needs --version X (the chart version)");
-    const step = out.step(`Argo CD chart ${argocd.chartVersion} -> ${version}`);
+    const common = {
+      helm,
+      kubeconfig,
+      chartVersion: version,
+      ...(argocd.values ? { values: argocd.values } : {}),
+      signal: ctx.signal,
+    };
+    const preview = await argo.upgradeArgoCd({ ...common, dryRun: true });
+    out.info(
+      `Argo CD chart: ${preview.from ?? "not installed"} -> ${preview.to}${preview.changed ? "" : " (no change)"}`,
+    );
+    if (!preview.changed) {
+      out.result(preview, () => `Argo CD chart ${preview.to}: already installed`);
+      return 0;
+    }
+    const step = out.step(`Argo CD chart ${preview.from ?? "-"} -> ${version}`);
     const result = await argo
-      .upgradeArgoCd({
-        helm,
-        kubeconfig,
-        chartVersion: version,
-        ...(argocd.values ? { values: argocd.values } : {}),
-        onProgress: (e: { message: string }) => step.update(e.message),
-        signal: ctx.signal,
-      })
+      .upgradeArgoCd({ ...common, onProgress: (e) => step.update(e.message) })
       .catch((error: unknown) => {
         step.fail();
         throw error;
       });
-    step.done(`Argo CD chart ${version}: rolled out`);
+    step.done(`Argo CD chart ${version}: upgraded, rollouts complete`);
     out.result(
       result,
       () =>
-        `${JSON.stringify((result as { change?: unknown }).change ?? result, null, 2)}\nupdate argocd.chartVersion in homelab.yaml to ${version}`,
+        `Argo CD chart ${result.from ?? "-"} -> ${result.to}: ${result.applied ? "upgraded" : "not applied"}\nupdate argocd.chartVersion in homelab.yaml to ${version}`,
     );
     return 0;
   }

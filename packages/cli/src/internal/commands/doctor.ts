@@ -134,22 +134,21 @@ export const run: RunFn = async (inv) => {
 
   if (config.argocd) {
     try {
-      const argo = await loadArgoBootstrap("argo-bootstrap lint", [
-        "buildRootApplication",
-        "validateManifests",
-      ]);
-      const app = argo.buildRootApplication({
-        repoURL: config.argocd.repoURL,
-        path: config.argocd.path,
-        targetRevision: config.argocd.targetRevision,
-      });
-      for (const v of argo.validateManifests([app])) {
+      const argo = await loadArgoBootstrap("argo-bootstrap lint", ["buildRootApplication"]);
+      try {
+        argo.buildRootApplication({
+          repoURL: config.argocd.repoURL,
+          path: config.argocd.path,
+          targetRevision: config.argocd.targetRevision,
+        });
+      } catch (error) {
+        const e = error as { code?: string; rawMessage?: string; message: string };
         findings.push({
           source: "argo-bootstrap",
-          severity: v.severity === "warning" || v.severity === "info" ? v.severity : "error",
-          code: v.code ?? "INVALID_MANIFEST",
-          path: v.path ?? "argocd",
-          message: v.message,
+          severity: "error",
+          code: e.code ?? "INVALID_OPTIONS",
+          path: "argocd",
+          message: e.rawMessage ?? e.message,
         });
       }
     } catch (error) {

@@ -54,8 +54,22 @@ async function dispatch(inv: Invocation, client: TalosClient, nodes: string[] | 
       return failures(results) > 0 ? 1 : 0;
     }
     case "services": {
-      const results = (await client.serviceList(target)) as NodeResult<unknown>[];
-      out.result({ nodes: nodeJson(results) }, () => byNode(results, renderValue));
+      const results = await client.serviceList(target);
+      out.result({ nodes: nodeJson(results) }, () =>
+        results
+          .map((r) =>
+            r.ok
+              ? [
+                  `${r.node}`,
+                  ...(r.value as { id: string; state: string; health?: { healthy?: boolean } }[]).map(
+                    (s) =>
+                      `  ${s.id.padEnd(16)} ${s.state.padEnd(10)} ${s.health?.healthy ? "healthy" : "?"}`,
+                  ),
+                ].join("\n")
+              : `${r.node}  error: ${r.error.message}`,
+          )
+          .join("\n"),
+      );
       return failures(results) > 0 ? 1 : 0;
     }
     case "health": {
@@ -94,23 +108,28 @@ async function dispatch(inv: Invocation, client: TalosClient, nodes: string[] | 
     }
     case "logs": {
       const tail = stringOption(inv, "tail");
-      const logs = await client.logs({
-        service: args[0],
+      const lines: string[] = [];
+      for await (const line of client.logs({
+        id: args[0] as string,
         ...(node ? { node } : {}),
         ...(tail ? { tailLines: Number(tail) } : {}),
-      });
-      out.result({ service: args[0], logs }, () => renderValue(logs));
+        signal: ctx.signal,
+      }))
+        lines.push(line.replace(/\n$/, ""));
+      out.result({ service: args[0], lines }, () => lines.join("\n"));
       return 0;
     }
     case "dmesg": {
-      const text = await client.dmesg(node ? { node } : {});
-      out.result({ dmesg: text }, () => renderValue(text));
+      const lines: string[] = [];
+      for await (const line of client.dmesg({ ...(node ? { node } : {}), signal: ctx.signal }))
+        lines.push(line.replace(/\n$/, ""));
+      out.result({ lines }, () => lines.join("\n"));
       return 0;
     }
     case "get": {
       const [type, id] = args;
       const ns = stringOption(inv, "namespace");
-      const request = { type, ...(ns ? { namespace: ns } : {}), ...(node ? { node } : {}) };
+      const request = { type: type as string, ...(ns ? { namespace: ns } : {}), ...(node ? { node } : {}) };
       const value = id === undefined ? await client.list(request) : await client.get({ ...request, id });
       out.result({ resources: value }, () => renderValue(value));
       return 0;
@@ -140,14 +159,21 @@ async function dispatch(inv: Invocation, client: TalosClient, nodes: string[] | 
           "talos upgrade needs --image (see `homelab image urls` for the installer image)",
         );
       if (!(await confirm(inv, `upgrade ${nodes?.join(", ") ?? "the default nodes"} to ${image}?`))) return 1;
-      const result = await client.upgrade({ image, stage: inv.options.stage === true, ...target });
-      out.result({ upgraded: result }, () => renderValue(result));
+      const results: unknown[] = [];
+      for (const n of nodes ?? [undefined])
+        results.push(
+          await client.upgrade({ image, stage: inv.options.stage === true, ...(n ? { node: n } : {}) }),
+        );
+      out.result({ upgraded: results }, () => results.map((r) => renderValue(r)).join("\n"));
       return 0;
     }
     case "reboot": {
       if (!(await confirm(inv, `reboot ${nodes?.join(", ") ?? "the default nodes"}?`))) return 1;
-      const result = await client.reboot(target);
-      out.result({ rebooted: result }, () => renderValue(result));
+      const results: { node: string; actorId: string }[] = [];
+      for (const n of nodes ?? [undefined]) results.push(await client.reboot(n ? { node: n } : {}));
+      out.result({ rebooted: results }, () =>
+        results.map((r) => `${r.node}: rebooting (${r.actorId})`).join("\n"),
+      );
       return 0;
     }
     case "reset": {
@@ -158,25 +184,53 @@ async function dispatch(inv: Invocation, client: TalosClient, nodes: string[] | 
         ))
       )
         return 1;
-      const result = await client.reset({ graceful: inv.options.graceful === true, ...target });
-      out.result({ reset: result }, () => renderValue(result));
+      const results: { node: string; actorId: string }[] = [];
+      for (const n of nodes ?? [undefined])
+        results.push(
+          await client.reset({ graceful: inv.options.graceful === true, ...(n ? { node: n } : {}) }),
+        );
+      out.result({ reset: results }, () =>
+        results.map((r) => `${r.node}: resetting (${r.actorId})`).join("\n"),
+      );
       return 0;
     }
     case "etcd members": {
-      const members = await client.etcdMemberList(node ? { node } : {});
-      out.result({ members }, () => renderValue(members));
+      const members = (await client.etcdMemberList(node ? { node } : {})) as {
+        id: bigint;
+        hostname: string;
+        peerUrls: string[];
+        isLearner: boolean;
+      }[];
+      const plain = members.map((m) => ({ ...m, id: String(m.id) }));
+      out.result({ members: plain }, () =>
+        plain
+          .map(
+            (m) =>
+              `${m.id.padEnd(20)} ${m.hostname.padEnd(12)} ${m.peerUrls.join(",")}${m.isLearner ? " (learner)" : ""}`,
+          )
+          .join("\n"),
+      );
       return 0;
     }
     case "etcd snapshot": {
-      if (!client.etcdSnapshot)
-        throw new HomelabError(
-          "NOT_AVAILABLE",
-          "etcd snapshot is not available in this build of talos-client",
-        );
-      const data = await client.etcdSnapshot(node ? { node } : {});
       const full = resolve(ctx.cwd, args[0] as string);
-      await writeFileAtomic(full, data as Uint8Array, 0o600);
-      out.result({ written: full }, `wrote ${full} (0600)`);
+      const temp = `${full}.${process.pid}.tmp`;
+      const { createWriteStream } = await import("node:fs");
+      const { rename, rm } = await import("node:fs/promises");
+      const destination = createWriteStream(temp, { mode: 0o600 });
+      try {
+        const result = await client.etcdSnapshot({ ...(node ? { node } : {}), destination });
+        await new Promise<void>((done, fail) => destination.close((e) => (e ? fail(e) : done())));
+        await rename(temp, full);
+        out.result(
+          { written: full, node: result.node, bytes: result.bytes },
+          `wrote ${full} (${result.bytes} bytes, 0600)`,
+        );
+      } catch (error) {
+        destination.destroy();
+        await rm(temp, { force: true });
+        throw error;
+      }
       return 0;
     }
     default:

@@ -169,7 +169,8 @@ export async function runUp(options: RunUpOptions): Promise<UpResult> {
 
   // 4. machine configs: maintenance mode first (insecure), then mTLS for configured nodes
   const schematic = schematicOf(tc, config);
-  for (const node of config.nodes) {
+  // control planes first: a worker's serving certificate is issued by a control plane (trustd)
+  for (const node of [...controlPlanes, ...workers]) {
     aborted(signal);
     step = out.step(`${node.name}: machine config`);
     const desired = desiredNodeConfig(tc, config, node, {
