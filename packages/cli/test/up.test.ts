@@ -144,4 +144,144 @@ describe("homelab up --simulate", () => {
     expect(r.json()).toMatchObject({ changes: 0 });
     expect(r.code).toBe(0);
   });
+
+  describe("commands against the running lab", () => {
+    const labDir = () => join(dir.dir, ".homelab/homelab/lab");
+    const cfEnv = async () => {
+      const text = await readFile(join(labDir(), "cloudflare.env"), "utf8");
+      return Object.fromEntries(
+        text
+          .trim()
+          .split("\n")
+          .map((l) => l.split("=", 2) as [string, string]),
+      );
+    };
+    const talos = (args: string[]) =>
+      run(
+        [
+          "talos",
+          ...args,
+          "--talosconfig",
+          join(labDir(), "talosconfig"),
+          "--nodes",
+          "192.168.50.200",
+          "--json",
+        ],
+        {
+          cwd: dir.dir,
+          env,
+        },
+      );
+
+    it("reports each node's address and Talos version with talos version --json", async ({ expect }) => {
+      const r = await talos(["version"]);
+      expect(r.code).toBe(0);
+      expect(r.json()).toEqual({
+        nodes: [expect.objectContaining({ address: "192.168.50.200", tag: "v1.13.9" })],
+      });
+    });
+
+    it("lists services with talos services --json", async ({ expect }) => {
+      const r = await talos(["services"]);
+      expect(r.code).toBe(0);
+      const ids = r.json().nodes[0].value ?? r.json().nodes[0];
+      expect(JSON.stringify(ids)).toContain("etcd");
+    });
+
+    it("lists etcd members with talos etcd members --json", async ({ expect }) => {
+      const r = await talos(["etcd", "members"]);
+      expect(r.code).toBe(0);
+      expect(r.json().members).toHaveLength(1);
+      expect(r.json().members[0].hostname).toBe("node1");
+    });
+
+    it("writes the kubeconfig 0600 with talos kubeconfig --out", async ({ expect }) => {
+      const out = join(dir.dir, "kc.yaml");
+      const r = await talos(["kubeconfig", "--out", out]);
+      expect(r.code).toBe(0);
+      expect((await stat(out)).mode & 0o777).toBe(0o600);
+      expect(await readFile(out, "utf8")).toContain("clusters:");
+    });
+
+    it("fails with UNAUTHENTICATED-family errors mapped through the table when no talosconfig exists", async ({
+      expect,
+    }) => {
+      const r = await run(["talos", "version", "--nodes", "192.168.50.200", "--json"], { cwd: dir.dir, env });
+      expect(r.code).toBe(1);
+      expect(r.json().error).toMatchObject({ code: "MISSING_CREDENTIALS", source: "homelab" });
+    });
+
+    it("audits the tunnel: connector up, no findings", async ({ expect }) => {
+      const r = await run(["tunnel", "audit", "--json"], {
+        cwd: dir.dir,
+        env: { ...env, ...(await cfEnv()) },
+      });
+      expect(r.code).toBe(0);
+      const report = r.json();
+      expect(report.ok).toBe(true);
+      expect(report.connectors).toHaveLength(1);
+    });
+
+    it("plans no tunnel changes with tunnel plan --json", async ({ expect }) => {
+      const r = await run(["tunnel", "plan", "--json"], {
+        cwd: dir.dir,
+        env: { ...env, ...(await cfEnv()) },
+      });
+      expect(r.code).toBe(0);
+      expect(r.json().changes).toBe(0);
+    });
+
+    it("needs CLOUDFLARE_API_TOKEN for tunnel sync", async ({ expect }) => {
+      const r = await run(["tunnel", "sync", "--json"], { cwd: dir.dir, env });
+      expect(r.code).toBe(1);
+      expect(r.json().error.code).toBe("MISSING_CREDENTIALS");
+    });
+
+    it("reports Argo CD up to date with argo status", async ({ expect }) => {
+      const r = await run(["argo", "status", "--json", "--kubeconfig", join(labDir(), "kubeconfig")], {
+        cwd: dir.dir,
+        env,
+      });
+      expect(r.code).toBe(0);
+      expect(r.json().unchanged).toBe(true);
+    });
+
+    it("prints the initial admin password with argo password", async ({ expect }) => {
+      const r = await run(["argo", "password", "--json", "--kubeconfig", join(labDir(), "kubeconfig")], {
+        cwd: dir.dir,
+        env,
+      });
+      expect(r.code).toBe(0);
+      expect(r.json()).toEqual({ username: "admin", password: expect.stringMatching(/.{8,}/) });
+    });
+
+    it("finds the cluster healthy with doctor --live", async ({ expect }) => {
+      const r = await run(["doctor", "--live", "--json"], { cwd: dir.dir, env });
+      const result = r.json();
+      const live = result.findings.filter((f: { source: string }) => f.source === "live");
+      expect(live.map((f: { code: string }) => f.code)).toEqual([
+        "REACHABLE",
+        "HEALTHY",
+        "ROUTE_WITHOUT_ACCESS",
+        "CONNECTORS",
+      ]);
+      expect(r.code).toBe(0);
+    });
+
+    it("rotates the tunnel token node by node and leaves up with nothing to do", async ({ expect }) => {
+      const cf = await cfEnv();
+      const r = await run(
+        ["tunnel", "rotate-token", "--json", "--talosconfig", join(labDir(), "talosconfig")],
+        {
+          cwd: dir.dir,
+          env: { ...env, ...cf },
+        },
+      );
+      expect(r.code).toBe(0);
+      expect(r.json()).toMatchObject({ rotated: true, nodes: [{ node: "node1", connector: true }] });
+      expect(r.stdout).not.toMatch(/eyJ|TUNNEL_TOKEN/);
+      const again = await run(["up", "--simulate", "--json"], { cwd: dir.dir, env });
+      expect(again.json().changed).toBe(0);
+    });
+  });
 });

@@ -107,9 +107,10 @@ async function rotate(inv: Invocation, loaded: LoadedConfig): Promise<number> {
 /** `homelab tunnel <plan|sync|audit|rotate-token>` */
 export const run: RunFn = async (inv) => {
   const { out, path } = inv;
-  const loaded = await loadProject(inv, { resolveSecrets: false });
-  const tunnel = tunnelOf(loaded);
   const verb = path[1];
+  // rotate-token re-renders node configs, which carry the tailscale auth key
+  const loaded = await loadProject(inv, { resolveSecrets: verb === "rotate-token" });
+  const tunnel = tunnelOf(loaded);
   if (verb === "rotate-token") return rotate(inv, loaded);
   const cf = await loadCfTunnel(`homelab tunnel ${verb}`, ["reconcile", "renderPlan", "audit"]);
   const client = await cloudflareClient(inv);
