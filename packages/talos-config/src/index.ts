@@ -1,6 +1,5 @@
 export type { BuildInstallOptions } from "./builders/install.js";
 export { buildInstall, diskSelectorExpression } from "./builders/install.js";
-// Builders
 export type {
   CloudflaredIntent,
   ClusterIntent,
@@ -37,9 +36,11 @@ export {
   resolveNameservers,
 } from "./builders/network.js";
 export { buildNodePatches } from "./builders/node.js";
+// --- generation and patching ---
+export type { ConfigDiff, DocumentDiff, FieldChange } from "./diff.js";
+export { diffConfigs, renderDiff } from "./diff.js";
 export type { TalosConfigErrorOptions } from "./errors.js";
 export { isTalosConfigError, TalosConfigError, TalosConfigErrorCode } from "./errors.js";
-// Extensions and Image Factory
 export {
   buildExtensionServices,
   cloudflaredServiceConfig,
@@ -49,10 +50,10 @@ export {
   tailscaleServiceConfig,
   upsertExtensionServices,
 } from "./extensions.js";
-// Lint
+export type { GenerateConfigOptions } from "./generate/generate-config.js";
+export { generateConfig } from "./generate/generate-config.js";
 export type { LintContext, LintFinding, LintSeverity } from "./lint/index.js";
 export { LintCode, lint } from "./lint/index.js";
-// Model
 export type { ConfigDocument, DocumentKey } from "./model/document.js";
 export { documentKey, documentKind, documentLabel, isV1Alpha1Document } from "./model/document.js";
 export type {
@@ -95,7 +96,6 @@ export type {
   V1Alpha1Document,
   V1Alpha1Machine,
 } from "./model/v1alpha1.js";
-// Networking helpers
 export type { Cidr, IpAddress } from "./net.js";
 export {
   cidrContains,
@@ -108,6 +108,9 @@ export {
   tryParseCidr,
   tryParseIp,
 } from "./net.js";
+export type { ConfigPatch } from "./patch/apply-patches.js";
+export { applyPatches, loadPatch } from "./patch/apply-patches.js";
+export type { JsonPatchOperation } from "./patch/json6902.js";
 export type { CreateSchematicOptions, InstallerImageOptions, IsoUrlOptions, Schematic } from "./schematic.js";
 export {
   createSchematic,
@@ -116,7 +119,11 @@ export {
   installerImage,
   isoUrl,
 } from "./schematic.js";
-// Versions
+export type { CertificateAndKey, GenerateSecretsOptions, SecretsBundle } from "./secrets/secrets-bundle.js";
+export { CA_VALIDITY_HOURS, generateSecrets } from "./secrets/secrets-bundle.js";
+export { secretsFromYaml, secretsToYaml } from "./secrets/secrets-yaml.js";
+export type { GenerateTalosconfigOptions } from "./talosconfig.js";
+export { generateTalosconfig, TALOS_ROLES } from "./talosconfig.js";
 export type { MultiDocKind, TalosLine, TalosVersion, TalosVersionFeatures } from "./version.js";
 export {
   compareTalosVersions,
@@ -132,7 +139,6 @@ export {
   V1ALPHA1_KIND,
   versionFeatures,
 } from "./version.js";
-// YAML output
 export type { StringifyDocumentsOptions } from "./yaml.js";
 export {
   compareKeys,
