@@ -100,6 +100,7 @@ export type { Cidr, IpAddress } from "./net.js";
 export {
   cidrContains,
   corednsAddress,
+  corednsAddresses,
   formatCidr,
   formatIp,
   networkOf,
