@@ -13,6 +13,7 @@ export type {
   LinkSelectorIntent,
   NodeIntent,
   RouteIntent,
+  StaticHostIntent,
   TailscaleIntent,
   VlanIntent,
 } from "./builders/intent.js";
@@ -22,12 +23,14 @@ export type {
   BuildHostnameOptions,
   BuildInterfacesOptions,
   BuildNameserversOptions,
+  BuildStaticHostsOptions,
   BuildTimeServersOptions,
 } from "./builders/network.js";
 export {
   buildHostname,
   buildInterfaces,
   buildNameservers,
+  buildStaticHosts,
   buildTimeServers,
   lanSubnets,
   linkSelectorExpression,
@@ -81,7 +84,7 @@ export type {
   TimeSyncConfigDocument,
   VLANConfigDocument,
 } from "./model/network.js";
-export type { ExtensionServiceConfigDocument, UnattendedInstallDocument } from "./model/runtime.js";
+export type { ExtensionServiceConfigDocument, UnattendedInstallConfigDocument } from "./model/runtime.js";
 export type {
   InstallDiskSelector,
   LegacyClusterNetwork,

@@ -21,8 +21,9 @@ export const SUPPORTED_TALOS_LINES: readonly TalosLine[] = Object.freeze([
 ]);
 
 /**
- * The multi-document kinds this package models, as the `kind` field spells them. Note that the
- * unattended-install document's kind is `UnattendedInstall` (its Go type is UnattendedInstallConfig).
+ * The multi-document kinds this package models, as the `kind` field spells them. The unattended-install
+ * kind is `UnattendedInstallConfig`, as Talos registers it; the official JSON schema spells it
+ * `UnattendedInstall` (a documentation slip: Talos rejects that kind). {@link supportsKind} accepts both.
  */
 export type MultiDocKind =
   | "HostnameConfig"
@@ -44,7 +45,7 @@ export type MultiDocKind =
   | "KubeFlannelCNIConfig"
   | "KubeInlineManifestConfig"
   | "KubeExternalManifestConfig"
-  | "UnattendedInstall";
+  | "UnattendedInstallConfig";
 
 /** The kind name of the legacy document (`version: v1alpha1`, no `kind`). */
 export const V1ALPHA1_KIND = "v1alpha1" as const;
@@ -70,7 +71,7 @@ const KIND_SINCE: Readonly<Record<MultiDocKind, number>> = Object.freeze({
   KubeFlannelCNIConfig: 14,
   KubeInlineManifestConfig: 14,
   KubeExternalManifestConfig: 14,
-  UnattendedInstall: 14,
+  UnattendedInstallConfig: 14,
 });
 
 /** Everything that differs between release lines for the documents this package builds. */
@@ -87,12 +88,18 @@ export interface TalosVersionFeatures {
    * `cluster.extraManifests`) (≤1.13); the Kube* documents otherwise.
    */
   readonly legacyKubernetes: boolean;
-  /** `machine.install` is the way to configure installation (≤1.13); UnattendedInstall otherwise. */
+  /** `machine.install` is the way to configure installation (≤1.13); UnattendedInstallConfig otherwise. */
   readonly legacyInstall: boolean;
   /** The multi-document kinds (of {@link MultiDocKind}) this line accepts. */
   readonly kinds: readonly MultiDocKind[];
-  /** The documents `talosctl gen config` of this line emits, in order (`v1alpha1` = the legacy document). */
-  readonly generatorDocuments: readonly (MultiDocKind | typeof V1ALPHA1_KIND)[];
+  /**
+   * The documents this line's own generator (`talosctl gen config`, default options, an install disk set)
+   * emits for a control plane, in order (`v1alpha1` = the legacy document; kinds this package does not
+   * model included).
+   */
+  readonly generatorDocuments: readonly string[];
+  /** Like {@link TalosVersionFeatures.generatorDocuments}, for a worker. */
+  readonly generatorWorkerDocuments: readonly string[];
   /**
    * The official JSON schema that describes this line in `../shared/talos/`: `v1.13` for 1.11..1.13
    * (1.11 additionally uses `machine.network`/`machine.time`, which that schema does not list), `v1.15`
@@ -170,22 +177,51 @@ export function talosLine(target: string | TalosVersion): TalosLine {
   return `v1.${version.minor}` as TalosLine;
 }
 
+/** What each line's generator emits (read from the Talos generator sources of each contract). */
+function generatorOutput(minor: number): { controlplane: string[]; worker: string[] } {
+  if (minor <= 11) return { controlplane: [V1ALPHA1_KIND], worker: [V1ALPHA1_KIND] };
+  if (minor <= 13)
+    return { controlplane: [V1ALPHA1_KIND, "HostnameConfig"], worker: [V1ALPHA1_KIND, "HostnameConfig"] };
+  const head = [
+    V1ALPHA1_KIND,
+    "DiscoveryServiceConfig",
+    "DiscoveryIdentityConfig",
+    "UnattendedInstallConfig",
+    "ResolverConfig",
+    "VolumeConfig",
+    "FilesystemTrimConfig",
+    "SecurityProfileConfig",
+    "HostnameConfig",
+    "KubeClusterConfig",
+    "KubeNodeConfig",
+    "KubeletConfig",
+    "KubeNetworkConfig",
+    "KubeAPIServerCAConfig",
+    "KubePrismConfig",
+  ];
+  const controlPlaneOnly = [
+    "KubeAggregatorCAConfig",
+    "KubeAdmissionControlConfig",
+    "KubeAuditPolicyConfig",
+    "KubeAuthenticationConfig",
+    "KubeAuthorizerConfig",
+    "KubeEtcdEncryptionConfig",
+    "KubeServiceAccountConfig",
+    "KubeAPIServerConfig",
+    "KubeControllerManagerConfig",
+    "KubeSchedulerConfig",
+    "KubeProxyConfig",
+    "KubeFlannelCNIConfig",
+    "KubeCoreDNSConfig",
+  ];
+  return { controlplane: [...head, ...controlPlaneOnly], worker: head };
+}
+
 const FEATURES = new Map<TalosLine, TalosVersionFeatures>();
 for (const line of SUPPORTED_TALOS_LINES) {
   const minor = Number(line.slice(3));
   const kinds = (Object.keys(KIND_SINCE) as MultiDocKind[]).filter((kind) => KIND_SINCE[kind] <= minor);
-  const generatorDocuments: (MultiDocKind | typeof V1ALPHA1_KIND)[] = [V1ALPHA1_KIND];
-  if (minor >= 12) generatorDocuments.push("HostnameConfig");
-  if (minor >= 14) {
-    generatorDocuments.push(
-      "KubeClusterConfig",
-      "KubeNetworkConfig",
-      "KubeFlannelCNIConfig",
-      "KubeletConfig",
-      "KubeNodeConfig",
-      "UnattendedInstall",
-    );
-  }
+  const { controlplane: generatorDocuments, worker: generatorWorkerDocuments } = generatorOutput(minor);
   FEATURES.set(
     line,
     Object.freeze({
@@ -196,6 +232,7 @@ for (const line of SUPPORTED_TALOS_LINES) {
       legacyInstall: minor <= 13,
       kinds: Object.freeze(kinds),
       generatorDocuments: Object.freeze(generatorDocuments),
+      generatorWorkerDocuments: Object.freeze(generatorWorkerDocuments),
       schema: minor <= 13 ? "v1.13" : "v1.15",
     }),
   );
@@ -212,7 +249,7 @@ export function versionFeatures(target: string | TalosVersion): TalosVersionFeat
 
 /**
  * True when the target version accepts documents of `kind` (`v1alpha1` is always accepted; kinds this
- * package does not model give false).
+ * package does not model give false; the schema's spelling `UnattendedInstall` counts as UnattendedInstallConfig).
  *
  * @throws TalosConfigError `UNSUPPORTED_VERSION`
  */
@@ -221,7 +258,8 @@ export function supportsKind(target: string | TalosVersion, kind: string): boole
     parseTalosVersion(target);
     return true;
   }
-  return (versionFeatures(target).kinds as readonly string[]).includes(kind);
+  const spelled = kind === "UnattendedInstall" ? "UnattendedInstallConfig" : kind;
+  return (versionFeatures(target).kinds as readonly string[]).includes(spelled);
 }
 
 /** True when networking (hostname, links, resolvers) goes into `machine.network` (≤1.11). @throws TalosConfigError `UNSUPPORTED_VERSION` */

@@ -1,4 +1,4 @@
-import { isMap, type Pair, parseAllDocuments, stringify } from "yaml";
+import { isMap, isScalar, type Pair, parseAllDocuments, stringify } from "yaml";
 import { TalosConfigError } from "./errors.js";
 import { type ConfigDocument, documentKind, documentLabel } from "./model/document.js";
 
@@ -60,7 +60,7 @@ const KIND_DESCRIPTIONS: Record<string, string> = {
   KubeFlannelCNIConfig: "the flannel CNI",
   KubeInlineManifestConfig: "a manifest applied at bootstrap",
   KubeExternalManifestConfig: "a manifest fetched from a URL at bootstrap",
-  UnattendedInstall: "installation disk and installer image",
+  UnattendedInstallConfig: "installation disk and installer image",
 };
 
 /**
@@ -111,7 +111,7 @@ export function parseDocuments(yamlText: string): ConfigDocument[] {
         { details: { document: index, ...(line === undefined ? {} : { line }) } },
       );
     }
-    if (doc.contents === null) return;
+    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) return;
     if (!isMap(doc.contents)) {
       throw new TalosConfigError("PARSE_ERROR", `document ${index}: a config document must be a mapping`, {
         details: { document: index },

@@ -8,6 +8,7 @@ import {
   buildNameservers,
   buildNodeIp,
   buildNodePatches,
+  buildStaticHosts,
   buildTimeServers,
   type ConfigDocument,
   documentKind,
@@ -17,7 +18,7 @@ import {
   versionFeatures,
 } from "../src/index.js";
 import { FAKE_TS_AUTHKEY, FAKE_TUNNEL_TOKEN, singleNode, TARGETS } from "./fixtures/single-node.js";
-import { schemaErrors, validateForTarget } from "./helpers/schema.js";
+import { legacyFieldErrors, schemaErrors, schemaKinds, validateForTarget } from "./helpers/schema.js";
 
 const RICH_INTERFACES: InterfaceIntent[] = [
   {
@@ -280,7 +281,7 @@ describe("buildInstall", () => {
         expect(byDisk).toEqual([
           {
             apiVersion: "v1alpha1",
-            kind: "UnattendedInstall",
+            kind: "UnattendedInstallConfig",
             installer: { image },
             provisioning: { diskSelector: { match: 'disk.dev_path == "/dev/sda"' }, wipe: true },
           },
@@ -288,8 +289,7 @@ describe("buildInstall", () => {
         expect(bySelector[0]).toMatchObject({
           provisioning: {
             diskSelector: {
-              match:
-                'disk.size >= 100000000000u && disk.model.startsWith("Samsung") && disk.transport == "nvme"',
+              match: 'disk.size >= 100000000000u && glob("Samsung*", disk.model) && disk.transport == "nvme"',
             },
           },
         });
@@ -377,6 +377,12 @@ describe("buildNodePatches", () => {
 });
 
 describe("official schemas", () => {
+  it("flags a legacy network key the facts do not list", ({ expect }) => {
+    expect(legacyFieldErrors([{ network: { interfaces: [{ interface: "eno1", gateway: "x" }] } }])).toEqual([
+      "machine.network.interfaces[0].gateway is not a known interface field",
+    ]);
+  });
+
   it("rejects machine.network.interfaces under the 1.13 schema although Talos 1.13 still parses it", ({
     expect,
   }) => {
@@ -403,11 +409,74 @@ describe("official schemas", () => {
     );
   });
 
+  it("spells the unattended-install kind UnattendedInstall while Talos registers UnattendedInstallConfig", ({
+    expect,
+  }) => {
+    expect(schemaKinds("v1.15")).toContain("UnattendedInstall");
+    expect(schemaKinds("v1.15")).not.toContain("UnattendedInstallConfig");
+    const [doc] = buildInstall({ target: "v1.15.0", install: { disk: "/dev/sda" } });
+    expect(doc?.kind).toBe("UnattendedInstallConfig");
+    expect(schemaErrors(doc!, "v1.15")).toEqual([]);
+  });
+
   it("has no Kubernetes documents in the 1.13 schema", ({ expect }) => {
     const docs = buildNodePatches(singleNode("v1.14.0")).filter((d) =>
       String(d.kind ?? "").startsWith("Kube"),
     );
     expect(docs.length).toBeGreaterThan(0);
     for (const doc of docs) expect(schemaErrors(doc, "v1.13")[0]).toMatch(/is not in the v1.13 schema/);
+  });
+});
+
+describe("buildStaticHosts", () => {
+  it.for(TARGETS)("validates static host entries when the target is %s", (target, { expect }) => {
+    const docs = buildStaticHosts({
+      target,
+      hosts: [{ ip: "192.168.50.10", hostnames: ["nas", "nas.lan"] }],
+    });
+    expectValid(docs, target, expect);
+    expect(docs).toEqual(
+      versionFeatures(target).legacyNetwork
+        ? [
+            {
+              version: "v1alpha1",
+              machine: {
+                network: { extraHostEntries: [{ ip: "192.168.50.10", aliases: ["nas", "nas.lan"] }] },
+              },
+            },
+          ]
+        : [
+            {
+              apiVersion: "v1alpha1",
+              kind: "StaticHostConfig",
+              name: "192.168.50.10",
+              hostnames: ["nas", "nas.lan"],
+            },
+          ],
+    );
+  });
+});
+
+describe("input aliases", () => {
+  it("accepts destination for network, vlanId for id and a bare CNI name", ({ expect }) => {
+    const a = buildNodePatches({
+      ...singleNode("v1.13.9"),
+      interfaces: [
+        {
+          name: "eno1",
+          addresses: ["192.168.50.200/24"],
+          routes: [{ destination: "10.0.0.0/8", gateway: "192.168.50.254" }],
+          vlans: [{ vlanId: 20, dhcp: true }],
+        },
+      ],
+      cluster: { ...singleNode("v1.13.9").cluster, cni: "none" },
+    });
+    expect(
+      a.map((d) => (d.kind === undefined ? "v1alpha1" : `${String(d.kind)}/${String(d.name ?? "")}`)),
+    ).toContain("VLANConfig/eno1.20");
+    expect(JSON.stringify(a)).toContain('"destination":"10.0.0.0/8"');
+    expect((a[0] as { cluster: { network: { cni: unknown } } }).cluster.network.cni).toEqual({
+      name: "none",
+    });
   });
 });

@@ -144,7 +144,7 @@ describe("buildNodePatches", () => {
           $patch: delete
       ---
       apiVersion: v1alpha1
-      kind: UnattendedInstall
+      kind: UnattendedInstallConfig
       provisioning:
         diskSelector:
           match: disk.dev_path == "/dev/nvme0n1"

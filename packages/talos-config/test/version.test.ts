@@ -60,6 +60,9 @@ describe("versionFeatures", () => {
     expect(versionFeatures("v1.11.0").generatorDocuments).toEqual(["v1alpha1"]);
     expect(versionFeatures("v1.13.9").generatorDocuments).toEqual(["v1alpha1", "HostnameConfig"]);
     expect(versionFeatures("v1.14.0").generatorDocuments).toContain("KubeClusterConfig");
+    expect(versionFeatures("v1.14.0").generatorDocuments).toContain("KubeFlannelCNIConfig");
+    expect(versionFeatures("v1.14.0").generatorWorkerDocuments).not.toContain("KubeFlannelCNIConfig");
+    expect(versionFeatures("v1.15.0").generatorWorkerDocuments).toContain("KubeNodeConfig");
   });
 });
 
@@ -70,7 +73,9 @@ describe("supportsKind", () => {
     expect(supportsKind("v1.12.0", "LinkConfig")).toBe(true);
     expect(supportsKind("v1.12.0", "KubeSpanConfig")).toBe(false);
     expect(supportsKind("v1.13.9", "KubeletConfig")).toBe(false);
+    expect(supportsKind("v1.14.0", "UnattendedInstallConfig")).toBe(true);
     expect(supportsKind("v1.14.0", "UnattendedInstall")).toBe(true);
+    expect(supportsKind("v1.13.9", "UnattendedInstallConfig")).toBe(false);
     expect(supportsKind("v1.15.0", "v1alpha1")).toBe(true);
     expect(supportsKind("v1.15.0", "NoSuchConfig")).toBe(false);
   });

@@ -53,18 +53,16 @@ function parseDiskSelector(value: unknown, field: string): InstallDiskSelector {
   return out as InstallDiskSelector;
 }
 
-function stringMatch(expr: string, value: string, field: string): string {
-  const star = value.indexOf("*");
-  if (star < 0) return `${expr} == ${JSON.stringify(value)}`;
-  if (star === value.length - 1) return `${expr}.startsWith(${JSON.stringify(value.slice(0, -1))})`;
-  fail(field, "only a trailing * wildcard can be expressed for Talos 1.14+");
+function stringMatch(expr: string, value: string): string {
+  if (/[*?[]/.test(value)) return `glob(${JSON.stringify(value)}, ${expr})`;
+  return `${expr} == ${JSON.stringify(value)}`;
 }
 
 /**
- * The CEL expression (1.14+ UnattendedInstall `provisioning.diskSelector.match`) for a disk path or a legacy
+ * The CEL expression (1.14+ UnattendedInstallConfig `provisioning.diskSelector.match`) for a disk path or a legacy
  * disk selector.
  *
- * @throws TalosConfigError `INVALID_INPUT` for a selector field CEL cannot express (`name`, inner wildcards).
+ * @throws TalosConfigError `INVALID_INPUT` for a selector field CEL cannot express (`name`).
  */
 export function diskSelectorExpression(
   selector: { disk?: string; diskSelector?: InstallDiskSelector },
@@ -79,15 +77,12 @@ export function diskSelectorExpression(
   }
   if (s.name !== undefined)
     fail(`${field}.diskSelector.name`, "has no Talos 1.14+ equivalent; select by disk, model or serial");
-  if (s.model !== undefined) terms.push(stringMatch("disk.model", s.model, `${field}.diskSelector.model`));
-  if (s.serial !== undefined)
-    terms.push(stringMatch("disk.serial", s.serial, `${field}.diskSelector.serial`));
-  if (s.modalias !== undefined)
-    terms.push(stringMatch("disk.modalias", s.modalias, `${field}.diskSelector.modalias`));
-  if (s.uuid !== undefined) terms.push(stringMatch("disk.uuid", s.uuid, `${field}.diskSelector.uuid`));
-  if (s.wwid !== undefined) terms.push(stringMatch("disk.wwid", s.wwid, `${field}.diskSelector.wwid`));
-  if (s.busPath !== undefined)
-    terms.push(stringMatch("disk.bus_path", s.busPath, `${field}.diskSelector.busPath`));
+  if (s.model !== undefined) terms.push(stringMatch("disk.model", s.model));
+  if (s.serial !== undefined) terms.push(stringMatch("disk.serial", s.serial));
+  if (s.modalias !== undefined) terms.push(stringMatch("disk.modalias", s.modalias));
+  if (s.uuid !== undefined) terms.push(stringMatch("disk.uuid", s.uuid));
+  if (s.wwid !== undefined) terms.push(stringMatch("disk.wwid", s.wwid));
+  if (s.busPath !== undefined) terms.push(stringMatch("disk.bus_path", s.busPath));
   if (s.type === "nvme") terms.push(`disk.transport == "nvme"`);
   if (s.type === "sd") terms.push(`disk.transport == "mmc"`);
   if (s.type === "ssd") terms.push("!disk.rotational");
@@ -103,7 +98,7 @@ export interface BuildInstallOptions {
 
 /**
  * Install disk or disk selector, wipe and installer image: `machine.install` (≤1.13) or an
- * UnattendedInstall document with a CEL disk selector (1.14+).
+ * UnattendedInstallConfig document with a CEL disk selector (1.14+).
  *
  * @throws TalosConfigError `INVALID_INPUT` naming `install.<field>`, `UNSUPPORTED_VERSION`.
  */
@@ -148,5 +143,5 @@ export function buildInstall(options: BuildInstallOptions): ConfigDocument[] {
   }
   if (install.wipe !== undefined) provisioning.wipe = install.wipe;
   if (Object.keys(provisioning).length > 0) doc.provisioning = provisioning;
-  return Object.keys(doc).length === 0 ? [] : [multiDoc("UnattendedInstall", doc)];
+  return Object.keys(doc).length === 0 ? [] : [multiDoc("UnattendedInstallConfig", doc)];
 }

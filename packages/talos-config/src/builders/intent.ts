@@ -14,9 +14,13 @@ export interface LinkSelectorIntent {
   match?: string;
 }
 
-/** A static route. `network` is the destination CIDR (`0.0.0.0/0` / `::/0` = default). */
+/**
+ * A static route. `network` is the destination CIDR (`0.0.0.0/0` / `::/0` = default); `destination` is
+ * accepted as another name for it.
+ */
 export interface RouteIntent {
-  network: string;
+  network?: string;
+  destination?: string;
   gateway?: string;
   source?: string;
   metric?: number;
@@ -25,7 +29,9 @@ export interface RouteIntent {
 
 /** A VLAN on top of an interface. */
 export interface VlanIntent {
-  id: number;
+  /** VLAN id 1..4094 (`vlanId` is accepted as another name). */
+  id?: number;
+  vlanId?: number;
   addresses?: string[];
   gateway?: string;
   routes?: RouteIntent[];
@@ -86,7 +92,8 @@ export interface ClusterIntent {
   allowSchedulingOnControlPlanes?: boolean;
   /** Extra SANs for the Talos API certificate (`machine.certSANs`). */
   certSANs?: string[];
-  cni?: CniIntent;
+  /** The CNI; a bare name (`"none"`) is accepted for `{ name }`. */
+  cni?: CniIntent | CniIntent["name"];
   inlineManifests?: InlineManifestIntent[];
   externalManifests?: (string | ExternalManifestIntent)[];
 }
@@ -127,6 +134,12 @@ export interface ExtensionsIntent {
   tailscale?: TailscaleIntent;
 }
 
+/** A static host entry: an IP and its names. */
+export interface StaticHostIntent {
+  ip: string;
+  hostnames: string[];
+}
+
 /** Everything one node needs, independent of the Talos version. */
 export interface NodeIntent {
   /** The Talos version the node runs, e.g. `v1.13.9`. */
@@ -139,6 +152,8 @@ export interface NodeIntent {
   /** Nameserver IPs; the token `coredns` resolves to the first service subnet's base + 10. */
   nameservers?: string[];
   searchDomains?: string[];
+  /** Static /etc/hosts entries: machine.network.extraHostEntries (≤1.11) or StaticHostConfig (1.12+). */
+  extraHosts?: StaticHostIntent[];
   cluster: ClusterIntent;
   install?: InstallIntent;
   timeServers?: string[];

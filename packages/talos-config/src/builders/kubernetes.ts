@@ -179,7 +179,7 @@ export function buildClusterSettings(options: BuildClusterSettingsOptions): Conf
   const dnsDomain =
     cluster.dnsDomain === undefined ? undefined : requireHostname(cluster.dnsDomain, "cluster.dnsDomain");
   const certSANs = cluster.certSANs === undefined ? [] : parseCertSans(cluster.certSANs);
-  const cni = cluster.cni;
+  const cni = typeof cluster.cni === "string" ? { name: cluster.cni } : cluster.cni;
   let cniUrls: string[] = [];
   if (cni !== undefined) {
     if (!isPlainObject(cni) || !["flannel", "custom", "none"].includes(cni.name)) {

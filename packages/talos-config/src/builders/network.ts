@@ -13,7 +13,13 @@ import {
   parseIp,
 } from "../net.js";
 import { type TalosVersion, usesLegacyNetwork, usesLegacyTime } from "../version.js";
-import type { InterfaceIntent, LinkSelectorIntent, RouteIntent, VlanIntent } from "./intent.js";
+import type {
+  InterfaceIntent,
+  LinkSelectorIntent,
+  RouteIntent,
+  StaticHostIntent,
+  VlanIntent,
+} from "./intent.js";
 import {
   fail,
   isPlainObject,
@@ -80,7 +86,11 @@ function parseRoutes(value: unknown, field: string): ParsedRoute[] {
   return requireArray<RouteIntent>(value, field).map((route, i) => {
     const at = `${field}[${i}]`;
     if (!isPlainObject(route)) fail(at, "must be a mapping");
-    const network = parseCidr(route.network, `${at}.network`);
+    const destination = route.network ?? route.destination;
+    const network = parseCidr(
+      destination as string,
+      route.network === undefined && route.destination !== undefined ? `${at}.destination` : `${at}.network`,
+    );
     const parsed: {
       network: Cidr;
       gateway?: IpAddress;
@@ -178,7 +188,7 @@ export function linkSelectorExpression(selector: LinkSelectorIntent): string {
   if (selector.permanentAddr)
     terms.push(`mac(link.permanent_addr) == ${JSON.stringify(selector.permanentAddr.toLowerCase())}`);
   if (selector.busPath) terms.push(`link.bus_path == ${JSON.stringify(selector.busPath)}`);
-  if (selector.pciID) terms.push(`link.pci_id == ${JSON.stringify(selector.pciID)}`);
+  if (selector.pciID) terms.push(`link.pciid == ${JSON.stringify(selector.pciID)}`);
   if (selector.driver) terms.push(`link.driver == ${JSON.stringify(selector.driver)}`);
   if (selector.match) terms.push(terms.length === 0 ? selector.match : `(${selector.match})`);
   return terms.join(" && ");
@@ -226,7 +236,10 @@ export function parseInterfaces(interfaces: unknown): ParsedInterface[] {
     ).map((vlan, v) => {
       const at = `${field}.vlans[${v}]`;
       if (!isPlainObject(vlan)) fail(at, "must be a mapping");
-      const id = requireInt(vlan.id, `${at}.id`, 1, 4094);
+      const id =
+        vlan.id === undefined && vlan.vlanId !== undefined
+          ? requireInt(vlan.vlanId, `${at}.vlanId`, 1, 4094)
+          : requireInt(vlan.id, `${at}.id`, 1, 4094);
       if (vlanIds.has(id)) fail(`${at}.id`, `VLAN ${id} is configured twice`);
       vlanIds.add(id);
       return { id, link: parseLink(vlan, at) };
@@ -461,4 +474,40 @@ export function buildTimeServers(options: BuildTimeServersOptions): ConfigDocume
   if (servers.length === 0) return [];
   if (usesLegacyTime(options.target)) return [v1alpha1({ machine: { time: { servers } } })];
   return [multiDoc("TimeSyncConfig", { ntp: { servers } })];
+}
+
+/** Options for {@link buildStaticHosts}. */
+export interface BuildStaticHostsOptions {
+  target: string | TalosVersion;
+  hosts: StaticHostIntent[];
+}
+
+/**
+ * Static host entries: `machine.network.extraHostEntries` (≤1.11) or one StaticHostConfig per IP (1.12+).
+ *
+ * @throws TalosConfigError `INVALID_INPUT` naming `extraHosts[i]...`, `UNSUPPORTED_VERSION`.
+ */
+export function buildStaticHosts(options: BuildStaticHostsOptions): ConfigDocument[] {
+  const seen = new Set<string>();
+  const hosts = requireArray<StaticHostIntent>(options.hosts, "extraHosts").map((host, i) => {
+    const at = `extraHosts[${i}]`;
+    if (!isPlainObject(host)) fail(at, "must be a mapping with ip and hostnames");
+    const ip = formatIp(parseIp(host.ip, `${at}.ip`));
+    if (seen.has(ip)) fail(`${at}.ip`, `${ip} is listed twice`);
+    seen.add(ip);
+    const names = requireArray<string>(host.hostnames, `${at}.hostnames`).map((n, j) =>
+      requireHostname(n, `${at}.hostnames[${j}]`),
+    );
+    if (names.length === 0) fail(`${at}.hostnames`, "must list at least one name");
+    return { ip, names };
+  });
+  if (hosts.length === 0) return [];
+  if (usesLegacyNetwork(options.target)) {
+    return [
+      v1alpha1({
+        machine: { network: { extraHostEntries: hosts.map((h) => ({ ip: h.ip, aliases: h.names })) } },
+      }),
+    ];
+  }
+  return hosts.map((h) => multiDoc("StaticHostConfig", { name: h.ip, hostnames: h.names }));
 }

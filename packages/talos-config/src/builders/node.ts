@@ -4,7 +4,14 @@ import { parseTalosVersion } from "../version.js";
 import { buildInstall } from "./install.js";
 import type { NodeIntent } from "./intent.js";
 import { buildClusterSettings, buildNodeIp } from "./kubernetes.js";
-import { buildHostname, buildInterfaces, buildNameservers, buildTimeServers, lanSubnets } from "./network.js";
+import {
+  buildHostname,
+  buildInterfaces,
+  buildNameservers,
+  buildStaticHosts,
+  buildTimeServers,
+  lanSubnets,
+} from "./network.js";
 import { fail, isPlainObject, mergeFragments, requireArray } from "./util.js";
 
 const KIND_ORDER = [
@@ -17,6 +24,7 @@ const KIND_ORDER = [
   "Layer2VIPConfig",
   "ResolverConfig",
   "TimeSyncConfig",
+  "StaticHostConfig",
   "KubeClusterConfig",
   "KubeNetworkConfig",
   "KubeFlannelCNIConfig",
@@ -24,7 +32,7 @@ const KIND_ORDER = [
   "KubeNodeConfig",
   "KubeInlineManifestConfig",
   "KubeExternalManifestConfig",
-  "UnattendedInstall",
+  "UnattendedInstallConfig",
   "ExtensionServiceConfig",
 ];
 
@@ -94,6 +102,7 @@ export function buildNodePatches(intent: NodeIntent): ConfigDocument[] {
     if (intent.searchDomains !== undefined) options.searchDomains = intent.searchDomains;
     parts.push(...buildNameservers(options));
   }
+  if (intent.extraHosts !== undefined) parts.push(...buildStaticHosts({ target, hosts: intent.extraHosts }));
   if (intent.timeServers !== undefined)
     parts.push(...buildTimeServers({ target, servers: intent.timeServers }));
   parts.push(...cluster);

@@ -197,7 +197,7 @@ const LEGACY_PAIRS: { path: string[]; kinds: string[] }[] = [
   { path: ["machine", "network", "extraHostEntries"], kinds: ["StaticHostConfig"] },
   { path: ["machine", "time"], kinds: ["TimeSyncConfig"] },
   { path: ["machine", "kubelet"], kinds: ["KubeletConfig", "KubeNodeConfig"] },
-  { path: ["machine", "install"], kinds: ["UnattendedInstall"] },
+  { path: ["machine", "install"], kinds: ["UnattendedInstallConfig"] },
   { path: ["cluster", "controlPlane"], kinds: ["KubeClusterConfig"] },
   { path: ["cluster", "clusterName"], kinds: ["KubeClusterConfig"] },
   { path: ["cluster", "network"], kinds: ["KubeNetworkConfig", "KubeFlannelCNIConfig"] },
@@ -472,7 +472,7 @@ function checkInstall(docs: readonly ConfigDocument[], context: LintContext, add
   );
   const unattended = docs.some(
     (d) =>
-      documentKind(d) === "UnattendedInstall" &&
+      documentKind(d) === "UnattendedInstallConfig" &&
       typeof get(d, "provisioning", "diskSelector", "match") === "string",
   );
   if (legacy || unattended) return;
@@ -480,7 +480,7 @@ function checkInstall(docs: readonly ConfigDocument[], context: LintContext, add
   add({
     code: "INSTALL_DISK_MISSING",
     severity: "error",
-    path: modern ? "UnattendedInstall:provisioning.diskSelector" : "v1alpha1:machine.install.disk",
+    path: modern ? "UnattendedInstallConfig:provisioning.diskSelector" : "v1alpha1:machine.install.disk",
     message: "no install disk or disk selector is set; the node cannot install Talos",
     hint: "set install.disk (e.g. /dev/nvme0n1) or install.diskSelector in the node intent",
   });

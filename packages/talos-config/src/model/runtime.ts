@@ -2,10 +2,11 @@
 type Header<K extends string> = { apiVersion: "v1alpha1"; kind: K };
 
 /**
- * The unattended-install document (≥1.14). Its kind is spelled `UnattendedInstall`. An empty
+ * The unattended-install document (≥1.14), kind `UnattendedInstallConfig` as Talos registers it (the
+ * official JSON schema spells the kind `UnattendedInstall`, which Talos does not accept). An empty
  * `installer.image` means the running version with the running schematic.
  */
-export type UnattendedInstallDocument = Header<"UnattendedInstall"> & {
+export type UnattendedInstallConfigDocument = Header<"UnattendedInstallConfig"> & {
   installer?: { image?: string };
   provisioning?: { diskSelector?: { match?: string }; wipe?: boolean };
   reboot?: boolean;

@@ -76,7 +76,12 @@ export function stripDirectives(value: unknown): unknown {
 /** Validation errors of one document against the official schema of a line ([] when valid). */
 export function schemaErrors(doc: ConfigDocument, line: SchemaLine): string[] {
   const loaded = load(line);
-  const kind = documentKind(doc);
+  let kind = documentKind(doc);
+  // The schema spells this kind "UnattendedInstall"; Talos registers (and only accepts) "UnattendedInstallConfig".
+  if (kind === "UnattendedInstallConfig" && loaded.byKind.has("UnattendedInstall")) {
+    kind = "UnattendedInstall";
+    doc = { ...doc, kind };
+  }
   const def = loaded.byKind.get(kind);
   if (!def) return [`kind ${kind} is not in the ${line} schema`];
   let validate = loaded.validators.get(def);
@@ -121,4 +126,73 @@ export function validateForTarget(
     errors.push(...schemaErrors(doc, features.schema));
   }
   return { errors, legacyOnly };
+}
+
+/**
+ * Field names of the legacy `machine.network` / `machine.time` sections (Talos ≤1.11), from the facts
+ * (../shared/facts/talos.md §3.2); the official schemas we have no longer describe them.
+ */
+const LEGACY_FIELDS: Record<string, readonly string[]> = {
+  network: [
+    "hostname",
+    "interfaces",
+    "nameservers",
+    "searchDomains",
+    "extraHostEntries",
+    "kubespan",
+    "disableSearchDomain",
+  ],
+  time: ["disabled", "servers", "bootTimeout"],
+  interface: [
+    "interface",
+    "deviceSelector",
+    "addresses",
+    "cidr",
+    "routes",
+    "bond",
+    "bridge",
+    "bridgePort",
+    "vlans",
+    "mtu",
+    "dhcp",
+    "ignore",
+    "dummy",
+    "dhcpOptions",
+    "wireguard",
+    "vip",
+  ],
+  deviceSelector: ["busPath", "hardwareAddr", "permanentAddr", "pciID", "driver", "physical"],
+  route: ["network", "gateway", "source", "metric", "mtu"],
+  vlan: ["vlanId", "addresses", "routes", "dhcp", "mtu", "vip", "dhcpOptions"],
+  dhcpOptions: ["routeMetric", "ipv4", "ipv6", "duidv6"],
+  vip: ["ip", "equinixMetal", "hcloud"],
+};
+
+/** Unknown keys in legacy `machine.network` / `machine.time` sections ([] when all are known). */
+export function legacyFieldErrors(sections: Record<string, unknown>[]): string[] {
+  const errors: string[] = [];
+  const check = (value: unknown, kind: string, path: string): void => {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return;
+    for (const [key, child] of Object.entries(value)) {
+      if (!LEGACY_FIELDS[kind]!.includes(key)) errors.push(`${path}.${key} is not a known ${kind} field`);
+      const list = Array.isArray(child) ? child : [child];
+      const nested: Record<string, string> = {
+        interfaces: "interface",
+        routes: "route",
+        vlans: "vlan",
+        deviceSelector: "deviceSelector",
+        dhcpOptions: "dhcpOptions",
+        vip: "vip",
+      };
+      const next = nested[key];
+      if (!next) continue;
+      for (const [i, item] of list.entries()) {
+        check(item, next, Array.isArray(child) ? `${path}.${key}[${i}]` : `${path}.${key}`);
+      }
+    }
+  };
+  for (const section of sections) {
+    for (const [name, value] of Object.entries(section)) check(value, name, `machine.${name}`);
+  }
+  return errors;
 }
