@@ -1146,7 +1146,8 @@ class NodeImpl implements EmulatedNode {
       this.currentState = "booting";
       this.setStage(MachineStatusEvent_MachineStage.BOOTING, false);
       const maintenanceSockets = [...this.sockets];
-      this.later(30, () => {
+      // Like apid restarting with its new identity, a moment after the reply has gone out.
+      this.later(500, () => {
         for (const socket of maintenanceSockets) socket.destroy();
       });
       this.later(this.fleet.options.bootDelayMs ?? 0, () => {
