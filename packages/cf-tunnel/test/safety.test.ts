@@ -1,5 +1,8 @@
+import { http } from "msw";
 import { describe, it } from "vitest";
 import { type CfTunnelError, DNS_COMMENT_MARKER, type RouteInput, reconcile } from "../src/index.js";
+import { CLOUDFLARE_API_BASE_URL } from "../src/testing/index.js";
+import { server } from "./setup.js";
 import { ACCOUNT, routes, setup, TUNNEL, ZONE } from "./support.js";
 
 async function failure(promise: Promise<unknown>): Promise<CfTunnelError> {
@@ -287,5 +290,52 @@ describe("reconcile input", () => {
     const list: RouteInput[] = [...routes(2), { hostname: `x.${ZONE}`, service: "http://x:80" }];
     const error = await failure(reconcile({ ...base, routes: list }));
     expect(error.details?.field).toBe("routes[2].access");
+  });
+});
+
+describe("reconcile idempotent creates", () => {
+  it("treats an 'already exists' batch answer as success when the records are ours", async ({ expect }) => {
+    const { emulator, base } = setup();
+    // A replayed batch: the first copy lands, the second one answers 81053.
+    server.use(
+      http.post(
+        `${CLOUDFLARE_API_BASE_URL}/zones/:zone/dns_records/batch`,
+        async ({ request }) => {
+          await emulator.handle(request.clone());
+          return emulator.handle(request);
+        },
+        { once: true },
+      ),
+    );
+    const result = await reconcile({ ...base, routes: routes(2) });
+    expect(result.applied).toBe(true);
+    const batches = emulator.requestLog.filter((e) => e.operation === "dns.batch");
+    expect(batches.map((b) => b.status)).toEqual([200, 400]);
+    expect(emulator.state.dnsRecords(ZONE)).toHaveLength(2);
+  });
+
+  it("still fails when the existing record is foreign", async ({ expect }) => {
+    const { emulator, base } = setup();
+    server.use(
+      http.post(
+        `${CLOUDFLARE_API_BASE_URL}/zones/:zone/dns_records/batch`,
+        async ({ request }) => {
+          emulator.state.seedDnsRecord({ zone: ZONE, name: "app-0", type: "A", content: "203.0.113.1" });
+          return emulator.handle(request);
+        },
+        { once: true },
+      ),
+    );
+    const error = await failure(reconcile({ ...base, routes: routes(1) }));
+    expect(error.code).toBe("API_ERROR");
+    expect(error.details?.errors).toEqual([{ code: 81053, message: expect.any(String) }]);
+  });
+
+  it("refuses a locally managed tunnel with the same name", async ({ expect }) => {
+    const { emulator, base } = setup();
+    emulator.state.seedTunnel({ name: TUNNEL, configSrc: "local" });
+    const error = await failure(reconcile({ ...base, routes: routes(1) }));
+    expect(error.code).toBe("CONFLICT");
+    expect(error.message).toContain("locally managed");
   });
 });
