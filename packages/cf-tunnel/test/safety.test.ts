@@ -14,7 +14,7 @@ async function failure(promise: Promise<unknown>): Promise<CfTunnelError> {
   throw new Error("expected a rejection");
 }
 
-describe("reconcile ownership", () => {
+describe("reconcile", () => {
   it("reports a foreign record as a conflict before any change when a route wants its name", async ({
     expect,
   }) => {
@@ -69,7 +69,7 @@ describe("reconcile ownership", () => {
     expect(records.find((r) => r.name === `app-0.${ZONE}`)?.id).toBe(foreign.id);
   });
 
-  it("never deletes foreign records, including ones pointing at the tunnel without the marker", async ({
+  it("never deletes foreign records when routes are removed, even ones pointing at the tunnel", async ({
     expect,
   }) => {
     const { emulator, base } = setup();
@@ -121,8 +121,8 @@ describe("reconcile ownership", () => {
   });
 });
 
-describe("reconcile fail-closed Access", () => {
-  it("refuses an unprotected route before sending any request", async ({ expect }) => {
+describe("reconcile", () => {
+  it("refuses an unprotected route before sending any request when access is missing", async ({ expect }) => {
     const { emulator, base } = setup();
     const error = await failure(
       reconcile({ ...base, routes: [{ hostname: `admin.${ZONE}`, service: "http://admin:80" }] }),
@@ -161,7 +161,7 @@ describe("reconcile fail-closed Access", () => {
   });
 });
 
-describe("reconcile under faults", () => {
+describe("reconcile", () => {
   it("converges with no duplicate and no lost record when 429 and 500 storms hit every write", async ({
     expect,
   }) => {
@@ -221,7 +221,7 @@ describe("reconcile under faults", () => {
   });
 });
 
-describe("reconcile after an interrupted apply", () => {
+describe("reconcile", () => {
   it("finishes the work when the previous run died after Access and ingress", async ({ expect }) => {
     const { emulator, base } = setup();
     emulator.faults({ operation: "dns.batch", status: 500, times: Number.POSITIVE_INFINITY });
@@ -284,7 +284,7 @@ describe("reconcile after an interrupted apply", () => {
   });
 });
 
-describe("reconcile input", () => {
+describe("reconcile", () => {
   it("rejects an unprotected route among valid ones naming its index", async ({ expect }) => {
     const { base } = setup();
     const list: RouteInput[] = [...routes(2), { hostname: `x.${ZONE}`, service: "http://x:80" }];
@@ -293,7 +293,7 @@ describe("reconcile input", () => {
   });
 });
 
-describe("reconcile idempotent creates", () => {
+describe("reconcile", () => {
   it("treats an 'already exists' batch answer as success when the records are ours", async ({ expect }) => {
     const { emulator, base } = setup();
     // A replayed batch: the first copy lands, the second one answers 81053.
@@ -331,7 +331,7 @@ describe("reconcile idempotent creates", () => {
     expect(error.details?.errors).toEqual([{ code: 81053, message: expect.any(String) }]);
   });
 
-  it("refuses a locally managed tunnel with the same name", async ({ expect }) => {
+  it("refuses to manage the tunnel when it is locally managed", async ({ expect }) => {
     const { emulator, base } = setup();
     emulator.state.seedTunnel({ name: TUNNEL, configSrc: "local" });
     const error = await failure(reconcile({ ...base, routes: routes(1) }));
