@@ -55,8 +55,7 @@ export function addApp(options: AddAppOptions): AddAppResult {
     }),
   );
   const doc = parseDocument(
-    options.kustomization ??
-      "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n",
+    options.kustomization ?? "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n",
   );
   if (doc.errors.length > 0 || !isMap(doc.contents) || doc.get("kind") !== "Kustomization") {
     throw new ArgoBootstrapError("INVALID_OPTIONS", `${appsDir}/kustomization.yaml is not a Kustomization`);
@@ -78,7 +77,10 @@ export function addApp(options: AddAppOptions): AddAppResult {
       },
     );
   }
-  if (!listed) list?.add(fileName);
+  if (!listed && list !== undefined) {
+    if (list.items.length === 0) list.flow = false;
+    list.add(fileName);
+  }
   return {
     files: [
       { path: `${appsDir}/${fileName}`, content: stringify(app, { lineWidth: 0 }) },
