@@ -111,6 +111,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
       run: (ro: RequestOptions) => client.zeroTrust.access.applications.create(body as never, ro),
       recover: async () =>
         (await listAccessApps(retrier, client, accountId, plan.tunnel.name)).find((a) => a.name === app.name),
+      alreadyExistsCodes: [12130],
     });
     written++;
     retrier.emit({
@@ -254,6 +255,8 @@ async function applyDns(retrier: Retrier, options: ApplyPlanOptions, plan: Plan)
         });
         return done ? {} : undefined;
       },
+      // "Record already exists" / "does not exist": a replayed batch; fine when the zone already matches.
+      alreadyExistsCodes: [81044, 81053, 81054, 81057, 81058],
     });
     requests++;
     retrier.emit({

@@ -151,7 +151,7 @@ describe("createCloudflareEmulator", () => {
   });
 });
 
-describe("createCloudflareEmulator records", () => {
+describe("createCloudflareEmulator", () => {
   it("patches, replaces and deletes a record when the SDK edits it", async ({ expect }) => {
     const { emulator, client } = setup();
     const zoneId = emulator.state.zones()[0]?.id as string;
@@ -189,7 +189,7 @@ describe("createCloudflareEmulator records", () => {
     expect(missing).toMatchObject({ status: 404, errors: [{ code: 81044 }] });
   });
 
-  it("refuses a comment longer than the Free plan allows", async ({ expect }) => {
+  it("refuses a record when its comment is longer than the Free plan allows", async ({ expect }) => {
     const { emulator, client } = setup();
     const zoneId = emulator.state.zones()[0]?.id as string;
     const error = await client.dns.records
@@ -234,7 +234,7 @@ describe("createCloudflareEmulator records", () => {
 });
 
 describe("createValidator", () => {
-  it("reports a response that drifted from the schema", ({ expect }) => {
+  it("reports an error when a response drifted from the schema", ({ expect }) => {
     const validator = createValidator();
     const errors = validator.validate({
       seq: 1,

@@ -61,7 +61,7 @@ function batchNames(entry: Entry, kind: "posts" | "puts"): string[] {
   return ((entry.requestBody[kind] ?? []) as { name: string }[]).map((p) => p.name);
 }
 
-describe("reconcile ordering", () => {
+describe("reconcile", () => {
   it("creates Access, then ingress, then DNS when a protected route is added", async ({ expect }) => {
     const { base, writes } = setup();
     await reconcile({ ...base, routes: routes(1) });
@@ -211,7 +211,7 @@ describe("readCurrent", () => {
   });
 });
 
-describe("reconcile efficiency", () => {
+describe("reconcile", () => {
   it("reads the same number of times for 10 and 150 routes when nothing changed", async ({ expect }) => {
     const counts: number[] = [];
     for (const n of [10, 150]) {
