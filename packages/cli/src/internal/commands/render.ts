@@ -1,23 +1,26 @@
 import { join, relative, resolve } from "node:path";
 import { loadTalosConfig } from "../adapters/talos-config.js";
-import type { RunFn } from "../cli/spec.js";
+import type { Invocation, RunFn } from "../cli/spec.js";
+import type { LoadedConfig } from "../config/load.js";
 import { type FileToWrite, writeFilesAtomic } from "../fs/atomic.js";
 import { nodeIntent, nodeVersion } from "../plan/intent.js";
 import { schematicOf } from "../plan/schematic.js";
 import { loadProject, stateDirOf, stringOption } from "./common.js";
 import { loadOrCreateSecrets, renderFullConfigs } from "./full-config.js";
-import { renderTfvarsFile } from "./tfvars.js";
+import { tfvarsInputOf } from "./tfvars.js";
 
-/** `homelab render [--out DIR] [--full]` */
-export const run: RunFn = async (inv) => {
-  const { ctx, out, options } = inv;
-  const loaded = await loadProject(inv, { resolveSecrets: false });
+/** The files `render` writes: patches without secrets, tfvars, and with `full` complete configs (0600). */
+export async function renderFiles(
+  inv: Invocation,
+  loaded: LoadedConfig,
+  options: { outDir?: string | undefined; full?: boolean },
+): Promise<{ files: FileToWrite[]; schematicId: string }> {
   const { config } = loaded;
   const tc = await loadTalosConfig("homelab render", options.full ? "generate" : "patches");
-  const outDir = stringOption(inv, "out");
-  const base = outDir ? resolve(ctx.cwd, outDir) : join(loaded.dir, "infrastructure");
-  const patchDir = outDir ? join(base, "talos") : join(base, "files");
-  const tofuDir = outDir ? join(base, "tofu") : base;
+  const { renderTfvars, TFVARS_FILE_NAME } = await import("../../tofu/index.js");
+  const base = options.outDir ? resolve(inv.ctx.cwd, options.outDir) : join(loaded.dir, "infrastructure");
+  const patchDir = options.outDir ? join(base, "talos") : join(base, "files");
+  const tofuDir = options.outDir ? join(base, "tofu") : base;
   const schematic = schematicOf(tc, config);
   const files: FileToWrite[] = [];
   for (const node of config.nodes) {
@@ -28,12 +31,16 @@ export const run: RunFn = async (inv) => {
       content: tc.stringifyDocuments(docs, { comments: true }),
     });
   }
-  const tfvars = await renderTfvarsFile(config, schematic.id, tc);
-  if (tfvars) files.push({ path: join(tofuDir, tfvars.name), content: tfvars.content });
-  else out.warn("the tofu runner is not part of this build yet: homelab.auto.tfvars.json was not written");
+  const installerImage = tc.installerImage({
+    schematicId: schematic.id,
+    version: config.cluster.talosVersion,
+  });
+  files.push({
+    path: join(tofuDir, TFVARS_FILE_NAME),
+    content: renderTfvars(tfvarsInputOf(config, installerImage)),
+  });
   if (options.full) {
-    const stateDir = stateDirOf(inv, loaded);
-    const secrets = await loadOrCreateSecrets(tc, stateDir);
+    const secrets = await loadOrCreateSecrets(tc, stateDirOf(inv, loaded));
     if (secrets.file) files.push(secrets.file);
     files.push(
       ...renderFullConfigs(tc, config, secrets.bundle, {
@@ -42,8 +49,24 @@ export const run: RunFn = async (inv) => {
       }),
     );
   }
+  return { files, schematicId: schematic.id };
+}
+
+/** `homelab render [--out DIR] [--full]` */
+export const run: RunFn = async (inv) => {
+  const { ctx, out, options } = inv;
+  const loaded = await loadProject(inv, { resolveSecrets: false });
+  const { files, schematicId } = await renderFiles(inv, loaded, {
+    outDir: stringOption(inv, "out"),
+    full: options.full === true,
+  });
   await writeFilesAtomic(files);
-  const written = files.map((f) => relative(ctx.cwd, f.path) || f.path);
-  out.result({ written, schematicId: schematic.id }, () => written.map((p) => `wrote ${p}`).join("\n"));
+  const written = files.map((f) => ({
+    path: relative(ctx.cwd, f.path) || f.path,
+    mode: (f.mode ?? 0o644).toString(8),
+  }));
+  out.result({ written, schematicId }, () =>
+    written.map((p) => `wrote ${p.path}${p.mode === "600" ? " (0600)" : ""}`).join("\n"),
+  );
   return 0;
 };

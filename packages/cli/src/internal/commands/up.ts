@@ -1,10 +1,16 @@
+import { join } from "node:path";
 import { HomelabError } from "../../errors.js";
 import type { ProcessRunner } from "../adapters/argo-bootstrap.js";
+import { loadArgoBootstrap } from "../adapters/argo-bootstrap.js";
 import type { Invocation, RunFn } from "../cli/spec.js";
+import type { LoadedConfig } from "../config/load.js";
+import { writeFilesAtomic } from "../fs/atomic.js";
 import { acquireLab, labStateDir } from "../lab/running.js";
 import { realTarget } from "../pipeline/target.js";
 import { runUp, type UpResult } from "../pipeline/up.js";
 import { confirm, loadProject, stateDirOf, stringOption } from "./common.js";
+import { tofuFor } from "./infra.js";
+import { renderFiles } from "./render.js";
 
 function execRunner(inv: Invocation): ProcessRunner {
   return (command, args, options) =>
@@ -16,7 +22,9 @@ function execRunner(inv: Invocation): ProcessRunner {
     });
 }
 
-export function renderUpSummary(result: UpResult): string {
+export function renderUpSummary(
+  result: Pick<UpResult, "cluster" | "changed" | "steps" | "stateDir">,
+): string {
   const lines = [
     "",
     result.changed === 0
@@ -26,6 +34,85 @@ export function renderUpSummary(result: UpResult): string {
   for (const s of result.steps) lines.push(`  ${s.changed ? "+" : "="} ${s.title}: ${s.detail}`);
   lines.push("", `State: ${result.stateDir} (secrets.yaml, talosconfig and kubeconfig are 0600)`);
   return lines.join("\n");
+}
+
+/** The tofu engine: render, tofu init + apply, outputs to the state dir (0600), then Argo CD. */
+async function upWithTofu(inv: Invocation, loaded: LoadedConfig, stateDir: string): Promise<number> {
+  const { out, ctx } = inv;
+  const { config } = loaded;
+  if (!(await confirm(inv, `tofu apply for ${config.cluster.name} (${config.nodes.length} node(s))?`))) {
+    out.info("aborted: nothing changed");
+    return 1;
+  }
+  const { files } = await renderFiles(inv, loaded, { outDir: undefined });
+  await writeFilesAtomic(files);
+  const { runner, dir } = await tofuFor(inv, loaded);
+  const steps: { id: string; title: string; changed: boolean; detail: string }[] = [];
+  steps.push({ id: "render", title: "render", changed: true, detail: `${files.length} file(s) in ${dir}` });
+  for (const [verb, fn] of [
+    ["init", () => runner.init({ signal: ctx.signal })],
+    ["apply", () => runner.apply({ signal: ctx.signal })],
+  ] as const) {
+    const step = out.step(`tofu ${verb}`);
+    await (fn as () => Promise<unknown>)().catch((error: unknown) => {
+      step.fail();
+      throw error;
+    });
+    step.done(`tofu ${verb}`);
+    steps.push({ id: `tofu-${verb}`, title: `tofu ${verb}`, changed: verb === "apply", detail: "done" });
+  }
+  const outputs = await runner.output({ signal: ctx.signal });
+  const written = [];
+  for (const name of ["talosconfig", "kubeconfig"] as const) {
+    const o = outputs[name];
+    if (o?.sensitive && typeof o.value.reveal() === "string")
+      written.push({ path: join(stateDir, name), content: o.value.reveal() as string, mode: 0o600 });
+  }
+  await writeFilesAtomic(written);
+  steps.push({
+    id: "outputs",
+    title: "talosconfig and kubeconfig",
+    changed: written.length > 0,
+    detail: written.map((w) => w.path).join(", "),
+  });
+  const kubeconfig = written.find((w) => w.path.endsWith("kubeconfig"))?.content;
+  if (config.argocd && kubeconfig) {
+    const argo = await loadArgoBootstrap("homelab up", [
+      "createHelm",
+      "bootstrapArgoCd",
+      "buildRootApplication",
+    ]);
+    const step = out.step(`Argo CD ${config.argocd.chartVersion}`);
+    const result = await argo.bootstrapArgoCd({
+      helm: argo.createHelm({ run: execRunner(inv) }),
+      kubeconfig,
+      chartVersion: config.argocd.chartVersion,
+      ...(config.argocd.values ? { values: config.argocd.values } : {}),
+      rootApplication: argo.buildRootApplication({
+        repoURL: config.argocd.repoURL,
+        path: config.argocd.path,
+        targetRevision: config.argocd.targetRevision,
+      }),
+      onProgress: (e) => step.update(e.message),
+      signal: ctx.signal,
+    });
+    step.done(`Argo CD ${config.argocd.chartVersion}: ${result.unchanged ? "up to date" : "installed"}`);
+    steps.push({
+      id: "argocd",
+      title: "Argo CD",
+      changed: result.unchanged !== true,
+      detail: result.unchanged ? "up to date" : "installed",
+    });
+  }
+  const result = {
+    cluster: config.cluster.name,
+    engine: "tofu",
+    stateDir,
+    changed: steps.filter((s) => s.changed).length,
+    steps,
+  };
+  out.result(result, () => renderUpSummary(result));
+  return 0;
 }
 
 /** `homelab up [--engine tofu|direct] [--simulate] [--yes]` */
@@ -42,11 +129,8 @@ export const run: RunFn = async (inv) => {
     );
 
   if (!simulate) {
-    if (engine === "tofu")
-      throw new HomelabError("NOT_AVAILABLE", "the tofu engine is not part of this build yet", {
-        hint: "use --engine direct, or --simulate to try the whole pipeline against the emulators",
-      });
     const stateDir = stateDirOf(inv, loaded);
+    if (engine === "tofu") return upWithTofu(inv, loaded, stateDir);
     const ok = await confirm(
       inv,
       `bring ${config.cluster.name} (${config.nodes.length} node(s)) to the state in homelab.yaml?`,
