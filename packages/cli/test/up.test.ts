@@ -285,3 +285,26 @@ describe("homelab up --simulate", () => {
     });
   });
 });
+
+describe("homelab up --simulate with a fresh in-process lab", () => {
+  it("brings up examples/ha.yaml: 3 control planes behind a VIP and 2 workers", async ({ expect }) => {
+    const t = await tempDir();
+    try {
+      await copyFile(join(EXAMPLES, "ha.yaml"), join(t.dir, "homelab.yaml"));
+      const r = await run(["up", "--simulate", "--json"], { cwd: t.dir, env });
+      expect(r.code).toBe(0);
+      const result = r.json();
+      expect(result.lab.fresh).toBe(true);
+      expect(
+        result.steps
+          .filter((s: { id: string }) => s.id.startsWith("config:"))
+          .map((s: { id: string }) => s.id),
+      ).toEqual(["config:cp1", "config:cp2", "config:cp3", "config:worker1", "config:worker2"]);
+      expect(
+        result.steps.every((s: { id: string; changed: boolean }) => s.changed || s.id === "health"),
+      ).toBe(true);
+    } finally {
+      await t.cleanup();
+    }
+  }, 60_000);
+});
