@@ -20,7 +20,7 @@ describe("homelab.yaml errors", () => {
         `homelab.yaml:${m[1]}`.replace("<dir>", t.dir),
       );
       expect(expected.length).toBeGreaterThan(0);
-      const r = await run(["up", "--simulate", "--json"], { cwd: t.dir, env: { TS_AUTHKEY: "tskey-test" } });
+      const r = await run(["up", "--json"], { cwd: t.dir, env: { TS_AUTHKEY: "tskey-test" } });
       expect(r.code).toBe(1);
       const error = r.json().error;
       expect(error.code).toMatch(/^(CONFIG_INVALID|SECRET_UNRESOLVED)$/);

@@ -6,15 +6,17 @@ import { type LoadedConfig, loadConfig } from "../config/load.js";
 /** Loads the project's homelab.yaml (--config, default ./homelab.yaml). */
 export async function loadProject(
   inv: Invocation,
-  options: { resolveSecrets?: boolean } = {},
+  options: { resolveSecrets?: boolean; placeholderSecrets?: boolean } = {},
 ): Promise<LoadedConfig> {
   const path = inv.flags.config ?? "homelab.yaml";
   const loaded = await loadConfig(path, {
     cwd: inv.ctx.cwd,
     env: inv.ctx.env,
     resolveSecrets: options.resolveSecrets ?? true,
+    placeholderSecrets: options.placeholderSecrets === true,
   });
   inv.out.debug(`loaded ${loaded.path}`);
+  for (const w of loaded.warnings) inv.out.warn(w);
   return loaded;
 }
 

@@ -10,7 +10,7 @@ import { renderUpSummary } from "./up.js";
 /** `homelab lab`: the simulated lab in the foreground until Ctrl-C. */
 export const run: RunFn = async (inv) => {
   const { out, ctx, options } = inv;
-  const loaded = await loadProject(inv, { resolveSecrets: true });
+  const loaded = await loadProject(inv, { resolveSecrets: true, placeholderSecrets: true });
   const { config } = loaded;
   const stateDir = labStateDir(loaded, inv);
   const lab = await startLab({ config });

@@ -19,7 +19,10 @@ function render(result: PlanResult): string {
 /** `homelab plan`: exit 0 no changes, 2 changes, 1 error. */
 export const run: RunFn = async (inv) => {
   const { out, ctx, options } = inv;
-  const loaded = await loadProject(inv, { resolveSecrets: true });
+  const loaded = await loadProject(inv, {
+    resolveSecrets: true,
+    placeholderSecrets: options.simulate === true,
+  });
   if (options.simulate === true) {
     const stateDir = labStateDir(loaded, inv);
     const lab = await acquireLab(stateDir, loaded.config);

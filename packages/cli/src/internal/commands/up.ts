@@ -118,9 +118,9 @@ async function upWithTofu(inv: Invocation, loaded: LoadedConfig, stateDir: strin
 /** `homelab up [--engine tofu|direct] [--simulate] [--yes]` */
 export const run: RunFn = async (inv) => {
   const { out, ctx, options } = inv;
-  const loaded = await loadProject(inv, { resolveSecrets: true });
-  const { config } = loaded;
   const simulate = options.simulate === true;
+  const loaded = await loadProject(inv, { resolveSecrets: true, placeholderSecrets: simulate });
+  const { config } = loaded;
   const engine = stringOption(inv, "engine") ?? (simulate ? "direct" : config.engine);
   if (simulate && engine !== "direct")
     throw new HomelabError(

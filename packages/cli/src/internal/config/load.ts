@@ -24,6 +24,8 @@ export interface LoadedConfig {
   config: HomelabConfig;
   /** The raw YAML text. */
   text: string;
+  /** Non-fatal notes (e.g. placeholder secrets in the simulated lab). */
+  warnings: string[];
 }
 
 /** Options for {@link loadConfig} and {@link parseConfig}. */
@@ -36,6 +38,11 @@ export interface LoadConfigOptions {
   readSecretFile?: (path: string) => Promise<string>;
   /** Name shown in error locations (default: path relative to cwd). */
   displayName?: string;
+  /**
+   * For the simulated lab only: a reference that cannot be resolved becomes a labelled placeholder
+   * (the emulators never check it) and a warning, instead of an error.
+   */
+  placeholderSecrets?: boolean;
 }
 
 export function formatPath(path: readonly PathKey[]): string {
@@ -262,6 +269,7 @@ export async function parseConfig(
   if (c.issues.length > 0) throw invalid(c.issues);
 
   const dir = dirname(options.path);
+  const warnings: string[] = [];
   const { tailscale, ...rest } = parsed.data;
   const config: HomelabConfig = { ...rest };
   if (tailscale) {
@@ -271,8 +279,20 @@ export async function parseConfig(
         : await resolveSecret(tailscale.authKey, ["tailscale", "authKey"], { ...options, dir }, c);
     config.tailscale = { ...tailscale, authKey };
   }
+  if (c.issues.length > 0 && options.placeholderSecrets) {
+    for (const issue of c.issues)
+      warnings.push(
+        `${issue.path}: ${issue.message}; the simulated lab uses a placeholder (a real run needs it)`,
+      );
+    if (tailscale)
+      config.tailscale = {
+        ...tailscale,
+        authKey: new Secret("simulated-placeholder-auth-key", tailscale.authKey),
+      };
+    c.issues.length = 0;
+  }
   if (c.issues.length > 0) throw invalid(c.issues, "SECRET_UNRESOLVED");
-  return { path: options.path, dir, config, text };
+  return { path: options.path, dir, config, text, warnings };
 }
 
 async function resolveSecret(
