@@ -1,0 +1,55 @@
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, it, vi } from "vitest";
+import { ERROR_TABLE } from "../src/internal/cli/error-table.js";
+import { ROOT } from "../src/internal/commands/tree.js";
+import { REPO_ROOT, run } from "./helpers.js";
+
+const readme = await readFile(join(import.meta.dirname, "..", "README.md"), "utf8");
+
+describe("README", () => {
+  it("runs its ts example when executed as written", async ({ expect }) => {
+    const code = /```ts\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
+    const file = join(import.meta.dirname, `.readme-example-${process.pid}.ts`);
+    await writeFile(file, code.replace('"@talos-homelab/cli"', '"../src/index.js"'));
+    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    const cwd = process.cwd();
+    process.chdir(REPO_ROOT);
+    try {
+      await import(file);
+      expect(log.mock.calls).toEqual([[["node1 controlplane 192.168.50.200"]], ["[redacted]"]]);
+    } finally {
+      process.chdir(cwd);
+      log.mockRestore();
+      await rm(file, { force: true });
+    }
+  });
+
+  it("lists every command of the tree", ({ expect }) => {
+    const missing: string[] = [];
+    const walk = (spec: typeof ROOT, path: string[]) => {
+      if (!spec.subcommands) {
+        if (!readme.includes(`\`homelab ${path.join(" ")}`)) missing.push(path.join(" "));
+        return;
+      }
+      for (const c of spec.subcommands) walk(c, [...path, c.name]);
+    };
+    walk(ROOT, []);
+    expect(missing).toEqual([]);
+  });
+
+  it("lists every row of the error table", ({ expect }) => {
+    const missing = Object.entries(ERROR_TABLE)
+      .filter(([key, v]) => {
+        const [source, code] = key.split(":");
+        return !readme.includes(`| ${source} | \`${code}\` | ${v.exit} | ${v.message}`);
+      })
+      .map(([key]) => key);
+    expect(missing).toEqual([]);
+  });
+
+  it("shows the same command summaries as --help", async ({ expect }) => {
+    const help = (await run(["--help"])).stdout;
+    for (const c of ROOT.subcommands ?? []) expect(help).toContain(c.summary);
+  });
+});
