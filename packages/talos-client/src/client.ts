@@ -338,7 +338,7 @@ export interface TalosClient {
   etcdForfeitLeadership(options?: NodeCallOptions): Promise<{ member: string }>;
   etcdStatus(options?: NodesCallOptions): Promise<NodeResult<EtcdMemberStatus>[]>;
   etcdSnapshot(
-    options: NodeCallOptions & { destination: Writable | WritableStream<Uint8Array> },
+    options: NodeCallOptions & { destination: NodeJS.WritableStream | Writable | WritableStream<Uint8Array> },
   ): Promise<{ node: string; bytes: number }>;
   logs(options: LogsOptions): AsyncIterable<string>;
   dmesg(options?: DmesgOptions): AsyncIterable<string>;

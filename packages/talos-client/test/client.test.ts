@@ -50,9 +50,9 @@ describe("TalosClient", () => {
     expect(tried.modeDetails).toContain("60s");
   });
 
-  it("fails with FAILED_PRECONDITION when bootstrapping a second time", async ({ expect }) => {
+  it("fails with ALREADY_EXISTS when bootstrapping a second time, as Talos does", async ({ expect }) => {
     await expect(cluster.client.bootstrap({ node: CP2 })).rejects.toMatchObject({
-      code: "FAILED_PRECONDITION",
+      code: "ALREADY_EXISTS",
       details: { node: CP2 },
     });
   });

@@ -1386,7 +1386,7 @@ function buildHandlers(): Map<string, Handler> {
       throw new StatusError(grpc.status.FAILED_PRECONDITION, "bootstrap is not available yet");
     }
     if (node.fleet.bootstrapped) {
-      throw new StatusError(grpc.status.FAILED_PRECONDITION, "etcd data directory is not empty");
+      throw new StatusError(grpc.status.ALREADY_EXISTS, "etcd data directory is not empty");
     }
     node.fleet.bootstrapped = true;
     node.joinEtcd();
