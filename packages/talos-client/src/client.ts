@@ -300,6 +300,8 @@ export interface NodeHealth {
   node: string;
   role: "controlplane" | "worker";
   version: string | undefined;
+  /** MachineStatus stage (`running`, `booting`, ...) when the node reports it. */
+  stage: string | undefined;
   services: Record<string, { state: string; healthy: boolean }>;
   problems: string[];
 }
@@ -1424,7 +1426,14 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     const problems: string[] = [];
     const nodes: NodeHealth[] = await Promise.all(
       all.map(async ({ node, role }) => {
-        const health: NodeHealth = { node, role, version: undefined, services: {}, problems: [] };
+        const health: NodeHealth = {
+          node,
+          role,
+          version: undefined,
+          stage: undefined,
+          services: {},
+          problems: [],
+        };
         const [version] = await client.version({ nodes: [node], ...call });
         if (version === undefined || !version.ok) {
           health.problems.push(
@@ -1447,6 +1456,36 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
           else if (s.state !== "Running") health.problems.push(`${node}: service ${id} is ${s.state}`);
           else if (!s.healthy && id !== "machined")
             health.problems.push(`${node}: service ${id} is not healthy`);
+        }
+        try {
+          const res = await unary(
+            State.method.get,
+            { namespace: "runtime", type: "MachineStatuses.runtime.talos.dev", id: "machine" },
+            node,
+            call,
+            true,
+          );
+          const status = decodeResource(res.resource, node)?.spec as
+            | {
+                stage?: string;
+                status?: { ready?: boolean; unmetConditions?: { name?: string; reason?: string }[] };
+              }
+            | undefined;
+          health.stage = status?.stage;
+          if (status?.stage !== undefined && status.stage !== "running") {
+            health.problems.push(`${node}: machine stage is ${status.stage}`);
+          } else if (status?.status?.ready === false) {
+            const unmet = (status.status.unmetConditions ?? [])
+              .map((c) => `${c.name}: ${c.reason}`)
+              .join(", ");
+            health.problems.push(`${node}: machine is not ready${unmet === "" ? "" : ` (${unmet})`}`);
+          }
+        } catch (error) {
+          const code = TalosClientError.from(error).code;
+          // Older nodes may lack the resource; reachability is already checked above.
+          if (code !== "NOT_FOUND" && code !== "UNIMPLEMENTED") {
+            health.problems.push(`${node}: machine status unavailable (${code})`);
+          }
         }
         return health;
       }),
