@@ -695,10 +695,27 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     opts: CallOptions | undefined,
   ): AsyncGenerator<MessageShape<O>> {
     const { transport, endpointHost } = await resolve();
-    try {
-      yield* transport.serverStream(method, request, callOptions(node, opts, false));
-    } catch (error) {
-      throw withNode(isTalosClientError(error) ? error : TalosClientError.from(error), node ?? endpointHost);
+    // Streams are reads except the upgrade ones; a read is retried only while nothing was received yet.
+    const idempotent =
+      method.parent.typeName !== "machine.ImageService" &&
+      method.parent.typeName !== "machine.LifecycleService";
+    const attempts = idempotent ? readAttempts : 1;
+    for (let attempt = 1; ; attempt++) {
+      let received = false;
+      try {
+        for await (const message of transport.serverStream(method, request, callOptions(node, opts, false))) {
+          received = true;
+          yield message;
+        }
+        return;
+      } catch (error) {
+        const e = isTalosClientError(error) ? error : TalosClientError.from(error);
+        if (received || e.code !== "UNAVAILABLE" || attempt >= attempts || opts?.signal?.aborted) {
+          throw withNode(e, node ?? endpointHost);
+        }
+        const cap = Math.min(3000, retryBase * 2 ** (attempt - 1));
+        await sleep(cap / 2 + Math.random() * (cap / 2), opts?.signal);
+      }
     }
   }
 

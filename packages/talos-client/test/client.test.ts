@@ -187,6 +187,22 @@ describe("TalosClient", () => {
     cluster.emulator.clearFaults();
   });
 
+  it("retries a read stream that fails before its first message and moves to the next endpoint", async ({
+    expect,
+  }) => {
+    cluster.emulator.faults({ node: "cp1", methods: ["Kubeconfig"], unavailable: 1 });
+    const before = cluster.emulator.callLog.length;
+    expect(await cluster.client.kubeconfig({ node: CP1 })).toContain("kind: Config");
+    const codes = cluster.emulator.callLog
+      .slice(before)
+      .filter((e) => e.method.endsWith("/Kubeconfig"))
+      .map((e) => e.code);
+    expect(codes).toEqual([14, 0]);
+    cluster.emulator.clearFaults();
+    const client = cluster.clientFor({ endpoints: ["127.0.0.1:1", cluster.emulator.node("cp2").endpoint] });
+    expect(await client.kubeconfig({ node: CP1 })).toContain("kind: Config");
+  });
+
   it("fails over to the next endpoint when the first cannot be reached", async ({ expect }) => {
     const client = cluster.clientFor({ endpoints: ["127.0.0.1:1", cluster.emulator.node("cp2").endpoint] });
     const results = await Promise.all([client.hostname(), client.hostname(), client.hostname()]);
