@@ -361,7 +361,7 @@ function parseMachineConfig(raw: string): ParsedConfig {
   } catch (error) {
     throw new StatusError(
       grpc.status.INVALID_ARGUMENT,
-      `failed to parse config: ${(error as Error).message}`,
+      `failed to parse config: invalid YAML at line ${(error as { linePos?: { line: number }[] }).linePos?.[0]?.line ?? "?"}`,
     );
   }
   const objects = docs.filter((d): d is Record<string, unknown> => d !== null && typeof d === "object");
