@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { connect as tlsConnect } from "node:tls";
+import { createSecureContext, connect as tlsConnect } from "node:tls";
 import type {
   DescMessage,
   DescMethodClientStreaming,
@@ -169,15 +169,34 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
   let next = 0;
   let closed = false;
 
+  const pinnedCredentials = new Map<string, grpc.ChannelCredentials>();
+
   function clientFor(endpoint: Endpoint): grpc.Client {
     let client = clients.get(endpoint.address);
     if (client === undefined) {
-      client = new grpc.Client(endpoint.address, credentials, channelOptions);
+      client = new grpc.Client(
+        endpoint.address,
+        pinnedCredentials.get(endpoint.address) ?? credentials,
+        channelOptions,
+      );
       clients.set(endpoint.address, client);
     }
     return client;
   }
 
+  function pinMismatch(endpoint: Endpoint, fingerprint: string): TalosClientError {
+    return new TalosClientError(
+      "TLS_ERROR",
+      `the server certificate of ${endpoint.address} matches none of the pinned SPKI fingerprints`,
+      { details: { endpoint: endpoint.address, fingerprint } },
+    );
+  }
+
+  /**
+   * With pins, a probe fetches the endpoint's certificate and checks its SPKI; the channel then trusts that
+   * very certificate (partial chain) and re-checks the SPKI on every handshake, so the pin holds for the
+   * connections the calls actually use.
+   */
   function checkPins(endpoint: Endpoint): Promise<void> {
     if (pins === undefined) return Promise.resolve();
     let check = pinChecks.get(endpoint.address);
@@ -195,16 +214,25 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
           const raw = socket.getPeerCertificate().raw;
           socket.end();
           const fingerprint = raw === undefined ? "" : spkiFingerprint(raw);
-          if (pins.includes(fingerprint)) resolve();
-          else {
-            reject(
-              new TalosClientError(
-                "TLS_ERROR",
-                `the server certificate of ${endpoint.address} matches none of the pinned SPKI fingerprints`,
-                { details: { endpoint: endpoint.address, fingerprint } },
-              ),
-            );
+          if (raw === undefined || !pins.includes(fingerprint)) {
+            reject(pinMismatch(endpoint, fingerprint));
+            return;
           }
+          const pem = `-----BEGIN CERTIFICATE-----\n${raw
+            .toString("base64")
+            .replace(/(.{64})/g, "$1\n")
+            .replace(/\n$/, "")}\n-----END CERTIFICATE-----\n`;
+          const context = createSecureContext({ ca: pem, allowPartialTrustChain: true });
+          pinnedCredentials.set(
+            endpoint.address,
+            grpc.credentials.createFromSecureContext(context, {
+              checkServerIdentity: (_host, cert) => {
+                const presented = cert.raw === undefined ? "" : spkiFingerprint(cert.raw);
+                return pins.includes(presented) ? undefined : pinMismatch(endpoint, presented);
+              },
+            }),
+          );
+          resolve();
         });
         socket.once("error", (cause) =>
           reject(
