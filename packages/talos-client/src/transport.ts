@@ -65,7 +65,10 @@ export interface GrpcTransportOptions {
   tls: TransportTls;
   /** Maximum received message size; default 32 MiB like Talos. */
   maxReceiveMessageBytes?: number;
-  /** Keepalive ping interval; default 30 s. */
+  /**
+   * Keepalive ping interval while calls are active; default 5.5 minutes (Go servers penalise pings more
+   * frequent than every 5 minutes when no data flows).
+   */
   keepaliveMs?: number;
   /** Extra grpc-js channel options. */
   channelOptions?: grpc.ChannelOptions;
@@ -142,8 +145,10 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
   const channelOptions: grpc.ChannelOptions = {
     "grpc.max_receive_message_length": maxBytes,
     "grpc.max_send_message_length": maxBytes,
-    "grpc.keepalive_time_ms": options.keepaliveMs ?? 30_000,
-    "grpc.keepalive_timeout_ms": 10_000,
+    // Go gRPC servers (apid) answer pings more frequent than every 5 minutes on a quiet stream with
+    // GOAWAY too_many_pings, so the default stays above that.
+    "grpc.keepalive_time_ms": options.keepaliveMs ?? 330_000,
+    "grpc.keepalive_timeout_ms": 20_000,
     "grpc.enable_retries": 0,
     ...options.channelOptions,
   };
