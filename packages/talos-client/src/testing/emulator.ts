@@ -506,7 +506,8 @@ class NodeImpl implements EmulatedNode {
   ) {
     this.name = spec.name;
     this.address = spec.address;
-    this.version = spec.talosVersion ?? "v1.13.9";
+    const version = spec.talosVersion ?? "v1.13.9";
+    this.version = version.startsWith("v") ? version : `v${version}`;
     this.grpcServer = new grpc.Server({
       "grpc.max_receive_message_length": 32 * 1024 * 1024,
       "grpc.max_send_message_length": 32 * 1024 * 1024,
