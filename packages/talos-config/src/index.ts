@@ -54,8 +54,14 @@ export type { GenerateConfigOptions } from "./generate/generate-config.js";
 export { generateConfig } from "./generate/generate-config.js";
 export type { LintContext, LintFinding, LintSeverity } from "./lint/index.js";
 export { LintCode, lint } from "./lint/index.js";
-export type { ConfigDocument, DocumentKey } from "./model/document.js";
-export { documentKey, documentKind, documentLabel, isV1Alpha1Document } from "./model/document.js";
+export type { ConfigDocument, DocumentByKind, DocumentKey } from "./model/document.js";
+export {
+  documentKey,
+  documentKind,
+  documentLabel,
+  isDocumentOfKind,
+  isV1Alpha1Document,
+} from "./model/document.js";
 export type {
   KubeClusterConfigDocument,
   KubeExternalManifestConfigDocument,

@@ -219,4 +219,17 @@ describe("lint", () => {
     expect(text).toContain("DUPLICATE_ENVIRONMENT_VARIABLE");
     expect(text).not.toContain("s3cr3t");
   });
+
+  it("reports a hostname set while auto is not off, and stableHostname next to HostnameConfig", ({
+    expect,
+  }) => {
+    const docs = [
+      { version: "v1alpha1", machine: { features: { stableHostname: true } } },
+      { apiVersion: "v1alpha1", kind: "HostnameConfig", auto: "stable", hostname: "n1" },
+    ];
+    expect(lint(docs, { requireInstallDisk: false }).map((f) => [f.code, f.path])).toEqual([
+      ["HOSTNAME_AUTO_CONFLICT", "HostnameConfig:auto"],
+      ["HOSTNAME_AUTO_CONFLICT", "v1alpha1:machine.features.stableHostname"],
+    ]);
+  });
 });

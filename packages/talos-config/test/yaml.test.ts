@@ -1,5 +1,11 @@
 import { describe, it } from "vitest";
-import { parseDocuments, REDACTED, redactDocuments, stringifyDocuments } from "../src/index.js";
+import {
+  isDocumentOfKind,
+  parseDocuments,
+  REDACTED,
+  redactDocuments,
+  stringifyDocuments,
+} from "../src/index.js";
 
 const SECRETS = {
   version: "v1alpha1",
@@ -115,5 +121,17 @@ describe("parseDocuments", () => {
     expect(() => parseDocuments("- a\n- b\n")).toThrowError(
       /document 0: a config document must be a mapping/,
     );
+  });
+});
+
+describe("isDocumentOfKind", () => {
+  it("narrows parsed documents to their typed model by kind", ({ expect }) => {
+    const docs = parseDocuments(
+      "version: v1alpha1\nmachine:\n  type: worker\n---\napiVersion: v1alpha1\nkind: LinkConfig\nname: eno1\nmtu: 9000\n",
+    );
+    const link = docs.find((d) => isDocumentOfKind(d, "LinkConfig"));
+    expect(link && isDocumentOfKind(link, "LinkConfig") ? link.mtu : undefined).toBe(9000);
+    expect(isDocumentOfKind(docs[0]!, "v1alpha1")).toBe(true);
+    expect(isDocumentOfKind(docs[0]!, "LinkConfig")).toBe(false);
   });
 });

@@ -32,6 +32,7 @@ export const LintCode = {
   VIP_OUTSIDE_LINK_SUBNET: "VIP_OUTSIDE_LINK_SUBNET",
   ENDPOINT_NOT_CONTROL_PLANE: "ENDPOINT_NOT_CONTROL_PLANE",
   INSTALL_DISK_MISSING: "INSTALL_DISK_MISSING",
+  HOSTNAME_AUTO_CONFLICT: "HOSTNAME_AUTO_CONFLICT",
 } as const;
 
 /** Union of the values of {@link LintCode}. */
@@ -488,6 +489,33 @@ function checkInstall(docs: readonly ConfigDocument[], context: LintContext, add
   });
 }
 
+function checkHostname(docs: readonly ConfigDocument[], add: Finder): void {
+  const hostnameDocs = docs.filter((d) => documentKind(d) === "HostnameConfig");
+  for (const doc of hostnameDocs) {
+    if (typeof doc.hostname === "string" && doc.hostname !== "" && doc.auto !== "off") {
+      add({
+        code: "HOSTNAME_AUTO_CONFLICT",
+        severity: "error",
+        path: "HostnameConfig:auto",
+        message: `HostnameConfig sets hostname with auto ${doc.auto === undefined ? "unset" : JSON.stringify(doc.auto)}; Talos requires auto: off with a hostname`,
+        hint: 'set auto: "off" in the same patch (the generator writes auto: stable)',
+      });
+    }
+  }
+  const stable = docs.some(
+    (d) => isV1Alpha1Document(d) && get(d, "machine", "features", "stableHostname") === true,
+  );
+  if (stable && hostnameDocs.length > 0) {
+    add({
+      code: "HOSTNAME_AUTO_CONFLICT",
+      severity: "error",
+      path: "v1alpha1:machine.features.stableHostname",
+      message: "machine.features.stableHostname is set together with a HostnameConfig; Talos rejects the mix",
+      hint: "remove machine.features.stableHostname (HostnameConfig auto: stable replaces it)",
+    });
+  }
+}
+
 const SEVERITY_ORDER: Record<LintSeverity, number> = { error: 0, warning: 1, info: 2 };
 
 /**
@@ -506,6 +534,7 @@ export function lint(docs: readonly ConfigDocument[], context: LintContext = {})
   checkLinks(links, add);
   checkEndpoint(docs, links, context, add);
   checkInstall(docs, context, add);
+  checkHostname(docs, add);
   return findings
     .map((f, i) => ({ f, i }))
     .sort((a, b) => SEVERITY_ORDER[a.f.severity] - SEVERITY_ORDER[b.f.severity] || a.i - b.i)
