@@ -33,6 +33,9 @@ describe("lint", () => {
       message: expect.stringContaining("2 links"),
       hint: expect.stringContaining("validSubnets"),
     });
+    expect(lint(docs, { requireInstallDisk: false, target: "v1.15.0" })[0]?.path).toBe(
+      "KubeNodeConfig:nodeIP",
+    );
     const pinned = [
       ...docs,
       { apiVersion: "v1alpha1", kind: "KubeNodeConfig", nodeIP: { validSubnets: ["192.168.50.0/24"] } },

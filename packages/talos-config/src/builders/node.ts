@@ -89,9 +89,10 @@ export function buildNodePatches(intent: NodeIntent): ConfigDocument[] {
   parts.push(...buildHostname({ target, hostname: intent.hostname }));
   parts.push(...buildInterfaces({ target, interfaces }));
   const cluster = buildClusterSettings({ target, role: intent.role, cluster: intent.cluster });
-  const validSubnets = intent.nodeIp === undefined ? lanSubnets(interfaces) : intent.nodeIp.validSubnets;
-  if (intent.nodeIp !== undefined && !isPlainObject(intent.nodeIp))
+  if (intent.nodeIp !== undefined && !isPlainObject(intent.nodeIp)) {
     fail("nodeIp", "must be a mapping with validSubnets");
+  }
+  const validSubnets = intent.nodeIp === undefined ? lanSubnets(interfaces) : intent.nodeIp.validSubnets;
   if (validSubnets.length > 0) parts.push(...buildNodeIp({ target, validSubnets }));
   if (intent.nameservers !== undefined || intent.searchDomains !== undefined) {
     const options: Parameters<typeof buildNameservers>[0] = {

@@ -392,7 +392,12 @@ function checkNameservers(docs: readonly ConfigDocument[], context: LintContext,
   }
 }
 
-function checkNodeIp(docs: readonly ConfigDocument[], links: LinkView[], add: Finder): void {
+function checkNodeIp(
+  docs: readonly ConfigDocument[],
+  links: LinkView[],
+  context: LintContext,
+  add: Finder,
+): void {
   const addressed = links.filter((l) => l.addresses.length > 0);
   const linkDocs = docs.filter((d) => ["LinkConfig", "VLANConfig"].includes(documentKind(d))).length;
   const legacyLinks = links.filter((l) => l.path.startsWith("v1alpha1:")).length;
@@ -409,7 +414,7 @@ function checkNodeIp(docs: readonly ConfigDocument[], links: LinkView[], add: Fi
   add({
     code: "MULTIPLE_LINKS_WITHOUT_NODE_IP",
     severity: "warning",
-    path: "v1alpha1:machine.kubelet.nodeIP",
+    path: usesKubeDocuments(docs, context) ? "KubeNodeConfig:nodeIP" : "v1alpha1:machine.kubelet.nodeIP",
     message: `${count} links are configured but the kubelet node IP is not pinned; it may pick a VLAN, VIP or tunnel address`,
     hint: "set nodeIp.validSubnets to the LAN subnet (machine.kubelet.nodeIP ≤1.13, KubeNodeConfig.nodeIP 1.14+)",
   });
@@ -516,6 +521,12 @@ function checkHostname(docs: readonly ConfigDocument[], add: Finder): void {
   }
 }
 
+/** True when the config is in the 1.14+ form (per the target, else by the presence of Kube* documents). */
+function usesKubeDocuments(docs: readonly ConfigDocument[], context: LintContext): boolean {
+  if (context.target !== undefined) return !versionFeatures(context.target).legacyKubernetes;
+  return docs.some((d) => documentKind(d).startsWith("Kube") && documentKind(d) !== "KubeSpanConfig");
+}
+
 const SEVERITY_ORDER: Record<LintSeverity, number> = { error: 0, warning: 1, info: 2 };
 
 /**
@@ -527,7 +538,7 @@ export function lint(docs: readonly ConfigDocument[], context: LintContext = {})
   const findings: LintFinding[] = [];
   const add: Finder = (f) => findings.push(f);
   const links = linkViews(docs);
-  checkNodeIp(docs, links, add);
+  checkNodeIp(docs, links, context, add);
   checkNameservers(docs, context, add);
   checkLegacy(docs, context, add);
   checkExtensions(docs, context, add);
