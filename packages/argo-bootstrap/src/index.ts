@@ -1,2 +1,93 @@
+export type { AddAppOptions, AddAppResult, FileChange } from "./add-app.js";
+export { addApp } from "./add-app.js";
+export type {
+  ApplicationWaitStatus,
+  ApplyRootApplicationOptions,
+  ApplyRootApplicationResult,
+  InitialAdminPassword,
+  ReadInitialAdminPasswordOptions,
+  WaitForApplicationOptions,
+} from "./application.js";
+export {
+  applicationWaitStatus,
+  applyRootApplication,
+  readInitialAdminPassword,
+  SecretText,
+  waitForApplication,
+} from "./application.js";
+export type {
+  BootstrapArgoCdOptions,
+  BootstrapResult,
+  ChartVersionChange,
+  InstallArgoCdOptions,
+  InstallArgoCdResult,
+  UpgradeArgoCdOptions,
+  UpgradeArgoCdResult,
+} from "./bootstrap.js";
+export { bootstrapArgoCd, DEFAULT_CHART_SOURCE, installArgoCd, upgradeArgoCd } from "./bootstrap.js";
+export {
+  ARGOCD_CHART_OCI_REF,
+  ARGOCD_CHART_REPO_URL,
+  ARGOCD_CHART_VERSION,
+  ARGOCD_NAMESPACE,
+  ARGOCD_RELEASE_NAME,
+  FIELD_MANAGER,
+  IN_CLUSTER_SERVER,
+  RESOURCES_FINALIZER,
+  SYNC_WAVE_ANNOTATION,
+} from "./constants.js";
 export type { ArgoBootstrapErrorOptions } from "./errors.js";
 export { ArgoBootstrapError, ArgoBootstrapErrorCode, isArgoBootstrapError } from "./errors.js";
+export type { ChartSource, CreateHelmOptions, Helm, HelmRelease, HelmUpgradeInstallOptions } from "./helm.js";
+export { createHelm } from "./helm.js";
+export type { ProgressEvent, Sleep } from "./internal/util.js";
+export type { CreateKubeClientOptions, KubeClient, KubeObject, KubeObjectRef } from "./kube.js";
+export { createKubeClient } from "./kube.js";
+export type {
+  Application,
+  ApplicationCommonOptions,
+  ApplicationSource,
+  AppProject,
+  AppProjectOptions,
+  GitApplicationOptions,
+  HelmApplicationOptions,
+  Kustomization,
+  RootApplicationOptions,
+  SyncPolicy,
+} from "./manifests.js";
+export {
+  APPLICATION_HEALTH_KEY,
+  APPLICATION_HEALTH_LUA,
+  buildAppProject,
+  buildGitApplication,
+  buildHelmApplication,
+  buildKustomization,
+  buildRootApplication,
+  parseManifests,
+  toYaml,
+  usesSyncWaves,
+  withApplicationHealthCheck,
+} from "./manifests.js";
+export type {
+  CreateProcessRunnerOptions,
+  ProcessResult,
+  ProcessRunner,
+  ProcessRunOptions,
+} from "./process-runner.js";
+export { createProcessRunner } from "./process-runner.js";
+export type { RolloutReport, RolloutStatus, RolloutTarget, WaitForRolloutsOptions } from "./rollout.js";
+export {
+  ARGOCD_WORKLOADS,
+  deploymentRolloutStatus,
+  statefulSetRolloutStatus,
+  waitForRollouts,
+} from "./rollout.js";
+export type {
+  ManifestFile,
+  ManifestInput,
+  ManifestValidator,
+  ValidateManifestsOptions,
+  ValidationFinding,
+  ValidationPolicyOptions,
+} from "./validate.js";
+export { assertValid, createManifestValidator, formatFindings, validateManifests } from "./validate.js";

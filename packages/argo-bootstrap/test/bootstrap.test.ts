@@ -1,0 +1,194 @@
+import { afterEach, beforeEach, describe, it } from "vitest";
+import {
+  type ArgoBootstrapError,
+  bootstrapArgoCd,
+  buildRootApplication,
+  createHelm,
+  type ProgressEvent,
+} from "../src/index.js";
+import { createHelmStandIn, createKubeEmulator, type KubeEmulator } from "../src/testing/index.js";
+
+const FAST = { pollIntervalMs: 15, timeoutMs: 8_000, degradedGraceMs: 100 };
+const root = buildRootApplication({
+  repoURL: "https://github.com/example/homelab.git",
+  path: "cluster/app-of-apps",
+});
+
+let kube: KubeEmulator;
+beforeEach(async () => {
+  kube = await createKubeEmulator({ stepMs: 10 });
+});
+afterEach(async () => {
+  await kube.close();
+});
+
+describe("bootstrapArgoCd", () => {
+  it("installs Argo CD, waits for the rollouts and gets the root app Synced and Healthy when the cluster is empty", async ({
+    expect,
+  }) => {
+    const run = createHelmStandIn({ kube });
+    const events: ProgressEvent[] = [];
+    const result = await bootstrapArgoCd({
+      helm: createHelm({ run }),
+      kubeconfig: kube.kubeconfig,
+      rootApplication: root,
+      readAdminPassword: true,
+      onProgress: (e) => events.push(e),
+      ...FAST,
+    });
+    expect(result.helm.action).toBe("installed");
+    expect(result.helm.release.chartVersion).toBe("10.4.0");
+    expect(result.rollouts.map((r) => [r.name, r.done])).toEqual([
+      ["argocd-server", true],
+      ["argocd-repo-server", true],
+      ["argocd-application-controller", true],
+    ]);
+    expect(result.rootApplication).toMatchObject({
+      name: "root",
+      created: true,
+      status: { sync: "Synced", health: "Healthy", done: true },
+    });
+    expect(result.adminPassword?.found).toBe(true);
+    if (result.adminPassword?.found === true) {
+      expect(result.adminPassword.password.reveal()).toMatch(/^[A-Za-z0-9-]{16}$/);
+      expect(JSON.stringify(result)).not.toContain(result.adminPassword.password.reveal());
+    }
+    const upgrade = run.calls.find((c) => c.args[0] === "upgrade")!;
+    expect(upgrade.args).toEqual([
+      "upgrade",
+      "--install",
+      "argocd",
+      "argo/argo-cd",
+      "--namespace",
+      "argocd",
+      "--create-namespace",
+      "--version",
+      "10.4.0",
+      "--values",
+      "-",
+      "--wait",
+      "--timeout",
+      expect.stringMatching(/^\d+s$/),
+    ]);
+    const apply = kube.requestLog.find((r) => r.method === "PATCH" && r.path.includes("/applications/root"));
+    expect(apply).toMatchObject({
+      contentType: "application/apply-patch+yaml",
+      fieldManager: "argo-bootstrap",
+    });
+    expect(events.filter((e) => e.type === "rollout-complete").map((e) => e.name)).toHaveLength(3);
+    expect(events.at(-1)?.type).toBe("bootstrap-done");
+  });
+
+  it("changes nothing when run again on a bootstrapped cluster", async ({ expect }) => {
+    const run = createHelmStandIn({ kube });
+    const options = {
+      helm: createHelm({ run }),
+      kubeconfig: kube.kubeconfig,
+      rootApplication: root,
+      ...FAST,
+    };
+    await bootstrapArgoCd(options);
+    const upgradesBefore = run.calls.filter((c) => c.args[0] === "upgrade").length;
+    const generation = kube.get({
+      apiVersion: "argoproj.io/v1alpha1",
+      kind: "Application",
+      namespace: "argocd",
+      name: "root",
+    })?.metadata.generation;
+    const again = await bootstrapArgoCd(options);
+    expect(again.unchanged).toBe(true);
+    expect(again.helm.action).toBe("unchanged");
+    expect(again.rootApplication.changed).toBe(false);
+    expect(run.calls.filter((c) => c.args[0] === "upgrade").length).toBe(upgradesBefore);
+    expect(
+      kube.get({ apiVersion: "argoproj.io/v1alpha1", kind: "Application", namespace: "argocd", name: "root" })
+        ?.metadata.generation,
+    ).toBe(generation);
+  });
+
+  it("throws HELM_FAILED with the helm output tail and a recovery command when the release fails", async ({
+    expect,
+  }) => {
+    const run = createHelmStandIn({ kube });
+    run.fail({
+      subcommand: "upgrade",
+      stderr: "Error: INSTALLATION FAILED: template: argo-cd/templates/x.yaml:3: bad value",
+    });
+    const error = (await bootstrapArgoCd({
+      helm: createHelm({ run }),
+      kubeconfig: kube.kubeconfig,
+      rootApplication: root,
+      ...FAST,
+    }).catch((e: unknown) => e)) as ArgoBootstrapError;
+    expect(error.code).toBe("HELM_FAILED");
+    expect(error.message).toContain("INSTALLATION FAILED: template");
+    expect(error.message).toContain("helm upgrade --install argocd argo/argo-cd");
+    expect(error.details?.recovery).toContain("helm status argocd -n argocd");
+  });
+
+  it("throws HELM_NOT_FOUND when helm is not installed", async ({ expect }) => {
+    const run = createHelmStandIn({ kube, missing: true });
+    await expect(
+      bootstrapArgoCd({
+        helm: createHelm({ run }),
+        kubeconfig: kube.kubeconfig,
+        rootApplication: root,
+        ...FAST,
+      }),
+    ).rejects.toMatchObject({ code: "HELM_NOT_FOUND" });
+  });
+
+  it("throws ROLLOUT_TIMEOUT naming the stuck workload when a rollout never completes", async ({
+    expect,
+  }) => {
+    kube.faults.stallRollout({ kind: "Deployment", name: "argocd-repo-server", mode: "old-replicas" });
+    const run = createHelmStandIn({ kube });
+    const error = (await bootstrapArgoCd({
+      helm: createHelm({ run }),
+      kubeconfig: kube.kubeconfig,
+      rootApplication: root,
+      ...FAST,
+      timeoutMs: 1_500,
+    }).catch((e: unknown) => e)) as ArgoBootstrapError;
+    expect(error.code).toBe("ROLLOUT_TIMEOUT");
+    expect(error.message).toContain(
+      'Deployment argocd/argocd-repo-server: Waiting for deployment "argocd-repo-server" rollout to finish: 1 old replicas are pending termination',
+    );
+    expect(error.message).not.toContain("argocd-server:");
+    expect(error.details?.notReady).toEqual([expect.objectContaining({ name: "argocd-repo-server" })]);
+  });
+
+  it("throws HELM_TIMEOUT when pods never become ready within helm's --wait", async ({ expect }) => {
+    kube.faults.stallRollout({
+      kind: "StatefulSet",
+      name: "argocd-application-controller",
+      mode: "unavailable",
+    });
+    const run = createHelmStandIn({ kube });
+    const error = (await bootstrapArgoCd({
+      helm: createHelm({ run }),
+      kubeconfig: kube.kubeconfig,
+      rootApplication: root,
+      ...FAST,
+      timeoutMs: 1_000,
+    }).catch((e: unknown) => e)) as ArgoBootstrapError;
+    expect(error.code).toBe("HELM_TIMEOUT");
+    expect(error.message).toContain("context deadline exceeded");
+    expect(error.details?.recovery).toContain("helm rollback argocd -n argocd");
+  });
+
+  it("throws APP_DEGRADED when the root app stays Degraded", async ({ expect }) => {
+    kube.argo.setHealth("root", "Degraded", { message: "Deployment traefik has 0 available replicas" });
+    const run = createHelmStandIn({ kube });
+    const error = (await bootstrapArgoCd({
+      helm: createHelm({ run }),
+      kubeconfig: kube.kubeconfig,
+      rootApplication: root,
+      ...FAST,
+    }).catch((e: unknown) => e)) as ArgoBootstrapError;
+    expect(error.code).toBe("APP_DEGRADED");
+    expect(error.message).toContain(
+      "Application argocd/root is Degraded: Deployment traefik has 0 available replicas",
+    );
+  });
+});
