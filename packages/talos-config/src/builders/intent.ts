@@ -1,9 +1,9 @@
 import type { InstallDiskSelector } from "../model/v1alpha1.js";
 
 /**
- * Selects a link by hardware instead of by name. Several fields must all match. On 1.11 this becomes a
- * `deviceSelector`; from 1.12 a LinkAliasConfig with a CEL match (`match` is a raw CEL expression,
- * 1.12+ only).
+ * Selects a link by hardware instead of by name. Several fields must all match; `*` / `?` globs are
+ * allowed in the string fields. On 1.11 this becomes a `deviceSelector`; from 1.12 a LinkAliasConfig
+ * with a CEL match (`match` is a raw CEL expression, 1.12+ only).
  */
 export interface LinkSelectorIntent {
   hardwareAddr?: string;
@@ -11,6 +11,8 @@ export interface LinkSelectorIntent {
   busPath?: string;
   pciID?: string;
   driver?: string;
+  /** Only physical (Ethernet, not virtual) links. */
+  physical?: boolean;
   match?: string;
 }
 
