@@ -191,7 +191,19 @@ describe("lint", () => {
     intent.cluster.endpoint = "https://192.168.50.99:6443";
     const findings = lint(buildNodePatches(intent), { schematic: SCHEMATIC, role: "controlplane" });
     expect(findings).toEqual([
-      expect.objectContaining({ code: "ENDPOINT_NOT_CONTROL_PLANE", path: "KubeClusterConfig:endpoint" }),
+      expect.objectContaining({
+        code: "ENDPOINT_NOT_CONTROL_PLANE",
+        severity: "warning",
+        path: "KubeClusterConfig:endpoint",
+      }),
+    ]);
+    const withCluster = lint(buildNodePatches(intent), {
+      schematic: SCHEMATIC,
+      role: "controlplane",
+      controlPlaneAddresses: ["192.168.50.201", "192.168.50.202"],
+    });
+    expect(withCluster).toEqual([
+      expect.objectContaining({ code: "ENDPOINT_NOT_CONTROL_PLANE", severity: "error" }),
     ]);
     expect(
       lint(buildNodePatches(intent), { schematic: SCHEMATIC, controlPlaneAddresses: ["192.168.50.99"] }),

@@ -57,7 +57,10 @@ export interface LintContext {
   serviceSubnets?: string[];
   /** The node's schematic (its official extensions, or the schematic YAML's extension list). */
   schematic?: { officialExtensions: readonly string[] };
-  /** Addresses and VIPs of all control planes (the endpoint must match one). This node's own are added when it is a control plane. */
+  /**
+   * Addresses and VIPs of all control planes (the endpoint must match one; a mismatch is an error). This
+   * node's own are added when it is a control plane; without this list a mismatch is only a warning.
+   */
   controlPlaneAddresses?: string[];
   /** Check that an install disk is set (default true; false for configs applied to installed nodes). */
   requireInstallDisk?: boolean;
@@ -461,12 +464,18 @@ function checkEndpoint(
     }
   }
   if (candidates.size === 0 || candidates.has(formatIp(ip))) return;
+  const cluster = context.controlPlaneAddresses !== undefined;
   add({
     code: "ENDPOINT_NOT_CONTROL_PLANE",
-    severity: "error",
+    // Without the other control planes' addresses the endpoint may still be a peer's address.
+    severity: cluster ? "error" : "warning",
     path: endpoint.path,
-    message: `the endpoint ${formatIp(ip)} is neither a control-plane address nor a VIP (${[...candidates].join(", ")})`,
-    hint: "point the endpoint at a control-plane address or the shared VIP",
+    message: cluster
+      ? `the endpoint ${formatIp(ip)} is neither a control-plane address nor a VIP (${[...candidates].join(", ")})`
+      : `the endpoint ${formatIp(ip)} is none of this control plane's addresses or VIPs (${[...candidates].join(", ")})`,
+    hint: cluster
+      ? "point the endpoint at a control-plane address or the shared VIP"
+      : "point the endpoint at a control-plane address or the shared VIP; pass controlPlaneAddresses to check against every control plane",
   });
 }
 
