@@ -46,6 +46,7 @@ export {
   cloudflaredServiceConfig,
   environmentName,
   KNOWN_EXTENSION_SERVICES,
+  replaceExtensionServicesPatches,
   setExtensionEnvironment,
   tailscaleServiceConfig,
   upsertExtensionServices,
