@@ -126,6 +126,7 @@ export {
   IMAGE_FACTORY_HOST,
   installerImage,
   isoUrl,
+  parseSchematic,
 } from "./schematic.js";
 export type { CertificateAndKey, GenerateSecretsOptions, SecretsBundle } from "./secrets/secrets-bundle.js";
 export { CA_VALIDITY_HOURS, generateSecrets } from "./secrets/secrets-bundle.js";
