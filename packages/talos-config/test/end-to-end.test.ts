@@ -87,3 +87,27 @@ describe("buildNodePatches on generateConfig", () => {
     expect(lint(twice, { target: "v1.13.9" }).map((f) => f.code)).toContain("DUPLICATE_ENVIRONMENT_VARIABLE");
   });
 });
+
+describe("buildNodeIp with a fixed address", () => {
+  it.for(TARGETS)(
+    "sets the kubelet node-ip argument in a schema-valid full config when the target is %s",
+    (target, { expect }) => {
+      const intent: NodeIntent = { ...singleNode(target), nodeIp: { address: "192.168.50.200" } };
+      const docs = fullConfig(intent);
+      expect(validateForTarget(docs, target).errors).toEqual([]);
+      const text = stringifyDocuments(docs);
+      expect(text).toContain("node-ip: 192.168.50.200");
+      expect(text).not.toContain("validSubnets");
+    },
+  );
+
+  it("throws naming nodeIp when both subnets and an address are given", ({ expect }) => {
+    const intent = {
+      ...singleNode("v1.15.0"),
+      nodeIp: { address: "192.168.50.200", validSubnets: ["192.168.50.0/24"] },
+    };
+    expect(() => buildNodePatches(intent as never)).toThrowError(
+      expect.objectContaining({ details: { field: "nodeIp" } }),
+    );
+  });
+});

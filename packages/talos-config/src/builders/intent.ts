@@ -149,8 +149,11 @@ export interface NodeIntent {
   role: "controlplane" | "worker";
   hostname: string;
   interfaces: InterfaceIntent[];
-  /** Pins the kubelet node IP to these subnets. When absent, the subnets of the interface holding the default gateway are used. */
-  nodeIp?: { validSubnets: string[] };
+  /**
+   * Pins the kubelet node IP: `validSubnets`, or a fixed `address` (the kubelet `node-ip` argument). When
+   * absent, the subnets of the interface holding the default gateway are used.
+   */
+  nodeIp?: { validSubnets: string[]; address?: never } | { address: string; validSubnets?: never };
   /** Nameserver IPs; the token `coredns` resolves to base + 10 of the first service subnet of each IP family. */
   nameservers?: string[];
   searchDomains?: string[];
