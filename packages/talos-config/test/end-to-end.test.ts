@@ -1,4 +1,5 @@
 import { beforeAll, describe, it } from "vitest";
+import { parse } from "yaml";
 import {
   applyPatches,
   buildNodePatches,
@@ -11,6 +12,7 @@ import {
   type NodeIntent,
   parseDocuments,
   type SecretsBundle,
+  secretsToYaml,
   stringifyDocuments,
 } from "../src/index.js";
 import { singleNode, TARGETS } from "./fixtures/single-node.js";
@@ -110,4 +112,32 @@ describe("buildNodeIp with a fixed address", () => {
       expect.objectContaining({ details: { field: "nodeIp" } }),
     );
   });
+});
+
+describe("stringifyDocuments with redact on a generated config", () => {
+  function secretValues(): string[] {
+    const out: string[] = [];
+    const walk = (value: unknown, key: string): void => {
+      if (typeof value === "string") {
+        if (/key|token|secret/i.test(key) && value.length > 8) out.push(value);
+      } else if (value && typeof value === "object") {
+        for (const [k, v] of Object.entries(value)) walk(v, k);
+      }
+    };
+    walk(parse(secretsToYaml(secrets)), "");
+    return out;
+  }
+
+  it.for(TARGETS)(
+    "leaves no secret of the bundle in the text when the target is %s",
+    (target, { expect }) => {
+      const values = secretValues();
+      expect(values.length).toBeGreaterThan(5);
+      const docs = fullConfig(singleNode(target));
+      const plain = stringifyDocuments(docs);
+      const redacted = stringifyDocuments(docs, { redact: true });
+      expect(values.some((v) => plain.includes(v))).toBe(true);
+      expect(values.filter((v) => redacted.includes(v))).toEqual([]);
+    },
+  );
 });

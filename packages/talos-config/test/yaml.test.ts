@@ -89,6 +89,47 @@ describe("stringifyDocuments", () => {
 });
 
 describe("redactDocuments", () => {
+  it("redacts the secret fields of other document kinds", ({ expect }) => {
+    const docs = [
+      { apiVersion: "v1alpha1", kind: "DiscoveryIdentityConfig", clusterID: "id-1", clusterSecret: "cs" },
+      {
+        apiVersion: "v1alpha1",
+        kind: "WireguardConfig",
+        name: "wg0",
+        privateKey: "pk",
+        peers: [{ publicKey: "pub", presharedKey: "psk" }],
+      },
+      {
+        apiVersion: "v1alpha1",
+        kind: "RegistryAuthConfig",
+        name: "ghcr.io",
+        username: "u",
+        password: "p",
+        identityToken: "it",
+      },
+      { apiVersion: "v1alpha1", kind: "HCloudVIPConfig", name: "1.2.3.4", apiToken: "at" },
+    ];
+    expect(redactDocuments(docs)).toEqual([
+      { apiVersion: "v1alpha1", kind: "DiscoveryIdentityConfig", clusterID: "id-1", clusterSecret: REDACTED },
+      {
+        apiVersion: "v1alpha1",
+        kind: "WireguardConfig",
+        name: "wg0",
+        privateKey: REDACTED,
+        peers: [{ publicKey: "pub", presharedKey: REDACTED }],
+      },
+      {
+        apiVersion: "v1alpha1",
+        kind: "RegistryAuthConfig",
+        name: "ghcr.io",
+        username: "u",
+        password: REDACTED,
+        identityToken: REDACTED,
+      },
+      { apiVersion: "v1alpha1", kind: "HCloudVIPConfig", name: "1.2.3.4", apiToken: REDACTED },
+    ]);
+  });
+
   it("returns a redacted copy and leaves the input untouched", ({ expect }) => {
     const [copy] = redactDocuments([SECRETS]);
     expect(copy).toMatchObject({
