@@ -247,3 +247,23 @@ describe("reconcile", () => {
     expect(renderPlan(result.plan)).toContain("homelab (to be created)");
   });
 });
+
+describe("reconcile", () => {
+  it("reports progress as plain secret-free events when onProgress is given", async ({ expect }) => {
+    const { base } = setup();
+    const events: { type: string; message: string }[] = [];
+    await reconcile({ ...base, routes: routes(2), onProgress: (e) => events.push(e) });
+    expect(events.map((e) => e.type)).toEqual([
+      "current.read",
+      "tunnel.created",
+      "plan",
+      "access.policy.created",
+      "access.app.created",
+      "access.app.created",
+      "ingress.updated",
+      "dns.batch",
+    ]);
+    for (const e of events) expect(typeof e.message).toBe("string");
+    expect(JSON.stringify(events)).not.toContain("test-token");
+  });
+});
