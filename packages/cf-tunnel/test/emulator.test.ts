@@ -207,11 +207,15 @@ describe("createCloudflareEmulator", () => {
 
   it("delays the answer when a latency fault matches", async ({ expect }) => {
     const { emulator, client } = setup();
-    emulator.faults({ operation: "zones.list", latencyMs: 30 });
-    const started = Date.now();
-    await client.zones.list({ name: ZONE });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(25);
-    expect(emulator.requestLog[0]?.fault).toBe("latency");
+    emulator.faults({ operation: "zones.list", latencyMs: 50 });
+    await Promise.all([
+      client.zones.list({ name: ZONE }),
+      client.zeroTrust.tunnels.cloudflared.list({ account_id: ACCOUNT }),
+    ]);
+    expect(emulator.requestLog.map((e) => [e.operation, e.fault ?? null])).toEqual([
+      ["tunnels.list", null],
+      ["zones.list", "latency"],
+    ]);
   });
 
   it("restores a snapshot into a new emulator with the same tunnels and records", async ({ expect }) => {

@@ -362,3 +362,16 @@ describe("reconcile", () => {
     expect(emulator.state.accessPolicies()[0]?.include).toEqual([{ email: { email: "me@example.org" } }]);
   });
 });
+
+describe("reconcile", () => {
+  it("stops with ABORTED during a backoff when the signal aborts", async ({ expect }) => {
+    const { emulator, base } = setup();
+    emulator.faults({ operation: "tunnels.list", status: 503, times: Number.POSITIVE_INFINITY });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const error = await failure(
+      reconcile({ ...base, routes: routes(1), retry: { baseDelayMs: 10_000 }, signal: controller.signal }),
+    );
+    expect(error.code).toBe("ABORTED");
+  });
+});
