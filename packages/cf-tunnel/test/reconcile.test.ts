@@ -267,3 +267,34 @@ describe("reconcile", () => {
     expect(JSON.stringify(events)).not.toContain("test-token");
   });
 });
+
+describe("reconcile", () => {
+  it("publishes a protected wildcard after the exact hostnames when routes mix them", async ({ expect }) => {
+    const { emulator, base } = setup();
+    await reconcile({
+      ...base,
+      routes: [
+        {
+          hostname: `*.${ZONE}`,
+          service: "https://traefik.kube-system.svc.cluster.local:443",
+          access: { groups: ["g-1"] },
+          originRequest: { noTLSVerify: true },
+        },
+        { hostname: `app.${ZONE}`, service: "http://app:80", public: true, path: "^/api(/|$)" },
+      ],
+    });
+    expect(
+      emulator.state
+        .tunnel(TUNNEL)
+        ?.config?.ingress?.map((r) => (r as { hostname?: string }).hostname ?? "*"),
+    ).toEqual([`app.${ZONE}`, `*.${ZONE}`, "*"]);
+    expect(
+      emulator.state
+        .dnsRecords(ZONE)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual([`*.${ZONE}`, `app.${ZONE}`]);
+    expect(emulator.state.accessApps().map((a) => a.domain)).toEqual([`*.${ZONE}`]);
+    expect(emulator.state.accessPolicies()[0]?.include).toEqual([{ group: { id: "g-1" } }]);
+  });
+});
