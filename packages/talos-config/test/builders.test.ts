@@ -201,6 +201,12 @@ describe("buildNameservers", () => {
       const text = JSON.stringify([v4, v6]);
       expect(text).toContain("10.96.0.10");
       expect(text).toContain("fd00:96::a");
+      const dual = buildNameservers({
+        target,
+        nameservers: ["coredns"],
+        serviceSubnets: ["10.96.0.0/12", "fd00:96::/112"],
+      });
+      expect(JSON.stringify(dual)).toMatch(/10\.96\.0\.10.*fd00:96::a/);
     },
   );
 });

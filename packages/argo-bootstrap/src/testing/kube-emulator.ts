@@ -66,7 +66,7 @@ export interface ArgoStandIn {
     options?: { namespace?: string; message?: string },
   ): void;
   /** Objects a Git source renders to: the stand-in applies them when it syncs an app with that source. */
-  setGitContent(source: { repoURL: string; path: string }, objects: Record<string, unknown>[]): void;
+  setGitContent(source: { repoURL: string; path: string }, objects: readonly object[]): void;
 }
 
 /** Options for {@link createKubeEmulator}. */
@@ -863,7 +863,10 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
           });
       },
       setGitContent(source, objects) {
-        gitContent.set(`${source.repoURL}#${source.path}`, structuredClone(objects));
+        gitContent.set(
+          `${source.repoURL}#${source.path}`,
+          structuredClone(objects) as Record<string, unknown>[],
+        );
       },
     },
     get(ref) {

@@ -376,7 +376,15 @@ function parseMachineConfig(raw: string): ParsedConfig {
     throw new StatusError(grpc.status.INVALID_ARGUMENT, `unknown machine type ${JSON.stringify(type)}`);
   }
   const caNode = (machine.ca ?? {}) as Record<string, unknown>;
-  const ca = { crt: b64Pem(caNode.crt, "machine.ca.crt"), key: b64Pem(caNode.key, "machine.ca.key") };
+  // Workers carry only the CA certificate; their apid certificate comes from trustd on a control plane.
+  const hasKey = typeof caNode.key === "string" && caNode.key !== "";
+  if (!hasKey && type !== "worker") {
+    throw new StatusError(grpc.status.INVALID_ARGUMENT, "machine.ca.key is missing from the machine config");
+  }
+  const ca = {
+    crt: b64Pem(caNode.crt, "machine.ca.crt"),
+    key: hasKey ? b64Pem(caNode.key, "machine.ca.key") : "",
+  };
   try {
     new X509Certificate(ca.crt);
   } catch {
@@ -462,6 +470,8 @@ interface Fleet {
   etcdMembers: Map<string, { id: bigint; hostname: string; address: string }>;
   find(target: string): NodeImpl | undefined;
   onClusterChange(): void;
+  caKeyFor(crt: string): string | undefined;
+  signerAvailable(crt: string): Promise<void>;
 }
 
 class NodeImpl implements EmulatedNode {
@@ -532,6 +542,7 @@ class NodeImpl implements EmulatedNode {
       return undefined;
     }
     if (this.currentState === "upgrading") return undefined;
+    // A configured node without its identity yet (a worker waiting for trustd) refuses connections.
     return this.config === undefined ? this.maintenanceTls : this.mtlsTls;
   }
 
@@ -1117,19 +1128,6 @@ class NodeImpl implements EmulatedNode {
   }
 
   async applyConfig(config: ParsedConfig): Promise<void> {
-    const server = await issueCertificate({
-      ca: config.ca,
-      usage: "server",
-      commonName: config.hostname ?? this.name,
-      ipAddresses: ["127.0.0.1", ...(isIP(this.address) ? [this.address] : [])],
-      dnsNames: [
-        "localhost",
-        ...(isIP(this.address) ? [] : [this.address]),
-        ...(config.hostname ? [config.hostname] : []),
-      ],
-    });
-    this.mtlsTls?.close();
-    this.mtlsTls = this.tlsServer({ cert: server.crt, key: server.key }, config.ca.crt);
     const first = this.config === undefined;
     this.config = config;
     this.putResource(
@@ -1142,17 +1140,47 @@ class NodeImpl implements EmulatedNode {
         create(MachineConfigSpecSchema, { yamlMarshalled: new TextEncoder().encode(config.raw) }),
       ),
     );
+    this.mtlsTls?.close();
+    this.mtlsTls = undefined;
+    await this.issueIdentity();
+    if (config.ca.key !== "") await this.fleet.signerAvailable(config.ca.crt);
     if (first) {
       this.currentState = "booting";
       this.setStage(MachineStatusEvent_MachineStage.BOOTING, false);
       const maintenanceSockets = [...this.sockets];
-      this.later(30, () => {
+      // Like apid restarting with its new identity, a moment after the reply has gone out.
+      this.later(500, () => {
         for (const socket of maintenanceSockets) socket.destroy();
       });
-      this.later(this.fleet.options.bootDelayMs ?? 0, () => {
-        if (this.currentState === "booting") this.startServices();
-      });
+      this.later(this.fleet.options.bootDelayMs ?? 0, () => this.tryStart());
     }
+  }
+
+  /** Issues the apid server certificate from the OS CA (a worker borrows a control plane's key, as via trustd). */
+  async issueIdentity(): Promise<boolean> {
+    const config = this.config;
+    if (config === undefined) return false;
+    const key = config.ca.key !== "" ? config.ca.key : this.fleet.caKeyFor(config.ca.crt);
+    if (key === undefined) return false;
+    const server = await issueCertificate({
+      ca: { crt: config.ca.crt, key },
+      usage: "server",
+      commonName: config.hostname ?? this.name,
+      ipAddresses: ["127.0.0.1", ...(isIP(this.address) ? [this.address] : [])],
+      dnsNames: [
+        "localhost",
+        ...(isIP(this.address) ? [] : [this.address]),
+        ...(config.hostname ? [config.hostname] : []),
+      ],
+    });
+    if (this.config !== config) return false;
+    this.mtlsTls?.close();
+    this.mtlsTls = this.tlsServer({ cert: server.crt, key: server.key }, config.ca.crt);
+    return true;
+  }
+
+  tryStart(): void {
+    if (this.currentState === "booting" && this.mtlsTls !== undefined) this.startServices();
   }
 
   wipe(reboot: boolean): void {
@@ -1861,6 +1889,20 @@ export async function createTalosEmulator(options: TalosEmulatorOptions): Promis
     find(target) {
       return this.nodes.find((n) => n.address === target || n.name === target);
     },
+    caKeyFor(crt) {
+      const signer = this.nodes.find((n) => n.config?.ca.crt.trim() === crt.trim() && n.config.ca.key !== "");
+      return signer?.config?.ca.key;
+    },
+    async signerAvailable(crt) {
+      const waiting = this.nodes.filter(
+        (n) => n.config !== undefined && n.mtlsTls === undefined && n.config.ca.crt.trim() === crt.trim(),
+      );
+      await Promise.all(
+        waiting.map(async (n) => {
+          if (await n.issueIdentity()) n.tryStart();
+        }),
+      );
+    },
     onClusterChange() {
       for (const node of this.nodes) {
         if (node.config === undefined) continue;
@@ -1904,7 +1946,7 @@ export async function createTalosEmulator(options: TalosEmulatorOptions): Promis
       return fleet.bootstrapped;
     },
     async talosconfig(opts = {}) {
-      const configured = fleet.nodes.find((n) => n.config !== undefined);
+      const configured = fleet.nodes.find((n) => n.config !== undefined && n.config.ca.key !== "");
       if (configured?.config === undefined) throw new Error("no node has a config yet");
       const ca = configured.config.ca;
       const client = await issueCertificate({

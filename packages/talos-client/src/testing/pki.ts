@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import { X509Certificate as NodeX509, webcrypto } from "node:crypto";
+import { createPrivateKey, X509Certificate as NodeX509, webcrypto } from "node:crypto";
 import * as x509 from "@peculiar/x509";
 import { stringify } from "yaml";
 
@@ -65,10 +65,30 @@ function pemDer(pem: string): Buffer {
   return Buffer.from(match[1]!.replace(/\s+/g, ""), "base64");
 }
 
-async function importSigningKey(pem: string): Promise<CryptoKey> {
-  return (await webcrypto.subtle.importKey("pkcs8", pemDer(pem), ED25519, true, [
-    "sign",
-  ])) as unknown as CryptoKey;
+interface SigningKey {
+  key: CryptoKey;
+  algorithm: Algorithm | EcdsaParams;
+}
+
+async function importSigningKey(pem: string): Promise<SigningKey> {
+  // Talos writes Ed25519 as PKCS#8 under an `ED25519 PRIVATE KEY` label and EC keys as SEC1.
+  const label = /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----/.exec(pem)?.[1];
+  let der = pemDer(pem);
+  if (label === "ED25519 PRIVATE KEY" && der.length === 32) {
+    der = Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), der]);
+  }
+  const object =
+    label === "ED25519 PRIVATE KEY"
+      ? createPrivateKey({ key: der, format: "der", type: "pkcs8" })
+      : createPrivateKey(pem);
+  const pkcs8 = object.export({ format: "der", type: "pkcs8" });
+  if (object.asymmetricKeyType === "ec") {
+    const params = { name: "ECDSA", namedCurve: "P-256" };
+    const key = await webcrypto.subtle.importKey("pkcs8", pkcs8, params, true, ["sign"]);
+    return { key: key as unknown as CryptoKey, algorithm: { name: "ECDSA", hash: "SHA-256" } as EcdsaParams };
+  }
+  const key = await webcrypto.subtle.importKey("pkcs8", pkcs8, ED25519, true, ["sign"]);
+  return { key: key as unknown as CryptoKey, algorithm: ED25519 };
 }
 
 /** Generates an Ed25519 Talos OS CA like `talosctl gen secrets` does (10 years by default). */
@@ -122,8 +142,8 @@ export async function issueCertificate(options: IssueCertificateOptions): Promis
     notBefore,
     notAfter: options.notAfter ?? new Date(notBefore.getTime() + 365 * DAY),
     publicKey: keys.publicKey,
-    signingKey: caKey,
-    signingAlgorithm: ED25519,
+    signingKey: caKey.key,
+    signingAlgorithm: caKey.algorithm,
     extensions,
   });
   const der = await webcrypto.subtle.exportKey("pkcs8", keys.privateKey);
@@ -148,6 +168,8 @@ export interface BuildMachineConfigOptions {
   hostname?: string;
   /** Emit the hostname as a 1.12+ `HostnameConfig` document (default) or as `machine.network.hostname`. */
   hostnameStyle?: "document" | "legacy";
+  /** Include `machine.ca.key`; default: control planes yes, workers no (as `talosctl gen config`). */
+  includeCaKey?: boolean;
 }
 
 /** A minimal machine config of the shape talos-config generates (enough for the emulator). */
@@ -156,7 +178,10 @@ export function buildMachineConfig(options: BuildMachineConfigOptions): string {
   const machine: Record<string, unknown> = {
     type: options.type,
     token: "emulated.token",
-    ca: { crt: b64(options.ca.crt), key: b64(options.ca.key) },
+    ca: {
+      crt: b64(options.ca.crt),
+      key: (options.includeCaKey ?? options.type !== "worker") ? b64(options.ca.key) : "",
+    },
   };
   if (options.hostname !== undefined && options.hostnameStyle === "legacy") {
     machine.network = { hostname: options.hostname };

@@ -149,7 +149,7 @@ export interface NodeIntent {
   interfaces: InterfaceIntent[];
   /** Pins the kubelet node IP to these subnets. When absent, the subnets of the interface holding the default gateway are used. */
   nodeIp?: { validSubnets: string[] };
-  /** Nameserver IPs; the token `coredns` resolves to the first service subnet's base + 10. */
+  /** Nameserver IPs; the token `coredns` resolves to base + 10 of the first service subnet of each IP family. */
   nameservers?: string[];
   searchDomains?: string[];
   /** Static /etc/hosts entries: machine.network.extraHostEntries (≤1.11) or StaticHostConfig (1.12+). */

@@ -4,7 +4,7 @@ import type { LegacyDevice, LegacyRoute, LegacyVlan } from "../model/v1alpha1.js
 import {
   type Cidr,
   cidrContains,
-  corednsAddress,
+  corednsAddresses,
   formatCidr,
   formatIp,
   type IpAddress,
@@ -400,13 +400,14 @@ export interface BuildNameserversOptions {
   /** IPs, or the token `coredns` (needs `serviceSubnets`). */
   nameservers: string[];
   searchDomains?: string[];
-  /** Used to resolve `coredns` to the first subnet's base + 10. */
+  /** Used to resolve `coredns` to base + 10 of the first subnet of each family. */
   serviceSubnets?: string[];
 }
 
 /**
  * Nameservers and search domains: `machine.network.nameservers` (≤1.11) or a ResolverConfig (1.12+).
- * The token `coredns` becomes the CoreDNS ClusterIP (first service subnet base + 10).
+ * The token `coredns` becomes the CoreDNS ClusterIP: base + 10 of the first service subnet of each IP
+ * family (Talos gives CoreDNS both on a dual-stack cluster).
  *
  * @throws TalosConfigError `INVALID_INPUT` naming `nameservers[i]`, `INVALID_CIDR`, `UNSUPPORTED_VERSION`.
  */
@@ -432,7 +433,7 @@ export function buildNameservers(options: BuildNameserversOptions): ConfigDocume
 }
 
 /**
- * Resolves the `coredns` token and validates nameserver IPs (duplicates dropped, order kept).
+ * Resolves the `coredns` token (one CoreDNS ClusterIP per service-subnet family) and validates nameserver IPs (duplicates dropped, order kept).
  *
  * @throws TalosConfigError `INVALID_INPUT` naming `nameservers[i]`.
  */
@@ -440,15 +441,16 @@ export function resolveNameservers(nameservers: unknown, serviceSubnets?: readon
   const list = requireArray<string>(nameservers, "nameservers");
   const out: string[] = [];
   list.forEach((entry, i) => {
-    let address: string;
+    let addresses: string[];
     if (entry === "coredns") {
-      const first = serviceSubnets?.[0];
-      if (first === undefined) fail(`nameservers[${i}]`, "the token coredns needs cluster.serviceSubnets");
-      address = corednsAddress(first);
+      if (serviceSubnets === undefined || serviceSubnets.length === 0) {
+        fail(`nameservers[${i}]`, "the token coredns needs cluster.serviceSubnets");
+      }
+      addresses = corednsAddresses(serviceSubnets);
     } else {
-      address = formatIp(parseIp(entry, `nameservers[${i}]`));
+      addresses = [formatIp(parseIp(entry, `nameservers[${i}]`))];
     }
-    if (!out.includes(address)) out.push(address);
+    for (const address of addresses) if (!out.includes(address)) out.push(address);
   });
   return out;
 }

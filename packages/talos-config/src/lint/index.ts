@@ -4,6 +4,7 @@ import {
   type Cidr,
   cidrContains,
   corednsAddress,
+  corednsAddresses,
   formatCidr,
   formatIp,
   type IpAddress,
@@ -353,13 +354,14 @@ function checkNameservers(docs: readonly ConfigDocument[], context: LintContext,
     .map((s) => tryParseCidr(s))
     .filter((c): c is Cidr => c !== undefined);
   if (subnets.length === 0) return;
-  const expected = corednsAddress(formatCidr(subnets[0]!));
+  const expectedList = corednsAddresses(subnets.map(formatCidr));
+  const expected = expectedList.join(" / ");
   let found = false;
   for (const entry of entries) {
     const ip = tryParseIp(entry.address);
     if (!ip) continue;
     const text = formatIp(ip);
-    if (text === expected) {
+    if (expectedList.includes(text)) {
       found = true;
       continue;
     }
@@ -370,7 +372,7 @@ function checkNameservers(docs: readonly ConfigDocument[], context: LintContext,
         code: "COREDNS_NAMESERVER_MISMATCH",
         severity: "error",
         path: entry.path,
-        message: `nameserver ${text} looks like a CoreDNS ClusterIP but the service subnet ${formatCidr(subnets[0]!)} puts CoreDNS at ${expected}`,
+        message: `nameserver ${text} looks like a CoreDNS ClusterIP but the service subnets ${subnets.map(formatCidr).join(", ")} put CoreDNS at ${expected}`,
         hint: `use ${expected} (or the token coredns in the intent)`,
       });
       found = true;
