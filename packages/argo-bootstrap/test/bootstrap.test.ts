@@ -191,4 +191,35 @@ describe("bootstrapArgoCd", () => {
       "Application argocd/root is Degraded: Deployment traefik has 0 available replicas",
     );
   });
+
+  it("throws ABORTED when the signal is aborted during the rollout wait", async ({ expect }) => {
+    kube.faults.stallRollout({ kind: "Deployment", name: "argocd-server", mode: "old-replicas" });
+    const controller = new AbortController();
+    const promise = bootstrapArgoCd({
+      helm: createHelm({ run: createHelmStandIn({ kube }) }),
+      kubeconfig: kube.kubeconfig,
+      rootApplication: root,
+      ...FAST,
+      onProgress: (e) => {
+        if (e.type === "rollout-progress") controller.abort();
+      },
+      signal: controller.signal,
+    });
+    await expect(promise).rejects.toMatchObject({ code: "ABORTED" });
+  });
+
+  it("puts the Application health check into the values when sync waves are used", async ({ expect }) => {
+    const run = createHelmStandIn({ kube });
+    await bootstrapArgoCd({
+      helm: createHelm({ run }),
+      kubeconfig: kube.kubeconfig,
+      rootApplication: root,
+      syncWaves: true,
+      ...FAST,
+    });
+    const cm = kube.get({ apiVersion: "v1", kind: "ConfigMap", namespace: "argocd", name: "argocd-cm" });
+    expect(
+      (cm?.data as Record<string, string>)["resource.customizations.health.argoproj.io_Application"],
+    ).toContain("obj.status.health");
+  });
 });
