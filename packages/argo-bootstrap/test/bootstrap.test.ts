@@ -219,7 +219,7 @@ describe("bootstrapArgoCd", () => {
     });
     const cm = kube.get({ apiVersion: "v1", kind: "ConfigMap", namespace: "argocd", name: "argocd-cm" });
     expect(
-      (cm?.data as Record<string, string>)["resource.customizations.health.argoproj.io_Application"],
+      (cm!.data as Record<string, string>)["resource.customizations.health.argoproj.io_Application"],
     ).toContain("obj.status.health");
   });
 });
