@@ -244,7 +244,7 @@ export function createHelm(options: CreateHelmOptions): Helm {
       await exec(args, {
         signal: opts.signal,
         timeoutMs: timeoutMs + 60_000,
-        ...(opts.values === undefined ? {} : { input: stringify(opts.values) }),
+        ...(opts.values === undefined ? {} : { input: stringify(opts.values, { version: "1.1" }) }),
         recovery,
       });
       const release = await helm.getRelease({
