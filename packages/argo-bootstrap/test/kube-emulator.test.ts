@@ -90,8 +90,10 @@ describe("createKubeEmulator", () => {
       namespace: "argocd",
       name: "argocd-repo-server",
     })!;
+    const target = { kind: "Deployment" as const, name: "argocd-repo-server" };
+    kube.faults.stallRollout(target);
     kube.apply({ ...repo, spec: { ...(repo.spec as object), replicas: 3 } }, { fieldManager: "test" });
-    const result = await kubectl(
+    const pending = kubectl(
       "rollout",
       "status",
       "deploy/argocd-repo-server",
@@ -99,6 +101,10 @@ describe("createKubeEmulator", () => {
       "argocd",
       "--timeout=20s",
     );
+    // Hold the rollout until kubectl has had time to start watching, then let it finish.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    kube.faults.resumeRollout(target);
+    const result = await pending;
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('Waiting for deployment "argocd-repo-server" rollout to finish');
     expect(result.stdout.trim().split("\n").at(-1)).toBe(

@@ -592,7 +592,8 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
           sims.set(k, sim);
           observing = true;
         } else if (kind === "Deployment") {
-          if (stall === "old-replicas" && sim.oldPods === 0 && sim.newReady >= want) sim.oldPods = 1;
+          // A leftover pod that never terminates: counted from the start, so no status ever shows "done".
+          if (stall === "old-replicas" && sim.oldPods === 0) sim.oldPods = 1;
           if (sim.newReady < sim.newPods && stall !== "unavailable") sim.newReady += 1;
           else if (
             sim.oldPods > 0 &&
