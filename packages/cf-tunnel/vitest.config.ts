@@ -5,5 +5,6 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     reporters: ["default", ["json", { outputFile: ".vitest-results/results.json" }]],
     testTimeout: 20_000,
+    fileParallelism: false,
   },
 });

@@ -7,6 +7,7 @@ export const CfTunnelErrorCode = {
   NOT_FOUND: "NOT_FOUND",
   RATE_LIMITED: "RATE_LIMITED",
   API_ERROR: "API_ERROR",
+  ABORTED: "ABORTED",
   INTERNAL: "INTERNAL",
 } as const;
 

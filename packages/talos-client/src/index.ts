@@ -1,2 +1,56 @@
+export type {
+  ApplyConfigurationOptions,
+  ApplyConfigurationResult,
+  ApplyMode,
+  CallOptions,
+  DmesgOptions,
+  EtcdMemberInfo,
+  EventsOptions,
+  HealthReport,
+  LogsOptions,
+  NodeCallOptions,
+  NodeHealth,
+  NodeResult,
+  NodesCallOptions,
+  ProgressEvent,
+  ResetOptions,
+  ResourceMetadata,
+  ResourceQuery,
+  ResourceWatchEvent,
+  ServiceStatus,
+  TalosClient,
+  TalosClientOptions,
+  TalosEvent,
+  TalosResource,
+  TalosVersion,
+  UpgradeOptions,
+  UpgradeResult,
+  WaitForHealthyOptions,
+} from "./client.js";
+export { createTalosClient } from "./client.js";
 export type { TalosClientErrorOptions } from "./errors.js";
 export { isTalosClientError, TalosClientError, TalosClientErrorCode } from "./errors.js";
+export type { ResolvedCredentials, Talosconfig, TalosconfigContext } from "./talosconfig.js";
+export { loadTalosconfig, parseTalosconfig, resolveCredentials, selectContext } from "./talosconfig.js";
+
+// ---- integration and advanced use
+
+export { ClusterService } from "./gen/cluster/cluster_pb.js";
+export { InspectService } from "./gen/inspect/inspect_pb.js";
+export { ImageService } from "./gen/machine/image_pb.js";
+export { LifecycleService } from "./gen/machine/lifecycle_pb.js";
+export type { ContainerInfo, EtcdMemberStatus, MemInfo, SystemStat } from "./gen/machine/machine_pb.js";
+export { MachineService } from "./gen/machine/machine_pb.js";
+export type { Disk } from "./gen/storage/storage_pb.js";
+export { StorageService } from "./gen/storage/storage_pb.js";
+export { TimeService } from "./gen/time/time_pb.js";
+export { State as CosiStateService } from "./gen/v1alpha1/state_pb.js";
+export { codeFromGrpcStatus } from "./status.js";
+export type {
+  Endpoint,
+  GrpcTransportOptions,
+  Transport,
+  TransportCallOptions,
+  TransportTls,
+} from "./transport.js";
+export { createGrpcTransport, parseEndpoint } from "./transport.js";

@@ -1,0 +1,174 @@
+import { readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Ajv, type ValidateFunction } from "ajv";
+import addFormatsModule from "ajv-formats";
+import type { RequestLogEntry } from "../src/testing/index.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** `<repo root>/../shared`, overridable by HOMELAB_SHARED_DIR. */
+export function sharedDir(): string {
+  return process.env.HOMELAB_SHARED_DIR ?? resolve(here, "../../..", "..", "shared");
+}
+
+type Json = Record<string, unknown>;
+type Operation = { requestBody?: Json; responses: Record<string, Json> };
+
+function clone<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+function walk(node: unknown, visit: (obj: Json) => void): void {
+  if (Array.isArray(node)) for (const n of node) walk(n, visit);
+  else if (node && typeof node === "object") {
+    visit(node as Json);
+    for (const v of Object.values(node)) walk(v, visit);
+  }
+}
+
+/**
+ * Validates emulator exchanges against the OpenAPI subset. Two documented adjustments, made in memory:
+ * - request bodies: properties marked readOnly (ids, timestamps) are not required (OpenAPI semantics);
+ * - tunnel ingress rules: `hostname` is optional, because the mandatory last catch-all rule has none
+ *   (cloudflared's own rule; Terraform v5 marks it optional; see facts §2.1).
+ * Operations the subset lacks (zones list, tunnel edit, connections, single GETs) are checked against the
+ * generic envelope and, for bodies, against schemas composed from the subset's components.
+ */
+export function createValidator(): { validate(entry: RequestLogEntry): string[] } {
+  const doc = JSON.parse(
+    readFileSync(join(sharedDir(), "cloudflare", "openapi.subset.json"), "utf8"),
+  ) as Json & {
+    paths: Record<string, Record<string, Operation>>;
+    components: { schemas: Record<string, Json> };
+  };
+  const schemas = doc.components.schemas;
+  const ingressRule = schemas.tunnel_ingressRule as { required?: string[] };
+  ingressRule.required = (ingressRule.required ?? []).filter((r) => r !== "hostname");
+
+  const readOnly = new Set<string>();
+  walk(doc, (obj) => {
+    const props = obj.properties as Record<string, Json> | undefined;
+    if (!props || typeof props !== "object") return;
+    for (const [name, schema] of Object.entries(props)) {
+      let s = schema;
+      if (typeof s.$ref === "string") s = schemas[s.$ref.split("/").pop() as string] ?? s;
+      if (s.readOnly === true) readOnly.add(name);
+    }
+  });
+  const requestDoc = clone(doc);
+  walk(requestDoc, (obj) => {
+    if (Array.isArray(obj.required))
+      obj.required = (obj.required as string[]).filter((r) => !readOnly.has(r));
+  });
+
+  const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+  const make = (document: Json, id: string) => {
+    const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
+    addFormats(ajv);
+    ajv.addSchema({ components: document.components }, id);
+    return ajv;
+  };
+  const responseAjv = make(doc, "api");
+  const requestAjv = make(requestDoc, "api");
+  const cache = new Map<string, ValidateFunction>();
+  const compile = (ajv: Ajv, key: string, schema: Json): ValidateFunction => {
+    let v = cache.get(key);
+    if (!v) {
+      const rewritten = JSON.parse(
+        JSON.stringify(schema).replaceAll('"#/components/', '"api#/components/'),
+      ) as Json;
+      v = ajv.compile(rewritten);
+      cache.set(key, v);
+    }
+    return v;
+  };
+  const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+  const templates = Object.entries(doc.paths).map(([template, ops]) => ({
+    template,
+    ops,
+    pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, "[^/]+")}$`),
+  }));
+
+  const extra: Record<string, { request?: Json; success: Json }> = {
+    "zones.list": { success: ref("common_api-response-collection") },
+    "tunnels.edit": {
+      request: {
+        type: "object",
+        additionalProperties: false,
+        properties: { name: ref("tunnel_tunnel_name"), tunnel_secret: ref("tunnel_tunnel_secret") },
+      },
+      success: ref("tunnel_tunnel-response-single"),
+    },
+    "tunnels.connections.get": { success: ref("common_api-response-collection") },
+    "tunnels.connections.delete": { success: ref("common_api-response-single") },
+    "dns.get": { success: ref("dns-records_dns_response_single") },
+    "access.apps.get": { success: ref("access_apps_components-schemas-single_response") },
+    "access.policies.get": { success: ref("access_reusable-policies_components-schemas-single_response") },
+  };
+
+  return {
+    validate(entry) {
+      const errors: string[] = [];
+      const where = `#${entry.seq} ${entry.method} ${entry.path} -> ${entry.status}`;
+      const check = (ajv: Ajv, key: string, schema: Json, value: unknown, what: string) => {
+        const v = compile(ajv, key, schema);
+        if (!v(value)) {
+          errors.push(`${where}: ${what}: ${ajv.errorsText(v.errors, { separator: "; " }).slice(0, 800)}`);
+        }
+      };
+      const failed = entry.status >= 400;
+      const failure = ref("common_api-response-common-failure");
+      const tpl = templates.find((t) => t.pattern.test(entry.path) && t.ops[entry.method.toLowerCase()]);
+      const op = tpl?.ops[entry.method.toLowerCase()];
+      if (op && tpl) {
+        const reqSchema = (op.requestBody?.content as Record<string, { schema: Json }> | undefined)?.[
+          "application/json"
+        ]?.schema;
+        if (entry.requestBody !== undefined) {
+          if (!reqSchema) errors.push(`${where}: a body was sent but the operation takes none`);
+          else
+            check(
+              requestAjv,
+              `req ${entry.method} ${tpl.template}`,
+              reqSchema,
+              entry.requestBody,
+              "request body",
+            );
+        }
+        const status = String(entry.status);
+        const response = op.responses[status] ?? op.responses[`${status[0]}XX`] ?? op.responses.default;
+        const resSchema = (response?.content as Record<string, { schema: Json }> | undefined)?.[
+          "application/json"
+        ]?.schema;
+        if (failed) {
+          check(responseAjv, "failure", failure, entry.responseBody, "failure envelope");
+        } else if (!resSchema) {
+          errors.push(`${where}: status ${status} is not documented for this operation`);
+        } else {
+          check(
+            responseAjv,
+            `res ${status} ${entry.method} ${tpl.template}`,
+            resSchema,
+            entry.responseBody,
+            "response",
+          );
+        }
+        return errors;
+      }
+      const known = extra[entry.operation];
+      if (!known) {
+        errors.push(`${where}: operation ${entry.operation} is neither in the subset nor composed`);
+        return errors;
+      }
+      if (entry.requestBody !== undefined) {
+        if (!known.request) errors.push(`${where}: a body was sent but the operation takes none`);
+        else check(requestAjv, `req ${entry.operation}`, known.request, entry.requestBody, "request body");
+      }
+      if (failed) check(responseAjv, "failure", failure, entry.responseBody, "failure envelope");
+      else check(responseAjv, `res ${entry.operation}`, known.success, entry.responseBody, "response");
+      return errors;
+    },
+  };
+}

@@ -1,0 +1,45 @@
+export type { TofuErrorCode, TofuErrorOptions } from "./errors.js";
+export { isTofuError, TofuError } from "./errors.js";
+export type {
+  TofuAction,
+  TofuChangeSummary,
+  TofuDiagnostic,
+  TofuEvent,
+} from "./events.js";
+export { formatDiagnostic, parseTofuLine } from "./events.js";
+export type { TofuExec, TofuExecOptions, TofuExecResult } from "./exec.js";
+export { spawnTofu } from "./exec.js";
+export type {
+  TofuApplyOptions,
+  TofuApplyResult,
+  TofuCommandOptions,
+  TofuFmtOptions,
+  TofuFmtResult,
+  TofuInitOptions,
+  TofuOutput,
+  TofuPlannedChange,
+  TofuPlanOptions,
+  TofuPlanResult,
+  TofuRunner,
+  TofuRunnerOptions,
+  TofuRunResult,
+  TofuStateOptions,
+  TofuValidateResult,
+  TofuVersion,
+} from "./runner.js";
+export { createTofuRunner } from "./runner.js";
+export { isSecret, Secret } from "./secret.js";
+export type {
+  TfvarsInput,
+  TfvarsInterface,
+  TfvarsRouteAccess,
+  TofuSecretInput,
+} from "./tfvars.js";
+export { nodePatchPath, renderTfvars, TFVARS_FILE_NAME, tofuSecretEnv } from "./tfvars.js";
+export type {
+  InfraFinding,
+  InfraFindingCode,
+  ProvidersSchema,
+  ValidateInfrastructureOptions,
+} from "./validate.js";
+export { validateInfrastructure } from "./validate.js";

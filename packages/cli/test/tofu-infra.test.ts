@@ -1,0 +1,238 @@
+// The reusable infrastructure check (`pnpm check:infra` runs this file): the real infrastructure/
+// directory validated offline against the provider schemas, with the tfvars the CLI renders for
+// the single-node and the 3 + 2 examples; `fmt -check`; and the variables' own validation rules
+// evaluated by the real binary against those tfvars.
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import {
+  createTofuRunner,
+  renderTfvars,
+  TFVARS_FILE_NAME,
+  type TfvarsInput,
+  validateInfrastructure,
+} from "../src/tofu/index.js";
+import { scanHcl } from "../src/tofu/internal/hcl-scan.js";
+import { highlyAvailable, infrastructureDir, providersSchemaPath, singleNode } from "./tofu-examples.js";
+
+let scratch: string;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), "homelab-tofu-infra-"));
+  await writeFile(join(scratch, "cli.tfrc"), "");
+  env = {
+    PATH: process.env.PATH ?? "",
+    HOME: scratch,
+    TF_CLI_CONFIG_FILE: join(scratch, "cli.tfrc"),
+    TF_PLUGIN_CACHE_DIR: scratch,
+    ...(process.env.HOMELAB_TOFU_BIN === undefined ? {} : { HOMELAB_TOFU_BIN: process.env.HOMELAB_TOFU_BIN }),
+  };
+});
+
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+const examples = [
+  { name: "single node", input: singleNode },
+  { name: "3 control planes + 2 workers", input: highlyAvailable },
+];
+
+describe("validateInfrastructure on infrastructure/", () => {
+  it("finds nothing wrong when checking the real directory with both examples' tfvars", async ({
+    expect,
+  }) => {
+    const findings = await validateInfrastructure({
+      dir: infrastructureDir,
+      providersSchemaPath,
+      tfvars: examples.map((e, i) => ({
+        name: `example-${i}.auto.tfvars.json`,
+        text: renderTfvars(e.input),
+      })),
+    });
+    expect(findings).toEqual([]);
+  });
+
+  it("is canonically formatted when checked with fmt -check -recursive", async ({ expect }) => {
+    const result = await createTofuRunner({ cwd: infrastructureDir, env }).fmt({
+      check: true,
+      recursive: true,
+    });
+    expect(result.files).toEqual([]);
+    expect(result.formatted).toBe(true);
+  });
+});
+
+describe("variables.tf with rendered tfvars", () => {
+  // Only variables.tf is copied: its types, defaults and validation blocks need no provider, so
+  // the real binary can evaluate them against the rendered file.
+  async function planVariables(
+    tfvarsText: string,
+  ): Promise<ReturnType<ReturnType<typeof createTofuRunner>["plan"]>> {
+    const dir = await mkdtemp(join(scratch, "vars-"));
+    await copyFile(join(infrastructureDir, "variables.tf"), join(dir, "variables.tf"));
+    await writeFile(join(dir, TFVARS_FILE_NAME), tfvarsText);
+    await mkdir(join(dir, ".data"));
+    const tofu = createTofuRunner({ cwd: dir, env: { ...env, TF_DATA_DIR: join(dir, ".data") } });
+    await tofu.init();
+    return tofu.plan();
+  }
+
+  it.for(examples)(
+    "passes every validation rule when rendered for the $name example",
+    async ({ input }, { expect }) => {
+      const plan = await planVariables(renderTfvars(input));
+      expect(plan.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    },
+  );
+
+  it("rejects a route that is neither public nor protected by Access", async ({ expect }) => {
+    const input = structuredClone(singleNode);
+    input.tunnel!.routes[0] = {
+      hostname: "open.example.com",
+      service: "http://open.apps.svc.cluster.local:80",
+    };
+    const error = await planVariables(renderTfvars(input)).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: "TOFU_FAILED",
+      details: {
+        diagnostics: [
+          expect.objectContaining({
+            detail: expect.stringContaining("Every tunnel route needs public = true or an access rule"),
+            file: TFVARS_FILE_NAME,
+          }),
+        ],
+      },
+    });
+  });
+});
+
+describe("the locals of talos.tf and cloudflare.tf", () => {
+  // The locals shape every per-node patch, the ingress list and the Access split. They need no
+  // provider except one data source, stubbed here, so the real binary can evaluate them.
+  const STUBS: [string, string][] = [
+    ["data.cloudflare_zero_trust_tunnel_cloudflared_token.this[0].token", '"TUNNEL-TOKEN"'],
+  ];
+
+  async function evaluateLocals(input: TfvarsInput): Promise<Record<string, unknown>> {
+    const dir = await mkdtemp(join(scratch, "locals-"));
+    const names: string[] = [];
+    const lines: string[] = ["locals {"];
+    for (const file of ["talos.tf", "cloudflare.tf"]) {
+      const body = scanHcl(await readFile(join(infrastructureDir, file), "utf8"));
+      for (const block of body.blocks.filter((b) => b.type === "locals")) {
+        for (const a of block.body.attributes) {
+          let expression = a.expression;
+          for (const [from, to] of STUBS) expression = expression.split(from).join(to);
+          if (/\b(data|talos_[a-z_]+|cloudflare_[a-z_]+)\.[a-z]/.test(expression)) {
+            throw new Error(`local.${a.name} references a provider object without a stub`);
+          }
+          lines.push(`  ${a.name} = ${expression}`);
+          names.push(a.name);
+        }
+      }
+    }
+    lines.push("}", "", 'output "locals" {', "  sensitive = true", "  value = {");
+    for (const name of names) lines.push(`    ${name} = local.${name}`);
+    lines.push("  }", "}", "");
+    await writeFile(join(dir, "locals.tf"), lines.join("\n"));
+    await copyFile(join(infrastructureDir, "variables.tf"), join(dir, "variables.tf"));
+    await writeFile(join(dir, TFVARS_FILE_NAME), renderTfvars(input));
+    const tofu = createTofuRunner({
+      cwd: dir,
+      env: { ...env, TF_DATA_DIR: join(dir, ".data"), TF_VAR_tailscale_auth_key: "tskey-auth-test" },
+    });
+    await tofu.init();
+    await tofu.apply();
+    const outputs = await tofu.output();
+    const value = outputs.locals?.sensitive === true ? outputs.locals.value.reveal() : undefined;
+    return value as Record<string, unknown>;
+  }
+
+  it("builds the single-node patches, ingress rules and Access split", async ({ expect }) => {
+    const l = await evaluateLocals(singleNode);
+    expect((l.bootstrap_node as { name: string }).name).toBe("node1");
+    expect(l.ingress_rules).toEqual([
+      {
+        hostname: "app1.example.com",
+        path: null,
+        service: "http://app1.apps.svc.cluster.local:80",
+        origin_request: null,
+      },
+      {
+        hostname: "status.example.com",
+        path: null,
+        service: "http://status.apps.svc.cluster.local:80",
+        origin_request: null,
+      },
+      { hostname: null, path: null, service: "http_status:404", origin_request: null },
+    ]);
+    expect(Object.keys(l.identity_routes as object)).toEqual(["app1.example.com"]);
+    expect(l.service_token_routes).toEqual({});
+    expect(l.dns_comment).toBe("managed by cf-tunnel");
+    expect(l.cloudflared_patch).toContain('"TUNNEL_TOKEN=TUNNEL-TOKEN"');
+    const tailscale = (l.tailscale_patches as Record<string, string>).node1;
+    expect(tailscale).toContain('"TS_AUTHKEY=tskey-auth-test"');
+    expect(tailscale).toContain('"TS_ROUTES=10.96.0.0/12"');
+    expect((l.install_patches as Record<string, string>).node1).toContain('"disk": "/dev/sda"');
+    expect(l.role_patches).toEqual({ controlplane: [], worker: [] });
+  });
+
+  it("orders path rules first, carries origin settings and per-node tailscale for the 3 + 2 example", async ({
+    expect,
+  }) => {
+    const l = await evaluateLocals(highlyAvailable);
+    expect(Object.keys(l.control_planes as object)).toEqual(["cp1", "cp2", "cp3"]);
+    expect(Object.keys(l.workers as object)).toEqual(["w1", "w2"]);
+    expect((l.bootstrap_node as { address: string }).address).toBe("192.168.50.11");
+    expect(
+      (l.ingress_rules as { hostname: string | null; path: string | null }[]).map((r) => [
+        r.hostname,
+        r.path,
+      ]),
+    ).toEqual([
+      ["grafana.example.org", "/api"],
+      ["grafana.example.org", null],
+      ["example.org", null],
+      [null, null],
+    ]);
+    expect(l.hostnames).toEqual(["example.org", "grafana.example.org"]);
+    expect(Object.keys(l.identity_routes as object).sort()).toEqual([
+      "grafana.example.org",
+      "grafana.example.org/api",
+    ]);
+    expect(Object.keys(l.service_token_routes as object)).toEqual(["grafana.example.org/api"]);
+    expect((l.install_patches as Record<string, string>).w2).toContain(
+      '"image": "factory.example/installer/abc:v1.13.9"',
+    );
+    const tailscale = l.tailscale_patches as Record<string, string | null>;
+    expect(tailscale.w2).toBeNull();
+    expect(tailscale.cp1).toContain('"TS_HOSTNAME=first"');
+    expect(tailscale.cp1).toContain('"TS_EXTRA_ARGS=--accept-dns=false --ssh"');
+    expect(tailscale.cp2).toContain('"TS_HOSTNAME=ha-cp2"');
+    expect(tailscale.cp2).toContain('"TS_EXTRA_ARGS=--accept-dns=false"');
+    const api = (
+      l.ingress_rules as { path: string | null; origin_request: Record<string, unknown> | null }[]
+    )[0];
+    expect(api?.origin_request).toMatchObject({
+      no_tls_verify: true,
+      connect_timeout: 30,
+      http_host_header: "grafana",
+    });
+  });
+
+  it("yields only the catch-all and no extension patches when tunnel and tailscale are absent", async ({
+    expect,
+  }) => {
+    const { tunnel: _t, tailscale: _s, ...core } = singleNode;
+    const l = await evaluateLocals(core);
+    expect(l.ingress_rules).toEqual([
+      { hostname: null, path: null, service: "http_status:404", origin_request: null },
+    ]);
+    expect(l.cloudflared_patch).toBeNull();
+    expect(l.routes_by_key).toEqual({});
+    expect(l.dns_comment).toBeNull();
+  });
+});

@@ -1,0 +1,186 @@
+import { readFile } from "node:fs/promises";
+import { inspect } from "node:util";
+import { parse } from "yaml";
+import { TalosClientError } from "./errors.js";
+import { decodePemValue } from "./internal/pem.js";
+
+/** One talosconfig context. `ca`, `crt`, `key` are kept as written (base64 of PEM); `key` never prints. */
+export interface TalosconfigContext {
+  endpoints: string[];
+  nodes: string[];
+  /** base64 of the PEM OS CA certificate. */
+  ca?: string;
+  /** base64 of the PEM client certificate. */
+  crt?: string;
+  /** base64 of the PEM client key (secret: hidden from inspect/toJSON). */
+  key?: string;
+  cluster?: string;
+}
+
+/** A parsed talosconfig. */
+export interface Talosconfig {
+  /** The current context name. */
+  context: string | undefined;
+  contexts: Record<string, TalosconfigContext>;
+}
+
+/** PEM material resolved from a context, ready for TLS. */
+export interface ResolvedCredentials {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+function strings(value: unknown, field: string): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
+    throw new TalosClientError("INVALID_TALOSCONFIG", `${field} must be a list of strings`, {
+      details: { path: field },
+    });
+  }
+  return value as string[];
+}
+
+function optionalString(value: unknown, field: string): string | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  if (typeof value !== "string") {
+    throw new TalosClientError("INVALID_TALOSCONFIG", `${field} must be a string`, {
+      details: { path: field },
+    });
+  }
+  return value;
+}
+
+function hideKey(context: TalosconfigContext): TalosconfigContext {
+  const redacted = (): Record<string, unknown> => ({
+    ...context,
+    ...(context.key ? { key: "<redacted>" } : {}),
+  });
+  Object.defineProperty(context, "toJSON", { value: redacted, enumerable: false });
+  Object.defineProperty(context, inspect.custom, {
+    value: (_depth: number, options: object) => inspect(redacted(), options),
+    enumerable: false,
+  });
+  return context;
+}
+
+function normalize(raw: unknown): Talosconfig {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new TalosClientError("INVALID_TALOSCONFIG", "a talosconfig must be a mapping");
+  }
+  const doc = raw as Record<string, unknown>;
+  const contextsRaw = doc.contexts ?? {};
+  if (contextsRaw === null || typeof contextsRaw !== "object" || Array.isArray(contextsRaw)) {
+    throw new TalosClientError("INVALID_TALOSCONFIG", "contexts must be a mapping", {
+      details: { path: "contexts" },
+    });
+  }
+  const contexts: Record<string, TalosconfigContext> = {};
+  for (const [name, value] of Object.entries(contextsRaw as Record<string, unknown>)) {
+    const c = (value ?? {}) as Record<string, unknown>;
+    const path = `contexts.${name}`;
+    const endpoints = strings(c.endpoints, `${path}.endpoints`);
+    const target = optionalString(c.target, `${path}.target`);
+    if (target !== undefined && !endpoints.includes(target)) endpoints.push(target);
+    const context: TalosconfigContext = { endpoints, nodes: strings(c.nodes, `${path}.nodes`) };
+    const ca = optionalString(c.ca, `${path}.ca`);
+    const crt = optionalString(c.crt, `${path}.crt`);
+    const key = optionalString(c.key, `${path}.key`);
+    const cluster = optionalString(c.cluster, `${path}.cluster`);
+    if (ca !== undefined) context.ca = ca;
+    if (crt !== undefined) context.crt = crt;
+    if (key !== undefined) context.key = key;
+    if (cluster !== undefined) context.cluster = cluster;
+    contexts[name] = hideKey(context);
+  }
+  const context = optionalString(doc.context, "context");
+  return { context, contexts };
+}
+
+/**
+ * Parses talosconfig YAML text.
+ * @throws TalosClientError `INVALID_TALOSCONFIG`
+ */
+export function parseTalosconfig(yamlText: string): Talosconfig {
+  let raw: unknown;
+  try {
+    raw = parse(yamlText);
+  } catch (cause) {
+    throw new TalosClientError("INVALID_TALOSCONFIG", "the talosconfig is not valid YAML", { cause });
+  }
+  return normalize(raw);
+}
+
+/**
+ * Loads a talosconfig from a file path, YAML text, or an already parsed object.
+ * @throws TalosClientError `INVALID_TALOSCONFIG`
+ */
+export async function loadTalosconfig(source: string | object): Promise<Talosconfig> {
+  if (typeof source !== "string") return normalize(source);
+  if (/^\s*(context|contexts)\s*:/m.test(source)) return parseTalosconfig(source);
+  let text: string;
+  try {
+    text = await readFile(source, "utf8");
+  } catch (cause) {
+    throw new TalosClientError("INVALID_TALOSCONFIG", "the talosconfig file cannot be read", {
+      cause,
+      details: { path: source },
+    });
+  }
+  return parseTalosconfig(text);
+}
+
+/**
+ * Picks a context (the named one, else the current one, else the only one).
+ * @throws TalosClientError `INVALID_TALOSCONFIG`
+ */
+export function selectContext(
+  config: Talosconfig,
+  name?: string,
+): { name: string; context: TalosconfigContext } {
+  const names = Object.keys(config.contexts);
+  const chosen = name ?? config.context ?? (names.length === 1 ? names[0] : undefined);
+  if (chosen === undefined) {
+    throw new TalosClientError("INVALID_TALOSCONFIG", "no context selected and the talosconfig has several", {
+      details: { contexts: names },
+    });
+  }
+  const context = config.contexts[chosen];
+  if (context === undefined) {
+    throw new TalosClientError("INVALID_TALOSCONFIG", `context "${chosen}" is not in the talosconfig`, {
+      details: { context: chosen, contexts: names },
+    });
+  }
+  return { name: chosen, context };
+}
+
+/**
+ * Decodes the base64 PEM material of a context.
+ * @throws TalosClientError `INVALID_TALOSCONFIG` when ca, crt or key is missing or undecodable
+ */
+export function resolveCredentials(
+  context: TalosconfigContext,
+  contextName = "context",
+): ResolvedCredentials {
+  const decode = (field: "ca" | "crt" | "key"): string => {
+    const value = context[field];
+    if (value === undefined) {
+      throw new TalosClientError("INVALID_TALOSCONFIG", `contexts.${contextName}.${field} is missing`, {
+        details: { path: `contexts.${contextName}.${field}` },
+      });
+    }
+    try {
+      return decodePemValue(value);
+    } catch (cause) {
+      throw new TalosClientError(
+        "INVALID_TALOSCONFIG",
+        `contexts.${contextName}.${field} is not base64 PEM`,
+        {
+          cause,
+          details: { path: `contexts.${contextName}.${field}` },
+        },
+      );
+    }
+  };
+  return { ca: decode("ca"), cert: decode("crt"), key: decode("key") };
+}

@@ -1,0 +1,386 @@
+import { isIP } from "node:net";
+import { connect as tlsConnect } from "node:tls";
+import type {
+  DescMessage,
+  DescMethodClientStreaming,
+  DescMethodServerStreaming,
+  DescMethodUnary,
+  MessageInitShape,
+  MessageShape,
+} from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
+import { TalosClientError } from "./errors.js";
+import { normalizePrivateKeyPem, spkiFingerprint } from "./internal/pem.js";
+import { deserializerFor, methodPath, serializerFor } from "./internal/rpc.js";
+import { fromGrpcError } from "./status.js";
+
+/** Per-call options a {@link Transport} honours. */
+export interface TransportCallOptions {
+  /** gRPC request metadata, e.g. `{ node: "10.0.0.2" }`. */
+  metadata?: Record<string, string | string[]>;
+  /** Deadline relative to now. */
+  timeoutMs?: number;
+  /** Cancels the call. */
+  signal?: AbortSignal;
+}
+
+/**
+ * How the client talks to apid. The default is {@link createGrpcTransport}; tests may inject their own
+ * (every method receives protobuf-es descriptors and returns protobuf-es messages).
+ */
+export interface Transport {
+  /** The endpoints this transport rotates over, as `host:port`. */
+  readonly endpoints: readonly string[];
+  /** A unary call. */
+  unary<I extends DescMessage, O extends DescMessage>(
+    method: DescMethodUnary<I, O>,
+    request: MessageInitShape<I>,
+    options?: TransportCallOptions,
+  ): Promise<MessageShape<O>>;
+  /** A server-streaming call. */
+  serverStream<I extends DescMessage, O extends DescMessage>(
+    method: DescMethodServerStreaming<I, O>,
+    request: MessageInitShape<I>,
+    options?: TransportCallOptions,
+  ): AsyncIterable<MessageShape<O>>;
+  /** A client-streaming call. */
+  clientStream<I extends DescMessage, O extends DescMessage>(
+    method: DescMethodClientStreaming<I, O>,
+    requests: AsyncIterable<MessageInitShape<I>>,
+    options?: TransportCallOptions,
+  ): Promise<MessageShape<O>>;
+  /** Closes every channel. */
+  close(): void;
+}
+
+/** TLS settings of {@link createGrpcTransport}. */
+export type TransportTls =
+  | { mode: "mtls"; ca: string; cert: string; key: string }
+  | { mode: "insecure"; spkiPins?: string[] };
+
+/** Options of {@link createGrpcTransport}. */
+export interface GrpcTransportOptions {
+  /** Endpoints: `host`, `host:port` or a URL; the port defaults to 50000. */
+  endpoints: string[];
+  tls: TransportTls;
+  /** Maximum received message size; default 32 MiB like Talos. */
+  maxReceiveMessageBytes?: number;
+  /** Keepalive ping interval; default 30 s. */
+  keepaliveMs?: number;
+  /** Extra grpc-js channel options. */
+  channelOptions?: grpc.ChannelOptions;
+}
+
+/** A parsed endpoint. */
+export interface Endpoint {
+  host: string;
+  port: number;
+  /** `host:port` (IPv6 hosts bracketed). */
+  address: string;
+}
+
+/**
+ * Parses `host`, `host:port`, `[v6]:port` or `https://host[:port]` into host and port (default 50000;
+ * an https URL without a port means 443, as talosctl does).
+ * @throws TalosClientError `INVALID_ARGUMENT`
+ */
+export function parseEndpoint(endpoint: string): Endpoint {
+  const text = endpoint.trim();
+  let host: string;
+  let port: number;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch (cause) {
+      throw new TalosClientError("INVALID_ARGUMENT", `invalid endpoint URL "${endpoint}"`, { cause });
+    }
+    host = url.hostname.replace(/^\[|\]$/g, "");
+    port = url.port === "" ? (url.protocol === "https:" ? 443 : 50000) : Number(url.port);
+  } else if (text.startsWith("[")) {
+    const match = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+    if (match === null) throw new TalosClientError("INVALID_ARGUMENT", `invalid endpoint "${endpoint}"`);
+    host = match[1]!;
+    port = match[2] === undefined ? 50000 : Number(match[2]);
+  } else if (isIP(text) === 6) {
+    host = text;
+    port = 50000;
+  } else {
+    const match = /^([^:/\s]+)(?::(\d+))?$/.exec(text);
+    if (match === null) throw new TalosClientError("INVALID_ARGUMENT", `invalid endpoint "${endpoint}"`);
+    host = match[1]!;
+    port = match[2] === undefined ? 50000 : Number(match[2]);
+  }
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+    throw new TalosClientError("INVALID_ARGUMENT", `invalid port in endpoint "${endpoint}"`);
+  }
+  const address = isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+  return { host, port, address };
+}
+
+const CONNECT_FAILURE =
+  /no connection established|failed to connect|ECONNREFUSED|connect E|Connection refused/i;
+
+function isConnectFailure(error: unknown): boolean {
+  const e = error as { code?: number; details?: string; cause?: { code?: number; details?: string } };
+  const source = e.cause ?? e;
+  return source.code === grpc.status.UNAVAILABLE && CONNECT_FAILURE.test(String(source.details ?? ""));
+}
+
+/**
+ * The default transport: one grpc-js generic client per endpoint, round robin across endpoints with
+ * failover to the next endpoint when a connection cannot be established, protobuf-es serializers,
+ * 32 MiB receive limit, keepalive, deadlines and AbortSignal cancellation.
+ * @throws TalosClientError `INVALID_ARGUMENT`, `INVALID_TALOSCONFIG` (unusable key material)
+ */
+export function createGrpcTransport(options: GrpcTransportOptions): Transport {
+  if (options.endpoints.length === 0) {
+    throw new TalosClientError("INVALID_ARGUMENT", "at least one endpoint is required");
+  }
+  const endpoints = options.endpoints.map(parseEndpoint);
+  const maxBytes = options.maxReceiveMessageBytes ?? 32 * 1024 * 1024;
+  const channelOptions: grpc.ChannelOptions = {
+    "grpc.max_receive_message_length": maxBytes,
+    "grpc.max_send_message_length": maxBytes,
+    "grpc.keepalive_time_ms": options.keepaliveMs ?? 30_000,
+    "grpc.keepalive_timeout_ms": 10_000,
+    "grpc.enable_retries": 0,
+    ...options.channelOptions,
+  };
+  let credentials: grpc.ChannelCredentials;
+  const tls = options.tls;
+  if (tls.mode === "mtls") {
+    let key: string;
+    try {
+      key = normalizePrivateKeyPem(tls.key);
+    } catch (cause) {
+      throw new TalosClientError("INVALID_TALOSCONFIG", "the client private key cannot be loaded", { cause });
+    }
+    credentials = grpc.credentials.createSsl(Buffer.from(tls.ca), Buffer.from(key), Buffer.from(tls.cert));
+  } else {
+    credentials = grpc.credentials.createSsl(null, null, null, { rejectUnauthorized: false });
+  }
+  const pins =
+    tls.mode === "insecure" && tls.spkiPins !== undefined && tls.spkiPins.length > 0
+      ? tls.spkiPins
+      : undefined;
+  const clients = new Map<string, grpc.Client>();
+  const pinChecks = new Map<string, Promise<void>>();
+  let next = 0;
+  let closed = false;
+
+  function clientFor(endpoint: Endpoint): grpc.Client {
+    let client = clients.get(endpoint.address);
+    if (client === undefined) {
+      client = new grpc.Client(endpoint.address, credentials, channelOptions);
+      clients.set(endpoint.address, client);
+    }
+    return client;
+  }
+
+  function checkPins(endpoint: Endpoint): Promise<void> {
+    if (pins === undefined) return Promise.resolve();
+    let check = pinChecks.get(endpoint.address);
+    if (check === undefined) {
+      check = new Promise<void>((resolve, reject) => {
+        const socket = tlsConnect({
+          host: endpoint.host,
+          port: endpoint.port,
+          rejectUnauthorized: false,
+          ALPNProtocols: ["h2"],
+          ...(isIP(endpoint.host) === 0 ? { servername: endpoint.host } : {}),
+        });
+        socket.setTimeout(10_000, () => socket.destroy(new Error("TLS probe timed out")));
+        socket.once("secureConnect", () => {
+          const raw = socket.getPeerCertificate().raw;
+          socket.end();
+          const fingerprint = raw === undefined ? "" : spkiFingerprint(raw);
+          if (pins.includes(fingerprint)) resolve();
+          else {
+            reject(
+              new TalosClientError(
+                "TLS_ERROR",
+                `the server certificate of ${endpoint.address} matches none of the pinned SPKI fingerprints`,
+                { details: { endpoint: endpoint.address, fingerprint } },
+              ),
+            );
+          }
+        });
+        socket.once("error", (cause) =>
+          reject(
+            new TalosClientError("UNAVAILABLE", `cannot reach ${endpoint.address}: ${cause.message}`, {
+              cause,
+              details: { endpoint: endpoint.address },
+            }),
+          ),
+        );
+      });
+      check.catch(() => pinChecks.delete(endpoint.address));
+      pinChecks.set(endpoint.address, check);
+    }
+    return check;
+  }
+
+  function pick(): Endpoint[] {
+    if (closed) throw new TalosClientError("CANCELLED", "the client is closed");
+    const start = next++ % endpoints.length;
+    return [...endpoints.slice(start), ...endpoints.slice(0, start)];
+  }
+
+  function metadataOf(options: TransportCallOptions | undefined): grpc.Metadata {
+    const md = new grpc.Metadata();
+    for (const [key, value] of Object.entries(options?.metadata ?? {})) {
+      for (const v of Array.isArray(value) ? value : [value]) md.add(key, v);
+    }
+    return md;
+  }
+
+  function callOptionsOf(options: TransportCallOptions | undefined): grpc.CallOptions {
+    return options?.timeoutMs === undefined ? {} : { deadline: Date.now() + options.timeoutMs };
+  }
+
+  function abortedError(method: string): TalosClientError {
+    return new TalosClientError("CANCELLED", `${method} was cancelled`, { details: { method } });
+  }
+
+  async function withFailover<T>(
+    method: string,
+    signal: AbortSignal | undefined,
+    attempt: (client: grpc.Client, endpoint: Endpoint) => Promise<T>,
+  ): Promise<T> {
+    const order = pick();
+    let lastError: unknown;
+    for (const endpoint of order) {
+      if (signal?.aborted) throw abortedError(method);
+      try {
+        await checkPins(endpoint);
+        return await attempt(clientFor(endpoint), endpoint);
+      } catch (error) {
+        lastError = error;
+        if (!isConnectFailure(error)) break;
+      }
+    }
+    throw lastError;
+  }
+
+  return {
+    endpoints: endpoints.map((e) => e.address),
+
+    unary(method, request, options) {
+      const path = methodPath(method);
+      const serialize = serializerFor(method.input);
+      const deserialize = deserializerFor(method.output);
+      return withFailover(path, options?.signal, (client, endpoint) => {
+        return new Promise((resolve, reject) => {
+          const call = client.makeUnaryRequest(
+            path,
+            serialize,
+            deserialize,
+            request,
+            metadataOf(options),
+            callOptionsOf(options),
+            (error, response) => {
+              options?.signal?.removeEventListener("abort", onAbort);
+              if (error !== null) reject(fromGrpcError(error, { method: path, endpoint: endpoint.address }));
+              else resolve(response!);
+            },
+          );
+          const onAbort = (): void => call.cancel();
+          options?.signal?.addEventListener("abort", onAbort, { once: true });
+        });
+      });
+    },
+
+    serverStream(method, request, options) {
+      const path = methodPath(method);
+      const serialize = serializerFor(method.input);
+      const deserialize = deserializerFor(method.output);
+      return {
+        [Symbol.asyncIterator]: () => {
+          let stream: grpc.ClientReadableStream<MessageShape<typeof method.output>> | undefined;
+          let endpointAddress = "";
+          let iterator: AsyncIterator<MessageShape<typeof method.output>> | undefined;
+          const onAbort = (): void => stream?.cancel();
+          const open = async (): Promise<AsyncIterator<MessageShape<typeof method.output>>> => {
+            const endpoint = pick()[0]!;
+            await checkPins(endpoint);
+            endpointAddress = endpoint.address;
+            if (options?.signal?.aborted) throw abortedError(path);
+            stream = clientFor(endpoint).makeServerStreamRequest(
+              path,
+              serialize,
+              deserialize,
+              request,
+              metadataOf(options),
+              callOptionsOf(options),
+            );
+            options?.signal?.addEventListener("abort", onAbort, { once: true });
+            return stream[Symbol.asyncIterator]() as AsyncIterator<MessageShape<typeof method.output>>;
+          };
+          const cleanup = (): void => options?.signal?.removeEventListener("abort", onAbort);
+          return {
+            async next() {
+              try {
+                iterator ??= await open();
+                const result = await iterator.next();
+                if (result.done === true) cleanup();
+                return result;
+              } catch (error) {
+                cleanup();
+                throw fromGrpcError(error, { method: path, endpoint: endpointAddress });
+              }
+            },
+            async return() {
+              cleanup();
+              stream?.cancel();
+              stream?.destroy();
+              return { done: true, value: undefined };
+            },
+          };
+        },
+      };
+    },
+
+    clientStream(method, requests, options) {
+      const path = methodPath(method);
+      const serialize = serializerFor(method.input);
+      const deserialize = deserializerFor(method.output);
+      const endpoint = pick()[0]!;
+      return checkPins(endpoint).then(
+        () =>
+          new Promise((resolve, reject) => {
+            const call = clientFor(endpoint).makeClientStreamRequest(
+              path,
+              serialize,
+              deserialize,
+              metadataOf(options),
+              callOptionsOf(options),
+              (error, response) => {
+                options?.signal?.removeEventListener("abort", onAbort);
+                if (error !== null)
+                  reject(fromGrpcError(error, { method: path, endpoint: endpoint.address }));
+                else resolve(response!);
+              },
+            );
+            const onAbort = (): void => call.cancel();
+            options?.signal?.addEventListener("abort", onAbort, { once: true });
+            (async () => {
+              for await (const message of requests) {
+                if (!call.write(message)) await new Promise((r) => call.once("drain", r));
+              }
+              call.end();
+            })().catch((error: unknown) => {
+              call.cancel();
+              reject(TalosClientError.from(error));
+            });
+          }),
+      );
+    },
+
+    close() {
+      closed = true;
+      for (const client of clients.values()) client.close();
+      clients.clear();
+    },
+  };
+}

@@ -1,0 +1,207 @@
+import { PassThrough, Writable } from "node:stream";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import { createTalosClient, MachineService } from "../src/index.js";
+import { buildMachineConfig } from "../src/testing/index.js";
+import { type Cluster, startCluster } from "./helpers.js";
+
+const CP1 = "10.9.0.2";
+const CP2 = "10.9.0.3";
+const W1 = "10.9.0.4";
+
+describe("TalosClient", () => {
+  let cluster: Cluster;
+
+  beforeAll(async () => {
+    cluster = await startCluster({ emulator: { etcdSnapshotBytes: 3 * 1024 * 1024 } });
+  });
+  afterAll(async () => {
+    await cluster.close();
+  });
+
+  it("returns one hostname per node in order when fanned out", async ({ expect }) => {
+    const results = await cluster.client.hostname({ nodes: [W1, CP1] });
+    expect(results).toEqual([
+      { node: W1, ok: true, value: "w1" },
+      { node: CP1, ok: true, value: "cp1" },
+    ]);
+  });
+
+  it("targets the context's nodes by default when the client has several", async ({ expect }) => {
+    const client = cluster.clientFor({ nodes: [CP1, CP2] });
+    const versions = await client.version();
+    expect(versions.map((v) => v.ok && v.value.tag)).toEqual(["v1.13.9", "v1.13.9"]);
+    await expect(client.kubeconfig()).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+  });
+
+  it("reports dry-run, staged and try modes when reapplying a config over mTLS", async ({ expect }) => {
+    const data = buildMachineConfig({ type: "worker", ca: cluster.ca, clusterName: "lab", hostname: "w1" });
+    const dry = await cluster.client.applyConfiguration({ node: W1, data, dryRun: true });
+    expect(dry).toMatchObject({ node: W1, mode: "no-reboot" });
+    expect(dry.modeDetails).toContain("Dry run");
+    const staged = await cluster.client.applyConfiguration({ node: W1, data, mode: "staged" });
+    expect(staged.mode).toBe("staged");
+    const tried = await cluster.client.applyConfiguration({
+      node: W1,
+      data,
+      mode: "try",
+      tryModeTimeoutMs: 60_000,
+    });
+    expect(tried).toMatchObject({ mode: "try", warnings: [] });
+    expect(tried.modeDetails).toContain("60s");
+  });
+
+  it("fails with FAILED_PRECONDITION when bootstrapping a second time", async ({ expect }) => {
+    await expect(cluster.client.bootstrap({ node: CP2 })).rejects.toMatchObject({
+      code: "FAILED_PRECONDITION",
+      details: { node: CP2 },
+    });
+  });
+
+  it("starts, stops and restarts services", async ({ expect }) => {
+    expect(await cluster.client.serviceStop({ node: W1, id: "kubelet" })).toContain("stopped");
+    let [list] = await cluster.client.serviceList({ nodes: [W1] });
+    expect(list?.ok && list.value.find((s) => s.id === "kubelet")?.state).toBe("Finished");
+    expect(await cluster.client.serviceStart({ node: W1, id: "kubelet" })).toContain("started");
+    expect(await cluster.client.serviceRestart({ node: W1, id: "kubelet" })).toContain("restarted");
+    [list] = await cluster.client.serviceList({ nodes: [W1] });
+    const kubelet = list?.ok ? list.value.find((s) => s.id === "kubelet") : undefined;
+    expect(kubelet).toMatchObject({ state: "Running", health: { healthy: true } });
+    expect(kubelet?.events.length).toBeGreaterThan(1);
+    await expect(cluster.client.serviceStart({ node: W1, id: "nope" })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+  });
+
+  it("reports etcd status, leadership and streams a snapshot into a Writable and a WritableStream", async ({
+    expect,
+  }) => {
+    const status = await cluster.client.etcdStatus({ nodes: [CP1, CP2, W1] });
+    expect(status[0]).toMatchObject({ ok: true, value: { protocolVersion: "3.5.17" } });
+    expect(status[2]).toMatchObject({ ok: false, error: { code: "FAILED_PRECONDITION" } });
+    expect(await cluster.client.etcdForfeitLeadership({ node: CP1 })).toEqual({ member: "cp1" });
+
+    let written = 0;
+    const sink = new Writable({
+      highWaterMark: 1024,
+      write(chunk: Buffer, _enc, done) {
+        written += chunk.length;
+        setImmediate(done);
+      },
+    });
+    expect(await cluster.client.etcdSnapshot({ node: CP1, destination: sink })).toEqual({
+      node: CP1,
+      bytes: 3 * 1024 * 1024,
+    });
+    expect(written).toBe(3 * 1024 * 1024);
+
+    let streamed = 0;
+    const web = new WritableStream<Uint8Array>({
+      write(chunk) {
+        streamed += chunk.length;
+      },
+    });
+    await cluster.client.etcdSnapshot({ node: CP2, destination: web });
+    expect(streamed).toBe(3 * 1024 * 1024);
+  });
+
+  it("tails logs and dmesg", async ({ expect }) => {
+    const lines: string[] = [];
+    for await (const line of cluster.client.logs({ node: W1, id: "kubelet", tailLines: 3 })) lines.push(line);
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toContain("message 19");
+    const all: string[] = [];
+    for await (const line of cluster.client.dmesg({ node: CP1 })) all.push(line);
+    expect(all).toHaveLength(20);
+    const missing = async (): Promise<void> => {
+      for await (const _ of cluster.client.logs({ node: W1, id: "etcd" })) {
+        // drain
+      }
+    };
+    await expect(missing()).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+
+  it("reads memory, system stats, containers, disks and time with bigint counters", async ({ expect }) => {
+    const [memory] = await cluster.client.memory({ nodes: [CP1] });
+    expect(memory?.ok && memory.value.memtotal).toBe(16_384_000n);
+    const [stat] = await cluster.client.systemStat({ nodes: [CP1] });
+    expect(stat?.ok && stat.value.cpu).toHaveLength(2);
+    const [containers] = await cluster.client.containers({ nodes: [CP1] });
+    expect(containers?.ok && containers.value.map((c) => c.id)).toContain("etcd");
+    const [pods] = await cluster.client.containers({ nodes: [CP1], driver: "cri" });
+    expect(pods?.ok && pods.value[0]?.namespace).toBe("k8s.io");
+    const [disks] = await cluster.client.disks({ nodes: [W1] });
+    expect(disks?.ok && disks.value.map((d) => d.deviceName)).toEqual(["/dev/sda", "/dev/nvme0n1"]);
+    const [time] = await cluster.client.time({ nodes: [W1], server: "pool.ntp.org" });
+    expect(time).toMatchObject({ ok: true, value: { server: "pool.ntp.org" } });
+    expect(time?.ok && time.value.localTime instanceof Date).toBe(true);
+  });
+
+  it("generates a client configuration whose talosconfig connects with the requested role", async ({
+    expect,
+  }) => {
+    const generated = await cluster.client.generateClientConfiguration({
+      node: CP1,
+      roles: ["os:reader"],
+      crtTtlMs: 3_600_000,
+    });
+    expect(generated.crt).toContain("BEGIN CERTIFICATE");
+    expect(generated.talosconfig).toContain("os:reader@lab");
+    const reader = createTalosClient({
+      talosconfig: generated.talosconfig,
+      endpoints: [cluster.emulator.node("cp1").endpoint],
+    });
+    expect((await reader.version({ nodes: [CP2] }))[0]?.ok).toBe(true);
+    await expect(reader.reboot({ node: CP2 })).rejects.toMatchObject({ code: "PERMISSION_DENIED" });
+    reader.close();
+    await expect(
+      cluster.client.generateClientConfiguration({ node: W1, roles: ["os:reader"], crtTtlMs: 1000 }),
+    ).rejects.toMatchObject({ code: "FAILED_PRECONDITION" });
+  });
+
+  it("calls any generated RPC through call and stream", async ({ expect }) => {
+    const response = await cluster.client.call(
+      MachineService.method.version,
+      {},
+      { node: CP2, idempotent: true },
+    );
+    expect(response.messages[0]?.version?.tag).toBe("v1.13.9");
+    const chunks: number[] = [];
+    for await (const data of cluster.client.stream(MachineService.method.kubeconfig, {}, { node: CP1 })) {
+      chunks.push(data.bytes.length);
+    }
+    expect(chunks.length).toBeGreaterThan(0);
+  });
+
+  it("retries reads on UNAVAILABLE and never retries a mutating call", async ({ expect }) => {
+    cluster.emulator.faults({ node: "cp2", methods: ["Version"], unavailable: 2 });
+    const before = cluster.emulator.callLog.length;
+    const [version] = await cluster.client.version({ nodes: [CP2] });
+    expect(version?.ok).toBe(true);
+    const attempts = cluster.emulator.callLog.slice(before).filter((e) => e.method.endsWith("/Version"));
+    expect(attempts.map((e) => e.code)).toEqual([14, 14, 0]);
+
+    cluster.emulator.faults({ node: "cp2", methods: ["Reboot"], unavailable: 1 });
+    const mark = cluster.emulator.callLog.length;
+    await expect(cluster.client.reboot({ node: CP2 })).rejects.toMatchObject({ code: "UNAVAILABLE" });
+    expect(cluster.emulator.callLog.slice(mark).filter((e) => e.method.endsWith("/Reboot"))).toHaveLength(1);
+    cluster.emulator.clearFaults();
+  });
+
+  it("fails over to the next endpoint when the first cannot be reached", async ({ expect }) => {
+    const client = cluster.clientFor({ endpoints: ["127.0.0.1:1", cluster.emulator.node("cp2").endpoint] });
+    const results = await Promise.all([client.hostname(), client.hostname(), client.hostname()]);
+    expect(results.flat().map((r) => r.ok && r.value)).toEqual(["cp2", "cp2", "cp2"]);
+  });
+
+  it("maps a deadline to DEADLINE_EXCEEDED and a dropped stream to UNAVAILABLE", async ({ expect }) => {
+    cluster.emulator.faults({ node: "cp1", methods: ["Memory"], latencyMs: 300 });
+    const [slow] = await cluster.client.memory({ nodes: [CP1], timeoutMs: 50 });
+    expect(slow).toMatchObject({ ok: false, error: { code: "DEADLINE_EXCEEDED" } });
+    cluster.emulator.clearFaults();
+    cluster.emulator.faults({ node: "cp2", methods: ["EtcdSnapshot"], dropStreamAfter: 1 });
+    await expect(
+      cluster.client.etcdSnapshot({ node: CP2, destination: new PassThrough().resume() }),
+    ).rejects.toMatchObject({ code: "UNAVAILABLE" });
+    cluster.emulator.clearFaults();
+  });
+});

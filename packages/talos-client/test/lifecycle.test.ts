@@ -1,0 +1,154 @@
+import { PassThrough } from "node:stream";
+import { afterEach, describe, it } from "vitest";
+import type { ProgressEvent } from "../src/index.js";
+import { type Cluster, startCluster } from "./helpers.js";
+
+const CP1 = "10.9.0.2";
+const CP2 = "10.9.0.3";
+const W1 = "10.9.0.4";
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
+describe("TalosClient lifecycle operations", () => {
+  let cluster: Cluster | undefined;
+  afterEach(async () => {
+    await cluster?.close();
+    cluster = undefined;
+  });
+
+  it("upgrades through ImageService and LifecycleService then reboots when the node runs 1.13", async ({
+    expect,
+  }) => {
+    cluster = await startCluster({ emulator: { rebootDelayMs: 20 } });
+    const events: ProgressEvent[] = [];
+    const result = await cluster.client.upgrade({
+      node: W1,
+      image: "factory.talos.dev/metal-installer/abc:v1.14.0",
+      onProgress: (e) => events.push(e),
+    });
+    expect(result).toMatchObject({ node: W1, flow: "lifecycle" });
+    expect(events.map((e) => e.type)).toContain("upgrade.pull.progress");
+    expect(events.map((e) => e.type)).toContain("upgrade.reboot");
+    await until(() => cluster?.emulator.node("w1").state() === "running");
+    const [version] = await cluster.client.version({ nodes: [W1] });
+    expect(version?.ok && version.value.tag).toBe("v1.14.0");
+  });
+
+  it("falls back to the legacy Upgrade when the node is older than 1.13", async ({ expect }) => {
+    cluster = await startCluster({
+      fleet: [{ name: "old", address: "10.9.1.2", type: "controlplane", talosVersion: "v1.12.6" }],
+      emulator: { rebootDelayMs: 20 },
+    });
+    const result = await cluster.client.upgrade({
+      node: "10.9.1.2",
+      image: "ghcr.io/siderolabs/installer:v1.13.9",
+    });
+    expect(result.flow).toBe("legacy");
+    expect(result.actorId).not.toBe("");
+    expect(["upgrading", "rebooting"]).toContain(cluster.emulator.node("old").state());
+    await until(() => cluster?.emulator.node("old").state() === "running");
+    expect(cluster.emulator.node("old").talosVersion()).toBe("v1.13.9");
+  });
+
+  it("throws NODE_ERROR when the installer exits non-zero", async ({ expect }) => {
+    cluster = await startCluster();
+    await expect(cluster.client.upgrade({ node: W1, image: "example.com/invalid:v9" })).rejects.toMatchObject(
+      {
+        code: "NODE_ERROR",
+        details: { exitCode: 1 },
+      },
+    );
+    expect(cluster.emulator.node("w1").state()).toBe("running");
+  });
+
+  it("resets a node back to maintenance and drops it from etcd when graceful", async ({ expect }) => {
+    cluster = await startCluster();
+    const result = await cluster.client.reset({
+      node: CP2,
+      reboot: true,
+      systemPartitionsToWipe: ["STATE", "EPHEMERAL"],
+    });
+    expect(result.actorId).not.toBe("");
+    await until(() => cluster?.emulator.node("cp2").state() === "maintenance");
+    expect(cluster.emulator.node("cp2").state()).toBe("maintenance");
+    const members = await cluster.client.etcdMemberList({ node: CP1 });
+    expect(members.map((m) => m.hostname)).toEqual(["cp1"]);
+  });
+
+  it("halts a node on shutdown so that calls to it fail UNAVAILABLE", async ({ expect }) => {
+    cluster = await startCluster();
+    await cluster.client.shutdown({ node: W1 });
+    await until(() => cluster?.emulator.node("w1").state() === "halted");
+    const client = cluster.clientFor({ readAttempts: 1 });
+    const [result] = await client.version({ nodes: [W1] });
+    expect(result).toMatchObject({ ok: false, error: { code: "UNAVAILABLE" } });
+  });
+
+  it("removes and leaves etcd members", async ({ expect }) => {
+    cluster = await startCluster();
+    const members = await cluster.client.etcdMemberList({ node: CP1 });
+    const cp2 = members.find((m) => m.hostname === "cp2")!;
+    await cluster.client.etcdRemoveMemberByID({ node: CP1, memberId: cp2.id });
+    expect((await cluster.client.etcdMemberList({ node: CP1 })).map((m) => m.hostname)).toEqual(["cp1"]);
+    await expect(cluster.client.etcdRemoveMemberByID({ node: CP1, memberId: 42n })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+    await cluster.client.etcdLeaveCluster({ node: CP1 });
+    await expect(cluster.client.etcdMemberList({ node: CP1 })).rejects.toMatchObject({
+      code: "FAILED_PRECONDITION",
+    });
+  });
+
+  it("times out naming what is missing when a service stays down", async ({ expect }) => {
+    cluster = await startCluster();
+    cluster.emulator.node("cp2").setService("etcd", "Preparing", false);
+    const progress: ProgressEvent[] = [];
+    const error = await cluster.client
+      .waitForHealthy({
+        controlPlaneNodes: [CP1, CP2],
+        workerNodes: [W1],
+        timeoutMs: 200,
+        intervalMs: 20,
+        onProgress: (e) => progress.push(e),
+      })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: "HEALTH_TIMEOUT",
+      details: { missing: [`${CP2}: service etcd is Preparing`] },
+    });
+    expect(progress[0]?.type).toBe("health");
+  });
+
+  it("waits for etcd until the cluster is bootstrapped", async ({ expect }) => {
+    cluster = await startCluster({ bootstrap: false });
+    const waiting = cluster.client.waitForHealthy({
+      controlPlaneNodes: [CP1, CP2],
+      workerNodes: [W1],
+      timeoutMs: 5000,
+      intervalMs: 20,
+    });
+    setTimeout(() => void cluster?.client.bootstrap({ node: CP1 }), 100);
+    const report = await waiting;
+    expect(report.healthy).toBe(true);
+    expect(report.nodes.map((n) => n.role)).toEqual(["controlplane", "controlplane", "worker"]);
+  });
+
+  it("splits a one-to-many reply per node when legacy fan-out is asked", async ({ expect }) => {
+    cluster = await startCluster();
+    cluster.emulator.node("w1").stop();
+    const before = cluster.emulator.callLog.length;
+    const results = await cluster.client.hostname({ nodes: [CP1, CP2, W1], legacyFanOut: true });
+    expect(results.map((r) => (r.ok ? r.value : r.error.code))).toEqual(["cp1", "cp2", "UNAVAILABLE"]);
+    expect(cluster.emulator.callLog.slice(before).every((e) => e.endpoint === "cp1")).toBe(true);
+  });
+
+  it("receives messages larger than the grpc-js 4 MiB default", async ({ expect }) => {
+    cluster = await startCluster({
+      emulator: { etcdSnapshotBytes: 12 * 1024 * 1024, etcdSnapshotChunkBytes: 6 * 1024 * 1024 },
+    });
+    const result = await cluster.client.etcdSnapshot({ node: CP1, destination: new PassThrough().resume() });
+    expect(result.bytes).toBe(12 * 1024 * 1024);
+  });
+});

@@ -1,0 +1,91 @@
+import { inspect } from "node:util";
+import { describe, it } from "vitest";
+import { loadTalosconfig, parseTalosconfig, resolveCredentials, selectContext } from "../src/index.js";
+import { generateTalosCa, issueCertificate } from "../src/testing/index.js";
+
+const YAML = `context: lab
+contexts:
+  lab:
+    endpoints: [10.0.0.2, "10.0.0.3:50001", "https://cp.example:443"]
+    nodes: [10.0.0.2]
+    ca: Y2E=
+    crt: Y3J0
+    key: a2V5
+  other:
+    target: 10.1.0.1
+`;
+
+describe("parseTalosconfig", () => {
+  it("reads contexts, endpoints, nodes and the legacy target when given YAML", ({ expect }) => {
+    const config = parseTalosconfig(YAML);
+    expect(config.context).toBe("lab");
+    expect(config.contexts.lab?.endpoints).toEqual(["10.0.0.2", "10.0.0.3:50001", "https://cp.example:443"]);
+    expect(config.contexts.lab?.nodes).toEqual(["10.0.0.2"]);
+    expect(config.contexts.other?.endpoints).toEqual(["10.1.0.1"]);
+  });
+
+  it("hides the key from inspect and JSON when a context holds one", ({ expect }) => {
+    const config = parseTalosconfig(YAML);
+    expect(inspect(config, { depth: 5 })).not.toContain("a2V5");
+    expect(JSON.stringify(config)).not.toContain("a2V5");
+    expect(config.contexts.lab?.key).toBe("a2V5");
+  });
+
+  it("throws INVALID_TALOSCONFIG when endpoints is not a list", ({ expect }) => {
+    expect(() => parseTalosconfig("contexts:\n  a:\n    endpoints: 5\n")).toThrowError(
+      expect.objectContaining({ code: "INVALID_TALOSCONFIG", details: { path: "contexts.a.endpoints" } }),
+    );
+  });
+
+  it("throws INVALID_TALOSCONFIG when the text is not YAML", ({ expect }) => {
+    expect(() => parseTalosconfig("contexts: [")).toThrowError(
+      expect.objectContaining({ code: "INVALID_TALOSCONFIG" }),
+    );
+  });
+});
+
+describe("loadTalosconfig", () => {
+  it("accepts YAML text, an object, and reports a missing file", async ({ expect }) => {
+    expect((await loadTalosconfig(YAML)).context).toBe("lab");
+    expect((await loadTalosconfig({ contexts: { x: { endpoints: ["a"] } } })).contexts.x?.endpoints).toEqual([
+      "a",
+    ]);
+    await expect(loadTalosconfig("/nonexistent/talosconfig")).rejects.toMatchObject({
+      code: "INVALID_TALOSCONFIG",
+    });
+  });
+});
+
+describe("selectContext", () => {
+  it("picks the current, the named, or fails on an unknown context", ({ expect }) => {
+    const config = parseTalosconfig(YAML);
+    expect(selectContext(config).name).toBe("lab");
+    expect(selectContext(config, "other").context.endpoints).toEqual(["10.1.0.1"]);
+    expect(() => selectContext(config, "nope")).toThrowError(
+      expect.objectContaining({ code: "INVALID_TALOSCONFIG" }),
+    );
+  });
+});
+
+const PEM = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----";
+
+describe("resolveCredentials", () => {
+  it("decodes base64 PEM including an ED25519 PRIVATE KEY when talosctl wrote it", async ({ expect }) => {
+    const ca = await generateTalosCa();
+    const client = await issueCertificate({ ca, usage: "client", organizations: ["os:admin"] });
+    expect(client.key).toContain("BEGIN ED25519 PRIVATE KEY");
+    const b64 = (s: string): string => Buffer.from(s).toString("base64");
+    const config = parseTalosconfig(
+      `context: a\ncontexts:\n  a:\n    endpoints: [x]\n    ca: ${b64(ca.crt)}\n    crt: ${b64(client.crt)}\n    key: ${b64(client.key)}\n`,
+    );
+    const creds = resolveCredentials(selectContext(config).context, "a");
+    expect(creds.ca).toBe(ca.crt);
+    expect(creds.key).toContain("ED25519 PRIVATE KEY");
+  });
+
+  it("throws naming the field when the key is missing", ({ expect }) => {
+    expect(() => resolveCredentials({ endpoints: [], nodes: [], ca: PEM, crt: PEM }, "lab")).toThrowError(
+      expect.objectContaining({ code: "INVALID_TALOSCONFIG", details: { path: "contexts.lab.key" } }),
+    );
+  });
+});

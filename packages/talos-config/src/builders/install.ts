@@ -1,0 +1,147 @@
+import type { ConfigDocument } from "../model/document.js";
+import type { InstallDiskSelector } from "../model/v1alpha1.js";
+import { type TalosVersion, usesLegacyInstall } from "../version.js";
+import type { InstallIntent } from "./intent.js";
+import { fail, isPlainObject, multiDoc, requireString, v1alpha1 } from "./util.js";
+
+const UNITS: Record<string, bigint> = {
+  B: 1n,
+  KB: 1000n,
+  MB: 1000n ** 2n,
+  GB: 1000n ** 3n,
+  TB: 1000n ** 4n,
+  KIB: 1024n,
+  MIB: 1024n ** 2n,
+  GIB: 1024n ** 3n,
+  TIB: 1024n ** 4n,
+};
+
+const SELECTOR_KEYS = [
+  "size",
+  "name",
+  "model",
+  "serial",
+  "modalias",
+  "uuid",
+  "wwid",
+  "type",
+  "busPath",
+] as const;
+
+function parseSize(text: string, field: string): { op: string; bytes: bigint } {
+  const match = /^\s*(>=|<=|>|<|==)?\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)?\s*$/i.exec(text);
+  if (!match) fail(field, `${JSON.stringify(text)} is not a size like 4GB or >= 100GB`);
+  const unit = UNITS[(match[3] ?? "B").toUpperCase()]!;
+  const [whole, fraction = ""] = match[2]!.split(".");
+  const scale = 10n ** BigInt(fraction.length);
+  const bytes = (BigInt(`${whole}${fraction}`) * unit) / scale;
+  return { op: match[1] ?? "==", bytes };
+}
+
+function parseDiskSelector(value: unknown, field: string): InstallDiskSelector {
+  if (!isPlainObject(value)) fail(field, "must be a mapping");
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(value)) {
+    if (!(SELECTOR_KEYS as readonly string[]).includes(key))
+      fail(`${field}.${key}`, "is not a disk selector field");
+    out[key] = requireString(value[key], `${field}.${key}`);
+  }
+  if (out.type !== undefined && !["ssd", "hdd", "nvme", "sd"].includes(out.type))
+    fail(`${field}.type`, "must be ssd, hdd, nvme or sd");
+  if (out.size !== undefined) parseSize(out.size, `${field}.size`);
+  if (Object.keys(out).length === 0) fail(field, "must set at least one field");
+  return out as InstallDiskSelector;
+}
+
+function stringMatch(expr: string, value: string): string {
+  if (/[*?[]/.test(value)) return `glob(${JSON.stringify(value)}, ${expr})`;
+  return `${expr} == ${JSON.stringify(value)}`;
+}
+
+/**
+ * The CEL expression (1.14+ UnattendedInstallConfig `provisioning.diskSelector.match`) for a disk path or a legacy
+ * disk selector.
+ *
+ * @throws TalosConfigError `INVALID_INPUT` for a selector field CEL cannot express (`name`).
+ */
+export function diskSelectorExpression(
+  selector: { disk?: string; diskSelector?: InstallDiskSelector },
+  field = "install",
+): string {
+  if (selector.disk !== undefined) return `disk.dev_path == ${JSON.stringify(selector.disk)}`;
+  const s = selector.diskSelector ?? {};
+  const terms: string[] = [];
+  if (s.size !== undefined) {
+    const { op, bytes } = parseSize(s.size, `${field}.diskSelector.size`);
+    terms.push(`disk.size ${op} ${bytes}u`);
+  }
+  if (s.name !== undefined)
+    fail(`${field}.diskSelector.name`, "has no Talos 1.14+ equivalent; select by disk, model or serial");
+  if (s.model !== undefined) terms.push(stringMatch("disk.model", s.model));
+  if (s.serial !== undefined) terms.push(stringMatch("disk.serial", s.serial));
+  if (s.modalias !== undefined) terms.push(stringMatch("disk.modalias", s.modalias));
+  if (s.uuid !== undefined) terms.push(stringMatch("disk.uuid", s.uuid));
+  if (s.wwid !== undefined) terms.push(stringMatch("disk.wwid", s.wwid));
+  if (s.busPath !== undefined) terms.push(stringMatch("disk.bus_path", s.busPath));
+  if (s.type === "nvme") terms.push(`disk.transport == "nvme"`);
+  if (s.type === "sd") terms.push(`disk.transport == "mmc"`);
+  if (s.type === "ssd") terms.push("!disk.rotational");
+  if (s.type === "hdd") terms.push("disk.rotational");
+  return terms.join(" && ");
+}
+
+/** Options for {@link buildInstall}. */
+export interface BuildInstallOptions {
+  target: string | TalosVersion;
+  install: InstallIntent;
+}
+
+/**
+ * Install disk or disk selector, wipe and installer image: `machine.install` (≤1.13) or an
+ * UnattendedInstallConfig document with a CEL disk selector (1.14+).
+ *
+ * @throws TalosConfigError `INVALID_INPUT` naming `install.<field>`, `UNSUPPORTED_VERSION`.
+ */
+export function buildInstall(options: BuildInstallOptions): ConfigDocument[] {
+  const install = options.install;
+  if (!isPlainObject(install)) fail("install", "must be a mapping");
+  const legacy = usesLegacyInstall(options.target);
+  let disk: string | undefined;
+  let diskSelector: InstallDiskSelector | undefined;
+  if (install.disk !== undefined) {
+    disk = requireString(install.disk, "install.disk");
+    if (!/^\/dev\/\S+$/.test(disk))
+      fail("install.disk", `${JSON.stringify(disk)} is not a device path like /dev/sda`);
+  }
+  if (install.diskSelector !== undefined)
+    diskSelector = parseDiskSelector(install.diskSelector, "install.diskSelector");
+  if (disk !== undefined && diskSelector !== undefined) fail("install", "set disk or diskSelector, not both");
+  if (install.wipe !== undefined && typeof install.wipe !== "boolean")
+    fail("install.wipe", "must be true or false");
+  let image: string | undefined;
+  if (install.image !== undefined) {
+    image = requireString(install.image, "install.image");
+    if (!/^[a-z0-9][a-z0-9._\-/:@]*$/i.test(image))
+      fail("install.image", `${JSON.stringify(image)} is not an image reference`);
+  }
+  if (legacy) {
+    const body: ConfigDocument = {};
+    if (disk !== undefined) body.disk = disk;
+    if (diskSelector !== undefined) body.diskSelector = diskSelector;
+    if (image !== undefined) body.image = image;
+    if (install.wipe !== undefined) body.wipe = install.wipe;
+    return Object.keys(body).length === 0 ? [] : [v1alpha1({ machine: { install: body } })];
+  }
+  const doc: ConfigDocument = {};
+  if (image !== undefined) doc.installer = { image };
+  const provisioning: ConfigDocument = {};
+  if (disk !== undefined || diskSelector !== undefined) {
+    const selection: { disk?: string; diskSelector?: InstallDiskSelector } = {};
+    if (disk !== undefined) selection.disk = disk;
+    if (diskSelector !== undefined) selection.diskSelector = diskSelector;
+    provisioning.diskSelector = { match: diskSelectorExpression(selection) };
+  }
+  if (install.wipe !== undefined) provisioning.wipe = install.wipe;
+  if (Object.keys(provisioning).length > 0) doc.provisioning = provisioning;
+  return Object.keys(doc).length === 0 ? [] : [multiDoc("UnattendedInstallConfig", doc)];
+}

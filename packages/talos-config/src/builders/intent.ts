@@ -1,0 +1,161 @@
+import type { InstallDiskSelector } from "../model/v1alpha1.js";
+
+/**
+ * Selects a link by hardware instead of by name. Several fields must all match. On 1.11 this becomes a
+ * `deviceSelector`; from 1.12 a LinkAliasConfig with a CEL match (`match` is a raw CEL expression,
+ * 1.12+ only).
+ */
+export interface LinkSelectorIntent {
+  hardwareAddr?: string;
+  permanentAddr?: string;
+  busPath?: string;
+  pciID?: string;
+  driver?: string;
+  match?: string;
+}
+
+/**
+ * A static route. `network` is the destination CIDR (`0.0.0.0/0` / `::/0` = default); `destination` is
+ * accepted as another name for it.
+ */
+export interface RouteIntent {
+  network?: string;
+  destination?: string;
+  gateway?: string;
+  source?: string;
+  metric?: number;
+  mtu?: number;
+}
+
+/** A VLAN on top of an interface. */
+export interface VlanIntent {
+  /** VLAN id 1..4094 (`vlanId` is accepted as another name). */
+  id?: number;
+  vlanId?: number;
+  addresses?: string[];
+  gateway?: string;
+  routes?: RouteIntent[];
+  dhcp?: boolean;
+  mtu?: number;
+  vip?: string;
+}
+
+/**
+ * One network interface, by `name` or by `selector` (with both, `name` becomes the alias of the selected
+ * link from 1.12; without a name a selected link is aliased `net<index>`).
+ */
+export interface InterfaceIntent {
+  name?: string;
+  selector?: LinkSelectorIntent;
+  /** Static addresses as CIDRs (`192.168.50.200/24`). */
+  addresses?: string[];
+  /** Default gateway; must lie inside one of `addresses` when they are given. */
+  gateway?: string;
+  routes?: RouteIntent[];
+  dhcp?: boolean;
+  /** DHCP route metric. */
+  dhcpRouteMetric?: number;
+  mtu?: number;
+  vlans?: VlanIntent[];
+  /** A shared layer-2 VIP (control planes); must lie inside one of `addresses`. */
+  vip?: string;
+}
+
+/** The CNI: flannel (default of Talos), custom (manifests from `urls`) or none. */
+export interface CniIntent {
+  name: "flannel" | "custom" | "none";
+  urls?: string[];
+}
+
+/** A manifest applied at bootstrap from inline text. */
+export interface InlineManifestIntent {
+  name: string;
+  contents: string;
+}
+
+/** A manifest fetched from a URL at bootstrap. A missing `name` is derived from the URL's file name. */
+export interface ExternalManifestIntent {
+  url: string;
+  name?: string;
+  headers?: Record<string, string>;
+}
+
+/** Cluster-wide settings as seen from one node. */
+export interface ClusterIntent {
+  /** `https://host:port` of the Kubernetes API (a VIP, a DNS name or a control-plane address). */
+  endpoint: string;
+  /** Cluster name; needed for a complete KubeClusterConfig (1.14+). */
+  name?: string;
+  podSubnets: string[];
+  serviceSubnets: string[];
+  dnsDomain?: string;
+  allowSchedulingOnControlPlanes?: boolean;
+  /** Extra SANs for the Talos API certificate (`machine.certSANs`). */
+  certSANs?: string[];
+  /** The CNI; a bare name (`"none"`) is accepted for `{ name }`. */
+  cni?: CniIntent | CniIntent["name"];
+  inlineManifests?: InlineManifestIntent[];
+  externalManifests?: (string | ExternalManifestIntent)[];
+}
+
+/** Install settings. `disk` and `diskSelector` are alternatives. */
+export interface InstallIntent {
+  disk?: string;
+  diskSelector?: InstallDiskSelector;
+  wipe?: boolean;
+  /** Installer image, e.g. from {@link installerImage}. */
+  image?: string;
+}
+
+/** The cloudflared extension: `token` is the tunnel token (secret). */
+export interface CloudflaredIntent {
+  token: string;
+  /** `host:port` for the metrics server, e.g. `localhost:2000`. */
+  metrics?: string;
+  /** Extra `KEY=value` environment variables. */
+  environment?: Record<string, string>;
+}
+
+/** The tailscale extension: `authKey` is secret. */
+export interface TailscaleIntent {
+  authKey: string;
+  /** Subnets to advertise (e.g. the service subnet). */
+  routes?: string[];
+  hostname?: string;
+  /** Extra `tailscale up` arguments (TS_EXTRA_ARGS). */
+  extraArgs?: string[];
+  /** Extra `KEY=value` environment variables. */
+  environment?: Record<string, string>;
+}
+
+/** Extension services to configure. */
+export interface ExtensionsIntent {
+  cloudflared?: CloudflaredIntent;
+  tailscale?: TailscaleIntent;
+}
+
+/** A static host entry: an IP and its names. */
+export interface StaticHostIntent {
+  ip: string;
+  hostnames: string[];
+}
+
+/** Everything one node needs, independent of the Talos version. */
+export interface NodeIntent {
+  /** The Talos version the node runs, e.g. `v1.13.9`. */
+  target: string;
+  role: "controlplane" | "worker";
+  hostname: string;
+  interfaces: InterfaceIntent[];
+  /** Pins the kubelet node IP to these subnets. When absent, the subnets of the interface holding the default gateway are used. */
+  nodeIp?: { validSubnets: string[] };
+  /** Nameserver IPs; the token `coredns` resolves to base + 10 of the first service subnet of each IP family. */
+  nameservers?: string[];
+  searchDomains?: string[];
+  /** Static /etc/hosts entries: machine.network.extraHostEntries (≤1.11) or StaticHostConfig (1.12+). */
+  extraHosts?: StaticHostIntent[];
+  cluster: ClusterIntent;
+  install?: InstallIntent;
+  timeServers?: string[];
+  extensions?: ExtensionsIntent;
+}

@@ -1,0 +1,513 @@
+import { environmentName, KNOWN_EXTENSION_SERVICES } from "../extensions.js";
+import { type ConfigDocument, documentKind, documentLabel, isV1Alpha1Document } from "../model/document.js";
+import {
+  type Cidr,
+  cidrContains,
+  corednsAddress,
+  corednsAddresses,
+  formatCidr,
+  formatIp,
+  type IpAddress,
+  networkOf,
+  tryParseCidr,
+  tryParseIp,
+} from "../net.js";
+import { supportsKind, type TalosVersion, versionFeatures } from "../version.js";
+
+/** How bad a finding is. */
+export type LintSeverity = "error" | "warning" | "info";
+
+/** Every code {@link lint} can report. */
+export const LintCode = {
+  MULTIPLE_LINKS_WITHOUT_NODE_IP: "MULTIPLE_LINKS_WITHOUT_NODE_IP",
+  NAMESERVERS_WITHOUT_COREDNS: "NAMESERVERS_WITHOUT_COREDNS",
+  COREDNS_NAMESERVER_MISMATCH: "COREDNS_NAMESERVER_MISMATCH",
+  LEGACY_AND_NEW_MIXED: "LEGACY_AND_NEW_MIXED",
+  LEGACY_FIELD_FOR_TARGET: "LEGACY_FIELD_FOR_TARGET",
+  KIND_NOT_SUPPORTED: "KIND_NOT_SUPPORTED",
+  DUPLICATE_ENVIRONMENT_VARIABLE: "DUPLICATE_ENVIRONMENT_VARIABLE",
+  EXTENSION_SECRET_MISSING: "EXTENSION_SECRET_MISSING",
+  EXTENSION_NOT_IN_SCHEMATIC: "EXTENSION_NOT_IN_SCHEMATIC",
+  ADDRESS_OUTSIDE_GATEWAY_SUBNET: "ADDRESS_OUTSIDE_GATEWAY_SUBNET",
+  VIP_OUTSIDE_LINK_SUBNET: "VIP_OUTSIDE_LINK_SUBNET",
+  ENDPOINT_NOT_CONTROL_PLANE: "ENDPOINT_NOT_CONTROL_PLANE",
+  INSTALL_DISK_MISSING: "INSTALL_DISK_MISSING",
+} as const;
+
+/** Union of the values of {@link LintCode}. */
+export type LintCode = (typeof LintCode)[keyof typeof LintCode];
+
+/** One lint finding. `path` is `<document label>:<field path>`, e.g. `LinkConfig/eno1:routes[0].gateway`. */
+export interface LintFinding {
+  readonly code: LintCode;
+  readonly severity: LintSeverity;
+  readonly path: string;
+  readonly message: string;
+  readonly hint: string;
+}
+
+/** What {@link lint} knows beyond the documents. Every field is optional; checks that need a missing one are skipped. */
+export interface LintContext {
+  /** The Talos version the config is for. Enables the legacy-field and kind checks. */
+  target?: string | TalosVersion;
+  /** The node's role; defaults to `machine.type` of the v1alpha1 document. */
+  role?: "controlplane" | "worker";
+  /** Service subnets; default from `cluster.network.serviceSubnets` or KubeNetworkConfig. */
+  serviceSubnets?: string[];
+  /** The node's schematic (its official extensions, or the schematic YAML's extension list). */
+  schematic?: { officialExtensions: readonly string[] };
+  /** Addresses and VIPs of all control planes (the endpoint must match one). This node's own are added when it is a control plane. */
+  controlPlaneAddresses?: string[];
+  /** Check that an install disk is set (default true; false for configs applied to installed nodes). */
+  requireInstallDisk?: boolean;
+}
+
+type Finder = (finding: LintFinding) => void;
+
+function get(value: unknown, ...keys: (string | number)[]): unknown {
+  let current = value;
+  for (const key of keys) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<string | number, unknown>)[key];
+  }
+  return current;
+}
+
+function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function asStrings(value: unknown): string[] {
+  return asArray(value).filter((v): v is string => typeof v === "string");
+}
+
+/** A link with addresses as the lint sees it, from any document form. */
+interface LinkView {
+  name: string;
+  path: string;
+  addresses: Cidr[];
+  gateways: { ip: IpAddress; path: string }[];
+  vips: { ip: IpAddress; path: string }[];
+}
+
+function linkViews(docs: readonly ConfigDocument[]): LinkView[] {
+  const links: LinkView[] = [];
+  const byName = new Map<string, LinkView>();
+  const cidrs = (list: unknown, extract: (item: unknown) => unknown): Cidr[] =>
+    asArray(list)
+      .map((item) => extract(item))
+      .filter((t): t is string => typeof t === "string")
+      .map((t) => tryParseCidr(t))
+      .filter((c): c is Cidr => c !== undefined);
+  const gateways = (routes: unknown, base: string): { ip: IpAddress; path: string }[] =>
+    asArray(routes).flatMap((route, i) => {
+      const ip =
+        typeof get(route, "gateway") === "string" ? tryParseIp(get(route, "gateway") as string) : undefined;
+      return ip ? [{ ip, path: `${base}routes[${i}].gateway` }] : [];
+    });
+  for (const doc of docs) {
+    const label = documentLabel(doc);
+    if (isV1Alpha1Document(doc)) {
+      asArray(get(doc, "machine", "network", "interfaces")).forEach((device, i) => {
+        const base = `machine.network.interfaces[${i}]`;
+        const name = (get(device, "interface") as string | undefined) ?? `${base}`;
+        const view: LinkView = {
+          name,
+          path: `${label}:${base}`,
+          addresses: cidrs(get(device, "addresses"), (a) => a),
+          gateways: gateways(get(device, "routes"), `${label}:${base}.`),
+          vips: [],
+        };
+        const vip = tryParseIp(String(get(device, "vip", "ip") ?? ""));
+        if (vip) view.vips.push({ ip: vip, path: `${label}:${base}.vip.ip` });
+        links.push(view);
+        asArray(get(device, "vlans")).forEach((vlan, v) => {
+          const vbase = `${base}.vlans[${v}]`;
+          const vview: LinkView = {
+            name: `${name}.${String(get(vlan, "vlanId"))}`,
+            path: `${label}:${vbase}`,
+            addresses: cidrs(get(vlan, "addresses"), (a) => a),
+            gateways: gateways(get(vlan, "routes"), `${label}:${vbase}.`),
+            vips: [],
+          };
+          const vvip = tryParseIp(String(get(vlan, "vip", "ip") ?? ""));
+          if (vvip) vview.vips.push({ ip: vvip, path: `${label}:${vbase}.vip.ip` });
+          links.push(vview);
+        });
+      });
+      continue;
+    }
+    const kind = documentKind(doc);
+    if (kind === "LinkConfig" || kind === "VLANConfig") {
+      const view: LinkView = {
+        name: String(doc.name),
+        path: label,
+        addresses: cidrs(doc.addresses, (a) => get(a, "address")),
+        gateways: gateways(doc.routes, `${label}:`),
+        vips: [],
+      };
+      links.push(view);
+      byName.set(view.name, view);
+    }
+  }
+  for (const doc of docs) {
+    if (documentKind(doc) !== "Layer2VIPConfig") continue;
+    const ip = tryParseIp(String(doc.name ?? ""));
+    const link = byName.get(String(doc.link ?? ""));
+    if (ip && link) link.vips.push({ ip, path: `${documentLabel(doc)}:name` });
+  }
+  return links;
+}
+
+function checkLinks(links: LinkView[], add: Finder): void {
+  for (const link of links) {
+    for (const gateway of link.gateways) {
+      const same = link.addresses.filter((a) => a.address.family === gateway.ip.family);
+      if (same.length === 0 || same.some((a) => cidrContains(a, gateway.ip))) continue;
+      add({
+        code: "ADDRESS_OUTSIDE_GATEWAY_SUBNET",
+        severity: "error",
+        path: gateway.path,
+        message: `gateway ${formatIp(gateway.ip)} of ${link.name} is outside its addresses (${same.map(formatCidr).join(", ")})`,
+        hint: "fix the address prefix or the gateway so both are in the same subnet",
+      });
+    }
+    for (const vip of link.vips) {
+      const same = link.addresses.filter((a) => a.address.family === vip.ip.family);
+      if (same.length === 0 || same.some((a) => cidrContains(a, vip.ip))) continue;
+      add({
+        code: "VIP_OUTSIDE_LINK_SUBNET",
+        severity: "error",
+        path: vip.path,
+        message: `VIP ${formatIp(vip.ip)} is outside the subnet of ${link.name} (${same.map((a) => formatCidr(networkOf(a))).join(", ")})`,
+        hint: "pick a free address inside the link's subnet for the VIP",
+      });
+    }
+  }
+}
+
+/** Legacy v1alpha1 path → the documents that replace it. */
+const LEGACY_PAIRS: { path: string[]; kinds: string[] }[] = [
+  { path: ["machine", "network", "hostname"], kinds: ["HostnameConfig"] },
+  { path: ["machine", "network", "nameservers"], kinds: ["ResolverConfig"] },
+  { path: ["machine", "network", "searchDomains"], kinds: ["ResolverConfig"] },
+  {
+    path: ["machine", "network", "interfaces"],
+    kinds: ["LinkConfig", "LinkAliasConfig", "VLANConfig", "DHCPv4Config", "DHCPv6Config", "Layer2VIPConfig"],
+  },
+  { path: ["machine", "network", "extraHostEntries"], kinds: ["StaticHostConfig"] },
+  { path: ["machine", "time"], kinds: ["TimeSyncConfig"] },
+  { path: ["machine", "kubelet"], kinds: ["KubeletConfig", "KubeNodeConfig"] },
+  { path: ["machine", "install"], kinds: ["UnattendedInstallConfig"] },
+  { path: ["cluster", "controlPlane"], kinds: ["KubeClusterConfig"] },
+  { path: ["cluster", "clusterName"], kinds: ["KubeClusterConfig"] },
+  { path: ["cluster", "network"], kinds: ["KubeNetworkConfig", "KubeFlannelCNIConfig"] },
+  { path: ["cluster", "inlineManifests"], kinds: ["KubeInlineManifestConfig"] },
+  { path: ["cluster", "extraManifests"], kinds: ["KubeExternalManifestConfig"] },
+  { path: ["cluster", "allowSchedulingOnControlPlanes"], kinds: ["KubeNodeConfig"] },
+];
+
+function legacyDeprecatedFrom(path: string[]): number {
+  if (path[0] === "machine" && (path[1] === "network" || path[1] === "time")) return 12;
+  return 14;
+}
+
+function checkLegacy(docs: readonly ConfigDocument[], context: LintContext, add: Finder): void {
+  const kinds = new Set(docs.map(documentKind));
+  const minor =
+    context.target === undefined ? undefined : Number(versionFeatures(context.target).line.slice(3));
+  for (const doc of docs.filter(isV1Alpha1Document)) {
+    for (const pair of LEGACY_PAIRS) {
+      if (get(doc, ...pair.path) === undefined) continue;
+      const path = `v1alpha1:${pair.path.join(".")}`;
+      const clash = pair.kinds.filter((k) => kinds.has(k));
+      if (clash.length > 0) {
+        add({
+          code: "LEGACY_AND_NEW_MIXED",
+          severity: "error",
+          path,
+          message: `${pair.path.join(".")} is set together with ${clash.join(", ")}; Talos rejects the mix`,
+          hint: `keep only the ${clash.join(", ")} document${clash.length > 1 ? "s" : ""} (or only the legacy field)`,
+        });
+      } else if (minor !== undefined && minor >= legacyDeprecatedFrom(pair.path)) {
+        add({
+          code: "LEGACY_FIELD_FOR_TARGET",
+          severity: "warning",
+          path,
+          message: `${pair.path.join(".")} is deprecated on Talos 1.${minor} and missing from its schema`,
+          hint: `use ${pair.kinds.join(" / ")} instead (buildNodePatches does this for the target)`,
+        });
+      }
+    }
+  }
+  if (context.target !== undefined) {
+    for (const doc of docs) {
+      const kind = documentKind(doc);
+      if (kind === "v1alpha1" || supportsKind(context.target, kind)) continue;
+      const known = versionFeatures("v1.15").kinds as readonly string[];
+      if (!known.includes(kind)) continue;
+      add({
+        code: "KIND_NOT_SUPPORTED",
+        severity: "error",
+        path: documentLabel(doc),
+        message: `${kind} is not accepted by Talos ${versionFeatures(context.target).line}`,
+        hint: "use the legacy v1alpha1 field for this version, or upgrade Talos first",
+      });
+    }
+  }
+}
+
+function checkExtensions(docs: readonly ConfigDocument[], context: LintContext, add: Finder): void {
+  for (const doc of docs) {
+    if (documentKind(doc) !== "ExtensionServiceConfig") continue;
+    const label = documentLabel(doc);
+    const env = asStrings(doc.environment);
+    const seen = new Map<string, number>();
+    env.forEach((entry, i) => {
+      const name = environmentName(entry);
+      const first = seen.get(name);
+      if (first === undefined) {
+        seen.set(name, i);
+        return;
+      }
+      add({
+        code: "DUPLICATE_ENVIRONMENT_VARIABLE",
+        severity: "error",
+        path: `${label}:environment[${i}]`,
+        message: `${name} is set again (first at environment[${first}]); a strategic-merge patch appends to environment`,
+        hint: "replace the variable in place (setExtensionEnvironment) instead of patching it in again",
+      });
+    });
+    const names = new Set(env.map(environmentName));
+    if (doc.name === "cloudflared" && !names.has("TUNNEL_TOKEN")) {
+      add({
+        code: "EXTENSION_SECRET_MISSING",
+        severity: "error",
+        path: `${label}:environment`,
+        message: "cloudflared has no TUNNEL_TOKEN; the service cannot connect the tunnel",
+        hint: "add TUNNEL_TOKEN=<tunnel token> (cloudflaredServiceConfig)",
+      });
+    }
+    if (doc.name === "tailscale" && !names.has("TS_AUTHKEY") && !names.has("TS_AUTH_KEY")) {
+      add({
+        code: "EXTENSION_SECRET_MISSING",
+        severity: "error",
+        path: `${label}:environment`,
+        message: "tailscale has no TS_AUTHKEY; the node cannot join the tailnet",
+        hint: "add TS_AUTHKEY=<auth key> (tailscaleServiceConfig)",
+      });
+    }
+    if (context.schematic !== undefined && typeof doc.name === "string") {
+      const wanted = (KNOWN_EXTENSION_SERVICES as Record<string, string>)[doc.name];
+      const installed = context.schematic.officialExtensions.some(
+        (e) => e === wanted || e.split("/").pop() === doc.name,
+      );
+      if (!installed) {
+        add({
+          code: "EXTENSION_NOT_IN_SCHEMATIC",
+          severity: "error",
+          path: label,
+          message: `the ${doc.name} service is configured but the schematic has no ${wanted ?? doc.name} extension`,
+          hint: `add ${wanted ?? `<vendor>/${doc.name}`} to the schematic and upgrade to its installer image`,
+        });
+      }
+    }
+  }
+}
+
+function serviceSubnetsOf(docs: readonly ConfigDocument[], context: LintContext): string[] {
+  if (context.serviceSubnets) return context.serviceSubnets;
+  for (const doc of docs) {
+    const legacy = isV1Alpha1Document(doc) ? asStrings(get(doc, "cluster", "network", "serviceSubnets")) : [];
+    if (legacy.length > 0) return legacy;
+    if (documentKind(doc) === "KubeNetworkConfig") return asStrings(doc.serviceSubnets);
+  }
+  return [];
+}
+
+/** CoreDNS ClusterIPs of common distribution defaults, to spot a copied-over nameserver. */
+const WELL_KNOWN_SERVICE_SUBNETS = [
+  "10.96.0.0/12",
+  "10.43.0.0/16",
+  "10.0.0.0/16",
+  "10.100.0.0/16",
+  "10.152.183.0/24",
+];
+
+function checkNameservers(docs: readonly ConfigDocument[], context: LintContext, add: Finder): void {
+  const entries: { address: string; path: string }[] = [];
+  for (const doc of docs) {
+    if (isV1Alpha1Document(doc)) {
+      asStrings(get(doc, "machine", "network", "nameservers")).forEach((address, i) => {
+        entries.push({ address, path: `v1alpha1:machine.network.nameservers[${i}]` });
+      });
+    } else if (documentKind(doc) === "ResolverConfig") {
+      asArray(doc.nameservers).forEach((ns, i) => {
+        const address = get(ns, "address");
+        if (typeof address === "string")
+          entries.push({ address, path: `ResolverConfig:nameservers[${i}].address` });
+      });
+    }
+  }
+  if (entries.length === 0) return;
+  const subnets = serviceSubnetsOf(docs, context)
+    .map((s) => tryParseCidr(s))
+    .filter((c): c is Cidr => c !== undefined);
+  if (subnets.length === 0) return;
+  const expectedList = corednsAddresses(subnets.map(formatCidr));
+  const expected = expectedList.join(" / ");
+  let found = false;
+  for (const entry of entries) {
+    const ip = tryParseIp(entry.address);
+    if (!ip) continue;
+    const text = formatIp(ip);
+    if (expectedList.includes(text)) {
+      found = true;
+      continue;
+    }
+    const inService = subnets.some((s) => cidrContains(s, ip));
+    const wellKnown = WELL_KNOWN_SERVICE_SUBNETS.map((s) => corednsAddress(s)).includes(text);
+    if (inService || wellKnown) {
+      add({
+        code: "COREDNS_NAMESERVER_MISMATCH",
+        severity: "error",
+        path: entry.path,
+        message: `nameserver ${text} looks like a CoreDNS ClusterIP but the service subnets ${subnets.map(formatCidr).join(", ")} put CoreDNS at ${expected}`,
+        hint: `use ${expected} (or the token coredns in the intent)`,
+      });
+      found = true;
+    }
+  }
+  if (!found) {
+    add({
+      code: "NAMESERVERS_WITHOUT_COREDNS",
+      severity: "info",
+      path: entries[0]!.path.startsWith("v1alpha1:")
+        ? "v1alpha1:machine.network.nameservers"
+        : "ResolverConfig:nameservers",
+      message: `the nameservers do not include the CoreDNS ClusterIP ${expected}; the node cannot resolve cluster names`,
+      hint: `add ${expected} (the token coredns) if the node should resolve *.svc names`,
+    });
+  }
+}
+
+function checkNodeIp(docs: readonly ConfigDocument[], links: LinkView[], add: Finder): void {
+  const addressed = links.filter((l) => l.addresses.length > 0);
+  const linkDocs = docs.filter((d) => ["LinkConfig", "VLANConfig"].includes(documentKind(d))).length;
+  const legacyLinks = links.filter((l) => l.path.startsWith("v1alpha1:")).length;
+  const count = Math.max(addressed.length, linkDocs + legacyLinks);
+  if (count < 2) return;
+  const pinned = docs.some(
+    (d) =>
+      asStrings(get(d, "machine", "kubelet", "nodeIP", "validSubnets")).length > 0 ||
+      get(d, "machine", "kubelet", "extraArgs", "node-ip") !== undefined ||
+      (documentKind(d) === "KubeNodeConfig" && asStrings(get(d, "nodeIP", "validSubnets")).length > 0) ||
+      (documentKind(d) === "KubeletConfig" && get(d, "extraArgs", "node-ip") !== undefined),
+  );
+  if (pinned) return;
+  add({
+    code: "MULTIPLE_LINKS_WITHOUT_NODE_IP",
+    severity: "warning",
+    path: "v1alpha1:machine.kubelet.nodeIP",
+    message: `${count} links are configured but the kubelet node IP is not pinned; it may pick a VLAN, VIP or tunnel address`,
+    hint: "set nodeIp.validSubnets to the LAN subnet (machine.kubelet.nodeIP ≤1.13, KubeNodeConfig.nodeIP 1.14+)",
+  });
+}
+
+function endpointOf(docs: readonly ConfigDocument[]): { url: string; path: string } | undefined {
+  for (const doc of docs) {
+    const legacy = get(doc, "cluster", "controlPlane", "endpoint");
+    if (isV1Alpha1Document(doc) && typeof legacy === "string")
+      return { url: legacy, path: "v1alpha1:cluster.controlPlane.endpoint" };
+    if (documentKind(doc) === "KubeClusterConfig" && typeof doc.endpoint === "string") {
+      return { url: doc.endpoint, path: "KubeClusterConfig:endpoint" };
+    }
+  }
+  return undefined;
+}
+
+function checkEndpoint(
+  docs: readonly ConfigDocument[],
+  links: LinkView[],
+  context: LintContext,
+  add: Finder,
+): void {
+  const endpoint = endpointOf(docs);
+  if (!endpoint) return;
+  let host: string;
+  try {
+    host = new URL(endpoint.url).hostname.replace(/^\[|\]$/g, "");
+  } catch {
+    return;
+  }
+  const ip = tryParseIp(host);
+  if (!ip) return;
+  const role = context.role ?? (get(docs.find(isV1Alpha1Document), "machine", "type") as string | undefined);
+  const candidates = new Set<string>();
+  for (const a of context.controlPlaneAddresses ?? []) {
+    const parsed = tryParseIp(a) ?? tryParseCidr(a)?.address;
+    if (parsed) candidates.add(formatIp(parsed));
+  }
+  if (role === "controlplane") {
+    for (const link of links) {
+      for (const a of link.addresses) candidates.add(formatIp(a.address));
+      for (const v of link.vips) candidates.add(formatIp(v.ip));
+    }
+  }
+  if (candidates.size === 0 || candidates.has(formatIp(ip))) return;
+  add({
+    code: "ENDPOINT_NOT_CONTROL_PLANE",
+    severity: "error",
+    path: endpoint.path,
+    message: `the endpoint ${formatIp(ip)} is neither a control-plane address nor a VIP (${[...candidates].join(", ")})`,
+    hint: "point the endpoint at a control-plane address or the shared VIP",
+  });
+}
+
+function checkInstall(docs: readonly ConfigDocument[], context: LintContext, add: Finder): void {
+  if (context.requireInstallDisk === false) return;
+  const legacy = docs.some(
+    (d) =>
+      isV1Alpha1Document(d) &&
+      (get(d, "machine", "install", "disk") !== undefined ||
+        get(d, "machine", "install", "diskSelector") !== undefined),
+  );
+  const unattended = docs.some(
+    (d) =>
+      documentKind(d) === "UnattendedInstallConfig" &&
+      typeof get(d, "provisioning", "diskSelector", "match") === "string",
+  );
+  if (legacy || unattended) return;
+  const modern = context.target !== undefined && !versionFeatures(context.target).legacyInstall;
+  add({
+    code: "INSTALL_DISK_MISSING",
+    severity: "error",
+    path: modern ? "UnattendedInstallConfig:provisioning.diskSelector" : "v1alpha1:machine.install.disk",
+    message: "no install disk or disk selector is set; the node cannot install Talos",
+    hint: "set install.disk (e.g. /dev/nvme0n1) or install.diskSelector in the node intent",
+  });
+}
+
+const SEVERITY_ORDER: Record<LintSeverity, number> = { error: 0, warning: 1, info: 2 };
+
+/**
+ * Checks a machine config (or a set of patches) for mistakes Talos would reject or that break a homelab
+ * quietly. Pure: reads only `docs` and `context`. Findings are sorted by severity, then in check order; messages
+ * never carry secret values.
+ */
+export function lint(docs: readonly ConfigDocument[], context: LintContext = {}): LintFinding[] {
+  const findings: LintFinding[] = [];
+  const add: Finder = (f) => findings.push(f);
+  const links = linkViews(docs);
+  checkNodeIp(docs, links, add);
+  checkNameservers(docs, context, add);
+  checkLegacy(docs, context, add);
+  checkExtensions(docs, context, add);
+  checkLinks(links, add);
+  checkEndpoint(docs, links, context, add);
+  checkInstall(docs, context, add);
+  return findings
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => SEVERITY_ORDER[a.f.severity] - SEVERITY_ORDER[b.f.severity] || a.i - b.i)
+    .map((e) => e.f);
+}

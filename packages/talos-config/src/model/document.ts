@@ -1,0 +1,42 @@
+/**
+ * One YAML document of a machine config or a patch: a plain mapping. The legacy document carries
+ * `version: v1alpha1` (and no `kind`); every other document carries `apiVersion: v1alpha1` and `kind`,
+ * and usually `name`. Patch documents are partial and may hold `$patch: delete` directives.
+ */
+export type ConfigDocument = { [key: string]: unknown };
+
+/** The identity Talos uses to match documents when patching: (apiVersion, kind, name). */
+export interface DocumentKey {
+  /** `v1alpha1` for every kind today; empty for the legacy document. */
+  readonly apiVersion: string;
+  /** The `kind` field, or `v1alpha1` for the legacy document. */
+  readonly kind: string;
+  /** The `name` field, or empty for singletons. */
+  readonly name: string;
+}
+
+/** True for the legacy v1alpha1 document (`version: v1alpha1` or no `kind`). */
+export function isV1Alpha1Document(doc: ConfigDocument): boolean {
+  return doc.kind === undefined;
+}
+
+/** The kind of a document: its `kind` field, or `v1alpha1` for the legacy document. */
+export function documentKind(doc: ConfigDocument): string {
+  return typeof doc.kind === "string" ? doc.kind : "v1alpha1";
+}
+
+/** The (apiVersion, kind, name) key Talos matches documents by. */
+export function documentKey(doc: ConfigDocument): DocumentKey {
+  if (isV1Alpha1Document(doc)) return { apiVersion: "", kind: "v1alpha1", name: "" };
+  return {
+    apiVersion: typeof doc.apiVersion === "string" ? doc.apiVersion : "",
+    kind: documentKind(doc),
+    name: typeof doc.name === "string" ? doc.name : "",
+  };
+}
+
+/** A short human label for a document: `v1alpha1`, `HostnameConfig`, `LinkConfig/eno1`. */
+export function documentLabel(doc: ConfigDocument): string {
+  const key = documentKey(doc);
+  return key.name === "" ? key.kind : `${key.kind}/${key.name}`;
+}

@@ -1,0 +1,488 @@
+import { describe, it } from "vitest";
+import {
+  buildClusterSettings,
+  buildExtensionServices,
+  buildHostname,
+  buildInstall,
+  buildInterfaces,
+  buildNameservers,
+  buildNodeIp,
+  buildNodePatches,
+  buildStaticHosts,
+  buildTimeServers,
+  type ConfigDocument,
+  documentKind,
+  type InterfaceIntent,
+  type NodeIntent,
+  supportsKind,
+  versionFeatures,
+} from "../src/index.js";
+import { FAKE_TS_AUTHKEY, FAKE_TUNNEL_TOKEN, singleNode, TARGETS } from "./fixtures/single-node.js";
+import { legacyFieldErrors, schemaErrors, schemaKinds, validateForTarget } from "./helpers/schema.js";
+
+const RICH_INTERFACES: InterfaceIntent[] = [
+  {
+    name: "eno1",
+    addresses: ["192.168.50.200/24", "FD00:50::C8/64"],
+    gateway: "192.168.50.1",
+    mtu: 9000,
+    vip: "192.168.50.250",
+    routes: [{ network: "10.10.0.0/16", gateway: "192.168.50.254", metric: 100 }],
+    vlans: [
+      { id: 20, addresses: ["192.168.20.5/24"], vip: "192.168.20.250", mtu: 1500 },
+      { id: 30, dhcp: true },
+    ],
+  },
+  { selector: { hardwareAddr: "AA:BB:CC:DD:EE:FF", driver: "igc" }, dhcp: true, dhcpRouteMetric: 2048 },
+];
+
+const CLUSTER_VARIANTS: { label: string; cluster: NodeIntent["cluster"]; role: NodeIntent["role"] }[] = [
+  {
+    label: "flannel control plane with manifests",
+    role: "controlplane",
+    cluster: {
+      name: "homelab",
+      endpoint: "https://192.168.50.250:6443",
+      podSubnets: ["10.244.0.0/16", "fd00:244::/56"],
+      serviceSubnets: ["10.96.0.0/12", "fd00:96::/112"],
+      dnsDomain: "cluster.local",
+      allowSchedulingOnControlPlanes: false,
+      certSANs: ["192.168.50.250", "k8s.lan"],
+      cni: { name: "flannel" },
+      inlineManifests: [
+        { name: "namespace", contents: "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: apps\n" },
+      ],
+      externalManifests: [
+        "https://example.invalid/manifests/gateway-api.yaml",
+        { url: "https://example.invalid/private/app.yaml", headers: { Authorization: "Bearer x" } },
+      ],
+    },
+  },
+  {
+    label: "custom CNI with scheduling",
+    role: "controlplane",
+    cluster: {
+      name: "homelab",
+      endpoint: "https://192.168.50.200:6443",
+      podSubnets: ["10.244.0.0/16"],
+      serviceSubnets: ["10.96.0.0/12"],
+      allowSchedulingOnControlPlanes: true,
+      cni: { name: "custom", urls: ["https://example.invalid/cilium.yaml"] },
+    },
+  },
+  {
+    label: "no CNI worker",
+    role: "worker",
+    cluster: {
+      name: "homelab",
+      endpoint: "https://cp.lan:6443",
+      podSubnets: ["10.244.0.0/16"],
+      serviceSubnets: ["10.96.0.0/12"],
+      cni: { name: "none" },
+      inlineManifests: [{ name: "ignored-on-workers", contents: "kind: x\n" }],
+    },
+  },
+];
+
+function expectValid(
+  docs: ConfigDocument[],
+  target: string,
+  expect: (v: unknown) => { toEqual(x: unknown): void },
+): void {
+  expect(validateForTarget(docs, target).errors).toEqual([]);
+}
+
+function legacySections(docs: ConfigDocument[]): string[] {
+  const out: string[] = [];
+  for (const doc of docs) {
+    if (documentKind(doc) !== "v1alpha1") continue;
+    const machine = (doc.machine ?? {}) as Record<string, unknown>;
+    const cluster = (doc.cluster ?? {}) as Record<string, unknown>;
+    for (const key of ["network", "time", "kubelet", "install"])
+      if (key in machine) out.push(`machine.${key}`);
+    for (const key of Object.keys(cluster)) out.push(`cluster.${key}`);
+  }
+  return out.sort();
+}
+
+describe("buildHostname", () => {
+  it.for(TARGETS)("validates against the official schema when the target is %s", (target, { expect }) => {
+    const docs = buildHostname({ target, hostname: "talos-cp-1" });
+    expectValid(docs, target, expect);
+    const legacy = versionFeatures(target).legacyNetwork;
+    expect(docs).toEqual(
+      legacy
+        ? [{ version: "v1alpha1", machine: { network: { hostname: "talos-cp-1" } } }]
+        : [{ apiVersion: "v1alpha1", kind: "HostnameConfig", auto: "off", hostname: "talos-cp-1" }],
+    );
+  });
+});
+
+describe("buildInterfaces", () => {
+  it.for(TARGETS)(
+    "validates names, selectors, VLANs, VIPs, DHCP and routes when the target is %s",
+    (target, { expect }) => {
+      const docs = buildInterfaces({ target, interfaces: RICH_INTERFACES });
+      expectValid(docs, target, expect);
+      expect(
+        docs.map((d) => (d.kind === undefined ? "v1alpha1" : `${String(d.kind)}/${String(d.name)}`)),
+      ).toMatchSnapshot();
+    },
+  );
+
+  it("writes a selector as a CEL alias and addresses in lower case when the target is 1.12+", ({
+    expect,
+  }) => {
+    const docs = buildInterfaces({ target: "v1.12.0", interfaces: RICH_INTERFACES });
+    expect(docs.find((d) => d.kind === "LinkAliasConfig")).toEqual({
+      apiVersion: "v1alpha1",
+      kind: "LinkAliasConfig",
+      name: "net1",
+      selector: { match: 'mac(link.hardware_addr) == "aa:bb:cc:dd:ee:ff" && link.driver == "igc"' },
+    });
+    expect(docs.find((d) => d.kind === "LinkConfig" && d.name === "eno1")?.addresses).toEqual([
+      { address: "192.168.50.200/24" },
+      { address: "fd00:50::c8/64" },
+    ]);
+    expect(docs.find((d) => d.kind === "VLANConfig" && d.name === "eno1.20")).toMatchObject({
+      vlanID: 20,
+      parent: "eno1",
+    });
+    expect(docs.find((d) => d.kind === "Layer2VIPConfig" && d.name === "192.168.20.250")).toMatchObject({
+      link: "eno1.20",
+    });
+    expect(docs.find((d) => d.kind === "DHCPv4Config" && d.name === "net1")).toMatchObject({
+      routeMetric: 2048,
+    });
+  });
+
+  it("nests VLANs and uses a deviceSelector when the target is 1.11", ({ expect }) => {
+    const [doc] = buildInterfaces({ target: "v1.11.0", interfaces: RICH_INTERFACES });
+    const interfaces = (doc as { machine: { network: { interfaces: unknown[] } } }).machine.network
+      .interfaces;
+    expect(interfaces[1]).toEqual({
+      deviceSelector: { hardwareAddr: "aa:bb:cc:dd:ee:ff", driver: "igc" },
+      dhcp: true,
+      dhcpOptions: { routeMetric: 2048 },
+    });
+    expect(interfaces[0]).toMatchObject({
+      interface: "eno1",
+      vip: { ip: "192.168.50.250" },
+      routes: [
+        { network: "0.0.0.0/0", gateway: "192.168.50.1" },
+        { network: "10.10.0.0/16", gateway: "192.168.50.254", metric: 100 },
+      ],
+      vlans: [
+        { vlanId: 20, addresses: ["192.168.20.5/24"], vip: { ip: "192.168.20.250" }, mtu: 1500 },
+        { vlanId: 30, dhcp: true },
+      ],
+    });
+  });
+
+  it("rejects a raw CEL match when the target is 1.11", ({ expect }) => {
+    expect(() =>
+      buildInterfaces({ target: "v1.11.0", interfaces: [{ selector: { match: "link.driver == 'igc'" } }] }),
+    ).toThrowError(/interfaces\[0\]\.selector\.match/);
+  });
+});
+
+describe("buildNameservers", () => {
+  it.for(TARGETS)(
+    "resolves coredns for IPv4 and IPv6 service subnets when the target is %s",
+    (target, { expect }) => {
+      const v4 = buildNameservers({
+        target,
+        nameservers: ["coredns", "1.1.1.1"],
+        serviceSubnets: ["10.96.0.0/12"],
+        searchDomains: ["lan"],
+      });
+      const v6 = buildNameservers({ target, nameservers: ["coredns"], serviceSubnets: ["fd00:96::/112"] });
+      expectValid([...v4, ...v6], target, expect);
+      const text = JSON.stringify([v4, v6]);
+      expect(text).toContain("10.96.0.10");
+      expect(text).toContain("fd00:96::a");
+      const dual = buildNameservers({
+        target,
+        nameservers: ["coredns"],
+        serviceSubnets: ["10.96.0.0/12", "fd00:96::/112"],
+      });
+      expect(JSON.stringify(dual)).toMatch(/10\.96\.0\.10.*fd00:96::a/);
+    },
+  );
+});
+
+describe("buildTimeServers", () => {
+  it.for(TARGETS)("validates against the official schema when the target is %s", (target, { expect }) => {
+    const docs = buildTimeServers({ target, servers: ["time.cloudflare.com", "192.168.50.1"] });
+    expectValid(docs, target, expect);
+    expect(documentKind(docs[0]!)).toBe(versionFeatures(target).legacyTime ? "v1alpha1" : "TimeSyncConfig");
+  });
+});
+
+describe("buildNodeIp", () => {
+  it.for(TARGETS)(
+    "pins the kubelet node IP where the target expects it when the target is %s",
+    (target, { expect }) => {
+      const docs = buildNodeIp({ target, validSubnets: ["192.168.50.7/24", "!192.168.50.250/32"] });
+      expectValid(docs, target, expect);
+      const expected = { validSubnets: ["192.168.50.0/24", "!192.168.50.250/32"] };
+      if (versionFeatures(target).legacyKubernetes) {
+        expect(docs).toEqual([{ version: "v1alpha1", machine: { kubelet: { nodeIP: expected } } }]);
+      } else {
+        expect(docs).toEqual([{ apiVersion: "v1alpha1", kind: "KubeNodeConfig", nodeIP: expected }]);
+      }
+    },
+  );
+});
+
+describe("buildClusterSettings", () => {
+  for (const variant of CLUSTER_VARIANTS) {
+    it.for(TARGETS)(`validates a ${variant.label} when the target is %s`, (target, { expect }) => {
+      const docs = buildClusterSettings({ target, role: variant.role, cluster: variant.cluster });
+      expectValid(docs, target, expect);
+      expect(docs).toMatchSnapshot();
+    });
+  }
+
+  it("removes the control-plane taint and the flannel document when 1.14+ schedules on a custom CNI", ({
+    expect,
+  }) => {
+    const docs = buildClusterSettings({
+      target: "v1.14.0",
+      role: "controlplane",
+      cluster: CLUSTER_VARIANTS[1]!.cluster,
+    });
+    expect(docs).toContainEqual({ apiVersion: "v1alpha1", kind: "KubeFlannelCNIConfig", $patch: "delete" });
+    expect(docs).toContainEqual({
+      apiVersion: "v1alpha1",
+      kind: "KubeNodeConfig",
+      taints: { "node-role.kubernetes.io/control-plane": { $patch: "delete" } },
+    });
+    expect(docs).toContainEqual({
+      apiVersion: "v1alpha1",
+      kind: "KubeExternalManifestConfig",
+      name: "cni-cilium",
+      url: "https://example.invalid/cilium.yaml",
+    });
+  });
+});
+
+describe("buildInstall", () => {
+  it.for(TARGETS)(
+    "validates a disk, a selector, wipe and image when the target is %s",
+    (target, { expect }) => {
+      const image =
+        "factory.talos.dev/installer/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba:v1.13.9";
+      const byDisk = buildInstall({ target, install: { disk: "/dev/sda", wipe: true, image } });
+      const bySelector = buildInstall({
+        target,
+        install: { diskSelector: { size: ">= 100GB", type: "nvme", model: "Samsung*" } },
+      });
+      expectValid([...byDisk, ...bySelector], target, expect);
+      if (versionFeatures(target).legacyInstall) {
+        expect(byDisk).toEqual([
+          { version: "v1alpha1", machine: { install: { disk: "/dev/sda", wipe: true, image } } },
+        ]);
+      } else {
+        expect(byDisk).toEqual([
+          {
+            apiVersion: "v1alpha1",
+            kind: "UnattendedInstallConfig",
+            installer: { image },
+            provisioning: { diskSelector: { match: 'disk.dev_path == "/dev/sda"' }, wipe: true },
+          },
+        ]);
+        expect(bySelector[0]).toMatchObject({
+          provisioning: {
+            diskSelector: {
+              match: 'disk.size >= 100000000000u && glob("Samsung*", disk.model) && disk.transport == "nvme"',
+            },
+          },
+        });
+      }
+    },
+  );
+});
+
+describe("buildExtensionServices", () => {
+  it.for(TARGETS)(
+    "validates cloudflared and tailscale documents when the target is %s",
+    (target, { expect }) => {
+      const docs = buildExtensionServices({
+        cloudflared: { token: FAKE_TUNNEL_TOKEN },
+        tailscale: {
+          authKey: FAKE_TS_AUTHKEY,
+          routes: ["10.96.0.0/12", "192.168.50.0/24"],
+          extraArgs: ["--accept-dns=false", "--ssh"],
+        },
+      });
+      expectValid(docs, target, expect);
+      expect(docs[1]?.environment).toEqual([
+        `TS_AUTHKEY=${FAKE_TS_AUTHKEY}`,
+        "TS_ROUTES=10.96.0.0/12,192.168.50.0/24",
+        "TS_EXTRA_ARGS=--accept-dns=false --ssh",
+      ]);
+    },
+  );
+});
+
+describe("buildNodePatches", () => {
+  it.for(TARGETS)(
+    "never mixes legacy fields with their new documents when the target is %s",
+    (target, { expect }) => {
+      const intent: NodeIntent = {
+        ...singleNode(target),
+        interfaces: RICH_INTERFACES,
+        cluster: CLUSTER_VARIANTS[0]!.cluster,
+      };
+      const docs = buildNodePatches(intent);
+      expectValid(docs, target, expect);
+      const features = versionFeatures(target);
+      const allowed = [
+        ...(features.legacyNetwork ? ["machine.network"] : []),
+        ...(features.legacyTime ? ["machine.time"] : []),
+        ...(features.legacyKubernetes
+          ? [
+              "machine.kubelet",
+              "cluster.allowSchedulingOnControlPlanes",
+              "cluster.clusterName",
+              "cluster.controlPlane",
+            ]
+          : []),
+        ...(features.legacyKubernetes
+          ? [
+              "cluster.extraManifestHeaders",
+              "cluster.extraManifests",
+              "cluster.inlineManifests",
+              "cluster.network",
+            ]
+          : []),
+        ...(features.legacyInstall ? ["machine.install"] : []),
+      ];
+      for (const section of legacySections(docs)) expect(allowed).toContain(section);
+      for (const doc of docs) expect(supportsKind(target, documentKind(doc))).toBe(true);
+    },
+  );
+
+  it("pins the node IP to the gateway interface's subnets when nodeIp is absent", ({ expect }) => {
+    const docs = buildNodePatches({ ...singleNode("v1.15.0"), interfaces: RICH_INTERFACES });
+    expect(docs.find((d) => d.kind === "KubeNodeConfig")?.nodeIP).toEqual({
+      validSubnets: ["192.168.50.0/24", "fd00:50::/64"],
+    });
+  });
+
+  it("uses the given nodeIp over the derived one when both could apply", ({ expect }) => {
+    const docs = buildNodePatches({
+      ...singleNode("v1.13.9"),
+      nodeIp: { validSubnets: ["192.168.50.0/24"] },
+    });
+    expect((docs[0] as { machine: { kubelet: unknown } }).machine.kubelet).toEqual({
+      nodeIP: { validSubnets: ["192.168.50.0/24"] },
+    });
+  });
+});
+
+describe("official schemas", () => {
+  it("flags a legacy network key the facts do not list", ({ expect }) => {
+    expect(legacyFieldErrors([{ network: { interfaces: [{ interface: "eno1", gateway: "x" }] } }])).toEqual([
+      "machine.network.interfaces[0].gateway is not a known interface field",
+    ]);
+  });
+
+  it("rejects machine.network.interfaces under the 1.13 schema although Talos 1.13 still parses it", ({
+    expect,
+  }) => {
+    const [doc] = buildInterfaces({
+      target: "v1.11.0",
+      interfaces: [{ name: "eno1", addresses: ["192.168.50.200/24"] }],
+    });
+    expect(schemaErrors(doc!, "v1.13")).toEqual([
+      'v1alpha1/machine must NOT have additional properties {"additionalProperty":"network"}',
+    ]);
+  });
+
+  it("rejects the 1.13 legacy kubelet, install and cluster fields under the 1.15 schema", ({ expect }) => {
+    const docs = buildNodePatches(singleNode("v1.13.9"));
+    const errors = schemaErrors(docs[0]!, "v1.15");
+    expect(errors).toContain(
+      'v1alpha1/machine must NOT have additional properties {"additionalProperty":"kubelet"}',
+    );
+    expect(errors).toContain(
+      'v1alpha1/machine must NOT have additional properties {"additionalProperty":"install"}',
+    );
+    expect(errors).toContain(
+      'v1alpha1/cluster must NOT have additional properties {"additionalProperty":"network"}',
+    );
+  });
+
+  it("spells the unattended-install kind UnattendedInstall while Talos registers UnattendedInstallConfig", ({
+    expect,
+  }) => {
+    expect(schemaKinds("v1.15")).toContain("UnattendedInstall");
+    expect(schemaKinds("v1.15")).not.toContain("UnattendedInstallConfig");
+    const [doc] = buildInstall({ target: "v1.15.0", install: { disk: "/dev/sda" } });
+    expect(doc?.kind).toBe("UnattendedInstallConfig");
+    expect(schemaErrors(doc!, "v1.15")).toEqual([]);
+  });
+
+  it("has no Kubernetes documents in the 1.13 schema", ({ expect }) => {
+    const docs = buildNodePatches(singleNode("v1.14.0")).filter((d) =>
+      String(d.kind ?? "").startsWith("Kube"),
+    );
+    expect(docs.length).toBeGreaterThan(0);
+    for (const doc of docs) expect(schemaErrors(doc, "v1.13")[0]).toMatch(/is not in the v1.13 schema/);
+  });
+});
+
+describe("buildStaticHosts", () => {
+  it.for(TARGETS)("validates static host entries when the target is %s", (target, { expect }) => {
+    const docs = buildStaticHosts({
+      target,
+      hosts: [{ ip: "192.168.50.10", hostnames: ["nas", "nas.lan"] }],
+    });
+    expectValid(docs, target, expect);
+    expect(docs).toEqual(
+      versionFeatures(target).legacyNetwork
+        ? [
+            {
+              version: "v1alpha1",
+              machine: {
+                network: { extraHostEntries: [{ ip: "192.168.50.10", aliases: ["nas", "nas.lan"] }] },
+              },
+            },
+          ]
+        : [
+            {
+              apiVersion: "v1alpha1",
+              kind: "StaticHostConfig",
+              name: "192.168.50.10",
+              hostnames: ["nas", "nas.lan"],
+            },
+          ],
+    );
+  });
+});
+
+describe("input aliases", () => {
+  it("accepts destination for network, vlanId for id and a bare CNI name", ({ expect }) => {
+    const a = buildNodePatches({
+      ...singleNode("v1.13.9"),
+      interfaces: [
+        {
+          name: "eno1",
+          addresses: ["192.168.50.200/24"],
+          routes: [{ destination: "10.0.0.0/8", gateway: "192.168.50.254" }],
+          vlans: [{ vlanId: 20, dhcp: true }],
+        },
+      ],
+      cluster: { ...singleNode("v1.13.9").cluster, cni: "none" },
+    });
+    expect(
+      a.map((d) => (d.kind === undefined ? "v1alpha1" : `${String(d.kind)}/${String(d.name ?? "")}`)),
+    ).toContain("VLANConfig/eno1.20");
+    expect(JSON.stringify(a)).toContain('"destination":"10.0.0.0/8"');
+    expect((a[0] as { cluster: { network: { cni: unknown } } }).cluster.network.cni).toEqual({
+      name: "none",
+    });
+  });
+});

@@ -1,0 +1,222 @@
+import { describe, it } from "vitest";
+import { buildNodePatches, type ConfigDocument, type LintFinding, lint } from "../src/index.js";
+import { singleNode, TARGETS } from "./fixtures/single-node.js";
+
+const SCHEMATIC = { officialExtensions: ["siderolabs/cloudflared", "siderolabs/tailscale"] };
+
+function codes(findings: LintFinding[]): string[] {
+  return findings.map((f) => f.code);
+}
+
+const link = (name: string, body: ConfigDocument = {}): ConfigDocument => ({
+  apiVersion: "v1alpha1",
+  kind: "LinkConfig",
+  name,
+  ...body,
+});
+
+describe("lint", () => {
+  it.for(TARGETS)("finds nothing in the single-node fixture when the target is %s", (target, { expect }) => {
+    expect(lint(buildNodePatches(singleNode(target)), { target, schematic: SCHEMATIC })).toEqual([]);
+  });
+
+  it("warns about several links and no pinned node IP", ({ expect }) => {
+    const docs = [
+      link("eno1", { addresses: [{ address: "192.168.50.10/24" }] }),
+      link("eno2", { addresses: [{ address: "10.0.0.10/24" }] }),
+    ];
+    const [finding] = lint(docs, { requireInstallDisk: false });
+    expect(finding).toEqual({
+      code: "MULTIPLE_LINKS_WITHOUT_NODE_IP",
+      severity: "warning",
+      path: "v1alpha1:machine.kubelet.nodeIP",
+      message: expect.stringContaining("2 links"),
+      hint: expect.stringContaining("validSubnets"),
+    });
+    const pinned = [
+      ...docs,
+      { apiVersion: "v1alpha1", kind: "KubeNodeConfig", nodeIP: { validSubnets: ["192.168.50.0/24"] } },
+    ];
+    expect(lint(pinned, { requireInstallDisk: false })).toEqual([]);
+  });
+
+  it("reports nameservers without the CoreDNS ClusterIP as info", ({ expect }) => {
+    const docs = [
+      { apiVersion: "v1alpha1", kind: "ResolverConfig", nameservers: [{ address: "1.1.1.1" }] },
+      {
+        apiVersion: "v1alpha1",
+        kind: "KubeNetworkConfig",
+        podSubnets: ["10.244.0.0/16"],
+        serviceSubnets: ["10.96.0.0/12"],
+      },
+    ];
+    expect(lint(docs, { requireInstallDisk: false })).toEqual([
+      expect.objectContaining({
+        code: "NAMESERVERS_WITHOUT_COREDNS",
+        severity: "info",
+        path: "ResolverConfig:nameservers",
+      }),
+    ]);
+  });
+
+  it("reports a CoreDNS nameserver that does not match the service subnet", ({ expect }) => {
+    const docs = [
+      {
+        version: "v1alpha1",
+        machine: { network: { nameservers: ["10.96.0.10"] } },
+        cluster: { network: { serviceSubnets: ["10.43.0.0/16"] } },
+      },
+    ];
+    expect(lint(docs, { requireInstallDisk: false })).toEqual([
+      expect.objectContaining({
+        code: "COREDNS_NAMESERVER_MISMATCH",
+        severity: "error",
+        path: "v1alpha1:machine.network.nameservers[0]",
+        hint: "use 10.43.0.10 (or the token coredns in the intent)",
+      }),
+    ]);
+  });
+
+  it("reports legacy fields mixed with their new documents", ({ expect }) => {
+    const docs = [
+      {
+        version: "v1alpha1",
+        machine: { network: { hostname: "a" }, kubelet: { nodeIP: { validSubnets: ["10.0.0.0/8"] } } },
+      },
+      { apiVersion: "v1alpha1", kind: "HostnameConfig", auto: "off", hostname: "a" },
+      { apiVersion: "v1alpha1", kind: "KubeNodeConfig", nodeIP: { validSubnets: ["10.0.0.0/8"] } },
+    ];
+    const findings = lint(docs, { requireInstallDisk: false });
+    expect(findings.filter((f) => f.code === "LEGACY_AND_NEW_MIXED").map((f) => f.path)).toEqual([
+      "v1alpha1:machine.network.hostname",
+      "v1alpha1:machine.kubelet",
+    ]);
+  });
+
+  it("warns about legacy fields and rejects new kinds the target does not have", ({ expect }) => {
+    const findings = lint(
+      [
+        { version: "v1alpha1", machine: { install: { disk: "/dev/sda" } } },
+        { apiVersion: "v1alpha1", kind: "LinkConfig", name: "eno1" },
+      ],
+      { target: "v1.11.0" },
+    );
+    expect(codes(findings)).toEqual(["KIND_NOT_SUPPORTED"]);
+    expect(
+      codes(
+        lint([{ version: "v1alpha1", machine: { install: { disk: "/dev/sda" } } }], { target: "v1.14.0" }),
+      ),
+    ).toEqual(["LEGACY_FIELD_FOR_TARGET"]);
+  });
+
+  it("reports duplicate variables and missing secrets in extension services", ({ expect }) => {
+    const docs = [
+      {
+        apiVersion: "v1alpha1",
+        kind: "ExtensionServiceConfig",
+        name: "cloudflared",
+        environment: ["TUNNEL_METRICS=a:1", "TUNNEL_METRICS=a:2"],
+      },
+      {
+        apiVersion: "v1alpha1",
+        kind: "ExtensionServiceConfig",
+        name: "tailscale",
+        environment: ["TS_HOSTNAME=x"],
+      },
+    ];
+    const findings = lint(docs, { requireInstallDisk: false });
+    expect(findings.map((f) => [f.code, f.path])).toEqual([
+      ["DUPLICATE_ENVIRONMENT_VARIABLE", "ExtensionServiceConfig/cloudflared:environment[1]"],
+      ["EXTENSION_SECRET_MISSING", "ExtensionServiceConfig/cloudflared:environment"],
+      ["EXTENSION_SECRET_MISSING", "ExtensionServiceConfig/tailscale:environment"],
+    ]);
+  });
+
+  it("reports an extension service whose extension is not in the schematic", ({ expect }) => {
+    const docs = buildNodePatches(singleNode("v1.13.9"));
+    const findings = lint(docs, { schematic: { officialExtensions: ["siderolabs/tailscale"] } });
+    expect(findings).toEqual([
+      expect.objectContaining({
+        code: "EXTENSION_NOT_IN_SCHEMATIC",
+        path: "ExtensionServiceConfig/cloudflared",
+      }),
+    ]);
+  });
+
+  it("reports a gateway outside the link's addresses and a VIP outside its subnet in new documents", ({
+    expect,
+  }) => {
+    const docs = [
+      link("eno1", { addresses: [{ address: "192.168.50.200/24" }], routes: [{ gateway: "192.168.60.1" }] }),
+      { apiVersion: "v1alpha1", kind: "Layer2VIPConfig", name: "192.168.70.5", link: "eno1" },
+    ];
+    expect(lint(docs, { requireInstallDisk: false }).map((f) => [f.code, f.path])).toEqual([
+      ["ADDRESS_OUTSIDE_GATEWAY_SUBNET", "LinkConfig/eno1:routes[0].gateway"],
+      ["VIP_OUTSIDE_LINK_SUBNET", "Layer2VIPConfig/192.168.70.5:name"],
+    ]);
+  });
+
+  it("reports a gateway and a VIP outside the subnet in legacy interfaces and VLANs", ({ expect }) => {
+    const docs = [
+      {
+        version: "v1alpha1",
+        machine: {
+          kubelet: { nodeIP: { validSubnets: ["10.0.0.0/24"] } },
+          network: {
+            interfaces: [
+              {
+                interface: "eno2",
+                addresses: ["10.0.0.5/24"],
+                routes: [{ network: "0.0.0.0/0", gateway: "10.0.9.1" }],
+                vip: { ip: "10.0.1.5" },
+                vlans: [{ vlanId: 20, addresses: ["10.20.0.5/24"], vip: { ip: "10.21.0.5" } }],
+              },
+            ],
+          },
+        },
+      },
+    ];
+    expect(lint(docs, { requireInstallDisk: false }).map((f) => [f.code, f.path])).toEqual([
+      ["ADDRESS_OUTSIDE_GATEWAY_SUBNET", "v1alpha1:machine.network.interfaces[0].routes[0].gateway"],
+      ["VIP_OUTSIDE_LINK_SUBNET", "v1alpha1:machine.network.interfaces[0].vip.ip"],
+      ["VIP_OUTSIDE_LINK_SUBNET", "v1alpha1:machine.network.interfaces[0].vlans[0].vip.ip"],
+    ]);
+  });
+
+  it("reports an endpoint that matches no control-plane address or VIP", ({ expect }) => {
+    const intent = singleNode("v1.15.0");
+    intent.cluster.endpoint = "https://192.168.50.99:6443";
+    const findings = lint(buildNodePatches(intent), { schematic: SCHEMATIC, role: "controlplane" });
+    expect(findings).toEqual([
+      expect.objectContaining({ code: "ENDPOINT_NOT_CONTROL_PLANE", path: "KubeClusterConfig:endpoint" }),
+    ]);
+    expect(
+      lint(buildNodePatches(intent), { schematic: SCHEMATIC, controlPlaneAddresses: ["192.168.50.99"] }),
+    ).toEqual([]);
+  });
+
+  it("reports a missing install disk for the target's form", ({ expect }) => {
+    const intent = singleNode("v1.14.0");
+    delete intent.install;
+    expect(lint(buildNodePatches(intent), { target: "v1.14.0", schematic: SCHEMATIC })).toEqual([
+      expect.objectContaining({
+        code: "INSTALL_DISK_MISSING",
+        path: "UnattendedInstallConfig:provisioning.diskSelector",
+      }),
+    ]);
+  });
+
+  it("never puts secret values into findings", ({ expect }) => {
+    const docs = [
+      {
+        apiVersion: "v1alpha1",
+        kind: "ExtensionServiceConfig",
+        name: "cloudflared",
+        environment: ["TUNNEL_TOKEN=s3cr3t", "TUNNEL_TOKEN=s3cr3t"],
+      },
+    ];
+    const text = JSON.stringify(lint(docs));
+    expect(text).toContain("DUPLICATE_ENVIRONMENT_VARIABLE");
+    expect(text).not.toContain("s3cr3t");
+  });
+});
