@@ -15,11 +15,13 @@ if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
   ]);
   const controller = new AbortController();
   let interrupts = 0;
-  process.on("SIGINT", () => {
+  const interrupt = () => {
     interrupts++;
     if (interrupts > 1) process.exit(130);
     controller.abort(new DOMException("interrupted", "AbortError"));
-  });
+  };
+  process.on("SIGINT", interrupt);
+  process.on("SIGTERM", interrupt);
   const context = createContext({
     signal: controller.signal,
     isTTY: { stdin: isatty(0) },
