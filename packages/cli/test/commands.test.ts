@@ -109,10 +109,14 @@ describe("homelab doctor", () => {
 
 describe("homelab plan", () => {
   it("exits 2 listing every layer when nothing exists yet", async ({ expect }) => {
-    const r = await run(["plan", "--json"], { cwd: t.dir, env: { TS_AUTHKEY: "k" } });
+    const r = await run(["plan", "--json"], {
+      cwd: t.dir,
+      env: { TS_AUTHKEY: "k", HOMELAB_TOFU_BIN: join(t.dir, "no-tofu"), PATH: "" },
+    });
     expect(r.code).toBe(2);
     const layers = r.json().items.map((i: { layer: string; change: string }) => `${i.layer}:${i.change}`);
-    expect(layers).toEqual(["tunnel:unknown", "talos:create", "argocd:create"]);
+    expect(layers).toEqual(["tunnel:unknown", "talos:create", "argocd:create", "tofu:unknown"]);
+    expect(r.json().items[3].detail).toContain("tofu plan failed");
   });
 });
 
@@ -231,5 +235,28 @@ describe("output", () => {
   it("keeps logs off stdout", async ({ expect }) => {
     const r = await run(["image", "urls", "--json", "--config", join(EXAMPLES, "homelab.yaml")]);
     expect(() => JSON.parse(r.stdout)).not.toThrow();
+  });
+});
+
+describe("Output", () => {
+  it("draws a spinner on a TTY and plain start/done lines otherwise", async ({ expect }) => {
+    const { createContext } = await import("../src/index.js");
+    const { Output } = await import("../src/internal/cli/output.js");
+    const flags = { config: undefined, json: false, yes: false, quiet: false, verbose: false };
+    const lines = (tty: boolean) => {
+      let err = "";
+      const ctx = createContext({
+        stdout: { write: () => true },
+        stderr: { write: (s: string) => (err += s) },
+        env: {},
+        isTTY: { stdin: false, stdout: false, stderr: tty },
+      });
+      const step = new Output(ctx, flags).step("working");
+      step.done("worked");
+      return err;
+    };
+    expect(lines(false)).toBe("working…\n✓ worked\n");
+    expect(lines(true)).toContain("\r\x1b[2K");
+    expect(lines(true)).toContain("worked\n");
   });
 });

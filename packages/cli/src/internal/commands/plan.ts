@@ -1,8 +1,11 @@
 import type { RunFn } from "../cli/spec.js";
+import { writeFilesAtomic } from "../fs/atomic.js";
 import { acquireLab, labStateDir } from "../lab/running.js";
 import { type PlanResult, runPlan } from "../pipeline/plan.js";
 import { realTarget } from "../pipeline/target.js";
 import { loadProject, stateDirOf } from "./common.js";
+import { tofuFor } from "./infra.js";
+import { renderFiles } from "./render.js";
 
 function render(result: PlanResult): string {
   const lines = result.items.map((i) => {
@@ -43,6 +46,40 @@ export const run: RunFn = async (inv) => {
     out,
     signal: ctx.signal,
   });
+  const engine = typeof options.engine === "string" ? options.engine : loaded.config.engine;
+  if (engine === "tofu") {
+    // the tofu layer: render into infrastructure/, then `tofu plan` (-detailed-exitcode: 2 = changes)
+    try {
+      const { files } = await renderFiles(inv, loaded, { outDir: undefined });
+      await writeFilesAtomic(files);
+      const { runner } = await tofuFor(inv, loaded);
+      await runner.init({ signal: ctx.signal });
+      const tofu = await runner.plan({ signal: ctx.signal });
+      for (const c of tofu.changes)
+        result.items.push({
+          layer: "tofu",
+          subject: c.address,
+          change: c.action === "create" ? "create" : "update",
+          detail: c.action,
+        });
+      if (tofu.changes.length === 0)
+        result.items.push({
+          layer: "tofu",
+          subject: "infrastructure/",
+          change: "none",
+          detail: "no changes",
+        });
+    } catch (error) {
+      const message = (error as { rawMessage?: string }).rawMessage ?? (error as Error).message;
+      result.items.push({
+        layer: "tofu",
+        subject: "infrastructure/",
+        change: "unknown",
+        detail: `tofu plan failed: ${message.split("\n")[0]}`,
+      });
+    }
+    result.changes = result.items.filter((i) => i.change !== "none").length;
+  }
   out.result(result, () => render(result));
   return result.changes > 0 ? 2 : 0;
 };

@@ -23,6 +23,7 @@ export interface PlanItem {
 /** The change set across every layer. */
 export interface PlanResult {
   cluster: string;
+  /** Items that are not "none" (unknown counts: it may change). */
   changes: number;
   items: PlanItem[];
 }
