@@ -247,4 +247,13 @@ describe("lint", () => {
       ["HOSTNAME_AUTO_CONFLICT", "v1alpha1:machine.features.stableHostname"],
     ]);
   });
+
+  it("reports an install section with both disk and diskSelector", ({ expect }) => {
+    const docs = [
+      { version: "v1alpha1", machine: { install: { disk: "/dev/sda", diskSelector: { type: "nvme" } } } },
+    ];
+    expect(lint(docs).map((f) => [f.code, f.path])).toEqual([
+      ["INSTALL_DISK_AMBIGUOUS", "v1alpha1:machine.install"],
+    ]);
+  });
 });

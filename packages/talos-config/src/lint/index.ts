@@ -33,6 +33,7 @@ export const LintCode = {
   ENDPOINT_NOT_CONTROL_PLANE: "ENDPOINT_NOT_CONTROL_PLANE",
   INSTALL_DISK_MISSING: "INSTALL_DISK_MISSING",
   HOSTNAME_AUTO_CONFLICT: "HOSTNAME_AUTO_CONFLICT",
+  INSTALL_DISK_AMBIGUOUS: "INSTALL_DISK_AMBIGUOUS",
 } as const;
 
 /** Union of the values of {@link LintCode}. */
@@ -480,6 +481,20 @@ function checkEndpoint(
 }
 
 function checkInstall(docs: readonly ConfigDocument[], context: LintContext, add: Finder): void {
+  for (const doc of docs.filter(isV1Alpha1Document)) {
+    if (
+      get(doc, "machine", "install", "disk") !== undefined &&
+      get(doc, "machine", "install", "diskSelector") !== undefined
+    ) {
+      add({
+        code: "INSTALL_DISK_AMBIGUOUS",
+        severity: "error",
+        path: "v1alpha1:machine.install",
+        message: "machine.install sets both disk and diskSelector; Talos accepts only one",
+        hint: "keep one (a generated config with an install disk plus a disk-selector patch ends up with both)",
+      });
+    }
+  }
   if (context.requireInstallDisk === false) return;
   const legacy = docs.some(
     (d) =>
