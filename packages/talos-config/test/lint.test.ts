@@ -256,4 +256,25 @@ describe("lint", () => {
       ["INSTALL_DISK_AMBIGUOUS", "v1alpha1:machine.install"],
     ]);
   });
+
+  it("reports the other legacy sections Talos refuses next to their documents", ({ expect }) => {
+    const docs = [
+      {
+        version: "v1alpha1",
+        machine: { nodeLabels: { a: "b" } },
+        cluster: { discovery: { enabled: true }, id: "x", secret: "y" },
+      },
+      { apiVersion: "v1alpha1", kind: "KubeNodeConfig", labels: { a: "b" } },
+      { apiVersion: "v1alpha1", kind: "DiscoveryServiceConfig", name: "default" },
+      { apiVersion: "v1alpha1", kind: "DiscoveryIdentityConfig" },
+    ];
+    const findings = lint(docs, { requireInstallDisk: false });
+    expect(findings.map((f) => f.path)).toEqual([
+      "v1alpha1:machine.nodeLabels",
+      "v1alpha1:cluster.discovery",
+      "v1alpha1:cluster.id",
+      "v1alpha1:cluster.secret",
+    ]);
+    expect(JSON.stringify(findings)).not.toContain('"y"');
+  });
 });

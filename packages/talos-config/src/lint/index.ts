@@ -191,31 +191,48 @@ function checkLinks(links: LinkView[], add: Finder): void {
   }
 }
 
-/** Legacy v1alpha1 path → the documents that replace it. */
-const LEGACY_PAIRS: { path: string[]; kinds: string[] }[] = [
-  { path: ["machine", "network", "hostname"], kinds: ["HostnameConfig"] },
-  { path: ["machine", "network", "nameservers"], kinds: ["ResolverConfig"] },
-  { path: ["machine", "network", "searchDomains"], kinds: ["ResolverConfig"] },
+/**
+ * Legacy v1alpha1 path → the documents Talos refuses it next to (their V1Alpha1ConflictValidate checks)
+ * and the line that deprecated it.
+ */
+const LEGACY_PAIRS: { path: string[]; kinds: string[]; since: number }[] = [
+  { path: ["machine", "network", "hostname"], kinds: ["HostnameConfig"], since: 12 },
+  { path: ["machine", "network", "nameservers"], kinds: ["ResolverConfig"], since: 12 },
+  { path: ["machine", "network", "searchDomains"], kinds: ["ResolverConfig"], since: 12 },
+  { path: ["machine", "network", "disableSearchDomain"], kinds: ["ResolverConfig"], since: 12 },
   {
     path: ["machine", "network", "interfaces"],
     kinds: ["LinkConfig", "LinkAliasConfig", "VLANConfig", "DHCPv4Config", "DHCPv6Config", "Layer2VIPConfig"],
+    since: 12,
   },
-  { path: ["machine", "network", "extraHostEntries"], kinds: ["StaticHostConfig"] },
-  { path: ["machine", "time"], kinds: ["TimeSyncConfig"] },
-  { path: ["machine", "kubelet"], kinds: ["KubeletConfig", "KubeNodeConfig"] },
-  { path: ["machine", "install"], kinds: ["UnattendedInstallConfig"] },
-  { path: ["cluster", "controlPlane"], kinds: ["KubeClusterConfig"] },
-  { path: ["cluster", "clusterName"], kinds: ["KubeClusterConfig"] },
-  { path: ["cluster", "network"], kinds: ["KubeNetworkConfig", "KubeFlannelCNIConfig"] },
-  { path: ["cluster", "inlineManifests"], kinds: ["KubeInlineManifestConfig"] },
-  { path: ["cluster", "extraManifests"], kinds: ["KubeExternalManifestConfig"] },
-  { path: ["cluster", "allowSchedulingOnControlPlanes"], kinds: ["KubeNodeConfig"] },
+  { path: ["machine", "network", "extraHostEntries"], kinds: ["StaticHostConfig"], since: 12 },
+  { path: ["machine", "network", "kubespan"], kinds: ["KubeSpanConfig"], since: 13 },
+  { path: ["machine", "time"], kinds: ["TimeSyncConfig"], since: 12 },
+  {
+    path: ["machine", "kubelet"],
+    kinds: ["KubeletConfig", "KubeNodeConfig", "KubeCredentialProviderConfig"],
+    since: 14,
+  },
+  { path: ["machine", "nodeLabels"], kinds: ["KubeNodeConfig"], since: 14 },
+  { path: ["machine", "nodeAnnotations"], kinds: ["KubeNodeConfig"], since: 14 },
+  { path: ["machine", "nodeTaints"], kinds: ["KubeNodeConfig"], since: 14 },
+  { path: ["machine", "install"], kinds: ["UnattendedInstallConfig"], since: 14 },
+  { path: ["machine", "features", "kubePrism"], kinds: ["KubePrismConfig"], since: 14 },
+  { path: ["cluster", "controlPlane"], kinds: ["KubeClusterConfig"], since: 14 },
+  { path: ["cluster", "clusterName"], kinds: ["KubeClusterConfig"], since: 14 },
+  { path: ["cluster", "network"], kinds: ["KubeNetworkConfig", "KubeFlannelCNIConfig"], since: 14 },
+  { path: ["cluster", "inlineManifests"], kinds: ["KubeInlineManifestConfig"], since: 14 },
+  { path: ["cluster", "extraManifests"], kinds: ["KubeExternalManifestConfig"], since: 14 },
+  { path: ["cluster", "allowSchedulingOnControlPlanes"], kinds: ["KubeNodeConfig"], since: 14 },
+  { path: ["cluster", "apiServer"], kinds: ["KubeAPIServerConfig"], since: 14 },
+  { path: ["cluster", "controllerManager"], kinds: ["KubeControllerManagerConfig"], since: 14 },
+  { path: ["cluster", "scheduler"], kinds: ["KubeSchedulerConfig"], since: 14 },
+  { path: ["cluster", "proxy"], kinds: ["KubeProxyConfig"], since: 14 },
+  { path: ["cluster", "coreDNS"], kinds: ["KubeCoreDNSConfig"], since: 14 },
+  { path: ["cluster", "discovery"], kinds: ["DiscoveryServiceConfig"], since: 14 },
+  { path: ["cluster", "id"], kinds: ["DiscoveryIdentityConfig"], since: 14 },
+  { path: ["cluster", "secret"], kinds: ["DiscoveryIdentityConfig"], since: 14 },
 ];
-
-function legacyDeprecatedFrom(path: string[]): number {
-  if (path[0] === "machine" && (path[1] === "network" || path[1] === "time")) return 12;
-  return 14;
-}
 
 function checkLegacy(docs: readonly ConfigDocument[], context: LintContext, add: Finder): void {
   const kinds = new Set(docs.map(documentKind));
@@ -234,7 +251,7 @@ function checkLegacy(docs: readonly ConfigDocument[], context: LintContext, add:
           message: `${pair.path.join(".")} is set together with ${clash.join(", ")}; Talos rejects the mix`,
           hint: `keep only the ${clash.join(", ")} document${clash.length > 1 ? "s" : ""} (or only the legacy field)`,
         });
-      } else if (minor !== undefined && minor >= legacyDeprecatedFrom(pair.path)) {
+      } else if (minor !== undefined && minor >= pair.since) {
         add({
           code: "LEGACY_FIELD_FOR_TARGET",
           severity: "warning",
