@@ -449,6 +449,22 @@ describe("official schemas", () => {
     expect(schemaErrors(doc!, "v1.15")).toEqual([]);
   });
 
+  it.for([
+    ["v1.13", "v1.13.9"],
+    ["v1.15", "v1.15.0"],
+  ] as const)("lists only kinds the %s line registers", ([line, target], { expect }) => {
+    // The schemas spell two kinds differently from what Talos registers.
+    const spelling: Record<string, string> = {
+      UnattendedInstall: "UnattendedInstallConfig",
+      KubeSpanEndpoints: "KubeSpanEndpointsConfig",
+    };
+    const kinds = schemaKinds(line)
+      .filter((k) => k !== "v1alpha1")
+      .map((k) => spelling[k] ?? k);
+    expect(kinds.filter((k) => !versionFeatures(target).registeredKinds.includes(k))).toEqual([]);
+    expect(versionFeatures(target).registeredKinds.length - kinds.length).toBeLessThanOrEqual(1);
+  });
+
   it("has no Kubernetes documents in the 1.13 schema", ({ expect }) => {
     const docs = buildNodePatches(singleNode("v1.14.0")).filter((d) =>
       String(d.kind ?? "").startsWith("Kube"),

@@ -266,14 +266,17 @@ function checkLegacy(docs: readonly ConfigDocument[], context: LintContext, add:
     for (const doc of docs) {
       const kind = documentKind(doc);
       if (kind === "v1alpha1" || supportsKind(context.target, kind)) continue;
-      const known = versionFeatures("v1.15").kinds as readonly string[];
-      if (!known.includes(kind)) continue;
+      const known = supportsKind("v1.15", kind);
       add({
         code: "KIND_NOT_SUPPORTED",
         severity: "error",
         path: documentLabel(doc),
-        message: `${kind} is not accepted by Talos ${versionFeatures(context.target).line}`,
-        hint: "use the legacy v1alpha1 field for this version, or upgrade Talos first",
+        message: known
+          ? `${kind} is not accepted by Talos ${versionFeatures(context.target).line}`
+          : `${kind} is not a document kind Talos knows`,
+        hint: known
+          ? "use the legacy v1alpha1 field for this version, or upgrade Talos first"
+          : "check the kind's spelling",
       });
     }
   }
