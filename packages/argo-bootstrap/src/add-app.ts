@@ -83,7 +83,7 @@ export function addApp(options: AddAppOptions): AddAppResult {
   }
   return {
     files: [
-      { path: `${appsDir}/${fileName}`, content: stringify(app, { lineWidth: 0 }) },
+      { path: `${appsDir}/${fileName}`, content: stringify(app, { lineWidth: 0, version: "1.1" }) },
       { path: `${appsDir}/kustomization.yaml`, content: doc.toString({ lineWidth: 0 }) },
     ],
     addedToKustomization: !listed,

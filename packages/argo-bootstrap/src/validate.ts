@@ -171,7 +171,7 @@ interface Entry {
 
 function parseYaml(text: string, file?: string): Entry[] {
   const out: Entry[] = [];
-  for (const [index, doc] of parseAllDocuments(text).entries()) {
+  for (const [index, doc] of parseAllDocuments(text, { version: "1.1" }).entries()) {
     if (doc.errors.length > 0) {
       throw new ArgoBootstrapError(
         "INVALID_MANIFEST",
@@ -346,6 +346,20 @@ function matchesType(value: unknown, type: unknown): boolean {
     default:
       return true;
   }
+}
+
+/**
+ * Structural-schema findings for one object against one CRD openAPIV3Schema (metadata is skipped).
+ *
+ * @internal
+ */
+export function schemaFindings(
+  object: unknown,
+  schema: Record<string, unknown>,
+): { code: string; path: string; message: string }[] {
+  const out: Finding[] = [];
+  checkSchema(object, schema, "", out, true);
+  return out.map(({ code, path, message }) => ({ code, path, message }));
 }
 
 function checkSchema(value: unknown, schema: Schema, path: string, out: Finding[], isRoot = false): void {

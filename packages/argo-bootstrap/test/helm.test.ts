@@ -130,6 +130,24 @@ describe("createHelm", () => {
     await expect(installArgoCd({ helm: createHelm({ run }) })).rejects.toMatchObject({ code: "HELM_FAILED" });
   });
 
+  it("adds --kubeconfig and --kube-context to cluster calls when given", async ({ expect }) => {
+    const run = createHelmStandIn({ kube });
+    await installArgoCd({
+      helm: createHelm({ run, kubeconfigPath: "/tmp/kc", kubeContext: "homelab" }),
+      timeoutMs: 10_000,
+    });
+    const byCommand = Object.fromEntries(run.calls.map((c) => [c.args.slice(0, 2).join(" "), c.args]));
+    expect(byCommand["upgrade --install"]?.slice(-4)).toEqual([
+      "--kubeconfig",
+      "/tmp/kc",
+      "--kube-context",
+      "homelab",
+    ]);
+    expect(byCommand["list --namespace"]).toContain("--kubeconfig");
+    expect(byCommand["version --short"]).toEqual(["version", "--short"]);
+    expect(byCommand["repo add"]).not.toContain("--kubeconfig");
+  });
+
   it("reads the Helm major version once", async ({ expect }) => {
     const run = createHelmStandIn({ kube, helmVersion: "v4.2.4+gabc" });
     const helm = createHelm({ run });

@@ -90,8 +90,10 @@ describe("createKubeEmulator", () => {
       namespace: "argocd",
       name: "argocd-repo-server",
     })!;
+    const target = { kind: "Deployment" as const, name: "argocd-repo-server" };
+    kube.faults.stallRollout(target);
     kube.apply({ ...repo, spec: { ...(repo.spec as object), replicas: 3 } }, { fieldManager: "test" });
-    const result = await kubectl(
+    const pending = kubectl(
       "rollout",
       "status",
       "deploy/argocd-repo-server",
@@ -99,6 +101,10 @@ describe("createKubeEmulator", () => {
       "argocd",
       "--timeout=20s",
     );
+    // Hold the rollout until kubectl has had time to start watching, then let it finish.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    kube.faults.resumeRollout(target);
+    const result = await pending;
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('Waiting for deployment "argocd-repo-server" rollout to finish');
     expect(result.stdout.trim().split("\n").at(-1)).toBe(
@@ -119,7 +125,7 @@ describe("createKubeEmulator", () => {
         }),
       ]),
     );
-    const applied = await kubectl("apply", "--server-side", "--validate=false", "-f", file);
+    const applied = await kubectl("apply", "--server-side", "-f", file);
     expect(applied.stdout.trim(), applied.stderr).toBe("application.argoproj.io/demo serverside-applied");
     await kube.waitFor(() => {
       const app = kube.get({
@@ -198,5 +204,66 @@ describe("createKubeEmulator", () => {
     expect(() =>
       kube.apply({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x", namespace: "nowhere" } }),
     ).toThrow('namespaces "nowhere" not found');
+  });
+
+  it("refuses unknown fields from kubectl (fieldValidation=Strict) and type errors, using the CRD schema", async ({
+    expect,
+  }) => {
+    const file = join(dir, "typo.yaml");
+    const app = buildGitApplication({
+      name: "typo",
+      repoURL: "https://github.com/example/homelab.git",
+      path: "typo",
+      destinationNamespace: "typo",
+    });
+    writeFileSync(
+      file,
+      toYaml([{ ...app, spec: { ...app.spec, source: { ...app.spec.source, targetRevison: "v1" } } }]),
+    );
+    const unknown = await kubectl("apply", "--server-side", "-f", file);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain('strict decoding error: unknown field "spec.source.targetRevison"');
+    writeFileSync(
+      file,
+      toYaml([{ ...app, spec: { ...app.spec, syncPolicy: { automated: { prune: "yes" } } } }]),
+    );
+    const wrongType = await kubectl("apply", "--server-side", "-f", file);
+    expect(wrongType.stderr).toContain(
+      'Application.argoproj.io "typo" is invalid: spec.syncPolicy.automated.prune: must be boolean (got string)',
+    );
+    expect(
+      kube.get({
+        apiVersion: "argoproj.io/v1alpha1",
+        kind: "Application",
+        namespace: "argocd",
+        name: "typo",
+      }),
+    ).toBeUndefined();
+  });
+
+  it("prunes unknown fields with a warning when the client does not ask for strict validation", async ({
+    expect,
+  }) => {
+    const response = await fetch(
+      `${kube.url}/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/pruned?fieldManager=test`,
+      {
+        method: "PATCH",
+        headers: { "content-type": "application/apply-patch+yaml" },
+        body: JSON.stringify({
+          apiVersion: "argoproj.io/v1alpha1",
+          kind: "Application",
+          metadata: { name: "pruned", namespace: "argocd" },
+          spec: {
+            project: "default",
+            source: { repoURL: "https://g.example/r.git", path: "x", colour: "blue" },
+            destination: { server: "https://kubernetes.default.svc", namespace: "x" },
+          },
+        }),
+      },
+    );
+    expect(response.status).toBe(201);
+    expect(response.headers.get("warning")).toBe('299 - "unknown field \\"spec.source.colour\\""');
+    const body = (await response.json()) as { spec: { source: Record<string, unknown> } };
+    expect(body.spec.source).toEqual({ repoURL: "https://g.example/r.git", path: "x" });
   });
 });

@@ -184,6 +184,14 @@ describe("withApplicationHealthCheck", () => {
   });
 });
 
+describe("toYaml", () => {
+  it("quotes strings a YAML 1.1 reader would turn into booleans or numbers", ({ expect }) => {
+    expect(toYaml([{ a: "yes", b: "on", c: "y", d: "010", e: true, f: "v1.18.2" }])).toBe(
+      'a: "yes"\nb: "on"\nc: "y"\nd: "010"\ne: true\nf: v1.18.2\n',
+    );
+  });
+});
+
 describe("parseManifests", () => {
   it("round-trips toYaml output", ({ expect }) => {
     const objects = [helmApp(), buildKustomization({ resources: ["a.yaml"] })];

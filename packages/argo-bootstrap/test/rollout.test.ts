@@ -251,6 +251,8 @@ describe("waitForRollouts", () => {
       namespace: "argocd",
       name: "argocd-server",
     })!;
+    const target = { kind: "Deployment" as const, name: "argocd-server" };
+    kube.faults.stallRollout(target);
     kube.apply({
       ...server,
       spec: {
@@ -265,7 +267,10 @@ describe("waitForRollouts", () => {
       kubeconfig: kube.kubeconfig,
       pollIntervalMs: 5,
       timeoutMs: 10_000,
-      onProgress: (e) => events.push(e),
+      onProgress: (e) => {
+        events.push(e);
+        if (e.type === "rollout-progress" && e.name === "argocd-server") kube?.faults.resumeRollout(target);
+      },
     });
     expect(reports.every((r) => r.done)).toBe(true);
     expect(events.filter((e) => e.type === "api-error")).toHaveLength(2);
