@@ -34,6 +34,7 @@ const RICH_INTERFACES: InterfaceIntent[] = [
     ],
   },
   { selector: { hardwareAddr: "AA:BB:CC:DD:EE:FF", driver: "igc" }, dhcp: true, dhcpRouteMetric: 2048 },
+  { name: "eno3", dhcp6: true, vlans: [{ id: 40, dhcp: true, dhcp6: true }] },
 ];
 
 const CLUSTER_VARIANTS: { label: string; cluster: NodeIntent["cluster"]; role: NodeIntent["role"] }[] = [
@@ -160,6 +161,12 @@ describe("buildInterfaces", () => {
     const [doc] = buildInterfaces({ target: "v1.11.0", interfaces: RICH_INTERFACES });
     const interfaces = (doc as { machine: { network: { interfaces: unknown[] } } }).machine.network
       .interfaces;
+    expect(interfaces[2]).toEqual({
+      interface: "eno3",
+      dhcp: true,
+      dhcpOptions: { ipv4: false, ipv6: true },
+      vlans: [{ vlanId: 40, dhcp: true, dhcpOptions: { ipv6: true } }],
+    });
     expect(interfaces[1]).toEqual({
       deviceSelector: { hardwareAddr: "aa:bb:cc:dd:ee:ff", driver: "igc" },
       dhcp: true,
