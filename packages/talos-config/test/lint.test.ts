@@ -1,5 +1,11 @@
 import { describe, it } from "vitest";
-import { buildNodePatches, type ConfigDocument, type LintFinding, lint } from "../src/index.js";
+import {
+  buildNodePatches,
+  type ConfigDocument,
+  createSchematic,
+  type LintFinding,
+  lint,
+} from "../src/index.js";
 import { singleNode, TARGETS } from "./fixtures/single-node.js";
 
 const SCHEMATIC = { officialExtensions: ["siderolabs/cloudflared", "siderolabs/tailscale"] };
@@ -138,6 +144,9 @@ describe("lint", () => {
   it("reports an extension service whose extension is not in the schematic", ({ expect }) => {
     const docs = buildNodePatches(singleNode("v1.13.9"));
     const findings = lint(docs, { schematic: { officialExtensions: ["siderolabs/tailscale"] } });
+    expect(
+      lint(docs, { schematic: createSchematic({ officialExtensions: ["siderolabs/tailscale"] }).yaml }),
+    ).toEqual(findings);
     expect(findings).toEqual([
       expect.objectContaining({
         code: "EXTENSION_NOT_IN_SCHEMATIC",

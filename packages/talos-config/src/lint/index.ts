@@ -12,6 +12,7 @@ import {
   tryParseCidr,
   tryParseIp,
 } from "../net.js";
+import { parseSchematic, type Schematic } from "../schematic.js";
 import { supportsKind, type TalosVersion, versionFeatures } from "../version.js";
 
 /** How bad a finding is. */
@@ -56,8 +57,8 @@ export interface LintContext {
   role?: "controlplane" | "worker";
   /** Service subnets; default from `cluster.network.serviceSubnets` or KubeNetworkConfig. */
   serviceSubnets?: string[];
-  /** The node's schematic (its official extensions, or the schematic YAML's extension list). */
-  schematic?: { officialExtensions: readonly string[] };
+  /** The node's schematic: a {@link Schematic}-like object or the schematic's YAML/JSON text. */
+  schematic?: { officialExtensions: readonly string[] } | string;
   /**
    * Addresses and VIPs of all control planes (the endpoint must match one; a mismatch is an error). This
    * node's own are added when it is a control plane; without this list a mismatch is only a warning.
@@ -283,6 +284,8 @@ function checkLegacy(docs: readonly ConfigDocument[], context: LintContext, add:
 }
 
 function checkExtensions(docs: readonly ConfigDocument[], context: LintContext, add: Finder): void {
+  const schematic =
+    typeof context.schematic === "string" ? parseSchematic(context.schematic) : context.schematic;
   for (const doc of docs) {
     if (documentKind(doc) !== "ExtensionServiceConfig") continue;
     const label = documentLabel(doc);
@@ -322,9 +325,9 @@ function checkExtensions(docs: readonly ConfigDocument[], context: LintContext, 
         hint: "add TS_AUTHKEY=<auth key> (tailscaleServiceConfig)",
       });
     }
-    if (context.schematic !== undefined && typeof doc.name === "string") {
+    if (schematic !== undefined && typeof doc.name === "string") {
       const wanted = (KNOWN_EXTENSION_SERVICES as Record<string, string>)[doc.name];
-      const installed = context.schematic.officialExtensions.some(
+      const installed = schematic.officialExtensions.some(
         (e) => e === wanted || e.split("/").pop() === doc.name,
       );
       if (!installed) {
@@ -575,7 +578,9 @@ const SEVERITY_ORDER: Record<LintSeverity, number> = { error: 0, warning: 1, inf
 
 /**
  * Checks a machine config (or a set of patches) for mistakes Talos would reject or that break a homelab
- * quietly. Pure: reads only `docs` and `context`. Findings are sorted by severity, then in check order; messages
+ * quietly. Pure: reads only `docs` and `context`.
+ *
+ * @throws TalosConfigError only for an unreadable `context.schematic` text (`PARSE_ERROR` / `INVALID_INPUT`). Findings are sorted by severity, then in check order; messages
  * never carry secret values.
  */
 export function lint(docs: readonly ConfigDocument[], context: LintContext = {}): LintFinding[] {
