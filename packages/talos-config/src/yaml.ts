@@ -56,6 +56,7 @@ const KIND_DESCRIPTIONS: Record<string, string> = {
   KubeletConfig: "kubelet settings",
   KubeNodeConfig: "the Kubernetes node: node IP, labels, taints",
   KubeClusterConfig: "cluster name and control-plane endpoint",
+  KubeAPIServerConfig: "kube-apiserver settings",
   KubeNetworkConfig: "pod and service subnets",
   KubeFlannelCNIConfig: "the flannel CNI",
   KubeInlineManifestConfig: "a manifest applied at bootstrap",

@@ -382,6 +382,7 @@ describe("buildNodePatches", () => {
           : []),
         ...(features.legacyKubernetes
           ? [
+              "cluster.apiServer",
               "cluster.extraManifestHeaders",
               "cluster.extraManifests",
               "cluster.inlineManifests",

@@ -96,7 +96,7 @@ export interface ClusterIntent {
   serviceSubnets: string[];
   dnsDomain?: string;
   allowSchedulingOnControlPlanes?: boolean;
-  /** Extra SANs for the Talos API certificate (`machine.certSANs`). */
+  /** Extra SANs for the Talos API certificate and, on control planes, the Kubernetes API server certificate. */
   certSANs?: string[];
   /** The CNI; a bare name (`"none"`) is accepted for `{ name }`. */
   cni?: CniIntent | CniIntent["name"];

@@ -27,6 +27,7 @@ const KIND_ORDER = [
   "TimeSyncConfig",
   "StaticHostConfig",
   "KubeClusterConfig",
+  "KubeAPIServerConfig",
   "KubeNetworkConfig",
   "KubeFlannelCNIConfig",
   "KubeletConfig",
