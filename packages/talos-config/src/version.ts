@@ -208,9 +208,10 @@ export interface TalosVersionFeatures {
   /** Like {@link TalosVersionFeatures.generatorDocuments}, for a worker. */
   readonly generatorWorkerDocuments: readonly string[];
   /**
-   * The official JSON schema that describes this line in `../shared/talos/`: `v1.13` for 1.11..1.13
-   * (1.11 additionally uses `machine.network`/`machine.time`, which that schema does not list), `v1.15`
-   * for 1.14 and 1.15 (same document kinds).
+   * The nearest official JSON schema in `../shared/talos/`: `v1.13` (the 1.13.9 schema) for 1.11..1.13,
+   * `v1.15` for 1.14 and 1.15 (same document kinds). The 1.13.9 schema lacks what the older lines still
+   * list: 1.11 `machine.network`, `machine.time` and the feature flags `rbac`, `stableHostname`,
+   * `apidCheckExtKeyUsage`; 1.12 `machine.network.kubespan`.
    */
   readonly schema: "v1.13" | "v1.15";
 }
