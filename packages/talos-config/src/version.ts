@@ -225,6 +225,11 @@ const VERSION_RE = /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?$/;
  * @throws TalosConfigError `UNSUPPORTED_VERSION` when the text is not a version or the line is outside v1.11..v1.15.
  */
 export function parseTalosVersion(input: string | TalosVersion): TalosVersion {
+  if (typeof input !== "string" && !isVersionObject(input)) {
+    throw new TalosConfigError("UNSUPPORTED_VERSION", "target: must be a Talos version like v1.13.9", {
+      details: { field: "target" },
+    });
+  }
   const version = typeof input === "string" ? parseText(input) : input;
   if (version.major !== 1 || version.minor < 11 || version.minor > 15) {
     throw new TalosConfigError(
@@ -234,6 +239,12 @@ export function parseTalosVersion(input: string | TalosVersion): TalosVersion {
     );
   }
   return version;
+}
+
+function isVersionObject(value: unknown): value is TalosVersion {
+  if (value === null || typeof value !== "object") return false;
+  const v = value as Record<string, unknown>;
+  return [v.major, v.minor, v.patch].every((n) => typeof n === "number" && Number.isInteger(n) && n >= 0);
 }
 
 function parseText(text: string): TalosVersion {

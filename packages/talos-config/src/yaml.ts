@@ -97,6 +97,11 @@ export function stringifyDocuments(
  * @throws TalosConfigError `PARSE_ERROR` naming the document index and line (never the text itself).
  */
 export function parseDocuments(yamlText: string): ConfigDocument[] {
+  if (typeof yamlText !== "string") {
+    throw new TalosConfigError("PARSE_ERROR", "yamlText: must be a string", {
+      details: { field: "yamlText" },
+    });
+  }
   const parsed = parseAllDocuments(yamlText, { uniqueKeys: true, prettyErrors: false });
   if (!Array.isArray(parsed)) {
     return [];

@@ -287,3 +287,32 @@ describe("lint", () => {
     expect(JSON.stringify(findings)).not.toContain('"y"');
   });
 });
+
+describe("lint on malformed documents", () => {
+  it("never throws when any field of the documents has the wrong type", ({ expect }) => {
+    const WRONG: unknown[] = [null, 42, "x", [], {}, true, [null], [42]];
+    let runs = 0;
+    for (const target of ["v1.11.6", "v1.13.9", "v1.15.0"]) {
+      const base = buildNodePatches(singleNode(target));
+      const paths: (string | number)[][] = [];
+      const walk = (value: unknown, prefix: (string | number)[]): void => {
+        paths.push(prefix);
+        if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...prefix, i]));
+        else if (value !== null && typeof value === "object")
+          for (const [k, v] of Object.entries(value)) walk(v, [...prefix, k]);
+      };
+      walk(base, []);
+      for (const path of paths.filter((p) => p.length > 1)) {
+        for (const value of WRONG) {
+          const docs = structuredClone(base) as unknown as Record<string | number, unknown>[];
+          let node: Record<string | number, unknown> = docs as unknown as Record<string | number, unknown>;
+          for (const key of path.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
+          node[path[path.length - 1]!] = value;
+          lint(docs as ConfigDocument[], { target, schematic: SCHEMATIC, role: "controlplane" });
+          runs++;
+        }
+      }
+    }
+    expect(runs).toBeGreaterThan(500);
+  });
+});
