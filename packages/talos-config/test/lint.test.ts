@@ -297,9 +297,11 @@ describe("lint on malformed documents", () => {
       const paths: (string | number)[][] = [];
       const walk = (value: unknown, prefix: (string | number)[]): void => {
         paths.push(prefix);
-        if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...prefix, i]));
-        else if (value !== null && typeof value === "object")
+        if (Array.isArray(value)) {
+          for (const [i, v] of value.entries()) walk(v, [...prefix, i]);
+        } else if (value !== null && typeof value === "object") {
           for (const [k, v] of Object.entries(value)) walk(v, [...prefix, k]);
+        }
       };
       walk(base, []);
       for (const path of paths.filter((p) => p.length > 1)) {
