@@ -183,6 +183,8 @@ interface ParsedConfig {
   clusterName: string;
   endpoint: string;
   hostname: string | undefined;
+  /** ExtensionServiceConfig documents: they become `ext-<name>` services. */
+  extensions: { name: string; environment: string[]; configFiles: string[] }[];
 }
 
 interface ServiceState {
@@ -320,6 +322,12 @@ const DEFINITIONS: ResourceDef[] = [
     aliases: ["service", "services", "svc"],
   },
   {
+    type: "ExtensionServiceConfigs.runtime.talos.dev",
+    namespace: "runtime",
+    display: "ExtensionServiceConfig",
+    aliases: ["extensionserviceconfig", "extensionserviceconfigs"],
+  },
+  {
     type: "EtcdMembers.etcd.talos.dev",
     namespace: "etcd",
     display: "EtcdMember",
@@ -399,13 +407,35 @@ function parseMachineConfig(raw: string): ParsedConfig {
         ? network.hostname
         : undefined;
   const controlPlane = (cluster.controlPlane ?? {}) as Record<string, unknown>;
+  // 1.14+ configs carry the cluster identity in a KubeClusterConfig document instead.
+  const kubeCluster = objects.find((d) => d.kind === "KubeClusterConfig") ?? {};
+  const extensions = objects
+    .filter((d) => d.kind === "ExtensionServiceConfig" && typeof d.name === "string")
+    .map((d) => ({
+      name: d.name as string,
+      environment: Array.isArray(d.environment) ? d.environment.map((e) => String(e)) : [],
+      configFiles: Array.isArray(d.configFiles)
+        ? d.configFiles.map((f) => String((f as Record<string, unknown>)?.mountPath ?? ""))
+        : [],
+    }));
   return {
     raw,
     type,
     ca,
-    clusterName: typeof cluster.clusterName === "string" ? cluster.clusterName : "talos",
-    endpoint: typeof controlPlane.endpoint === "string" ? controlPlane.endpoint : "https://127.0.0.1:6443",
+    clusterName:
+      typeof cluster.clusterName === "string"
+        ? cluster.clusterName
+        : typeof kubeCluster.clusterName === "string"
+          ? kubeCluster.clusterName
+          : "talos",
+    endpoint:
+      typeof controlPlane.endpoint === "string"
+        ? controlPlane.endpoint
+        : typeof kubeCluster.endpoint === "string"
+          ? kubeCluster.endpoint
+          : "https://127.0.0.1:6443",
     hostname,
+    extensions,
   };
 }
 
@@ -1106,6 +1136,14 @@ class NodeImpl implements EmulatedNode {
       if (id === "etcd")
         this.setService("etcd", this.fleet.bootstrapped ? "Running" : "Preparing", this.fleet.bootstrapped);
       else this.setService(id, "Running", true);
+    }
+    for (const extension of this.config?.extensions ?? []) {
+      this.setService(`ext-${extension.name}`, "Running", true);
+      // Variable names only: the values are usually tokens.
+      this.putResource("runtime", "ExtensionServiceConfigs.runtime.talos.dev", extension.name, {
+        configFiles: extension.configFiles.map((mountPath) => ({ mountPath })),
+        environment: extension.environment.map((e) => `${e.split("=")[0]}=<redacted>`),
+      });
     }
     this.currentState = "running";
     this.putResource("network", "HostnameStatuses.net.talos.dev", "hostname", {
