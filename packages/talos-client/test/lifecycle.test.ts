@@ -1,6 +1,7 @@
 import { PassThrough } from "node:stream";
 import { afterEach, describe, it } from "vitest";
 import type { ProgressEvent } from "../src/index.js";
+import { buildMachineConfig } from "../src/testing/index.js";
 import { type Cluster, startCluster } from "./helpers.js";
 
 const CP1 = "10.9.0.2";
@@ -50,6 +51,24 @@ describe("TalosClient lifecycle operations", () => {
     expect(["upgrading", "rebooting"]).toContain(cluster.emulator.node("old").state());
     await until(() => cluster?.emulator.node("old").state() === "running");
     expect(cluster.emulator.node("old").talosVersion()).toBe("v1.13.9");
+  });
+
+  it("applies a staged config at the next reboot", async ({ expect }) => {
+    cluster = await startCluster({ emulator: { rebootDelayMs: 20 } });
+    const data = buildMachineConfig({
+      type: "worker",
+      ca: cluster.ca,
+      clusterName: "lab",
+      hostname: "w1-renamed",
+    });
+    expect((await cluster.client.applyConfiguration({ node: W1, data, mode: "staged" })).mode).toBe("staged");
+    expect((await cluster.client.hostname({ nodes: [W1] }))[0]).toMatchObject({ ok: true, value: "w1" });
+    await cluster.client.reboot({ node: W1 });
+    await until(() => cluster?.emulator.node("w1").state() === "running");
+    expect((await cluster.client.hostname({ nodes: [W1] }))[0]).toMatchObject({
+      ok: true,
+      value: "w1-renamed",
+    });
   });
 
   it("throws NODE_ERROR when the installer exits non-zero", async ({ expect }) => {

@@ -511,6 +511,7 @@ class NodeImpl implements EmulatedNode {
   maintenanceSpki = "";
   version: string;
   pendingVersion: string | undefined;
+  stagedConfig: ParsedConfig | undefined;
   currentState: EmulatedNodeState = "maintenance";
   config: ParsedConfig | undefined;
   services = new Map<string, ServiceState>();
@@ -983,10 +984,12 @@ class NodeImpl implements EmulatedNode {
     }
   }
 
-  later(ms: number, fn: () => void): void {
+  later(ms: number, fn: () => void | Promise<void>): void {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      fn();
+      void Promise.resolve()
+        .then(fn)
+        .catch(() => undefined);
     }, ms);
     this.timers.add(timer);
   }
@@ -1240,8 +1243,11 @@ class NodeImpl implements EmulatedNode {
     this.currentState = "rebooting";
     this.setStage(MachineStatusEvent_MachineStage.REBOOTING, false);
     this.later(20, () => this.dropConnections());
-    this.later(this.fleet.options.rebootDelayMs ?? 50, () => {
+    this.later(this.fleet.options.rebootDelayMs ?? 50, async () => {
       then?.();
+      const staged = this.stagedConfig;
+      this.stagedConfig = undefined;
+      if (staged !== undefined && this.config !== undefined) await this.applyConfig(staged);
       if (this.pendingVersion !== undefined) {
         this.version = this.pendingVersion;
         this.pendingVersion = undefined;
@@ -1385,6 +1391,7 @@ function buildHandlers(): Map<string, Handler> {
       };
     }
     if (mode === ApplyConfigurationRequest_Mode.STAGED) {
+      node.stagedConfig = config;
       return {
         messages: [
           { mode, warnings, modeDetails: "Staged configuration to be applied after the next reboot" },
