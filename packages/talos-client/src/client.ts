@@ -1465,8 +1465,10 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
   };
 
   async function healthRound(opts: WaitForHealthyOptions, started: number): Promise<HealthReport> {
+    // Each probe gets at most 10 s and never runs far past the overall deadline.
+    const remaining = opts.timeoutMs - (Date.now() - started);
     const call = {
-      timeoutMs: Math.min(10_000, opts.timeoutMs),
+      timeoutMs: Math.max(500, Math.min(10_000, remaining)),
       ...(opts.signal ? { signal: opts.signal } : {}),
     };
     const all = [
