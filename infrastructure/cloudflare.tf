@@ -19,10 +19,10 @@ locals {
 
   hostnames = toset([for r in local.routes : r.hostname])
 
-  # Ownership marker on every record this folder manages; the direct engine (cf-tunnel) uses the
-  # same comment so either engine recognises the other's records. Short and without newlines
-  # (Free zones allow 100 characters).
-  dns_comment = local.tunnel_enabled ? "cf-tunnel:${var.tunnel.name}" : null
+  # Ownership marker on every record this folder manages: the same fixed comment the direct
+  # engine (cf-tunnel's DNS_COMMENT_MARKER) writes and looks for, so a CNAME to this tunnel is
+  # recognised as ours by either engine. Short and fixed (Free zones allow 100 characters).
+  dns_comment = local.tunnel_enabled ? "managed by cf-tunnel" : null
 
   protected_routes = { for key, r in local.routes_by_key : key => r if !r.public }
 

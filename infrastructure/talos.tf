@@ -11,8 +11,8 @@ locals {
   control_planes = { for name, n in local.nodes : name => n if n.role == "controlplane" }
   workers        = { for name, n in local.nodes : name => n if n.role == "worker" }
 
-  # The bootstrap node: the first control plane in homelab.yaml order. Changing it later does not
-  # re-bootstrap (the resource is replaced only if its node changes, which the CLI warns about).
+  # The bootstrap node: the first control plane in homelab.yaml order. Keep it first: another
+  # first control plane makes the plan replace talos_machine_bootstrap.
   bootstrap_node = [for n in var.nodes : n if n.role == "controlplane"][0]
 
   # Optional role-wide patch files (files/common.patch.yaml, files/<role>.patch.yaml).

@@ -356,7 +356,17 @@ export async function readInitialAdminPassword(
     if (typeof encoded === "string") {
       return { found: true, password: new SecretText(Buffer.from(encoded, "base64").toString("utf8")) };
     }
-    if (now() >= deadline) {
+    // argocd-server writes the hash into argocd-secret and the initial secret together; a hash
+    // without the initial secret means the password came from values or the secret was deleted.
+    const argocdSecret =
+      secret === undefined
+        ? await retrying(
+            () => kube.get({ apiVersion: "v1", kind: "Secret", namespace, name: "argocd-secret" }),
+            options,
+          )
+        : undefined;
+    const hasHash = typeof rec(argocdSecret?.data)["admin.password"] === "string";
+    if (now() >= deadline || hasHash) {
       return {
         found: false,
         reason:

@@ -91,8 +91,12 @@ export interface CreateHelmOptions {
   run: ProcessRunner;
   /** The helm binary (default `helm`). */
   bin?: string;
-  /** Extra environment for every helm call (for example `KUBECONFIG`). */
+  /** Extra environment for every helm call. */
   env?: Record<string, string>;
+  /** Path of a kubeconfig file, passed as `--kubeconfig` on every call (the caller writes it, mode 0600). */
+  kubeconfigPath?: string;
+  /** Context name, passed as `--kube-context` on every call. */
+  kubeContext?: string;
 }
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
@@ -110,6 +114,9 @@ const TIMEOUT_PATTERN = /timed out waiting for the condition|context deadline ex
  */
 export function createHelm(options: CreateHelmOptions): Helm {
   const bin = options.bin ?? "helm";
+  const globalArgs: string[] = [];
+  if (options.kubeconfigPath !== undefined) globalArgs.push("--kubeconfig", options.kubeconfigPath);
+  if (options.kubeContext !== undefined) globalArgs.push("--kube-context", options.kubeContext);
   let cachedVersion: { version: string; major: number } | undefined;
 
   async function exec(
@@ -119,12 +126,16 @@ export function createHelm(options: CreateHelmOptions): Helm {
     throwIfAborted(call.signal);
     let result: ProcessResult;
     try {
-      result = await options.run(bin, args, {
-        ...(options.env === undefined ? {} : { env: options.env }),
-        ...(call.signal === undefined ? {} : { signal: call.signal }),
-        ...(call.input === undefined ? {} : { input: call.input }),
-        ...(call.timeoutMs === undefined ? {} : { timeoutMs: call.timeoutMs }),
-      });
+      result = await options.run(
+        bin,
+        args[0] === "version" || args[0] === "repo" ? args : [...args, ...globalArgs],
+        {
+          ...(options.env === undefined ? {} : { env: options.env }),
+          ...(call.signal === undefined ? {} : { signal: call.signal }),
+          ...(call.input === undefined ? {} : { input: call.input }),
+          ...(call.timeoutMs === undefined ? {} : { timeoutMs: call.timeoutMs }),
+        },
+      );
     } catch (error) {
       throwIfAborted(call.signal);
       if ((error as { code?: unknown }).code === "ENOENT") {
@@ -233,7 +244,7 @@ export function createHelm(options: CreateHelmOptions): Helm {
       await exec(args, {
         signal: opts.signal,
         timeoutMs: timeoutMs + 60_000,
-        ...(opts.values === undefined ? {} : { input: stringify(opts.values) }),
+        ...(opts.values === undefined ? {} : { input: stringify(opts.values, { version: "1.1" }) }),
         recovery,
       });
       const release = await helm.getRelease({

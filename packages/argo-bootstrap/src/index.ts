@@ -1,3 +1,5 @@
+export type { AddAppOptions, AddAppResult, FileChange } from "./add-app.js";
+export { addApp } from "./add-app.js";
 export type {
   ApplicationWaitStatus,
   ApplyRootApplicationOptions,
@@ -80,3 +82,12 @@ export {
   statefulSetRolloutStatus,
   waitForRollouts,
 } from "./rollout.js";
+export type {
+  ManifestFile,
+  ManifestInput,
+  ManifestValidator,
+  ValidateManifestsOptions,
+  ValidationFinding,
+  ValidationPolicyOptions,
+} from "./validate.js";
+export { assertValid, createManifestValidator, formatFindings, validateManifests } from "./validate.js";

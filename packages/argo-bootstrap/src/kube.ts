@@ -1,5 +1,5 @@
-import { ApiException, KubeConfig, KubernetesObjectApi, PatchStrategy } from "@kubernetes/client-node";
-import { ArgoBootstrapError } from "./errors.js";
+import type { KubernetesObjectApi } from "@kubernetes/client-node";
+import { ArgoBootstrapError, isArgoBootstrapError } from "./errors.js";
 import { isRecord } from "./internal/util.js";
 
 /** A plain Kubernetes object. */
@@ -45,17 +45,26 @@ export interface CreateKubeClientOptions {
  * @throws ArgoBootstrapError INVALID_OPTIONS when the kubeconfig cannot be read; KUBE_API_ERROR from calls.
  */
 export function createKubeClient(options: CreateKubeClientOptions): KubeClient {
-  const kc = new KubeConfig();
-  try {
-    kc.loadFromString(options.kubeconfig);
-    if (options.context !== undefined) kc.setCurrentContext(options.context);
-  } catch (error) {
-    throw new ArgoBootstrapError("INVALID_OPTIONS", "the kubeconfig could not be parsed", { cause: error });
-  }
-  if (kc.getCurrentCluster() === null) {
-    throw new ArgoBootstrapError("INVALID_OPTIONS", "the kubeconfig has no current cluster");
-  }
-  const objects = KubernetesObjectApi.makeApiClient(kc);
+  let client: Promise<KubernetesObjectApi> | undefined;
+  // client-node is loaded on first use, so the builders and the validator work without it.
+  const connect = (): Promise<KubernetesObjectApi> => {
+    client ??= import("@kubernetes/client-node").then(({ KubeConfig, KubernetesObjectApi: ObjectApi }) => {
+      const kc = new KubeConfig();
+      try {
+        kc.loadFromString(options.kubeconfig);
+        if (options.context !== undefined) kc.setCurrentContext(options.context);
+      } catch (error) {
+        throw new ArgoBootstrapError("INVALID_OPTIONS", "the kubeconfig could not be parsed", {
+          cause: error,
+        });
+      }
+      if (kc.getCurrentCluster() === null) {
+        throw new ArgoBootstrapError("INVALID_OPTIONS", "the kubeconfig has no current cluster");
+      }
+      return ObjectApi.makeApiClient(kc);
+    });
+    return client;
+  };
 
   return {
     async get(ref) {
@@ -65,7 +74,7 @@ export function createKubeClient(options: CreateKubeClientOptions): KubeClient {
           kind: ref.kind,
           metadata: { name: ref.name, ...(ref.namespace === undefined ? {} : { namespace: ref.namespace }) },
         };
-        const result: unknown = await objects.read(spec);
+        const result: unknown = await (await connect()).read(spec);
         return toPlain(result);
       } catch (error) {
         if (isNotFound(error)) return undefined;
@@ -73,6 +82,7 @@ export function createKubeClient(options: CreateKubeClientOptions): KubeClient {
       }
     },
     async apply(object, { fieldManager }) {
+      const objects = await connect();
       try {
         const result: unknown = await objects.patch(
           object,
@@ -80,7 +90,7 @@ export function createKubeClient(options: CreateKubeClientOptions): KubeClient {
           undefined,
           fieldManager,
           true,
-          PatchStrategy.ServerSideApply,
+          "application/apply-patch+yaml",
         );
         return toPlain(result);
       } catch (error) {
@@ -111,8 +121,19 @@ function describeRef(ref: KubeObjectRef): string {
   return `${ref.kind} ${ref.namespace === undefined ? "" : `${ref.namespace}/`}${ref.name}`;
 }
 
+interface ApiExceptionLike {
+  code: number;
+  body: unknown;
+}
+
+function isApiException(error: unknown): error is Error & ApiExceptionLike {
+  return (
+    error instanceof Error && typeof (error as Partial<ApiExceptionLike>).code === "number" && "body" in error
+  );
+}
+
 function isNotFound(error: unknown): boolean {
-  if (error instanceof ApiException && error.code === 404) return true;
+  if (isApiException(error) && error.code === 404) return true;
   return isUnknownKind(error);
 }
 
@@ -121,7 +142,8 @@ function isUnknownKind(error: unknown): boolean {
 }
 
 function kubeError(error: unknown, what: string): ArgoBootstrapError {
-  if (error instanceof ApiException) {
+  if (isArgoBootstrapError(error)) return error;
+  if (isApiException(error)) {
     const reason = statusMessage(error.body);
     return new ArgoBootstrapError(
       "KUBE_API_ERROR",

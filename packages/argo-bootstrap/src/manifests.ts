@@ -360,9 +360,12 @@ export function usesSyncWaves(objects: readonly unknown[]): boolean {
   );
 }
 
-/** Multi-document YAML for objects (each ends in a newline; documents separated by `---`). */
+/**
+ * Multi-document YAML for objects (documents separated by `---`). Strings that YAML 1.1 readers
+ * (kubectl, Helm, Argo CD) would take for booleans or numbers, such as `yes`, `on` or `010`, are quoted.
+ */
 export function toYaml(objects: readonly unknown[]): string {
-  return objects.map((o) => stringify(o, { lineWidth: 0 })).join("---\n");
+  return objects.map((o) => stringify(o, { lineWidth: 0, version: "1.1" })).join("---\n");
 }
 
 /**
@@ -371,7 +374,7 @@ export function toYaml(objects: readonly unknown[]): string {
  * @throws ArgoBootstrapError INVALID_MANIFEST on a YAML syntax error
  */
 export function parseManifests(text: string): unknown[] {
-  const docs = parseAllDocuments(text);
+  const docs = parseAllDocuments(text, { version: "1.1" });
   const out: unknown[] = [];
   for (const [index, doc] of docs.entries()) {
     if (doc.errors.length > 0) {

@@ -1,12 +1,18 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "vitest";
 import {
+  type Application,
   type ArgoBootstrapError,
   bootstrapArgoCd,
   buildRootApplication,
   createHelm,
   type ProgressEvent,
+  parseManifests,
+  waitForApplication,
 } from "../src/index.js";
 import { createHelmStandIn, createKubeEmulator, type KubeEmulator } from "../src/testing/index.js";
+import { repoRoot, run as runProgram } from "./helpers.js";
 
 const FAST = { pollIntervalMs: 15, timeoutMs: 8_000, degradedGraceMs: 100 };
 const root = buildRootApplication({
@@ -148,7 +154,7 @@ describe("bootstrapArgoCd", () => {
       kubeconfig: kube.kubeconfig,
       rootApplication: root,
       ...FAST,
-      timeoutMs: 1_500,
+      timeoutMs: 3_000,
     }).catch((e: unknown) => e)) as ArgoBootstrapError;
     expect(error.code).toBe("ROLLOUT_TIMEOUT");
     expect(error.message).toContain(
@@ -190,5 +196,99 @@ describe("bootstrapArgoCd", () => {
     expect(error.message).toContain(
       "Application argocd/root is Degraded: Deployment traefik has 0 available replicas",
     );
+  });
+
+  it("throws ABORTED when the signal is aborted during the rollout wait", async ({ expect }) => {
+    kube.faults.stallRollout({ kind: "Deployment", name: "argocd-server", mode: "old-replicas" });
+    const controller = new AbortController();
+    const promise = bootstrapArgoCd({
+      helm: createHelm({ run: createHelmStandIn({ kube }) }),
+      kubeconfig: kube.kubeconfig,
+      rootApplication: root,
+      ...FAST,
+      onProgress: (e) => {
+        if (e.type === "rollout-progress") controller.abort();
+      },
+      signal: controller.signal,
+    });
+    await expect(promise).rejects.toMatchObject({ code: "ABORTED" });
+  });
+
+  it("puts the Application health check into the values when sync waves are used", async ({ expect }) => {
+    const run = createHelmStandIn({ kube });
+    await bootstrapArgoCd({
+      helm: createHelm({ run }),
+      kubeconfig: kube.kubeconfig,
+      rootApplication: root,
+      syncWaves: true,
+      ...FAST,
+    });
+    const cm = kube.get({ apiVersion: "v1", kind: "ConfigMap", namespace: "argocd", name: "argocd-cm" });
+    expect(
+      (cm!.data as Record<string, string>)["resource.customizations.health.argoproj.io_Application"],
+    ).toContain("obj.status.health");
+  });
+
+  it.for<[string, string]>([
+    ["Helm 3", "v3.21.4+g6f2e5b4"],
+    ["Helm 4", "v4.2.4+g1a2b3c4"],
+  ])("bootstraps with %s", async ([, helmVersion], { expect }) => {
+    const run = createHelmStandIn({ kube, helmVersion });
+    const result = await bootstrapArgoCd({
+      helm: createHelm({ run }),
+      kubeconfig: kube.kubeconfig,
+      rootApplication: root,
+      ...FAST,
+    });
+    expect(result.helm.helmVersion).toBe(helmVersion);
+    expect(result.rootApplication.status.done).toBe(true);
+  });
+
+  it("syncs the committed cluster/ tree: the project and every platform app become Healthy", async ({
+    expect,
+  }) => {
+    const built = await runProgram("kubectl", ["kustomize", join(repoRoot, "cluster", "app-of-apps")]);
+    expect(built.code, built.stderr).toBe(0);
+    const rootApp = parseManifests(
+      readFileSync(join(repoRoot, "cluster", "app-of-apps", "bootstrap.yaml"), "utf8"),
+    )[0] as Application;
+    kube.argo.setGitContent(
+      { repoURL: rootApp.spec.source.repoURL, path: "cluster/app-of-apps" },
+      parseManifests(built.stdout) as object[],
+    );
+    await bootstrapArgoCd({
+      helm: createHelm({ run: createHelmStandIn({ kube }) }),
+      kubeconfig: kube.kubeconfig,
+      rootApplication: rootApp,
+      syncWaves: true,
+      ...FAST,
+    });
+    const names = ["cert-manager", "traefik", "external-dns", "kube-prometheus-stack"];
+    const statuses = await Promise.all(
+      names.map((name) =>
+        waitForApplication({ kubeconfig: kube.kubeconfig, name, pollIntervalMs: 10, timeoutMs: 5_000 }),
+      ),
+    );
+    expect(statuses.map((s) => `${s.sync}/${s.health}`)).toEqual(names.map(() => "Synced/Healthy"));
+    expect(
+      kube.get({
+        apiVersion: "argoproj.io/v1alpha1",
+        kind: "AppProject",
+        namespace: "argocd",
+        name: "platform",
+      }),
+    ).toBeDefined();
+  });
+
+  it("reports at once that the admin password is managed by values", async ({ expect }) => {
+    const result = await bootstrapArgoCd({
+      helm: createHelm({ run: createHelmStandIn({ kube }) }),
+      kubeconfig: kube.kubeconfig,
+      rootApplication: root,
+      values: { configs: { secret: { argocdServerAdminPassword: "$2a$10$abcdefghijklmnopqrstuv" } } },
+      readAdminPassword: true,
+      ...FAST,
+    });
+    expect(result.adminPassword).toMatchObject({ found: false });
   });
 });

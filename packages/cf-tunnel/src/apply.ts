@@ -80,6 +80,32 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
     retrier.emit({ type: "access.policy.created", message: `created Access policy ${p.name}`, name: p.name });
   }
   count("access.policies.create", written);
+  written = 0;
+  for (const p of plan.access.updatePolicies) {
+    await retrier.call({
+      what: `restoring Access policy ${p.name}`,
+      permission: PERMISSIONS.accessWrite,
+      run: (ro: RequestOptions) =>
+        client.zeroTrust.access.policies.update(
+          p.id,
+          {
+            account_id: accountId,
+            name: p.name,
+            decision: p.decision,
+            include: p.include as never,
+            session_duration: p.sessionDuration,
+          },
+          ro,
+        ),
+    });
+    written++;
+    retrier.emit({
+      type: "access.policy.restored",
+      message: `restored Access policy ${p.name}`,
+      name: p.name,
+    });
+  }
+  count("access.policies.update", written);
 
   const appBody = (app: Plan["access"]["createApps"][number]) => {
     const policies = app.policies.map((name, i) => {
@@ -111,6 +137,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
       run: (ro: RequestOptions) => client.zeroTrust.access.applications.create(body as never, ro),
       recover: async () =>
         (await listAccessApps(retrier, client, accountId, plan.tunnel.name)).find((a) => a.name === app.name),
+      alreadyExistsCodes: [12130],
     });
     written++;
     retrier.emit({
@@ -254,6 +281,8 @@ async function applyDns(retrier: Retrier, options: ApplyPlanOptions, plan: Plan)
         });
         return done ? {} : undefined;
       },
+      // "Record already exists" / "does not exist": a replayed batch; fine when the zone already matches.
+      alreadyExistsCodes: [81044, 81053, 81054, 81057, 81058],
     });
     requests++;
     retrier.emit({

@@ -290,6 +290,12 @@ export function validateRoutes(options: { zone: string; routes: RouteInput[] }):
     if (input.path !== undefined) {
       if (typeof input.path !== "string" || input.path === "")
         invalid(`${field}.path`, "must be a non-empty regex");
+      if (/\(\?<?[=!]|\\[1-9]/.test(input.path)) {
+        invalid(
+          `${field}.path`,
+          `"${input.path}" uses lookaround or backreferences, which Go's RE2 (cloudflared) rejects`,
+        );
+      }
       try {
         new RegExp(input.path);
       } catch {

@@ -42,6 +42,16 @@ export async function findTunnel(
         requestOptions,
       );
       const hit = page.result.find((t) => t.name === name && !t.deleted_at && typeof t.id === "string");
+      if (
+        hit &&
+        (hit.config_src === "local" || (hit.config_src === undefined && hit.remote_config === false))
+      ) {
+        throw new CfTunnelError(
+          "CONFLICT",
+          `tunnel "${name}" is locally managed (config_src: local); cf-tunnel manages remotely managed tunnels only: pick another tunnel name or migrate it in the dashboard`,
+          { details: { tunnelId: hit.id, tunnelName: name } },
+        );
+      }
       return hit ? { id: hit.id as string, name } : undefined;
     },
   });
@@ -71,32 +81,22 @@ export async function createTunnel(
   options: { client: ClientOptions["client"]; accountId: string; name: string },
 ): Promise<TunnelInfo> {
   const { client, accountId, name } = options;
-  try {
-    return await retrier.call({
-      what: `creating tunnel "${name}"`,
-      permission: PERMISSIONS.tunnelWrite,
-      run: async (requestOptions) => {
-        const t = await client.zeroTrust.tunnels.cloudflared.create(
-          { account_id: accountId, name, config_src: "cloudflare" },
-          requestOptions,
-        );
-        if (typeof t.id !== "string")
-          throw new CfTunnelError("API_ERROR", "Cloudflare returned a tunnel without id");
-        return { id: t.id, name };
-      },
-      recover: () => findTunnel(retrier, options),
-    });
-  } catch (error) {
-    // "You already have a tunnel with this name" (1013): someone (or a lost response) created it first.
-    if (
-      error instanceof CfTunnelError &&
-      (error.details?.errors as { code: number }[] | undefined)?.some((e) => e.code === 1013)
-    ) {
-      const found = await findTunnel(retrier, options);
-      if (found) return found;
-    }
-    throw error;
-  }
+  return retrier.call({
+    what: `creating tunnel "${name}"`,
+    permission: PERMISSIONS.tunnelWrite,
+    run: async (requestOptions) => {
+      const t = await client.zeroTrust.tunnels.cloudflared.create(
+        { account_id: accountId, name, config_src: "cloudflare" },
+        requestOptions,
+      );
+      if (typeof t.id !== "string")
+        throw new CfTunnelError("API_ERROR", "Cloudflare returned a tunnel without id");
+      return { id: t.id, name };
+    },
+    recover: () => findTunnel(retrier, options),
+    // "You already have a tunnel with this name": another run (or a replayed request) created it first.
+    alreadyExistsCodes: [1013],
+  });
 }
 
 /**

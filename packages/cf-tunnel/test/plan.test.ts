@@ -106,7 +106,7 @@ describe("plan", () => {
 });
 
 describe("renderPlan", () => {
-  it("renders conflicts first and one line per change", ({ expect }) => {
+  it("renders conflicts first and one line per change when the plan has both", ({ expect }) => {
     expect(renderPlan(plan(current(), desired))).toMatchInlineSnapshot(`
       "Tunnel homelab (6c1f3c1e-1111-4222-8333-444455556666), zone example.com
 
@@ -133,7 +133,7 @@ describe("renderPlan", () => {
 });
 
 describe("planToJson", () => {
-  it("serialises the plan as data that parses back to the same plan", ({ expect }) => {
+  it("serialises the plan as data that parses back to the same plan when converted", ({ expect }) => {
     const p = plan(current(), desired);
     expect(JSON.parse(planToJson(p))).toEqual(p);
   });

@@ -118,6 +118,7 @@ describe("validateRoutes", () => {
       /teamName|set/,
     ],
     ["a bad path regex", { ...ok, path: "(" }, "routes[0].path", /regular expression/],
+    ["a lookahead in the path", { ...ok, path: "^/(?!admin)" }, "routes[0].path", /RE2/],
     ["public together with access", { ...ok, access: { emails: ["a@b.co"] } }, "routes[0].access", /public/],
   ] as const)("rejects %s with INVALID_ROUTE naming the field", ([, route, field, message], { expect }) => {
     const error = errorOf([route as RouteInput]);
@@ -146,7 +147,7 @@ describe("validateRoutes", () => {
     expect(error.code).toBe("UNPROTECTED_ROUTE");
   });
 
-  it("accepts the named services and unix sockets cloudflared knows", ({ expect }) => {
+  it("accepts the named services and unix sockets cloudflared knows when routes use them", ({ expect }) => {
     const services = [
       "hello_world",
       "bastion",

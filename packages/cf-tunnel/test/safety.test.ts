@@ -1,5 +1,8 @@
+import { http } from "msw";
 import { describe, it } from "vitest";
 import { type CfTunnelError, DNS_COMMENT_MARKER, type RouteInput, reconcile } from "../src/index.js";
+import { CLOUDFLARE_API_BASE_URL } from "../src/testing/index.js";
+import { server } from "./setup.js";
 import { ACCOUNT, routes, setup, TUNNEL, ZONE } from "./support.js";
 
 async function failure(promise: Promise<unknown>): Promise<CfTunnelError> {
@@ -11,7 +14,7 @@ async function failure(promise: Promise<unknown>): Promise<CfTunnelError> {
   throw new Error("expected a rejection");
 }
 
-describe("reconcile ownership", () => {
+describe("reconcile", () => {
   it("reports a foreign record as a conflict before any change when a route wants its name", async ({
     expect,
   }) => {
@@ -66,7 +69,7 @@ describe("reconcile ownership", () => {
     expect(records.find((r) => r.name === `app-0.${ZONE}`)?.id).toBe(foreign.id);
   });
 
-  it("never deletes foreign records, including ones pointing at the tunnel without the marker", async ({
+  it("never deletes foreign records when routes are removed, even ones pointing at the tunnel", async ({
     expect,
   }) => {
     const { emulator, base } = setup();
@@ -118,8 +121,8 @@ describe("reconcile ownership", () => {
   });
 });
 
-describe("reconcile fail-closed Access", () => {
-  it("refuses an unprotected route before sending any request", async ({ expect }) => {
+describe("reconcile", () => {
+  it("refuses an unprotected route before sending any request when access is missing", async ({ expect }) => {
     const { emulator, base } = setup();
     const error = await failure(
       reconcile({ ...base, routes: [{ hostname: `admin.${ZONE}`, service: "http://admin:80" }] }),
@@ -158,7 +161,7 @@ describe("reconcile fail-closed Access", () => {
   });
 });
 
-describe("reconcile under faults", () => {
+describe("reconcile", () => {
   it("converges with no duplicate and no lost record when 429 and 500 storms hit every write", async ({
     expect,
   }) => {
@@ -218,7 +221,7 @@ describe("reconcile under faults", () => {
   });
 });
 
-describe("reconcile after an interrupted apply", () => {
+describe("reconcile", () => {
   it("finishes the work when the previous run died after Access and ingress", async ({ expect }) => {
     const { emulator, base } = setup();
     emulator.faults({ operation: "dns.batch", status: 500, times: Number.POSITIVE_INFINITY });
@@ -281,11 +284,94 @@ describe("reconcile after an interrupted apply", () => {
   });
 });
 
-describe("reconcile input", () => {
+describe("reconcile", () => {
   it("rejects an unprotected route among valid ones naming its index", async ({ expect }) => {
     const { base } = setup();
     const list: RouteInput[] = [...routes(2), { hostname: `x.${ZONE}`, service: "http://x:80" }];
     const error = await failure(reconcile({ ...base, routes: list }));
     expect(error.details?.field).toBe("routes[2].access");
+  });
+});
+
+describe("reconcile", () => {
+  it("treats an 'already exists' batch answer as success when the records are ours", async ({ expect }) => {
+    const { emulator, base } = setup();
+    // A replayed batch: the first copy lands, the second one answers 81053.
+    server.use(
+      http.post(
+        `${CLOUDFLARE_API_BASE_URL}/zones/:zone/dns_records/batch`,
+        async ({ request }) => {
+          await emulator.handle(request.clone());
+          return emulator.handle(request);
+        },
+        { once: true },
+      ),
+    );
+    const result = await reconcile({ ...base, routes: routes(2) });
+    expect(result.applied).toBe(true);
+    const batches = emulator.requestLog.filter((e) => e.operation === "dns.batch");
+    expect(batches.map((b) => b.status)).toEqual([200, 400]);
+    expect(emulator.state.dnsRecords(ZONE)).toHaveLength(2);
+  });
+
+  it("still fails when the existing record is foreign", async ({ expect }) => {
+    const { emulator, base } = setup();
+    server.use(
+      http.post(
+        `${CLOUDFLARE_API_BASE_URL}/zones/:zone/dns_records/batch`,
+        async ({ request }) => {
+          emulator.state.seedDnsRecord({ zone: ZONE, name: "app-0", type: "A", content: "203.0.113.1" });
+          return emulator.handle(request);
+        },
+        { once: true },
+      ),
+    );
+    const error = await failure(reconcile({ ...base, routes: routes(1) }));
+    expect(error.code).toBe("API_ERROR");
+    expect(error.details?.errors).toEqual([{ code: 81053, message: expect.any(String) }]);
+  });
+
+  it("refuses to manage the tunnel when it is locally managed", async ({ expect }) => {
+    const { emulator, base } = setup();
+    emulator.state.seedTunnel({ name: TUNNEL, configSrc: "local" });
+    const error = await failure(reconcile({ ...base, routes: routes(1) }));
+    expect(error.code).toBe("CONFLICT");
+    expect(error.message).toContain("locally managed");
+  });
+});
+
+describe("reconcile", () => {
+  it("restores our policy's rules when someone widened them by hand", async ({ expect }) => {
+    const { emulator, base, client, mark, since } = setup();
+    await reconcile({ ...base, routes: routes(1) });
+    const [policy] = emulator.state.accessPolicies();
+    await client.zeroTrust.access.policies.update(policy?.id as string, {
+      account_id: ACCOUNT,
+      name: policy?.name as string,
+      decision: "allow",
+      include: [{ everyone: {} }],
+    });
+    const m = mark();
+    const result = await reconcile({ ...base, routes: routes(1) });
+    expect(result.plan.access.updatePolicies.map((p) => p.id)).toEqual([policy?.id]);
+    expect(
+      since(m)
+        .filter((e) => e.method !== "GET")
+        .map((e) => e.operation),
+    ).toEqual(["access.policies.update"]);
+    expect(emulator.state.accessPolicies()[0]?.include).toEqual([{ email: { email: "me@example.org" } }]);
+  });
+});
+
+describe("reconcile", () => {
+  it("stops with ABORTED during a backoff when the signal aborts", async ({ expect }) => {
+    const { emulator, base } = setup();
+    emulator.faults({ operation: "tunnels.list", status: 503, times: Number.POSITIVE_INFINITY });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const error = await failure(
+      reconcile({ ...base, routes: routes(1), retry: { baseDelayMs: 10_000 }, signal: controller.signal }),
+    );
+    expect(error.code).toBe("ABORTED");
   });
 });

@@ -32,7 +32,7 @@ describe("ensureTunnel", () => {
     expect(emulator.requestLog.some((e) => e.operation === "tunnels.create")).toBe(false);
   });
 
-  it("keeps the token out of JSON and inspect output", async ({ expect }) => {
+  it("keeps the token out of the output when the result is serialised or inspected", async ({ expect }) => {
     const { client, retry } = setup();
     const result = await ensureTunnel({ client, accountId: ACCOUNT, name: TUNNEL, retry });
     expect(result.token.length).toBeGreaterThan(20);
@@ -79,7 +79,7 @@ describe("ensureTunnel", () => {
 });
 
 describe("rotateTunnelToken", () => {
-  it("sets a new secret and returns a token carrying it", async ({ expect }) => {
+  it("sets a new secret and returns a token carrying it when rotating", async ({ expect }) => {
     const { emulator, client, retry } = setup();
     const tunnel = await ensureTunnel({ client, accountId: ACCOUNT, name: TUNNEL, retry });
     const rotated = await rotateTunnelToken({ client, accountId: ACCOUNT, tunnelId: tunnel.id, retry });
@@ -106,7 +106,7 @@ describe("rotateTunnelToken", () => {
 });
 
 describe("audit", () => {
-  it("finds the 503 trap, unrouted ingress, unprotected hostnames and live connectors", async ({
+  it("finds the 503 trap, unrouted ingress, unprotected hostnames and connectors when edited by hand", async ({
     expect,
   }) => {
     const { emulator, client, base, retry } = setup();
@@ -159,7 +159,7 @@ describe("audit", () => {
     expect(report.ok).toBe(false);
   });
 
-  it("reports a clean tunnel as ok and flags one without connectors", async ({ expect }) => {
+  it("flags a missing connector and reports ok when one runs", async ({ expect }) => {
     const { emulator, client, base, retry } = setup();
     const { tunnel } = await reconcile({ ...base, routes: routes(2) });
     const before = await audit({ client, accountId: ACCOUNT, zone: ZONE, tunnelId: tunnel.id, retry });

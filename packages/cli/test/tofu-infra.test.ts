@@ -171,7 +171,7 @@ describe("the locals of talos.tf and cloudflare.tf", () => {
     ]);
     expect(Object.keys(l.identity_routes as object)).toEqual(["app1.example.com"]);
     expect(l.service_token_routes).toEqual({});
-    expect(l.dns_comment).toBe("cf-tunnel:homelab");
+    expect(l.dns_comment).toBe("managed by cf-tunnel");
     expect(l.cloudflared_patch).toContain('"TUNNEL_TOKEN=TUNNEL-TOKEN"');
     const tailscale = (l.tailscale_patches as Record<string, string>).node1;
     expect(tailscale).toContain('"TS_AUTHKEY=tskey-auth-test"');

@@ -11,6 +11,7 @@ import {
   type TofuEvent,
   type TofuExec,
   type TofuRunner,
+  validateInfrastructure,
 } from "../src/tofu/index.js";
 import { fixturesDir } from "./tofu-examples.js";
 
@@ -88,6 +89,14 @@ describe("createTofuRunner against the real binary", () => {
     expect(result.diagnostics).toEqual([]);
   });
 
+  it("reads the installed providers' schemas, which validate the module offline", async ({ expect }) => {
+    const providersSchema = await tofu.providersSchema();
+    expect(Object.keys(providersSchema.provider_schemas)).toContain("terraform.io/builtin/terraform");
+    const findings = await validateInfrastructure({ dir: cwd, providersSchema });
+    // The fixture deliberately has no terraform block: the one finding is that warning.
+    expect(findings.map((f) => [f.severity, f.code])).toEqual([["warning", "MISSING_REQUIRED_VERSION"]]);
+  });
+
   it("reads exit code 2 as changes present when the plan has work to do", async ({ expect }) => {
     const result = await tofu.plan({ onProgress });
     expect(result.exitCode).toBe(2);
@@ -147,6 +156,21 @@ describe("createTofuRunner against the real binary", () => {
   });
 });
 
+describe("createTofuRunner plan files", () => {
+  it("applies a saved plan file when plan wrote one with out", async ({ expect }) => {
+    const ws = await workspace("basic");
+    const tofu = createTofuRunner({ cwd: ws.cwd, env: ws.env });
+    await tofu.init();
+    const plan = await tofu.plan({ out: "saved.tfplan" });
+    expect(plan.hasChanges).toBe(true);
+    expect(existsSync(join(ws.cwd, "saved.tfplan"))).toBe(true);
+    const applied = await tofu.apply({ planFile: "saved.tfplan" });
+    expect(applied.args.at(-1)).toBe("saved.tfplan");
+    expect(applied.summary?.add).toBe(1);
+    expect((await tofu.plan()).hasChanges).toBe(false);
+  });
+});
+
 describe("createTofuRunner errors", () => {
   it("surfaces the file and line when the configuration has a syntax error", async ({ expect }) => {
     const ws = await workspace("syntax-error");
@@ -180,19 +204,6 @@ describe("createTofuRunner errors", () => {
       },
     });
     expect((error as Error).message).toContain("main.tf:11:");
-  });
-
-  it("applies a saved plan file when plan wrote one with out", async ({ expect }) => {
-    const ws = await workspace("basic");
-    const tofu = createTofuRunner({ cwd: ws.cwd, env: ws.env });
-    await tofu.init();
-    const plan = await tofu.plan({ out: "saved.tfplan" });
-    expect(plan.hasChanges).toBe(true);
-    expect(existsSync(join(ws.cwd, "saved.tfplan"))).toBe(true);
-    const applied = await tofu.apply({ planFile: "saved.tfplan" });
-    expect(applied.args.at(-1)).toBe("saved.tfplan");
-    expect(applied.summary?.add).toBe(1);
-    expect((await tofu.plan()).hasChanges).toBe(false);
   });
 
   it("forwards SIGINT and waits for tofu to release its state lock when the signal aborts", async ({

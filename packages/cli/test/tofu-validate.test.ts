@@ -2,7 +2,12 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { type InfraFinding, isTofuError, validateInfrastructure } from "../src/tofu/index.js";
+import {
+  type InfraFinding,
+  isTofuError,
+  type ProvidersSchema,
+  validateInfrastructure,
+} from "../src/tofu/index.js";
 import { providersSchemaPath } from "./tofu-examples.js";
 
 const PROVIDERS = `terraform {
@@ -277,6 +282,57 @@ variable "auth_key" {
         "b.auto.tfvars.json",
         "b.auto.tfvars.json: the required variable nodes is not set",
       ],
+    ]);
+  });
+
+  it("reports a missing required nested attribute when the schema has real nested_type flags", async ({
+    expect,
+  }) => {
+    const dir = await mkdtemp(join(scratch, "nested-"));
+    await writeFile(
+      join(dir, "main.tf"),
+      `terraform {
+  required_version = ">= 1.11.0"
+  required_providers {
+    demo = {
+      source  = "example/demo"
+      version = "~> 1.2.0"
+    }
+  }
+}
+
+resource "demo_thing" "this" {
+  settings = [{ optional_key = "x" }]
+}
+`,
+    );
+    const providersSchema: ProvidersSchema = {
+      provider_schemas: {
+        "registry.opentofu.org/example/demo": {
+          resource_schemas: {
+            demo_thing: {
+              block: {
+                attributes: {
+                  settings: {
+                    nested_type: {
+                      nesting_mode: "list",
+                      attributes: {
+                        required_key: { type: "string", required: true },
+                        optional_key: { type: "string", optional: true },
+                      },
+                    },
+                    optional: true,
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    };
+    const findings = await validateInfrastructure({ dir, providersSchema });
+    expect(findings.map((f) => [f.code, f.line, f.message])).toEqual([
+      ["INVALID_VALUE", 12, "demo_thing.this: settings[0]: the attribute required_key is required"],
     ]);
   });
 

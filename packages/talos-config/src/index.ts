@@ -1,6 +1,5 @@
 export type { BuildInstallOptions } from "./builders/install.js";
 export { buildInstall, diskSelectorExpression } from "./builders/install.js";
-// Builders
 export type {
   CloudflaredIntent,
   ClusterIntent,
@@ -42,24 +41,28 @@ export type { ConfigDiff, DocumentDiff, FieldChange } from "./diff.js";
 export { diffConfigs, renderDiff } from "./diff.js";
 export type { TalosConfigErrorOptions } from "./errors.js";
 export { isTalosConfigError, TalosConfigError, TalosConfigErrorCode } from "./errors.js";
-// Extensions and Image Factory
 export {
   buildExtensionServices,
   cloudflaredServiceConfig,
   environmentName,
   KNOWN_EXTENSION_SERVICES,
+  replaceExtensionServicesPatches,
   setExtensionEnvironment,
   tailscaleServiceConfig,
   upsertExtensionServices,
 } from "./extensions.js";
 export type { GenerateConfigOptions } from "./generate/generate-config.js";
 export { generateConfig } from "./generate/generate-config.js";
-// Lint
 export type { LintContext, LintFinding, LintSeverity } from "./lint/index.js";
 export { LintCode, lint } from "./lint/index.js";
-// Model
-export type { ConfigDocument, DocumentKey } from "./model/document.js";
-export { documentKey, documentKind, documentLabel, isV1Alpha1Document } from "./model/document.js";
+export type { ConfigDocument, DocumentByKind, DocumentKey } from "./model/document.js";
+export {
+  documentKey,
+  documentKind,
+  documentLabel,
+  isDocumentOfKind,
+  isV1Alpha1Document,
+} from "./model/document.js";
 export type {
   KubeClusterConfigDocument,
   KubeExternalManifestConfigDocument,
@@ -100,11 +103,11 @@ export type {
   V1Alpha1Document,
   V1Alpha1Machine,
 } from "./model/v1alpha1.js";
-// Networking helpers
 export type { Cidr, IpAddress } from "./net.js";
 export {
   cidrContains,
   corednsAddress,
+  corednsAddresses,
   formatCidr,
   formatIp,
   networkOf,
@@ -123,13 +126,13 @@ export {
   IMAGE_FACTORY_HOST,
   installerImage,
   isoUrl,
+  parseSchematic,
 } from "./schematic.js";
 export type { CertificateAndKey, GenerateSecretsOptions, SecretsBundle } from "./secrets/secrets-bundle.js";
 export { CA_VALIDITY_HOURS, generateSecrets } from "./secrets/secrets-bundle.js";
 export { secretsFromYaml, secretsToYaml } from "./secrets/secrets-yaml.js";
 export type { GenerateTalosconfigOptions } from "./talosconfig.js";
 export { generateTalosconfig, TALOS_ROLES } from "./talosconfig.js";
-// Versions
 export type { MultiDocKind, TalosLine, TalosVersion, TalosVersionFeatures } from "./version.js";
 export {
   compareTalosVersions,
@@ -145,7 +148,6 @@ export {
   V1ALPHA1_KIND,
   versionFeatures,
 } from "./version.js";
-// YAML output
 export type { StringifyDocumentsOptions } from "./yaml.js";
 export {
   compareKeys,

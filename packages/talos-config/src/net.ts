@@ -160,6 +160,24 @@ export function cidrContains(cidr: Cidr, ip: IpAddress): boolean {
 }
 
 /**
+ * The CoreDNS ClusterIPs Talos gives the kube-dns service: base + 10 of the first IPv4 and of the first
+ * IPv6 service subnet (one address per family, in the order the families first appear).
+ *
+ * @throws TalosConfigError `INVALID_CIDR` naming `serviceSubnets[i]`.
+ */
+export function corednsAddresses(serviceSubnets: readonly string[]): string[] {
+  const out: string[] = [];
+  const seen = new Set<number>();
+  serviceSubnets.forEach((subnet, i) => {
+    const cidr = parseCidr(subnet, `serviceSubnets[${i}]`);
+    if (seen.has(cidr.address.family)) return;
+    seen.add(cidr.address.family);
+    out.push(corednsAddress(subnet));
+  });
+  return out;
+}
+
+/**
  * The CoreDNS ClusterIP Kubernetes reserves in a service subnet: the subnet base + 10
  * (`10.96.0.0/12` gives `10.96.0.10`, `fd00:10:96::/112` gives `fd00:10:96::a`).
  *

@@ -418,4 +418,38 @@ configFiles:
   it("rejects text that is neither a strategic-merge nor a JSON patch", ({ expect }) => {
     expect(thrown(() => applyPatches(docs(LEGACY), ["- just\n- a list\n"])).code).toBe("INVALID_PATCH");
   });
+
+  it("deletes a config file selected by its content and adds another in the same patch", ({ expect }) => {
+    const [service] = patched(
+      "apiVersion: v1alpha1\nkind: ExtensionServiceConfig\nname: foo\nconfigFiles:\n  - content: hello\n    mountPath: /etc/foo\n",
+      "apiVersion: v1alpha1\nkind: ExtensionServiceConfig\nname: foo\nconfigFiles:\n  - content: hello\n    $patch: delete\n  - content: hello2\n    mountPath: /etc/foo2\n",
+    );
+    expect(pick(service, "configFiles")).toEqual([{ content: "hello2", mountPath: "/etc/foo2" }]);
+  });
+
+  it("skips key deletes aimed at a document the config does not have, keeping the header-only rest as Talos does", ({
+    expect,
+  }) => {
+    const result = patched(
+      LEGACY,
+      "apiVersion: v1alpha1\nkind: HostnameConfig\nhostname:\n  $patch: delete\n",
+    );
+    expect(result).toEqual([...docs(LEGACY), { apiVersion: "v1alpha1", kind: "HostnameConfig" }]);
+    const legacyOnly = patched(
+      LEGACY,
+      "version: v1alpha1\nmachine:\n  network:\n    hostname:\n      $patch: delete\n",
+    );
+    expect(legacyOnly).toHaveLength(1);
+  });
+
+  it("leaves fields alone when the patch sets them to null or an empty list", ({ expect }) => {
+    const [doc] = patched(LEGACY, "machine:\n  certSANs: []\n  network:\n    hostname: null\n");
+    expect(pick(doc, "machine", "certSANs")).toEqual(["10.0.0.1"]);
+    expect(pick(doc, "machine", "network", "hostname")).toBe("cp1");
+  });
+
+  it("does not remove a replaced field when the patch list is empty", ({ expect }) => {
+    const [doc] = patched(LEGACY, "cluster:\n  network:\n    podSubnets: []\n");
+    expect(pick(doc, "cluster", "network", "podSubnets")).toEqual(["10.244.0.0/16"]);
+  });
 });

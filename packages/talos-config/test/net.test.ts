@@ -2,6 +2,7 @@ import { describe, it } from "vitest";
 import {
   cidrContains,
   corednsAddress,
+  corednsAddresses,
   formatIp,
   parseCidr,
   parseIp,
@@ -23,6 +24,16 @@ describe("corednsAddress", () => {
   it("throws INVALID_CIDR naming serviceSubnet when the text is not a CIDR", ({ expect }) => {
     expect(() => corednsAddress("10.96.0.0")).toThrowError(expect.objectContaining({ code: "INVALID_CIDR" }));
     expect(() => corednsAddress("10.96.0.0/29")).toThrowError(/serviceSubnet: .*too small/);
+  });
+});
+
+describe("corednsAddresses", () => {
+  it("gives one address per family, first subnet of each, when the cluster is dual-stack", ({ expect }) => {
+    expect(corednsAddresses(["10.96.0.0/12", "fd00:96::/112", "10.200.0.0/16"])).toEqual([
+      "10.96.0.10",
+      "fd00:96::a",
+    ]);
+    expect(corednsAddresses(["fd00:96::/112", "10.96.0.0/12"])).toEqual(["fd00:96::a", "10.96.0.10"]);
   });
 });
 

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { parse as parseYaml } from "yaml";
 import { isRecord } from "../internal/util.js";
+import { schemaFindings } from "../validate.js";
 import {
   apiVersionOf,
   mergeApplied,
@@ -53,6 +54,8 @@ export interface KubeEmulatorFaults {
     namespace?: string;
     mode?: RolloutStall;
   }): void;
+  /** Let a stalled rollout continue. */
+  resumeRollout(target: { kind: "Deployment" | "StatefulSet"; name: string; namespace?: string }): void;
   /** Remove every fault (stalled rollouts resume). */
   clear(): void;
 }
@@ -66,7 +69,7 @@ export interface ArgoStandIn {
     options?: { namespace?: string; message?: string },
   ): void;
   /** Objects a Git source renders to: the stand-in applies them when it syncs an app with that source. */
-  setGitContent(source: { repoURL: string; path: string }, objects: Record<string, unknown>[]): void;
+  setGitContent(source: { repoURL: string; path: string }, objects: readonly object[]): void;
 }
 
 /** Options for {@link createKubeEmulator}. */
@@ -217,6 +220,27 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
       sendJson(res, 200, { kind: "APIGroupList", apiVersion: "v1", groups: groups().map(groupInfo) });
       return;
     }
+    if (method === "GET" && path === "/openapi/v3") {
+      const paths: Record<string, { serverRelativeURL: string }> = {};
+      for (const t of store.types()) {
+        const gv = t.group === "" ? `api/${t.version}` : `apis/${t.group}/${t.version}`;
+        paths[gv] = { serverRelativeURL: `/openapi/v3/${gv}?hash=${openApiHash(gv)}` };
+      }
+      sendJson(res, 200, { paths });
+      return;
+    }
+    if (method === "GET" && path.startsWith("/openapi/v3/")) {
+      const gv = path.slice("/openapi/v3/".length);
+      const types = store
+        .types()
+        .filter((t) => (t.group === "" ? `api/${t.version}` : `apis/${t.group}/${t.version}`) === gv);
+      if (types.length === 0) {
+        sendStatus(res, 404, "NotFound", "the server could not find the requested resource");
+        return;
+      }
+      sendJson(res, 200, openApiDocument(gv, types, kubernetesVersion));
+      return;
+    }
     if (method === "GET" && (path === "/healthz" || path === "/readyz" || path === "/livez")) {
       res.writeHead(200, { "content-type": "text/plain" }).end("ok");
       return;
@@ -317,6 +341,45 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
     }
   }
 
+  /**
+   * Checks a custom resource against its CRD schema like the API server: type and required errors are
+   * 422; unknown fields are pruned with a warning, or refused with fieldValidation=Strict.
+   */
+  function admit(
+    res: ServerResponse,
+    type: ResourceType,
+    object: Record<string, unknown>,
+    query: URLSearchParams,
+  ): void {
+    if (type.schema === undefined) return;
+    const findings = schemaFindings(object, type.schema);
+    const unknown = findings.filter((f) => f.code === "SCHEMA_UNKNOWN_FIELD");
+    const invalid = findings.filter((f) => f.code !== "SCHEMA_UNKNOWN_FIELD");
+    const name = isRecord(object.metadata) ? String(object.metadata.name ?? "") : "";
+    if (invalid.length > 0) {
+      throw new StoreError(
+        422,
+        "Invalid",
+        `${type.kind}.${type.group} "${name}" is invalid: ${invalid.map((f) => `${dotted(f.path).slice(1)}: ${f.message}`).join(", ")}`,
+      );
+    }
+    if (unknown.length === 0) return;
+    if (query.get("fieldValidation") === "Strict") {
+      throw new StoreError(
+        400,
+        "BadRequest",
+        `strict decoding error: ${unknown.map((f) => `unknown field "${dotted(f.path).slice(1)}"`).join(", ")}`,
+      );
+    }
+    for (const f of unknown) deletePath(object, f.path);
+    if (query.get("fieldValidation") !== "Ignore") {
+      res.setHeader(
+        "Warning",
+        unknown.map((f) => `299 - "unknown field \\"${dotted(f.path).slice(1)}\\""`),
+      );
+    }
+  }
+
   async function collection(
     req: IncomingMessage,
     res: ServerResponse,
@@ -349,6 +412,7 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
       const input = parseBody(body);
       if (type.namespaced)
         input.metadata = { ...(isRecord(input.metadata) ? input.metadata : {}), namespace };
+      admit(res, type, input, query);
       const created = store.create(type, input, query.get("fieldManager") ?? "kubectl-create");
       sendJson(res, 201, created);
       return;
@@ -390,6 +454,7 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
         ...(namespace === undefined ? {} : { namespace }),
       } as StoredObject["metadata"];
       checkResourceVersion(input, current);
+      if (!statusOnly) admit(res, type, input, query);
       sendJson(res, 200, dryRun ? input : store.replace(type, input, { manager, statusOnly }));
       return;
     }
@@ -415,6 +480,7 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
         }
         patch.metadata = { ...meta, name, ...(namespace === undefined ? {} : { namespace }) };
         if (current === undefined) {
+          admit(res, type, patch, query);
           if (dryRun) {
             sendJson(res, 201, patch);
             return;
@@ -426,6 +492,7 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
         }
         const merged = mergeApplied(current, stripReadOnly(patch)) as StoredObject;
         if (statusOnly) merged.status = (patch as StoredObject).status;
+        else admit(res, type, merged, query);
         sendJson(
           res,
           200,
@@ -439,6 +506,7 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
         contentType === "application/strategic-merge-patch+json"
       ) {
         const merged = mergeApplied(current, patch) as StoredObject;
+        if (!statusOnly) admit(res, type, merged, query);
         sendJson(res, 200, dryRun ? merged : store.replace(type, merged, { manager, statusOnly }));
         return;
       }
@@ -524,7 +592,8 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
           sims.set(k, sim);
           observing = true;
         } else if (kind === "Deployment") {
-          if (stall === "old-replicas" && sim.oldPods === 0 && sim.newReady >= want) sim.oldPods = 1;
+          // A leftover pod that never terminates: counted from the start, so no status ever shows "done".
+          if (stall === "old-replicas" && sim.oldPods === 0) sim.oldPods = 1;
           if (sim.newReady < sim.newPods && stall !== "unavailable") sim.newReady += 1;
           else if (
             sim.oldPods > 0 &&
@@ -847,6 +916,9 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
           target.mode ?? "unavailable",
         );
       },
+      resumeRollout(target) {
+        stalls.delete(`${target.kind}/${target.namespace ?? "argocd"}/${target.name}`);
+      },
       clear() {
         apiFaults.length = 0;
         stalls.clear();
@@ -863,7 +935,10 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
           });
       },
       setGitContent(source, objects) {
-        gitContent.set(`${source.repoURL}#${source.path}`, structuredClone(objects));
+        gitContent.set(
+          `${source.repoURL}#${source.path}`,
+          structuredClone(objects) as Record<string, unknown>[],
+        );
       },
     },
     get(ref) {
@@ -903,6 +978,77 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
     },
   };
   return emulator;
+}
+
+function openApiHash(gv: string): string {
+  return createHash("sha256").update(gv).digest("hex").slice(0, 32).toUpperCase();
+}
+
+/** A small OpenAPI v3 document per group-version: enough for kubectl to see that fieldValidation is supported. */
+function openApiDocument(
+  gv: string,
+  types: ResourceType[],
+  kubernetesVersion: string,
+): Record<string, unknown> {
+  const query = (name: string, type = "string") => ({
+    name,
+    in: "query",
+    schema: { type, uniqueItems: true },
+  });
+  const paths: Record<string, unknown> = {};
+  for (const t of types) {
+    const gvk = { group: t.group, version: t.version, kind: t.kind };
+    const base = t.namespaced ? `/${gv}/namespaces/{namespace}/${t.resource}` : `/${gv}/${t.resource}`;
+    const operation = (action: string, extra: Record<string, unknown>[] = []) => ({
+      operationId: `${action}${t.kind}`,
+      "x-kubernetes-action": action,
+      "x-kubernetes-group-version-kind": gvk,
+      parameters: [query("dryRun"), query("fieldManager"), query("fieldValidation"), ...extra],
+      responses: { "200": { description: "OK" } },
+    });
+    paths[`${base}/{name}`] = {
+      parameters: [
+        { name: "name", in: "path", required: true, schema: { type: "string" } },
+        ...(t.namespaced
+          ? [{ name: "namespace", in: "path", required: true, schema: { type: "string" } }]
+          : []),
+      ],
+      get: {
+        operationId: `read${t.kind}`,
+        "x-kubernetes-action": "get",
+        "x-kubernetes-group-version-kind": gvk,
+        responses: { "200": { description: "OK" } },
+      },
+      put: operation("put"),
+      patch: operation("patch", [query("force", "boolean")]),
+    };
+    paths[base] = { post: operation("post") };
+  }
+  return {
+    openapi: "3.0.0",
+    info: { title: "Kubernetes", version: `v${kubernetesVersion}` },
+    paths,
+    components: { schemas: {} },
+  };
+}
+
+function dotted(pointer: string): string {
+  return pointer
+    .split("/")
+    .map((part) => part.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .join(".");
+}
+
+function deletePath(object: Record<string, unknown>, pointer: string): void {
+  const parts = pointer
+    .split("/")
+    .slice(1)
+    .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+  let current: unknown = object;
+  for (const part of parts.slice(0, -1))
+    current = isRecord(current) ? current[part] : Array.isArray(current) ? current[Number(part)] : undefined;
+  const last = parts.at(-1);
+  if (isRecord(current) && last !== undefined) delete current[last];
 }
 
 function groupInfo(g: { name: string; versions: string[] }): Record<string, unknown> {

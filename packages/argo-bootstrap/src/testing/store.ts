@@ -24,6 +24,8 @@ export interface ResourceType {
   statusSubresource?: boolean;
   /** True while the type comes from a CRD. */
   fromCrd?: boolean;
+  /** The CRD's structural schema, when it has one that constrains fields. */
+  schema?: Record<string, unknown>;
 }
 
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED";
@@ -344,6 +346,8 @@ export class ObjectStore {
         statusSubresource: isRecord(version.subresources) && isRecord(version.subresources.status),
         fromCrd: true,
       };
+      const schema = isRecord(version.schema) ? version.schema.openAPIV3Schema : undefined;
+      if (isRecord(schema) && schema["x-kubernetes-preserve-unknown-fields"] !== true) type.schema = schema;
       if (existing >= 0) this.#types[existing] = type;
       else this.#types.push(type);
     }

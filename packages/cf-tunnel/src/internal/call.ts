@@ -95,8 +95,13 @@ export interface CallSpec<T> {
    * result when the first attempt did take effect, making creates idempotent.
    */
   recover?: () => Promise<T | undefined>;
-  /** Treat these Cloudflare error codes (or a 404 when `notFoundIsSuccess`) as success with this value. */
+  /** Treat a 404 as success with this value (deletes). */
   notFoundIsSuccess?: T;
+  /**
+   * Cloudflare codes meaning "already exists" (81053, 1013...): on such an answer `recover` is asked whether
+   * the wanted result is in place (ours), and its value is returned instead of an error.
+   */
+  alreadyExistsCodes?: number[];
 }
 
 /** Resolved retry settings. */
@@ -146,6 +151,14 @@ export function createRetrier(options: CommonOptions): Retrier {
           if (status === 404 && "notFoundIsSuccess" in spec) return spec.notFoundIsSuccess as T;
           const retryable =
             status === 429 || (status !== undefined && status >= 500) || isConnectionError(error);
+          if (
+            !retryable &&
+            spec.recover &&
+            spec.alreadyExistsCodes?.some((c) => api?.errors.some((e) => e.code === c))
+          ) {
+            const found = await spec.recover();
+            if (found !== undefined) return found;
+          }
           if (!retryable || attempt >= attempts) throw translate(error, spec);
           mayHaveCommitted = status !== 429;
           const backoff = Math.min(cap, base * 2 ** (attempt - 1));
@@ -158,7 +171,13 @@ export function createRetrier(options: CommonOptions): Retrier {
             attempt: attempt + 1,
             delayMs: delay,
           });
-          await sleep(delay, signal);
+          try {
+            await sleep(delay, signal);
+          } catch (sleepError) {
+            throw new CfTunnelError("ABORTED", `aborted while waiting to retry ${spec.what}`, {
+              cause: sleepError,
+            });
+          }
         }
       }
     },

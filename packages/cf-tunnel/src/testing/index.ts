@@ -1,6 +1,6 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type HttpHandler, http } from "msw";
+import { http } from "msw";
 import { type CloudflareEmulatorOptions, createEmulatorCore, type EmulatorCore } from "./emulator.js";
 
 /** The base URL the `cloudflare` SDK uses by default; {@link CloudflareEmulator.handlers} intercept it. */
@@ -15,8 +15,12 @@ export interface EmulatorServer {
 
 /** A stateful in-memory Cloudflare API with msw handlers and a real HTTP server. */
 export interface CloudflareEmulator extends EmulatorCore {
-  /** msw handlers for `https://api.cloudflare.com/client/v4` wrapping {@link EmulatorCore.handle}. */
-  readonly handlers: HttpHandler[];
+  /**
+   * msw handlers for `https://api.cloudflare.com/client/v4` wrapping {@link EmulatorCore.handle}: pass them to
+   * `server.use(...emulator.handlers)`. Typed `never[]` so that this declaration pulls in none of msw's
+   * DOM-based types (consumers without the DOM lib still type-check) while the spread stays assignable.
+   */
+  readonly handlers: never[];
   /** Starts a node:http server on 127.0.0.1 (random port) serving {@link EmulatorCore.handle}. */
   listen(): Promise<EmulatorServer>;
 }
@@ -38,7 +42,9 @@ export interface CloudflareEmulator extends EmulatorCore {
  */
 export function createCloudflareEmulator(options: CloudflareEmulatorOptions = {}): CloudflareEmulator {
   const core = createEmulatorCore(options);
-  const handlers = [http.all(`${CLOUDFLARE_API_BASE_URL}/*`, ({ request }) => core.handle(request))];
+  const handlers = [
+    http.all(`${CLOUDFLARE_API_BASE_URL}/*`, ({ request }) => core.handle(request)),
+  ] as never[];
   return {
     ...core,
     handlers,

@@ -13,6 +13,7 @@ import {
 } from "./events.js";
 import { spawnTofu, type TofuExec } from "./exec.js";
 import { Secret } from "./secret.js";
+import type { ProvidersSchema } from "./validate.js";
 
 /** Options of {@link createTofuRunner}. */
 export interface TofuRunnerOptions {
@@ -152,6 +153,11 @@ export interface TofuRunner {
   /** `output -json`; sensitive outputs come back as {@link Secret}. */
   output(options?: TofuCommandOptions): Promise<Record<string, TofuOutput>>;
   destroy(options?: TofuStateOptions): Promise<TofuApplyResult>;
+  /**
+   * `providers schema -json` after `init`: the schemas of the installed providers, the input
+   * {@link validateInfrastructure} needs when no snapshot is at hand.
+   */
+  providersSchema(options?: TofuCommandOptions): Promise<ProvidersSchema>;
   /** `fmt -check -recursive` (or a rewrite with `check: false`). */
   fmt(options?: TofuFmtOptions): Promise<TofuFmtResult>;
 }
@@ -417,6 +423,20 @@ export function createTofuRunner(options: TofuRunnerOptions): TofuRunner {
         .map((l) => l.trim())
         .filter((l) => l !== "");
       return { ...base(r), formatted: r.exitCode === 0 && (o.check === false || files.length === 0), files };
+    },
+
+    async providersSchema(o = {}) {
+      const r = await run("providers", ["schema", "-json"], o, { stream: false, okCodes: [0] });
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(r.stdout);
+      } catch (cause) {
+        throw new TofuError("TOFU_BAD_OUTPUT", "providers schema -json did not print JSON", { cause });
+      }
+      if (!isObject(parsed) || !isObject(parsed.provider_schemas)) {
+        throw new TofuError("TOFU_BAD_OUTPUT", "providers schema -json printed no provider_schemas");
+      }
+      return parsed as ProvidersSchema;
     },
 
     async output(o = {}) {

@@ -79,7 +79,7 @@ export interface TfvarsInput {
   tailscale?:
     | {
         /** A reference such as `env:TS_AUTHKEY`; ignored here (see {@link tofuSecretEnv}). */
-        authKey?: string | undefined;
+        authKey?: unknown;
         routes?: string[] | undefined;
         hostname?: string | undefined;
         extraArgs?: string[] | undefined;

@@ -5,7 +5,7 @@ import { type ScannedAttribute, type ScannedBlock, type ScannedBody, scanHcl } f
 import {
   checkJsonValue,
   describeType,
-  fromSchemaType,
+  fromSchemaAttribute,
   parseTypeExpression,
   type TypeExpr,
 } from "./internal/hcl-types.js";
@@ -60,6 +60,7 @@ export interface ProvidersSchema {
 
 interface SchemaAttribute {
   type?: unknown;
+  nested_type?: { nesting_mode?: string; attributes?: Record<string, SchemaAttribute> };
   required?: boolean;
   optional?: boolean;
   computed?: boolean;
@@ -979,8 +980,8 @@ async function checkValues(
   const address = block.labels.join(".");
   for (const a of body.attributes) {
     const def = s.attributes?.[a.name];
-    if (def?.type === undefined) continue;
-    const type = fromSchemaType(def.type);
+    if (def === undefined || (def.type === undefined && def.nested_type === undefined)) continue;
+    const type = fromSchemaAttribute(def);
     if (type.kind === "any") continue;
     let ast: Ast | null = null;
     try {
@@ -1042,6 +1043,9 @@ function checkAst(
         return [`${path}: an object was given where ${describeType(type)} is expected`];
       const items = (meta.items ?? {}) as Record<string, string>;
       const errors: string[] = [];
+      for (const [key, attr] of Object.entries(type.attributes)) {
+        if (!attr.optional && !(key in items)) errors.push(`${path}: the attribute ${key} is required`);
+      }
       for (const [key, valueText] of Object.entries(items)) {
         const attrType = type.attributes[key];
         if (attrType === undefined) {

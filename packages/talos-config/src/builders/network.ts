@@ -4,7 +4,7 @@ import type { LegacyDevice, LegacyRoute, LegacyVlan } from "../model/v1alpha1.js
 import {
   type Cidr,
   cidrContains,
-  corednsAddress,
+  corednsAddresses,
   formatCidr,
   formatIp,
   type IpAddress,
@@ -157,39 +157,55 @@ function parseLink(intent: InterfaceIntent | VlanIntent, field: string): ParsedL
 }
 
 const LINK_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,14}$/;
-const MAC_RE = /^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/;
+const MAC_RE = /^[0-9a-fA-F*?]{1,2}(:[0-9a-fA-F*?]{1,2}){0,5}$|^\*$/;
+const SELECTOR_KEYS = ["hardwareAddr", "permanentAddr", "busPath", "pciID", "driver", "physical", "match"];
 
 function parseSelector(selector: LinkSelectorIntent, field: string): LinkSelectorIntent {
   if (!isPlainObject(selector)) fail(field, "must be a mapping");
   const out: LinkSelectorIntent = {};
+  for (const key of Object.keys(selector)) {
+    if (!SELECTOR_KEYS.includes(key)) fail(`${field}.${key}`, "is not a known selector field");
+  }
   for (const key of ["hardwareAddr", "permanentAddr"] as const) {
     const value = selector[key];
     if (value === undefined) continue;
-    if (typeof value !== "string" || !MAC_RE.test(value))
-      fail(`${field}.${key}`, "must be a MAC address like aa:bb:cc:dd:ee:ff");
+    if (typeof value !== "string" || !MAC_RE.test(value)) {
+      fail(`${field}.${key}`, "must be a MAC address like aa:bb:cc:dd:ee:ff (* and ? globs allowed)");
+    }
     out[key] = value.toLowerCase();
   }
   for (const key of ["busPath", "pciID", "driver", "match"] as const) {
     if (selector[key] !== undefined) out[key] = requireString(selector[key], `${field}.${key}`);
   }
-  const known = new Set(["hardwareAddr", "permanentAddr", "busPath", "pciID", "driver", "match"]);
-  for (const key of Object.keys(selector))
-    if (!known.has(key)) fail(`${field}.${key}`, "is not a known selector field");
-  if (Object.keys(out).length === 0)
-    fail(field, "must set at least one of hardwareAddr, permanentAddr, busPath, pciID, driver, match");
+  if (selector.physical !== undefined) {
+    if (typeof selector.physical !== "boolean") fail(`${field}.physical`, "must be true or false");
+    out.physical = selector.physical;
+  }
+  if (Object.keys(out).length === 0) fail(field, `must set at least one of ${SELECTOR_KEYS.join(", ")}`);
   return out;
 }
 
-/** The CEL expression (1.12+ LinkAliasConfig) for a link selector. */
+function celMatch(expr: string, value: string): string {
+  return /[*?]/.test(value)
+    ? `glob(${JSON.stringify(value)}, ${expr})`
+    : `${expr} == ${JSON.stringify(value)}`;
+}
+
+/**
+ * The CEL expression (1.12+ LinkAliasConfig) for a link selector: MAC addresses through `mac()`, values
+ * with `*` / `?` through `glob()`, `physical` as an Ethernet link that is no virtual kind.
+ */
 export function linkSelectorExpression(selector: LinkSelectorIntent): string {
   const terms: string[] = [];
   if (selector.hardwareAddr)
-    terms.push(`mac(link.hardware_addr) == ${JSON.stringify(selector.hardwareAddr.toLowerCase())}`);
+    terms.push(celMatch("mac(link.hardware_addr)", selector.hardwareAddr.toLowerCase()));
   if (selector.permanentAddr)
-    terms.push(`mac(link.permanent_addr) == ${JSON.stringify(selector.permanentAddr.toLowerCase())}`);
-  if (selector.busPath) terms.push(`link.bus_path == ${JSON.stringify(selector.busPath)}`);
-  if (selector.pciID) terms.push(`link.pciid == ${JSON.stringify(selector.pciID)}`);
-  if (selector.driver) terms.push(`link.driver == ${JSON.stringify(selector.driver)}`);
+    terms.push(celMatch("mac(link.permanent_addr)", selector.permanentAddr.toLowerCase()));
+  if (selector.busPath) terms.push(celMatch("link.bus_path", selector.busPath));
+  if (selector.pciID) terms.push(celMatch("link.pciid", selector.pciID));
+  if (selector.driver) terms.push(celMatch("link.driver", selector.driver));
+  if (selector.physical === true) terms.push('link.type == 1 && link.kind == ""');
+  if (selector.physical === false) terms.push('!(link.type == 1 && link.kind == "")');
   if (selector.match) terms.push(terms.length === 0 ? selector.match : `(${selector.match})`);
   return terms.join(" && ");
 }
@@ -400,13 +416,14 @@ export interface BuildNameserversOptions {
   /** IPs, or the token `coredns` (needs `serviceSubnets`). */
   nameservers: string[];
   searchDomains?: string[];
-  /** Used to resolve `coredns` to the first subnet's base + 10. */
+  /** Used to resolve `coredns` to base + 10 of the first subnet of each family. */
   serviceSubnets?: string[];
 }
 
 /**
  * Nameservers and search domains: `machine.network.nameservers` (≤1.11) or a ResolverConfig (1.12+).
- * The token `coredns` becomes the CoreDNS ClusterIP (first service subnet base + 10).
+ * The token `coredns` becomes the CoreDNS ClusterIP: base + 10 of the first service subnet of each IP
+ * family (Talos gives CoreDNS both on a dual-stack cluster).
  *
  * @throws TalosConfigError `INVALID_INPUT` naming `nameservers[i]`, `INVALID_CIDR`, `UNSUPPORTED_VERSION`.
  */
@@ -432,7 +449,7 @@ export function buildNameservers(options: BuildNameserversOptions): ConfigDocume
 }
 
 /**
- * Resolves the `coredns` token and validates nameserver IPs (duplicates dropped, order kept).
+ * Resolves the `coredns` token (one CoreDNS ClusterIP per service-subnet family) and validates nameserver IPs (duplicates dropped, order kept).
  *
  * @throws TalosConfigError `INVALID_INPUT` naming `nameservers[i]`.
  */
@@ -440,15 +457,16 @@ export function resolveNameservers(nameservers: unknown, serviceSubnets?: readon
   const list = requireArray<string>(nameservers, "nameservers");
   const out: string[] = [];
   list.forEach((entry, i) => {
-    let address: string;
+    let addresses: string[];
     if (entry === "coredns") {
-      const first = serviceSubnets?.[0];
-      if (first === undefined) fail(`nameservers[${i}]`, "the token coredns needs cluster.serviceSubnets");
-      address = corednsAddress(first);
+      if (serviceSubnets === undefined || serviceSubnets.length === 0) {
+        fail(`nameservers[${i}]`, "the token coredns needs cluster.serviceSubnets");
+      }
+      addresses = corednsAddresses(serviceSubnets);
     } else {
-      address = formatIp(parseIp(entry, `nameservers[${i}]`));
+      addresses = [formatIp(parseIp(entry, `nameservers[${i}]`))];
     }
-    if (!out.includes(address)) out.push(address);
+    for (const address of addresses) if (!out.includes(address)) out.push(address);
   });
   return out;
 }

@@ -97,9 +97,55 @@ export function schemaErrors(doc: ConfigDocument, line: SchemaLine): string[] {
 }
 
 /**
+ * There is no official 1.11 or 1.12 schema in ../shared, so those lines are checked against the 1.13.9
+ * one after removing the v1alpha1 fields those lines still list and 1.13 dropped: 1.11 keeps
+ * `machine.network`, `machine.time` (returned for a separate field check), `machine.features.rbac`,
+ * `stableHostname`, `apidCheckExtKeyUsage` and `cluster.apiServer.disablePodSecurityPolicy`; 1.12 keeps
+ * `machine.network` with `kubespan` only (its generator writes an empty `machine.network: {}`).
+ */
+function withoutOlderLineFields(
+  doc: ConfigDocument,
+  line: "v1.11" | "v1.12",
+  legacyOnly: Record<string, unknown>[],
+): ConfigDocument {
+  const machine = { ...((doc.machine as Record<string, unknown> | undefined) ?? {}) };
+  const out: ConfigDocument = { ...doc };
+  if (line === "v1.11") {
+    const removed: Record<string, unknown> = {};
+    for (const key of ["network", "time"]) {
+      if (key in machine) {
+        removed[key] = machine[key];
+        delete machine[key];
+      }
+    }
+    if (Object.keys(removed).length > 0) legacyOnly.push(removed);
+    if (machine.features !== undefined) {
+      const {
+        rbac: _r,
+        stableHostname: _s,
+        apidCheckExtKeyUsage: _a,
+        ...rest
+      } = machine.features as Record<string, unknown>;
+      machine.features = rest;
+    }
+    const cluster = doc.cluster as Record<string, unknown> | undefined;
+    if (cluster?.apiServer !== undefined) {
+      const { disablePodSecurityPolicy: _d, ...apiServer } = cluster.apiServer as Record<string, unknown>;
+      out.cluster = { ...cluster, apiServer };
+    }
+  } else if (machine.network !== undefined) {
+    const { kubespan: _k, ...rest } = machine.network as Record<string, unknown>;
+    if (Object.keys(rest).length === 0) delete machine.network;
+  }
+  if (doc.machine !== undefined) out.machine = machine;
+  return out;
+}
+
+/**
  * Validates builder output for a target: against the schema of its line, after removing patch
  * directives. Patch documents that delete a whole document are skipped. For 1.11 the sections the
- * official schemas no longer describe (`machine.network`, `machine.time`) are returned separately.
+ * official schemas no longer describe (`machine.network`, `machine.time`) are returned separately; see
+ * `withoutOlderLineFields` for what else 1.11 and 1.12 may carry.
  */
 export function validateForTarget(
   docs: readonly ConfigDocument[],
@@ -111,17 +157,8 @@ export function validateForTarget(
   for (const raw of docs) {
     if (raw.$patch === "delete") continue;
     let doc = stripDirectives(raw) as ConfigDocument;
-    if (features.legacyNetwork && documentKind(doc) === "v1alpha1") {
-      const machine = { ...((doc.machine as Record<string, unknown> | undefined) ?? {}) };
-      const removed: Record<string, unknown> = {};
-      for (const key of ["network", "time"]) {
-        if (key in machine) {
-          removed[key] = machine[key];
-          delete machine[key];
-        }
-      }
-      if (Object.keys(removed).length > 0) legacyOnly.push(removed);
-      doc = { ...doc, machine };
+    if (documentKind(doc) === "v1alpha1" && (features.line === "v1.11" || features.line === "v1.12")) {
+      doc = withoutOlderLineFields(doc, features.line, legacyOnly);
     }
     errors.push(...schemaErrors(doc, features.schema));
   }

@@ -116,6 +116,36 @@ export function parseTypeExpression(text: string): TypeExpr {
   return type;
 }
 
+interface SchemaAttributeLike {
+  type?: unknown;
+  nested_type?: { nesting_mode?: string; attributes?: Record<string, SchemaAttributeLike> };
+  required?: boolean;
+}
+
+/**
+ * The type of a schema attribute: its `type`, or its `nested_type` (real `providers schema -json`
+ * output for plugin-framework nested attributes, which keeps the inner required flags).
+ */
+export function fromSchemaAttribute(def: SchemaAttributeLike): TypeExpr {
+  const nested = def.nested_type;
+  if (nested === undefined) return fromSchemaType(def.type);
+  const attributes: Record<string, { type: TypeExpr; optional: boolean }> = {};
+  for (const [key, inner] of Object.entries(nested.attributes ?? {})) {
+    attributes[key] = { type: fromSchemaAttribute(inner), optional: inner.required !== true };
+  }
+  const object: TypeExpr = { kind: "object", attributes };
+  switch (nested.nesting_mode) {
+    case "list":
+      return { kind: "list", element: object };
+    case "set":
+      return { kind: "set", element: object };
+    case "map":
+      return { kind: "map", element: object };
+    default:
+      return object;
+  }
+}
+
 /** Converts a schema `type` (JSON form; nested attributes flattened) into a {@link TypeExpr}. */
 export function fromSchemaType(raw: unknown): TypeExpr {
   if (raw === "string" || raw === "number" || raw === "bool") return { kind: raw };

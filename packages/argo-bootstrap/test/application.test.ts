@@ -1,0 +1,246 @@
+import { inspect } from "node:util";
+import { afterEach, beforeEach, describe, it } from "vitest";
+import {
+  applicationWaitStatus,
+  applyRootApplication,
+  buildGitApplication,
+  buildRootApplication,
+  createHelm,
+  installArgoCd,
+  readInitialAdminPassword,
+  SecretText,
+  waitForApplication,
+  waitForRollouts,
+} from "../src/index.js";
+import { createHelmStandIn, createKubeEmulator, type KubeEmulator } from "../src/testing/index.js";
+
+// biome-ignore lint/suspicious/noExplicitAny: the tests mutate status objects freely
+type Loose = any;
+
+const source = {
+  repoURL: "https://github.com/example/homelab.git",
+  path: "cluster/app-of-apps",
+  targetRevision: "HEAD",
+};
+const synced = () => ({
+  spec: { source },
+  status: {
+    sync: { status: "Synced", revision: "abc", comparedTo: { source } },
+    health: { status: "Healthy" },
+    operationState: { phase: "Succeeded", finishedAt: "2026-11-24T10:00:00Z" },
+    reconciledAt: "2026-11-24T10:00:01Z",
+  },
+});
+
+describe("applicationWaitStatus", () => {
+  it("is done when Synced, Healthy, reconciled after the sync and compared against the current spec", ({
+    expect,
+  }) => {
+    expect(applicationWaitStatus(synced())).toEqual({
+      done: true,
+      sync: "Synced",
+      health: "Healthy",
+      revision: "abc",
+      waitingFor: [],
+    });
+  });
+
+  it.for<[string, (a: ReturnType<typeof synced> & Record<string, unknown>) => void, string]>([
+    ["an operation is pending", (a) => (a.operation = { sync: {} }), "a pending operation"],
+    [
+      "the last reconcile is older than the sync",
+      (a) => (a.status.reconciledAt = "2026-11-24T09:59:00Z"),
+      "a reconcile after the last sync",
+    ],
+    [
+      "the sync is still running",
+      (a) => (a.status.operationState = { phase: "Running" } as never),
+      "the running operation (Running)",
+    ],
+    [
+      "the status was compared against an older spec",
+      (a) => (a.status.sync.comparedTo = { source: { ...source, path: "old" } }),
+      "a comparison against the current spec",
+    ],
+    ["it is OutOfSync", (a) => (a.status.sync.status = "OutOfSync"), "sync status OutOfSync"],
+    ["it is Progressing", (a) => (a.status.health.status = "Progressing"), "health status Progressing"],
+  ])("waits when %s", ([, mutate, reason], { expect }) => {
+    const app = synced() as ReturnType<typeof synced> & Record<string, unknown>;
+    mutate(app);
+    const status = applicationWaitStatus(app);
+    expect(status.done).toBe(false);
+    expect(status.waitingFor).toContain(reason);
+  });
+
+  it("reports a failure for an *Error condition or a failed sync with no retry left", ({ expect }) => {
+    const withCondition = synced() as Loose;
+    withCondition.status.conditions = [{ type: "ComparisonError", message: "repository not found" }];
+    expect(applicationWaitStatus(withCondition).failure).toBe("ComparisonError: repository not found");
+    const failed = synced() as Loose;
+    failed.status.operationState = {
+      phase: "Failed",
+      message: "one or more objects failed",
+      finishedAt: "2026-11-24T10:00:00Z",
+      retryCount: 2,
+    };
+    failed.spec.syncPolicy = { retry: { limit: 5 } };
+    expect(applicationWaitStatus(failed).failure).toBeUndefined();
+    failed.status.operationState.retryCount = 5;
+    expect(applicationWaitStatus(failed).failure).toBe("sync Failed: one or more objects failed");
+  });
+});
+
+describe("applyRootApplication", () => {
+  let kube: KubeEmulator;
+  beforeEach(async () => {
+    kube = await createKubeEmulator({ stepMs: 5 });
+  });
+  afterEach(async () => {
+    await kube.close();
+  });
+
+  it("throws SYNC_TIMEOUT when the Application CRD never appears", async ({ expect }) => {
+    await expect(
+      applyRootApplication({
+        kubeconfig: kube.kubeconfig,
+        application: buildRootApplication(source),
+        crdTimeoutMs: 50,
+        pollIntervalMs: 10,
+      }),
+    ).rejects.toMatchObject({
+      code: "SYNC_TIMEOUT",
+      message: expect.stringContaining("applications.argoproj.io is not established"),
+    });
+  });
+
+  it("applies with its own field manager and reports no change on a second apply", async ({ expect }) => {
+    await installArgoCd({ helm: createHelm({ run: createHelmStandIn({ kube }) }), timeoutMs: 10_000 });
+    const first = await applyRootApplication({
+      kubeconfig: kube.kubeconfig,
+      application: buildRootApplication(source),
+    });
+    const second = await applyRootApplication({
+      kubeconfig: kube.kubeconfig,
+      application: buildRootApplication(source),
+    });
+    const third = await applyRootApplication({
+      kubeconfig: kube.kubeconfig,
+      application: buildRootApplication({ ...source, targetRevision: "v1.0.0" }),
+    });
+    expect([first.created, first.changed, second.changed, third.changed]).toEqual([true, true, false, true]);
+    const stored = kube.get({
+      apiVersion: "argoproj.io/v1alpha1",
+      kind: "Application",
+      namespace: "argocd",
+      name: "root",
+    })!;
+    expect((stored.metadata.managedFields as { manager: string }[]).map((m) => m.manager)).toContain(
+      "argo-bootstrap",
+    );
+  });
+});
+
+describe("waitForApplication", () => {
+  let kube: KubeEmulator;
+  beforeEach(async () => {
+    kube = await createKubeEmulator({ stepMs: 5 });
+    await installArgoCd({ helm: createHelm({ run: createHelmStandIn({ kube }) }), timeoutMs: 10_000 });
+    await waitForRollouts({ kubeconfig: kube.kubeconfig, pollIntervalMs: 5 });
+  });
+  afterEach(async () => {
+    await kube.close();
+  });
+
+  it("throws SYNC_FAILED naming the condition when the app's project does not exist", async ({ expect }) => {
+    const app = buildGitApplication({
+      name: "demo",
+      project: "missing",
+      repoURL: source.repoURL,
+      path: "demo",
+      destinationNamespace: "demo",
+    });
+    await applyRootApplication({ kubeconfig: kube.kubeconfig, application: app });
+    await expect(
+      waitForApplication({ kubeconfig: kube.kubeconfig, name: "demo", pollIntervalMs: 5, timeoutMs: 5_000 }),
+    ).rejects.toMatchObject({
+      code: "SYNC_FAILED",
+      message: expect.stringContaining(
+        "InvalidSpecError: Application referencing project missing which does not exist",
+      ),
+    });
+  });
+
+  it("throws SYNC_TIMEOUT with the current state when the app does not become healthy in time", async ({
+    expect,
+  }) => {
+    kube.argo.setHealth("demo", "Progressing");
+    const app = buildGitApplication({
+      name: "demo",
+      repoURL: source.repoURL,
+      path: "demo",
+      destinationNamespace: "demo",
+    });
+    await applyRootApplication({ kubeconfig: kube.kubeconfig, application: app });
+    await expect(
+      waitForApplication({ kubeconfig: kube.kubeconfig, name: "demo", pollIntervalMs: 5, timeoutMs: 300 }),
+    ).rejects.toMatchObject({
+      code: "SYNC_TIMEOUT",
+      details: { sync: "Synced", health: "Progressing" },
+    });
+  });
+
+  it("syncs the children a Git path renders when the stand-in knows the content", async ({ expect }) => {
+    const child = buildGitApplication({
+      name: "child",
+      repoURL: source.repoURL,
+      path: "apps/child",
+      destinationNamespace: "child",
+    });
+    kube.argo.setGitContent(source, [child]);
+    await applyRootApplication({ kubeconfig: kube.kubeconfig, application: buildRootApplication(source) });
+    await waitForApplication({
+      kubeconfig: kube.kubeconfig,
+      name: "root",
+      pollIntervalMs: 5,
+      timeoutMs: 5_000,
+    });
+    const status = await waitForApplication({
+      kubeconfig: kube.kubeconfig,
+      name: "child",
+      pollIntervalMs: 5,
+      timeoutMs: 5_000,
+    });
+    expect(status).toMatchObject({ done: true, sync: "Synced", health: "Healthy" });
+  });
+});
+
+describe("readInitialAdminPassword", () => {
+  it("says why there is no password when the values set one", async ({ expect }) => {
+    const kube = await createKubeEmulator({ stepMs: 5 });
+    try {
+      await installArgoCd({
+        helm: createHelm({ run: createHelmStandIn({ kube }) }),
+        values: { configs: { secret: { argocdServerAdminPassword: "$2a$10$abcdefghijklmnopqrstuv" } } },
+        timeoutMs: 10_000,
+      });
+      await waitForRollouts({ kubeconfig: kube.kubeconfig, pollIntervalMs: 5 });
+      const result = await readInitialAdminPassword({ kubeconfig: kube.kubeconfig });
+      expect(result).toMatchObject({
+        found: false,
+        reason: expect.stringContaining("configs.secret.argocdServerAdminPassword"),
+      });
+    } finally {
+      await kube.close();
+    }
+  });
+});
+
+describe("SecretText", () => {
+  it("never shows the secret in String, JSON or inspect", ({ expect }) => {
+    const secret = new SecretText("hunter2-hunter2!");
+    expect(`${secret}`).toBe("[redacted]");
+    expect(JSON.stringify({ secret })).toBe('{"secret":"[redacted]"}');
+    expect(inspect({ secret })).not.toContain("hunter2");
+    expect(secret.reveal()).toBe("hunter2-hunter2!");
+  });
+});
