@@ -357,6 +357,13 @@ export interface TalosClient {
   etcdForfeitLeadership(options?: NodeCallOptions): Promise<{ member: string }>;
   /** etcd member status of each control plane. */
   etcdStatus(options?: NodesCallOptions): Promise<NodeResult<EtcdMemberStatus>[]>;
+  /**
+   * Uploads an etcd snapshot (client stream) for a later `bootstrap({ recoverEtcd: true })`.
+   * Never retried.
+   */
+  etcdRecover(
+    options: NodeCallOptions & { source: AsyncIterable<Uint8Array> | Iterable<Uint8Array> },
+  ): Promise<{ node: string; bytes: number }>;
   /** Streams an etcd snapshot into `destination` with backpressure; the destination is not ended. */
   etcdSnapshot(
     options: NodeCallOptions & { destination: NodeJS.WritableStream | Writable | WritableStream<Uint8Array> },
@@ -1209,6 +1216,34 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
         }
       } finally {
         if ("releaseLock" in writer) writer.releaseLock();
+      }
+      return { node: label, bytes };
+    },
+
+    async etcdRecover(opts) {
+      const { node, label } = await singleNode(opts.node);
+      const { transport } = await resolve();
+      let bytes = 0;
+      const source = opts.source;
+      async function* chunks(): AsyncGenerator<{ bytes: Uint8Array }> {
+        for await (const chunk of source) {
+          // Keep each message well under the 32 MiB limit.
+          for (let offset = 0; offset < chunk.length; offset += 4 * 1024 * 1024) {
+            const part = chunk.subarray(offset, offset + 4 * 1024 * 1024);
+            bytes += part.length;
+            yield { bytes: part };
+          }
+        }
+      }
+      try {
+        const res = await transport.clientStream(
+          MachineService.method.etcdRecover,
+          chunks(),
+          callOptions(node, opts, false),
+        );
+        if (res.messages.length > 0) first(res.messages, label, "etcd recover");
+      } catch (error) {
+        throw withNode(isTalosClientError(error) ? error : TalosClientError.from(error), label);
       }
       return { node: label, bytes };
     },

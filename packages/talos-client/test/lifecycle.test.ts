@@ -96,6 +96,27 @@ describe("TalosClient lifecycle operations", () => {
     expect(members.map((m) => m.hostname)).toEqual(["cp1"]);
   });
 
+  it("uploads an etcd snapshot with a client stream and rejects an empty one", async ({ expect }) => {
+    cluster = await startCluster();
+    async function* snapshot(): AsyncGenerator<Uint8Array> {
+      yield new Uint8Array(6 * 1024 * 1024).fill(1);
+      yield new Uint8Array(1000).fill(2);
+    }
+    expect(await cluster.client.etcdRecover({ node: CP2, source: snapshot() })).toEqual({
+      node: CP2,
+      bytes: 6 * 1024 * 1024 + 1000,
+    });
+    await expect(cluster.client.etcdRecover({ node: CP2, source: [] })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      details: { node: CP2 },
+    });
+    await expect(cluster.client.etcdRecover({ node: W1, source: [new Uint8Array(1)] })).rejects.toMatchObject(
+      {
+        code: "FAILED_PRECONDITION",
+      },
+    );
+  });
+
   it("halts a node on shutdown so that calls to it fail UNAVAILABLE", async ({ expect }) => {
     cluster = await startCluster();
     await cluster.client.shutdown({ node: W1 });

@@ -717,11 +717,14 @@ class NodeImpl implements EmulatedNode {
           call.on("cancelled", () => controller.abort());
           const handler = handlers.get(path);
           const id = identity(call);
+          let target: NodeImpl = this;
           (async () => {
             if (handler === undefined || handler.kind !== "client") {
               throw new StatusError(grpc.status.UNIMPLEMENTED, `method ${path} not implemented`);
             }
-            const target = this.route(call.metadata, id.maintenance);
+            target = this.route(call.metadata, id.maintenance);
+            await target.applyFaults(path, controller.signal);
+            target.assertAlive();
             target.authorize(method, path, id);
             return handler.fn(call as AsyncIterable<unknown>, {
               ...id,
@@ -729,8 +732,21 @@ class NodeImpl implements EmulatedNode {
               node: target,
             });
           })().then(
-            (response) => callback(null, response),
-            (error: unknown) => callback(fail(error)),
+            (response) => {
+              this.log({
+                node: target.name,
+                method: path,
+                code: 0,
+                proxied: target !== this,
+                roles: id.roles,
+              });
+              callback(null, response);
+            },
+            (error: unknown) => {
+              const code = error instanceof StatusError ? error.code : grpc.status.INTERNAL;
+              this.log({ node: target.name, method: path, code, proxied: target !== this, roles: id.roles });
+              callback(fail(error));
+            },
           );
         };
       default:
