@@ -1,3 +1,4 @@
+import { inspect } from "node:util";
 import { describe, it } from "vitest";
 import { createTalosClient } from "../src/index.js";
 import {
@@ -64,6 +65,9 @@ describe("createTalosEmulator", () => {
       expect((await client.etcdMemberList()).length).toBe(1);
       client.close();
       expect(JSON.stringify(emulator)).not.toContain("PRIVATE KEY");
+      expect(JSON.stringify(emulator.nodes)).not.toContain("PRIVATE KEY");
+      expect(inspect(emulator, { depth: 10 })).not.toContain("PRIVATE KEY");
+      expect(inspect(emulator.node("cp1"), { depth: 10 })).not.toContain("PRIVATE KEY");
       expect(JSON.parse(JSON.stringify(emulator))).toMatchObject({
         nodes: [{ name: "cp1", state: "running" }],
       });

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, X509Certificate } from "node:crypto";
 import { createServer as createNetServer, isIP, type Server as NetServer, type Socket } from "node:net";
 import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from "node:tls";
+import { inspect } from "node:util";
 import type {
   DescMessage,
   DescMethod,
@@ -970,6 +971,22 @@ class NodeImpl implements EmulatedNode {
 
   state(): EmulatedNodeState {
     return this.currentState;
+  }
+
+  /** A secret-free summary (the node holds CA keys and configs). */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      address: this.address,
+      endpoint: this.endpoint,
+      state: this.currentState,
+      role: this.role(),
+      talosVersion: this.version,
+    };
+  }
+
+  [inspect.custom](): string {
+    return `EmulatedNode ${JSON.stringify(this.toJSON())}`;
   }
 
   role(): "controlplane" | "worker" | undefined {
@@ -2040,6 +2057,10 @@ export async function createTalosEmulator(options: TalosEmulatorOptions): Promis
       );
     },
   };
+  Object.defineProperty(emulator, inspect.custom, {
+    value: () => `TalosEmulator ${JSON.stringify(emulator)}`,
+    enumerable: false,
+  });
   Object.defineProperty(emulator, "toJSON", {
     value: () => ({
       nodes: fleet.nodes.map((n) => ({
