@@ -18,7 +18,10 @@ import { LifecycleService } from "./gen/machine/lifecycle_pb.js";
 import type {
   ContainerInfo,
   EtcdMemberStatus,
+  FileInfo,
   MemInfo,
+  MountStat,
+  ProcessInfo,
   ServiceInfo as ServiceInfoMessage,
   SystemStat,
 } from "./gen/machine/machine_pb.js";
@@ -374,6 +377,20 @@ export interface TalosClient {
   dmesg(options?: DmesgOptions): AsyncIterable<string>;
   /** Machine events with decoded payloads; the stream follows until aborted or broken out of. */
   events(options?: EventsOptions): AsyncIterable<TalosEvent>;
+  /** Processes of each node. */
+  processes(options?: NodesCallOptions): Promise<NodeResult<ProcessInfo[]>[]>;
+  /** Mounted filesystems of each node with size and free space (bytes, bigint). */
+  mounts(options?: NodesCallOptions): Promise<NodeResult<MountStat[]>[]>;
+  /** Load averages of each node. */
+  loadAvg(
+    options?: NodesCallOptions,
+  ): Promise<NodeResult<{ load1: number; load5: number; load15: number }>[]>;
+  /** Reads one file from a node (admin). */
+  readFile(options: NodeCallOptions & { path: string }): Promise<Uint8Array>;
+  /** Lists a directory on a node. */
+  listFiles(
+    options: NodeCallOptions & { root: string; recurse?: boolean; recursionDepth?: number },
+  ): Promise<FileInfo[]>;
   /** /proc/meminfo of each node (bigint fields). */
   memory(options?: NodesCallOptions): Promise<NodeResult<MemInfo>[]>;
   /** /proc/stat of each node. */
@@ -1318,6 +1335,53 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
             }
           })(),
       };
+    },
+
+    async processes(opts = {}) {
+      return fanOut(opts, async (node, label, call) => {
+        const res = await call(MachineService.method.processes, {}, node, opts, true);
+        return first(res.messages, label, "processes").processes;
+      });
+    },
+
+    async mounts(opts = {}) {
+      return fanOut(opts, async (node, label, call) => {
+        const res = await call(MachineService.method.mounts, {}, node, opts, true);
+        return first(res.messages, label, "mounts").stats;
+      });
+    },
+
+    async loadAvg(opts = {}) {
+      return fanOut(opts, async (node, label, call) => {
+        const res = await call(MachineService.method.loadAvg, {}, node, opts, true);
+        const m = first(res.messages, label, "load average");
+        return { load1: m.load1, load5: m.load5, load15: m.load15 };
+      });
+    },
+
+    async readFile(opts) {
+      const { node, label } = await singleNode(opts.node);
+      const chunks: Uint8Array[] = [];
+      for await (const data of serverStream(MachineService.method.read, { path: opts.path }, node, opts)) {
+        checkMetadata(data.metadata, label);
+        chunks.push(data.bytes);
+      }
+      return new Uint8Array(Buffer.concat(chunks));
+    },
+
+    async listFiles(opts) {
+      const { node, label } = await singleNode(opts.node);
+      const out: FileInfo[] = [];
+      for await (const info of serverStream(
+        MachineService.method.list,
+        { root: opts.root, recurse: opts.recurse ?? false, recursionDepth: opts.recursionDepth ?? 0 },
+        node,
+        opts,
+      )) {
+        checkMetadata(info.metadata, label);
+        out.push(info);
+      }
+      return out;
     },
 
     async memory(opts = {}) {

@@ -1742,6 +1742,73 @@ function buildHandlers(): Map<string, Handler> {
     }
   });
 
+  unary(h, M.processes, async (_req, { node }) => ({
+    messages: [
+      {
+        processes: [...node.services.keys()].map((id, i) => ({
+          pid: 100 + i,
+          ppid: 1,
+          state: "S",
+          threads: 4,
+          cpuTime: 1.5,
+          virtualMemory: 100_000_000n,
+          residentMemory: 20_000_000n,
+          command: id,
+          executable: `/usr/local/bin/${id}`,
+          args: `/usr/local/bin/${id}`,
+        })),
+      },
+    ],
+  }));
+
+  unary(h, M.mounts, async () => ({
+    messages: [
+      {
+        stats: [
+          { filesystem: "/dev/sda5", size: 100_000_000_000n, available: 80_000_000_000n, mountedOn: "/var" },
+          { filesystem: "/dev/sda4", size: 100_000_000n, available: 90_000_000n, mountedOn: "/system/state" },
+        ],
+      },
+    ],
+  }));
+
+  unary(h, M.loadAvg, async () => ({ messages: [{ load1: 0.25, load5: 0.5, load15: 0.75 }] }));
+
+  const files = (node: NodeImpl): Map<string, string> =>
+    new Map([
+      ["/etc/hostname", `${node.hostname()}\n`],
+      ["/etc/os-release", `NAME="Talos"\nID=talos\nVERSION_ID=${node.version}\n`],
+      ["/var/log/machined.log", "[talos] emulated\n"],
+    ]);
+
+  serverStream(h, M.read, async function* (req, { node }) {
+    const content = files(node).get(req.path);
+    if (content === undefined)
+      throw new StatusError(grpc.status.NOT_FOUND, `open ${req.path}: no such file or directory`);
+    yield { bytes: new TextEncoder().encode(content) };
+  });
+
+  serverStream(h, M.list, async function* (req, { node }) {
+    const root = req.root.replace(/\/+$/, "") || "/";
+    const entries = [...files(node).entries()].filter(([path]) =>
+      req.recurse
+        ? path.startsWith(`${root === "/" ? "" : root}/`)
+        : path.slice(0, path.lastIndexOf("/")) === root,
+    );
+    if (entries.length === 0)
+      throw new StatusError(grpc.status.NOT_FOUND, `lstat ${req.root}: no such file or directory`);
+    for (const [path, content] of entries) {
+      yield {
+        name: path,
+        relativeName: path.slice(root.length + (root === "/" ? 0 : 1)),
+        size: BigInt(content.length),
+        mode: 0o644,
+        modified: BigInt(Math.floor(Date.now() / 1000)),
+        isDir: false,
+      };
+    }
+  });
+
   unary(h, M.memory, async () => ({
     messages: [
       {
