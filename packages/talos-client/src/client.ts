@@ -387,6 +387,8 @@ export interface TalosClient {
   ): Promise<NodeResult<{ load1: number; load5: number; load15: number }>[]>;
   /** Reads one file from a node (admin). */
   readFile(options: NodeCallOptions & { path: string }): Promise<Uint8Array>;
+  /** Copies a file or directory out of a node (admin): the streamed tar.gz, unpacked. */
+  copy(options: NodeCallOptions & { rootPath: string }): Promise<{ name: string; content: Uint8Array }[]>;
   /** Lists a directory on a node. */
   listFiles(
     options: NodeCallOptions & { root: string; recurse?: boolean; recursionDepth?: number },
@@ -1367,6 +1369,28 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
         chunks.push(data.bytes);
       }
       return new Uint8Array(Buffer.concat(chunks));
+    },
+
+    async copy(opts) {
+      const { node, label } = await singleNode(opts.node);
+      const chunks: Uint8Array[] = [];
+      for await (const data of serverStream(
+        MachineService.method.copy,
+        { rootPath: opts.rootPath },
+        node,
+        opts,
+      )) {
+        checkMetadata(data.metadata, label);
+        chunks.push(data.bytes);
+      }
+      try {
+        return unpackTarGz(Buffer.concat(chunks));
+      } catch (cause) {
+        throw new TalosClientError("INTERNAL", `${label} sent an archive that is not a tar.gz`, {
+          cause,
+          details: { node: label },
+        });
+      }
     },
 
     async listFiles(opts) {

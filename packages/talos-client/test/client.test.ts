@@ -151,6 +151,8 @@ describe("TalosClient", () => {
     const files = await cluster.client.listFiles({ node: W1, root: "/etc" });
     expect(files.map((f) => f.name).sort()).toEqual(["/etc/hostname", "/etc/os-release"]);
     expect((await cluster.client.listFiles({ node: W1, root: "/", recurse: true })).length).toBe(3);
+    const copied = await cluster.client.copy({ node: W1, rootPath: "/etc" });
+    expect(copied.map((e) => e.name).sort()).toEqual(["etc/hostname", "etc/os-release"]);
   });
 
   it("generates a client configuration whose talosconfig connects with the requested role", async ({

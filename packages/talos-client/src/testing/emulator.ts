@@ -1788,6 +1788,19 @@ function buildHandlers(): Map<string, Handler> {
     yield { bytes: new TextEncoder().encode(content) };
   });
 
+  serverStream(h, M.copy, async function* (req, { node }) {
+    const root = req.rootPath.replace(/\/+$/, "") || "/";
+    const entries = [...files(node).entries()]
+      .filter(([path]) => path === root || path.startsWith(`${root === "/" ? "" : root}/`))
+      .map(([path, content]) => ({
+        name: path.replace(/^\//, ""),
+        content: new TextEncoder().encode(content),
+      }));
+    if (entries.length === 0)
+      throw new StatusError(grpc.status.NOT_FOUND, `lstat ${req.rootPath}: no such file or directory`);
+    yield { bytes: packTarGz(entries) };
+  });
+
   serverStream(h, M.list, async function* (req, { node }) {
     const root = req.root.replace(/\/+$/, "") || "/";
     const entries = [...files(node).entries()].filter(([path]) =>
