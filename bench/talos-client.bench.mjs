@@ -89,8 +89,8 @@ const bare = new grpc.Client(
   {
     "grpc.max_receive_message_length": 32 * 1024 * 1024,
     "grpc.max_send_message_length": 32 * 1024 * 1024,
-    "grpc.keepalive_time_ms": 30_000,
-    "grpc.keepalive_timeout_ms": 10_000,
+    "grpc.keepalive_time_ms": 330_000,
+    "grpc.keepalive_timeout_ms": 20_000,
     "grpc.enable_retries": 0,
   },
 );

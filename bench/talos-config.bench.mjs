@@ -1,4 +1,5 @@
-// talos-config: build + validate machine-config patches for 100 nodes per Talos line.
+// talos-config: build + validate machine-config patches, and full configs (generator output with the
+// patches applied), for 100 nodes per Talos line.
 // Imports the built package; validates with ajv against the official schemas in ../shared/talos
 // (HOMELAB_SHARED_DIR overrides). Prints figures and ratios measured in this run.
 import { readFileSync } from "node:fs";
@@ -45,6 +46,46 @@ function stripDirectives(value) {
     return out;
   }
   return value;
+}
+
+// Fields the 1.11 / 1.12 generators still write that the 1.13.9 schema (the nearest we have) dropped.
+function withoutOlderLineFields(doc, line) {
+  if (!doc.machine || (line !== "v1.11" && line !== "v1.12")) return doc;
+  const machine = { ...doc.machine };
+  const out = { ...doc };
+  if (line === "v1.11") {
+    delete machine.network;
+    delete machine.time;
+    if (machine.features) {
+      const { rbac: _r, stableHostname: _s, apidCheckExtKeyUsage: _a, ...features } = machine.features;
+      machine.features = features;
+    }
+    if (doc.cluster?.apiServer) {
+      const { disablePodSecurityPolicy: _d, ...apiServer } = doc.cluster.apiServer;
+      out.cluster = { ...doc.cluster, apiServer };
+    }
+  } else if (machine.network && Object.keys(machine.network).every((k) => k === "kubespan")) {
+    delete machine.network;
+  }
+  out.machine = machine;
+  return out;
+}
+
+function validateAll(configs, features, byKind) {
+  let invalid = 0;
+  let docs = 0;
+  for (const config of configs) {
+    for (const raw of config) {
+      if (raw.$patch === "delete") continue;
+      let doc = withoutOlderLineFields(stripDirectives(raw), features.line);
+      // The schema spells this kind UnattendedInstall; Talos registers UnattendedInstallConfig.
+      if (doc.kind === "UnattendedInstallConfig") doc = { ...doc, kind: "UnattendedInstall" };
+      const check = byKind.get(doc.kind ?? "v1alpha1");
+      if (!check?.(doc)) invalid++;
+      docs++;
+    }
+  }
+  return { invalid, docs };
 }
 
 function intent(target, i) {
@@ -102,25 +143,10 @@ for (const target of TARGETS) {
     build = Math.min(build, performance.now() - t);
 
     t = performance.now();
-    let invalid = 0;
-    docCount = 0;
-    for (const docs of configs) {
-      for (const raw of docs) {
-        if (raw.$patch === "delete") continue;
-        let doc = stripDirectives(raw);
-        if (features.legacyNetwork && doc.machine) {
-          const { network: _n, time: _t, ...machine } = doc.machine;
-          doc = { ...doc, machine };
-        }
-        // The schema spells this kind UnattendedInstall; Talos registers UnattendedInstallConfig.
-        if (doc.kind === "UnattendedInstallConfig") doc = { ...doc, kind: "UnattendedInstall" };
-        const check = byKind.get(doc.kind ?? "v1alpha1");
-        if (!check?.(doc)) invalid++;
-        docCount++;
-      }
-    }
+    const checked = validateAll(configs, features, byKind);
+    docCount = checked.docs;
     validate = Math.min(validate, performance.now() - t);
-    if (invalid > 0) throw new Error(`${invalid} invalid documents for ${target}`);
+    if (checked.invalid > 0) throw new Error(`${checked.invalid} invalid documents for ${target}`);
 
     t = performance.now();
     for (const docs of configs) lib.stringifyDocuments(docs, { redact: true });
@@ -131,6 +157,41 @@ for (const target of TARGETS) {
     lintMs = Math.min(lintMs, performance.now() - t);
   }
   rows.push({ target, docs: docCount, build, validate, render, lint: lintMs });
+}
+
+// Full machine configs: the target's generator output with the node patches applied, then validated.
+const secrets = lib.generateSecrets();
+const fullRows = [];
+for (const target of TARGETS) {
+  const features = lib.versionFeatures(target);
+  const byKind = validators[features.schema];
+  const intents = Array.from({ length: NODES }, (_, i) => intent(target, i));
+  let build = Infinity;
+  let validate = Infinity;
+  let docCount = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    let t = performance.now();
+    const configs = intents.map((n) =>
+      lib.generateConfig({
+        secrets,
+        role: n.role,
+        clusterName: n.cluster.name,
+        endpoint: n.cluster.endpoint,
+        target,
+        kubernetesVersion: "1.34.1",
+        installDisk: "/dev/sda",
+        patches: [lib.buildNodePatches(n)],
+      }),
+    );
+    build = Math.min(build, performance.now() - t);
+    t = performance.now();
+    const checked = validateAll(configs, features, byKind);
+    docCount = checked.docs;
+    validate = Math.min(validate, performance.now() - t);
+    if (checked.invalid > 0)
+      throw new Error(`${checked.invalid} invalid full-config documents for ${target}`);
+  }
+  fullRows.push({ target, docs: docCount, build, validate });
 }
 
 const fmt = (ms) => ms.toFixed(1).padStart(7);
@@ -145,4 +206,17 @@ for (const r of rows) {
 const sum = (key) => rows.reduce((a, r) => a + r[key], 0);
 process.stdout.write(
   `all targets: build ${sum("build").toFixed(1)} ms, validate ${sum("validate").toFixed(1)} ms (validate/build ratio ${(sum("validate") / sum("build")).toFixed(2)}), render/build ratio ${(sum("render") / sum("build")).toFixed(2)}\n`,
+);
+process.stdout.write(
+  `\nfull configs: generateConfig + buildNodePatches applied, ${NODES} nodes, best of ${ROUNDS} (ms)\n`,
+);
+process.stdout.write("target    docs    build  validate  per node\n");
+for (const r of fullRows) {
+  process.stdout.write(
+    `${r.target.padEnd(8)} ${String(r.docs).padStart(5)} ${fmt(r.build)}   ${fmt(r.validate)}   ${((r.build + r.validate) / NODES).toFixed(3)}\n`,
+  );
+}
+const fullBuild = fullRows.reduce((a, r) => a + r.build, 0);
+process.stdout.write(
+  `full config vs patches only: build ratio ${(fullBuild / sum("build")).toFixed(1)}x over all targets\n`,
 );

@@ -80,6 +80,32 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
     retrier.emit({ type: "access.policy.created", message: `created Access policy ${p.name}`, name: p.name });
   }
   count("access.policies.create", written);
+  written = 0;
+  for (const p of plan.access.updatePolicies) {
+    await retrier.call({
+      what: `restoring Access policy ${p.name}`,
+      permission: PERMISSIONS.accessWrite,
+      run: (ro: RequestOptions) =>
+        client.zeroTrust.access.policies.update(
+          p.id,
+          {
+            account_id: accountId,
+            name: p.name,
+            decision: p.decision,
+            include: p.include as never,
+            session_duration: p.sessionDuration,
+          },
+          ro,
+        ),
+    });
+    written++;
+    retrier.emit({
+      type: "access.policy.restored",
+      message: `restored Access policy ${p.name}`,
+      name: p.name,
+    });
+  }
+  count("access.policies.update", written);
 
   const appBody = (app: Plan["access"]["createApps"][number]) => {
     const policies = app.policies.map((name, i) => {

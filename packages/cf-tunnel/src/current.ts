@@ -304,6 +304,14 @@ export async function readCurrent(options: ReadCurrentOptions): Promise<CurrentS
     listAccessApps(retrier, client, accountId, tunnelName),
     listAccessPolicies(retrier, client, accountId),
   ]);
+  retrier.emit({
+    type: "current.read",
+    message: `read ${dnsRecords.length} DNS record(s), ${config.ingress.length} ingress rule(s), ${accessApps.length} Access application(s)`,
+    dnsRecords: dnsRecords.length,
+    ingressRules: config.ingress.length,
+    accessApps: accessApps.length,
+    accessPolicies: accessPolicies.length,
+  });
   return {
     accountId,
     zone,

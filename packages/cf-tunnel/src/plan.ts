@@ -74,6 +74,8 @@ export interface Plan {
   warnings: string[];
   access: {
     createPolicies: PolicyCreate[];
+    /** Our policies whose rules were edited outside cf-tunnel: restored. */
+    updatePolicies: (PolicyCreate & { id: string })[];
     createApps: AppWrite[];
     updateApps: AppWrite[];
     deleteApps: { id: string; name: string; hostname: string }[];
@@ -239,6 +241,7 @@ export function plan(current: CurrentState, desired: DesiredState, options: Plan
   // ---- Access ---------------------------------------------------------------------------------------
   const access: Plan["access"] = {
     createPolicies: [],
+    updatePolicies: [],
     createApps: [],
     updateApps: [],
     deleteApps: [],
@@ -264,8 +267,14 @@ export function plan(current: CurrentState, desired: DesiredState, options: Plan
     const policies = policiesFor(route.access);
     for (const p of policies) {
       neededPolicies.add(p.name);
-      if (!policyByName.has(p.name) && !access.createPolicies.some((c) => c.name === p.name)) {
-        access.createPolicies.push(p);
+      const existing = policyByName.get(p.name);
+      if (!existing) {
+        if (!access.createPolicies.some((c) => c.name === p.name)) access.createPolicies.push(p);
+      } else if (
+        (existing.decision !== p.decision || canonical(existing.include) !== canonical(p.include)) &&
+        !access.updatePolicies.some((u) => u.name === p.name)
+      ) {
+        access.updatePolicies.push({ ...p, id: existing.id });
       }
     }
     const names = policies.map((p) => p.name);
@@ -360,6 +369,7 @@ export function plan(current: CurrentState, desired: DesiredState, options: Plan
 
   const hasChanges =
     access.createPolicies.length +
+      access.updatePolicies.length +
       access.createApps.length +
       access.updateApps.length +
       access.deleteApps.length +
@@ -413,6 +423,7 @@ export function renderPlan(p: Plan): string {
   };
   section("Access", [
     ...p.access.createPolicies.map((x) => `+ policy ${x.name} (${x.decision}, ${x.include.length} rule(s))`),
+    ...p.access.updatePolicies.map((x) => `~ policy ${x.name} (rules edited outside cf-tunnel: restored)`),
     ...p.access.createApps.map((x) => `+ application ${x.hostname}`),
     ...p.access.updateApps.map((x) => `~ application ${x.hostname} (${x.reason})`),
     ...p.access.deleteApps.map((x) => `- application ${x.hostname}`),
@@ -438,6 +449,7 @@ export function renderPlan(p: Plan): string {
   else {
     const n =
       p.access.createPolicies.length +
+      p.access.updatePolicies.length +
       p.access.createApps.length +
       p.access.updateApps.length +
       p.access.deleteApps.length +

@@ -207,11 +207,15 @@ describe("createCloudflareEmulator", () => {
 
   it("delays the answer when a latency fault matches", async ({ expect }) => {
     const { emulator, client } = setup();
-    emulator.faults({ operation: "zones.list", latencyMs: 30 });
-    const started = Date.now();
-    await client.zones.list({ name: ZONE });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(25);
-    expect(emulator.requestLog[0]?.fault).toBe("latency");
+    emulator.faults({ operation: "zones.list", latencyMs: 50 });
+    await Promise.all([
+      client.zones.list({ name: ZONE }),
+      client.zeroTrust.tunnels.cloudflared.list({ account_id: ACCOUNT }),
+    ]);
+    expect(emulator.requestLog.map((e) => [e.operation, e.fault ?? null])).toEqual([
+      ["tunnels.list", null],
+      ["zones.list", "latency"],
+    ]);
   });
 
   it("restores a snapshot into a new emulator with the same tunnels and records", async ({ expect }) => {
@@ -230,6 +234,74 @@ describe("createCloudflareEmulator", () => {
       }),
     );
     expect(response.status).toBe(200);
+  });
+});
+
+describe("createCloudflareEmulator", () => {
+  it("refuses to delete a tunnel with connectors until they are cleaned up", async ({ expect }) => {
+    const { emulator, client } = setup();
+    const t = emulator.state.seedTunnel({ name: "lab" });
+    emulator.addConnector(t.id, { originIp: "10.0.0.1" });
+    const refused = await client.zeroTrust.tunnels.cloudflared
+      .delete(t.id, { account_id: ACCOUNT })
+      .catch((e: unknown) => e as { status: number });
+    expect(refused).toMatchObject({ status: 400 });
+    await client.zeroTrust.tunnels.cloudflared.connections.delete(t.id, { account_id: ACCOUNT });
+    const deleted = await client.zeroTrust.tunnels.cloudflared.delete(t.id, { account_id: ACCOUNT });
+    expect(deleted.deleted_at).toEqual(expect.any(String));
+    const live = await client.zeroTrust.tunnels.cloudflared.list({ account_id: ACCOUNT, is_deleted: false });
+    expect(live.result).toEqual([]);
+  });
+
+  it("gets, updates and deletes Access objects and refuses to delete a policy in use", async ({ expect }) => {
+    const { emulator, client } = setup();
+    const policy = await client.zeroTrust.access.policies.create({
+      account_id: ACCOUNT,
+      name: "p",
+      decision: "allow",
+      include: [{ email: { email: "a@example.org" } }],
+    });
+    const app = await client.zeroTrust.access.applications.create({
+      account_id: ACCOUNT,
+      type: "self_hosted",
+      domain: `a.${ZONE}`,
+      name: "a",
+      policies: [{ id: policy.id as string, precedence: 1 }],
+    } as never);
+    const fetched = await client.zeroTrust.access.applications.get(app.id as string, { account_id: ACCOUNT });
+    expect(fetched).toMatchObject({ domain: `a.${ZONE}`, policies: [{ id: policy.id, precedence: 1 }] });
+    const updated = await client.zeroTrust.access.policies.update(policy.id as string, {
+      account_id: ACCOUNT,
+      name: "p2",
+      decision: "allow",
+      include: [{ email_domain: { domain: "example.org" } }],
+    });
+    expect(updated.name).toBe("p2");
+    expect(
+      (await client.zeroTrust.access.policies.get(policy.id as string, { account_id: ACCOUNT })).app_count,
+    ).toBe(1);
+    const inUse = await client.zeroTrust.access.policies
+      .delete(policy.id as string, { account_id: ACCOUNT })
+      .catch((e: unknown) => e as { status: number });
+    expect(inUse).toMatchObject({ status: 400 });
+    await client.zeroTrust.access.applications.delete(app.id as string, { account_id: ACCOUNT });
+    await client.zeroTrust.access.policies.delete(policy.id as string, { account_id: ACCOUNT });
+    expect(emulator.state.accessApps()).toEqual([]);
+    expect(emulator.state.accessPolicies()).toEqual([]);
+  });
+
+  it("gets one DNS record by id", async ({ expect }) => {
+    const { emulator, client } = setup();
+    const zoneId = emulator.state.zones()[0]?.id as string;
+    const seeded = emulator.state.seedDnsRecord({ zone: ZONE, name: "g", type: "TXT", content: "hello" });
+    const got = await client.dns.records.get(seeded.id, { zone_id: zoneId });
+    expect(got).toMatchObject({
+      id: seeded.id,
+      name: `g.${ZONE}`,
+      type: "TXT",
+      content: "hello",
+      proxiable: false,
+    });
   });
 });
 

@@ -247,3 +247,54 @@ describe("reconcile", () => {
     expect(renderPlan(result.plan)).toContain("homelab (to be created)");
   });
 });
+
+describe("reconcile", () => {
+  it("reports progress as plain secret-free events when onProgress is given", async ({ expect }) => {
+    const { base } = setup();
+    const events: { type: string; message: string }[] = [];
+    await reconcile({ ...base, routes: routes(2), onProgress: (e) => events.push(e) });
+    expect(events.map((e) => e.type)).toEqual([
+      "current.read",
+      "tunnel.created",
+      "plan",
+      "access.policy.created",
+      "access.app.created",
+      "access.app.created",
+      "ingress.updated",
+      "dns.batch",
+    ]);
+    for (const e of events) expect(typeof e.message).toBe("string");
+    expect(JSON.stringify(events)).not.toContain("test-token");
+  });
+});
+
+describe("reconcile", () => {
+  it("publishes a protected wildcard after the exact hostnames when routes mix them", async ({ expect }) => {
+    const { emulator, base } = setup();
+    await reconcile({
+      ...base,
+      routes: [
+        {
+          hostname: `*.${ZONE}`,
+          service: "https://traefik.kube-system.svc.cluster.local:443",
+          access: { groups: ["g-1"] },
+          originRequest: { noTLSVerify: true },
+        },
+        { hostname: `app.${ZONE}`, service: "http://app:80", public: true, path: "^/api(/|$)" },
+      ],
+    });
+    expect(
+      emulator.state
+        .tunnel(TUNNEL)
+        ?.config?.ingress?.map((r) => (r as { hostname?: string }).hostname ?? "*"),
+    ).toEqual([`app.${ZONE}`, `*.${ZONE}`, "*"]);
+    expect(
+      emulator.state
+        .dnsRecords(ZONE)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual([`*.${ZONE}`, `app.${ZONE}`]);
+    expect(emulator.state.accessApps().map((a) => a.domain)).toEqual([`*.${ZONE}`]);
+    expect(emulator.state.accessPolicies()[0]?.include).toEqual([{ group: { id: "g-1" } }]);
+  });
+});

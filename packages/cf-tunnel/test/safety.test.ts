@@ -339,3 +339,39 @@ describe("reconcile", () => {
     expect(error.message).toContain("locally managed");
   });
 });
+
+describe("reconcile", () => {
+  it("restores our policy's rules when someone widened them by hand", async ({ expect }) => {
+    const { emulator, base, client, mark, since } = setup();
+    await reconcile({ ...base, routes: routes(1) });
+    const [policy] = emulator.state.accessPolicies();
+    await client.zeroTrust.access.policies.update(policy?.id as string, {
+      account_id: ACCOUNT,
+      name: policy?.name as string,
+      decision: "allow",
+      include: [{ everyone: {} }],
+    });
+    const m = mark();
+    const result = await reconcile({ ...base, routes: routes(1) });
+    expect(result.plan.access.updatePolicies.map((p) => p.id)).toEqual([policy?.id]);
+    expect(
+      since(m)
+        .filter((e) => e.method !== "GET")
+        .map((e) => e.operation),
+    ).toEqual(["access.policies.update"]);
+    expect(emulator.state.accessPolicies()[0]?.include).toEqual([{ email: { email: "me@example.org" } }]);
+  });
+});
+
+describe("reconcile", () => {
+  it("stops with ABORTED during a backoff when the signal aborts", async ({ expect }) => {
+    const { emulator, base } = setup();
+    emulator.faults({ operation: "tunnels.list", status: 503, times: Number.POSITIVE_INFINITY });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const error = await failure(
+      reconcile({ ...base, routes: routes(1), retry: { baseDelayMs: 10_000 }, signal: controller.signal }),
+    );
+    expect(error.code).toBe("ABORTED");
+  });
+});

@@ -300,6 +300,8 @@ export interface NodeHealth {
   node: string;
   role: "controlplane" | "worker";
   version: string | undefined;
+  /** MachineStatus stage (`running`, `booting`, ...) when the node reports it. */
+  stage: string | undefined;
   services: Record<string, { state: string; healthy: boolean }>;
   problems: string[];
 }
@@ -315,51 +317,83 @@ export interface HealthReport {
 
 /** A typed client of the Talos machine API. */
 export interface TalosClient {
+  /** Talos version of each node (MachineService.Version). Read; retried on UNAVAILABLE. */
   version(options?: NodesCallOptions): Promise<NodeResult<TalosVersion>[]>;
+  /** Hostname of each node. */
   hostname(options?: NodesCallOptions): Promise<NodeResult<string>[]>;
+  /** Applies a full machine config to one node; never retried. @throws INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION */
   applyConfiguration(options: ApplyConfigurationOptions): Promise<ApplyConfigurationResult>;
+  /** Bootstraps etcd on one control plane, once per cluster. @throws ALREADY_EXISTS when etcd already has data */
   bootstrap(
     options?: NodeCallOptions & { recoverEtcd?: boolean; recoverSkipHashCheck?: boolean },
   ): Promise<void>;
+  /** Reboots one node; `actorId` filters its `events`. */
   reboot(
     options?: NodeCallOptions & { mode?: "default" | "powercycle" | "force" },
   ): Promise<{ node: string; actorId: string }>;
+  /** Shuts one node down. */
   shutdown(options?: NodeCallOptions & { force?: boolean }): Promise<{ node: string; actorId: string }>;
+  /** Resets (wipes) one node; graceful by default, halts unless `reboot`. */
   reset(options?: ResetOptions): Promise<{ node: string; actorId: string }>;
+  /** Upgrades one node: ImageService.Pull + LifecycleService.Upgrade + Reboot on 1.13+, legacy Upgrade otherwise. @throws NODE_ERROR when the installer fails */
   upgrade(options: UpgradeOptions): Promise<UpgradeResult>;
+  /** Services of each node with state and health. */
   serviceList(options?: NodesCallOptions): Promise<NodeResult<ServiceStatus[]>[]>;
+  /** Starts a service; returns the node's reply text. */
   serviceStart(options: NodeCallOptions & { id: string }): Promise<string>;
+  /** Stops a service; returns the node's reply text. */
   serviceStop(options: NodeCallOptions & { id: string }): Promise<string>;
+  /** Restarts a service; returns the node's reply text. */
   serviceRestart(options: NodeCallOptions & { id: string }): Promise<string>;
+  /** Admin kubeconfig YAML from a control plane (the streamed tar.gz, unpacked). */
   kubeconfig(options?: NodeCallOptions): Promise<string>;
+  /** etcd members as seen by one control plane (ids are bigint). @throws FAILED_PRECONDITION when etcd is not running there */
   etcdMemberList(options?: NodeCallOptions & { queryLocal?: boolean }): Promise<EtcdMemberInfo[]>;
+  /** Removes an etcd member by id (for members without a live node). */
   etcdRemoveMemberByID(options: NodeCallOptions & { memberId: bigint }): Promise<void>;
+  /** Makes the node's etcd member leave the cluster. */
   etcdLeaveCluster(options?: NodeCallOptions): Promise<void>;
+  /** Moves etcd leadership away from the node. */
   etcdForfeitLeadership(options?: NodeCallOptions): Promise<{ member: string }>;
+  /** etcd member status of each control plane. */
   etcdStatus(options?: NodesCallOptions): Promise<NodeResult<EtcdMemberStatus>[]>;
+  /** Streams an etcd snapshot into `destination` with backpressure; the destination is not ended. */
   etcdSnapshot(
-    options: NodeCallOptions & { destination: Writable | WritableStream<Uint8Array> },
+    options: NodeCallOptions & { destination: NodeJS.WritableStream | Writable | WritableStream<Uint8Array> },
   ): Promise<{ node: string; bytes: number }>;
+  /** Log lines of a service or container; `follow` keeps the stream open until aborted or broken out of. */
   logs(options: LogsOptions): AsyncIterable<string>;
+  /** Kernel log lines. */
   dmesg(options?: DmesgOptions): AsyncIterable<string>;
+  /** Machine events with decoded payloads; the stream follows until aborted or broken out of. */
   events(options?: EventsOptions): AsyncIterable<TalosEvent>;
+  /** /proc/meminfo of each node (bigint fields). */
   memory(options?: NodesCallOptions): Promise<NodeResult<MemInfo>[]>;
+  /** /proc/stat of each node. */
   systemStat(options?: NodesCallOptions): Promise<NodeResult<SystemStat>[]>;
+  /** Containers of each node (`driver: "cri"` lists Kubernetes pods' containers). */
   containers(
     options?: NodesCallOptions & { namespace?: string; driver?: "containerd" | "cri" },
   ): Promise<NodeResult<ContainerInfo[]>[]>;
+  /** Block devices of each node (storage.StorageService.Disks). */
   disks(options?: NodesCallOptions): Promise<NodeResult<Disk[]>[]>;
+  /** Node time, checked against `server` when given. */
   time(
     options?: NodesCallOptions & { server?: string },
   ): Promise<NodeResult<{ server: string; localTime: Date | undefined; remoteTime: Date | undefined }>[]>;
+  /** Issues a client certificate and talosconfig with `roles` (control planes only). The result is secret. */
   generateClientConfiguration(
     options: NodeCallOptions & { roles: string[]; crtTtlMs: number },
   ): Promise<{ ca: string; crt: string; key: string; talosconfig: string }>;
+  /** One COSI resource; `type` may be an alias. @throws NOT_FOUND */
   get<Spec = unknown>(options: ResourceQuery & { id: string }): Promise<TalosResource<Spec>>;
+  /** All COSI resources of a type in a namespace. */
   list<Spec = unknown>(options: ResourceQuery): Promise<TalosResource<Spec>[]>;
+  /** COSI watch: bootstrap contents, then live events, until aborted or broken out of. */
   watch(
     options: ResourceQuery & { id?: string; bootstrapContents?: boolean; tailEvents?: number },
   ): AsyncIterable<ResourceWatchEvent>;
+  /** Polls until every node answers, core services run healthy, MachineStatus is ready and etcd has one member per control plane. @throws HEALTH_TIMEOUT naming what is missing */
   waitForHealthy(options: WaitForHealthyOptions): Promise<HealthReport>;
   /** Any generated unary RPC, typed by its descriptor. */
   call<I extends DescMessage, O extends DescMessage>(
@@ -373,6 +407,7 @@ export interface TalosClient {
     request: MessageInitShape<I>,
     options?: NodeCallOptions,
   ): AsyncIterable<MessageShape<O>>;
+  /** Closes the channels; later calls fail with CANCELLED. */
   close(): void;
 }
 
@@ -693,10 +728,27 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     opts: CallOptions | undefined,
   ): AsyncGenerator<MessageShape<O>> {
     const { transport, endpointHost } = await resolve();
-    try {
-      yield* transport.serverStream(method, request, callOptions(node, opts, false));
-    } catch (error) {
-      throw withNode(isTalosClientError(error) ? error : TalosClientError.from(error), node ?? endpointHost);
+    // Streams are reads except the upgrade ones; a read is retried only while nothing was received yet.
+    const idempotent =
+      method.parent.typeName !== "machine.ImageService" &&
+      method.parent.typeName !== "machine.LifecycleService";
+    const attempts = idempotent ? readAttempts : 1;
+    for (let attempt = 1; ; attempt++) {
+      let received = false;
+      try {
+        for await (const message of transport.serverStream(method, request, callOptions(node, opts, false))) {
+          received = true;
+          yield message;
+        }
+        return;
+      } catch (error) {
+        const e = isTalosClientError(error) ? error : TalosClientError.from(error);
+        if (received || e.code !== "UNAVAILABLE" || attempt >= attempts || opts?.signal?.aborted) {
+          throw withNode(e, node ?? endpointHost);
+        }
+        const cap = Math.min(3000, retryBase * 2 ** (attempt - 1));
+        await sleep(cap / 2 + Math.random() * (cap / 2), opts?.signal);
+      }
     }
   }
 
@@ -1424,7 +1476,14 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     const problems: string[] = [];
     const nodes: NodeHealth[] = await Promise.all(
       all.map(async ({ node, role }) => {
-        const health: NodeHealth = { node, role, version: undefined, services: {}, problems: [] };
+        const health: NodeHealth = {
+          node,
+          role,
+          version: undefined,
+          stage: undefined,
+          services: {},
+          problems: [],
+        };
         const [version] = await client.version({ nodes: [node], ...call });
         if (version === undefined || !version.ok) {
           health.problems.push(
@@ -1447,6 +1506,36 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
           else if (s.state !== "Running") health.problems.push(`${node}: service ${id} is ${s.state}`);
           else if (!s.healthy && id !== "machined")
             health.problems.push(`${node}: service ${id} is not healthy`);
+        }
+        try {
+          const res = await unary(
+            State.method.get,
+            { namespace: "runtime", type: "MachineStatuses.runtime.talos.dev", id: "machine" },
+            node,
+            call,
+            true,
+          );
+          const status = decodeResource(res.resource, node)?.spec as
+            | {
+                stage?: string;
+                status?: { ready?: boolean; unmetConditions?: { name?: string; reason?: string }[] };
+              }
+            | undefined;
+          health.stage = status?.stage;
+          if (status?.stage !== undefined && status.stage !== "running") {
+            health.problems.push(`${node}: machine stage is ${status.stage}`);
+          } else if (status?.status?.ready === false) {
+            const unmet = (status.status.unmetConditions ?? [])
+              .map((c) => `${c.name}: ${c.reason}`)
+              .join(", ");
+            health.problems.push(`${node}: machine is not ready${unmet === "" ? "" : ` (${unmet})`}`);
+          }
+        } catch (error) {
+          const code = TalosClientError.from(error).code;
+          // Older nodes may lack the resource; reachability is already checked above.
+          if (code !== "NOT_FOUND" && code !== "UNIMPLEMENTED") {
+            health.problems.push(`${node}: machine status unavailable (${code})`);
+          }
         }
         return health;
       }),

@@ -105,8 +105,14 @@ export function parseTalosconfig(yamlText: string): Talosconfig {
   let raw: unknown;
   try {
     raw = parse(yamlText);
-  } catch (cause) {
-    throw new TalosClientError("INVALID_TALOSCONFIG", "the talosconfig is not valid YAML", { cause });
+  } catch (error) {
+    // The YAML error quotes the offending line, which may hold key material: keep only its position.
+    const line = (error as { linePos?: { line: number }[] }).linePos?.[0]?.line;
+    throw new TalosClientError(
+      "INVALID_TALOSCONFIG",
+      `the talosconfig is not valid YAML${line === undefined ? "" : ` (line ${line})`}`,
+      { details: line === undefined ? {} : { line } },
+    );
   }
   return normalize(raw);
 }

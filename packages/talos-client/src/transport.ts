@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { connect as tlsConnect } from "node:tls";
+import { createSecureContext, connect as tlsConnect } from "node:tls";
 import type {
   DescMessage,
   DescMethodClientStreaming,
@@ -65,7 +65,10 @@ export interface GrpcTransportOptions {
   tls: TransportTls;
   /** Maximum received message size; default 32 MiB like Talos. */
   maxReceiveMessageBytes?: number;
-  /** Keepalive ping interval; default 30 s. */
+  /**
+   * Keepalive ping interval while calls are active; default 5.5 minutes (Go servers penalise pings more
+   * frequent than every 5 minutes when no data flows).
+   */
   keepaliveMs?: number;
   /** Extra grpc-js channel options. */
   channelOptions?: grpc.ChannelOptions;
@@ -142,8 +145,10 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
   const channelOptions: grpc.ChannelOptions = {
     "grpc.max_receive_message_length": maxBytes,
     "grpc.max_send_message_length": maxBytes,
-    "grpc.keepalive_time_ms": options.keepaliveMs ?? 30_000,
-    "grpc.keepalive_timeout_ms": 10_000,
+    // Go gRPC servers (apid) answer pings more frequent than every 5 minutes on a quiet stream with
+    // GOAWAY too_many_pings, so the default stays above that.
+    "grpc.keepalive_time_ms": options.keepaliveMs ?? 330_000,
+    "grpc.keepalive_timeout_ms": 20_000,
     "grpc.enable_retries": 0,
     ...options.channelOptions,
   };
@@ -169,15 +174,34 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
   let next = 0;
   let closed = false;
 
+  const pinnedCredentials = new Map<string, grpc.ChannelCredentials>();
+
   function clientFor(endpoint: Endpoint): grpc.Client {
     let client = clients.get(endpoint.address);
     if (client === undefined) {
-      client = new grpc.Client(endpoint.address, credentials, channelOptions);
+      client = new grpc.Client(
+        endpoint.address,
+        pinnedCredentials.get(endpoint.address) ?? credentials,
+        channelOptions,
+      );
       clients.set(endpoint.address, client);
     }
     return client;
   }
 
+  function pinMismatch(endpoint: Endpoint, fingerprint: string): TalosClientError {
+    return new TalosClientError(
+      "TLS_ERROR",
+      `the server certificate of ${endpoint.address} matches none of the pinned SPKI fingerprints`,
+      { details: { endpoint: endpoint.address, fingerprint } },
+    );
+  }
+
+  /**
+   * With pins, a probe fetches the endpoint's certificate and checks its SPKI; the channel then trusts that
+   * very certificate (partial chain) and re-checks the SPKI on every handshake, so the pin holds for the
+   * connections the calls actually use.
+   */
   function checkPins(endpoint: Endpoint): Promise<void> {
     if (pins === undefined) return Promise.resolve();
     let check = pinChecks.get(endpoint.address);
@@ -195,16 +219,25 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
           const raw = socket.getPeerCertificate().raw;
           socket.end();
           const fingerprint = raw === undefined ? "" : spkiFingerprint(raw);
-          if (pins.includes(fingerprint)) resolve();
-          else {
-            reject(
-              new TalosClientError(
-                "TLS_ERROR",
-                `the server certificate of ${endpoint.address} matches none of the pinned SPKI fingerprints`,
-                { details: { endpoint: endpoint.address, fingerprint } },
-              ),
-            );
+          if (raw === undefined || !pins.includes(fingerprint)) {
+            reject(pinMismatch(endpoint, fingerprint));
+            return;
           }
+          const pem = `-----BEGIN CERTIFICATE-----\n${raw
+            .toString("base64")
+            .replace(/(.{64})/g, "$1\n")
+            .replace(/\n$/, "")}\n-----END CERTIFICATE-----\n`;
+          const context = createSecureContext({ ca: pem, allowPartialTrustChain: true });
+          pinnedCredentials.set(
+            endpoint.address,
+            grpc.credentials.createFromSecureContext(context, {
+              checkServerIdentity: (_host, cert) => {
+                const presented = cert.raw === undefined ? "" : spkiFingerprint(cert.raw);
+                return pins.includes(presented) ? undefined : pinMismatch(endpoint, presented);
+              },
+            }),
+          );
+          resolve();
         });
         socket.once("error", (cause) =>
           reject(

@@ -50,9 +50,9 @@ describe("TalosClient", () => {
     expect(tried.modeDetails).toContain("60s");
   });
 
-  it("fails with FAILED_PRECONDITION when bootstrapping a second time", async ({ expect }) => {
+  it("fails with ALREADY_EXISTS when bootstrapping a second time, as Talos does", async ({ expect }) => {
     await expect(cluster.client.bootstrap({ node: CP2 })).rejects.toMatchObject({
-      code: "FAILED_PRECONDITION",
+      code: "ALREADY_EXISTS",
       details: { node: CP2 },
     });
   });
@@ -185,6 +185,22 @@ describe("TalosClient", () => {
     await expect(cluster.client.reboot({ node: CP2 })).rejects.toMatchObject({ code: "UNAVAILABLE" });
     expect(cluster.emulator.callLog.slice(mark).filter((e) => e.method.endsWith("/Reboot"))).toHaveLength(1);
     cluster.emulator.clearFaults();
+  });
+
+  it("retries a read stream that fails before its first message and moves to the next endpoint", async ({
+    expect,
+  }) => {
+    cluster.emulator.faults({ node: "cp1", methods: ["Kubeconfig"], unavailable: 1 });
+    const before = cluster.emulator.callLog.length;
+    expect(await cluster.client.kubeconfig({ node: CP1 })).toContain("kind: Config");
+    const codes = cluster.emulator.callLog
+      .slice(before)
+      .filter((e) => e.method.endsWith("/Kubeconfig"))
+      .map((e) => e.code);
+    expect(codes).toEqual([14, 0]);
+    cluster.emulator.clearFaults();
+    const client = cluster.clientFor({ endpoints: ["127.0.0.1:1", cluster.emulator.node("cp2").endpoint] });
+    expect(await client.kubeconfig({ node: CP1 })).toContain("kind: Config");
   });
 
   it("fails over to the next endpoint when the first cannot be reached", async ({ expect }) => {

@@ -49,8 +49,11 @@ describe("createTalosEmulator", () => {
   });
 
   it("issues an admin talosconfig for the fleet and serializes without secrets", async ({ expect }) => {
-    const emulator = await createTalosEmulator({ nodes: [{ name: "cp1", address: "10.7.1.2" }] });
+    const emulator = await createTalosEmulator({
+      nodes: [{ name: "cp1", address: "10.7.1.2", talosVersion: "1.12.2" }],
+    });
     try {
+      expect(emulator.node("cp1").talosVersion()).toBe("v1.12.2");
       await expect(emulator.talosconfig()).rejects.toThrow("no node has a config yet");
       const ca = await generateTalosCa();
       const c = createTalosClient({ endpoints: [emulator.node("10.7.1.2").endpoint], insecure: true });

@@ -81,6 +81,7 @@ describe("createTalosClient against the emulator", () => {
       intervalMs: 50,
     });
     expect(report.healthy).toBe(true);
+    expect(report.nodes.map((n) => n.stage)).toEqual(["running", "running", "running"]);
     expect(report.etcdMembers.sort()).toEqual(["cp1", "cp2"]);
     const proxied = emulator.callLog.filter((e) => e.proxied && e.endpoint === "cp1").map((e) => e.node);
     expect(proxied).toContain("w1");

@@ -37,10 +37,16 @@ describe("parseTalosconfig", () => {
     );
   });
 
-  it("throws INVALID_TALOSCONFIG when the text is not YAML", ({ expect }) => {
-    expect(() => parseTalosconfig("contexts: [")).toThrowError(
-      expect.objectContaining({ code: "INVALID_TALOSCONFIG" }),
-    );
+  it("throws INVALID_TALOSCONFIG without quoting the text when it is not YAML", ({ expect }) => {
+    const text = "context: a\ncontexts:\n  a:\n    key: c2VjcmV0: [\n";
+    let caught: unknown;
+    try {
+      parseTalosconfig(text);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toMatchObject({ code: "INVALID_TALOSCONFIG" });
+    expect(inspect(caught, { depth: 10 })).not.toContain("c2VjcmV0");
   });
 });
 

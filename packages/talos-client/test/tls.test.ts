@@ -193,3 +193,48 @@ describe("createTalosClient in maintenance mode", () => {
     }
   });
 });
+
+describe("createGrpcTransport with SPKI pins", () => {
+  it("enforces the pin on the connection the call uses, not only on the probe", async ({ expect }) => {
+    const { createServer } = await import("node:tls");
+    const { spkiFingerprint } = await import("../src/internal/pem.js");
+    const ca = await generateTalosCa();
+    const first = await issueCertificate({
+      ca,
+      usage: "server",
+      ipAddresses: ["127.0.0.1"],
+      keyLabel: "PRIVATE KEY",
+    });
+    const second = await issueCertificate({
+      ca,
+      usage: "server",
+      ipAddresses: ["127.0.0.1"],
+      keyLabel: "PRIVATE KEY",
+    });
+    const server = createServer({ cert: first.crt, key: first.key, ALPNProtocols: ["h2"] });
+    let connections = 0;
+    server.on("secureConnection", (socket) => {
+      connections++;
+      // After the probe, an impostor takes over the endpoint.
+      server.setSecureContext({ cert: second.crt, key: second.key });
+      socket.destroy();
+    });
+    server.on("tlsClientError", () => undefined);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const client = createTalosClient({
+        endpoints: [`127.0.0.1:${port}`],
+        insecure: true,
+        spkiPins: [spkiFingerprint(first.crt)],
+        readAttempts: 1,
+      });
+      const [result] = await client.version();
+      client.close();
+      expect(connections).toBe(1);
+      expect(result).toMatchObject({ ok: false, error: { code: "TLS_ERROR" } });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

@@ -188,3 +188,19 @@ export function upsertExtensionServices(
   }
   return out;
 }
+
+/**
+ * Patches that replace ExtensionServiceConfig documents on an existing config without duplicating
+ * variables: the first patch deletes each service's document (`$patch: delete`, skipped by Talos when it
+ * does not exist), the second adds the new one. Apply them in order, as two patches (a strategic-merge
+ * patch alone would append to `environment`).
+ */
+export function replaceExtensionServicesPatches(updates: readonly ConfigDocument[]): ConfigDocument[][] {
+  const deletes = updates.map((doc) => {
+    if (doc.kind !== "ExtensionServiceConfig" || typeof doc.name !== "string") {
+      fail("updates", "must be ExtensionServiceConfig documents with a name");
+    }
+    return { apiVersion: "v1alpha1", kind: "ExtensionServiceConfig", name: doc.name, $patch: "delete" };
+  });
+  return [deletes, updates.map((doc) => ({ ...doc }))];
+}

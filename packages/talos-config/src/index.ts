@@ -46,6 +46,7 @@ export {
   cloudflaredServiceConfig,
   environmentName,
   KNOWN_EXTENSION_SERVICES,
+  replaceExtensionServicesPatches,
   setExtensionEnvironment,
   tailscaleServiceConfig,
   upsertExtensionServices,
@@ -54,8 +55,14 @@ export type { GenerateConfigOptions } from "./generate/generate-config.js";
 export { generateConfig } from "./generate/generate-config.js";
 export type { LintContext, LintFinding, LintSeverity } from "./lint/index.js";
 export { LintCode, lint } from "./lint/index.js";
-export type { ConfigDocument, DocumentKey } from "./model/document.js";
-export { documentKey, documentKind, documentLabel, isV1Alpha1Document } from "./model/document.js";
+export type { ConfigDocument, DocumentByKind, DocumentKey } from "./model/document.js";
+export {
+  documentKey,
+  documentKind,
+  documentLabel,
+  isDocumentOfKind,
+  isV1Alpha1Document,
+} from "./model/document.js";
 export type {
   KubeClusterConfigDocument,
   KubeExternalManifestConfigDocument,
@@ -119,6 +126,7 @@ export {
   IMAGE_FACTORY_HOST,
   installerImage,
   isoUrl,
+  parseSchematic,
 } from "./schematic.js";
 export type { CertificateAndKey, GenerateSecretsOptions, SecretsBundle } from "./secrets/secrets-bundle.js";
 export { CA_VALIDITY_HOURS, generateSecrets } from "./secrets/secrets-bundle.js";

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { parse } from "yaml";
 import { fail, isPlainObject, requireString } from "./builders/util.js";
 import { TalosConfigError } from "./errors.js";
 import { formatTalosVersion, parseTalosVersion } from "./version.js";
@@ -203,4 +204,60 @@ export function isoUrl(options: IsoUrlOptions): string {
   if (arch !== "amd64" && arch !== "arm64") fail("arch", "must be amd64 or arm64");
   const host = options.factory ?? IMAGE_FACTORY_HOST;
   return `https://${host}/image/${id}/${version}/metal-${arch}${options.secureboot ? "-secureboot" : ""}.iso`;
+}
+
+const SCHEMATIC_KEYS: Record<string, readonly string[]> = {
+  "": ["overlay", "customization"],
+  customization: ["extraKernelArgs", "meta", "systemExtensions", "secureboot"],
+  systemExtensions: ["officialExtensions"],
+  secureboot: ["includeWellKnownCertificates"],
+  overlay: ["image", "name"],
+};
+
+function checkKeys(value: unknown, section: string): Record<string, unknown> {
+  if (value === undefined || value === null) return {};
+  if (!isPlainObject(value)) fail(section === "" ? "schematic" : section, "must be a mapping");
+  for (const key of Object.keys(value)) {
+    if (!SCHEMATIC_KEYS[section]!.includes(key))
+      fail(section === "" ? key : `${section}.${key}`, "is not a supported schematic field");
+  }
+  return value;
+}
+
+/**
+ * Reads a schematic from YAML or JSON text (e.g. a stored `schematic.yaml` or the factory's response) and
+ * recomputes its canonical form and id. Unknown fields are rejected, as the factory does.
+ *
+ * @throws TalosConfigError `PARSE_ERROR` (not YAML), `INVALID_INPUT` (unknown or malformed field),
+ * `UNKNOWN_EXTENSION` (malformed extension name).
+ */
+export function parseSchematic(text: string): Schematic {
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch {
+    throw new TalosConfigError("PARSE_ERROR", "schematic: not valid YAML or JSON", {
+      details: { field: "schematic" },
+    });
+  }
+  const root = checkKeys(raw, "");
+  const customization = checkKeys(root.customization, "customization");
+  const systemExtensions = checkKeys(customization.systemExtensions, "systemExtensions");
+  const secureboot = checkKeys(customization.secureboot, "secureboot");
+  const options: CreateSchematicOptions = {};
+  if (systemExtensions.officialExtensions !== undefined)
+    options.officialExtensions = systemExtensions.officialExtensions as string[];
+  if (customization.extraKernelArgs !== undefined)
+    options.extraKernelArgs = customization.extraKernelArgs as string[];
+  if (customization.meta !== undefined) {
+    if (!Array.isArray(customization.meta)) fail("customization.meta", "must be a list");
+    options.meta = customization.meta as { key: number; value: string }[];
+  }
+  if (secureboot.includeWellKnownCertificates === true)
+    options.secureboot = { includeWellKnownCertificates: true };
+  if (root.overlay !== undefined) {
+    const overlay = checkKeys(root.overlay, "overlay");
+    options.overlay = { image: overlay.image as string, name: overlay.name as string };
+  }
+  return createSchematic(options);
 }

@@ -131,6 +131,13 @@ const SECRET_KEYS = new Set([
   "aescbcEncryptionSecret",
   "secretboxEncryptionSecret",
   "bootstrapToken",
+  "clusterSecret",
+  "identityToken",
+  "apiToken",
+  "uniqueToken",
+  "presharedKey",
+  "passphrase",
+  "auth",
 ]);
 const SECRET_ENV = /(TOKEN|AUTHKEY|AUTH_KEY|SECRET|PASSWORD|PASSWD|PRIVATE|CREDENTIAL|API_KEY|ACCESS_KEY)/i;
 

@@ -179,6 +179,30 @@ describe("buildInterfaces", () => {
     });
   });
 
+  it("writes globs and physical into CEL for 1.12+ and keeps them in deviceSelector for 1.11", ({
+    expect,
+  }) => {
+    const interfaces: InterfaceIntent[] = [
+      { selector: { hardwareAddr: "00:1A:2B:*", physical: true }, dhcp: true },
+    ];
+    expect(buildInterfaces({ target: "v1.13.9", interfaces })[0]).toEqual({
+      apiVersion: "v1alpha1",
+      kind: "LinkAliasConfig",
+      name: "net0",
+      selector: { match: 'glob("00:1a:2b:*", mac(link.hardware_addr)) && link.type == 1 && link.kind == ""' },
+    });
+    const [legacy] = buildInterfaces({ target: "v1.11.0", interfaces });
+    expect(legacy).toEqual({
+      version: "v1alpha1",
+      machine: {
+        network: {
+          interfaces: [{ deviceSelector: { hardwareAddr: "00:1a:2b:*", physical: true }, dhcp: true }],
+        },
+      },
+    });
+    expectValid([legacy!], "v1.11.0", expect);
+  });
+
   it("rejects a raw CEL match when the target is 1.11", ({ expect }) => {
     expect(() =>
       buildInterfaces({ target: "v1.11.0", interfaces: [{ selector: { match: "link.driver == 'igc'" } }] }),

@@ -1,4 +1,5 @@
 import { beforeAll, describe, it } from "vitest";
+import { parse } from "yaml";
 import {
   applyPatches,
   buildNodePatches,
@@ -11,6 +12,7 @@ import {
   type NodeIntent,
   parseDocuments,
   type SecretsBundle,
+  secretsToYaml,
   stringifyDocuments,
 } from "../src/index.js";
 import { singleNode, TARGETS } from "./fixtures/single-node.js";
@@ -86,4 +88,56 @@ describe("buildNodePatches on generateConfig", () => {
     const twice = applyPatches(fullConfig(intent), [buildNodePatches(intent)]);
     expect(lint(twice, { target: "v1.13.9" }).map((f) => f.code)).toContain("DUPLICATE_ENVIRONMENT_VARIABLE");
   });
+});
+
+describe("buildNodeIp with a fixed address", () => {
+  it.for(TARGETS)(
+    "sets the kubelet node-ip argument in a schema-valid full config when the target is %s",
+    (target, { expect }) => {
+      const intent: NodeIntent = { ...singleNode(target), nodeIp: { address: "192.168.50.200" } };
+      const docs = fullConfig(intent);
+      expect(validateForTarget(docs, target).errors).toEqual([]);
+      const text = stringifyDocuments(docs);
+      expect(text).toContain("node-ip: 192.168.50.200");
+      expect(text).not.toContain("validSubnets");
+    },
+  );
+
+  it("throws naming nodeIp when both subnets and an address are given", ({ expect }) => {
+    const intent = {
+      ...singleNode("v1.15.0"),
+      nodeIp: { address: "192.168.50.200", validSubnets: ["192.168.50.0/24"] },
+    };
+    expect(() => buildNodePatches(intent as never)).toThrowError(
+      expect.objectContaining({ details: { field: "nodeIp" } }),
+    );
+  });
+});
+
+describe("stringifyDocuments with redact on a generated config", () => {
+  function secretValues(): string[] {
+    const out: string[] = [];
+    const walk = (value: unknown, key: string): void => {
+      if (typeof value === "string") {
+        if (/key|token|secret/i.test(key) && value.length > 8) out.push(value);
+      } else if (value && typeof value === "object") {
+        for (const [k, v] of Object.entries(value)) walk(v, k);
+      }
+    };
+    walk(parse(secretsToYaml(secrets)), "");
+    return out;
+  }
+
+  it.for(TARGETS)(
+    "leaves no secret of the bundle in the text when the target is %s",
+    (target, { expect }) => {
+      const values = secretValues();
+      expect(values.length).toBeGreaterThan(5);
+      const docs = fullConfig(singleNode(target));
+      const plain = stringifyDocuments(docs);
+      const redacted = stringifyDocuments(docs, { redact: true });
+      expect(values.some((v) => plain.includes(v))).toBe(true);
+      expect(values.filter((v) => redacted.includes(v))).toEqual([]);
+    },
+  );
 });

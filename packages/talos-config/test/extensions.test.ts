@@ -1,8 +1,10 @@
 import { describe, it } from "vitest";
 import {
+  applyPatches,
   buildExtensionServices,
   cloudflaredServiceConfig,
   lint,
+  replaceExtensionServicesPatches,
   setExtensionEnvironment,
   tailscaleServiceConfig,
   upsertExtensionServices,
@@ -112,5 +114,37 @@ describe("upsertExtensionServices", () => {
       ["TUNNEL_TOKEN=new-token", "TUNNEL_METRICS=localhost:2000"],
       [`TS_AUTHKEY=${FAKE_TS_AUTHKEY}`],
     ]);
+  });
+});
+
+describe("replaceExtensionServicesPatches", () => {
+  it("replaces the token on a patched config without a duplicate when applied as two patches", ({
+    expect,
+  }) => {
+    const config = [
+      { version: "v1alpha1", machine: { type: "worker" } },
+      cloudflaredServiceConfig({ token: "old-token", metrics: "localhost:2000" }),
+    ];
+    const naive = applyPatches(config, [[cloudflaredServiceConfig({ token: "new-token" })]]);
+    expect(naive[1]?.environment).toEqual([
+      "TUNNEL_TOKEN=old-token",
+      "TUNNEL_METRICS=localhost:2000",
+      "TUNNEL_TOKEN=new-token",
+    ]);
+    const replaced = applyPatches(
+      config,
+      replaceExtensionServicesPatches([cloudflaredServiceConfig({ token: "new-token" })]),
+    );
+    expect(replaced).toEqual([config[0], cloudflaredServiceConfig({ token: "new-token" })]);
+    expect(lint(replaced, { requireInstallDisk: false })).toEqual([]);
+  });
+
+  it("adds the service when the config has none", ({ expect }) => {
+    const config = [{ version: "v1alpha1", machine: { type: "worker" } }];
+    const out = applyPatches(
+      config,
+      replaceExtensionServicesPatches([tailscaleServiceConfig({ authKey: FAKE_TS_AUTHKEY })]),
+    );
+    expect(out.map((d) => d.name)).toEqual([undefined, "tailscale"]);
   });
 });

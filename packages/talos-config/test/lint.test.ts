@@ -33,6 +33,9 @@ describe("lint", () => {
       message: expect.stringContaining("2 links"),
       hint: expect.stringContaining("validSubnets"),
     });
+    expect(lint(docs, { requireInstallDisk: false, target: "v1.15.0" })[0]?.path).toBe(
+      "KubeNodeConfig:nodeIP",
+    );
     const pinned = [
       ...docs,
       { apiVersion: "v1alpha1", kind: "KubeNodeConfig", nodeIP: { validSubnets: ["192.168.50.0/24"] } },
@@ -188,7 +191,19 @@ describe("lint", () => {
     intent.cluster.endpoint = "https://192.168.50.99:6443";
     const findings = lint(buildNodePatches(intent), { schematic: SCHEMATIC, role: "controlplane" });
     expect(findings).toEqual([
-      expect.objectContaining({ code: "ENDPOINT_NOT_CONTROL_PLANE", path: "KubeClusterConfig:endpoint" }),
+      expect.objectContaining({
+        code: "ENDPOINT_NOT_CONTROL_PLANE",
+        severity: "warning",
+        path: "KubeClusterConfig:endpoint",
+      }),
+    ]);
+    const withCluster = lint(buildNodePatches(intent), {
+      schematic: SCHEMATIC,
+      role: "controlplane",
+      controlPlaneAddresses: ["192.168.50.201", "192.168.50.202"],
+    });
+    expect(withCluster).toEqual([
+      expect.objectContaining({ code: "ENDPOINT_NOT_CONTROL_PLANE", severity: "error" }),
     ]);
     expect(
       lint(buildNodePatches(intent), { schematic: SCHEMATIC, controlPlaneAddresses: ["192.168.50.99"] }),
@@ -218,5 +233,18 @@ describe("lint", () => {
     const text = JSON.stringify(lint(docs));
     expect(text).toContain("DUPLICATE_ENVIRONMENT_VARIABLE");
     expect(text).not.toContain("s3cr3t");
+  });
+
+  it("reports a hostname set while auto is not off, and stableHostname next to HostnameConfig", ({
+    expect,
+  }) => {
+    const docs = [
+      { version: "v1alpha1", machine: { features: { stableHostname: true } } },
+      { apiVersion: "v1alpha1", kind: "HostnameConfig", auto: "stable", hostname: "n1" },
+    ];
+    expect(lint(docs, { requireInstallDisk: false }).map((f) => [f.code, f.path])).toEqual([
+      ["HOSTNAME_AUTO_CONFLICT", "HostnameConfig:auto"],
+      ["HOSTNAME_AUTO_CONFLICT", "v1alpha1:machine.features.stableHostname"],
+    ]);
   });
 });

@@ -233,3 +233,28 @@ describe("buildNodePatches", () => {
     expect(text).toContain(`TS_AUTHKEY=${FAKE_TS_AUTHKEY}`);
   });
 });
+
+describe("buildNodePatches with the CLI's homelab.yaml shapes", () => {
+  it.for(TARGETS)(
+    "accepts vlanId, route network, a glob selector and a disk selector when the target is %s",
+    (target, { expect }) => {
+      const intent = {
+        ...singleNode(target),
+        interfaces: [
+          {
+            name: "eno1",
+            addresses: ["192.168.50.200/24"],
+            gateway: "192.168.50.1",
+            routes: [{ network: "10.20.0.0/16", gateway: "192.168.50.254", metric: 1024 }],
+            vlans: [{ vlanId: 30, addresses: ["192.168.30.200/24"], vip: "192.168.30.250" }],
+            vip: "192.168.50.250",
+          },
+          { selector: { hardwareAddr: "aa:bb:cc:*", physical: true }, dhcp: true },
+        ],
+        install: { diskSelector: { size: ">= 100GB", type: "nvme" as const, model: "Samsung*" }, wipe: true },
+      };
+      const docs = buildNodePatches(intent);
+      expect(validateForTarget(docs, target).errors).toEqual([]);
+    },
+  );
+});

@@ -1,5 +1,5 @@
 import { describe, it } from "vitest";
-import { createSchematic, EMPTY_SCHEMATIC_ID, installerImage, isoUrl } from "../src/index.js";
+import { createSchematic, EMPTY_SCHEMATIC_ID, installerImage, isoUrl, parseSchematic } from "../src/index.js";
 
 describe("createSchematic", () => {
   it("gives the factory's empty schematic id when nothing is customised", ({ expect }) => {
@@ -117,5 +117,40 @@ describe("isoUrl", () => {
     expect(
       isoUrl({ schematicId: EMPTY_SCHEMATIC_ID, version: "v1.15.0", arch: "arm64", secureboot: true }),
     ).toBe(`https://factory.talos.dev/image/${EMPTY_SCHEMATIC_ID}/v1.15.0/metal-arm64-secureboot.iso`);
+  });
+});
+
+describe("parseSchematic", () => {
+  it.for([
+    ["{}", "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba"],
+    [
+      'customization: {"extraKernelArgs": []}',
+      "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba",
+    ],
+    [
+      '{"customization": {"extraKernelArgs": ["noapic", "nolapic"], "systemExtensions": {}}}',
+      "9cba8e32753f91a16c1837ab8abf356af021706ef284aef07380780177d9a06c",
+    ],
+    [
+      '{"customization": {"meta": [{"key": 10, "value": "foo"}], "extraKernelArgs": [], "systemExtensions": {}}}',
+      "d308a2a5ee2277bed5fbaa104fcbc8d59122abfa737df987a95b4ca763459a7f",
+    ],
+    [
+      '{"overlay": {"name": "rpi_generic", "image": "siderolabs/sbc-raspberrypi"},"customization":{}}',
+      "ee21ef4a5ef808a9b7484cc0dda0f25075021691c8c09a276591eedb638ea1f9",
+    ],
+  ] as const)("recomputes the factory id when the text is %s", ([text, id], { expect }) => {
+    expect(parseSchematic(text).id).toBe(id);
+  });
+
+  it("round-trips its own canonical YAML and rejects unknown fields", ({ expect }) => {
+    const schematic = createSchematic({
+      officialExtensions: ["siderolabs/tailscale"],
+      extraKernelArgs: ["net.ifnames=0"],
+    });
+    expect(parseSchematic(schematic.yaml)).toEqual(schematic);
+    expect(() => parseSchematic("customization:\n  extensions: [a]\n")).toThrowError(
+      /customization\.extensions: is not a supported schematic field/,
+    );
   });
 });

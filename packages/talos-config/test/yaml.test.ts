@@ -1,5 +1,11 @@
 import { describe, it } from "vitest";
-import { parseDocuments, REDACTED, redactDocuments, stringifyDocuments } from "../src/index.js";
+import {
+  isDocumentOfKind,
+  parseDocuments,
+  REDACTED,
+  redactDocuments,
+  stringifyDocuments,
+} from "../src/index.js";
 
 const SECRETS = {
   version: "v1alpha1",
@@ -83,6 +89,47 @@ describe("stringifyDocuments", () => {
 });
 
 describe("redactDocuments", () => {
+  it("redacts the secret fields of other document kinds", ({ expect }) => {
+    const docs = [
+      { apiVersion: "v1alpha1", kind: "DiscoveryIdentityConfig", clusterID: "id-1", clusterSecret: "cs" },
+      {
+        apiVersion: "v1alpha1",
+        kind: "WireguardConfig",
+        name: "wg0",
+        privateKey: "pk",
+        peers: [{ publicKey: "pub", presharedKey: "psk" }],
+      },
+      {
+        apiVersion: "v1alpha1",
+        kind: "RegistryAuthConfig",
+        name: "ghcr.io",
+        username: "u",
+        password: "p",
+        identityToken: "it",
+      },
+      { apiVersion: "v1alpha1", kind: "HCloudVIPConfig", name: "1.2.3.4", apiToken: "at" },
+    ];
+    expect(redactDocuments(docs)).toEqual([
+      { apiVersion: "v1alpha1", kind: "DiscoveryIdentityConfig", clusterID: "id-1", clusterSecret: REDACTED },
+      {
+        apiVersion: "v1alpha1",
+        kind: "WireguardConfig",
+        name: "wg0",
+        privateKey: REDACTED,
+        peers: [{ publicKey: "pub", presharedKey: REDACTED }],
+      },
+      {
+        apiVersion: "v1alpha1",
+        kind: "RegistryAuthConfig",
+        name: "ghcr.io",
+        username: "u",
+        password: REDACTED,
+        identityToken: REDACTED,
+      },
+      { apiVersion: "v1alpha1", kind: "HCloudVIPConfig", name: "1.2.3.4", apiToken: REDACTED },
+    ]);
+  });
+
   it("returns a redacted copy and leaves the input untouched", ({ expect }) => {
     const [copy] = redactDocuments([SECRETS]);
     expect(copy).toMatchObject({
@@ -115,5 +162,17 @@ describe("parseDocuments", () => {
     expect(() => parseDocuments("- a\n- b\n")).toThrowError(
       /document 0: a config document must be a mapping/,
     );
+  });
+});
+
+describe("isDocumentOfKind", () => {
+  it("narrows parsed documents to their typed model by kind", ({ expect }) => {
+    const docs = parseDocuments(
+      "version: v1alpha1\nmachine:\n  type: worker\n---\napiVersion: v1alpha1\nkind: LinkConfig\nname: eno1\nmtu: 9000\n",
+    );
+    const link = docs.find((d) => isDocumentOfKind(d, "LinkConfig"));
+    expect(link && isDocumentOfKind(link, "LinkConfig") ? link.mtu : undefined).toBe(9000);
+    expect(isDocumentOfKind(docs[0]!, "v1alpha1")).toBe(true);
+    expect(isDocumentOfKind(docs[0]!, "LinkConfig")).toBe(false);
   });
 });

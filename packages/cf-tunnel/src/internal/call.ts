@@ -171,7 +171,13 @@ export function createRetrier(options: CommonOptions): Retrier {
             attempt: attempt + 1,
             delayMs: delay,
           });
-          await sleep(delay, signal);
+          try {
+            await sleep(delay, signal);
+          } catch (sleepError) {
+            throw new CfTunnelError("ABORTED", `aborted while waiting to retry ${spec.what}`, {
+              cause: sleepError,
+            });
+          }
         }
       }
     },

@@ -361,7 +361,7 @@ function parseMachineConfig(raw: string): ParsedConfig {
   } catch (error) {
     throw new StatusError(
       grpc.status.INVALID_ARGUMENT,
-      `failed to parse config: ${(error as Error).message}`,
+      `failed to parse config: invalid YAML at line ${(error as { linePos?: { line: number }[] }).linePos?.[0]?.line ?? "?"}`,
     );
   }
   const objects = docs.filter((d): d is Record<string, unknown> => d !== null && typeof d === "object");
@@ -506,7 +506,8 @@ class NodeImpl implements EmulatedNode {
   ) {
     this.name = spec.name;
     this.address = spec.address;
-    this.version = spec.talosVersion ?? "v1.13.9";
+    const version = spec.talosVersion ?? "v1.13.9";
+    this.version = version.startsWith("v") ? version : `v${version}`;
     this.grpcServer = new grpc.Server({
       "grpc.max_receive_message_length": 32 * 1024 * 1024,
       "grpc.max_send_message_length": 32 * 1024 * 1024,
@@ -1386,7 +1387,7 @@ function buildHandlers(): Map<string, Handler> {
       throw new StatusError(grpc.status.FAILED_PRECONDITION, "bootstrap is not available yet");
     }
     if (node.fleet.bootstrapped) {
-      throw new StatusError(grpc.status.FAILED_PRECONDITION, "etcd data directory is not empty");
+      throw new StatusError(grpc.status.ALREADY_EXISTS, "etcd data directory is not empty");
     }
     node.fleet.bootstrapped = true;
     node.joinEtcd();

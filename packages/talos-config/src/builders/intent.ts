@@ -1,9 +1,9 @@
 import type { InstallDiskSelector } from "../model/v1alpha1.js";
 
 /**
- * Selects a link by hardware instead of by name. Several fields must all match. On 1.11 this becomes a
- * `deviceSelector`; from 1.12 a LinkAliasConfig with a CEL match (`match` is a raw CEL expression,
- * 1.12+ only).
+ * Selects a link by hardware instead of by name. Several fields must all match; `*` / `?` globs are
+ * allowed in the string fields. On 1.11 this becomes a `deviceSelector`; from 1.12 a LinkAliasConfig
+ * with a CEL match (`match` is a raw CEL expression, 1.12+ only).
  */
 export interface LinkSelectorIntent {
   hardwareAddr?: string;
@@ -11,6 +11,8 @@ export interface LinkSelectorIntent {
   busPath?: string;
   pciID?: string;
   driver?: string;
+  /** Only physical (Ethernet, not virtual) links. */
+  physical?: boolean;
   match?: string;
 }
 
@@ -147,8 +149,11 @@ export interface NodeIntent {
   role: "controlplane" | "worker";
   hostname: string;
   interfaces: InterfaceIntent[];
-  /** Pins the kubelet node IP to these subnets. When absent, the subnets of the interface holding the default gateway are used. */
-  nodeIp?: { validSubnets: string[] };
+  /**
+   * Pins the kubelet node IP: `validSubnets`, or a fixed `address` (the kubelet `node-ip` argument). When
+   * absent, the subnets of the interface holding the default gateway are used.
+   */
+  nodeIp?: { validSubnets: string[]; address?: never } | { address: string; validSubnets?: never };
   /** Nameserver IPs; the token `coredns` resolves to base + 10 of the first service subnet of each IP family. */
   nameservers?: string[];
   searchDomains?: string[];

@@ -1,5 +1,5 @@
 import type { ConfigDocument } from "../model/document.js";
-import { formatCidr, networkOf, parseCidr, tryParseIp } from "../net.js";
+import { formatCidr, formatIp, networkOf, parseCidr, parseIp, tryParseIp } from "../net.js";
 import { type TalosVersion, usesLegacyKubernetes } from "../version.js";
 import type { ClusterIntent, ExternalManifestIntent, InlineManifestIntent } from "./intent.js";
 import {
@@ -15,20 +15,34 @@ import {
 /** The taint that keeps workloads off control planes (1.14+ KubeNodeConfig). */
 export const CONTROL_PLANE_TAINT = "node-role.kubernetes.io/control-plane";
 
-/** Options for {@link buildNodeIp}. */
+/** Options for {@link buildNodeIp}: `validSubnets` or `address` (exactly one). */
 export interface BuildNodeIpOptions {
   target: string | TalosVersion;
   /** CIDRs the kubelet picks its node IP from (`!` prefix excludes). */
-  validSubnets: string[];
+  validSubnets?: string[];
+  /** A fixed node IP, passed as the kubelet `node-ip` argument. */
+  address?: string;
 }
 
 /**
- * Pins the kubelet node IP: `machine.kubelet.nodeIP.validSubnets` (≤1.13) or
- * KubeNodeConfig `nodeIP.validSubnets` (1.14+).
+ * Pins the kubelet node IP. Valid subnets: `machine.kubelet.nodeIP.validSubnets` (≤1.13) or KubeNodeConfig
+ * `nodeIP.validSubnets` (1.14+). A fixed address: the kubelet `node-ip` argument in
+ * `machine.kubelet.extraArgs` (≤1.13) or KubeletConfig `extraArgs` (1.14+; a patch for the generated
+ * KubeletConfig, which carries the required image).
  *
- * @throws TalosConfigError `INVALID_CIDR` naming `nodeIp.validSubnets[i]`, `UNSUPPORTED_VERSION`.
+ * @throws TalosConfigError `INVALID_CIDR` naming `nodeIp.validSubnets[i]`, `INVALID_INPUT` (`nodeIp`,
+ * `nodeIp.address`), `UNSUPPORTED_VERSION`.
  */
 export function buildNodeIp(options: BuildNodeIpOptions): ConfigDocument[] {
+  const legacy = usesLegacyKubernetes(options.target);
+  if ((options.validSubnets === undefined) === (options.address === undefined)) {
+    fail("nodeIp", "set validSubnets or address (exactly one)");
+  }
+  if (options.address !== undefined) {
+    const address = formatIp(parseIp(options.address, "nodeIp.address"));
+    if (legacy) return [v1alpha1({ machine: { kubelet: { extraArgs: { "node-ip": address } } } })];
+    return [multiDoc("KubeletConfig", { extraArgs: { "node-ip": address } })];
+  }
   const subnets = requireArray<string>(options.validSubnets, "nodeIp.validSubnets").map((subnet, i) => {
     const field = `nodeIp.validSubnets[${i}]`;
     const negated = typeof subnet === "string" && subnet.startsWith("!");
@@ -36,7 +50,7 @@ export function buildNodeIp(options: BuildNodeIpOptions): ConfigDocument[] {
     return `${negated ? "!" : ""}${formatCidr(networkOf(cidr))}`;
   });
   if (subnets.length === 0) fail("nodeIp.validSubnets", "must list at least one subnet");
-  if (usesLegacyKubernetes(options.target)) {
+  if (legacy) {
     return [v1alpha1({ machine: { kubelet: { nodeIP: { validSubnets: subnets } } } })];
   }
   return [multiDoc("KubeNodeConfig", { nodeIP: { validSubnets: subnets } })];

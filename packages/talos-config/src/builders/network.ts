@@ -157,39 +157,55 @@ function parseLink(intent: InterfaceIntent | VlanIntent, field: string): ParsedL
 }
 
 const LINK_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,14}$/;
-const MAC_RE = /^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/;
+const MAC_RE = /^[0-9a-fA-F*?]{1,2}(:[0-9a-fA-F*?]{1,2}){0,5}$|^\*$/;
+const SELECTOR_KEYS = ["hardwareAddr", "permanentAddr", "busPath", "pciID", "driver", "physical", "match"];
 
 function parseSelector(selector: LinkSelectorIntent, field: string): LinkSelectorIntent {
   if (!isPlainObject(selector)) fail(field, "must be a mapping");
   const out: LinkSelectorIntent = {};
+  for (const key of Object.keys(selector)) {
+    if (!SELECTOR_KEYS.includes(key)) fail(`${field}.${key}`, "is not a known selector field");
+  }
   for (const key of ["hardwareAddr", "permanentAddr"] as const) {
     const value = selector[key];
     if (value === undefined) continue;
-    if (typeof value !== "string" || !MAC_RE.test(value))
-      fail(`${field}.${key}`, "must be a MAC address like aa:bb:cc:dd:ee:ff");
+    if (typeof value !== "string" || !MAC_RE.test(value)) {
+      fail(`${field}.${key}`, "must be a MAC address like aa:bb:cc:dd:ee:ff (* and ? globs allowed)");
+    }
     out[key] = value.toLowerCase();
   }
   for (const key of ["busPath", "pciID", "driver", "match"] as const) {
     if (selector[key] !== undefined) out[key] = requireString(selector[key], `${field}.${key}`);
   }
-  const known = new Set(["hardwareAddr", "permanentAddr", "busPath", "pciID", "driver", "match"]);
-  for (const key of Object.keys(selector))
-    if (!known.has(key)) fail(`${field}.${key}`, "is not a known selector field");
-  if (Object.keys(out).length === 0)
-    fail(field, "must set at least one of hardwareAddr, permanentAddr, busPath, pciID, driver, match");
+  if (selector.physical !== undefined) {
+    if (typeof selector.physical !== "boolean") fail(`${field}.physical`, "must be true or false");
+    out.physical = selector.physical;
+  }
+  if (Object.keys(out).length === 0) fail(field, `must set at least one of ${SELECTOR_KEYS.join(", ")}`);
   return out;
 }
 
-/** The CEL expression (1.12+ LinkAliasConfig) for a link selector. */
+function celMatch(expr: string, value: string): string {
+  return /[*?]/.test(value)
+    ? `glob(${JSON.stringify(value)}, ${expr})`
+    : `${expr} == ${JSON.stringify(value)}`;
+}
+
+/**
+ * The CEL expression (1.12+ LinkAliasConfig) for a link selector: MAC addresses through `mac()`, values
+ * with `*` / `?` through `glob()`, `physical` as an Ethernet link that is no virtual kind.
+ */
 export function linkSelectorExpression(selector: LinkSelectorIntent): string {
   const terms: string[] = [];
   if (selector.hardwareAddr)
-    terms.push(`mac(link.hardware_addr) == ${JSON.stringify(selector.hardwareAddr.toLowerCase())}`);
+    terms.push(celMatch("mac(link.hardware_addr)", selector.hardwareAddr.toLowerCase()));
   if (selector.permanentAddr)
-    terms.push(`mac(link.permanent_addr) == ${JSON.stringify(selector.permanentAddr.toLowerCase())}`);
-  if (selector.busPath) terms.push(`link.bus_path == ${JSON.stringify(selector.busPath)}`);
-  if (selector.pciID) terms.push(`link.pciid == ${JSON.stringify(selector.pciID)}`);
-  if (selector.driver) terms.push(`link.driver == ${JSON.stringify(selector.driver)}`);
+    terms.push(celMatch("mac(link.permanent_addr)", selector.permanentAddr.toLowerCase()));
+  if (selector.busPath) terms.push(celMatch("link.bus_path", selector.busPath));
+  if (selector.pciID) terms.push(celMatch("link.pciid", selector.pciID));
+  if (selector.driver) terms.push(celMatch("link.driver", selector.driver));
+  if (selector.physical === true) terms.push('link.type == 1 && link.kind == ""');
+  if (selector.physical === false) terms.push('!(link.type == 1 && link.kind == "")');
   if (selector.match) terms.push(terms.length === 0 ? selector.match : `(${selector.match})`);
   return terms.join(" && ");
 }

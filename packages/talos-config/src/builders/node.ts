@@ -3,7 +3,7 @@ import { type ConfigDocument, documentKey, isV1Alpha1Document } from "../model/d
 import { parseTalosVersion } from "../version.js";
 import { buildInstall } from "./install.js";
 import type { NodeIntent } from "./intent.js";
-import { buildClusterSettings, buildNodeIp } from "./kubernetes.js";
+import { type BuildNodeIpOptions, buildClusterSettings, buildNodeIp } from "./kubernetes.js";
 import {
   buildHostname,
   buildInterfaces,
@@ -89,10 +89,18 @@ export function buildNodePatches(intent: NodeIntent): ConfigDocument[] {
   parts.push(...buildHostname({ target, hostname: intent.hostname }));
   parts.push(...buildInterfaces({ target, interfaces }));
   const cluster = buildClusterSettings({ target, role: intent.role, cluster: intent.cluster });
-  const validSubnets = intent.nodeIp === undefined ? lanSubnets(interfaces) : intent.nodeIp.validSubnets;
-  if (intent.nodeIp !== undefined && !isPlainObject(intent.nodeIp))
-    fail("nodeIp", "must be a mapping with validSubnets");
-  if (validSubnets.length > 0) parts.push(...buildNodeIp({ target, validSubnets }));
+  if (intent.nodeIp !== undefined && !isPlainObject(intent.nodeIp)) {
+    fail("nodeIp", "must be a mapping with validSubnets or address");
+  }
+  if (intent.nodeIp === undefined) {
+    const validSubnets = lanSubnets(interfaces);
+    if (validSubnets.length > 0) parts.push(...buildNodeIp({ target, validSubnets }));
+  } else {
+    const options: BuildNodeIpOptions = { target };
+    if (intent.nodeIp.validSubnets !== undefined) options.validSubnets = intent.nodeIp.validSubnets;
+    if (intent.nodeIp.address !== undefined) options.address = intent.nodeIp.address;
+    parts.push(...buildNodeIp(options));
+  }
   if (intent.nameservers !== undefined || intent.searchDomains !== undefined) {
     const options: Parameters<typeof buildNameservers>[0] = {
       target,

@@ -32,6 +32,7 @@ export const LintCode = {
   VIP_OUTSIDE_LINK_SUBNET: "VIP_OUTSIDE_LINK_SUBNET",
   ENDPOINT_NOT_CONTROL_PLANE: "ENDPOINT_NOT_CONTROL_PLANE",
   INSTALL_DISK_MISSING: "INSTALL_DISK_MISSING",
+  HOSTNAME_AUTO_CONFLICT: "HOSTNAME_AUTO_CONFLICT",
 } as const;
 
 /** Union of the values of {@link LintCode}. */
@@ -56,7 +57,10 @@ export interface LintContext {
   serviceSubnets?: string[];
   /** The node's schematic (its official extensions, or the schematic YAML's extension list). */
   schematic?: { officialExtensions: readonly string[] };
-  /** Addresses and VIPs of all control planes (the endpoint must match one). This node's own are added when it is a control plane. */
+  /**
+   * Addresses and VIPs of all control planes (the endpoint must match one; a mismatch is an error). This
+   * node's own are added when it is a control plane; without this list a mismatch is only a warning.
+   */
   controlPlaneAddresses?: string[];
   /** Check that an install disk is set (default true; false for configs applied to installed nodes). */
   requireInstallDisk?: boolean;
@@ -391,7 +395,12 @@ function checkNameservers(docs: readonly ConfigDocument[], context: LintContext,
   }
 }
 
-function checkNodeIp(docs: readonly ConfigDocument[], links: LinkView[], add: Finder): void {
+function checkNodeIp(
+  docs: readonly ConfigDocument[],
+  links: LinkView[],
+  context: LintContext,
+  add: Finder,
+): void {
   const addressed = links.filter((l) => l.addresses.length > 0);
   const linkDocs = docs.filter((d) => ["LinkConfig", "VLANConfig"].includes(documentKind(d))).length;
   const legacyLinks = links.filter((l) => l.path.startsWith("v1alpha1:")).length;
@@ -408,7 +417,7 @@ function checkNodeIp(docs: readonly ConfigDocument[], links: LinkView[], add: Fi
   add({
     code: "MULTIPLE_LINKS_WITHOUT_NODE_IP",
     severity: "warning",
-    path: "v1alpha1:machine.kubelet.nodeIP",
+    path: usesKubeDocuments(docs, context) ? "KubeNodeConfig:nodeIP" : "v1alpha1:machine.kubelet.nodeIP",
     message: `${count} links are configured but the kubelet node IP is not pinned; it may pick a VLAN, VIP or tunnel address`,
     hint: "set nodeIp.validSubnets to the LAN subnet (machine.kubelet.nodeIP ≤1.13, KubeNodeConfig.nodeIP 1.14+)",
   });
@@ -455,12 +464,18 @@ function checkEndpoint(
     }
   }
   if (candidates.size === 0 || candidates.has(formatIp(ip))) return;
+  const cluster = context.controlPlaneAddresses !== undefined;
   add({
     code: "ENDPOINT_NOT_CONTROL_PLANE",
-    severity: "error",
+    // Without the other control planes' addresses the endpoint may still be a peer's address.
+    severity: cluster ? "error" : "warning",
     path: endpoint.path,
-    message: `the endpoint ${formatIp(ip)} is neither a control-plane address nor a VIP (${[...candidates].join(", ")})`,
-    hint: "point the endpoint at a control-plane address or the shared VIP",
+    message: cluster
+      ? `the endpoint ${formatIp(ip)} is neither a control-plane address nor a VIP (${[...candidates].join(", ")})`
+      : `the endpoint ${formatIp(ip)} is none of this control plane's addresses or VIPs (${[...candidates].join(", ")})`,
+    hint: cluster
+      ? "point the endpoint at a control-plane address or the shared VIP"
+      : "point the endpoint at a control-plane address or the shared VIP; pass controlPlaneAddresses to check against every control plane",
   });
 }
 
@@ -488,6 +503,39 @@ function checkInstall(docs: readonly ConfigDocument[], context: LintContext, add
   });
 }
 
+function checkHostname(docs: readonly ConfigDocument[], add: Finder): void {
+  const hostnameDocs = docs.filter((d) => documentKind(d) === "HostnameConfig");
+  for (const doc of hostnameDocs) {
+    if (typeof doc.hostname === "string" && doc.hostname !== "" && doc.auto !== "off") {
+      add({
+        code: "HOSTNAME_AUTO_CONFLICT",
+        severity: "error",
+        path: "HostnameConfig:auto",
+        message: `HostnameConfig sets hostname with auto ${doc.auto === undefined ? "unset" : JSON.stringify(doc.auto)}; Talos requires auto: off with a hostname`,
+        hint: 'set auto: "off" in the same patch (the generator writes auto: stable)',
+      });
+    }
+  }
+  const stable = docs.some(
+    (d) => isV1Alpha1Document(d) && get(d, "machine", "features", "stableHostname") === true,
+  );
+  if (stable && hostnameDocs.length > 0) {
+    add({
+      code: "HOSTNAME_AUTO_CONFLICT",
+      severity: "error",
+      path: "v1alpha1:machine.features.stableHostname",
+      message: "machine.features.stableHostname is set together with a HostnameConfig; Talos rejects the mix",
+      hint: "remove machine.features.stableHostname (HostnameConfig auto: stable replaces it)",
+    });
+  }
+}
+
+/** True when the config is in the 1.14+ form (per the target, else by the presence of Kube* documents). */
+function usesKubeDocuments(docs: readonly ConfigDocument[], context: LintContext): boolean {
+  if (context.target !== undefined) return !versionFeatures(context.target).legacyKubernetes;
+  return docs.some((d) => documentKind(d).startsWith("Kube") && documentKind(d) !== "KubeSpanConfig");
+}
+
 const SEVERITY_ORDER: Record<LintSeverity, number> = { error: 0, warning: 1, info: 2 };
 
 /**
@@ -499,13 +547,14 @@ export function lint(docs: readonly ConfigDocument[], context: LintContext = {})
   const findings: LintFinding[] = [];
   const add: Finder = (f) => findings.push(f);
   const links = linkViews(docs);
-  checkNodeIp(docs, links, add);
+  checkNodeIp(docs, links, context, add);
   checkNameservers(docs, context, add);
   checkLegacy(docs, context, add);
   checkExtensions(docs, context, add);
   checkLinks(links, add);
   checkEndpoint(docs, links, context, add);
   checkInstall(docs, context, add);
+  checkHostname(docs, add);
   return findings
     .map((f, i) => ({ f, i }))
     .sort((a, b) => SEVERITY_ORDER[a.f.severity] - SEVERITY_ORDER[b.f.severity] || a.i - b.i)

@@ -1,3 +1,27 @@
+import type {
+  KubeClusterConfigDocument,
+  KubeExternalManifestConfigDocument,
+  KubeFlannelCNIConfigDocument,
+  KubeInlineManifestConfigDocument,
+  KubeletConfigDocument,
+  KubeNetworkConfigDocument,
+  KubeNodeConfigDocument,
+} from "./kubernetes.js";
+import type {
+  DHCPv4ConfigDocument,
+  DHCPv6ConfigDocument,
+  HostnameConfigDocument,
+  Layer2VIPConfigDocument,
+  LinkAliasConfigDocument,
+  LinkConfigDocument,
+  ResolverConfigDocument,
+  StaticHostConfigDocument,
+  TimeSyncConfigDocument,
+  VLANConfigDocument,
+} from "./network.js";
+import type { ExtensionServiceConfigDocument, UnattendedInstallConfigDocument } from "./runtime.js";
+import type { V1Alpha1Document } from "./v1alpha1.js";
+
 /**
  * One YAML document of a machine config or a patch: a plain mapping. The legacy document carries
  * `version: v1alpha1` (and no `kind`); every other document carries `apiVersion: v1alpha1` and `kind`,
@@ -39,4 +63,39 @@ export function documentKey(doc: ConfigDocument): DocumentKey {
 export function documentLabel(doc: ConfigDocument): string {
   const key = documentKey(doc);
   return key.name === "" ? key.kind : `${key.kind}/${key.name}`;
+}
+
+/** The typed shape of each document kind this package models (`v1alpha1` = the legacy document). */
+export type DocumentByKind = {
+  v1alpha1: V1Alpha1Document;
+  HostnameConfig: HostnameConfigDocument;
+  LinkConfig: LinkConfigDocument;
+  LinkAliasConfig: LinkAliasConfigDocument;
+  DHCPv4Config: DHCPv4ConfigDocument;
+  DHCPv6Config: DHCPv6ConfigDocument;
+  VLANConfig: VLANConfigDocument;
+  Layer2VIPConfig: Layer2VIPConfigDocument;
+  ResolverConfig: ResolverConfigDocument;
+  TimeSyncConfig: TimeSyncConfigDocument;
+  StaticHostConfig: StaticHostConfigDocument;
+  ExtensionServiceConfig: ExtensionServiceConfigDocument;
+  KubeletConfig: KubeletConfigDocument;
+  KubeNodeConfig: KubeNodeConfigDocument;
+  KubeClusterConfig: KubeClusterConfigDocument;
+  KubeNetworkConfig: KubeNetworkConfigDocument;
+  KubeFlannelCNIConfig: KubeFlannelCNIConfigDocument;
+  KubeInlineManifestConfig: KubeInlineManifestConfigDocument;
+  KubeExternalManifestConfig: KubeExternalManifestConfigDocument;
+  UnattendedInstallConfig: UnattendedInstallConfigDocument;
+};
+
+/**
+ * Narrows a document to the typed model of `kind` (by its `kind` field; `v1alpha1` for the legacy
+ * document). The check is on the kind only: field values are not validated.
+ */
+export function isDocumentOfKind<K extends keyof DocumentByKind>(
+  doc: ConfigDocument,
+  kind: K,
+): doc is ConfigDocument & DocumentByKind[K] {
+  return documentKind(doc) === kind;
 }
