@@ -1,5 +1,11 @@
 import { describe, it } from "vitest";
-import { buildNodePatches, type ConfigDocument, type LintFinding, lint } from "../src/index.js";
+import {
+  buildNodePatches,
+  type ConfigDocument,
+  createSchematic,
+  type LintFinding,
+  lint,
+} from "../src/index.js";
 import { singleNode, TARGETS } from "./fixtures/single-node.js";
 
 const SCHEMATIC = { officialExtensions: ["siderolabs/cloudflared", "siderolabs/tailscale"] };
@@ -138,6 +144,9 @@ describe("lint", () => {
   it("reports an extension service whose extension is not in the schematic", ({ expect }) => {
     const docs = buildNodePatches(singleNode("v1.13.9"));
     const findings = lint(docs, { schematic: { officialExtensions: ["siderolabs/tailscale"] } });
+    expect(
+      lint(docs, { schematic: createSchematic({ officialExtensions: ["siderolabs/tailscale"] }).yaml }),
+    ).toEqual(findings);
     expect(findings).toEqual([
       expect.objectContaining({
         code: "EXTENSION_NOT_IN_SCHEMATIC",
@@ -246,5 +255,35 @@ describe("lint", () => {
       ["HOSTNAME_AUTO_CONFLICT", "HostnameConfig:auto"],
       ["HOSTNAME_AUTO_CONFLICT", "v1alpha1:machine.features.stableHostname"],
     ]);
+  });
+
+  it("reports an install section with both disk and diskSelector", ({ expect }) => {
+    const docs = [
+      { version: "v1alpha1", machine: { install: { disk: "/dev/sda", diskSelector: { type: "nvme" } } } },
+    ];
+    expect(lint(docs).map((f) => [f.code, f.path])).toEqual([
+      ["INSTALL_DISK_AMBIGUOUS", "v1alpha1:machine.install"],
+    ]);
+  });
+
+  it("reports the other legacy sections Talos refuses next to their documents", ({ expect }) => {
+    const docs = [
+      {
+        version: "v1alpha1",
+        machine: { nodeLabels: { a: "b" } },
+        cluster: { discovery: { enabled: true }, id: "x", secret: "y" },
+      },
+      { apiVersion: "v1alpha1", kind: "KubeNodeConfig", labels: { a: "b" } },
+      { apiVersion: "v1alpha1", kind: "DiscoveryServiceConfig", name: "default" },
+      { apiVersion: "v1alpha1", kind: "DiscoveryIdentityConfig" },
+    ];
+    const findings = lint(docs, { requireInstallDisk: false });
+    expect(findings.map((f) => f.path)).toEqual([
+      "v1alpha1:machine.nodeLabels",
+      "v1alpha1:cluster.discovery",
+      "v1alpha1:cluster.id",
+      "v1alpha1:cluster.secret",
+    ]);
+    expect(JSON.stringify(findings)).not.toContain('"y"');
   });
 });

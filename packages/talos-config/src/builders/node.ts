@@ -21,6 +21,7 @@ const KIND_ORDER = [
   "LinkConfig",
   "VLANConfig",
   "DHCPv4Config",
+  "DHCPv6Config",
   "Layer2VIPConfig",
   "ResolverConfig",
   "TimeSyncConfig",
