@@ -51,6 +51,14 @@ describe("createKubeEmulator", () => {
     expect(result.stdout).toMatch(/^argocd-repo-server\s+1\/1/m);
   });
 
+  it("lists the workloads for kubectl get all through the discovery categories", async ({ expect }) => {
+    const result = await kubectl("get", "all", "-n", "argocd");
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("deployment.apps/argocd-server");
+    expect(result.stdout).toContain("statefulset.apps/argocd-application-controller");
+    expect(result.stdout).toContain("service/argocd-server");
+  });
+
   it("prints the Application CRD's printer columns for kubectl get applications", async ({ expect }) => {
     const result = await kubectl("get", "applications", "-n", "argocd");
     expect(result.code, result.stderr).toBe(0);

@@ -157,6 +157,55 @@ describe("buildAppProject", () => {
   });
 });
 
+describe("builders", () => {
+  it("produce manifests that pass the CRD schemas and the policy with every option set", ({ expect }) => {
+    const validator = createManifestValidator({ crds: argoCrdsText() });
+    const objects = [
+      buildRootApplication({
+        repoURL: "https://github.com/example/homelab.git",
+        path: "cluster/app-of-apps",
+        targetRevision: "v1.2.3",
+        retryLimit: 3,
+      }),
+      buildAppProject({
+        name: "apps",
+        sourceRepos: ["https://github.com/example/*", "charts.example.org"],
+        destinationNamespaces: ["web-*"],
+        syncWave: -1,
+      }),
+      buildGitApplication({
+        name: "web",
+        project: "apps",
+        repoURL: "https://github.com/example/web.git",
+        path: "deploy",
+        targetRevision: "0123456789abcdef0123456789abcdef01234567",
+        destinationNamespace: "web-prod",
+        syncWave: 3,
+        automated: false,
+        serverSideApply: true,
+        syncOptions: ["PruneLast=true"],
+        labels: { tier: "apps" },
+        annotations: { note: "x" },
+        namespaceLabels: { "pod-security.kubernetes.io/enforce": "baseline" },
+        retryLimit: -1,
+      }),
+      buildHelmApplication({
+        name: "chart",
+        project: "apps",
+        repoURL: "oci://charts.example.org",
+        chart: "c",
+        version: "1.0.0-rc.1",
+        releaseName: "c",
+        destinationNamespace: "web-chart",
+        destinationName: "in-cluster",
+        values: { a: { b: [1, "on"] } },
+      }),
+    ];
+    expect(validator.validate(objects, { pinGitRevisions: true })).toEqual([]);
+    expect(validator.validate(parseManifests(toYaml(objects)), { pinGitRevisions: true })).toEqual([]);
+  });
+});
+
 describe("buildKustomization", () => {
   it("lists resources once each in order", ({ expect }) => {
     expect(buildKustomization({ resources: ["b.yaml", "a.yaml", "b.yaml"] }).resources).toEqual([

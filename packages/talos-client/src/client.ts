@@ -18,7 +18,10 @@ import { LifecycleService } from "./gen/machine/lifecycle_pb.js";
 import type {
   ContainerInfo,
   EtcdMemberStatus,
+  FileInfo,
   MemInfo,
+  MountStat,
+  ProcessInfo,
   ServiceInfo as ServiceInfoMessage,
   SystemStat,
 } from "./gen/machine/machine_pb.js";
@@ -357,6 +360,13 @@ export interface TalosClient {
   etcdForfeitLeadership(options?: NodeCallOptions): Promise<{ member: string }>;
   /** etcd member status of each control plane. */
   etcdStatus(options?: NodesCallOptions): Promise<NodeResult<EtcdMemberStatus>[]>;
+  /**
+   * Uploads an etcd snapshot (client stream) for a later `bootstrap({ recoverEtcd: true })`.
+   * Never retried.
+   */
+  etcdRecover(
+    options: NodeCallOptions & { source: AsyncIterable<Uint8Array> | Iterable<Uint8Array> },
+  ): Promise<{ node: string; bytes: number }>;
   /** Streams an etcd snapshot into `destination` with backpressure; the destination is not ended. */
   etcdSnapshot(
     options: NodeCallOptions & { destination: NodeJS.WritableStream | Writable | WritableStream<Uint8Array> },
@@ -367,6 +377,22 @@ export interface TalosClient {
   dmesg(options?: DmesgOptions): AsyncIterable<string>;
   /** Machine events with decoded payloads; the stream follows until aborted or broken out of. */
   events(options?: EventsOptions): AsyncIterable<TalosEvent>;
+  /** Processes of each node. */
+  processes(options?: NodesCallOptions): Promise<NodeResult<ProcessInfo[]>[]>;
+  /** Mounted filesystems of each node with size and free space (bytes, bigint). */
+  mounts(options?: NodesCallOptions): Promise<NodeResult<MountStat[]>[]>;
+  /** Load averages of each node. */
+  loadAvg(
+    options?: NodesCallOptions,
+  ): Promise<NodeResult<{ load1: number; load5: number; load15: number }>[]>;
+  /** Reads one file from a node (admin). */
+  readFile(options: NodeCallOptions & { path: string }): Promise<Uint8Array>;
+  /** Copies a file or directory out of a node (admin): the streamed tar.gz, unpacked. */
+  copy(options: NodeCallOptions & { rootPath: string }): Promise<{ name: string; content: Uint8Array }[]>;
+  /** Lists a directory on a node. */
+  listFiles(
+    options: NodeCallOptions & { root: string; recurse?: boolean; recursionDepth?: number },
+  ): Promise<FileInfo[]>;
   /** /proc/meminfo of each node (bigint fields). */
   memory(options?: NodesCallOptions): Promise<NodeResult<MemInfo>[]>;
   /** /proc/stat of each node. */
@@ -1213,6 +1239,34 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
       return { node: label, bytes };
     },
 
+    async etcdRecover(opts) {
+      const { node, label } = await singleNode(opts.node);
+      const { transport } = await resolve();
+      let bytes = 0;
+      const source = opts.source;
+      async function* chunks(): AsyncGenerator<{ bytes: Uint8Array }> {
+        for await (const chunk of source) {
+          // Keep each message well under the 32 MiB limit.
+          for (let offset = 0; offset < chunk.length; offset += 4 * 1024 * 1024) {
+            const part = chunk.subarray(offset, offset + 4 * 1024 * 1024);
+            bytes += part.length;
+            yield { bytes: part };
+          }
+        }
+      }
+      try {
+        const res = await transport.clientStream(
+          MachineService.method.etcdRecover,
+          chunks(),
+          callOptions(node, opts, false),
+        );
+        if (res.messages.length > 0) first(res.messages, label, "etcd recover");
+      } catch (error) {
+        throw withNode(isTalosClientError(error) ? error : TalosClientError.from(error), label);
+      }
+      return { node: label, bytes };
+    },
+
     logs(opts) {
       return {
         [Symbol.asyncIterator]: () =>
@@ -1283,6 +1337,75 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
             }
           })(),
       };
+    },
+
+    async processes(opts = {}) {
+      return fanOut(opts, async (node, label, call) => {
+        const res = await call(MachineService.method.processes, {}, node, opts, true);
+        return first(res.messages, label, "processes").processes;
+      });
+    },
+
+    async mounts(opts = {}) {
+      return fanOut(opts, async (node, label, call) => {
+        const res = await call(MachineService.method.mounts, {}, node, opts, true);
+        return first(res.messages, label, "mounts").stats;
+      });
+    },
+
+    async loadAvg(opts = {}) {
+      return fanOut(opts, async (node, label, call) => {
+        const res = await call(MachineService.method.loadAvg, {}, node, opts, true);
+        const m = first(res.messages, label, "load average");
+        return { load1: m.load1, load5: m.load5, load15: m.load15 };
+      });
+    },
+
+    async readFile(opts) {
+      const { node, label } = await singleNode(opts.node);
+      const chunks: Uint8Array[] = [];
+      for await (const data of serverStream(MachineService.method.read, { path: opts.path }, node, opts)) {
+        checkMetadata(data.metadata, label);
+        chunks.push(data.bytes);
+      }
+      return new Uint8Array(Buffer.concat(chunks));
+    },
+
+    async copy(opts) {
+      const { node, label } = await singleNode(opts.node);
+      const chunks: Uint8Array[] = [];
+      for await (const data of serverStream(
+        MachineService.method.copy,
+        { rootPath: opts.rootPath },
+        node,
+        opts,
+      )) {
+        checkMetadata(data.metadata, label);
+        chunks.push(data.bytes);
+      }
+      try {
+        return unpackTarGz(Buffer.concat(chunks));
+      } catch (cause) {
+        throw new TalosClientError("INTERNAL", `${label} sent an archive that is not a tar.gz`, {
+          cause,
+          details: { node: label },
+        });
+      }
+    },
+
+    async listFiles(opts) {
+      const { node, label } = await singleNode(opts.node);
+      const out: FileInfo[] = [];
+      for await (const info of serverStream(
+        MachineService.method.list,
+        { root: opts.root, recurse: opts.recurse ?? false, recursionDepth: opts.recursionDepth ?? 0 },
+        node,
+        opts,
+      )) {
+        checkMetadata(info.metadata, label);
+        out.push(info);
+      }
+      return out;
     },
 
     async memory(opts = {}) {
@@ -1465,8 +1588,10 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
   };
 
   async function healthRound(opts: WaitForHealthyOptions, started: number): Promise<HealthReport> {
+    // Each probe gets at most 10 s and never runs far past the overall deadline.
+    const remaining = opts.timeoutMs - (Date.now() - started);
     const call = {
-      timeoutMs: Math.min(10_000, opts.timeoutMs),
+      timeoutMs: Math.max(500, Math.min(10_000, remaining)),
       ...(opts.signal ? { signal: opts.signal } : {}),
     };
     const all = [

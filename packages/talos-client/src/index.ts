@@ -39,7 +39,15 @@ export { ClusterService } from "./gen/cluster/cluster_pb.js";
 export { InspectService } from "./gen/inspect/inspect_pb.js";
 export { ImageService } from "./gen/machine/image_pb.js";
 export { LifecycleService } from "./gen/machine/lifecycle_pb.js";
-export type { ContainerInfo, EtcdMemberStatus, MemInfo, SystemStat } from "./gen/machine/machine_pb.js";
+export type {
+  ContainerInfo,
+  EtcdMemberStatus,
+  FileInfo,
+  MemInfo,
+  MountStat,
+  ProcessInfo,
+  SystemStat,
+} from "./gen/machine/machine_pb.js";
 export { MachineService } from "./gen/machine/machine_pb.js";
 export type { Disk } from "./gen/storage/storage_pb.js";
 export { StorageService } from "./gen/storage/storage_pb.js";

@@ -136,6 +136,25 @@ describe("TalosClient", () => {
     expect(time?.ok && time.value.localTime instanceof Date).toBe(true);
   });
 
+  it("lists processes, mounts and load averages, reads and lists files", async ({ expect }) => {
+    const [processes] = await cluster.client.processes({ nodes: [CP1] });
+    expect(processes?.ok && processes.value.map((p) => p.command)).toContain("etcd");
+    const [mounts] = await cluster.client.mounts({ nodes: [W1] });
+    expect(mounts?.ok && mounts.value[0]).toMatchObject({ mountedOn: "/var", available: 80_000_000_000n });
+    const [load] = await cluster.client.loadAvg({ nodes: [W1] });
+    expect(load).toMatchObject({ ok: true, value: { load1: 0.25, load5: 0.5, load15: 0.75 } });
+    const hostname = await cluster.client.readFile({ node: W1, path: "/etc/hostname" });
+    expect(new TextDecoder().decode(hostname)).toBe("w1\n");
+    await expect(cluster.client.readFile({ node: W1, path: "/nope" })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+    const files = await cluster.client.listFiles({ node: W1, root: "/etc" });
+    expect(files.map((f) => f.name).sort()).toEqual(["/etc/hostname", "/etc/os-release"]);
+    expect((await cluster.client.listFiles({ node: W1, root: "/", recurse: true })).length).toBe(3);
+    const copied = await cluster.client.copy({ node: W1, rootPath: "/etc" });
+    expect(copied.map((e) => e.name).sort()).toEqual(["etc/hostname", "etc/os-release"]);
+  });
+
   it("generates a client configuration whose talosconfig connects with the requested role", async ({
     expect,
   }) => {

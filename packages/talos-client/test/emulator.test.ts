@@ -1,3 +1,4 @@
+import { inspect } from "node:util";
 import { describe, it } from "vitest";
 import { createTalosClient } from "../src/index.js";
 import {
@@ -64,9 +65,48 @@ describe("createTalosEmulator", () => {
       expect((await client.etcdMemberList()).length).toBe(1);
       client.close();
       expect(JSON.stringify(emulator)).not.toContain("PRIVATE KEY");
+      expect(JSON.stringify(emulator.nodes)).not.toContain("PRIVATE KEY");
+      expect(inspect(emulator, { depth: 10 })).not.toContain("PRIVATE KEY");
+      expect(inspect(emulator.node("cp1"), { depth: 10 })).not.toContain("PRIVATE KEY");
       expect(JSON.parse(JSON.stringify(emulator))).toMatchObject({
         nodes: [{ name: "cp1", state: "running" }],
       });
+    } finally {
+      await emulator.close();
+    }
+  });
+});
+
+describe("createTalosEmulator machine configs", () => {
+  it("runs ext-<name> services for ExtensionServiceConfig documents and reads KubeClusterConfig", async ({
+    expect,
+  }) => {
+    const emulator = await createTalosEmulator({
+      nodes: [{ name: "cp1", address: "10.7.2.2" }],
+      kubeconfig: ({ clusterName, endpoint }) => `${clusterName} ${endpoint}\n`,
+    });
+    try {
+      const ca = await generateTalosCa();
+      const b64 = (s: string): string => Buffer.from(s).toString("base64");
+      const config = [
+        `version: v1alpha1\nmachine:\n  type: controlplane\n  ca:\n    crt: ${b64(ca.crt)}\n    key: ${b64(ca.key)}\ncluster: {}`,
+        "apiVersion: v1alpha1\nkind: KubeClusterConfig\nclusterName: lab14\nendpoint: https://10.7.2.10:6443",
+        "apiVersion: v1alpha1\nkind: ExtensionServiceConfig\nname: cloudflared\nenvironment:\n  - TUNNEL_TOKEN=very-secret",
+        "apiVersion: v1alpha1\nkind: SomethingNew\nname: ignored",
+      ].join("\n---\n");
+      const insecure = createTalosClient({ endpoints: [emulator.node("cp1").endpoint], insecure: true });
+      await insecure.applyConfiguration({ data: config });
+      insecure.close();
+      const client = createTalosClient({ talosconfig: await emulator.talosconfig() });
+      const [services] = await client.serviceList();
+      expect(services?.ok && services.value.find((s) => s.id === "ext-cloudflared")?.state).toBe("Running");
+      const ext = await client.get<{ environment: string[] }>({
+        type: "extensionserviceconfigs",
+        id: "cloudflared",
+      });
+      expect(ext.spec.environment).toEqual(["TUNNEL_TOKEN=<redacted>"]);
+      expect(await client.kubeconfig()).toBe("lab14 https://10.7.2.10:6443\n");
+      client.close();
     } finally {
       await emulator.close();
     }

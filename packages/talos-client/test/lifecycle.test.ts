@@ -1,6 +1,7 @@
 import { PassThrough } from "node:stream";
 import { afterEach, describe, it } from "vitest";
 import type { ProgressEvent } from "../src/index.js";
+import { buildMachineConfig } from "../src/testing/index.js";
 import { type Cluster, startCluster } from "./helpers.js";
 
 const CP1 = "10.9.0.2";
@@ -52,6 +53,24 @@ describe("TalosClient lifecycle operations", () => {
     expect(cluster.emulator.node("old").talosVersion()).toBe("v1.13.9");
   });
 
+  it("applies a staged config at the next reboot", async ({ expect }) => {
+    cluster = await startCluster({ emulator: { rebootDelayMs: 20 } });
+    const data = buildMachineConfig({
+      type: "worker",
+      ca: cluster.ca,
+      clusterName: "lab",
+      hostname: "w1-renamed",
+    });
+    expect((await cluster.client.applyConfiguration({ node: W1, data, mode: "staged" })).mode).toBe("staged");
+    expect((await cluster.client.hostname({ nodes: [W1] }))[0]).toMatchObject({ ok: true, value: "w1" });
+    await cluster.client.reboot({ node: W1 });
+    await until(() => cluster?.emulator.node("w1").state() === "running");
+    expect((await cluster.client.hostname({ nodes: [W1] }))[0]).toMatchObject({
+      ok: true,
+      value: "w1-renamed",
+    });
+  });
+
   it("throws NODE_ERROR when the installer exits non-zero", async ({ expect }) => {
     cluster = await startCluster();
     await expect(cluster.client.upgrade({ node: W1, image: "example.com/invalid:v9" })).rejects.toMatchObject(
@@ -75,6 +94,27 @@ describe("TalosClient lifecycle operations", () => {
     expect(cluster.emulator.node("cp2").state()).toBe("maintenance");
     const members = await cluster.client.etcdMemberList({ node: CP1 });
     expect(members.map((m) => m.hostname)).toEqual(["cp1"]);
+  });
+
+  it("uploads an etcd snapshot with a client stream and rejects an empty one", async ({ expect }) => {
+    cluster = await startCluster();
+    async function* snapshot(): AsyncGenerator<Uint8Array> {
+      yield new Uint8Array(6 * 1024 * 1024).fill(1);
+      yield new Uint8Array(1000).fill(2);
+    }
+    expect(await cluster.client.etcdRecover({ node: CP2, source: snapshot() })).toEqual({
+      node: CP2,
+      bytes: 6 * 1024 * 1024 + 1000,
+    });
+    await expect(cluster.client.etcdRecover({ node: CP2, source: [] })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      details: { node: CP2 },
+    });
+    await expect(cluster.client.etcdRecover({ node: W1, source: [new Uint8Array(1)] })).rejects.toMatchObject(
+      {
+        code: "FAILED_PRECONDITION",
+      },
+    );
   });
 
   it("halts a node on shutdown so that calls to it fail UNAVAILABLE", async ({ expect }) => {

@@ -64,6 +64,7 @@ export {
   isV1Alpha1Document,
 } from "./model/document.js";
 export type {
+  KubeAPIServerConfigDocument,
   KubeClusterConfigDocument,
   KubeExternalManifestConfigDocument,
   KubeFlannelCNIConfigDocument,

@@ -166,6 +166,11 @@ export function cidrContains(cidr: Cidr, ip: IpAddress): boolean {
  * @throws TalosConfigError `INVALID_CIDR` naming `serviceSubnets[i]`.
  */
 export function corednsAddresses(serviceSubnets: readonly string[]): string[] {
+  if (!Array.isArray(serviceSubnets)) {
+    throw new TalosConfigError("INVALID_CIDR", "serviceSubnets: must be a list of CIDRs", {
+      details: { field: "serviceSubnets" },
+    });
+  }
   const out: string[] = [];
   const seen = new Set<number>();
   serviceSubnets.forEach((subnet, i) => {

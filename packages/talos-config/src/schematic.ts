@@ -80,7 +80,11 @@ function stringList(value: unknown, field: string): string[] {
  * `knownExtensions`), `INVALID_INPUT` for other fields.
  */
 export function createSchematic(options: CreateSchematicOptions = {}): Schematic {
+  if (!isPlainObject(options)) fail("options", "must be a mapping");
   const extensions = stringList(options.officialExtensions, "officialExtensions");
+  if (options.knownExtensions !== undefined && !Array.isArray(options.knownExtensions)) {
+    fail("knownExtensions", "must be a list");
+  }
   const known = options.knownExtensions === undefined ? undefined : new Set(options.knownExtensions);
   extensions.forEach((name, i) => {
     const field = `officialExtensions[${i}]`;
@@ -108,6 +112,7 @@ export function createSchematic(options: CreateSchematicOptions = {}): Schematic
   kernelArgs.forEach((arg, i) => {
     if (/\s/.test(arg)) fail(`extraKernelArgs[${i}]`, "must be one argument without whitespace");
   });
+  if (options.meta !== undefined && !Array.isArray(options.meta)) fail("meta", "must be a list");
   const meta = (options.meta ?? []).map((entry, i) => {
     if (!isPlainObject(entry)) fail(`meta[${i}]`, "must be a mapping with key and value");
     if (!Number.isInteger(entry.key) || entry.key < 0 || entry.key > 255)
@@ -116,6 +121,7 @@ export function createSchematic(options: CreateSchematicOptions = {}): Schematic
   });
   const lines: string[] = [];
   if (options.overlay !== undefined) {
+    if (!isPlainObject(options.overlay)) fail("overlay", "must be a mapping with image and name");
     const image = requireString(options.overlay.image, "overlay.image");
     const name = requireString(options.overlay.name, "overlay.name");
     lines.push("overlay:", `    image: ${goScalar(image)}`, `    name: ${goScalar(name)}`);
@@ -134,7 +140,7 @@ export function createSchematic(options: CreateSchematicOptions = {}): Schematic
       ...extensions.map((e) => `            - ${goScalar(e)}`),
     );
   }
-  if (options.secureboot?.includeWellKnownCertificates === true) {
+  if (isPlainObject(options.secureboot) && options.secureboot.includeWellKnownCertificates === true) {
     custom.push("    secureboot:", "        includeWellKnownCertificates: true");
   }
   if (custom.length === 0) lines.push("customization: {}");
@@ -175,6 +181,7 @@ export interface InstallerImageOptions {
  * @throws TalosConfigError `INVALID_INPUT` (schematicId), `UNSUPPORTED_VERSION`.
  */
 export function installerImage(options: InstallerImageOptions): string {
+  if (!isPlainObject(options)) fail("options", "must be a mapping with schematicId and version");
   const id = checkId(options.schematicId);
   const version = formatTalosVersion(parseTalosVersion(options.version));
   const host = options.factory ?? IMAGE_FACTORY_HOST;
@@ -198,6 +205,7 @@ export interface IsoUrlOptions {
  * @throws TalosConfigError `INVALID_INPUT` (schematicId, arch), `UNSUPPORTED_VERSION`.
  */
 export function isoUrl(options: IsoUrlOptions): string {
+  if (!isPlainObject(options)) fail("options", "must be a mapping with schematicId and version");
   const id = checkId(options.schematicId);
   const version = formatTalosVersion(parseTalosVersion(options.version));
   const arch = options.arch ?? "amd64";

@@ -74,6 +74,111 @@ const KIND_SINCE: Readonly<Record<MultiDocKind, number>> = Object.freeze({
   UnattendedInstallConfig: 14,
 });
 
+/**
+ * Every document kind each line registers (read from the Talos sources of v1.11.6, v1.12.11, v1.13.9,
+ * v1.14.0-rc.1 and the v1.15 development line), as additions to the previous line; no line removed one.
+ */
+const REGISTERED_KINDS_ADDED: Readonly<Record<number, readonly string[]>> = Object.freeze({
+  11: [
+    "EthernetConfig",
+    "EventSinkConfig",
+    "ExistingVolumeConfig",
+    "ExtensionServiceConfig",
+    "KmsgLogConfig",
+    "KubeSpanEndpointsConfig",
+    "NetworkDefaultActionConfig",
+    "NetworkRuleConfig",
+    "PCIDriverRebindConfig",
+    "RawVolumeConfig",
+    "SideroLinkConfig",
+    "SwapVolumeConfig",
+    "TrustedRootsConfig",
+    "UserVolumeConfig",
+    "VolumeConfig",
+    "WatchdogTimerConfig",
+    "ZswapConfig",
+  ],
+  12: [
+    "BondConfig",
+    "BridgeConfig",
+    "DHCPv4Config",
+    "DHCPv6Config",
+    "DummyLinkConfig",
+    "HCloudVIPConfig",
+    "HostnameConfig",
+    "Layer2VIPConfig",
+    "LinkAliasConfig",
+    "LinkConfig",
+    "OOMConfig",
+    "RegistryAuthConfig",
+    "RegistryMirrorConfig",
+    "RegistryTLSConfig",
+    "ResolverConfig",
+    "StaticHostConfig",
+    "TimeSyncConfig",
+    "VLANConfig",
+    "WireguardConfig",
+  ],
+  13: [
+    "BlackholeRouteConfig",
+    "EnvironmentConfig",
+    "ExternalVolumeConfig",
+    "ImageVerificationConfig",
+    "KubeSpanConfig",
+    "RoutingRuleConfig",
+    "TCPProbeConfig",
+    "VRFConfig",
+  ],
+  14: [
+    "BGPInstanceConfig",
+    "CRIBaseRuntimeSpecConfig",
+    "CRICustomizationConfig",
+    "ContainerConfig",
+    "DiscoveryIdentityConfig",
+    "DiscoveryServiceConfig",
+    "EtcFileConfig",
+    "FilesystemScrubConfig",
+    "FilesystemTrimConfig",
+    "HTTPProbeConfig",
+    "ImageCacheConfig",
+    "KernelModuleConfig",
+    "KubeAPIServerCAConfig",
+    "KubeAPIServerConfig",
+    "KubeAdmissionControlConfig",
+    "KubeAggregatorCAConfig",
+    "KubeAuditPolicyConfig",
+    "KubeAuthenticationConfig",
+    "KubeAuthorizerConfig",
+    "KubeClusterConfig",
+    "KubeControllerManagerConfig",
+    "KubeCoreDNSConfig",
+    "KubeCredentialProviderConfig",
+    "KubeEtcdEncryptionConfig",
+    "KubeExternalManifestConfig",
+    "KubeFlannelCNIConfig",
+    "KubeInlineManifestConfig",
+    "KubeNetworkConfig",
+    "KubeNodeConfig",
+    "KubePrismConfig",
+    "KubeProxyConfig",
+    "KubeSchedulerConfig",
+    "KubeServiceAccountConfig",
+    "KubeStaticPodConfig",
+    "KubeTalosAPIAccessConfig",
+    "KubeletConfig",
+    "LVMLogicalVolumeConfig",
+    "LVMVolumeGroupConfig",
+    "RAIDArrayConfig",
+    "SecurityProfileConfig",
+    "SysctlConfig",
+    "SysfsConfig",
+    "UdevRulesConfig",
+    "UnattendedInstallConfig",
+    "VethConfig",
+  ],
+  15: [],
+});
+
 /** Everything that differs between release lines for the documents this package builds. */
 export interface TalosVersionFeatures {
   /** The release line, e.g. `v1.13`. */
@@ -90,8 +195,10 @@ export interface TalosVersionFeatures {
   readonly legacyKubernetes: boolean;
   /** `machine.install` is the way to configure installation (≤1.13); UnattendedInstallConfig otherwise. */
   readonly legacyInstall: boolean;
-  /** The multi-document kinds (of {@link MultiDocKind}) this line accepts. */
+  /** The multi-document kinds this package models (of {@link MultiDocKind}) that this line accepts. */
   readonly kinds: readonly MultiDocKind[];
+  /** Every multi-document kind this line registers (modelled here or not), sorted. */
+  readonly registeredKinds: readonly string[];
   /**
    * The documents this line's own generator (`talosctl gen config`, default options, an install disk set)
    * emits for a control plane, in order (`v1alpha1` = the legacy document; kinds this package does not
@@ -101,9 +208,10 @@ export interface TalosVersionFeatures {
   /** Like {@link TalosVersionFeatures.generatorDocuments}, for a worker. */
   readonly generatorWorkerDocuments: readonly string[];
   /**
-   * The official JSON schema that describes this line in `../shared/talos/`: `v1.13` for 1.11..1.13
-   * (1.11 additionally uses `machine.network`/`machine.time`, which that schema does not list), `v1.15`
-   * for 1.14 and 1.15 (same document kinds).
+   * The nearest official JSON schema in `../shared/talos/`: `v1.13` (the 1.13.9 schema) for 1.11..1.13,
+   * `v1.15` for 1.14 and 1.15 (same document kinds). The 1.13.9 schema lacks what the older lines still
+   * list: 1.11 `machine.network`, `machine.time` and the feature flags `rbac`, `stableHostname`,
+   * `apidCheckExtKeyUsage`; 1.12 `machine.network.kubespan`.
    */
   readonly schema: "v1.13" | "v1.15";
 }
@@ -117,6 +225,11 @@ const VERSION_RE = /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?$/;
  * @throws TalosConfigError `UNSUPPORTED_VERSION` when the text is not a version or the line is outside v1.11..v1.15.
  */
 export function parseTalosVersion(input: string | TalosVersion): TalosVersion {
+  if (typeof input !== "string" && !isVersionObject(input)) {
+    throw new TalosConfigError("UNSUPPORTED_VERSION", "target: must be a Talos version like v1.13.9", {
+      details: { field: "target" },
+    });
+  }
   const version = typeof input === "string" ? parseText(input) : input;
   if (version.major !== 1 || version.minor < 11 || version.minor > 15) {
     throw new TalosConfigError(
@@ -126,6 +239,12 @@ export function parseTalosVersion(input: string | TalosVersion): TalosVersion {
     );
   }
   return version;
+}
+
+function isVersionObject(value: unknown): value is TalosVersion {
+  if (value === null || typeof value !== "object") return false;
+  const v = value as Record<string, unknown>;
+  return [v.major, v.minor, v.patch].every((n) => typeof n === "number" && Number.isInteger(n) && n >= 0);
 }
 
 function parseText(text: string): TalosVersion {
@@ -221,6 +340,9 @@ const FEATURES = new Map<TalosLine, TalosVersionFeatures>();
 for (const line of SUPPORTED_TALOS_LINES) {
   const minor = Number(line.slice(3));
   const kinds = (Object.keys(KIND_SINCE) as MultiDocKind[]).filter((kind) => KIND_SINCE[kind] <= minor);
+  const registeredKinds: string[] = [];
+  for (let m = 11; m <= minor; m++) registeredKinds.push(...(REGISTERED_KINDS_ADDED[m] ?? []));
+  registeredKinds.sort();
   const { controlplane: generatorDocuments, worker: generatorWorkerDocuments } = generatorOutput(minor);
   FEATURES.set(
     line,
@@ -231,6 +353,7 @@ for (const line of SUPPORTED_TALOS_LINES) {
       legacyKubernetes: minor <= 13,
       legacyInstall: minor <= 13,
       kinds: Object.freeze(kinds),
+      registeredKinds: Object.freeze(registeredKinds),
       generatorDocuments: Object.freeze(generatorDocuments),
       generatorWorkerDocuments: Object.freeze(generatorWorkerDocuments),
       schema: minor <= 13 ? "v1.13" : "v1.15",
@@ -248,8 +371,8 @@ export function versionFeatures(target: string | TalosVersion): TalosVersionFeat
 }
 
 /**
- * True when the target version accepts documents of `kind` (`v1alpha1` is always accepted; kinds this
- * package does not model give false; the schema's spelling `UnattendedInstall` counts as UnattendedInstallConfig).
+ * True when the target version registers documents of `kind` (any kind Talos has, modelled here or not;
+ * `v1alpha1` is always accepted; the schema's spelling `UnattendedInstall` counts as UnattendedInstallConfig).
  *
  * @throws TalosConfigError `UNSUPPORTED_VERSION`
  */
@@ -259,7 +382,7 @@ export function supportsKind(target: string | TalosVersion, kind: string): boole
     return true;
   }
   const spelled = kind === "UnattendedInstall" ? "UnattendedInstallConfig" : kind;
-  return (versionFeatures(target).kinds as readonly string[]).includes(spelled);
+  return versionFeatures(target).registeredKinds.includes(spelled);
 }
 
 /** True when networking (hostname, links, resolvers) goes into `machine.network` (≤1.11). @throws TalosConfigError `UNSUPPORTED_VERSION` */

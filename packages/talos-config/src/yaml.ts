@@ -56,6 +56,7 @@ const KIND_DESCRIPTIONS: Record<string, string> = {
   KubeletConfig: "kubelet settings",
   KubeNodeConfig: "the Kubernetes node: node IP, labels, taints",
   KubeClusterConfig: "cluster name and control-plane endpoint",
+  KubeAPIServerConfig: "kube-apiserver settings",
   KubeNetworkConfig: "pod and service subnets",
   KubeFlannelCNIConfig: "the flannel CNI",
   KubeInlineManifestConfig: "a manifest applied at bootstrap",
@@ -96,6 +97,11 @@ export function stringifyDocuments(
  * @throws TalosConfigError `PARSE_ERROR` naming the document index and line (never the text itself).
  */
 export function parseDocuments(yamlText: string): ConfigDocument[] {
+  if (typeof yamlText !== "string") {
+    throw new TalosConfigError("PARSE_ERROR", "yamlText: must be a string", {
+      details: { field: "yamlText" },
+    });
+  }
   const parsed = parseAllDocuments(yamlText, { uniqueKeys: true, prettyErrors: false });
   if (!Array.isArray(parsed)) {
     return [];

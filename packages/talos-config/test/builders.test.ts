@@ -34,6 +34,7 @@ const RICH_INTERFACES: InterfaceIntent[] = [
     ],
   },
   { selector: { hardwareAddr: "AA:BB:CC:DD:EE:FF", driver: "igc" }, dhcp: true, dhcpRouteMetric: 2048 },
+  { name: "eno3", dhcp6: true, vlans: [{ id: 40, dhcp: true, dhcp6: true }] },
 ];
 
 const CLUSTER_VARIANTS: { label: string; cluster: NodeIntent["cluster"]; role: NodeIntent["role"] }[] = [
@@ -160,6 +161,12 @@ describe("buildInterfaces", () => {
     const [doc] = buildInterfaces({ target: "v1.11.0", interfaces: RICH_INTERFACES });
     const interfaces = (doc as { machine: { network: { interfaces: unknown[] } } }).machine.network
       .interfaces;
+    expect(interfaces[2]).toEqual({
+      interface: "eno3",
+      dhcp: true,
+      dhcpOptions: { ipv4: false, ipv6: true },
+      vlans: [{ vlanId: 40, dhcp: true, dhcpOptions: { ipv6: true } }],
+    });
     expect(interfaces[1]).toEqual({
       deviceSelector: { hardwareAddr: "aa:bb:cc:dd:ee:ff", driver: "igc" },
       dhcp: true,
@@ -375,6 +382,7 @@ describe("buildNodePatches", () => {
           : []),
         ...(features.legacyKubernetes
           ? [
+              "cluster.apiServer",
               "cluster.extraManifestHeaders",
               "cluster.extraManifests",
               "cluster.inlineManifests",
@@ -447,6 +455,22 @@ describe("official schemas", () => {
     const [doc] = buildInstall({ target: "v1.15.0", install: { disk: "/dev/sda" } });
     expect(doc?.kind).toBe("UnattendedInstallConfig");
     expect(schemaErrors(doc!, "v1.15")).toEqual([]);
+  });
+
+  it.for([
+    ["v1.13", "v1.13.9"],
+    ["v1.15", "v1.15.0"],
+  ] as const)("lists only kinds the %s line registers", ([line, target], { expect }) => {
+    // The schemas spell two kinds differently from what Talos registers.
+    const spelling: Record<string, string> = {
+      UnattendedInstall: "UnattendedInstallConfig",
+      KubeSpanEndpoints: "KubeSpanEndpointsConfig",
+    };
+    const kinds = schemaKinds(line)
+      .filter((k) => k !== "v1alpha1")
+      .map((k) => spelling[k] ?? k);
+    expect(kinds.filter((k) => !versionFeatures(target).registeredKinds.includes(k))).toEqual([]);
+    expect(versionFeatures(target).registeredKinds.length - kinds.length).toBeLessThanOrEqual(1);
   });
 
   it("has no Kubernetes documents in the 1.13 schema", ({ expect }) => {

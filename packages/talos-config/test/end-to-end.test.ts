@@ -14,6 +14,7 @@ import {
   type SecretsBundle,
   secretsToYaml,
   stringifyDocuments,
+  versionFeatures,
 } from "../src/index.js";
 import { singleNode, TARGETS } from "./fixtures/single-node.js";
 import { validateForTarget } from "./helpers/schema.js";
@@ -75,6 +76,24 @@ describe("buildNodePatches on generateConfig", () => {
       "node-role.kubernetes.io/control-plane": "NoSchedule",
     });
   });
+
+  it.for(TARGETS)(
+    "adds certSANs to the Talos and Kubernetes API certificates when the target is %s",
+    (target, { expect }) => {
+      const docs = fullConfig(singleNode(target));
+      const v1 = docs.find((d) => documentKind(d) === "v1alpha1") as {
+        machine: { certSANs?: string[] };
+        cluster: { apiServer?: { certSANs?: string[] } };
+      };
+      expect(v1.machine.certSANs).toEqual(expect.arrayContaining(["192.168.50.200", "talos-cp-1.lan"]));
+      const apiServerSans = versionFeatures(target).legacyKubernetes
+        ? v1.cluster.apiServer?.certSANs
+        : (docs.find((d) => documentKind(d) === "KubeAPIServerConfig")?.certExtraSANs as
+            | string[]
+            | undefined);
+      expect(apiServerSans).toEqual(expect.arrayContaining(["192.168.50.200", "talos-cp-1.lan"]));
+    },
+  );
 
   it("turns the generator's auto hostname off on 1.12+", ({ expect }) => {
     const docs = fullConfig(singleNode("v1.13.9"));

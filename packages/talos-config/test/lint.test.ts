@@ -1,5 +1,11 @@
 import { describe, it } from "vitest";
-import { buildNodePatches, type ConfigDocument, type LintFinding, lint } from "../src/index.js";
+import {
+  buildNodePatches,
+  type ConfigDocument,
+  createSchematic,
+  type LintFinding,
+  lint,
+} from "../src/index.js";
 import { singleNode, TARGETS } from "./fixtures/single-node.js";
 
 const SCHEMATIC = { officialExtensions: ["siderolabs/cloudflared", "siderolabs/tailscale"] };
@@ -138,6 +144,9 @@ describe("lint", () => {
   it("reports an extension service whose extension is not in the schematic", ({ expect }) => {
     const docs = buildNodePatches(singleNode("v1.13.9"));
     const findings = lint(docs, { schematic: { officialExtensions: ["siderolabs/tailscale"] } });
+    expect(
+      lint(docs, { schematic: createSchematic({ officialExtensions: ["siderolabs/tailscale"] }).yaml }),
+    ).toEqual(findings);
     expect(findings).toEqual([
       expect.objectContaining({
         code: "EXTENSION_NOT_IN_SCHEMATIC",
@@ -246,5 +255,66 @@ describe("lint", () => {
       ["HOSTNAME_AUTO_CONFLICT", "HostnameConfig:auto"],
       ["HOSTNAME_AUTO_CONFLICT", "v1alpha1:machine.features.stableHostname"],
     ]);
+  });
+
+  it("reports an install section with both disk and diskSelector", ({ expect }) => {
+    const docs = [
+      { version: "v1alpha1", machine: { install: { disk: "/dev/sda", diskSelector: { type: "nvme" } } } },
+    ];
+    expect(lint(docs).map((f) => [f.code, f.path])).toEqual([
+      ["INSTALL_DISK_AMBIGUOUS", "v1alpha1:machine.install"],
+    ]);
+  });
+
+  it("reports the other legacy sections Talos refuses next to their documents", ({ expect }) => {
+    const docs = [
+      {
+        version: "v1alpha1",
+        machine: { nodeLabels: { a: "b" } },
+        cluster: { discovery: { enabled: true }, id: "x", secret: "y" },
+      },
+      { apiVersion: "v1alpha1", kind: "KubeNodeConfig", labels: { a: "b" } },
+      { apiVersion: "v1alpha1", kind: "DiscoveryServiceConfig", name: "default" },
+      { apiVersion: "v1alpha1", kind: "DiscoveryIdentityConfig" },
+    ];
+    const findings = lint(docs, { requireInstallDisk: false });
+    expect(findings.map((f) => f.path)).toEqual([
+      "v1alpha1:machine.nodeLabels",
+      "v1alpha1:cluster.discovery",
+      "v1alpha1:cluster.id",
+      "v1alpha1:cluster.secret",
+    ]);
+    expect(JSON.stringify(findings)).not.toContain('"y"');
+  });
+});
+
+describe("lint on malformed documents", () => {
+  it("never throws when any field of the documents has the wrong type", ({ expect }) => {
+    const WRONG: unknown[] = [null, 42, "x", [], {}, true, [null], [42]];
+    let runs = 0;
+    for (const target of ["v1.11.6", "v1.13.9", "v1.15.0"]) {
+      const base = buildNodePatches(singleNode(target));
+      const paths: (string | number)[][] = [];
+      const walk = (value: unknown, prefix: (string | number)[]): void => {
+        paths.push(prefix);
+        if (Array.isArray(value)) {
+          for (const [i, v] of value.entries()) walk(v, [...prefix, i]);
+        } else if (value !== null && typeof value === "object") {
+          for (const [k, v] of Object.entries(value)) walk(v, [...prefix, k]);
+        }
+      };
+      walk(base, []);
+      for (const path of paths.filter((p) => p.length > 1)) {
+        for (const value of WRONG) {
+          const docs = structuredClone(base) as unknown as Record<string | number, unknown>[];
+          let node: Record<string | number, unknown> = docs as unknown as Record<string | number, unknown>;
+          for (const key of path.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
+          node[path[path.length - 1]!] = value;
+          lint(docs as ConfigDocument[], { target, schematic: SCHEMATIC, role: "controlplane" });
+          runs++;
+        }
+      }
+    }
+    expect(runs).toBeGreaterThan(500);
   });
 });

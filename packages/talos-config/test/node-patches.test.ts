@@ -34,6 +34,10 @@ describe("buildNodePatches", () => {
               - 192.168.50.0/24
       cluster:
         allowSchedulingOnControlPlanes: true
+        apiServer:
+          certSANs:
+            - 192.168.50.200
+            - talos-cp-1.lan
         clusterName: homelab
         controlPlane:
           endpoint: https://192.168.50.200:6443
@@ -128,6 +132,12 @@ describe("buildNodePatches", () => {
       endpoint: https://192.168.50.200:6443
       ---
       apiVersion: v1alpha1
+      kind: KubeAPIServerConfig
+      certExtraSANs:
+        - 192.168.50.200
+        - talos-cp-1.lan
+      ---
+      apiVersion: v1alpha1
       kind: KubeNetworkConfig
       podSubnets:
         - 10.244.0.0/16
@@ -200,6 +210,10 @@ describe("buildNodePatches", () => {
             - time.cloudflare.com
       cluster:
         allowSchedulingOnControlPlanes: true
+        apiServer:
+          certSANs:
+            - 192.168.50.200
+            - talos-cp-1.lan
         clusterName: homelab
         controlPlane:
           endpoint: https://192.168.50.200:6443

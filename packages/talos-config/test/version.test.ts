@@ -66,6 +66,16 @@ describe("versionFeatures", () => {
   });
 });
 
+describe("registeredKinds", () => {
+  it("grows 17, 36, 44, 89, 89 over the lines and contains every modelled kind", ({ expect }) => {
+    const lines = ["v1.11.0", "v1.12.0", "v1.13.0", "v1.14.0", "v1.15.0"];
+    expect(lines.map((v) => versionFeatures(v).registeredKinds.length)).toEqual([17, 36, 44, 89, 89]);
+    for (const v of lines) {
+      for (const kind of versionFeatures(v).kinds) expect(versionFeatures(v).registeredKinds).toContain(kind);
+    }
+  });
+});
+
 describe("supportsKind", () => {
   it("accepts a kind only from the line that introduced it", ({ expect }) => {
     expect(supportsKind("v1.11.0", "ExtensionServiceConfig")).toBe(true);
@@ -78,5 +88,10 @@ describe("supportsKind", () => {
     expect(supportsKind("v1.13.9", "UnattendedInstallConfig")).toBe(false);
     expect(supportsKind("v1.15.0", "v1alpha1")).toBe(true);
     expect(supportsKind("v1.15.0", "NoSuchConfig")).toBe(false);
+    expect(supportsKind("v1.13.9", "DiscoveryServiceConfig")).toBe(false);
+    expect(supportsKind("v1.14.0", "DiscoveryServiceConfig")).toBe(true);
+    expect(supportsKind("v1.11.6", "TrustedRootsConfig")).toBe(true);
+    expect(supportsKind("v1.12.0", "RegistryMirrorConfig")).toBe(true);
+    expect(supportsKind("v1.11.6", "RegistryMirrorConfig")).toBe(false);
   });
 });

@@ -7,6 +7,7 @@ export interface ProgressEvent {
   [key: string]: unknown;
 }
 
+/** Waits `ms` milliseconds (injectable for tests); rejects when `signal` aborts. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 export const realSleep: Sleep = (ms, signal) =>

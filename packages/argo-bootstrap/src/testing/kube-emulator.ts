@@ -192,6 +192,10 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
       sendStatus(res, fault.status ?? 500, "InternalError", "injected fault");
       return;
     }
+    if (String(contentType ?? "").startsWith("application/vnd.kubernetes.protobuf")) {
+      sendStatus(res, 415, "UnsupportedMediaType", "the emulator speaks JSON and YAML only, not protobuf");
+      return;
+    }
     const path = parsed.pathname.replace(/\/+$/, "") || "/";
     if (method === "GET" && path === "/version") {
       const [major, minor] = kubernetesVersion.split(".");
@@ -290,6 +294,7 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
             kind: t.kind,
             verbs: VERBS,
             shortNames: t.shortNames ?? [],
+            categories: t.categories ?? [],
           },
           ...(t.statusSubresource === true
             ? [

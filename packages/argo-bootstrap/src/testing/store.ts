@@ -24,6 +24,8 @@ export interface ResourceType {
   statusSubresource?: boolean;
   /** True while the type comes from a CRD. */
   fromCrd?: boolean;
+  /** Discovery categories (`all` for `kubectl get all`). */
+  categories?: string[];
   /** The CRD's structural schema, when it has one that constrains fields. */
   schema?: Record<string, unknown>;
 }
@@ -128,6 +130,10 @@ const BUILT_IN: ResourceType[] = [
     statusSubresource: true,
   },
 ];
+
+for (const type of BUILT_IN) {
+  if (["Service", "Pod", "Deployment", "StatefulSet"].includes(type.kind)) type.categories = ["all"];
+}
 
 /** The emulator's object store: typed resources, resource versions, generations, watch events. */
 export class ObjectStore {
@@ -342,6 +348,7 @@ export class ObjectStore {
         kind: String(names.kind),
         namespaced: spec.scope !== "Cluster",
         shortNames: Array.isArray(names.shortNames) ? names.shortNames.map(String) : [],
+        categories: Array.isArray(names.categories) ? names.categories.map(String) : [],
         columns,
         statusSubresource: isRecord(version.subresources) && isRecord(version.subresources.status),
         fromCrd: true,

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, X509Certificate } from "node:crypto";
 import { createServer as createNetServer, isIP, type Server as NetServer, type Socket } from "node:net";
 import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from "node:tls";
+import { inspect } from "node:util";
 import type {
   DescMessage,
   DescMethod,
@@ -183,6 +184,8 @@ interface ParsedConfig {
   clusterName: string;
   endpoint: string;
   hostname: string | undefined;
+  /** ExtensionServiceConfig documents: they become `ext-<name>` services. */
+  extensions: { name: string; environment: string[]; configFiles: string[] }[];
 }
 
 interface ServiceState {
@@ -320,6 +323,12 @@ const DEFINITIONS: ResourceDef[] = [
     aliases: ["service", "services", "svc"],
   },
   {
+    type: "ExtensionServiceConfigs.runtime.talos.dev",
+    namespace: "runtime",
+    display: "ExtensionServiceConfig",
+    aliases: ["extensionserviceconfig", "extensionserviceconfigs"],
+  },
+  {
     type: "EtcdMembers.etcd.talos.dev",
     namespace: "etcd",
     display: "EtcdMember",
@@ -399,13 +408,35 @@ function parseMachineConfig(raw: string): ParsedConfig {
         ? network.hostname
         : undefined;
   const controlPlane = (cluster.controlPlane ?? {}) as Record<string, unknown>;
+  // 1.14+ configs carry the cluster identity in a KubeClusterConfig document instead.
+  const kubeCluster = objects.find((d) => d.kind === "KubeClusterConfig") ?? {};
+  const extensions = objects
+    .filter((d) => d.kind === "ExtensionServiceConfig" && typeof d.name === "string")
+    .map((d) => ({
+      name: d.name as string,
+      environment: Array.isArray(d.environment) ? d.environment.map((e) => String(e)) : [],
+      configFiles: Array.isArray(d.configFiles)
+        ? d.configFiles.map((f) => String((f as Record<string, unknown>)?.mountPath ?? ""))
+        : [],
+    }));
   return {
     raw,
     type,
     ca,
-    clusterName: typeof cluster.clusterName === "string" ? cluster.clusterName : "talos",
-    endpoint: typeof controlPlane.endpoint === "string" ? controlPlane.endpoint : "https://127.0.0.1:6443",
+    clusterName:
+      typeof cluster.clusterName === "string"
+        ? cluster.clusterName
+        : typeof kubeCluster.clusterName === "string"
+          ? kubeCluster.clusterName
+          : "talos",
+    endpoint:
+      typeof controlPlane.endpoint === "string"
+        ? controlPlane.endpoint
+        : typeof kubeCluster.endpoint === "string"
+          ? kubeCluster.endpoint
+          : "https://127.0.0.1:6443",
     hostname,
+    extensions,
   };
 }
 
@@ -481,6 +512,7 @@ class NodeImpl implements EmulatedNode {
   maintenanceSpki = "";
   version: string;
   pendingVersion: string | undefined;
+  stagedConfig: ParsedConfig | undefined;
   currentState: EmulatedNodeState = "maintenance";
   config: ParsedConfig | undefined;
   services = new Map<string, ServiceState>();
@@ -686,11 +718,14 @@ class NodeImpl implements EmulatedNode {
           call.on("cancelled", () => controller.abort());
           const handler = handlers.get(path);
           const id = identity(call);
+          let target: NodeImpl = this;
           (async () => {
             if (handler === undefined || handler.kind !== "client") {
               throw new StatusError(grpc.status.UNIMPLEMENTED, `method ${path} not implemented`);
             }
-            const target = this.route(call.metadata, id.maintenance);
+            target = this.route(call.metadata, id.maintenance);
+            await target.applyFaults(path, controller.signal);
+            target.assertAlive();
             target.authorize(method, path, id);
             return handler.fn(call as AsyncIterable<unknown>, {
               ...id,
@@ -698,8 +733,21 @@ class NodeImpl implements EmulatedNode {
               node: target,
             });
           })().then(
-            (response) => callback(null, response),
-            (error: unknown) => callback(fail(error)),
+            (response) => {
+              this.log({
+                node: target.name,
+                method: path,
+                code: 0,
+                proxied: target !== this,
+                roles: id.roles,
+              });
+              callback(null, response);
+            },
+            (error: unknown) => {
+              const code = error instanceof StatusError ? error.code : grpc.status.INTERNAL;
+              this.log({ node: target.name, method: path, code, proxied: target !== this, roles: id.roles });
+              callback(fail(error));
+            },
           );
         };
       default:
@@ -925,6 +973,22 @@ class NodeImpl implements EmulatedNode {
     return this.currentState;
   }
 
+  /** A secret-free summary (the node holds CA keys and configs). */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      address: this.address,
+      endpoint: this.endpoint,
+      state: this.currentState,
+      role: this.role(),
+      talosVersion: this.version,
+    };
+  }
+
+  [inspect.custom](): string {
+    return `EmulatedNode ${JSON.stringify(this.toJSON())}`;
+  }
+
   role(): "controlplane" | "worker" | undefined {
     if (this.config === undefined) return undefined;
     return this.config.type === "worker" ? "worker" : "controlplane";
@@ -953,10 +1017,12 @@ class NodeImpl implements EmulatedNode {
     }
   }
 
-  later(ms: number, fn: () => void): void {
+  later(ms: number, fn: () => void | Promise<void>): void {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      fn();
+      void Promise.resolve()
+        .then(fn)
+        .catch(() => undefined);
     }, ms);
     this.timers.add(timer);
   }
@@ -1107,6 +1173,14 @@ class NodeImpl implements EmulatedNode {
         this.setService("etcd", this.fleet.bootstrapped ? "Running" : "Preparing", this.fleet.bootstrapped);
       else this.setService(id, "Running", true);
     }
+    for (const extension of this.config?.extensions ?? []) {
+      this.setService(`ext-${extension.name}`, "Running", true);
+      // Variable names only: the values are usually tokens.
+      this.putResource("runtime", "ExtensionServiceConfigs.runtime.talos.dev", extension.name, {
+        configFiles: extension.configFiles.map((mountPath) => ({ mountPath })),
+        environment: extension.environment.map((e) => `${e.split("=")[0]}=<redacted>`),
+      });
+    }
     this.currentState = "running";
     this.putResource("network", "HostnameStatuses.net.talos.dev", "hostname", {
       hostname: this.hostname(),
@@ -1202,8 +1276,11 @@ class NodeImpl implements EmulatedNode {
     this.currentState = "rebooting";
     this.setStage(MachineStatusEvent_MachineStage.REBOOTING, false);
     this.later(20, () => this.dropConnections());
-    this.later(this.fleet.options.rebootDelayMs ?? 50, () => {
+    this.later(this.fleet.options.rebootDelayMs ?? 50, async () => {
       then?.();
+      const staged = this.stagedConfig;
+      this.stagedConfig = undefined;
+      if (staged !== undefined && this.config !== undefined) await this.applyConfig(staged);
       if (this.pendingVersion !== undefined) {
         this.version = this.pendingVersion;
         this.pendingVersion = undefined;
@@ -1347,6 +1424,7 @@ function buildHandlers(): Map<string, Handler> {
       };
     }
     if (mode === ApplyConfigurationRequest_Mode.STAGED) {
+      node.stagedConfig = config;
       return {
         messages: [
           { mode, warnings, modeDetails: "Staged configuration to be applied after the next reboot" },
@@ -1661,6 +1739,86 @@ function buildHandlers(): Map<string, Handler> {
         node.eventWaiters.add(wake);
         signal.addEventListener("abort", wake, { once: true });
       });
+    }
+  });
+
+  unary(h, M.processes, async (_req, { node }) => ({
+    messages: [
+      {
+        processes: [...node.services.keys()].map((id, i) => ({
+          pid: 100 + i,
+          ppid: 1,
+          state: "S",
+          threads: 4,
+          cpuTime: 1.5,
+          virtualMemory: 100_000_000n,
+          residentMemory: 20_000_000n,
+          command: id,
+          executable: `/usr/local/bin/${id}`,
+          args: `/usr/local/bin/${id}`,
+        })),
+      },
+    ],
+  }));
+
+  unary(h, M.mounts, async () => ({
+    messages: [
+      {
+        stats: [
+          { filesystem: "/dev/sda5", size: 100_000_000_000n, available: 80_000_000_000n, mountedOn: "/var" },
+          { filesystem: "/dev/sda4", size: 100_000_000n, available: 90_000_000n, mountedOn: "/system/state" },
+        ],
+      },
+    ],
+  }));
+
+  unary(h, M.loadAvg, async () => ({ messages: [{ load1: 0.25, load5: 0.5, load15: 0.75 }] }));
+
+  const files = (node: NodeImpl): Map<string, string> =>
+    new Map([
+      ["/etc/hostname", `${node.hostname()}\n`],
+      ["/etc/os-release", `NAME="Talos"\nID=talos\nVERSION_ID=${node.version}\n`],
+      ["/var/log/machined.log", "[talos] emulated\n"],
+    ]);
+
+  serverStream(h, M.read, async function* (req, { node }) {
+    const content = files(node).get(req.path);
+    if (content === undefined)
+      throw new StatusError(grpc.status.NOT_FOUND, `open ${req.path}: no such file or directory`);
+    yield { bytes: new TextEncoder().encode(content) };
+  });
+
+  serverStream(h, M.copy, async function* (req, { node }) {
+    const root = req.rootPath.replace(/\/+$/, "") || "/";
+    const entries = [...files(node).entries()]
+      .filter(([path]) => path === root || path.startsWith(`${root === "/" ? "" : root}/`))
+      .map(([path, content]) => ({
+        name: path.replace(/^\//, ""),
+        content: new TextEncoder().encode(content),
+      }));
+    if (entries.length === 0)
+      throw new StatusError(grpc.status.NOT_FOUND, `lstat ${req.rootPath}: no such file or directory`);
+    yield { bytes: packTarGz(entries) };
+  });
+
+  serverStream(h, M.list, async function* (req, { node }) {
+    const root = req.root.replace(/\/+$/, "") || "/";
+    const entries = [...files(node).entries()].filter(([path]) =>
+      req.recurse
+        ? path.startsWith(`${root === "/" ? "" : root}/`)
+        : path.slice(0, path.lastIndexOf("/")) === root,
+    );
+    if (entries.length === 0)
+      throw new StatusError(grpc.status.NOT_FOUND, `lstat ${req.root}: no such file or directory`);
+    for (const [path, content] of entries) {
+      yield {
+        name: path,
+        relativeName: path.slice(root.length + (root === "/" ? 0 : 1)),
+        size: BigInt(content.length),
+        mode: 0o644,
+        modified: BigInt(Math.floor(Date.now() / 1000)),
+        isDir: false,
+      };
     }
   });
 
@@ -1979,6 +2137,10 @@ export async function createTalosEmulator(options: TalosEmulatorOptions): Promis
       );
     },
   };
+  Object.defineProperty(emulator, inspect.custom, {
+    value: () => `TalosEmulator ${JSON.stringify(emulator)}`,
+    enumerable: false,
+  });
   Object.defineProperty(emulator, "toJSON", {
     value: () => ({
       nodes: fleet.nodes.map((n) => ({

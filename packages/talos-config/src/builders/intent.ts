@@ -38,6 +38,7 @@ export interface VlanIntent {
   gateway?: string;
   routes?: RouteIntent[];
   dhcp?: boolean;
+  dhcp6?: boolean;
   mtu?: number;
   vip?: string;
 }
@@ -54,7 +55,10 @@ export interface InterfaceIntent {
   /** Default gateway; must lie inside one of `addresses` when they are given. */
   gateway?: string;
   routes?: RouteIntent[];
+  /** DHCPv4 on the link. */
   dhcp?: boolean;
+  /** DHCPv6 on the link (legacy: `dhcpOptions.ipv6`; 1.12+: DHCPv6Config). */
+  dhcp6?: boolean;
   /** DHCP route metric. */
   dhcpRouteMetric?: number;
   mtu?: number;
@@ -92,7 +96,7 @@ export interface ClusterIntent {
   serviceSubnets: string[];
   dnsDomain?: string;
   allowSchedulingOnControlPlanes?: boolean;
-  /** Extra SANs for the Talos API certificate (`machine.certSANs`). */
+  /** Extra SANs for the Talos API certificate and, on control planes, the Kubernetes API server certificate. */
   certSANs?: string[];
   /** The CNI; a bare name (`"none"`) is accepted for `{ name }`. */
   cni?: CniIntent | CniIntent["name"];

@@ -176,8 +176,10 @@ export interface BuildClusterSettingsOptions {
  * Cluster endpoint and name, pod/service subnets, DNS domain, CNI, scheduling on control planes, certSANs,
  * inline and external manifests. ≤1.13: `cluster.*` of v1alpha1; 1.14+: KubeClusterConfig,
  * KubeNetworkConfig, KubeFlannelCNIConfig (present = flannel; `$patch: delete` for custom/none),
- * KubeNodeConfig taints, KubeInlineManifestConfig, KubeExternalManifestConfig. `machine.certSANs` on
- * every line. Manifests and scheduling only go to control planes.
+ * KubeNodeConfig taints, KubeInlineManifestConfig, KubeExternalManifestConfig. certSANs go to the Talos
+ * API certificate (`machine.certSANs`, every line and role) and, on control planes, to the Kubernetes API
+ * server certificate (`cluster.apiServer.certSANs` ≤1.13, KubeAPIServerConfig `certExtraSANs` 1.14+).
+ * Manifests and scheduling only go to control planes.
  *
  * @throws TalosConfigError `INVALID_INPUT` / `INVALID_CIDR` naming `cluster.<field>`, `UNSUPPORTED_VERSION`.
  */
@@ -236,6 +238,7 @@ export function buildClusterSettings(options: BuildClusterSettingsOptions): Conf
     const body: ConfigDocument = { controlPlane: { endpoint }, network };
     if (name !== undefined) body.clusterName = name;
     if (isControlPlane) {
+      if (certSANs.length > 0) body.apiServer = { certSANs };
       if (schedule !== undefined) body.allowSchedulingOnControlPlanes = schedule;
       if (inline.length > 0)
         body.inlineManifests = inline.map((m) => ({ name: m.name, contents: m.contents }));
@@ -277,6 +280,8 @@ export function buildClusterSettings(options: BuildClusterSettingsOptions): Conf
     docs.push(multiDoc("KubeNodeConfig", { taints: { [CONTROL_PLANE_TAINT]: { $patch: "delete" } } }));
   }
   if (isControlPlane) {
+    // A patch for the generated KubeAPIServerConfig, which carries the required image.
+    if (certSANs.length > 0) docs.push(multiDoc("KubeAPIServerConfig", { certExtraSANs: certSANs }));
     for (const m of inline)
       docs.push(multiDoc("KubeInlineManifestConfig", { name: m.name, manifest: m.contents }));
     const cniManifests = parseExternal(cniUrls, "cluster.cni.urls", taken, "cni-");

@@ -116,6 +116,7 @@ interface ParsedLink {
   readonly gateway?: IpAddress;
   readonly routes: ParsedRoute[];
   readonly dhcp: boolean;
+  readonly dhcp6: boolean;
   readonly dhcpRouteMetric?: number;
   readonly mtu?: number;
   readonly vip?: IpAddress;
@@ -129,13 +130,18 @@ function parseLink(intent: InterfaceIntent | VlanIntent, field: string): ParsedL
     gateway?: IpAddress;
     routes: ParsedRoute[];
     dhcp: boolean;
+    dhcp6: boolean;
     dhcpRouteMetric?: number;
     mtu?: number;
     vip?: IpAddress;
-  } = { field, addresses, routes: parseRoutes(intent.routes, `${field}.routes`), dhcp: false };
+  } = { field, addresses, routes: parseRoutes(intent.routes, `${field}.routes`), dhcp: false, dhcp6: false };
   if (intent.dhcp !== undefined) {
     if (typeof intent.dhcp !== "boolean") fail(`${field}.dhcp`, "must be true or false");
     link.dhcp = intent.dhcp;
+  }
+  if (intent.dhcp6 !== undefined) {
+    if (typeof intent.dhcp6 !== "boolean") fail(`${field}.dhcp6`, "must be true or false");
+    link.dhcp6 = intent.dhcp6;
   }
   if (intent.gateway !== undefined) {
     link.gateway = parseIp(intent.gateway, `${field}.gateway`);
@@ -320,8 +326,6 @@ function legacyDevice(parsed: ParsedInterface): LegacyDevice {
     device.interface = parsed.linkName;
   }
   fillLegacyLink(device, parsed.link);
-  if (parsed.link.dhcpRouteMetric !== undefined)
-    device.dhcpOptions = { routeMetric: parsed.link.dhcpRouteMetric };
   if (parsed.vlans.length > 0) {
     device.vlans = parsed.vlans.map(({ id, link }) => {
       const vlan: LegacyVlan = { vlanId: id };
@@ -337,7 +341,12 @@ function fillLegacyLink(target: LegacyDevice | LegacyVlan, link: ParsedLink): vo
   const routes = legacyRoutes(link);
   if (routes.length > 0) target.routes = routes;
   if (link.mtu !== undefined) target.mtu = link.mtu;
-  if (link.dhcp) target.dhcp = true;
+  if (link.dhcp || link.dhcp6) target.dhcp = true;
+  const options: NonNullable<LegacyDevice["dhcpOptions"]> = {};
+  if (link.dhcp6) options.ipv6 = true;
+  if (link.dhcp6 && !link.dhcp) options.ipv4 = false;
+  if (link.dhcpRouteMetric !== undefined) options.routeMetric = link.dhcpRouteMetric;
+  if (Object.keys(options).length > 0) target.dhcpOptions = options;
   if (link.vip) target.vip = { ip: formatIp(link.vip) };
 }
 
@@ -358,6 +367,11 @@ function linkDocuments(
     const dhcp: ConfigDocument = { name };
     if (link.dhcpRouteMetric !== undefined) dhcp.routeMetric = link.dhcpRouteMetric;
     docs.push(multiDoc("DHCPv4Config", dhcp));
+  }
+  if (link.dhcp6) {
+    const dhcp: ConfigDocument = { name };
+    if (link.dhcpRouteMetric !== undefined) dhcp.routeMetric = link.dhcpRouteMetric;
+    docs.push(multiDoc("DHCPv6Config", dhcp));
   }
   if (link.vip) docs.push(multiDoc("Layer2VIPConfig", { name: formatIp(link.vip), link: name }));
   return docs;

@@ -12,6 +12,7 @@ import {
   tryParseCidr,
   tryParseIp,
 } from "../net.js";
+import { parseSchematic, type Schematic } from "../schematic.js";
 import { supportsKind, type TalosVersion, versionFeatures } from "../version.js";
 
 /** How bad a finding is. */
@@ -33,6 +34,7 @@ export const LintCode = {
   ENDPOINT_NOT_CONTROL_PLANE: "ENDPOINT_NOT_CONTROL_PLANE",
   INSTALL_DISK_MISSING: "INSTALL_DISK_MISSING",
   HOSTNAME_AUTO_CONFLICT: "HOSTNAME_AUTO_CONFLICT",
+  INSTALL_DISK_AMBIGUOUS: "INSTALL_DISK_AMBIGUOUS",
 } as const;
 
 /** Union of the values of {@link LintCode}. */
@@ -55,8 +57,8 @@ export interface LintContext {
   role?: "controlplane" | "worker";
   /** Service subnets; default from `cluster.network.serviceSubnets` or KubeNetworkConfig. */
   serviceSubnets?: string[];
-  /** The node's schematic (its official extensions, or the schematic YAML's extension list). */
-  schematic?: { officialExtensions: readonly string[] };
+  /** The node's schematic: a {@link Schematic}-like object or the schematic's YAML/JSON text. */
+  schematic?: { officialExtensions: readonly string[] } | string;
   /**
    * Addresses and VIPs of all control planes (the endpoint must match one; a mismatch is an error). This
    * node's own are added when it is a control plane; without this list a mismatch is only a warning.
@@ -190,31 +192,48 @@ function checkLinks(links: LinkView[], add: Finder): void {
   }
 }
 
-/** Legacy v1alpha1 path → the documents that replace it. */
-const LEGACY_PAIRS: { path: string[]; kinds: string[] }[] = [
-  { path: ["machine", "network", "hostname"], kinds: ["HostnameConfig"] },
-  { path: ["machine", "network", "nameservers"], kinds: ["ResolverConfig"] },
-  { path: ["machine", "network", "searchDomains"], kinds: ["ResolverConfig"] },
+/**
+ * Legacy v1alpha1 path → the documents Talos refuses it next to (their V1Alpha1ConflictValidate checks)
+ * and the line that deprecated it.
+ */
+const LEGACY_PAIRS: { path: string[]; kinds: string[]; since: number }[] = [
+  { path: ["machine", "network", "hostname"], kinds: ["HostnameConfig"], since: 12 },
+  { path: ["machine", "network", "nameservers"], kinds: ["ResolverConfig"], since: 12 },
+  { path: ["machine", "network", "searchDomains"], kinds: ["ResolverConfig"], since: 12 },
+  { path: ["machine", "network", "disableSearchDomain"], kinds: ["ResolverConfig"], since: 12 },
   {
     path: ["machine", "network", "interfaces"],
     kinds: ["LinkConfig", "LinkAliasConfig", "VLANConfig", "DHCPv4Config", "DHCPv6Config", "Layer2VIPConfig"],
+    since: 12,
   },
-  { path: ["machine", "network", "extraHostEntries"], kinds: ["StaticHostConfig"] },
-  { path: ["machine", "time"], kinds: ["TimeSyncConfig"] },
-  { path: ["machine", "kubelet"], kinds: ["KubeletConfig", "KubeNodeConfig"] },
-  { path: ["machine", "install"], kinds: ["UnattendedInstallConfig"] },
-  { path: ["cluster", "controlPlane"], kinds: ["KubeClusterConfig"] },
-  { path: ["cluster", "clusterName"], kinds: ["KubeClusterConfig"] },
-  { path: ["cluster", "network"], kinds: ["KubeNetworkConfig", "KubeFlannelCNIConfig"] },
-  { path: ["cluster", "inlineManifests"], kinds: ["KubeInlineManifestConfig"] },
-  { path: ["cluster", "extraManifests"], kinds: ["KubeExternalManifestConfig"] },
-  { path: ["cluster", "allowSchedulingOnControlPlanes"], kinds: ["KubeNodeConfig"] },
+  { path: ["machine", "network", "extraHostEntries"], kinds: ["StaticHostConfig"], since: 12 },
+  { path: ["machine", "network", "kubespan"], kinds: ["KubeSpanConfig"], since: 13 },
+  { path: ["machine", "time"], kinds: ["TimeSyncConfig"], since: 12 },
+  {
+    path: ["machine", "kubelet"],
+    kinds: ["KubeletConfig", "KubeNodeConfig", "KubeCredentialProviderConfig"],
+    since: 14,
+  },
+  { path: ["machine", "nodeLabels"], kinds: ["KubeNodeConfig"], since: 14 },
+  { path: ["machine", "nodeAnnotations"], kinds: ["KubeNodeConfig"], since: 14 },
+  { path: ["machine", "nodeTaints"], kinds: ["KubeNodeConfig"], since: 14 },
+  { path: ["machine", "install"], kinds: ["UnattendedInstallConfig"], since: 14 },
+  { path: ["machine", "features", "kubePrism"], kinds: ["KubePrismConfig"], since: 14 },
+  { path: ["cluster", "controlPlane"], kinds: ["KubeClusterConfig"], since: 14 },
+  { path: ["cluster", "clusterName"], kinds: ["KubeClusterConfig"], since: 14 },
+  { path: ["cluster", "network"], kinds: ["KubeNetworkConfig", "KubeFlannelCNIConfig"], since: 14 },
+  { path: ["cluster", "inlineManifests"], kinds: ["KubeInlineManifestConfig"], since: 14 },
+  { path: ["cluster", "extraManifests"], kinds: ["KubeExternalManifestConfig"], since: 14 },
+  { path: ["cluster", "allowSchedulingOnControlPlanes"], kinds: ["KubeNodeConfig"], since: 14 },
+  { path: ["cluster", "apiServer"], kinds: ["KubeAPIServerConfig"], since: 14 },
+  { path: ["cluster", "controllerManager"], kinds: ["KubeControllerManagerConfig"], since: 14 },
+  { path: ["cluster", "scheduler"], kinds: ["KubeSchedulerConfig"], since: 14 },
+  { path: ["cluster", "proxy"], kinds: ["KubeProxyConfig"], since: 14 },
+  { path: ["cluster", "coreDNS"], kinds: ["KubeCoreDNSConfig"], since: 14 },
+  { path: ["cluster", "discovery"], kinds: ["DiscoveryServiceConfig"], since: 14 },
+  { path: ["cluster", "id"], kinds: ["DiscoveryIdentityConfig"], since: 14 },
+  { path: ["cluster", "secret"], kinds: ["DiscoveryIdentityConfig"], since: 14 },
 ];
-
-function legacyDeprecatedFrom(path: string[]): number {
-  if (path[0] === "machine" && (path[1] === "network" || path[1] === "time")) return 12;
-  return 14;
-}
 
 function checkLegacy(docs: readonly ConfigDocument[], context: LintContext, add: Finder): void {
   const kinds = new Set(docs.map(documentKind));
@@ -233,7 +252,7 @@ function checkLegacy(docs: readonly ConfigDocument[], context: LintContext, add:
           message: `${pair.path.join(".")} is set together with ${clash.join(", ")}; Talos rejects the mix`,
           hint: `keep only the ${clash.join(", ")} document${clash.length > 1 ? "s" : ""} (or only the legacy field)`,
         });
-      } else if (minor !== undefined && minor >= legacyDeprecatedFrom(pair.path)) {
+      } else if (minor !== undefined && minor >= pair.since) {
         add({
           code: "LEGACY_FIELD_FOR_TARGET",
           severity: "warning",
@@ -248,20 +267,25 @@ function checkLegacy(docs: readonly ConfigDocument[], context: LintContext, add:
     for (const doc of docs) {
       const kind = documentKind(doc);
       if (kind === "v1alpha1" || supportsKind(context.target, kind)) continue;
-      const known = versionFeatures("v1.15").kinds as readonly string[];
-      if (!known.includes(kind)) continue;
+      const known = supportsKind("v1.15", kind);
       add({
         code: "KIND_NOT_SUPPORTED",
         severity: "error",
         path: documentLabel(doc),
-        message: `${kind} is not accepted by Talos ${versionFeatures(context.target).line}`,
-        hint: "use the legacy v1alpha1 field for this version, or upgrade Talos first",
+        message: known
+          ? `${kind} is not accepted by Talos ${versionFeatures(context.target).line}`
+          : `${kind} is not a document kind Talos knows`,
+        hint: known
+          ? "use the legacy v1alpha1 field for this version, or upgrade Talos first"
+          : "check the kind's spelling",
       });
     }
   }
 }
 
 function checkExtensions(docs: readonly ConfigDocument[], context: LintContext, add: Finder): void {
+  const schematic =
+    typeof context.schematic === "string" ? parseSchematic(context.schematic) : context.schematic;
   for (const doc of docs) {
     if (documentKind(doc) !== "ExtensionServiceConfig") continue;
     const label = documentLabel(doc);
@@ -301,9 +325,9 @@ function checkExtensions(docs: readonly ConfigDocument[], context: LintContext, 
         hint: "add TS_AUTHKEY=<auth key> (tailscaleServiceConfig)",
       });
     }
-    if (context.schematic !== undefined && typeof doc.name === "string") {
+    if (schematic !== undefined && typeof doc.name === "string") {
       const wanted = (KNOWN_EXTENSION_SERVICES as Record<string, string>)[doc.name];
-      const installed = context.schematic.officialExtensions.some(
+      const installed = schematic.officialExtensions.some(
         (e) => e === wanted || e.split("/").pop() === doc.name,
       );
       if (!installed) {
@@ -480,6 +504,20 @@ function checkEndpoint(
 }
 
 function checkInstall(docs: readonly ConfigDocument[], context: LintContext, add: Finder): void {
+  for (const doc of docs.filter(isV1Alpha1Document)) {
+    if (
+      get(doc, "machine", "install", "disk") !== undefined &&
+      get(doc, "machine", "install", "diskSelector") !== undefined
+    ) {
+      add({
+        code: "INSTALL_DISK_AMBIGUOUS",
+        severity: "error",
+        path: "v1alpha1:machine.install",
+        message: "machine.install sets both disk and diskSelector; Talos accepts only one",
+        hint: "keep one (a generated config with an install disk plus a disk-selector patch ends up with both)",
+      });
+    }
+  }
   if (context.requireInstallDisk === false) return;
   const legacy = docs.some(
     (d) =>
@@ -540,7 +578,9 @@ const SEVERITY_ORDER: Record<LintSeverity, number> = { error: 0, warning: 1, inf
 
 /**
  * Checks a machine config (or a set of patches) for mistakes Talos would reject or that break a homelab
- * quietly. Pure: reads only `docs` and `context`. Findings are sorted by severity, then in check order; messages
+ * quietly. Pure: reads only `docs` and `context`.
+ *
+ * @throws TalosConfigError only for an unreadable `context.schematic` text (`PARSE_ERROR` / `INVALID_INPUT`). Findings are sorted by severity, then in check order; messages
  * never carry secret values.
  */
 export function lint(docs: readonly ConfigDocument[], context: LintContext = {}): LintFinding[] {

@@ -1,4 +1,5 @@
 import type {
+  KubeAPIServerConfigDocument,
   KubeClusterConfigDocument,
   KubeExternalManifestConfigDocument,
   KubeFlannelCNIConfigDocument,
@@ -82,6 +83,7 @@ export type DocumentByKind = {
   KubeletConfig: KubeletConfigDocument;
   KubeNodeConfig: KubeNodeConfigDocument;
   KubeClusterConfig: KubeClusterConfigDocument;
+  KubeAPIServerConfig: KubeAPIServerConfigDocument;
   KubeNetworkConfig: KubeNetworkConfigDocument;
   KubeFlannelCNIConfig: KubeFlannelCNIConfigDocument;
   KubeInlineManifestConfig: KubeInlineManifestConfigDocument;

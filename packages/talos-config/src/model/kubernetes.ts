@@ -57,3 +57,11 @@ export type KubeExternalManifestConfigDocument = Header<"KubeExternalManifestCon
   url: string;
   headers?: Record<string, string>;
 };
+
+/** KubeAPIServerConfig (≥1.14), limited to the fields this package builds; `image` is required in a complete config. */
+export type KubeAPIServerConfigDocument = Header<"KubeAPIServerConfig"> & {
+  image?: string;
+  certExtraSANs?: string[];
+  extraArgs?: Record<string, string | string[]>;
+  apiPort?: number;
+};

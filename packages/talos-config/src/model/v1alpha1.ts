@@ -81,6 +81,7 @@ export type LegacyVlan = {
   addresses?: string[];
   routes?: LegacyRoute[];
   dhcp?: boolean;
+  dhcpOptions?: { routeMetric?: number; ipv4?: boolean; ipv6?: boolean; duidv6?: string };
   mtu?: number;
   vip?: { ip: string };
 };

@@ -145,7 +145,8 @@ function withoutOlderLineFields(
  * Validates builder output for a target: against the schema of its line, after removing patch
  * directives. Patch documents that delete a whole document are skipped. For 1.11 the sections the
  * official schemas no longer describe (`machine.network`, `machine.time`) are returned separately; see
- * `withoutOlderLineFields` for what else 1.11 and 1.12 may carry.
+ * `withoutOlderLineFields` for what else 1.11 and 1.12 may carry. KubeAPIServerConfig / KubeletConfig patches
+ * without `image` are accepted as patches (the generated document has it; full configs are checked strictly).
  */
 export function validateForTarget(
   docs: readonly ConfigDocument[],
@@ -160,7 +161,14 @@ export function validateForTarget(
     if (documentKind(doc) === "v1alpha1" && (features.line === "v1.11" || features.line === "v1.12")) {
       doc = withoutOlderLineFields(doc, features.line, legacyOnly);
     }
-    errors.push(...schemaErrors(doc, features.schema));
+    // Patch-only documents: the generated document they merge into carries the required image.
+    const patchOnly =
+      ["KubeAPIServerConfig", "KubeletConfig"].includes(documentKind(doc)) && doc.image === undefined;
+    errors.push(
+      ...schemaErrors(doc, features.schema).filter(
+        (e) => !(patchOnly && e.endsWith(`must have required property 'image' {"missingProperty":"image"}`)),
+      ),
+    );
   }
   return { errors, legacyOnly };
 }
