@@ -26,7 +26,9 @@ function median(values) {
 function benchAll(cases) {
   for (const c of cases) time(c.args); // warm the file cache
   const samples = cases.map(() => []);
-  for (let i = 0; i < RUNS; i++) cases.forEach((c, j) => samples[j].push(time(c.args).ms));
+  for (let i = 0; i < RUNS; i++) {
+    for (const [j, c] of cases.entries()) samples[j].push(time(c.args).ms);
+  }
   return cases.map((c, j) => ({ label: c.label, ms: median(samples[j]) }));
 }
 
