@@ -39,11 +39,7 @@ export const run: RunFn = async (inv) => {
   const verb = path[1];
   const loaded = await loadProject(inv, { resolveSecrets: false });
   if (verb === "add-app") {
-    const argo = await loadArgoBootstrap("homelab argo add-app", [
-      "buildHelmApplication",
-      "buildGitApplication",
-      "toYaml",
-    ]);
+    const argo = await loadArgoBootstrap();
     const name = args[0] as string;
     const dir = resolve(ctx.cwd, stringOption(inv, "dir") ?? join(loaded.dir, "cluster"));
     const repoURL = stringOption(inv, "repo");
@@ -91,10 +87,8 @@ export const run: RunFn = async (inv) => {
   const kubeconfigPath = explicit ? resolve(ctx.cwd, explicit) : fallback;
   const kubeconfig = await kubeconfigText(inv, fallback);
   if (verb === "password") {
-    const argo = await loadArgoBootstrap("homelab argo password", ["readInitialAdminPassword"]);
-    const result = (await argo.readInitialAdminPassword({ kubeconfig })) as
-      | { found: true; password: { reveal(): string } }
-      | { found: false; reason: string };
+    const argo = await loadArgoBootstrap();
+    const result = await argo.readInitialAdminPassword({ kubeconfig });
     if (!result.found)
       throw new HomelabError("COMMAND_FAILED", `no initial admin password: ${result.reason}`, {
         hint: "Argo CD deletes argocd-initial-admin-secret once the password was changed",
@@ -106,11 +100,7 @@ export const run: RunFn = async (inv) => {
     return 0;
   }
   const argocd = argocdOf(loaded);
-  const argo = await loadArgoBootstrap(`homelab argo ${verb}`, [
-    "createHelm",
-    "bootstrapArgoCd",
-    "buildRootApplication",
-  ]);
+  const argo = await loadArgoBootstrap();
   const helm = argo.createHelm({ run: await helmRunner(inv, loaded, kubeconfigPath) });
   const rootApplication = argo.buildRootApplication({
     repoURL: argocd.repoURL,

@@ -61,9 +61,8 @@ async function dispatch(inv: Invocation, client: TalosClient, nodes: string[] | 
             r.ok
               ? [
                   `${r.node}`,
-                  ...(r.value as { id: string; state: string; health?: { healthy?: boolean } }[]).map(
-                    (s) =>
-                      `  ${s.id.padEnd(16)} ${s.state.padEnd(10)} ${s.health?.healthy ? "healthy" : "?"}`,
+                  ...r.value.map(
+                    (s) => `  ${s.id.padEnd(16)} ${s.state.padEnd(10)} ${s.health.healthy ? "healthy" : "?"}`,
                   ),
                 ].join("\n")
               : `${r.node}  error: ${r.error.message}`,
@@ -195,12 +194,7 @@ async function dispatch(inv: Invocation, client: TalosClient, nodes: string[] | 
       return 0;
     }
     case "etcd members": {
-      const members = (await client.etcdMemberList(node ? { node } : {})) as {
-        id: bigint;
-        hostname: string;
-        peerUrls: string[];
-        isLearner: boolean;
-      }[];
+      const members = await client.etcdMemberList(node ? { node } : {});
       const plain = members.map((m) => ({ ...m, id: String(m.id) }));
       out.result({ members: plain }, () =>
         plain
@@ -240,7 +234,7 @@ async function dispatch(inv: Invocation, client: TalosClient, nodes: string[] | 
 
 /** `homelab talos <verb>` */
 export const run: RunFn = async (inv) => {
-  const { client, nodes } = await talosClientFromFlags(inv, `homelab ${inv.path.join(" ")}`);
+  const { client, nodes } = await talosClientFromFlags(inv);
   try {
     return await dispatch(inv, client, nodes);
   } finally {

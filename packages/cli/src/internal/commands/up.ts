@@ -77,11 +77,7 @@ async function upWithTofu(inv: Invocation, loaded: LoadedConfig, stateDir: strin
   });
   const kubeconfig = written.find((w) => w.path.endsWith("kubeconfig"))?.content;
   if (config.argocd && kubeconfig) {
-    const argo = await loadArgoBootstrap("homelab up", [
-      "createHelm",
-      "bootstrapArgoCd",
-      "buildRootApplication",
-    ]);
+    const argo = await loadArgoBootstrap();
     const step = out.step(`Argo CD ${config.argocd.chartVersion}`);
     const result = await argo.bootstrapArgoCd({
       helm: argo.createHelm({ run: execRunner(inv) }),

@@ -132,9 +132,9 @@ export async function startLab(options: {
 }): Promise<Lab> {
   const { config } = options;
   const [talosTesting, cfTesting, argoTesting] = await Promise.all([
-    loadTalosTesting("the simulated lab"),
-    loadCfTesting("the simulated lab"),
-    loadArgoTesting("the simulated lab"),
+    loadTalosTesting(),
+    loadCfTesting(),
+    loadArgoTesting(),
   ]);
   const closers: (() => Promise<void>)[] = [];
   const close = async () => {
