@@ -7,6 +7,7 @@ import type { LoadedConfig } from "../config/load.js";
 import { writeFilesAtomic } from "../fs/atomic.js";
 import { remoteHelm } from "../lab/lab.js";
 import { runningLab } from "../lab/running.js";
+import { argoSettings } from "../pipeline/argo-settings.js";
 import { loadProject, stateDirOf, stringOption } from "./common.js";
 import { kubeconfigText } from "./connect.js";
 
@@ -107,6 +108,12 @@ export const run: RunFn = async (inv) => {
     path: argocd.path,
     targetRevision: argocd.targetRevision,
   });
+  const settings = await argoSettings({
+    argo,
+    treeDir: join(loaded.dir, argocd.path),
+    rootApplication,
+    ...(argocd.values ? { values: argocd.values } : {}),
+  });
   if (verb === "bootstrap" || verb === "status") {
     const step = out.step(verb === "bootstrap" ? `Argo CD ${argocd.chartVersion}` : "checking Argo CD");
     const result = await argo
@@ -114,7 +121,8 @@ export const run: RunFn = async (inv) => {
         helm,
         kubeconfig,
         chartVersion: argocd.chartVersion,
-        ...(argocd.values ? { values: argocd.values } : {}),
+        values: settings.values,
+        syncWaves: settings.syncWaves,
         rootApplication,
         onProgress: (e) => step.update(e.message),
         signal: ctx.signal,
@@ -141,7 +149,8 @@ export const run: RunFn = async (inv) => {
       helm,
       kubeconfig,
       chartVersion: version,
-      ...(argocd.values ? { values: argocd.values } : {}),
+      // the Application health check stays when waves need it (helm replaces the values)
+      values: settings.values,
       signal: ctx.signal,
     };
     const preview = await argo.upgradeArgoCd({ ...common, dryRun: true });

@@ -13,6 +13,7 @@ import { writeFileAtomic } from "../fs/atomic.js";
 import { nodeIntent, nodeVersion } from "../plan/intent.js";
 import { routesOf } from "../plan/routes.js";
 import { schematicOf } from "../plan/schematic.js";
+import { argoSettings } from "./argo-settings.js";
 import { readOptional, readProgress, writeProgress } from "./state.js";
 import type { Target } from "./target.js";
 
@@ -324,14 +325,23 @@ export async function runUp(options: RunUpOptions): Promise<UpResult> {
         path: config.argocd.path,
         targetRevision: config.argocd.targetRevision,
       });
+      const settings = await argoSettings({
+        argo: argoLib,
+        treeDir: join(loaded.dir, config.argocd.path),
+        rootApplication,
+        ...(config.argocd.values ? { values: config.argocd.values } : {}),
+      });
       const result = await argoLib
         .bootstrapArgoCd({
           helm,
           kubeconfig,
           chartVersion: config.argocd.chartVersion,
-          ...(config.argocd.values ? { values: config.argocd.values } : {}),
+          values: settings.values,
+          syncWaves: settings.syncWaves,
           rootApplication,
           timeoutMs: target.kind === "lab" ? 60_000 : 15 * 60_000,
+          // the lab's emulated Argo CD moves in milliseconds: poll it often
+          ...(target.kind === "lab" ? { pollIntervalMs: 50 } : {}),
           onProgress: (e) => step.update(e.message),
           signal,
         })
