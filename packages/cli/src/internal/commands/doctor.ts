@@ -97,18 +97,14 @@ export const run: RunFn = async (inv) => {
     try {
       cf.validateRoutes({ zone: config.tunnel.zone, routes: routesOf(config) });
     } catch (error) {
-      const e = error as {
-        code?: string;
-        rawMessage?: string;
-        message: string;
-        details?: { field?: string };
-      };
+      if (!cf.isCfTunnelError(error)) throw error;
+      const field = error.details?.field;
       findings.push({
         source: "cf-tunnel",
         severity: "error",
-        code: e.code ?? "INVALID_ROUTE",
-        path: e.details?.field ?? "tunnel.routes",
-        message: e.rawMessage ?? e.message,
+        code: error.code,
+        path: typeof field === "string" ? field : "tunnel.routes",
+        message: error.rawMessage,
       });
     }
   }
@@ -122,13 +118,13 @@ export const run: RunFn = async (inv) => {
         targetRevision: config.argocd.targetRevision,
       });
     } catch (error) {
-      const e = error as { code?: string; rawMessage?: string; message: string };
+      if (!argo.isArgoBootstrapError(error)) throw error;
       findings.push({
         source: "argo-bootstrap",
         severity: "error",
-        code: e.code ?? "INVALID_OPTIONS",
+        code: error.code,
         path: "argocd",
-        message: e.rawMessage ?? e.message,
+        message: error.rawMessage,
       });
     }
   }
