@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 import pkg from "../package.json" with { type: "json" };
+import { checkNodeVersion } from "./node-version.js";
 
 // Kept tiny: `--version` answers without loading anything; everything else loads lazily.
 const argv = process.argv.slice(2);
 // a CLI: library deprecation notices (e.g. TLS SNI with an IP) are not the user's business
 process.noDeprecation = true;
-if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
+const tooOld = checkNodeVersion(process.versions.node);
+if (tooOld) {
+  // before anything heavy loads: an older Node fails deep inside undici with a stack trace
+  process.stderr.write(`${tooOld}\n`);
+  process.exitCode = 1;
+} else if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
   process.stdout.write(`${pkg.version}\n`);
 } else {
   const [{ createContext }, { main }, { isatty }] = await Promise.all([

@@ -18,4 +18,5 @@ export type { HomelabFile } from "./internal/config/schema.js";
 export { homelabJsonSchema, homelabSchema } from "./internal/config/schema.js";
 export type { MainOptions } from "./main.js";
 export { main, version } from "./main.js";
+export { checkNodeVersion, MIN_NODE_VERSION } from "./node-version.js";
 export { isSecretReference, Secret } from "./secret.js";

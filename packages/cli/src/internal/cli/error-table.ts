@@ -30,7 +30,6 @@ export const ERROR_TABLE: Record<string, ErrorPresentation> = {
     message: "confirmation needed",
     hint: "stdin is not a terminal: pass --yes to proceed",
   },
-  "homelab:NOT_AVAILABLE": { exit: 1, message: "not available yet" },
   "homelab:STATE_INVALID": { exit: 1, message: "the state directory is inconsistent" },
   "homelab:FILE_EXISTS": { exit: 1, message: "file exists" },
   "homelab:COMMAND_FAILED": { exit: 1, message: "command failed" },

@@ -7,6 +7,7 @@ import type { LoadedConfig } from "../config/load.js";
 import { writeFilesAtomic } from "../fs/atomic.js";
 import { remoteHelm } from "../lab/lab.js";
 import { runningLab } from "../lab/running.js";
+import { argoSettings } from "../pipeline/argo-settings.js";
 import { loadProject, stateDirOf, stringOption } from "./common.js";
 import { kubeconfigText } from "./connect.js";
 
@@ -39,11 +40,7 @@ export const run: RunFn = async (inv) => {
   const verb = path[1];
   const loaded = await loadProject(inv, { resolveSecrets: false });
   if (verb === "add-app") {
-    const argo = await loadArgoBootstrap("homelab argo add-app", [
-      "buildHelmApplication",
-      "buildGitApplication",
-      "toYaml",
-    ]);
+    const argo = await loadArgoBootstrap();
     const name = args[0] as string;
     const dir = resolve(ctx.cwd, stringOption(inv, "dir") ?? join(loaded.dir, "cluster"));
     const repoURL = stringOption(inv, "repo");
@@ -91,10 +88,8 @@ export const run: RunFn = async (inv) => {
   const kubeconfigPath = explicit ? resolve(ctx.cwd, explicit) : fallback;
   const kubeconfig = await kubeconfigText(inv, fallback);
   if (verb === "password") {
-    const argo = await loadArgoBootstrap("homelab argo password", ["readInitialAdminPassword"]);
-    const result = (await argo.readInitialAdminPassword({ kubeconfig })) as
-      | { found: true; password: { reveal(): string } }
-      | { found: false; reason: string };
+    const argo = await loadArgoBootstrap();
+    const result = await argo.readInitialAdminPassword({ kubeconfig });
     if (!result.found)
       throw new HomelabError("COMMAND_FAILED", `no initial admin password: ${result.reason}`, {
         hint: "Argo CD deletes argocd-initial-admin-secret once the password was changed",
@@ -106,16 +101,18 @@ export const run: RunFn = async (inv) => {
     return 0;
   }
   const argocd = argocdOf(loaded);
-  const argo = await loadArgoBootstrap(`homelab argo ${verb}`, [
-    "createHelm",
-    "bootstrapArgoCd",
-    "buildRootApplication",
-  ]);
+  const argo = await loadArgoBootstrap();
   const helm = argo.createHelm({ run: await helmRunner(inv, loaded, kubeconfigPath) });
   const rootApplication = argo.buildRootApplication({
     repoURL: argocd.repoURL,
     path: argocd.path,
     targetRevision: argocd.targetRevision,
+  });
+  const settings = await argoSettings({
+    argo,
+    treeDir: join(loaded.dir, argocd.path),
+    rootApplication,
+    ...(argocd.values ? { values: argocd.values } : {}),
   });
   if (verb === "bootstrap" || verb === "status") {
     const step = out.step(verb === "bootstrap" ? `Argo CD ${argocd.chartVersion}` : "checking Argo CD");
@@ -124,7 +121,8 @@ export const run: RunFn = async (inv) => {
         helm,
         kubeconfig,
         chartVersion: argocd.chartVersion,
-        ...(argocd.values ? { values: argocd.values } : {}),
+        values: settings.values,
+        syncWaves: settings.syncWaves,
         rootApplication,
         onProgress: (e) => step.update(e.message),
         signal: ctx.signal,
@@ -151,7 +149,8 @@ export const run: RunFn = async (inv) => {
       helm,
       kubeconfig,
       chartVersion: version,
-      ...(argocd.values ? { values: argocd.values } : {}),
+      // the Application health check stays when waves need it (helm replaces the values)
+      values: settings.values,
       signal: ctx.signal,
     };
     const preview = await argo.upgradeArgoCd({ ...common, dryRun: true });

@@ -1,11 +1,8 @@
 import { access, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import type Cloudflare from "cloudflare";
 import { HomelabError } from "../../errors.js";
-import {
-  type CreateTalosClientOptions,
-  loadTalosClient,
-  type TalosClient,
-} from "../adapters/talos-client.js";
+import { loadTalosClient, type TalosClient, type TalosClientOptions } from "../adapters/talos-client.js";
 import type { Invocation } from "../cli/spec.js";
 import { listOption, stringOption } from "./common.js";
 
@@ -31,10 +28,9 @@ export async function talosconfigPath(inv: Invocation): Promise<string | undefin
 /** A talos-client built from the connection flags. */
 export async function talosClientFromFlags(
   inv: Invocation,
-  feature: string,
 ): Promise<{ client: TalosClient; nodes: string[] | undefined }> {
-  const lib = await loadTalosClient(feature);
-  const options: CreateTalosClientOptions = {};
+  const lib = await loadTalosClient();
+  const options: TalosClientOptions = {};
   const endpoints = listOption(inv, "endpoints");
   const nodes = listOption(inv, "nodes");
   if (endpoints) options.endpoints = endpoints;
@@ -58,7 +54,7 @@ export async function talosClientFromFlags(
 }
 
 /** A Cloudflare SDK client from CLOUDFLARE_API_TOKEN (and CLOUDFLARE_BASE_URL when set). */
-export async function cloudflareClient(inv: Invocation): Promise<unknown> {
+export async function cloudflareClient(inv: Invocation): Promise<Cloudflare> {
   const token = inv.ctx.env.CLOUDFLARE_API_TOKEN;
   if (!token)
     throw new HomelabError("MISSING_CREDENTIALS", "CLOUDFLARE_API_TOKEN is not set", {

@@ -26,7 +26,7 @@ export async function liveChecks(inv: Invocation, loaded: LoadedConfig): Promise
       live("error", "NO_TALOSCONFIG", "talos", `no talosconfig (looked at ${path}): nodes cannot be checked`),
     );
   } else {
-    const lib = await loadTalosClient("doctor --live");
+    const lib = await loadTalosClient();
     const client = lib.createTalosClient({ talosconfig, timeoutMs: 10_000 });
     try {
       const results = await client.version({ nodes: config.nodes.map((n) => n.address) });
@@ -85,23 +85,20 @@ export async function liveChecks(inv: Invocation, loaded: LoadedConfig): Promise
         ),
       );
     } else {
-      const cf = await loadCfTunnel("doctor --live", ["audit"]);
+      const cf = await loadCfTunnel();
       const env =
         lab && !inv.ctx.env.CLOUDFLARE_API_TOKEN
           ? { CLOUDFLARE_API_TOKEN: lab.cloudflare.apiToken, CLOUDFLARE_BASE_URL: lab.cloudflare.url }
           : {};
       const client = await cloudflareClient({ ...inv, ctx: { ...inv.ctx, env: { ...inv.ctx.env, ...env } } });
       try {
-        const report = (await cf.audit({
+        const report = await cf.audit({
           client,
           accountId: config.tunnel.accountId,
           zone: config.tunnel.zone,
           tunnelName: config.tunnel.name,
           publicHostnames: config.tunnel.routes.filter((r) => r.public).map((r) => r.hostname),
-        } as Parameters<typeof cf.audit>[0])) as {
-          findings: { severity: Finding["severity"]; code: string; hostname?: string; message: string }[];
-          connectors: unknown[];
-        };
+        });
         for (const f of report.findings)
           findings.push(live(f.severity, f.code, f.hostname ?? "tunnel", f.message));
         findings.push(live("info", "CONNECTORS", "tunnel", `${report.connectors.length} connector(s) up`));

@@ -1,4 +1,3 @@
-import { isHomelabError } from "../../errors.js";
 import { loadArgoBootstrap } from "../adapters/argo-bootstrap.js";
 import { loadCfTunnel } from "../adapters/cf-tunnel.js";
 import { type LintFinding, loadTalosConfig } from "../adapters/talos-config.js";
@@ -61,20 +60,6 @@ function fileFindings(config: HomelabConfig): Finding[] {
   return f;
 }
 
-function pending(source: Finding["source"], error: unknown): Finding[] {
-  if (isHomelabError(error) && error.code === "NOT_AVAILABLE")
-    return [
-      {
-        source,
-        severity: "info",
-        code: "NOT_AVAILABLE",
-        path: "",
-        message: `${source} checks are not part of this build yet`,
-      },
-    ];
-  throw error;
-}
-
 /** `homelab doctor [--live]` */
 export const run: RunFn = async (inv) => {
   const { out, options } = inv;
@@ -82,77 +67,65 @@ export const run: RunFn = async (inv) => {
   const { config } = loaded;
   const findings: Finding[] = fileFindings(config);
 
-  try {
-    const tc = await loadTalosConfig("talos-config lint", "lint");
-    for (const node of config.nodes) {
-      const docs = tc.buildNodePatches(nodeIntent(config, node));
-      const lintFindings: LintFinding[] = tc.lint(docs, {
-        role: node.role,
-        target: node.talosVersion ?? config.cluster.talosVersion,
-        node: node.name,
-      });
-      for (const l of lintFindings) {
-        const finding: Finding = {
-          source: "talos-config",
-          severity: l.severity,
-          code: l.code,
-          path: `${node.name}: ${l.path}`,
-          message: l.message,
-        };
-        if (l.hint) finding.hint = l.hint;
-        findings.push(finding);
-      }
+  const tc = await loadTalosConfig();
+  const controlPlaneAddresses = config.nodes
+    .filter((n) => n.role === "controlplane")
+    .flatMap((n) => [n.address, ...n.interfaces.flatMap((f) => (f.vip ? [f.vip] : []))]);
+  for (const node of config.nodes) {
+    const docs = tc.buildNodePatches(nodeIntent(config, node));
+    const lintFindings: LintFinding[] = tc.lint(docs, {
+      role: node.role,
+      target: node.talosVersion ?? config.cluster.talosVersion,
+      serviceSubnets: [...config.cluster.network.serviceSubnets],
+      controlPlaneAddresses,
+    });
+    for (const l of lintFindings) {
+      const finding: Finding = {
+        source: "talos-config",
+        severity: l.severity,
+        code: l.code,
+        path: `${node.name}: ${l.path}`,
+        message: l.message,
+      };
+      if (l.hint) finding.hint = l.hint;
+      findings.push(finding);
     }
-  } catch (error) {
-    findings.push(...pending("talos-config", error));
   }
 
   if (config.tunnel) {
+    const cf = await loadCfTunnel();
     try {
-      const cf = await loadCfTunnel("cf-tunnel lint", ["validateRoutes"]);
-      try {
-        cf.validateRoutes({ zone: config.tunnel.zone, routes: routesOf(config) });
-      } catch (error) {
-        const e = error as {
-          code?: string;
-          rawMessage?: string;
-          message: string;
-          details?: { field?: string };
-        };
-        findings.push({
-          source: "cf-tunnel",
-          severity: "error",
-          code: e.code ?? "INVALID_ROUTE",
-          path: e.details?.field ?? "tunnel.routes",
-          message: e.rawMessage ?? e.message,
-        });
-      }
+      cf.validateRoutes({ zone: config.tunnel.zone, routes: routesOf(config) });
     } catch (error) {
-      findings.push(...pending("cf-tunnel", error));
+      if (!cf.isCfTunnelError(error)) throw error;
+      const field = error.details?.field;
+      findings.push({
+        source: "cf-tunnel",
+        severity: "error",
+        code: error.code,
+        path: typeof field === "string" ? field : "tunnel.routes",
+        message: error.rawMessage,
+      });
     }
   }
 
   if (config.argocd) {
+    const argo = await loadArgoBootstrap();
     try {
-      const argo = await loadArgoBootstrap("argo-bootstrap lint", ["buildRootApplication"]);
-      try {
-        argo.buildRootApplication({
-          repoURL: config.argocd.repoURL,
-          path: config.argocd.path,
-          targetRevision: config.argocd.targetRevision,
-        });
-      } catch (error) {
-        const e = error as { code?: string; rawMessage?: string; message: string };
-        findings.push({
-          source: "argo-bootstrap",
-          severity: "error",
-          code: e.code ?? "INVALID_OPTIONS",
-          path: "argocd",
-          message: e.rawMessage ?? e.message,
-        });
-      }
+      argo.buildRootApplication({
+        repoURL: config.argocd.repoURL,
+        path: config.argocd.path,
+        targetRevision: config.argocd.targetRevision,
+      });
     } catch (error) {
-      findings.push(...pending("argo-bootstrap", error));
+      if (!argo.isArgoBootstrapError(error)) throw error;
+      findings.push({
+        source: "argo-bootstrap",
+        severity: "error",
+        code: error.code,
+        path: "argocd",
+        message: error.rawMessage,
+      });
     }
   }
 

@@ -8,7 +8,7 @@ import { loadProject, stringOption } from "./common.js";
 export const run: RunFn = async (inv) => {
   const { out, path } = inv;
   const { config } = await loadProject(inv, { resolveSecrets: false });
-  const tc = await loadTalosConfig(`homelab image ${path[1]}`, "image");
+  const tc = await loadTalosConfig();
   const schematic = schematicOf(tc, config);
   if (path[1] === "schematic") {
     out.result(

@@ -16,7 +16,7 @@ export async function renderFiles(
   options: { outDir?: string | undefined; full?: boolean },
 ): Promise<{ files: FileToWrite[]; schematicId: string }> {
   const { config } = loaded;
-  const tc = await loadTalosConfig("homelab render", options.full ? "generate" : "patches");
+  const tc = await loadTalosConfig();
   const { renderTfvars, TFVARS_FILE_NAME } = await import("../../tofu/index.js");
   const base = options.outDir ? resolve(inv.ctx.cwd, options.outDir) : join(loaded.dir, "infrastructure");
   const patchDir = options.outDir ? join(base, "talos") : join(base, "files");

@@ -7,6 +7,28 @@ import { writeFileAtomic } from "../fs/atomic.js";
 import { confirm, stringOption } from "./common.js";
 import { talosClientFromFlags } from "./connect.js";
 
+/**
+ * Prints each line of a followed stream as it arrives (with --json: one `{ ...fields, line }` object per
+ * line) until the stream ends or Ctrl-C aborts the Context's signal: then 130, without an error message.
+ */
+async function followLines(
+  inv: Invocation,
+  stream: AsyncIterable<string>,
+  fields: Record<string, string>,
+): Promise<number> {
+  const { ctx } = inv;
+  try {
+    for await (const raw of stream) {
+      const line = raw.replace(/\n$/, "");
+      ctx.stdout.write(inv.flags.json ? `${JSON.stringify({ ...fields, line })}\n` : `${line}\n`);
+    }
+  } catch (error) {
+    if (ctx.signal.aborted) return 130;
+    throw error;
+  }
+  return ctx.signal.aborted ? 130 : 0;
+}
+
 function failures(results: NodeResult<unknown>[]): number {
   return results.filter((r) => !r.ok).length;
 }
@@ -61,9 +83,8 @@ async function dispatch(inv: Invocation, client: TalosClient, nodes: string[] | 
             r.ok
               ? [
                   `${r.node}`,
-                  ...(r.value as { id: string; state: string; health?: { healthy?: boolean } }[]).map(
-                    (s) =>
-                      `  ${s.id.padEnd(16)} ${s.state.padEnd(10)} ${s.health?.healthy ? "healthy" : "?"}`,
+                  ...r.value.map(
+                    (s) => `  ${s.id.padEnd(16)} ${s.state.padEnd(10)} ${s.health.healthy ? "healthy" : "?"}`,
                   ),
                 ].join("\n")
               : `${r.node}  error: ${r.error.message}`,
@@ -107,22 +128,30 @@ async function dispatch(inv: Invocation, client: TalosClient, nodes: string[] | 
       return 0;
     }
     case "logs": {
+      const service = args[0] as string;
       const tail = stringOption(inv, "tail");
-      const lines: string[] = [];
-      for await (const line of client.logs({
-        id: args[0] as string,
+      if (tail !== undefined && !/^\d+$/.test(tail))
+        throw new HomelabError("USAGE", `--tail needs a whole number of lines, got '${tail}'`);
+      const follow = inv.options.follow === true;
+      const stream = client.logs({
+        id: service,
         ...(node ? { node } : {}),
-        ...(tail ? { tailLines: Number(tail) } : {}),
+        ...(tail !== undefined ? { tailLines: Number(tail) } : {}),
+        follow,
         signal: ctx.signal,
-      }))
-        lines.push(line.replace(/\n$/, ""));
-      out.result({ service: args[0], lines }, () => lines.join("\n"));
+      });
+      if (follow) return followLines(inv, stream, { service });
+      const lines: string[] = [];
+      for await (const line of stream) lines.push(line.replace(/\n$/, ""));
+      out.result({ service, lines }, () => lines.join("\n"));
       return 0;
     }
     case "dmesg": {
+      const follow = inv.options.follow === true;
+      const stream = client.dmesg({ ...(node ? { node } : {}), follow, signal: ctx.signal });
+      if (follow) return followLines(inv, stream, {});
       const lines: string[] = [];
-      for await (const line of client.dmesg({ ...(node ? { node } : {}), signal: ctx.signal }))
-        lines.push(line.replace(/\n$/, ""));
+      for await (const line of stream) lines.push(line.replace(/\n$/, ""));
       out.result({ lines }, () => lines.join("\n"));
       return 0;
     }
@@ -195,12 +224,7 @@ async function dispatch(inv: Invocation, client: TalosClient, nodes: string[] | 
       return 0;
     }
     case "etcd members": {
-      const members = (await client.etcdMemberList(node ? { node } : {})) as {
-        id: bigint;
-        hostname: string;
-        peerUrls: string[];
-        isLearner: boolean;
-      }[];
+      const members = await client.etcdMemberList(node ? { node } : {});
       const plain = members.map((m) => ({ ...m, id: String(m.id) }));
       out.result({ members: plain }, () =>
         plain
@@ -240,7 +264,7 @@ async function dispatch(inv: Invocation, client: TalosClient, nodes: string[] | 
 
 /** `homelab talos <verb>` */
 export const run: RunFn = async (inv) => {
-  const { client, nodes } = await talosClientFromFlags(inv, `homelab ${inv.path.join(" ")}`);
+  const { client, nodes } = await talosClientFromFlags(inv);
   try {
     return await dispatch(inv, client, nodes);
   } finally {

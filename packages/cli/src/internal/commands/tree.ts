@@ -160,9 +160,24 @@ export const ROOT: CommandSpec = {
               required: true,
             },
           ],
-          options: { tail: { type: "string", valueName: "N", description: "Only the last N lines" } },
+          options: {
+            tail: { type: "string", valueName: "N", description: "Only the last N lines" },
+            follow: {
+              type: "boolean",
+              short: "f",
+              description: "Keep printing new lines until Ctrl-C (--json: one JSON object per line)",
+            },
+          },
         }),
-        talos("dmesg", "The kernel log"),
+        talos("dmesg", "The kernel log", {
+          options: {
+            follow: {
+              type: "boolean",
+              short: "f",
+              description: "Keep printing new lines until Ctrl-C (--json: one JSON object per line)",
+            },
+          },
+        }),
         talos("get", "Get or list COSI resources", {
           args: [
             {

@@ -23,13 +23,9 @@ async function rotate(inv: Invocation, loaded: LoadedConfig): Promise<number> {
   const { out, ctx } = inv;
   const { config } = loaded;
   const tunnel = tunnelOf(loaded);
-  const cf = await loadCfTunnel("homelab tunnel rotate-token", [
-    "ensureTunnel",
-    "rotateTunnelToken",
-    "audit",
-  ]);
-  const tc = await loadTalosConfig("homelab tunnel rotate-token", "generate");
-  const talosLib = await loadTalosClient("homelab tunnel rotate-token");
+  const cf = await loadCfTunnel();
+  const tc = await loadTalosConfig();
+  const talosLib = await loadTalosClient();
   const client = await cloudflareClient(inv);
   const path = (await talosconfigPath(inv)) ?? join(stateDirOf(inv, loaded), "talosconfig");
   const talosconfig = await readOptional(path);
@@ -73,15 +69,13 @@ async function rotate(inv: Invocation, loaded: LoadedConfig): Promise<number> {
       let back = false;
       while (!back && ctx.clock.now() < deadline) {
         await ctx.clock.sleep(100, ctx.signal);
-        const report = (await cf.audit({
+        const report = await cf.audit({
           client,
           accountId: tunnel.accountId,
           zone: tunnel.zone,
           tunnelId: existing.id,
-        })) as {
-          connectors?: { originIps?: string[] }[];
-        };
-        back = (report.connectors ?? []).some((c) => c.originIps?.includes(node.address));
+        });
+        back = report.connectors.some((c) => c.originIps.includes(node.address));
       }
       if (!back) {
         step.fail(`${node.name}: connector did not come back`);
@@ -112,21 +106,17 @@ export const run: RunFn = async (inv) => {
   const loaded = await loadProject(inv, { resolveSecrets: verb === "rotate-token" });
   const tunnel = tunnelOf(loaded);
   if (verb === "rotate-token") return rotate(inv, loaded);
-  const cf = await loadCfTunnel(`homelab tunnel ${verb}`, ["reconcile", "renderPlan", "audit"]);
+  const cf = await loadCfTunnel();
   const client = await cloudflareClient(inv);
   if (verb === "audit") {
     const publicHostnames = tunnel.routes.filter((r) => r.public).map((r) => r.hostname);
-    const report = (await cf.audit({
+    const report = await cf.audit({
       client,
       accountId: tunnel.accountId,
       zone: tunnel.zone,
       tunnelName: tunnel.name,
       publicHostnames,
-    } as Parameters<typeof cf.audit>[0])) as {
-      ok: boolean;
-      connectors: { id: string; originIps: string[] }[];
-      findings: { severity: string; code: string; message: string }[];
-    };
+    });
     out.result(report, () =>
       [
         `tunnel ${tunnel.name}: ${report.ok ? "ok" : "problems found"}; ${report.connectors.length} connector(s)${report.connectors.length ? ` (${report.connectors.flatMap((c) => c.originIps).join(", ")})` : ""}`,

@@ -6,6 +6,7 @@ import type { Invocation, RunFn } from "../cli/spec.js";
 import type { LoadedConfig } from "../config/load.js";
 import { writeFilesAtomic } from "../fs/atomic.js";
 import { acquireLab, labStateDir } from "../lab/running.js";
+import { argoSettings } from "../pipeline/argo-settings.js";
 import { realTarget } from "../pipeline/target.js";
 import { runUp, type UpResult } from "../pipeline/up.js";
 import { confirm, loadProject, stateDirOf, stringOption } from "./common.js";
@@ -77,22 +78,26 @@ async function upWithTofu(inv: Invocation, loaded: LoadedConfig, stateDir: strin
   });
   const kubeconfig = written.find((w) => w.path.endsWith("kubeconfig"))?.content;
   if (config.argocd && kubeconfig) {
-    const argo = await loadArgoBootstrap("homelab up", [
-      "createHelm",
-      "bootstrapArgoCd",
-      "buildRootApplication",
-    ]);
+    const argo = await loadArgoBootstrap();
     const step = out.step(`Argo CD ${config.argocd.chartVersion}`);
+    const rootApplication = argo.buildRootApplication({
+      repoURL: config.argocd.repoURL,
+      path: config.argocd.path,
+      targetRevision: config.argocd.targetRevision,
+    });
+    const settings = await argoSettings({
+      argo,
+      treeDir: join(loaded.dir, config.argocd.path),
+      rootApplication,
+      ...(config.argocd.values ? { values: config.argocd.values } : {}),
+    });
     const result = await argo.bootstrapArgoCd({
       helm: argo.createHelm({ run: execRunner(inv) }),
       kubeconfig,
       chartVersion: config.argocd.chartVersion,
-      ...(config.argocd.values ? { values: config.argocd.values } : {}),
-      rootApplication: argo.buildRootApplication({
-        repoURL: config.argocd.repoURL,
-        path: config.argocd.path,
-        targetRevision: config.argocd.targetRevision,
-      }),
+      values: settings.values,
+      syncWaves: settings.syncWaves,
+      rootApplication,
       onProgress: (e) => step.update(e.message),
       signal: ctx.signal,
     });

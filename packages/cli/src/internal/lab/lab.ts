@@ -32,15 +32,6 @@ export interface Lab {
 /** A placeholder API token for the Cloudflare emulator (it accepts any token; this is not a secret). */
 export const LAB_API_TOKEN = "simulated-lab-token";
 
-interface ConnectorApi {
-  state: { tunnel(idOrName: string): { id: string; connectors: { id: string }[] } | undefined };
-  addConnector(
-    tunnelId: string,
-    input: { id?: string; originIp: string; version?: string; arch?: string },
-  ): { id: string };
-  removeConnector(tunnelId: string, connectorId: string): void;
-}
-
 function tunnelIdFromToken(token: string): string | undefined {
   try {
     const parsed = JSON.parse(Buffer.from(token, "base64").toString("utf8")) as { t?: unknown };
@@ -132,9 +123,9 @@ export async function startLab(options: {
 }): Promise<Lab> {
   const { config } = options;
   const [talosTesting, cfTesting, argoTesting] = await Promise.all([
-    loadTalosTesting("the simulated lab"),
-    loadCfTesting("the simulated lab"),
-    loadArgoTesting("the simulated lab"),
+    loadTalosTesting(),
+    loadCfTesting(),
+    loadArgoTesting(),
   ]);
   const closers: (() => Promise<void>)[] = [];
   const close = async () => {
@@ -171,25 +162,24 @@ export async function startLab(options: {
 
     // cloudflared on each node: a connector appears once the node runs with a tunnel token
     const connectors = new Map<string, { token: string; tunnelId: string; connectorId?: string }>();
-    const api = cf as unknown as ConnectorApi;
     const emulated = talos;
     const syncConnectors = () => {
       for (const node of emulated.nodes) {
         const running = node.state() === "running";
         const token = running
-          ? /TUNNEL_TOKEN=([A-Za-z0-9+/=_-]+)/.exec(node.appliedConfig?.() ?? "")?.[1]
+          ? /TUNNEL_TOKEN=([A-Za-z0-9+/=_-]+)/.exec(node.appliedConfig() ?? "")?.[1]
           : undefined;
         const current = connectors.get(node.name);
         if (current && current.token !== token) {
-          if (current.connectorId && api.state.tunnel(current.tunnelId))
-            api.removeConnector(current.tunnelId, current.connectorId);
+          if (current.connectorId && cf.state.tunnel(current.tunnelId))
+            cf.removeConnector(current.tunnelId, current.connectorId);
           connectors.delete(node.name);
           continue; // re-registers on the next tick, like a restarting cloudflared
         }
         if (!token || current) continue;
         const tunnelId = tunnelIdFromToken(token);
-        if (!tunnelId || !api.state.tunnel(tunnelId)) continue;
-        const c = api.addConnector(tunnelId, {
+        if (!tunnelId || !cf.state.tunnel(tunnelId)) continue;
+        const c = cf.addConnector(tunnelId, {
           id: randomUUID(),
           originIp: node.address,
           version: "2025.11.1",

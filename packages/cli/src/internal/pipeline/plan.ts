@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import type Cloudflare from "cloudflare";
 import { Secret } from "../../secret.js";
 import { loadArgoBootstrap } from "../adapters/argo-bootstrap.js";
 import { loadCfTunnel } from "../adapters/cf-tunnel.js";
@@ -42,16 +43,16 @@ export async function runPlan(options: {
   const { loaded, stateDir, target, out } = options;
   const { config } = loaded;
   const items: PlanItem[] = [];
-  const tc = await loadTalosConfig("homelab plan", "generate");
-  const talosLib = await loadTalosClient("homelab plan");
+  const tc = await loadTalosConfig();
+  const talosLib = await loadTalosClient();
   const progress = await readProgress(stateDir);
   const secretsText = await readOptional(join(stateDir, "secrets.yaml"));
   const talosconfig = await readOptional(join(stateDir, "talosconfig"));
-  let cfClient: unknown;
+  let cfClient: Cloudflare | undefined;
   let tunnelToken: Secret | undefined;
 
   if (config.tunnel) {
-    const cf = await loadCfTunnel("homelab plan", ["reconcile", "renderPlan", "ensureTunnel"]);
+    const cf = await loadCfTunnel();
     if (!target.cloudflare.apiToken) {
       items.push({
         layer: "tunnel",
@@ -159,7 +160,7 @@ export async function runPlan(options: {
 
   if (config.argocd) {
     const kubeconfig = await readOptional(join(stateDir, "kubeconfig"));
-    const argo = await loadArgoBootstrap("homelab plan", ["createHelm"]);
+    const argo = await loadArgoBootstrap();
     if (!kubeconfig) {
       items.push({
         layer: "argocd",
@@ -168,16 +169,11 @@ export async function runPlan(options: {
         detail: `install chart ${config.argocd.chartVersion} and the root app`,
       });
     } else {
-      const helm = argo.createHelm({ run: target.helm }) as {
-        getRelease?(o: {
-          release: string;
-          namespace: string;
-        }): Promise<{ chart?: string; chartVersion?: string } | undefined>;
-      };
+      const helm = argo.createHelm({ run: target.helm });
       const release = await helm
-        .getRelease?.({ release: "argocd", namespace: config.argocd.namespace })
+        .getRelease({ release: "argocd", namespace: config.argocd.namespace })
         .catch(() => undefined);
-      const version = release?.chartVersion ?? release?.chart?.replace(/^argo-cd-/, "");
+      const version = release?.chartVersion;
       items.push(
         version === config.argocd.chartVersion
           ? {

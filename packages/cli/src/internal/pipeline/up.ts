@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
+import type Cloudflare from "cloudflare";
 import { HomelabError } from "../../errors.js";
 import { Secret } from "../../secret.js";
 import { loadArgoBootstrap } from "../adapters/argo-bootstrap.js";
-import { loadCfTunnel } from "../adapters/cf-tunnel.js";
+import { loadCfTunnel, type Plan } from "../adapters/cf-tunnel.js";
 import { loadTalosClient, type TalosClient, type TalosClientModule } from "../adapters/talos-client.js";
 import { loadTalosConfig, type SecretsBundle, type TalosConfigModule } from "../adapters/talos-config.js";
 import type { Output } from "../cli/output.js";
@@ -12,6 +13,7 @@ import { writeFileAtomic } from "../fs/atomic.js";
 import { nodeIntent, nodeVersion } from "../plan/intent.js";
 import { routesOf } from "../plan/routes.js";
 import { schematicOf } from "../plan/schematic.js";
+import { argoSettings } from "./argo-settings.js";
 import { readOptional, readProgress, writeProgress } from "./state.js";
 import type { Target } from "./target.js";
 
@@ -78,12 +80,10 @@ export async function runUp(options: RunUpOptions): Promise<UpResult> {
     options.onStep?.(step);
     aborted(signal);
   };
-  const tc = await loadTalosConfig("homelab up", "generate");
-  const talosLib = await loadTalosClient("homelab up");
-  const cfLib = config.tunnel
-    ? await loadCfTunnel("homelab up", ["ensureTunnel", "reconcile", "renderPlan"])
-    : undefined;
-  const argoLib = config.argocd ? await loadArgoBootstrap("homelab up") : undefined;
+  const tc = await loadTalosConfig();
+  const talosLib = await loadTalosClient();
+  const cfLib = config.tunnel ? await loadCfTunnel() : undefined;
+  const argoLib = config.argocd ? await loadArgoBootstrap() : undefined;
   const progress = await readProgress(stateDir);
   const files = {
     secrets: join(stateDir, "secrets.yaml"),
@@ -109,7 +109,7 @@ export async function runUp(options: RunUpOptions): Promise<UpResult> {
   const secretsHash = sha(secretsText ?? tc.secretsToYaml(bundle));
 
   // 2. Cloudflare tunnel (its token goes into the cloudflared config of the nodes)
-  let cfClient: unknown;
+  let cfClient: Cloudflare | undefined;
   let tunnelToken: Secret | undefined;
   if (config.tunnel && cfLib) {
     step = out.step("Cloudflare tunnel");
@@ -260,7 +260,7 @@ export async function runUp(options: RunUpOptions): Promise<UpResult> {
 
     // 6. health
     step = out.step("waiting for the cluster to be healthy");
-    const report = (await client
+    const report = await client
       .waitForHealthy({
         controlPlaneNodes: controlPlanes.map((n) => n.address),
         workerNodes: workers.map((n) => n.address),
@@ -271,10 +271,8 @@ export async function runUp(options: RunUpOptions): Promise<UpResult> {
       .catch((error: unknown) => {
         step.fail("the cluster did not become healthy");
         throw error;
-      })) as { etcdMembers?: string[] };
-    step.done(
-      `cluster healthy (${config.nodes.length} node(s), etcd members: ${report.etcdMembers?.length ?? "?"})`,
-    );
+      });
+    step.done(`cluster healthy (${config.nodes.length} node(s), etcd members: ${report.etcdMembers.length})`);
     record({ id: "health", title: "cluster health", changed: false, detail: "healthy" });
 
     // 7. kubeconfig
@@ -327,14 +325,23 @@ export async function runUp(options: RunUpOptions): Promise<UpResult> {
         path: config.argocd.path,
         targetRevision: config.argocd.targetRevision,
       });
+      const settings = await argoSettings({
+        argo: argoLib,
+        treeDir: join(loaded.dir, config.argocd.path),
+        rootApplication,
+        ...(config.argocd.values ? { values: config.argocd.values } : {}),
+      });
       const result = await argoLib
         .bootstrapArgoCd({
           helm,
           kubeconfig,
           chartVersion: config.argocd.chartVersion,
-          ...(config.argocd.values ? { values: config.argocd.values } : {}),
+          values: settings.values,
+          syncWaves: settings.syncWaves,
           rootApplication,
           timeoutMs: target.kind === "lab" ? 60_000 : 15 * 60_000,
+          // the lab's emulated Argo CD moves in milliseconds: poll it often
+          ...(target.kind === "lab" ? { pollIntervalMs: 50 } : {}),
           onProgress: (e) => step.update(e.message),
           signal,
         })
@@ -464,24 +471,28 @@ async function probeNode(
 /** True when etcd already has members (bootstrapped before). */
 async function etcdHasMembers(client: TalosClient, node: string): Promise<boolean> {
   try {
-    const members = (await client.etcdMemberList({ node })) as unknown[];
-    return Array.isArray(members) && members.length > 0;
+    const members = await client.etcdMemberList({ node });
+    return members.length > 0;
   } catch {
     return false;
   }
 }
 
 /** Number of changes in a cf-tunnel plan (tunnel ingress, DNS records, Access apps and policies). */
-export function countPlanChanges(plan: unknown): number {
-  const p = plan as {
-    access?: Record<string, unknown[]>;
-    ingress?: { add?: unknown[]; update?: unknown[]; remove?: unknown[] };
-    dns?: Record<string, unknown[]>;
-  };
-  const len = (v: unknown) => (Array.isArray(v) ? v.length : 0);
-  let n = 0;
-  for (const v of Object.values(p?.access ?? {})) n += len(v);
-  n += len(p?.ingress?.add) + len(p?.ingress?.update) + len(p?.ingress?.remove);
-  for (const v of Object.values(p?.dns ?? {})) n += len(v);
-  return n;
+export function countPlanChanges(plan: Plan): number {
+  const { access, ingress, dns } = plan;
+  return (
+    access.createPolicies.length +
+    access.updatePolicies.length +
+    access.createApps.length +
+    access.updateApps.length +
+    access.deleteApps.length +
+    access.deletePolicies.length +
+    ingress.add.length +
+    ingress.update.length +
+    ingress.remove.length +
+    dns.create.length +
+    dns.update.length +
+    dns.delete.length
+  );
 }

@@ -30,19 +30,29 @@ export interface IntentExtras {
   withTailscale?: boolean;
 }
 
+type Defined<T> = { [K in keyof T]: Exclude<T[K], undefined> };
+
+/** A copy of `value` without its `undefined` properties (talos-config's intents are exact-optional). */
+function defined<T extends object>(value: T): Defined<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Defined<T>;
+}
+
 /** Maps one homelab.yaml node to the talos-config NodeIntent. */
 export function nodeIntent(config: HomelabConfig, node: NodeConfig, extras: IntentExtras = {}): NodeIntent {
   const c = config.cluster;
   const interfaces = node.interfaces.map((f) => {
     const out: NodeIntent["interfaces"][number] = {};
     if (f.name !== undefined) out.name = f.name;
-    if (f.selector !== undefined) out.selector = { ...f.selector };
+    if (f.selector !== undefined) out.selector = defined(f.selector);
     if (f.addresses !== undefined) out.addresses = [...f.addresses];
     if (f.gateway !== undefined) out.gateway = f.gateway;
-    if (f.routes !== undefined) out.routes = f.routes.map((r) => ({ ...r }));
+    if (f.routes !== undefined) out.routes = f.routes.map(defined);
     if (f.dhcp !== undefined) out.dhcp = f.dhcp;
     if (f.mtu !== undefined) out.mtu = f.mtu;
-    if (f.vlans !== undefined) out.vlans = f.vlans.map((v) => ({ ...v }));
+    if (f.vlans !== undefined)
+      out.vlans = f.vlans.map(({ routes, ...v }) =>
+        routes === undefined ? defined(v) : { ...defined(v), routes: routes.map(defined) },
+      );
     if (f.vip !== undefined && node.role === "controlplane") out.vip = f.vip;
     return out;
   });
@@ -65,7 +75,7 @@ export function nodeIntent(config: HomelabConfig, node: NodeConfig, extras: Inte
   if (c.timeServers) intent.timeServers = [...c.timeServers];
   const install: NonNullable<NodeIntent["install"]> = {};
   if (node.installDisk) install.disk = node.installDisk;
-  if (node.installDiskSelector) install.diskSelector = { ...node.installDiskSelector };
+  if (node.installDiskSelector) install.diskSelector = defined(node.installDiskSelector);
   if (node.wipe !== undefined) install.wipe = node.wipe;
   if (extras.installImage) install.image = extras.installImage;
   if (Object.keys(install).length > 0) intent.install = install;
