@@ -1,5 +1,11 @@
 import { isIP } from "node:net";
-import { createSecureContext, connect as tlsConnect } from "node:tls";
+import {
+  type ConnectionOptions,
+  createSecureContext,
+  type PeerCertificate,
+  type SecureContext,
+  connect as tlsConnect,
+} from "node:tls";
 import type {
   DescMessage,
   DescMethodClientStreaming,
@@ -130,6 +136,77 @@ function isConnectFailure(error: unknown): boolean {
   return source.code === grpc.status.UNAVAILABLE && CONNECT_FAILURE.test(String(source.details ?? ""));
 }
 
+/** Identity check and trust settings of one endpoint's TLS connections. */
+interface EndpointTls {
+  context: SecureContext;
+  /** false in insecure mode without pins (maintenance: any server certificate). */
+  rejectUnauthorized: boolean;
+  /** Replaces the default host/IP check (SPKI pins). */
+  checkServerIdentity?: (host: string, cert: PeerCertificate) => Error | undefined;
+  /** Whether a client certificate is presented (mutual TLS). */
+  clientCertificate: boolean;
+}
+
+/**
+ * grpc-js channel credentials with our own TLS connection path. grpc-js always passes the endpoint host as
+ * the TLS server name, and Node deprecates (DEP0123) an IP address there (RFC 6066 forbids IP SNI). Here an IP
+ * endpoint gets no SNI at all while the certificate is still verified against the IP (Node checks the host
+ * when no server name is set).
+ */
+class EndpointCredentials extends grpc.ChannelCredentials {
+  constructor(
+    private readonly endpoint: Endpoint,
+    private readonly tls: EndpointTls,
+  ) {
+    super();
+  }
+
+  override _isSecure(): boolean {
+    return true;
+  }
+
+  override _equals(other: grpc.ChannelCredentials): boolean {
+    return other === this;
+  }
+
+  override _createSecureConnector(
+    _target: grpc.experimental.GrpcUri,
+    options: grpc.ChannelOptions,
+    callCredentials?: grpc.CallCredentials,
+  ): grpc.experimental.SecureConnector {
+    const credentials = callCredentials ?? grpc.CallCredentials.createEmpty();
+    const override = options["grpc.ssl_target_name_override"];
+    const name = typeof override === "string" && override !== "" ? override : this.endpoint.host;
+    const tls = this.tls;
+    const connectOptions: ConnectionOptions = {
+      secureContext: tls.context,
+      ALPNProtocols: ["h2"],
+      // Node verifies against `servername`, else `host`: an IP endpoint is checked against the IP SANs.
+      host: name,
+      ...(isIP(name) === 0 ? { servername: name } : {}),
+      rejectUnauthorized: tls.rejectUnauthorized,
+      ...(tls.checkServerIdentity === undefined ? {} : { checkServerIdentity: tls.checkServerIdentity }),
+    };
+    return {
+      connect(socket) {
+        return new Promise((resolve, reject) => {
+          const secure = tlsConnect({ ...connectOptions, socket }, () => {
+            if (tls.rejectUnauthorized && !secure.authorized) {
+              reject(secure.authorizationError);
+              return;
+            }
+            resolve({ socket: secure, secure: true });
+          });
+          secure.on("error", reject);
+        });
+      },
+      waitForReady: () => Promise.resolve(),
+      getCallCredentials: () => credentials,
+      destroy: () => undefined,
+    };
+  }
+}
+
 /**
  * The default transport: one grpc-js generic client per endpoint, round robin across endpoints with
  * failover to the next endpoint when a connection cannot be established, protobuf-es serializers,
@@ -152,7 +229,7 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
     "grpc.enable_retries": 0,
     ...options.channelOptions,
   };
-  let credentials: grpc.ChannelCredentials;
+  let baseTls: EndpointTls;
   const tls = options.tls;
   if (tls.mode === "mtls") {
     let key: string;
@@ -161,9 +238,19 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
     } catch (cause) {
       throw new TalosClientError("INVALID_TALOSCONFIG", "the client private key cannot be loaded", { cause });
     }
-    credentials = grpc.credentials.createSsl(Buffer.from(tls.ca), Buffer.from(key), Buffer.from(tls.cert));
+    let context: SecureContext;
+    try {
+      context = createSecureContext({ ca: tls.ca, cert: tls.cert, key });
+    } catch (cause) {
+      throw new TalosClientError(
+        "INVALID_TALOSCONFIG",
+        "the CA, client certificate or key cannot be loaded (does the key match the certificate?)",
+        { cause },
+      );
+    }
+    baseTls = { context, rejectUnauthorized: true, clientCertificate: true };
   } else {
-    credentials = grpc.credentials.createSsl(null, null, null, { rejectUnauthorized: false });
+    baseTls = { context: createSecureContext({}), rejectUnauthorized: false, clientCertificate: false };
   }
   const pins =
     tls.mode === "insecure" && tls.spkiPins !== undefined && tls.spkiPins.length > 0
@@ -171,19 +258,15 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
       : undefined;
   const clients = new Map<string, grpc.Client>();
   const pinChecks = new Map<string, Promise<void>>();
+  const pinnedTls = new Map<string, EndpointTls>();
   let next = 0;
   let closed = false;
-
-  const pinnedCredentials = new Map<string, grpc.ChannelCredentials>();
 
   function clientFor(endpoint: Endpoint): grpc.Client {
     let client = clients.get(endpoint.address);
     if (client === undefined) {
-      client = new grpc.Client(
-        endpoint.address,
-        pinnedCredentials.get(endpoint.address) ?? credentials,
-        channelOptions,
-      );
+      const credentials = new EndpointCredentials(endpoint, pinnedTls.get(endpoint.address) ?? baseTls);
+      client = new grpc.Client(endpoint.address, credentials, channelOptions);
       clients.set(endpoint.address, client);
     }
     return client;
@@ -227,16 +310,15 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
             .toString("base64")
             .replace(/(.{64})/g, "$1\n")
             .replace(/\n$/, "")}\n-----END CERTIFICATE-----\n`;
-          const context = createSecureContext({ ca: pem, allowPartialTrustChain: true });
-          pinnedCredentials.set(
-            endpoint.address,
-            grpc.credentials.createFromSecureContext(context, {
-              checkServerIdentity: (_host, cert) => {
-                const presented = cert.raw === undefined ? "" : spkiFingerprint(cert.raw);
-                return pins.includes(presented) ? undefined : pinMismatch(endpoint, presented);
-              },
-            }),
-          );
+          pinnedTls.set(endpoint.address, {
+            context: createSecureContext({ ca: pem, allowPartialTrustChain: true }),
+            rejectUnauthorized: true,
+            clientCertificate: false,
+            checkServerIdentity: (_host, cert) => {
+              const presented = cert.raw === undefined ? "" : spkiFingerprint(cert.raw);
+              return pins.includes(presented) ? undefined : pinMismatch(endpoint, presented);
+            },
+          });
           resolve();
         });
         socket.once("error", (cause) =>
@@ -252,6 +334,10 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
       pinChecks.set(endpoint.address, check);
     }
     return check;
+  }
+
+  function callError(error: unknown, method: string, endpoint: string): TalosClientError {
+    return fromGrpcError(error, { method, endpoint });
   }
 
   function pick(): Endpoint[] {
@@ -314,7 +400,7 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
             callOptionsOf(options),
             (error, response) => {
               options?.signal?.removeEventListener("abort", onAbort);
-              if (error !== null) reject(fromGrpcError(error, { method: path, endpoint: endpoint.address }));
+              if (error !== null) reject(callError(error, path, endpoint.address));
               else resolve(response!);
             },
           );
@@ -360,7 +446,7 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
                 return result;
               } catch (error) {
                 cleanup();
-                throw fromGrpcError(error, { method: path, endpoint: endpointAddress });
+                throw callError(error, path, endpointAddress);
               }
             },
             async return() {
@@ -390,8 +476,7 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
               callOptionsOf(options),
               (error, response) => {
                 options?.signal?.removeEventListener("abort", onAbort);
-                if (error !== null)
-                  reject(fromGrpcError(error, { method: path, endpoint: endpoint.address }));
+                if (error !== null) reject(callError(error, path, endpoint.address));
                 else resolve(response!);
               },
             );
