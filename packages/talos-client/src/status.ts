@@ -23,6 +23,9 @@ const BY_GRPC: Record<number, TalosClientErrorCode> = {
 const TLS_HINT =
   /certificate|self[- ]signed|unable to verify|SSL|TLS|alert|handshake|ERR_TLS|unknown ca|bad certificate/i;
 
+/** The peer hung up during the handshake without a TLS alert: a node going down, not a TLS verdict. */
+const NOT_TLS = /socket disconnected before secure TLS connection/i;
+
 /**
  * Maps a gRPC status code (number) to a {@link TalosClientErrorCode}.
  */
@@ -37,7 +40,7 @@ export function fromGrpcError(error: unknown, context: Record<string, unknown> =
   if (typeof e?.code !== "number") return TalosClientError.from(error);
   const details = typeof e.details === "string" && e.details !== "" ? e.details : String(e.message ?? "");
   let code = codeFromGrpcStatus(e.code);
-  if (code === "UNAVAILABLE" && TLS_HINT.test(details)) code = "TLS_ERROR";
+  if (code === "UNAVAILABLE" && TLS_HINT.test(details) && !NOT_TLS.test(details)) code = "TLS_ERROR";
   const where = typeof context.method === "string" ? ` (${context.method})` : "";
   return new TalosClientError(code, `${details}${where}`, {
     cause: error,

@@ -1,5 +1,11 @@
 import { isIP } from "node:net";
-import { createSecureContext, connect as tlsConnect } from "node:tls";
+import {
+  type ConnectionOptions,
+  createSecureContext,
+  type PeerCertificate,
+  type SecureContext,
+  connect as tlsConnect,
+} from "node:tls";
 import type {
   DescMessage,
   DescMethodClientStreaming,
@@ -124,10 +130,154 @@ export function parseEndpoint(endpoint: string): Endpoint {
 const CONNECT_FAILURE =
   /no connection established|failed to connect|ECONNREFUSED|connect E|Connection refused/i;
 
+/** Failures below TLS: the connection was never established. */
+const NOT_TLS = /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|Connection refused/i;
+
 function isConnectFailure(error: unknown): boolean {
   const e = error as { code?: number; details?: string; cause?: { code?: number; details?: string } };
   const source = e.cause ?? e;
   return source.code === grpc.status.UNAVAILABLE && CONNECT_FAILURE.test(String(source.details ?? ""));
+}
+
+/** Identity check and trust settings of one endpoint's TLS connections. */
+interface EndpointTls {
+  context: SecureContext;
+  /** false in insecure mode without pins (maintenance: any server certificate). */
+  rejectUnauthorized: boolean;
+  /** Replaces the default host/IP check (SPKI pins). */
+  checkServerIdentity?: (host: string, cert: PeerCertificate) => Error | undefined;
+  /** Whether a client certificate is presented (mutual TLS). */
+  clientCertificate: boolean;
+}
+
+/** What the last connection attempt to an endpoint learned about TLS. */
+interface ConnectionRecord {
+  /** A TLS alert from the node refusing the client certificate. */
+  refused?: Error & { code?: string };
+  /** The node closed the connection after the handshake without sending a byte (client cert presented). */
+  closedAfterHandshake?: boolean;
+}
+
+/**
+ * grpc-js channel credentials with our own TLS connection path. grpc-js always passes the endpoint host as
+ * the TLS server name, and Node deprecates (DEP0123) an IP address there (RFC 6066 forbids IP SNI). Here an IP
+ * endpoint gets no SNI at all while the certificate is still verified against the IP (Node checks the host
+ * when no server name is set), and TLS errors that grpc-js drops (an alert arriving after the TLS 1.3
+ * handshake) are recorded for the error mapping.
+ */
+class EndpointCredentials extends grpc.ChannelCredentials {
+  constructor(
+    private readonly endpoint: Endpoint,
+    private readonly tls: EndpointTls,
+    private readonly onAttempt: (record: ConnectionRecord) => void,
+  ) {
+    super();
+  }
+
+  override _isSecure(): boolean {
+    return true;
+  }
+
+  override _equals(other: grpc.ChannelCredentials): boolean {
+    return other === this;
+  }
+
+  override _createSecureConnector(
+    _target: grpc.experimental.GrpcUri,
+    options: grpc.ChannelOptions,
+    callCredentials?: grpc.CallCredentials,
+  ): grpc.experimental.SecureConnector {
+    const credentials = callCredentials ?? grpc.CallCredentials.createEmpty();
+    const override = options["grpc.ssl_target_name_override"];
+    const name = typeof override === "string" && override !== "" ? override : this.endpoint.host;
+    const tls = this.tls;
+    const connectOptions: ConnectionOptions = {
+      secureContext: tls.context,
+      ALPNProtocols: ["h2"],
+      // Node verifies against `servername`, else `host`: an IP endpoint is checked against the IP SANs.
+      host: name,
+      ...(isIP(name) === 0 ? { servername: name } : {}),
+      rejectUnauthorized: tls.rejectUnauthorized,
+      ...(tls.checkServerIdentity === undefined ? {} : { checkServerIdentity: tls.checkServerIdentity }),
+    };
+    const onAttempt = this.onAttempt;
+    return {
+      connect(socket) {
+        const record: ConnectionRecord = {};
+        onAttempt(record);
+        return new Promise((resolve, reject) => {
+          const secure = tlsConnect({ ...connectOptions, socket }, () => {
+            if (tls.rejectUnauthorized && !secure.authorized) {
+              reject(secure.authorizationError);
+              return;
+            }
+            if (!tls.clientCertificate) {
+              resolve({ socket: secure, secure: true });
+              return;
+            }
+            // With a client certificate, the node's verdict on it comes after our side of the handshake
+            // (always in TLS 1.3): its first HTTP/2 bytes (SETTINGS), an alert (Go servers such as apid),
+            // or the connection closed without a byte (Node servers). Wait for the first of them without
+            // consuming anything (the HTTP/2 session picks up buffered bytes); once HTTP/2 owns the socket
+            // an alert is reported as a plain disconnect. A node that stays silent is handed over later.
+            const settle = (closed: boolean): void => {
+              clearTimeout(timer);
+              secure.off("readable", onReadable);
+              secure.off("close", onClose);
+              if (closed) record.closedAfterHandshake = true;
+              resolve({ socket: secure, secure: true });
+            };
+            // 'readable' with nothing buffered is the end of the stream.
+            const onReadable = (): void => settle(secure.readableLength === 0);
+            const onClose = (): void => settle(true);
+            const timer = setTimeout(() => settle(false), VERDICT_WAIT_MS);
+            secure.once("readable", onReadable);
+            secure.once("close", onClose);
+          });
+          secure.on("error", (error: Error & { code?: string }) => {
+            if (tls.clientCertificate && isClientCertificateAlert(error)) record.refused ??= error;
+            reject(error);
+          });
+        });
+      },
+      waitForReady: () => Promise.resolve(),
+      getCallCredentials: () => credentials,
+      destroy: () => undefined,
+    };
+  }
+}
+
+/** How long a mutual-TLS connection waits for the node's verdict on the client certificate before handing over. */
+const VERDICT_WAIT_MS = 10_000;
+
+/** Alerts a server sends about a certificate (names as in Node's `ERR_SSL_*_ALERT_<name>` codes). */
+const CERTIFICATE_ALERTS = new Set([
+  "BAD_CERTIFICATE",
+  "UNSUPPORTED_CERTIFICATE",
+  "CERTIFICATE_REVOKED",
+  "CERTIFICATE_EXPIRED",
+  "CERTIFICATE_UNKNOWN",
+  "UNKNOWN_CA",
+  "ACCESS_DENIED",
+  "CERTIFICATE_REQUIRED",
+]);
+
+/**
+ * True for a TLS alert received from the server about a certificate. The server only ever judges the
+ * client certificate (the client judges the server's), so such an alert means the node refused ours.
+ * OpenSSL 3 names them `ERR_SSL_SSLV3_ALERT_*`, `ERR_SSL_TLSV1_ALERT_*`, `ERR_SSL_TLSV13_ALERT_*` or
+ * `ERR_SSL_SSL/TLS_ALERT_*`.
+ */
+function isClientCertificateAlert(error: { code?: string }): boolean {
+  const match = typeof error.code === "string" ? /^ERR_SSL_.*_ALERT_([A-Z_]+)$/.exec(error.code) : null;
+  return match !== null && CERTIFICATE_ALERTS.has(match[1]!);
+}
+
+function alertName(code: string): string {
+  return code
+    .replace(/^ERR_SSL_.*_ALERT_/, "")
+    .toLowerCase()
+    .replace(/_/g, " ");
 }
 
 /**
@@ -152,7 +302,7 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
     "grpc.enable_retries": 0,
     ...options.channelOptions,
   };
-  let credentials: grpc.ChannelCredentials;
+  let baseTls: EndpointTls;
   const tls = options.tls;
   if (tls.mode === "mtls") {
     let key: string;
@@ -161,9 +311,19 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
     } catch (cause) {
       throw new TalosClientError("INVALID_TALOSCONFIG", "the client private key cannot be loaded", { cause });
     }
-    credentials = grpc.credentials.createSsl(Buffer.from(tls.ca), Buffer.from(key), Buffer.from(tls.cert));
+    let context: SecureContext;
+    try {
+      context = createSecureContext({ ca: tls.ca, cert: tls.cert, key });
+    } catch (cause) {
+      throw new TalosClientError(
+        "INVALID_TALOSCONFIG",
+        "the CA, client certificate or key cannot be loaded (does the key match the certificate?)",
+        { cause },
+      );
+    }
+    baseTls = { context, rejectUnauthorized: true, clientCertificate: true };
   } else {
-    credentials = grpc.credentials.createSsl(null, null, null, { rejectUnauthorized: false });
+    baseTls = { context: createSecureContext({}), rejectUnauthorized: false, clientCertificate: false };
   }
   const pins =
     tls.mode === "insecure" && tls.spkiPins !== undefined && tls.spkiPins.length > 0
@@ -171,19 +331,21 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
       : undefined;
   const clients = new Map<string, grpc.Client>();
   const pinChecks = new Map<string, Promise<void>>();
+  const pinnedTls = new Map<string, EndpointTls>();
+  /** The latest connection attempt per endpoint. */
+  const attempts = new Map<string, ConnectionRecord>();
   let next = 0;
   let closed = false;
-
-  const pinnedCredentials = new Map<string, grpc.ChannelCredentials>();
 
   function clientFor(endpoint: Endpoint): grpc.Client {
     let client = clients.get(endpoint.address);
     if (client === undefined) {
-      client = new grpc.Client(
-        endpoint.address,
-        pinnedCredentials.get(endpoint.address) ?? credentials,
-        channelOptions,
+      const credentials = new EndpointCredentials(
+        endpoint,
+        pinnedTls.get(endpoint.address) ?? baseTls,
+        (record) => attempts.set(endpoint.address, record),
       );
+      client = new grpc.Client(endpoint.address, credentials, channelOptions);
       clients.set(endpoint.address, client);
     }
     return client;
@@ -227,16 +389,15 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
             .toString("base64")
             .replace(/(.{64})/g, "$1\n")
             .replace(/\n$/, "")}\n-----END CERTIFICATE-----\n`;
-          const context = createSecureContext({ ca: pem, allowPartialTrustChain: true });
-          pinnedCredentials.set(
-            endpoint.address,
-            grpc.credentials.createFromSecureContext(context, {
-              checkServerIdentity: (_host, cert) => {
-                const presented = cert.raw === undefined ? "" : spkiFingerprint(cert.raw);
-                return pins.includes(presented) ? undefined : pinMismatch(endpoint, presented);
-              },
-            }),
-          );
+          pinnedTls.set(endpoint.address, {
+            context: createSecureContext({ ca: pem, allowPartialTrustChain: true }),
+            rejectUnauthorized: true,
+            clientCertificate: false,
+            checkServerIdentity: (_host, cert) => {
+              const presented = cert.raw === undefined ? "" : spkiFingerprint(cert.raw);
+              return pins.includes(presented) ? undefined : pinMismatch(endpoint, presented);
+            },
+          });
           resolve();
         });
         socket.once("error", (cause) =>
@@ -252,6 +413,38 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
       pinChecks.set(endpoint.address, check);
     }
     return check;
+  }
+
+  /**
+   * Maps a failed call; when the latest connection attempt to the endpoint ended with the node refusing the
+   * client certificate, the UNAVAILABLE grpc-js reports becomes TLS_ERROR saying what to check.
+   */
+  function callError(error: unknown, method: string, endpoint: string): TalosClientError {
+    const mapped = fromGrpcError(error, { method, endpoint });
+    if (mapped.code !== "UNAVAILABLE" && mapped.code !== "TLS_ERROR") return mapped;
+    // A later attempt that failed before TLS (node down) leaves the record of the refused one behind.
+    const text = String((error as { details?: unknown })?.details ?? "");
+    if (NOT_TLS.test(text)) return mapped;
+    const attempt = attempts.get(endpoint);
+    const alert = attempt?.refused?.code;
+    if (alert === undefined && attempt?.closedAfterHandshake !== true) return mapped;
+    const what =
+      alert === undefined
+        ? `the node at ${endpoint} closed the connection right after the TLS handshake without a reply, ` +
+          "which is how it refuses a client certificate"
+        : `the node at ${endpoint} refused the client certificate (TLS alert "${alertName(alert)}")`;
+    return new TalosClientError(
+      "TLS_ERROR",
+      `${what}: check that the talosconfig client certificate (crt) is signed by the cluster's OS CA, ` +
+        `has not expired, and carries a Talos role such as os:admin (${method})`,
+      {
+        cause: error,
+        details: {
+          ...mapped.details,
+          ...(alert === undefined ? { closedAfterHandshake: true } : { tlsAlert: alert }),
+        },
+      },
+    );
   }
 
   function pick(): Endpoint[] {
@@ -314,7 +507,7 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
             callOptionsOf(options),
             (error, response) => {
               options?.signal?.removeEventListener("abort", onAbort);
-              if (error !== null) reject(fromGrpcError(error, { method: path, endpoint: endpoint.address }));
+              if (error !== null) reject(callError(error, path, endpoint.address));
               else resolve(response!);
             },
           );
@@ -360,7 +553,7 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
                 return result;
               } catch (error) {
                 cleanup();
-                throw fromGrpcError(error, { method: path, endpoint: endpointAddress });
+                throw callError(error, path, endpointAddress);
               }
             },
             async return() {
@@ -390,8 +583,7 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
               callOptionsOf(options),
               (error, response) => {
                 options?.signal?.removeEventListener("abort", onAbort);
-                if (error !== null)
-                  reject(fromGrpcError(error, { method: path, endpoint: endpoint.address }));
+                if (error !== null) reject(callError(error, path, endpoint.address));
                 else resolve(response!);
               },
             );
