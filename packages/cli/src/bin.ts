@@ -4,8 +4,6 @@ import { checkNodeVersion } from "./node-version.js";
 
 // Kept tiny: `--version` answers without loading anything; everything else loads lazily.
 const argv = process.argv.slice(2);
-// a CLI: library deprecation notices (e.g. TLS SNI with an IP) are not the user's business
-process.noDeprecation = true;
 const tooOld = checkNodeVersion(process.versions.node);
 if (tooOld) {
   // before anything heavy loads: an older Node fails deep inside undici with a stack trace
