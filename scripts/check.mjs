@@ -1,6 +1,7 @@
-// The whole test suite: lint, generated-code drift, build, typecheck, tests, packaging gates and
-// the infrastructure check. Prints each package's counts and one closing line "N passed, N failed"
-// summed over every package's Vitest JSON report; exits non-zero on any failure.
+// The whole test suite: lint, generated-code drift, build, typecheck, tests (the cli package's
+// include the offline infrastructure check that `pnpm check:infra` runs alone), packaging gates.
+// Prints each package's counts and one closing line "N passed, N failed" summed over every
+// package's Vitest JSON report; exits non-zero on any failure.
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { root, runBin } from "./pnpm.mjs";
@@ -11,7 +12,6 @@ const packages = readdirSync(join(root, "packages")).filter((name) =>
 for (const name of packages) {
   rmSync(join(root, "packages", name, ".vitest-results"), { recursive: true, force: true });
 }
-const rootScripts = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scripts;
 
 const steps = [
   ["lint", "biome", ["ci", "--error-on-warnings", "--colors=off", "."]],
@@ -20,7 +20,6 @@ const steps = [
   ["typecheck", "turbo", ["run", "typecheck"]],
   ["test", "turbo", ["run", "test", "--continue"]],
   ["check:package", "turbo", ["run", "check:package"]],
-  ...(rootScripts["check:infra"] ? [["check:infra", "pnpm", ["run", "check:infra"]]] : []),
 ];
 const failedSteps = [];
 for (const [label, bin, args] of steps) {
