@@ -6,6 +6,7 @@ import {
   isRecord,
   type ProgressEvent,
   realSleep,
+  rec,
   type Sleep,
   throwIfAborted,
 } from "./internal/util.js";
@@ -13,10 +14,6 @@ import { isTransientKubeError, type KubeClient, type KubeObject } from "./kube.j
 import { resolveKube } from "./rollout.js";
 
 type Obj = Record<string, unknown>;
-
-function rec(value: unknown): Obj {
-  return isRecord(value) ? value : {};
-}
 
 /** Where an Application stands, judged by the rules `argocd app wait` uses. */
 export interface ApplicationWaitStatus {

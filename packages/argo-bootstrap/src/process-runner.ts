@@ -33,7 +33,11 @@ export type ProcessRunner = (
 
 /** Options for {@link createProcessRunner}. */
 export interface CreateProcessRunnerOptions {
-  /** Base environment for every call (defaults to the parent's environment, as `spawn` does). */
+  /**
+   * Base environment for every call; a call's `env` is merged over it. When omitted, the parent's
+   * environment is the base (`spawn`'s default, and `process.env` for calls that pass `env`): pass it
+   * to keep the runner from reading `process.env`.
+   */
   env?: Record<string, string | undefined>;
   /** Working directory for every call. */
   cwd?: string;

@@ -1,6 +1,6 @@
 import { ARGOCD_NAMESPACE } from "./constants.js";
 import { ArgoBootstrapError, isArgoBootstrapError } from "./errors.js";
-import { isRecord, type ProgressEvent, realSleep, type Sleep, throwIfAborted } from "./internal/util.js";
+import { isRecord, type ProgressEvent, realSleep, rec, type Sleep, throwIfAborted } from "./internal/util.js";
 import { createKubeClient, isTransientKubeError, type KubeClient } from "./kube.js";
 
 /** The outcome of one rollout check, as `kubectl rollout status` decides it. */
@@ -20,10 +20,6 @@ export const ARGOCD_WORKLOADS: readonly RolloutTarget[] = [
 ];
 
 type Obj = Record<string, unknown>;
-
-function rec(value: unknown): Obj {
-  return isRecord(value) ? value : {};
-}
 
 function int(value: unknown): number {
   return typeof value === "number" && Number.isFinite(value) ? value : 0;

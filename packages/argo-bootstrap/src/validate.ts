@@ -403,22 +403,7 @@ function checkSchema(value: unknown, schema: Schema, path: string, out: Finding[
     ) {
       out.push({ severity: "error", code: "SCHEMA_FORMAT", path, message: "must be an RFC 3339 date-time" });
     }
-    if (typeof schema.maxLength === "number" && value.length > schema.maxLength) {
-      out.push({
-        severity: "error",
-        code: "SCHEMA_LENGTH",
-        path,
-        message: `must be at most ${schema.maxLength} characters`,
-      });
-    }
-    if (typeof schema.minLength === "number" && value.length < schema.minLength) {
-      out.push({
-        severity: "error",
-        code: "SCHEMA_LENGTH",
-        path,
-        message: `must be at least ${schema.minLength} characters`,
-      });
-    }
+    checkLength(value.length, schema.minLength, schema.maxLength, "characters", path, out);
     if (typeof schema.pattern === "string" && !new RegExp(schema.pattern, "u").test(value)) {
       out.push({ severity: "error", code: "SCHEMA_PATTERN", path, message: `must match ${schema.pattern}` });
     }
@@ -452,22 +437,7 @@ function checkSchema(value: unknown, schema: Schema, path: string, out: Finding[
     }
   }
   if (Array.isArray(value)) {
-    if (typeof schema.maxItems === "number" && value.length > schema.maxItems) {
-      out.push({
-        severity: "error",
-        code: "SCHEMA_LENGTH",
-        path,
-        message: `must have at most ${schema.maxItems} items`,
-      });
-    }
-    if (typeof schema.minItems === "number" && value.length < schema.minItems) {
-      out.push({
-        severity: "error",
-        code: "SCHEMA_LENGTH",
-        path,
-        message: `must have at least ${schema.minItems} items`,
-      });
-    }
+    checkLength(value.length, schema.minItems, schema.maxItems, "items", path, out);
     if (isRecord(schema.items)) {
       for (const [i, item] of value.entries()) checkSchema(item, schema.items, `${path}/${i}`, out);
     }
@@ -505,6 +475,33 @@ function checkSchema(value: unknown, schema: Schema, path: string, out: Finding[
         message: `unknown field "${key}"${hint === undefined || hint === "" ? "" : ` (did you mean "${hint}"?)`}`,
       });
     }
+  }
+}
+
+function checkLength(
+  length: number,
+  min: unknown,
+  max: unknown,
+  unit: "characters" | "items",
+  path: string,
+  out: Finding[],
+): void {
+  const verb = unit === "items" ? "have" : "be";
+  if (typeof max === "number" && length > max) {
+    out.push({
+      severity: "error",
+      code: "SCHEMA_LENGTH",
+      path,
+      message: `must ${verb} at most ${max} ${unit}`,
+    });
+  }
+  if (typeof min === "number" && length < min) {
+    out.push({
+      severity: "error",
+      code: "SCHEMA_LENGTH",
+      path,
+      message: `must ${verb} at least ${min} ${unit}`,
+    });
   }
 }
 

@@ -28,6 +28,20 @@ afterEach(async () => {
   await kube.close();
 });
 
+/** Runs bootstrapArgoCd against the emulator through `run` and returns what it throws. */
+async function bootstrapError(
+  run: ReturnType<typeof createHelmStandIn>,
+  timeoutMs: number = FAST.timeoutMs,
+): Promise<ArgoBootstrapError> {
+  return (await bootstrapArgoCd({
+    helm: createHelm({ run }),
+    kubeconfig: kube.kubeconfig,
+    rootApplication: root,
+    ...FAST,
+    timeoutMs,
+  }).catch((e: unknown) => e)) as ArgoBootstrapError;
+}
+
 describe("bootstrapArgoCd", () => {
   it("installs Argo CD, waits for the rollouts and gets the root app Synced and Healthy when the cluster is empty", async ({
     expect,
@@ -120,12 +134,7 @@ describe("bootstrapArgoCd", () => {
       subcommand: "upgrade",
       stderr: "Error: INSTALLATION FAILED: template: argo-cd/templates/x.yaml:3: bad value",
     });
-    const error = (await bootstrapArgoCd({
-      helm: createHelm({ run }),
-      kubeconfig: kube.kubeconfig,
-      rootApplication: root,
-      ...FAST,
-    }).catch((e: unknown) => e)) as ArgoBootstrapError;
+    const error = await bootstrapError(run);
     expect(error.code).toBe("HELM_FAILED");
     expect(error.message).toContain("INSTALLATION FAILED: template");
     expect(error.message).toContain("helm upgrade --install argocd argo/argo-cd");
@@ -148,14 +157,7 @@ describe("bootstrapArgoCd", () => {
     expect,
   }) => {
     kube.faults.stallRollout({ kind: "Deployment", name: "argocd-repo-server", mode: "old-replicas" });
-    const run = createHelmStandIn({ kube });
-    const error = (await bootstrapArgoCd({
-      helm: createHelm({ run }),
-      kubeconfig: kube.kubeconfig,
-      rootApplication: root,
-      ...FAST,
-      timeoutMs: 3_000,
-    }).catch((e: unknown) => e)) as ArgoBootstrapError;
+    const error = await bootstrapError(createHelmStandIn({ kube }), 3_000);
     expect(error.code).toBe("ROLLOUT_TIMEOUT");
     expect(error.message).toContain(
       'Deployment argocd/argocd-repo-server: Waiting for deployment "argocd-repo-server" rollout to finish: 1 old replicas are pending termination',
@@ -170,14 +172,7 @@ describe("bootstrapArgoCd", () => {
       name: "argocd-application-controller",
       mode: "unavailable",
     });
-    const run = createHelmStandIn({ kube });
-    const error = (await bootstrapArgoCd({
-      helm: createHelm({ run }),
-      kubeconfig: kube.kubeconfig,
-      rootApplication: root,
-      ...FAST,
-      timeoutMs: 1_000,
-    }).catch((e: unknown) => e)) as ArgoBootstrapError;
+    const error = await bootstrapError(createHelmStandIn({ kube }), 1_000);
     expect(error.code).toBe("HELM_TIMEOUT");
     expect(error.message).toContain("context deadline exceeded");
     expect(error.details?.recovery).toContain("helm rollback argocd -n argocd");
@@ -185,13 +180,7 @@ describe("bootstrapArgoCd", () => {
 
   it("throws APP_DEGRADED when the root app stays Degraded", async ({ expect }) => {
     kube.argo.setHealth("root", "Degraded", { message: "Deployment traefik has 0 available replicas" });
-    const run = createHelmStandIn({ kube });
-    const error = (await bootstrapArgoCd({
-      helm: createHelm({ run }),
-      kubeconfig: kube.kubeconfig,
-      rootApplication: root,
-      ...FAST,
-    }).catch((e: unknown) => e)) as ArgoBootstrapError;
+    const error = await bootstrapError(createHelmStandIn({ kube }));
     expect(error.code).toBe("APP_DEGRADED");
     expect(error.message).toContain(
       "Application argocd/root is Degraded: Deployment traefik has 0 available replicas",

@@ -18,6 +18,16 @@ describe("createProcessRunner", () => {
     expect(JSON.parse(result.stdout)).toEqual({ args: ["a b", "$(echo no)"], s: "hello" });
   });
 
+  it("merges a call's env over the base env when both are given", async ({ expect }) => {
+    const run = createProcessRunner({ env: { A: "base", B: "base" } });
+    const result = await run(
+      process.execPath,
+      ["-e", "console.log(JSON.stringify([process.env.A, process.env.B, process.env.HOME ?? null]))"],
+      { env: { B: "call" } },
+    );
+    expect(JSON.parse(result.stdout)).toEqual(["base", "call", null]);
+  });
+
   it("rejects with code ENOENT when the program does not exist", async ({ expect }) => {
     const run = createProcessRunner();
     await expect(run("definitely-not-a-helm-binary-here", ["version"])).rejects.toMatchObject({

@@ -130,6 +130,19 @@ describe("validateManifests", () => {
       (m: Loose) => (m.metadata.annotations["argocd.argoproj.io/sync-wave"] = "first"),
       "INVALID_SYNC_WAVE /metadata/annotations/argocd.argoproj.io~1sync-wave",
     ],
+    [
+      "an empty hydrator sync path",
+      (m: Loose) =>
+        (m.spec.sourceHydrator = {
+          drySource: {
+            repoURL: "https://github.com/example/homelab.git",
+            targetRevision: "main",
+            path: "apps",
+          },
+          syncSource: { targetBranch: "env/prod", path: "" },
+        }),
+      "SCHEMA_LENGTH /spec/sourceHydrator/syncSource/path",
+    ],
     ["an upper-case name", (m: Loose) => (m.metadata.name = "CertManager"), "INVALID_NAME /metadata/name"],
     [
       "no destination namespace",

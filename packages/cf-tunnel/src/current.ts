@@ -1,5 +1,5 @@
 import { CfTunnelError } from "./errors.js";
-import { createRetrier, PERMISSIONS, type Retrier } from "./internal/call.js";
+import { type CallSpec, createRetrier, PERMISSIONS, type Retrier } from "./internal/call.js";
 import { findTunnel, type TunnelInfo } from "./tunnel.js";
 import type { ClientOptions, IngressRule, OriginRequest } from "./types.js";
 
@@ -81,30 +81,40 @@ export interface ReadCurrentOptions extends ClientOptions {
 const PAGE = 1000;
 const DNS_PAGE = 5000;
 
+type RequestOptions = Parameters<CallSpec<unknown>["run"]>[0];
+
 interface PageLike<T> {
   result: T[];
   result_info?: { page?: number; per_page?: number; total_pages?: number };
 }
 
 /**
- * Reads every page. Stops at `total_pages` when the server reports it, otherwise at a short page (measured
- * against the server's own `per_page`, which may be lower than the one asked for), and always at an empty page.
+ * Reads every page as one retried call (a retry starts again from page 1). Stops at `total_pages` when the
+ * server reports it, otherwise at a short page (measured against the server's own `per_page`, which may be
+ * lower than the one asked for), and always at an empty page.
  */
-async function readPages<T>(
-  fetchPage: (page: number, perPage: number) => Promise<PageLike<T>>,
-  perPage: number,
+function readPages<T>(
+  retrier: Retrier,
+  spec: Pick<CallSpec<T[]>, "what" | "permission"> & { perPage: number },
+  fetchPage: (page: number, perPage: number, requestOptions: RequestOptions) => Promise<PageLike<T>>,
 ): Promise<T[]> {
-  const out: T[] = [];
-  for (let page = 1; ; page++) {
-    const { result, result_info: info } = await fetchPage(page, perPage);
-    out.push(...result);
-    if (result.length === 0) return out;
-    if (typeof info?.total_pages === "number") {
-      if (page >= info.total_pages) return out;
-    } else if (result.length < (info?.per_page ?? perPage)) {
-      return out;
-    }
-  }
+  const { perPage, ...call } = spec;
+  return retrier.call({
+    ...call,
+    run: async (requestOptions) => {
+      const out: T[] = [];
+      for (let page = 1; ; page++) {
+        const { result, result_info: info } = await fetchPage(page, perPage, requestOptions);
+        out.push(...result);
+        if (result.length === 0) return out;
+        if (typeof info?.total_pages === "number") {
+          if (page >= info.total_pages) return out;
+        } else if (result.length < (info?.per_page ?? perPage)) {
+          return out;
+        }
+      }
+    },
+  });
 }
 
 /** @internal */
@@ -141,16 +151,12 @@ export async function listDnsRecords(
   zone: { id: string; name: string },
   tunnelId: string | undefined,
 ): Promise<DnsRecordInfo[]> {
-  const raw = await retrier.call({
-    what: `listing DNS records of ${zone.name}`,
-    permission: PERMISSIONS.dnsRead,
-    run: (requestOptions) =>
-      readPages(
-        (page, perPage) =>
-          client.dns.records.list({ zone_id: zone.id, page, per_page: perPage }, requestOptions),
-        DNS_PAGE,
-      ),
-  });
+  const raw = await readPages(
+    retrier,
+    { what: `listing DNS records of ${zone.name}`, permission: PERMISSIONS.dnsRead, perPage: DNS_PAGE },
+    (page, perPage, requestOptions) =>
+      client.dns.records.list({ zone_id: zone.id, page, per_page: perPage }, requestOptions),
+  );
   const target = tunnelId === undefined ? undefined : tunnelTarget(tunnelId);
   return raw.map((r) => {
     const rec = r as {
@@ -185,19 +191,15 @@ export async function listAccessApps(
   accountId: string,
   tunnelName: string,
 ): Promise<AccessAppInfo[]> {
-  const raw = await retrier.call({
-    what: "listing Access applications",
-    permission: PERMISSIONS.accessRead,
-    run: (requestOptions) =>
-      readPages(
-        (page, perPage) =>
-          client.zeroTrust.access.applications.list(
-            { account_id: accountId, page, per_page: perPage },
-            requestOptions,
-          ),
-        PAGE,
+  const raw = await readPages(
+    retrier,
+    { what: "listing Access applications", permission: PERMISSIONS.accessRead, perPage: PAGE },
+    (page, perPage, requestOptions) =>
+      client.zeroTrust.access.applications.list(
+        { account_id: accountId, page, per_page: perPage },
+        requestOptions,
       ),
-  });
+  );
   const prefix = accessAppName(tunnelName, "");
   return raw.map((a) => {
     const app = a as {
@@ -227,19 +229,15 @@ export async function listAccessPolicies(
   client: ClientOptions["client"],
   accountId: string,
 ): Promise<AccessPolicyInfo[]> {
-  const raw = await retrier.call({
-    what: "listing Access policies",
-    permission: PERMISSIONS.accessRead,
-    run: (requestOptions) =>
-      readPages(
-        (page, perPage) =>
-          client.zeroTrust.access.policies.list(
-            { account_id: accountId, page, per_page: perPage },
-            requestOptions,
-          ),
-        PAGE,
+  const raw = await readPages(
+    retrier,
+    { what: "listing Access policies", permission: PERMISSIONS.accessRead, perPage: PAGE },
+    (page, perPage, requestOptions) =>
+      client.zeroTrust.access.policies.list(
+        { account_id: accountId, page, per_page: perPage },
+        requestOptions,
       ),
-  });
+  );
   return raw.map((p) => {
     const policy = p as { id?: string; name?: string; decision?: string; include?: unknown[] };
     return {

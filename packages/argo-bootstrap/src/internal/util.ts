@@ -41,6 +41,11 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** `value` when it is a plain object, else an empty one (for reading optional nested fields). */
+export function rec(value: unknown): Record<string, unknown> {
+  return isRecord(value) ? value : {};
+}
+
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a)) {

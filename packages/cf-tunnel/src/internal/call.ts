@@ -33,16 +33,6 @@ function asApiError(error: unknown): ApiErrorLike | undefined {
   };
 }
 
-/** Cloudflare error codes carried by an SDK error (empty for anything else). */
-export function apiErrorCodes(error: unknown): number[] {
-  return asApiError(error)?.errors.map((e) => e.code) ?? [];
-}
-
-/** The HTTP status carried by an SDK error. */
-export function apiStatus(error: unknown): number | undefined {
-  return asApiError(error)?.status;
-}
-
 function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
   if (signal?.aborted) return true;
   return error instanceof Error && (error.name === "APIUserAbortError" || error.name === "AbortError");
@@ -236,11 +226,4 @@ export function translate(error: unknown, spec: { what: string; permission: Perm
     });
   }
   return CfTunnelError.from(error);
-}
-
-/** Collects every item of an SDK page promise (follows `page` until an empty page). */
-export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of iterable) out.push(item);
-  return out;
 }
