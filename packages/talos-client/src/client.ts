@@ -716,6 +716,12 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     return result;
   }
 
+  /** Waits before retry `attempt + 1`: exponential from `retryBase`, capped at 3 s, with jitter. */
+  function backoff(attempt: number, signal: AbortSignal | undefined): Promise<void> {
+    const cap = Math.min(3000, retryBase * 2 ** (attempt - 1));
+    return sleep(cap / 2 + Math.random() * (cap / 2), signal);
+  }
+
   async function unary<I extends DescMessage, O extends DescMessage>(
     method: DescMethodUnary<I, O>,
     request: MessageInitShape<I>,
@@ -733,8 +739,7 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
         if (e.code !== "UNAVAILABLE" || attempt >= attempts || opts?.signal?.aborted) {
           throw withNode(e, node ?? endpointHost);
         }
-        const cap = Math.min(3000, retryBase * 2 ** (attempt - 1));
-        await sleep(cap / 2 + Math.random() * (cap / 2), opts?.signal);
+        await backoff(attempt, opts?.signal);
       }
     }
   }
@@ -772,8 +777,7 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
         if (received || e.code !== "UNAVAILABLE" || attempt >= attempts || opts?.signal?.aborted) {
           throw withNode(e, node ?? endpointHost);
         }
-        const cap = Math.min(3000, retryBase * 2 ** (attempt - 1));
-        await sleep(cap / 2 + Math.random() * (cap / 2), opts?.signal);
+        await backoff(attempt, opts?.signal);
       }
     }
   }
