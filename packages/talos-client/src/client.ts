@@ -495,6 +495,10 @@ function checkMetadata(metadata: Metadata | undefined, node: string): void {
   }
 }
 
+/** The per-node reply message of a unary Talos RPC (its response's `messages` element). */
+type Reply<O extends DescMessage> =
+  MessageShape<O> extends { messages: (infer M extends { metadata?: Metadata | undefined })[] } ? M : never;
+
 function first<T extends { metadata?: Metadata | undefined }>(messages: T[], node: string, what: string): T {
   const message = messages[0];
   if (message === undefined) {
@@ -822,6 +826,22 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     return results;
   }
 
+  /** Fans one read-only unary call out to the target nodes; each node's single reply goes through `map`. */
+  function fanOutFirst<I extends DescMessage, O extends DescMessage, T>(
+    opts: NodesCallOptions,
+    method: DescMethodUnary<I, O>,
+    request: MessageInitShape<I>,
+    what: string,
+    map: (message: Reply<O>, label: string) => T,
+  ): Promise<NodeResult<T>[]> {
+    return fanOut(opts, async (node, label, call) => {
+      const res = (await call(method, request, node, opts, true)) as MessageShape<O> & {
+        messages: Reply<O>[];
+      };
+      return map(first(res.messages, label, what), label);
+    });
+  }
+
   /**
    * One-to-many proxying (deprecated upstream): one call carrying every target in `nodes` metadata; apid
    * answers with one message per node (metadata.hostname), failed nodes as metadata-only errors.
@@ -928,9 +948,7 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
 
   const client: TalosClient = {
     async version(opts = {}) {
-      return fanOut(opts, async (node, label, call) => {
-        const res = await call(MachineService.method.version, {}, node, opts, true);
-        const m = first(res.messages, label, "version");
+      return fanOutFirst(opts, MachineService.method.version, {}, "version", (m) => {
         const v = m.version;
         return {
           tag: v?.tag ?? "",
@@ -946,10 +964,7 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     },
 
     async hostname(opts = {}) {
-      return fanOut(opts, async (node, label, call) => {
-        const res = await call(MachineService.method.hostname, {}, node, opts, true);
-        return first(res.messages, label, "hostname").hostname;
-      });
+      return fanOutFirst(opts, MachineService.method.hostname, {}, "hostname", (m) => m.hostname);
     },
 
     async applyConfiguration(opts) {
@@ -1123,10 +1138,9 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     },
 
     async serviceList(opts = {}) {
-      return fanOut(opts, async (node, label, call) => {
-        const res = await call(MachineService.method.serviceList, {}, node, opts, true);
-        return first(res.messages, label, "service list").services.map(toServiceStatus);
-      });
+      return fanOutFirst(opts, MachineService.method.serviceList, {}, "service list", (m) =>
+        m.services.map(toServiceStatus),
+      );
     },
 
     async serviceStart(opts) {
@@ -1215,9 +1229,8 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     },
 
     async etcdStatus(opts = {}) {
-      return fanOut(opts, async (node, label, call) => {
-        const res = await call(MachineService.method.etcdStatus, {}, node, opts, true);
-        const status = first(res.messages, label, "etcd status").memberStatus;
+      return fanOutFirst(opts, MachineService.method.etcdStatus, {}, "etcd status", (m, label) => {
+        const status = m.memberStatus;
         if (status === undefined) throw new TalosClientError("INTERNAL", `${label} returned no etcd status`);
         return status;
       });
@@ -1344,25 +1357,19 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     },
 
     async processes(opts = {}) {
-      return fanOut(opts, async (node, label, call) => {
-        const res = await call(MachineService.method.processes, {}, node, opts, true);
-        return first(res.messages, label, "processes").processes;
-      });
+      return fanOutFirst(opts, MachineService.method.processes, {}, "processes", (m) => m.processes);
     },
 
     async mounts(opts = {}) {
-      return fanOut(opts, async (node, label, call) => {
-        const res = await call(MachineService.method.mounts, {}, node, opts, true);
-        return first(res.messages, label, "mounts").stats;
-      });
+      return fanOutFirst(opts, MachineService.method.mounts, {}, "mounts", (m) => m.stats);
     },
 
     async loadAvg(opts = {}) {
-      return fanOut(opts, async (node, label, call) => {
-        const res = await call(MachineService.method.loadAvg, {}, node, opts, true);
-        const m = first(res.messages, label, "load average");
-        return { load1: m.load1, load5: m.load5, load15: m.load15 };
-      });
+      return fanOutFirst(opts, MachineService.method.loadAvg, {}, "load average", (m) => ({
+        load1: m.load1,
+        load5: m.load5,
+        load15: m.load15,
+      }));
     },
 
     async readFile(opts) {
@@ -1413,42 +1420,27 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     },
 
     async memory(opts = {}) {
-      return fanOut(opts, async (node, label, call) => {
-        const res = await call(MachineService.method.memory, {}, node, opts, true);
-        const info = first(res.messages, label, "memory").meminfo;
+      return fanOutFirst(opts, MachineService.method.memory, {}, "memory", (m, label) => {
+        const info = m.meminfo;
         if (info === undefined) throw new TalosClientError("INTERNAL", `${label} returned no meminfo`);
         return info;
       });
     },
 
     async systemStat(opts = {}) {
-      return fanOut(opts, async (node, label, call) => {
-        const res = await call(MachineService.method.systemStat, {}, node, opts, true);
-        return first(res.messages, label, "system stat");
-      });
+      return fanOutFirst(opts, MachineService.method.systemStat, {}, "system stat", (m) => m);
     },
 
     async containers(opts = {}) {
-      return fanOut(opts, async (node, label, call) => {
-        const res = await call(
-          MachineService.method.containers,
-          {
-            namespace: opts.namespace ?? (opts.driver === "cri" ? "k8s.io" : "system"),
-            driver: opts.driver === "cri" ? ContainerDriver.CRI : ContainerDriver.CONTAINERD,
-          },
-          node,
-          opts,
-          true,
-        );
-        return first(res.messages, label, "containers").containers;
-      });
+      const request = {
+        namespace: opts.namespace ?? (opts.driver === "cri" ? "k8s.io" : "system"),
+        driver: opts.driver === "cri" ? ContainerDriver.CRI : ContainerDriver.CONTAINERD,
+      };
+      return fanOutFirst(opts, MachineService.method.containers, request, "containers", (m) => m.containers);
     },
 
     async disks(opts = {}) {
-      return fanOut(opts, async (node, label, call) => {
-        const res = await call(StorageService.method.disks, {}, node, opts, true);
-        return first(res.messages, label, "disks").disks;
-      });
+      return fanOutFirst(opts, StorageService.method.disks, {}, "disks", (m) => m.disks);
     },
 
     async time(opts = {}) {
