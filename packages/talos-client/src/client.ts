@@ -11,7 +11,7 @@ import { createRegistry, fromBinary } from "@bufbuild/protobuf";
 import { anyUnpack, timestampDate } from "@bufbuild/protobuf/wkt";
 import { parse as parseYaml } from "yaml";
 import { isTalosClientError, TalosClientError } from "./errors.js";
-import type { Data, Metadata } from "./gen/common/common_pb.js";
+import type { Data, DataSchema, Metadata } from "./gen/common/common_pb.js";
 import { ContainerDriver, ContainerdNamespace } from "./gen/common/common_pb.js";
 import { ImageService } from "./gen/machine/image_pb.js";
 import { LifecycleService } from "./gen/machine/lifecycle_pb.js";
@@ -508,6 +508,18 @@ function first<T extends { metadata?: Metadata | undefined }>(messages: T[], nod
   return message;
 }
 
+/** Unpacks a node's tar.gz payload; `what` names it in the error ("a kubeconfig"). */
+function untar(archive: Uint8Array, node: string, what: string): ReturnType<typeof unpackTarGz> {
+  try {
+    return unpackTarGz(archive);
+  } catch (cause) {
+    throw new TalosClientError("INTERNAL", `${node} sent ${what} that is not a tar.gz`, {
+      cause,
+      details: { node },
+    });
+  }
+}
+
 function toDate(ts: Parameters<typeof timestampDate>[0] | undefined): Date | undefined {
   return ts === undefined ? undefined : timestampDate(ts);
 }
@@ -784,6 +796,22 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
         await backoff(attempt, opts?.signal);
       }
     }
+  }
+
+  /** Reads a stream of `common.Data` from one node into one buffer; a node error in any message throws. */
+  async function readData<I extends DescMessage>(
+    method: DescMethodServerStreaming<I, typeof DataSchema>,
+    request: MessageInitShape<I>,
+    node: string | undefined,
+    label: string,
+    opts: CallOptions | undefined,
+  ): Promise<Buffer> {
+    const chunks: Uint8Array[] = [];
+    for await (const data of serverStream(method, request, node, opts)) {
+      checkMetadata(data.metadata, label);
+      chunks.push(data.bytes);
+    }
+    return Buffer.concat(chunks);
   }
 
   async function singleNode(node: string | undefined): Promise<{ node: string | undefined; label: string }> {
@@ -1163,21 +1191,8 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
 
     async kubeconfig(opts = {}) {
       const { node, label } = await singleNode(opts.node);
-      const chunks: Uint8Array[] = [];
-      for await (const data of serverStream(MachineService.method.kubeconfig, {}, node, opts)) {
-        checkMetadata(data.metadata, label);
-        chunks.push(data.bytes);
-      }
-      let entries: ReturnType<typeof unpackTarGz>;
-      try {
-        entries = unpackTarGz(Buffer.concat(chunks));
-      } catch (cause) {
-        throw new TalosClientError("INTERNAL", `${label} sent a kubeconfig that is not a tar.gz`, {
-          cause,
-          details: { node: label },
-        });
-      }
-      const file = entries[0];
+      const archive = await readData(MachineService.method.kubeconfig, {}, node, label, opts);
+      const file = untar(archive, label, "a kubeconfig")[0];
       if (file === undefined) {
         throw new TalosClientError("INTERNAL", `${label} sent an empty kubeconfig archive`, {
           details: { node: label },
@@ -1374,34 +1389,21 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
 
     async readFile(opts) {
       const { node, label } = await singleNode(opts.node);
-      const chunks: Uint8Array[] = [];
-      for await (const data of serverStream(MachineService.method.read, { path: opts.path }, node, opts)) {
-        checkMetadata(data.metadata, label);
-        chunks.push(data.bytes);
-      }
-      return new Uint8Array(Buffer.concat(chunks));
+      return new Uint8Array(
+        await readData(MachineService.method.read, { path: opts.path }, node, label, opts),
+      );
     },
 
     async copy(opts) {
       const { node, label } = await singleNode(opts.node);
-      const chunks: Uint8Array[] = [];
-      for await (const data of serverStream(
+      const archive = await readData(
         MachineService.method.copy,
         { rootPath: opts.rootPath },
         node,
+        label,
         opts,
-      )) {
-        checkMetadata(data.metadata, label);
-        chunks.push(data.bytes);
-      }
-      try {
-        return unpackTarGz(Buffer.concat(chunks));
-      } catch (cause) {
-        throw new TalosClientError("INTERNAL", `${label} sent an archive that is not a tar.gz`, {
-          cause,
-          details: { node: label },
-        });
-      }
+      );
+      return untar(archive, label, "an archive");
     },
 
     async listFiles(opts) {
