@@ -520,6 +520,11 @@ function untar(archive: Uint8Array, node: string, what: string): ReturnType<type
   }
 }
 
+/** An AsyncIterable that starts a fresh generator on each iteration (nothing runs until iterated). */
+function iterable<T>(generate: () => AsyncGenerator<T>): AsyncIterable<T> {
+  return { [Symbol.asyncIterator]: generate };
+}
+
 function toDate(ts: Parameters<typeof timestampDate>[0] | undefined): Date | undefined {
   return ts === undefined ? undefined : timestampDate(ts);
 }
@@ -1300,75 +1305,66 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     },
 
     logs(opts) {
-      return {
-        [Symbol.asyncIterator]: () =>
-          (async function* () {
-            const { node } = await singleNode(opts.node);
-            yield* lines(
-              serverStream(
-                MachineService.method.logs,
-                {
-                  namespace: opts.namespace ?? "system",
-                  id: opts.id,
-                  driver: opts.driver === "cri" ? ContainerDriver.CRI : ContainerDriver.CONTAINERD,
-                  follow: opts.follow ?? false,
-                  tailLines: opts.tailLines ?? -1,
-                },
-                node,
-                opts,
-              ),
-            );
-          })(),
-      };
+      return iterable(async function* () {
+        const { node } = await singleNode(opts.node);
+        yield* lines(
+          serverStream(
+            MachineService.method.logs,
+            {
+              namespace: opts.namespace ?? "system",
+              id: opts.id,
+              driver: opts.driver === "cri" ? ContainerDriver.CRI : ContainerDriver.CONTAINERD,
+              follow: opts.follow ?? false,
+              tailLines: opts.tailLines ?? -1,
+            },
+            node,
+            opts,
+          ),
+        );
+      });
     },
 
     dmesg(opts = {}) {
-      return {
-        [Symbol.asyncIterator]: () =>
-          (async function* () {
-            const { node } = await singleNode(opts.node);
-            yield* lines(
-              serverStream(
-                MachineService.method.dmesg,
-                { follow: opts.follow ?? false, tail: opts.tail ?? false },
-                node,
-                opts,
-              ),
-            );
-          })(),
-      };
+      return iterable(async function* () {
+        const { node } = await singleNode(opts.node);
+        yield* lines(
+          serverStream(
+            MachineService.method.dmesg,
+            { follow: opts.follow ?? false, tail: opts.tail ?? false },
+            node,
+            opts,
+          ),
+        );
+      });
     },
 
     events(opts = {}) {
-      return {
-        [Symbol.asyncIterator]: () =>
-          (async function* () {
-            const { node, label } = await singleNode(opts.node);
-            for await (const event of serverStream(
-              MachineService.method.events,
-              {
-                tailEvents: opts.tailEvents ?? 0,
-                tailId: opts.tailId ?? "",
-                tailSeconds: opts.tailSeconds ?? 0,
-                withActorId: opts.actorId ?? "",
-              },
-              node,
-              opts,
-            )) {
-              checkMetadata(event.metadata, label);
-              const typeUrl = event.data?.typeUrl ?? "";
-              const type = typeUrl.slice(typeUrl.lastIndexOf("/") + 1);
-              let payload: unknown;
-              if (event.data !== undefined) {
-                const schema = eventRegistry.getMessage(type);
-                if (schema !== undefined) {
-                  payload = anyUnpack({ ...event.data, typeUrl: `type.googleapis.com/${type}` }, schema);
-                }
-              }
-              yield { node: label, id: event.id, actorId: event.actorId, type, payload };
+      return iterable(async function* () {
+        const { node, label } = await singleNode(opts.node);
+        for await (const event of serverStream(
+          MachineService.method.events,
+          {
+            tailEvents: opts.tailEvents ?? 0,
+            tailId: opts.tailId ?? "",
+            tailSeconds: opts.tailSeconds ?? 0,
+            withActorId: opts.actorId ?? "",
+          },
+          node,
+          opts,
+        )) {
+          checkMetadata(event.metadata, label);
+          const typeUrl = event.data?.typeUrl ?? "";
+          const type = typeUrl.slice(typeUrl.lastIndexOf("/") + 1);
+          let payload: unknown;
+          if (event.data !== undefined) {
+            const schema = eventRegistry.getMessage(type);
+            if (schema !== undefined) {
+              payload = anyUnpack({ ...event.data, typeUrl: `type.googleapis.com/${type}` }, schema);
             }
-          })(),
-      };
+          }
+          yield { node: label, id: event.id, actorId: event.actorId, type, payload };
+        }
+      });
     },
 
     async processes(opts = {}) {
@@ -1502,36 +1498,33 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     },
 
     watch(opts) {
-      return {
-        [Symbol.asyncIterator]: () =>
-          (async function* () {
-            const { node, label } = await singleNode(opts.node);
-            const { type, namespace } = await resolveType({
-              ...opts,
-              ...(node === undefined ? {} : { node }),
-            });
-            const request: MessageInitShape<typeof State.method.watch.input> = {
-              namespace,
-              type,
-              apiVersion: 1,
-              options: {
-                bootstrapContents: opts.bootstrapContents ?? true,
-                tailEvents: opts.tailEvents ?? 0,
-              },
+      return iterable(async function* () {
+        const { node, label } = await singleNode(opts.node);
+        const { type, namespace } = await resolveType({
+          ...opts,
+          ...(node === undefined ? {} : { node }),
+        });
+        const request: MessageInitShape<typeof State.method.watch.input> = {
+          namespace,
+          type,
+          apiVersion: 1,
+          options: {
+            bootstrapContents: opts.bootstrapContents ?? true,
+            tailEvents: opts.tailEvents ?? 0,
+          },
+        };
+        if (opts.id !== undefined) request.id = opts.id;
+        for await (const response of serverStream(State.method.watch, request, node, opts)) {
+          for (const event of response.event) {
+            yield {
+              type: EVENT_TYPES[event.eventType] ?? "noop",
+              resource: decodeResource(event.resource, label),
+              old: decodeResource(event.old, label),
+              error: event.error,
             };
-            if (opts.id !== undefined) request.id = opts.id;
-            for await (const response of serverStream(State.method.watch, request, node, opts)) {
-              for (const event of response.event) {
-                yield {
-                  type: EVENT_TYPES[event.eventType] ?? "noop",
-                  resource: decodeResource(event.resource, label),
-                  old: decodeResource(event.old, label),
-                  error: event.error,
-                };
-              }
-            }
-          })(),
-      };
+          }
+        }
+      });
     },
 
     async waitForHealthy(opts) {
@@ -1567,13 +1560,10 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     },
 
     stream(method, request, opts = {}) {
-      return {
-        [Symbol.asyncIterator]: () =>
-          (async function* () {
-            const { node } = await singleNode(opts.node);
-            yield* serverStream(method, request, node, opts);
-          })(),
-      };
+      return iterable(async function* () {
+        const { node } = await singleNode(opts.node);
+        yield* serverStream(method, request, node, opts);
+      });
     },
 
     close() {
