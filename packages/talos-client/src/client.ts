@@ -525,6 +525,16 @@ function iterable<T>(generate: () => AsyncGenerator<T>): AsyncIterable<T> {
   return { [Symbol.asyncIterator]: generate };
 }
 
+/** The first reply if there is one, checked for a node error (a mutation may reply with no message). */
+function firstIfAny<T extends { metadata?: Metadata | undefined }>(
+  messages: T[],
+  node: string,
+): T | undefined {
+  const message = messages[0];
+  if (message !== undefined) checkMetadata(message.metadata, node);
+  return message;
+}
+
 function toDate(ts: Parameters<typeof timestampDate>[0] | undefined): Date | undefined {
   return ts === undefined ? undefined : timestampDate(ts);
 }
@@ -1034,7 +1044,7 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
         opts,
         false,
       );
-      if (res.messages.length > 0) first(res.messages, label, "bootstrap");
+      firstIfAny(res.messages, label);
     },
 
     async reboot(opts = {}) {
@@ -1048,7 +1058,7 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
       const res = await unary(MachineService.method.reboot, { mode }, node, opts, false);
       return {
         node: label,
-        actorId: res.messages.length > 0 ? first(res.messages, label, "reboot").actorId : "",
+        actorId: firstIfAny(res.messages, label)?.actorId ?? "",
       };
     },
 
@@ -1063,7 +1073,7 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
       );
       return {
         node: label,
-        actorId: res.messages.length > 0 ? first(res.messages, label, "shutdown").actorId : "",
+        actorId: firstIfAny(res.messages, label)?.actorId ?? "",
       };
     },
 
@@ -1090,7 +1100,7 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
       );
       return {
         node: label,
-        actorId: res.messages.length > 0 ? first(res.messages, label, "reset").actorId : "",
+        actorId: firstIfAny(res.messages, label)?.actorId ?? "",
       };
     },
 
@@ -1116,7 +1126,7 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
           opts,
           false,
         );
-        const m = res.messages.length > 0 ? first(res.messages, label, "upgrade") : undefined;
+        const m = firstIfAny(res.messages, label);
         progress("upgrade.accepted", m?.ack ?? "upgrade accepted");
         return { node: label, flow: "legacy", actorId: m?.actorId ?? "" };
       };
@@ -1233,19 +1243,19 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
         opts,
         false,
       );
-      if (res.messages.length > 0) first(res.messages, label, "etcd remove member");
+      firstIfAny(res.messages, label);
     },
 
     async etcdLeaveCluster(opts = {}) {
       const { node, label } = await singleNode(opts.node);
       const res = await unary(MachineService.method.etcdLeaveCluster, {}, node, opts, false);
-      if (res.messages.length > 0) first(res.messages, label, "etcd leave cluster");
+      firstIfAny(res.messages, label);
     },
 
     async etcdForfeitLeadership(opts = {}) {
       const { node, label } = await singleNode(opts.node);
       const res = await unary(MachineService.method.etcdForfeitLeadership, {}, node, opts, false);
-      return { member: res.messages.length > 0 ? first(res.messages, label, "etcd forfeit").member : "" };
+      return { member: firstIfAny(res.messages, label)?.member ?? "" };
     },
 
     async etcdStatus(opts = {}) {
@@ -1297,7 +1307,7 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
           chunks(),
           callOptions(node, opts, false),
         );
-        if (res.messages.length > 0) first(res.messages, label, "etcd recover");
+        firstIfAny(res.messages, label);
       } catch (error) {
         throw withNode(isTalosClientError(error) ? error : TalosClientError.from(error), label);
       }
