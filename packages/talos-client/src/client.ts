@@ -11,7 +11,7 @@ import { createRegistry, fromBinary } from "@bufbuild/protobuf";
 import { anyUnpack, timestampDate } from "@bufbuild/protobuf/wkt";
 import { parse as parseYaml } from "yaml";
 import { isTalosClientError, TalosClientError } from "./errors.js";
-import type { Data, Metadata } from "./gen/common/common_pb.js";
+import type { Data, DataSchema, Metadata } from "./gen/common/common_pb.js";
 import { ContainerDriver, ContainerdNamespace } from "./gen/common/common_pb.js";
 import { ImageService } from "./gen/machine/image_pb.js";
 import { LifecycleService } from "./gen/machine/lifecycle_pb.js";
@@ -495,12 +495,43 @@ function checkMetadata(metadata: Metadata | undefined, node: string): void {
   }
 }
 
+/** The per-node reply message of a unary Talos RPC (its response's `messages` element). */
+type Reply<O extends DescMessage> =
+  MessageShape<O> extends { messages: (infer M extends { metadata?: Metadata | undefined })[] } ? M : never;
+
 function first<T extends { metadata?: Metadata | undefined }>(messages: T[], node: string, what: string): T {
   const message = messages[0];
   if (message === undefined) {
     throw new TalosClientError("INTERNAL", `${node} returned no ${what} message`, { details: { node } });
   }
   checkMetadata(message.metadata, node);
+  return message;
+}
+
+/** Unpacks a node's tar.gz payload; `what` names it in the error ("a kubeconfig"). */
+function untar(archive: Uint8Array, node: string, what: string): ReturnType<typeof unpackTarGz> {
+  try {
+    return unpackTarGz(archive);
+  } catch (cause) {
+    throw new TalosClientError("INTERNAL", `${node} sent ${what} that is not a tar.gz`, {
+      cause,
+      details: { node },
+    });
+  }
+}
+
+/** An AsyncIterable that starts a fresh generator on each iteration (nothing runs until iterated). */
+function iterable<T>(generate: () => AsyncGenerator<T>): AsyncIterable<T> {
+  return { [Symbol.asyncIterator]: generate };
+}
+
+/** The first reply if there is one, checked for a node error (a mutation may reply with no message). */
+function firstIfAny<T extends { metadata?: Metadata | undefined }>(
+  messages: T[],
+  node: string,
+): T | undefined {
+  const message = messages[0];
+  if (message !== undefined) checkMetadata(message.metadata, node);
   return message;
 }
 
@@ -716,6 +747,12 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     return result;
   }
 
+  /** Waits before retry `attempt + 1`: exponential from `retryBase`, capped at 3 s, with jitter. */
+  function backoff(attempt: number, signal: AbortSignal | undefined): Promise<void> {
+    const cap = Math.min(3000, retryBase * 2 ** (attempt - 1));
+    return sleep(cap / 2 + Math.random() * (cap / 2), signal);
+  }
+
   async function unary<I extends DescMessage, O extends DescMessage>(
     method: DescMethodUnary<I, O>,
     request: MessageInitShape<I>,
@@ -733,8 +770,7 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
         if (e.code !== "UNAVAILABLE" || attempt >= attempts || opts?.signal?.aborted) {
           throw withNode(e, node ?? endpointHost);
         }
-        const cap = Math.min(3000, retryBase * 2 ** (attempt - 1));
-        await sleep(cap / 2 + Math.random() * (cap / 2), opts?.signal);
+        await backoff(attempt, opts?.signal);
       }
     }
   }
@@ -772,10 +808,25 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
         if (received || e.code !== "UNAVAILABLE" || attempt >= attempts || opts?.signal?.aborted) {
           throw withNode(e, node ?? endpointHost);
         }
-        const cap = Math.min(3000, retryBase * 2 ** (attempt - 1));
-        await sleep(cap / 2 + Math.random() * (cap / 2), opts?.signal);
+        await backoff(attempt, opts?.signal);
       }
     }
+  }
+
+  /** Reads a stream of `common.Data` from one node into one buffer; a node error in any message throws. */
+  async function readData<I extends DescMessage>(
+    method: DescMethodServerStreaming<I, typeof DataSchema>,
+    request: MessageInitShape<I>,
+    node: string | undefined,
+    label: string,
+    opts: CallOptions | undefined,
+  ): Promise<Buffer> {
+    const chunks: Uint8Array[] = [];
+    for await (const data of serverStream(method, request, node, opts)) {
+      checkMetadata(data.metadata, label);
+      chunks.push(data.bytes);
+    }
+    return Buffer.concat(chunks);
   }
 
   async function singleNode(node: string | undefined): Promise<{ node: string | undefined; label: string }> {
@@ -816,6 +867,22 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, targets.length) }, worker));
     return results;
+  }
+
+  /** Fans one read-only unary call out to the target nodes; each node's single reply goes through `map`. */
+  function fanOutFirst<I extends DescMessage, O extends DescMessage, T>(
+    opts: NodesCallOptions,
+    method: DescMethodUnary<I, O>,
+    request: MessageInitShape<I>,
+    what: string,
+    map: (message: Reply<O>, label: string) => T,
+  ): Promise<NodeResult<T>[]> {
+    return fanOut(opts, async (node, label, call) => {
+      const res = (await call(method, request, node, opts, true)) as MessageShape<O> & {
+        messages: Reply<O>[];
+      };
+      return map(first(res.messages, label, what), label);
+    });
   }
 
   /**
@@ -924,9 +991,7 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
 
   const client: TalosClient = {
     async version(opts = {}) {
-      return fanOut(opts, async (node, label, call) => {
-        const res = await call(MachineService.method.version, {}, node, opts, true);
-        const m = first(res.messages, label, "version");
+      return fanOutFirst(opts, MachineService.method.version, {}, "version", (m) => {
         const v = m.version;
         return {
           tag: v?.tag ?? "",
@@ -942,10 +1007,7 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     },
 
     async hostname(opts = {}) {
-      return fanOut(opts, async (node, label, call) => {
-        const res = await call(MachineService.method.hostname, {}, node, opts, true);
-        return first(res.messages, label, "hostname").hostname;
-      });
+      return fanOutFirst(opts, MachineService.method.hostname, {}, "hostname", (m) => m.hostname);
     },
 
     async applyConfiguration(opts) {
@@ -982,7 +1044,7 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
         opts,
         false,
       );
-      if (res.messages.length > 0) first(res.messages, label, "bootstrap");
+      firstIfAny(res.messages, label);
     },
 
     async reboot(opts = {}) {
@@ -996,7 +1058,7 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
       const res = await unary(MachineService.method.reboot, { mode }, node, opts, false);
       return {
         node: label,
-        actorId: res.messages.length > 0 ? first(res.messages, label, "reboot").actorId : "",
+        actorId: firstIfAny(res.messages, label)?.actorId ?? "",
       };
     },
 
@@ -1011,7 +1073,7 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
       );
       return {
         node: label,
-        actorId: res.messages.length > 0 ? first(res.messages, label, "shutdown").actorId : "",
+        actorId: firstIfAny(res.messages, label)?.actorId ?? "",
       };
     },
 
@@ -1038,7 +1100,7 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
       );
       return {
         node: label,
-        actorId: res.messages.length > 0 ? first(res.messages, label, "reset").actorId : "",
+        actorId: firstIfAny(res.messages, label)?.actorId ?? "",
       };
     },
 
@@ -1064,7 +1126,7 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
           opts,
           false,
         );
-        const m = res.messages.length > 0 ? first(res.messages, label, "upgrade") : undefined;
+        const m = firstIfAny(res.messages, label);
         progress("upgrade.accepted", m?.ack ?? "upgrade accepted");
         return { node: label, flow: "legacy", actorId: m?.actorId ?? "" };
       };
@@ -1119,10 +1181,9 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     },
 
     async serviceList(opts = {}) {
-      return fanOut(opts, async (node, label, call) => {
-        const res = await call(MachineService.method.serviceList, {}, node, opts, true);
-        return first(res.messages, label, "service list").services.map(toServiceStatus);
-      });
+      return fanOutFirst(opts, MachineService.method.serviceList, {}, "service list", (m) =>
+        m.services.map(toServiceStatus),
+      );
     },
 
     async serviceStart(opts) {
@@ -1145,21 +1206,8 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
 
     async kubeconfig(opts = {}) {
       const { node, label } = await singleNode(opts.node);
-      const chunks: Uint8Array[] = [];
-      for await (const data of serverStream(MachineService.method.kubeconfig, {}, node, opts)) {
-        checkMetadata(data.metadata, label);
-        chunks.push(data.bytes);
-      }
-      let entries: ReturnType<typeof unpackTarGz>;
-      try {
-        entries = unpackTarGz(Buffer.concat(chunks));
-      } catch (cause) {
-        throw new TalosClientError("INTERNAL", `${label} sent a kubeconfig that is not a tar.gz`, {
-          cause,
-          details: { node: label },
-        });
-      }
-      const file = entries[0];
+      const archive = await readData(MachineService.method.kubeconfig, {}, node, label, opts);
+      const file = untar(archive, label, "a kubeconfig")[0];
       if (file === undefined) {
         throw new TalosClientError("INTERNAL", `${label} sent an empty kubeconfig archive`, {
           details: { node: label },
@@ -1195,25 +1243,24 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
         opts,
         false,
       );
-      if (res.messages.length > 0) first(res.messages, label, "etcd remove member");
+      firstIfAny(res.messages, label);
     },
 
     async etcdLeaveCluster(opts = {}) {
       const { node, label } = await singleNode(opts.node);
       const res = await unary(MachineService.method.etcdLeaveCluster, {}, node, opts, false);
-      if (res.messages.length > 0) first(res.messages, label, "etcd leave cluster");
+      firstIfAny(res.messages, label);
     },
 
     async etcdForfeitLeadership(opts = {}) {
       const { node, label } = await singleNode(opts.node);
       const res = await unary(MachineService.method.etcdForfeitLeadership, {}, node, opts, false);
-      return { member: res.messages.length > 0 ? first(res.messages, label, "etcd forfeit").member : "" };
+      return { member: firstIfAny(res.messages, label)?.member ?? "" };
     },
 
     async etcdStatus(opts = {}) {
-      return fanOut(opts, async (node, label, call) => {
-        const res = await call(MachineService.method.etcdStatus, {}, node, opts, true);
-        const status = first(res.messages, label, "etcd status").memberStatus;
+      return fanOutFirst(opts, MachineService.method.etcdStatus, {}, "etcd status", (m, label) => {
+        const status = m.memberStatus;
         if (status === undefined) throw new TalosClientError("INTERNAL", `${label} returned no etcd status`);
         return status;
       });
@@ -1260,7 +1307,7 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
           chunks(),
           callOptions(node, opts, false),
         );
-        if (res.messages.length > 0) first(res.messages, label, "etcd recover");
+        firstIfAny(res.messages, label);
       } catch (error) {
         throw withNode(isTalosClientError(error) ? error : TalosClientError.from(error), label);
       }
@@ -1268,129 +1315,101 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     },
 
     logs(opts) {
-      return {
-        [Symbol.asyncIterator]: () =>
-          (async function* () {
-            const { node } = await singleNode(opts.node);
-            yield* lines(
-              serverStream(
-                MachineService.method.logs,
-                {
-                  namespace: opts.namespace ?? "system",
-                  id: opts.id,
-                  driver: opts.driver === "cri" ? ContainerDriver.CRI : ContainerDriver.CONTAINERD,
-                  follow: opts.follow ?? false,
-                  tailLines: opts.tailLines ?? -1,
-                },
-                node,
-                opts,
-              ),
-            );
-          })(),
-      };
+      return iterable(async function* () {
+        const { node } = await singleNode(opts.node);
+        yield* lines(
+          serverStream(
+            MachineService.method.logs,
+            {
+              namespace: opts.namespace ?? "system",
+              id: opts.id,
+              driver: opts.driver === "cri" ? ContainerDriver.CRI : ContainerDriver.CONTAINERD,
+              follow: opts.follow ?? false,
+              tailLines: opts.tailLines ?? -1,
+            },
+            node,
+            opts,
+          ),
+        );
+      });
     },
 
     dmesg(opts = {}) {
-      return {
-        [Symbol.asyncIterator]: () =>
-          (async function* () {
-            const { node } = await singleNode(opts.node);
-            yield* lines(
-              serverStream(
-                MachineService.method.dmesg,
-                { follow: opts.follow ?? false, tail: opts.tail ?? false },
-                node,
-                opts,
-              ),
-            );
-          })(),
-      };
+      return iterable(async function* () {
+        const { node } = await singleNode(opts.node);
+        yield* lines(
+          serverStream(
+            MachineService.method.dmesg,
+            { follow: opts.follow ?? false, tail: opts.tail ?? false },
+            node,
+            opts,
+          ),
+        );
+      });
     },
 
     events(opts = {}) {
-      return {
-        [Symbol.asyncIterator]: () =>
-          (async function* () {
-            const { node, label } = await singleNode(opts.node);
-            for await (const event of serverStream(
-              MachineService.method.events,
-              {
-                tailEvents: opts.tailEvents ?? 0,
-                tailId: opts.tailId ?? "",
-                tailSeconds: opts.tailSeconds ?? 0,
-                withActorId: opts.actorId ?? "",
-              },
-              node,
-              opts,
-            )) {
-              checkMetadata(event.metadata, label);
-              const typeUrl = event.data?.typeUrl ?? "";
-              const type = typeUrl.slice(typeUrl.lastIndexOf("/") + 1);
-              let payload: unknown;
-              if (event.data !== undefined) {
-                const schema = eventRegistry.getMessage(type);
-                if (schema !== undefined) {
-                  payload = anyUnpack({ ...event.data, typeUrl: `type.googleapis.com/${type}` }, schema);
-                }
-              }
-              yield { node: label, id: event.id, actorId: event.actorId, type, payload };
+      return iterable(async function* () {
+        const { node, label } = await singleNode(opts.node);
+        for await (const event of serverStream(
+          MachineService.method.events,
+          {
+            tailEvents: opts.tailEvents ?? 0,
+            tailId: opts.tailId ?? "",
+            tailSeconds: opts.tailSeconds ?? 0,
+            withActorId: opts.actorId ?? "",
+          },
+          node,
+          opts,
+        )) {
+          checkMetadata(event.metadata, label);
+          const typeUrl = event.data?.typeUrl ?? "";
+          const type = typeUrl.slice(typeUrl.lastIndexOf("/") + 1);
+          let payload: unknown;
+          if (event.data !== undefined) {
+            const schema = eventRegistry.getMessage(type);
+            if (schema !== undefined) {
+              payload = anyUnpack({ ...event.data, typeUrl: `type.googleapis.com/${type}` }, schema);
             }
-          })(),
-      };
+          }
+          yield { node: label, id: event.id, actorId: event.actorId, type, payload };
+        }
+      });
     },
 
     async processes(opts = {}) {
-      return fanOut(opts, async (node, label, call) => {
-        const res = await call(MachineService.method.processes, {}, node, opts, true);
-        return first(res.messages, label, "processes").processes;
-      });
+      return fanOutFirst(opts, MachineService.method.processes, {}, "processes", (m) => m.processes);
     },
 
     async mounts(opts = {}) {
-      return fanOut(opts, async (node, label, call) => {
-        const res = await call(MachineService.method.mounts, {}, node, opts, true);
-        return first(res.messages, label, "mounts").stats;
-      });
+      return fanOutFirst(opts, MachineService.method.mounts, {}, "mounts", (m) => m.stats);
     },
 
     async loadAvg(opts = {}) {
-      return fanOut(opts, async (node, label, call) => {
-        const res = await call(MachineService.method.loadAvg, {}, node, opts, true);
-        const m = first(res.messages, label, "load average");
-        return { load1: m.load1, load5: m.load5, load15: m.load15 };
-      });
+      return fanOutFirst(opts, MachineService.method.loadAvg, {}, "load average", (m) => ({
+        load1: m.load1,
+        load5: m.load5,
+        load15: m.load15,
+      }));
     },
 
     async readFile(opts) {
       const { node, label } = await singleNode(opts.node);
-      const chunks: Uint8Array[] = [];
-      for await (const data of serverStream(MachineService.method.read, { path: opts.path }, node, opts)) {
-        checkMetadata(data.metadata, label);
-        chunks.push(data.bytes);
-      }
-      return new Uint8Array(Buffer.concat(chunks));
+      return new Uint8Array(
+        await readData(MachineService.method.read, { path: opts.path }, node, label, opts),
+      );
     },
 
     async copy(opts) {
       const { node, label } = await singleNode(opts.node);
-      const chunks: Uint8Array[] = [];
-      for await (const data of serverStream(
+      const archive = await readData(
         MachineService.method.copy,
         { rootPath: opts.rootPath },
         node,
+        label,
         opts,
-      )) {
-        checkMetadata(data.metadata, label);
-        chunks.push(data.bytes);
-      }
-      try {
-        return unpackTarGz(Buffer.concat(chunks));
-      } catch (cause) {
-        throw new TalosClientError("INTERNAL", `${label} sent an archive that is not a tar.gz`, {
-          cause,
-          details: { node: label },
-        });
-      }
+      );
+      return untar(archive, label, "an archive");
     },
 
     async listFiles(opts) {
@@ -1409,42 +1428,27 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     },
 
     async memory(opts = {}) {
-      return fanOut(opts, async (node, label, call) => {
-        const res = await call(MachineService.method.memory, {}, node, opts, true);
-        const info = first(res.messages, label, "memory").meminfo;
+      return fanOutFirst(opts, MachineService.method.memory, {}, "memory", (m, label) => {
+        const info = m.meminfo;
         if (info === undefined) throw new TalosClientError("INTERNAL", `${label} returned no meminfo`);
         return info;
       });
     },
 
     async systemStat(opts = {}) {
-      return fanOut(opts, async (node, label, call) => {
-        const res = await call(MachineService.method.systemStat, {}, node, opts, true);
-        return first(res.messages, label, "system stat");
-      });
+      return fanOutFirst(opts, MachineService.method.systemStat, {}, "system stat", (m) => m);
     },
 
     async containers(opts = {}) {
-      return fanOut(opts, async (node, label, call) => {
-        const res = await call(
-          MachineService.method.containers,
-          {
-            namespace: opts.namespace ?? (opts.driver === "cri" ? "k8s.io" : "system"),
-            driver: opts.driver === "cri" ? ContainerDriver.CRI : ContainerDriver.CONTAINERD,
-          },
-          node,
-          opts,
-          true,
-        );
-        return first(res.messages, label, "containers").containers;
-      });
+      const request = {
+        namespace: opts.namespace ?? (opts.driver === "cri" ? "k8s.io" : "system"),
+        driver: opts.driver === "cri" ? ContainerDriver.CRI : ContainerDriver.CONTAINERD,
+      };
+      return fanOutFirst(opts, MachineService.method.containers, request, "containers", (m) => m.containers);
     },
 
     async disks(opts = {}) {
-      return fanOut(opts, async (node, label, call) => {
-        const res = await call(StorageService.method.disks, {}, node, opts, true);
-        return first(res.messages, label, "disks").disks;
-      });
+      return fanOutFirst(opts, StorageService.method.disks, {}, "disks", (m) => m.disks);
     },
 
     async time(opts = {}) {
@@ -1504,36 +1508,33 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     },
 
     watch(opts) {
-      return {
-        [Symbol.asyncIterator]: () =>
-          (async function* () {
-            const { node, label } = await singleNode(opts.node);
-            const { type, namespace } = await resolveType({
-              ...opts,
-              ...(node === undefined ? {} : { node }),
-            });
-            const request: MessageInitShape<typeof State.method.watch.input> = {
-              namespace,
-              type,
-              apiVersion: 1,
-              options: {
-                bootstrapContents: opts.bootstrapContents ?? true,
-                tailEvents: opts.tailEvents ?? 0,
-              },
+      return iterable(async function* () {
+        const { node, label } = await singleNode(opts.node);
+        const { type, namespace } = await resolveType({
+          ...opts,
+          ...(node === undefined ? {} : { node }),
+        });
+        const request: MessageInitShape<typeof State.method.watch.input> = {
+          namespace,
+          type,
+          apiVersion: 1,
+          options: {
+            bootstrapContents: opts.bootstrapContents ?? true,
+            tailEvents: opts.tailEvents ?? 0,
+          },
+        };
+        if (opts.id !== undefined) request.id = opts.id;
+        for await (const response of serverStream(State.method.watch, request, node, opts)) {
+          for (const event of response.event) {
+            yield {
+              type: EVENT_TYPES[event.eventType] ?? "noop",
+              resource: decodeResource(event.resource, label),
+              old: decodeResource(event.old, label),
+              error: event.error,
             };
-            if (opts.id !== undefined) request.id = opts.id;
-            for await (const response of serverStream(State.method.watch, request, node, opts)) {
-              for (const event of response.event) {
-                yield {
-                  type: EVENT_TYPES[event.eventType] ?? "noop",
-                  resource: decodeResource(event.resource, label),
-                  old: decodeResource(event.old, label),
-                  error: event.error,
-                };
-              }
-            }
-          })(),
-      };
+          }
+        }
+      });
     },
 
     async waitForHealthy(opts) {
@@ -1569,13 +1570,10 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     },
 
     stream(method, request, opts = {}) {
-      return {
-        [Symbol.asyncIterator]: () =>
-          (async function* () {
-            const { node } = await singleNode(opts.node);
-            yield* serverStream(method, request, node, opts);
-          })(),
-      };
+      return iterable(async function* () {
+        const { node } = await singleNode(opts.node);
+        yield* serverStream(method, request, node, opts);
+      });
     },
 
     close() {

@@ -16,7 +16,7 @@ import type {
 } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { TalosClientError } from "./errors.js";
-import { normalizePrivateKeyPem, spkiFingerprint } from "./internal/pem.js";
+import { derToPem, normalizePrivateKeyPem, spkiFingerprint } from "./internal/pem.js";
 import { deserializerFor, methodPath, serializerFor } from "./internal/rpc.js";
 import { fromGrpcError } from "./status.js";
 
@@ -385,12 +385,8 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
             reject(pinMismatch(endpoint, fingerprint));
             return;
           }
-          const pem = `-----BEGIN CERTIFICATE-----\n${raw
-            .toString("base64")
-            .replace(/(.{64})/g, "$1\n")
-            .replace(/\n$/, "")}\n-----END CERTIFICATE-----\n`;
           pinnedTls.set(endpoint.address, {
-            context: createSecureContext({ ca: pem, allowPartialTrustChain: true }),
+            context: createSecureContext({ ca: derToPem(raw, "CERTIFICATE"), allowPartialTrustChain: true }),
             rejectUnauthorized: true,
             clientCertificate: false,
             checkServerIdentity: (_host, cert) => {

@@ -11,6 +11,15 @@ export function decodePemValue(value: string): string {
   return decoded.endsWith("\n") ? decoded : `${decoded}\n`;
 }
 
+/** Encodes DER as a PEM block with 64-character lines. */
+export function derToPem(der: ArrayBuffer | Uint8Array, label: string): string {
+  const body = Buffer.from(new Uint8Array(der))
+    .toString("base64")
+    .replace(/(.{64})/g, "$1\n")
+    .replace(/\n$/, "");
+  return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
+}
+
 function pemBody(pem: string, label: string): Buffer | undefined {
   const match = new RegExp(`-----BEGIN ${label}-----([\\s\\S]*?)-----END ${label}-----`).exec(pem);
   return match === null ? undefined : Buffer.from(match[1]!.replace(/\s+/g, ""), "base64");

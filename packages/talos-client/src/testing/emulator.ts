@@ -1,4 +1,4 @@
-import { createHash, randomBytes, X509Certificate } from "node:crypto";
+import { randomBytes, X509Certificate } from "node:crypto";
 import { createServer as createNetServer, isIP, type Server as NetServer, type Socket } from "node:net";
 import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from "node:tls";
 import { inspect } from "node:util";
@@ -37,7 +37,7 @@ import { ResourceDefinitionSpec_Sensitivity, ResourceDefinitionSpecSchema } from
 import type { Resource } from "../gen/v1alpha1/resource_pb.js";
 import { ResourceSchema } from "../gen/v1alpha1/resource_pb.js";
 import { EventType, State } from "../gen/v1alpha1/state_pb.js";
-import { decodePemValue } from "../internal/pem.js";
+import { decodePemValue, spkiFingerprint } from "../internal/pem.js";
 import { deserializerFor, methodPath, serializerFor } from "../internal/rpc.js";
 import { packTarGz } from "../internal/tar.js";
 import type { CertificateAndKey } from "./pki.js";
@@ -456,12 +456,6 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-function spkiOf(pem: string): string {
-  const cert = new X509Certificate(pem);
-  const der = cert.publicKey.export({ type: "spki", format: "der" });
-  return createHash("sha256").update(der).digest("base64");
-}
-
 function randomId(): bigint {
   return randomBytes(8).readBigUInt64BE() & 0x7fffffffffffffffn;
 }
@@ -588,7 +582,7 @@ class NodeImpl implements EmulatedNode {
       ipAddresses: ["127.0.0.1", ...(isIP(this.address) ? [this.address] : [])],
       dnsNames: ["localhost", ...(isIP(this.address) ? [] : [this.address])],
     });
-    this.maintenanceSpki = spkiOf(cert.crt);
+    this.maintenanceSpki = spkiFingerprint(cert.crt);
     this.maintenanceTls = this.tlsServer(
       { cert: cert.crt, key: cert.key, chain: maintenanceCa.crt },
       undefined,

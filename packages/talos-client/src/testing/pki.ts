@@ -2,6 +2,7 @@ import "reflect-metadata";
 import { createPrivateKey, X509Certificate as NodeX509, webcrypto } from "node:crypto";
 import * as x509 from "@peculiar/x509";
 import { stringify } from "yaml";
+import { derToPem } from "../internal/pem.js";
 
 x509.cryptoProvider.set(webcrypto as Crypto);
 
@@ -42,14 +43,6 @@ let serial = Date.now();
 function nextSerial(): string {
   serial += 1;
   return serial.toString(16).padStart(16, "0");
-}
-
-function keyPem(der: ArrayBuffer, label: string): string {
-  const body = Buffer.from(der)
-    .toString("base64")
-    .replace(/(.{64})/g, "$1\n")
-    .replace(/\n$/, "");
-  return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
 }
 
 function pemText(pem: string): string {
@@ -109,7 +102,10 @@ export async function generateTalosCa(options: GenerateTalosCaOptions = {}): Pro
     ],
   });
   const der = await webcrypto.subtle.exportKey("pkcs8", keys.privateKey);
-  return { crt: pemText(cert.toString("pem")), key: keyPem(der, options.keyLabel ?? "ED25519 PRIVATE KEY") };
+  return {
+    crt: pemText(cert.toString("pem")),
+    key: derToPem(der, options.keyLabel ?? "ED25519 PRIVATE KEY"),
+  };
 }
 
 /** Issues an Ed25519 certificate signed by `ca` (client: EKU ClientAuth only, as apid requires). */
@@ -147,7 +143,10 @@ export async function issueCertificate(options: IssueCertificateOptions): Promis
     extensions,
   });
   const der = await webcrypto.subtle.exportKey("pkcs8", keys.privateKey);
-  return { crt: pemText(cert.toString("pem")), key: keyPem(der, options.keyLabel ?? "ED25519 PRIVATE KEY") };
+  return {
+    crt: pemText(cert.toString("pem")),
+    key: derToPem(der, options.keyLabel ?? "ED25519 PRIVATE KEY"),
+  };
 }
 
 /** Subject O values (Talos roles) of a PEM or DER certificate. */
