@@ -35,6 +35,12 @@ const engineOption: OptionSpec = {
   description: "Provisioning engine (default: 'engine' in homelab.yaml, else tofu)",
 };
 
+const kubeconfigOption: OptionSpec = {
+  type: "string",
+  valueName: "FILE",
+  description: "kubeconfig (default $KUBECONFIG, then the state dir's)",
+};
+
 function talos(name: string, summary: string, extra: Partial<CommandSpec> = {}): CommandSpec {
   return {
     name,
@@ -286,11 +292,7 @@ export const ROOT: CommandSpec = {
           name: "bootstrap",
           summary: "Install Argo CD with Helm, wait for it, apply the root app",
           options: {
-            kubeconfig: {
-              type: "string",
-              valueName: "FILE",
-              description: "kubeconfig (default $KUBECONFIG, then the state dir's)",
-            },
+            kubeconfig: kubeconfigOption,
           },
           load: async () => (await import("./argo.js")).run,
         },
@@ -298,11 +300,7 @@ export const ROOT: CommandSpec = {
           name: "status",
           summary: "Argo CD rollouts and the root application's sync and health",
           options: {
-            kubeconfig: {
-              type: "string",
-              valueName: "FILE",
-              description: "kubeconfig (default $KUBECONFIG, then the state dir's)",
-            },
+            kubeconfig: kubeconfigOption,
           },
           load: async () => (await import("./argo.js")).run,
         },
@@ -311,11 +309,7 @@ export const ROOT: CommandSpec = {
           summary: "Show the chart change, run the Helm upgrade and wait for the rollouts",
           options: {
             version: { type: "string", valueName: "X", description: "Chart version to upgrade to" },
-            kubeconfig: {
-              type: "string",
-              valueName: "FILE",
-              description: "kubeconfig (default $KUBECONFIG, then the state dir's)",
-            },
+            kubeconfig: kubeconfigOption,
           },
           load: async () => (await import("./argo.js")).run,
         },
@@ -349,11 +343,7 @@ export const ROOT: CommandSpec = {
           name: "password",
           summary: "Print the initial admin password",
           options: {
-            kubeconfig: {
-              type: "string",
-              valueName: "FILE",
-              description: "kubeconfig (default $KUBECONFIG, then the state dir's)",
-            },
+            kubeconfig: kubeconfigOption,
           },
           load: async () => (await import("./argo.js")).run,
         },
