@@ -91,7 +91,8 @@ export const ROOT: CommandSpec = {
     },
     {
       name: "plan",
-      summary: "One change set across every layer (exit 0 no changes, 2 changes, 1 error)",
+      summary:
+        "One change set across every layer (exit 0 no changes, 2 changes or a layer not planned, 1 error)",
       options: {
         engine: engineOption,
         simulate: { type: "boolean", description: "Plan against the simulated lab" },
