@@ -4,7 +4,7 @@ import type Cloudflare from "cloudflare";
 import { HomelabError } from "../../errors.js";
 import { Secret } from "../../secret.js";
 import { loadArgoBootstrap } from "../adapters/argo-bootstrap.js";
-import { loadCfTunnel, type Plan } from "../adapters/cf-tunnel.js";
+import { createCloudflare, loadCfTunnel, type Plan } from "../adapters/cf-tunnel.js";
 import { loadTalosClient, type TalosClient, type TalosClientModule } from "../adapters/talos-client.js";
 import { loadTalosConfig, type SecretsBundle, type TalosConfigModule } from "../adapters/talos-config.js";
 import type { Output } from "../cli/output.js";
@@ -117,10 +117,9 @@ export async function runUp(options: RunUpOptions): Promise<UpResult> {
       throw new HomelabError("MISSING_CREDENTIALS", "CLOUDFLARE_API_TOKEN is not set", {
         hint: "create an API token with Cloudflare Tunnel:Edit, DNS:Edit and Access: Apps and Policies:Edit",
       });
-    const { default: Cloudflare } = await import("cloudflare");
-    cfClient = new Cloudflare({
+    cfClient = await createCloudflare({
       apiToken: target.cloudflare.apiToken,
-      ...(target.cloudflare.baseURL ? { baseURL: target.cloudflare.baseURL } : {}),
+      baseURL: target.cloudflare.baseURL,
       maxRetries: target.kind === "lab" ? 0 : 2,
     });
     const tunnel = await cfLib.ensureTunnel({
