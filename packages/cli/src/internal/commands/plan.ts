@@ -45,7 +45,7 @@ export const run: RunFn = async (inv) => {
   const result = await runPlan({
     loaded,
     stateDir,
-    target: realTarget(ctx.env, helm, loaded.config),
+    target: realTarget(ctx.env, helm),
     out,
     signal: ctx.signal,
   });
