@@ -10,7 +10,7 @@ import { loadTalosConfig, type SecretsBundle, type TalosConfigModule } from "../
 import type { Output } from "../cli/output.js";
 import type { LoadedConfig } from "../config/load.js";
 import { writeFileAtomic } from "../fs/atomic.js";
-import { nodeIntent, nodeVersion } from "../plan/intent.js";
+import { nodeMachineConfig, nodeVersion } from "../plan/intent.js";
 import { routesOf } from "../plan/routes.js";
 import { schematicOf } from "../plan/schematic.js";
 import { argoSettings } from "./argo-settings.js";
@@ -390,14 +390,12 @@ export function desiredNodeConfig(
     tunnelToken?: Secret | undefined;
   },
 ): { inputsHash: string; render(): string } {
-  const installImage = tc.installerImage({
+  const machine = nodeMachineConfig(tc, config, node, options.bundle, {
     schematicId: options.schematicId,
-    version: nodeVersion(config, node),
+    withTailscale: true,
+    ...(options.tunnelToken ? { tunnelToken: options.tunnelToken.reveal() } : {}),
   });
-  const extras: Parameters<typeof nodeIntent>[2] = { installImage, withTailscale: true };
-  if (options.tunnelToken) extras.tunnelToken = options.tunnelToken.reveal();
-  const patches = tc.buildNodePatches(nodeIntent(config, node, extras));
-  const patchText = tc.stringifyDocuments(patches);
+  const patchText = tc.stringifyDocuments(machine.patches);
   const c = config.cluster;
   const inputsHash = sha(
     [
@@ -410,21 +408,7 @@ export function desiredNodeConfig(
       patchText,
     ].join("\n"),
   );
-  return {
-    inputsHash,
-    render: () =>
-      tc.stringifyDocuments(
-        tc.generateConfig({
-          secrets: options.bundle,
-          role: node.role,
-          clusterName: c.name,
-          endpoint: c.endpoint,
-          target: nodeVersion(config, node),
-          kubernetesVersion: c.kubernetesVersion,
-          patches,
-        }),
-      ),
-  };
+  return { inputsHash, render: machine.render };
 }
 
 /** sha256 of the secrets file text (part of every node's config inputs). */
