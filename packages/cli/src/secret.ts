@@ -4,21 +4,21 @@ const REDACTED = "[redacted]";
 
 /**
  * A secret value resolved from a reference (`env:NAME`, `file:PATH`) or produced at run time
- * (a tunnel token). It prints as `[redacted]` in `String()`, `JSON.stringify` and `util.inspect`;
- * only {@link Secret.reveal} returns the value.
+ * (a tunnel token, a sensitive tofu output). It prints as `[redacted]` in `String()`,
+ * `JSON.stringify` and `util.inspect`; only {@link Secret.reveal} returns the value.
  */
-export class Secret {
-  readonly #value: string;
+export class Secret<T = string> {
+  readonly #value: T;
   /** Where the value came from, e.g. `env:TS_AUTHKEY` (safe to print). */
   readonly source: string;
 
-  constructor(value: string, source: string) {
+  constructor(value: T, source: string) {
     this.#value = value;
     this.source = source;
   }
 
   /** The secret value itself: pass it to a library, never to output. */
-  reveal(): string {
+  reveal(): T {
     return this.#value;
   }
 
@@ -38,4 +38,9 @@ export class Secret {
 /** True when `value` is a secret reference (`env:NAME` or `file:PATH`). */
 export function isSecretReference(value: string): boolean {
   return /^env:[A-Za-z_][A-Za-z0-9_]*$/.test(value) || /^file:.+/.test(value);
+}
+
+/** True when `value` is a {@link Secret}. */
+export function isSecret(value: unknown): value is Secret<unknown> {
+  return value instanceof Secret;
 }

@@ -175,7 +175,7 @@ describe("nodePatchPath", () => {
 
 describe("Secret", () => {
   it("redacts itself in strings, JSON and inspect while reveal returns the value", ({ expect }) => {
-    const secret = new Secret("kubeconfig-bytes");
+    const secret = new Secret("kubeconfig-bytes", "tofu output kubeconfig");
     expect(`${secret}`).toBe("[redacted]");
     expect(JSON.stringify({ secret })).toBe('{"secret":"[redacted]"}');
     expect(inspect({ secret })).not.toContain("kubeconfig-bytes");

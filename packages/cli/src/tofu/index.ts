@@ -1,3 +1,4 @@
+export { isSecret, Secret } from "../secret.js";
 export type { TofuErrorCode, TofuErrorOptions } from "./errors.js";
 export { isTofuError, TofuError } from "./errors.js";
 export type {
@@ -28,7 +29,6 @@ export type {
   TofuVersion,
 } from "./runner.js";
 export { createTofuRunner } from "./runner.js";
-export { isSecret, Secret } from "./secret.js";
 export type {
   TfvarsInput,
   TfvarsInterface,

@@ -1,6 +1,7 @@
 import { constants } from "node:fs";
 import { access } from "node:fs/promises";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
+import { Secret } from "../secret.js";
 import { TofuError } from "./errors.js";
 import {
   formatDiagnostic,
@@ -12,7 +13,6 @@ import {
   toDiagnostic,
 } from "./events.js";
 import { spawnTofu, type TofuExec } from "./exec.js";
-import { Secret } from "./secret.js";
 import type { ProvidersSchema } from "./validate.js";
 
 /** Options of {@link createTofuRunner}. */
@@ -460,7 +460,7 @@ export function createTofuRunner(options: TofuRunnerOptions): TofuRunner {
         const entry = isObject(raw) ? raw : {};
         const sensitive = entry.sensitive === true;
         outputs[name] = sensitive
-          ? { sensitive: true, type: entry.type, value: new Secret(entry.value) }
+          ? { sensitive: true, type: entry.type, value: new Secret(entry.value, `tofu output ${name}`) }
           : { sensitive: false, type: entry.type, value: entry.value };
         names.push({ name, sensitive });
       }

@@ -54,8 +54,3 @@ export function listOption(inv: Invocation, name: string): string[] | undefined 
     .map((s) => s.trim())
     .filter((s) => s !== "");
 }
-
-/** Throws when the signal was aborted (Ctrl-C). */
-export function checkAborted(signal: AbortSignal): void {
-  if (signal.aborted) throw new HomelabError("INTERRUPTED", "interrupted");
-}

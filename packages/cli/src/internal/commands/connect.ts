@@ -2,6 +2,7 @@ import { access, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type Cloudflare from "cloudflare";
 import { HomelabError } from "../../errors.js";
+import { createCloudflare } from "../adapters/cf-tunnel.js";
 import { loadTalosClient, type TalosClient, type TalosClientOptions } from "../adapters/talos-client.js";
 import type { Invocation } from "../cli/spec.js";
 import { listOption, stringOption } from "./common.js";
@@ -60,9 +61,7 @@ export async function cloudflareClient(inv: Invocation): Promise<Cloudflare> {
     throw new HomelabError("MISSING_CREDENTIALS", "CLOUDFLARE_API_TOKEN is not set", {
       hint: "create an API token with Cloudflare Tunnel:Edit, DNS:Edit and Access: Apps and Policies:Edit",
     });
-  const { default: Cloudflare } = await import("cloudflare");
-  const baseURL = inv.ctx.env.CLOUDFLARE_BASE_URL;
-  return new Cloudflare({ apiToken: token, ...(baseURL ? { baseURL } : {}), maxRetries: 2 });
+  return createCloudflare({ apiToken: token, baseURL: inv.ctx.env.CLOUDFLARE_BASE_URL, maxRetries: 2 });
 }
 
 /** The kubeconfig text: --kubeconfig, then $KUBECONFIG, then `fallback` (the state dir's). */

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { SecretsBundle, TalosConfigModule } from "../adapters/talos-config.js";
 import type { HomelabConfig } from "../config/load.js";
 import type { FileToWrite } from "../fs/atomic.js";
-import { nodeIntent, nodeVersion } from "../plan/intent.js";
+import { nodeMachineConfig } from "../plan/intent.js";
 
 /** Reads `secrets.yaml` from the state dir, or generates one (returned as a file to write, 0600). */
 export async function loadOrCreateSecrets(
@@ -28,26 +28,9 @@ export function fullConfigOf(
   config: HomelabConfig,
   node: HomelabConfig["nodes"][number],
   bundle: SecretsBundle,
-  extras: { schematicId: string; tunnelToken?: string; withTailscale?: boolean },
+  extras: { schematicId: string },
 ): string {
-  const installImage = tc.installerImage({
-    schematicId: extras.schematicId,
-    version: nodeVersion(config, node),
-  });
-  const intentExtras: Parameters<typeof nodeIntent>[2] = { installImage };
-  if (extras.tunnelToken) intentExtras.tunnelToken = extras.tunnelToken;
-  if (extras.withTailscale) intentExtras.withTailscale = true;
-  const patches = tc.buildNodePatches(nodeIntent(config, node, intentExtras));
-  const docs = tc.generateConfig({
-    secrets: bundle,
-    role: node.role,
-    clusterName: config.cluster.name,
-    endpoint: config.cluster.endpoint,
-    target: nodeVersion(config, node),
-    kubernetesVersion: config.cluster.kubernetesVersion,
-    patches,
-  });
-  return tc.stringifyDocuments(docs);
+  return nodeMachineConfig(tc, config, node, bundle, extras).render();
 }
 
 /** The talosconfig for the cluster (endpoints: control-plane addresses). */

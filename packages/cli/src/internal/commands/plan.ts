@@ -19,7 +19,10 @@ function render(result: PlanResult): string {
   return lines.join("\n");
 }
 
-/** `homelab plan`: exit 0 no changes, 2 changes, 1 error. */
+/**
+ * `homelab plan`: exit 0 no changes, 2 changes (a layer that cannot be planned, e.g. without
+ * CLOUDFLARE_API_TOKEN or when `tofu plan` fails, is an "unknown" item and counts as one), 1 error.
+ */
 export const run: RunFn = async (inv) => {
   const { out, ctx, options } = inv;
   const loaded = await loadProject(inv, {
@@ -42,7 +45,7 @@ export const run: RunFn = async (inv) => {
   const result = await runPlan({
     loaded,
     stateDir,
-    target: realTarget(ctx.env, helm, loaded.config),
+    target: realTarget(ctx.env, helm),
     out,
     signal: ctx.signal,
   });

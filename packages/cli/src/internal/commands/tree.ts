@@ -35,6 +35,12 @@ const engineOption: OptionSpec = {
   description: "Provisioning engine (default: 'engine' in homelab.yaml, else tofu)",
 };
 
+const kubeconfigOption: OptionSpec = {
+  type: "string",
+  valueName: "FILE",
+  description: "kubeconfig (default $KUBECONFIG, then the state dir's)",
+};
+
 function talos(name: string, summary: string, extra: Partial<CommandSpec> = {}): CommandSpec {
   return {
     name,
@@ -85,7 +91,8 @@ export const ROOT: CommandSpec = {
     },
     {
       name: "plan",
-      summary: "One change set across every layer (exit 0 no changes, 2 changes, 1 error)",
+      summary:
+        "One change set across every layer (exit 0 no changes, 2 changes or a layer not planned, 1 error)",
       options: {
         engine: engineOption,
         simulate: { type: "boolean", description: "Plan against the simulated lab" },
@@ -286,11 +293,7 @@ export const ROOT: CommandSpec = {
           name: "bootstrap",
           summary: "Install Argo CD with Helm, wait for it, apply the root app",
           options: {
-            kubeconfig: {
-              type: "string",
-              valueName: "FILE",
-              description: "kubeconfig (default $KUBECONFIG, then the state dir's)",
-            },
+            kubeconfig: kubeconfigOption,
           },
           load: async () => (await import("./argo.js")).run,
         },
@@ -298,11 +301,7 @@ export const ROOT: CommandSpec = {
           name: "status",
           summary: "Argo CD rollouts and the root application's sync and health",
           options: {
-            kubeconfig: {
-              type: "string",
-              valueName: "FILE",
-              description: "kubeconfig (default $KUBECONFIG, then the state dir's)",
-            },
+            kubeconfig: kubeconfigOption,
           },
           load: async () => (await import("./argo.js")).run,
         },
@@ -311,11 +310,7 @@ export const ROOT: CommandSpec = {
           summary: "Show the chart change, run the Helm upgrade and wait for the rollouts",
           options: {
             version: { type: "string", valueName: "X", description: "Chart version to upgrade to" },
-            kubeconfig: {
-              type: "string",
-              valueName: "FILE",
-              description: "kubeconfig (default $KUBECONFIG, then the state dir's)",
-            },
+            kubeconfig: kubeconfigOption,
           },
           load: async () => (await import("./argo.js")).run,
         },
@@ -349,11 +344,7 @@ export const ROOT: CommandSpec = {
           name: "password",
           summary: "Print the initial admin password",
           options: {
-            kubeconfig: {
-              type: "string",
-              valueName: "FILE",
-              description: "kubeconfig (default $KUBECONFIG, then the state dir's)",
-            },
+            kubeconfig: kubeconfigOption,
           },
           load: async () => (await import("./argo.js")).run,
         },

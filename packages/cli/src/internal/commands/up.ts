@@ -147,7 +147,7 @@ export const run: RunFn = async (inv) => {
     const result = await runUp({
       loaded,
       stateDir,
-      target: realTarget(ctx.env, execRunner(inv), config),
+      target: realTarget(ctx.env, execRunner(inv)),
       out,
       signal: ctx.signal,
     });

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type Cloudflare from "cloudflare";
 import { Secret } from "../../secret.js";
 import { loadArgoBootstrap } from "../adapters/argo-bootstrap.js";
-import { loadCfTunnel } from "../adapters/cf-tunnel.js";
+import { createCloudflare, loadCfTunnel } from "../adapters/cf-tunnel.js";
 import { loadTalosClient } from "../adapters/talos-client.js";
 import { loadTalosConfig } from "../adapters/talos-config.js";
 import type { Output } from "../cli/output.js";
@@ -61,10 +61,9 @@ export async function runPlan(options: {
         detail: "CLOUDFLARE_API_TOKEN is not set: tunnel not planned",
       });
     } else {
-      const { default: Cloudflare } = await import("cloudflare");
-      cfClient = new Cloudflare({
+      cfClient = await createCloudflare({
         apiToken: target.cloudflare.apiToken,
-        ...(target.cloudflare.baseURL ? { baseURL: target.cloudflare.baseURL } : {}),
+        baseURL: target.cloudflare.baseURL,
         maxRetries: 0,
       });
       const result = await cf.reconcile({

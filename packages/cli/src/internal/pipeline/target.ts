@@ -1,5 +1,4 @@
 import type { ProcessRunner } from "../adapters/argo-bootstrap.js";
-import type { HomelabConfig } from "../config/load.js";
 import type { LabInfo } from "../lab/lab.js";
 
 /** How the pipeline reaches nodes, Cloudflare and helm: real hardware or the simulated lab. */
@@ -25,11 +24,7 @@ export function labTarget(info: LabInfo, helm: ProcessRunner): Target {
 }
 
 /** A target for real hardware; Cloudflare credentials come from the environment. */
-export function realTarget(
-  env: Record<string, string | undefined>,
-  helm: ProcessRunner,
-  _config: HomelabConfig,
-): Target {
+export function realTarget(env: Record<string, string | undefined>, helm: ProcessRunner): Target {
   const cloudflare: Target["cloudflare"] = {};
   if (env.CLOUDFLARE_API_TOKEN) cloudflare.apiToken = env.CLOUDFLARE_API_TOKEN;
   if (env.CLOUDFLARE_BASE_URL) cloudflare.baseURL = env.CLOUDFLARE_BASE_URL;

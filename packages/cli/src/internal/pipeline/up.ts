@@ -4,13 +4,13 @@ import type Cloudflare from "cloudflare";
 import { HomelabError } from "../../errors.js";
 import { Secret } from "../../secret.js";
 import { loadArgoBootstrap } from "../adapters/argo-bootstrap.js";
-import { loadCfTunnel, type Plan } from "../adapters/cf-tunnel.js";
+import { createCloudflare, loadCfTunnel, type Plan } from "../adapters/cf-tunnel.js";
 import { loadTalosClient, type TalosClient, type TalosClientModule } from "../adapters/talos-client.js";
 import { loadTalosConfig, type SecretsBundle, type TalosConfigModule } from "../adapters/talos-config.js";
 import type { Output } from "../cli/output.js";
 import type { LoadedConfig } from "../config/load.js";
 import { writeFileAtomic } from "../fs/atomic.js";
-import { nodeIntent, nodeVersion } from "../plan/intent.js";
+import { nodeMachineConfig, nodeVersion } from "../plan/intent.js";
 import { routesOf } from "../plan/routes.js";
 import { schematicOf } from "../plan/schematic.js";
 import { argoSettings } from "./argo-settings.js";
@@ -117,10 +117,9 @@ export async function runUp(options: RunUpOptions): Promise<UpResult> {
       throw new HomelabError("MISSING_CREDENTIALS", "CLOUDFLARE_API_TOKEN is not set", {
         hint: "create an API token with Cloudflare Tunnel:Edit, DNS:Edit and Access: Apps and Policies:Edit",
       });
-    const { default: Cloudflare } = await import("cloudflare");
-    cfClient = new Cloudflare({
+    cfClient = await createCloudflare({
       apiToken: target.cloudflare.apiToken,
-      ...(target.cloudflare.baseURL ? { baseURL: target.cloudflare.baseURL } : {}),
+      baseURL: target.cloudflare.baseURL,
       maxRetries: target.kind === "lab" ? 0 : 2,
     });
     const tunnel = await cfLib.ensureTunnel({
@@ -391,14 +390,12 @@ export function desiredNodeConfig(
     tunnelToken?: Secret | undefined;
   },
 ): { inputsHash: string; render(): string } {
-  const installImage = tc.installerImage({
+  const machine = nodeMachineConfig(tc, config, node, options.bundle, {
     schematicId: options.schematicId,
-    version: nodeVersion(config, node),
+    withTailscale: true,
+    ...(options.tunnelToken ? { tunnelToken: options.tunnelToken.reveal() } : {}),
   });
-  const extras: Parameters<typeof nodeIntent>[2] = { installImage, withTailscale: true };
-  if (options.tunnelToken) extras.tunnelToken = options.tunnelToken.reveal();
-  const patches = tc.buildNodePatches(nodeIntent(config, node, extras));
-  const patchText = tc.stringifyDocuments(patches);
+  const patchText = tc.stringifyDocuments(machine.patches);
   const c = config.cluster;
   const inputsHash = sha(
     [
@@ -411,21 +408,7 @@ export function desiredNodeConfig(
       patchText,
     ].join("\n"),
   );
-  return {
-    inputsHash,
-    render: () =>
-      tc.stringifyDocuments(
-        tc.generateConfig({
-          secrets: options.bundle,
-          role: node.role,
-          clusterName: c.name,
-          endpoint: c.endpoint,
-          target: nodeVersion(config, node),
-          kubernetesVersion: c.kubernetesVersion,
-          patches,
-        }),
-      ),
-  };
+  return { inputsHash, render: machine.render };
 }
 
 /** sha256 of the secrets file text (part of every node's config inputs). */

@@ -1,5 +1,10 @@
 import { isIP } from "node:net";
-import type { NodeIntent } from "../adapters/talos-config.js";
+import type {
+  ConfigDocument,
+  NodeIntent,
+  SecretsBundle,
+  TalosConfigModule,
+} from "../adapters/talos-config.js";
 import type { HomelabConfig } from "../config/load.js";
 
 type NodeConfig = HomelabConfig["nodes"][number];
@@ -103,4 +108,37 @@ export function nodeIntent(config: HomelabConfig, node: NodeConfig, extras: Inte
   }
   if (Object.keys(extensions).length > 0) intent.extensions = extensions;
   return intent;
+}
+
+/**
+ * One node's patches (from its intent and the schematic's installer image) and its complete machine
+ * config: generateConfig with those patches, rendered on demand.
+ */
+export function nodeMachineConfig(
+  tc: TalosConfigModule,
+  config: HomelabConfig,
+  node: NodeConfig,
+  bundle: SecretsBundle,
+  extras: Omit<IntentExtras, "installImage"> & { schematicId: string },
+): { patches: ConfigDocument[]; render(): string } {
+  const { schematicId, ...intentExtras } = extras;
+  const target = nodeVersion(config, node);
+  const installImage = tc.installerImage({ schematicId, version: target });
+  const patches = tc.buildNodePatches(nodeIntent(config, node, { ...intentExtras, installImage }));
+  const c = config.cluster;
+  return {
+    patches,
+    render: () =>
+      tc.stringifyDocuments(
+        tc.generateConfig({
+          secrets: bundle,
+          role: node.role,
+          clusterName: c.name,
+          endpoint: c.endpoint,
+          target,
+          kubernetesVersion: c.kubernetesVersion,
+          patches,
+        }),
+      ),
+  };
 }

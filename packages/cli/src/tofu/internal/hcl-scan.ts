@@ -94,27 +94,31 @@ export function scanHcl(source: string): ScannedBody {
     }
   };
 
+  // Skips a string, a bracketed group or a heredoc starting at `i`; false when none starts here.
+  const skipNested = (): boolean => {
+    const c = source[i] as string;
+    if (c === '"') {
+      skipString();
+      return true;
+    }
+    const close = c === "(" ? ")" : c === "[" ? "]" : c === "{" ? "}" : undefined;
+    if (close !== undefined) {
+      i++;
+      skipUntilClose(close);
+      return true;
+    }
+    return c === "<" && source[i + 1] === "<" && skipHeredoc();
+  };
+
   // Skips to just after the matching `close`, across lines.
   const skipUntilClose = (close: string): void => {
     while (i < n) {
-      const c = source[i] as string;
-      if (c === close) {
+      if (source[i] === close) {
         i++;
         return;
       }
-      if (c === '"') skipString();
-      else if (c === "(") {
-        i++;
-        skipUntilClose(")");
-      } else if (c === "[") {
-        i++;
-        skipUntilClose("]");
-      } else if (c === "{") {
-        i++;
-        skipUntilClose("}");
-      } else if (c === "<" && source[i + 1] === "<" && skipHeredoc()) {
-        // skipped
-      } else if (atComment()) skipComment();
+      if (skipNested()) continue;
+      if (atComment()) skipComment();
       else i++;
     }
   };
@@ -125,23 +129,13 @@ export function scanHcl(source: string): ScannedBody {
     while (i < n) {
       const c = source[i] as string;
       if (c === "\n" || c === "}") return i;
-      if (c === '"') skipString();
-      else if (c === "(") {
-        i++;
-        skipUntilClose(")");
-      } else if (c === "[") {
-        i++;
-        skipUntilClose("]");
-      } else if (c === "{") {
-        i++;
-        skipUntilClose("}");
-      } else if (c === "<" && source[i + 1] === "<" && skipHeredoc()) {
-        // skipped
-      } else if (atComment()) {
+      if (skipNested()) continue;
+      if (atComment()) {
         const end = i;
         skipComment();
         return end;
-      } else i++;
+      }
+      i++;
     }
     return i;
   };
