@@ -260,3 +260,37 @@ describe("Output", () => {
     expect(lines(true)).toContain("worked\n");
   });
 });
+
+describe("homelab argo bootstrap", () => {
+  it("points the real helm at the kubeconfig the command uses when KUBECONFIG names another cluster", async ({
+    expect,
+  }) => {
+    await copyFile(join(EXAMPLES, "homelab.yaml"), join(t.dir, "homelab.yaml"));
+    const kubeconfig = join(t.dir, "lab-kubeconfig");
+    await writeFile(
+      kubeconfig,
+      "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'http://127.0.0.1:9'}}]\n" +
+        "users: [{name: u, user: {}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n",
+      { mode: 0o600 },
+    );
+    const calls: string[][] = [];
+    const r = await run(["argo", "bootstrap", "--kubeconfig", kubeconfig, "--yes", "--json"], {
+      cwd: t.dir,
+      env: { KUBECONFIG: "/somewhere/else/config" },
+      exec: async (command, args) => {
+        calls.push([command, ...args]);
+        if (args[0] === "version") return { exitCode: 0, stdout: "v3.19.0+gabcdef\n", stderr: "" };
+        return { exitCode: 1, stdout: "", stderr: "Error: simulated helm failure" };
+      },
+    });
+    expect(r.code).toBe(1);
+    // `helm version` is client-only; everything that talks to a cluster must name ours
+    const helmCalls = calls.filter(([command, verb]) => command === "helm" && verb !== "version");
+    expect(helmCalls.length).toBeGreaterThan(0);
+    for (const call of helmCalls) {
+      const at = call.indexOf("--kubeconfig");
+      expect(at, call.join(" ")).toBeGreaterThan(0);
+      expect(call[at + 1]).toBe(kubeconfig);
+    }
+  });
+});

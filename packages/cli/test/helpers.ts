@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { Exec } from "../src/index.js";
 import { createContext, main } from "../src/index.js";
 
 /** Repo root (the worktree). */
@@ -22,6 +23,7 @@ export interface RunOptions {
   stderrTTY?: boolean;
   prompt?: (q: string) => Promise<string>;
   signal?: AbortSignal;
+  exec?: Exec;
 }
 
 /** Runs the CLI through its public entry with injected argv/env/stdio. */
@@ -38,6 +40,7 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<Run
   };
   if (options.prompt) ctxOptions.prompt = options.prompt;
   if (options.signal) ctxOptions.signal = options.signal;
+  if (options.exec) ctxOptions.exec = options.exec;
   const code = await main({ argv, context: createContext(ctxOptions) });
   return { code, stdout, stderr, json: () => JSON.parse(stdout) };
 }

@@ -102,7 +102,10 @@ export const run: RunFn = async (inv) => {
   }
   const argocd = argocdOf(loaded);
   const argo = await loadArgoBootstrap();
-  const helm = argo.createHelm({ run: await helmRunner(inv, loaded, kubeconfigPath) });
+  const helm = argo.createHelm({
+    run: await helmRunner(inv, loaded, kubeconfigPath),
+    kubeconfigPath,
+  });
   const rootApplication = argo.buildRootApplication({
     repoURL: argocd.repoURL,
     path: argocd.path,

@@ -92,7 +92,7 @@ async function upWithTofu(inv: Invocation, loaded: LoadedConfig, stateDir: strin
       ...(config.argocd.values ? { values: config.argocd.values } : {}),
     });
     const result = await argo.bootstrapArgoCd({
-      helm: argo.createHelm({ run: execRunner(inv) }),
+      helm: argo.createHelm({ run: execRunner(inv), kubeconfigPath: join(stateDir, "kubeconfig") }),
       kubeconfig,
       chartVersion: config.argocd.chartVersion,
       values: settings.values,

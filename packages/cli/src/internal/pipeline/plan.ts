@@ -168,7 +168,7 @@ export async function runPlan(options: {
         detail: `install chart ${config.argocd.chartVersion} and the root app`,
       });
     } else {
-      const helm = argo.createHelm({ run: target.helm });
+      const helm = argo.createHelm({ run: target.helm, kubeconfigPath: join(stateDir, "kubeconfig") });
       const release = await helm
         .getRelease({ release: "argocd", namespace: config.argocd.namespace })
         .catch(() => undefined);

@@ -318,7 +318,7 @@ export async function runUp(options: RunUpOptions): Promise<UpResult> {
     // 9. Argo CD and the root application
     if (config.argocd && argoLib && kubeconfig) {
       step = out.step(`Argo CD ${config.argocd.chartVersion}`);
-      const helm = argoLib.createHelm({ run: target.helm });
+      const helm = argoLib.createHelm({ run: target.helm, kubeconfigPath: files.kubeconfig });
       const rootApplication = argoLib.buildRootApplication({
         repoURL: config.argocd.repoURL,
         path: config.argocd.path,
