@@ -8,7 +8,7 @@ import { writeFilesAtomic } from "../fs/atomic.js";
 import { remoteHelm } from "../lab/lab.js";
 import { runningLab } from "../lab/running.js";
 import { argoSettings } from "../pipeline/argo-settings.js";
-import { loadProject, stateDirOf, stringOption } from "./common.js";
+import { execRunner, loadProject, stateDirOf, stringOption } from "./common.js";
 import { kubeconfigText } from "./connect.js";
 
 function argocdOf(loaded: LoadedConfig) {
@@ -26,12 +26,7 @@ async function helmRunner(
   const labDir = join(loaded.dir, ".homelab", loaded.config.cluster.name, "lab");
   const lab = await runningLab(labDir, loaded.config);
   if (lab && kubeconfigPath?.startsWith(labDir)) return remoteHelm(lab.helm.url);
-  return (command, args, options) =>
-    inv.ctx.exec(command, args, {
-      env: { ...inv.ctx.env, ...(options?.env ?? {}) },
-      ...(options?.input !== undefined ? { input: options.input } : {}),
-      ...(options?.signal ? { signal: options.signal } : {}),
-    });
+  return execRunner(inv);
 }
 
 /** `homelab argo <bootstrap|status|upgrade|add-app|password>` */

@@ -1,5 +1,6 @@
 import { join, resolve } from "node:path";
 import { HomelabError } from "../../errors.js";
+import type { ProcessRunner } from "../adapters/argo-bootstrap.js";
 import type { Invocation } from "../cli/spec.js";
 import { type LoadedConfig, loadConfig } from "../config/load.js";
 
@@ -53,4 +54,18 @@ export function listOption(inv: Invocation, name: string): string[] | undefined 
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s !== "");
+}
+
+/**
+ * A ProcessRunner for argo-bootstrap (helm) over the Context's exec: the Context's environment with
+ * the call's variables over it, and the call's input, signal and timeout passed through.
+ */
+export function execRunner(inv: Invocation): ProcessRunner {
+  return (command, args, options) =>
+    inv.ctx.exec(command, args, {
+      env: { ...inv.ctx.env, ...(options?.env ?? {}) },
+      ...(options?.input !== undefined ? { input: options.input } : {}),
+      ...(options?.signal ? { signal: options.signal } : {}),
+      ...(options?.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    });
 }

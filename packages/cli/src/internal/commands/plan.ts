@@ -3,7 +3,7 @@ import { writeFilesAtomic } from "../fs/atomic.js";
 import { acquireLab, labStateDir } from "../lab/running.js";
 import { type PlanResult, runPlan } from "../pipeline/plan.js";
 import { realTarget } from "../pipeline/target.js";
-import { loadProject, stateDirOf } from "./common.js";
+import { execRunner, loadProject, stateDirOf } from "./common.js";
 import { tofuFor } from "./infra.js";
 import { renderFiles } from "./render.js";
 
@@ -41,11 +41,10 @@ export const run: RunFn = async (inv) => {
     }
   }
   const stateDir = stateDirOf(inv, loaded);
-  const helm = (command: string, args: string[]) => ctx.exec(command, args, { env: ctx.env });
   const result = await runPlan({
     loaded,
     stateDir,
-    target: realTarget(ctx.env, helm),
+    target: realTarget(ctx.env, execRunner(inv)),
     out,
     signal: ctx.signal,
   });

@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import { HomelabError } from "../../errors.js";
-import type { ProcessRunner } from "../adapters/argo-bootstrap.js";
 import { loadArgoBootstrap } from "../adapters/argo-bootstrap.js";
 import type { Invocation, RunFn } from "../cli/spec.js";
 import type { LoadedConfig } from "../config/load.js";
@@ -9,19 +8,9 @@ import { acquireLab, labStateDir } from "../lab/running.js";
 import { argoSettings } from "../pipeline/argo-settings.js";
 import { realTarget } from "../pipeline/target.js";
 import { runUp, type UpResult } from "../pipeline/up.js";
-import { confirm, loadProject, stateDirOf, stringOption } from "./common.js";
+import { confirm, execRunner, loadProject, stateDirOf, stringOption } from "./common.js";
 import { tofuFor } from "./infra.js";
 import { renderFiles } from "./render.js";
-
-function execRunner(inv: Invocation): ProcessRunner {
-  return (command, args, options) =>
-    inv.ctx.exec(command, args, {
-      env: { ...inv.ctx.env, ...(options?.env ?? {}) },
-      ...(options?.input !== undefined ? { input: options.input } : {}),
-      ...(options?.signal ? { signal: options.signal } : {}),
-      ...(options?.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-    });
-}
 
 export function renderUpSummary(
   result: Pick<UpResult, "cluster" | "changed" | "steps" | "stateDir">,
