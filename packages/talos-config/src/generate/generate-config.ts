@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { TalosConfigError } from "../errors.js";
+import { fail } from "../builders/util.js";
 import type { ConfigDocument } from "../model/document.js";
 import { applyPatches, type ConfigPatch } from "../patch/apply-patches.js";
 import type { SecretsBundle } from "../secrets/secrets-bundle.js";
@@ -55,27 +55,23 @@ export interface GenerateConfigOptions {
   allowSchedulingOnControlPlanes?: boolean;
 }
 
-function invalid(field: string, problem: string): TalosConfigError {
-  return new TalosConfigError("INVALID_INPUT", `${field}: ${problem}`, { details: { field } });
-}
-
 const DNS_LABELS = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 function parseEndpoint(endpoint: string): URL {
   if (typeof endpoint !== "string" || endpoint.trim() === "")
-    throw invalid("endpoint", "must be a URL like https://10.0.0.1:6443");
+    fail("endpoint", "must be a URL like https://10.0.0.1:6443");
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint)) {
-    throw invalid("endpoint", `"${endpoint}" has no scheme; use a URL like https://${endpoint}`);
+    fail("endpoint", `"${endpoint}" has no scheme; use a URL like https://${endpoint}`);
   }
   let url: URL;
   try {
     url = new URL(endpoint);
   } catch {
-    throw invalid("endpoint", `"${endpoint}" is not a valid URL`);
+    fail("endpoint", `"${endpoint}" is not a valid URL`);
   }
-  if (url.protocol !== "https:") throw invalid("endpoint", `"${endpoint}" must use https://`);
-  if (url.hostname === "") throw invalid("endpoint", `"${endpoint}" has no host`);
+  if (url.protocol !== "https:") fail("endpoint", `"${endpoint}" must use https://`);
+  if (url.hostname === "") fail("endpoint", `"${endpoint}" has no host`);
   return url;
 }
 
@@ -117,25 +113,25 @@ interface Context {
 export function generateConfig(options: GenerateConfigOptions): ConfigDocument[] {
   const version = parseTalosVersion(options.target);
   if (options.role !== "controlplane" && options.role !== "worker") {
-    throw invalid("role", `must be "controlplane" or "worker"`);
+    fail("role", `must be "controlplane" or "worker"`);
   }
   if (typeof options.clusterName !== "string" || options.clusterName.trim() === "") {
-    throw invalid("clusterName", "must not be empty");
+    fail("clusterName", "must not be empty");
   }
   if (!CLUSTER_NAME.test(options.clusterName)) {
-    throw invalid("clusterName", `"${options.clusterName}" may only hold letters, digits, '.', '_' and '-'`);
+    fail("clusterName", `"${options.clusterName}" may only hold letters, digits, '.', '_' and '-'`);
   }
   const url = parseEndpoint(options.endpoint);
   const kubernetesVersion = String(options.kubernetesVersion ?? "").replace(/^v/, "");
   if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(kubernetesVersion)) {
-    throw invalid("kubernetesVersion", `"${options.kubernetesVersion}" is not a version like 1.34.1`);
+    fail("kubernetesVersion", `"${options.kubernetesVersion}" is not a version like 1.34.1`);
   }
   if (options.secrets?.certs?.os?.crt === undefined || options.secrets?.trustdInfo?.token === undefined) {
-    throw invalid("secrets", "is not a secrets bundle (use generateSecrets or secretsFromYaml)");
+    fail("secrets", "is not a secrets bundle (use generateSecrets or secretsFromYaml)");
   }
   const dnsDomain = options.dnsDomain ?? DEFAULT_DNS_DOMAIN;
   if (dnsDomain === "" || !DNS_LABELS.test(dnsDomain))
-    throw invalid("dnsDomain", `"${dnsDomain}" is not a DNS domain`);
+    fail("dnsDomain", `"${dnsDomain}" is not a DNS domain`);
   const endpointHost = hostOf(url);
   const ipv6 = isIP(endpointHost) === 6;
   const ctx: Context = {
