@@ -1,7 +1,7 @@
 import { stringify } from "yaml";
 import { fail } from "./builders/util.js";
 import type { SecretsBundle } from "./secrets/secrets-bundle.js";
-import { generatePrivateKeyPem, issueCertificate } from "./secrets/x509.js";
+import { generatePrivateKeyPem, issueCertificate, pemBase64 } from "./secrets/x509.js";
 
 /** The roles apid knows. */
 export const TALOS_ROLES: readonly string[] = Object.freeze([
@@ -30,10 +30,6 @@ export interface GenerateTalosconfigOptions {
   ttlHours?: number;
   /** Issue time (defaults to now). */
   now?: Date;
-}
-
-function b64(text: string): string {
-  return Buffer.from(text, "utf8").toString("base64");
 }
 
 /**
@@ -81,9 +77,9 @@ export function generateTalosconfig(options: GenerateTalosconfigOptions): string
   );
   const context: Record<string, unknown> = { endpoints: [...options.endpoints] };
   if (options.nodes !== undefined && options.nodes.length > 0) context.nodes = [...options.nodes];
-  context.ca = b64(os.crt);
-  context.crt = b64(crt);
-  context.key = b64(key);
+  context.ca = pemBase64(os.crt);
+  context.crt = pemBase64(crt);
+  context.key = pemBase64(key);
   return stringify(
     { context: options.contextName, contexts: { [options.contextName]: context } },
     { indent: 4, lineWidth: 0 },

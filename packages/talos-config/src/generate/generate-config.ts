@@ -3,6 +3,7 @@ import { fail } from "../builders/util.js";
 import type { ConfigDocument } from "../model/document.js";
 import { applyPatches, type ConfigPatch } from "../patch/apply-patches.js";
 import type { SecretsBundle } from "../secrets/secrets-bundle.js";
+import { pemBase64 } from "../secrets/x509.js";
 import { parseTalosVersion } from "../version.js";
 import {
   API_SERVER_IMAGE,
@@ -77,10 +78,6 @@ function parseEndpoint(endpoint: string): URL {
 
 function hostOf(url: URL): string {
   return url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
-}
-
-function b64(text: string): string {
-  return Buffer.from(text, "utf8").toString("base64");
 }
 
 interface Context {
@@ -161,7 +158,10 @@ function image(name: string, ctx: Context): string {
 }
 
 function osCA(ctx: Context): Record<string, string> {
-  return { crt: b64(ctx.secrets.certs.os.crt), key: ctx.controlPlane ? b64(ctx.secrets.certs.os.key) : "" };
+  return {
+    crt: pemBase64(ctx.secrets.certs.os.crt),
+    key: ctx.controlPlane ? pemBase64(ctx.secrets.certs.os.key) : "",
+  };
 }
 
 /** Talos 1.11 .. 1.13: Kubernetes, install and cluster identity live in the v1alpha1 document. */
@@ -217,12 +217,12 @@ function legacyConfig(ctx: Context): ConfigDocument[] {
     } else if (secrets.secrets.aescbcEncryptionSecret !== undefined) {
       cluster.aescbcEncryptionSecret = secrets.secrets.aescbcEncryptionSecret;
     }
-    cluster.ca = { crt: b64(secrets.certs.k8s.crt), key: b64(secrets.certs.k8s.key) };
+    cluster.ca = { crt: pemBase64(secrets.certs.k8s.crt), key: pemBase64(secrets.certs.k8s.key) };
     cluster.aggregatorCA = {
-      crt: b64(secrets.certs.k8sAggregator.crt),
-      key: b64(secrets.certs.k8sAggregator.key),
+      crt: pemBase64(secrets.certs.k8sAggregator.crt),
+      key: pemBase64(secrets.certs.k8sAggregator.key),
     };
-    cluster.serviceAccount = { key: b64(secrets.certs.k8sServiceAccount.key) };
+    cluster.serviceAccount = { key: pemBase64(secrets.certs.k8sServiceAccount.key) };
     const apiServer: Record<string, unknown> = { image: image(API_SERVER_IMAGE, ctx) };
     const apiSANs = minor <= 11 ? [ctx.endpointHost, ...ctx.sans] : [...ctx.sans];
     if (apiSANs.length > 0) apiServer.certSANs = apiSANs;
@@ -234,11 +234,11 @@ function legacyConfig(ctx: Context): ConfigDocument[] {
     cluster.proxy = { image: image(PROXY_IMAGE, ctx) };
     cluster.scheduler = { image: image(SCHEDULER_IMAGE, ctx) };
   } else {
-    cluster.ca = { crt: b64(secrets.certs.k8s.crt), key: "" };
+    cluster.ca = { crt: pemBase64(secrets.certs.k8s.crt), key: "" };
   }
   cluster.discovery = { enabled: true, registries: { kubernetes: { disabled: true }, service: {} } };
   if (controlPlane) {
-    cluster.etcd = { ca: { crt: b64(secrets.certs.etcd.crt), key: b64(secrets.certs.etcd.key) } };
+    cluster.etcd = { ca: { crt: pemBase64(secrets.certs.etcd.crt), key: pemBase64(secrets.certs.etcd.key) } };
     if (ctx.allowScheduling) cluster.allowSchedulingOnControlPlanes = true;
   }
 
@@ -256,7 +256,7 @@ function multiDocumentConfig(ctx: Context): ConfigDocument[] {
   const { controlPlane, secrets } = ctx;
   const cluster: Record<string, unknown> = { token: secrets.secrets.bootstrapToken };
   if (controlPlane)
-    cluster.etcd = { ca: { crt: b64(secrets.certs.etcd.crt), key: b64(secrets.certs.etcd.key) } };
+    cluster.etcd = { ca: { crt: pemBase64(secrets.certs.etcd.crt), key: pemBase64(secrets.certs.etcd.key) } };
   const docs: ConfigDocument[] = [
     {
       version: "v1alpha1",

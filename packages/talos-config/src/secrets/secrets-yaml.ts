@@ -3,11 +3,7 @@ import { parse, stringify } from "yaml";
 import { fail } from "../builders/util.js";
 import { TalosConfigError } from "../errors.js";
 import { type CertificateAndKey, type SecretsBundle, sealSecretsBundle } from "./secrets-bundle.js";
-import { parsePrivateKey } from "./x509.js";
-
-function b64(text: string): string {
-  return Buffer.from(text, "utf8").toString("base64");
-}
+import { parsePrivateKey, pemBase64 } from "./x509.js";
 
 /**
  * Serialises a bundle in the `secrets.yaml` layout `talosctl gen secrets` writes (keys `cluster`,
@@ -15,7 +11,7 @@ function b64(text: string): string {
  * --with-secrets` and OpenTofu can read it. The text is secret: write it with mode 0600.
  */
 export function secretsToYaml(bundle: SecretsBundle): string {
-  const pair = (value: CertificateAndKey) => ({ crt: b64(value.crt), key: b64(value.key) });
+  const pair = (value: CertificateAndKey) => ({ crt: pemBase64(value.crt), key: pemBase64(value.key) });
   const secrets: Record<string, string> = { bootstraptoken: bundle.secrets.bootstrapToken };
   if (bundle.secrets.aescbcEncryptionSecret !== undefined) {
     secrets.aescbcencryptionsecret = bundle.secrets.aescbcEncryptionSecret;
@@ -31,7 +27,7 @@ export function secretsToYaml(bundle: SecretsBundle): string {
       etcd: pair(bundle.certs.etcd),
       k8s: pair(bundle.certs.k8s),
       k8saggregator: pair(bundle.certs.k8sAggregator),
-      k8sserviceaccount: { key: b64(bundle.certs.k8sServiceAccount.key) },
+      k8sserviceaccount: { key: pemBase64(bundle.certs.k8sServiceAccount.key) },
       os: pair(bundle.certs.os),
     },
   };

@@ -42,6 +42,11 @@ import {
 import { TalosConfigError } from "../errors.js";
 
 /** Key algorithms the Talos PKI uses. */
+/** A PEM block as Talos configs, talosconfig and secrets.yaml carry it: its text, base64 (standard alphabet). */
+export function pemBase64(pem: string): string {
+  return Buffer.from(pem, "utf8").toString("base64");
+}
+
 export type KeyAlgorithm = "ed25519" | "ecdsa-p256" | "rsa-4096";
 
 const OID_ED25519 = "1.3.101.112";
