@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { fail } from "../builders/util.js";
+import { fail, multiDoc } from "../builders/util.js";
 import type { ConfigDocument } from "../model/document.js";
 import { applyPatches, type ConfigPatch } from "../patch/apply-patches.js";
 import type { SecretsBundle } from "../secrets/secrets-bundle.js";
@@ -243,12 +243,8 @@ function legacyConfig(ctx: Context): ConfigDocument[] {
   }
 
   const docs: ConfigDocument[] = [{ version: "v1alpha1", debug: false, machine, cluster }];
-  if (minor >= 12) docs.push({ apiVersion: "v1alpha1", kind: "HostnameConfig", auto: "stable" });
+  if (minor >= 12) docs.push(multiDoc("HostnameConfig", { auto: "stable" }));
   return docs;
-}
-
-function doc(kind: string, body: Record<string, unknown> = {}): ConfigDocument {
-  return { apiVersion: "v1alpha1", kind, ...body };
 }
 
 /** Talos 1.14 and 1.15: a slim v1alpha1 document plus the discovery, network and Kubernetes documents. */
@@ -270,12 +266,15 @@ function multiDocumentConfig(ctx: Context): ConfigDocument[] {
       },
       cluster,
     },
-    doc("DiscoveryServiceConfig", { name: "default", endpoint: DEFAULT_DISCOVERY_ENDPOINT }),
-    doc("DiscoveryIdentityConfig", { clusterID: secrets.cluster.id, clusterSecret: secrets.cluster.secret }),
+    multiDoc("DiscoveryServiceConfig", { name: "default", endpoint: DEFAULT_DISCOVERY_ENDPOINT }),
+    multiDoc("DiscoveryIdentityConfig", {
+      clusterID: secrets.cluster.id,
+      clusterSecret: secrets.cluster.secret,
+    }),
   ];
   if (ctx.installDisk !== undefined) {
     docs.push(
-      doc("UnattendedInstallConfig", {
+      multiDoc("UnattendedInstallConfig", {
         installer: ctx.installImage === undefined ? {} : { image: ctx.installImage },
         provisioning: {
           diskSelector: { match: `disk.dev_path == ${JSON.stringify(ctx.installDisk)}` },
@@ -285,12 +284,12 @@ function multiDocumentConfig(ctx: Context): ConfigDocument[] {
     );
   }
   docs.push(
-    doc("ResolverConfig", { hostDNS: { enabled: true, forwardKubeDNSToHost: true } }),
-    doc("VolumeConfig", { name: "EPHEMERAL", mount: { secure: true } }),
-    doc("FilesystemTrimConfig", { interval: FILESYSTEM_TRIM_INTERVAL }),
-    doc("SecurityProfileConfig", { workloadIsolation: true }),
-    doc("HostnameConfig", { auto: "stable" }),
-    doc("KubeClusterConfig", { clusterName: ctx.clusterName, endpoint: ctx.endpoint }),
+    multiDoc("ResolverConfig", { hostDNS: { enabled: true, forwardKubeDNSToHost: true } }),
+    multiDoc("VolumeConfig", { name: "EPHEMERAL", mount: { secure: true } }),
+    multiDoc("FilesystemTrimConfig", { interval: FILESYSTEM_TRIM_INTERVAL }),
+    multiDoc("SecurityProfileConfig", { workloadIsolation: true }),
+    multiDoc("HostnameConfig", { auto: "stable" }),
+    multiDoc("KubeClusterConfig", { clusterName: ctx.clusterName, endpoint: ctx.endpoint }),
   );
   const node: Record<string, unknown> = { nodeIP: {} };
   if (controlPlane) {
@@ -298,24 +297,24 @@ function multiDocumentConfig(ctx: Context): ConfigDocument[] {
     if (!ctx.allowScheduling) node.taints = { [LABEL_CONTROL_PLANE]: "NoSchedule" };
   }
   docs.push(
-    doc("KubeNodeConfig", node),
-    doc("KubeletConfig", {
+    multiDoc("KubeNodeConfig", node),
+    multiDoc("KubeletConfig", {
       image: image(KUBELET_IMAGE, ctx),
       config: {},
       defaultRuntimeSeccompProfileEnabled: true,
     }),
-    doc("KubeNetworkConfig", {
+    multiDoc("KubeNetworkConfig", {
       dnsDomain: ctx.dnsDomain,
       podSubnets: [...ctx.podSubnets],
       serviceSubnets: [...ctx.serviceSubnets],
     }),
-    doc(
+    multiDoc(
       "KubeAPIServerCAConfig",
       controlPlane
         ? { issuingCA: { cert: secrets.certs.k8s.crt, key: secrets.certs.k8s.key } }
         : { acceptedCAs: [secrets.certs.k8s.crt] },
     ),
-    doc("KubePrismConfig", { port: DEFAULT_KUBEPRISM_PORT }),
+    multiDoc("KubePrismConfig", { port: DEFAULT_KUBEPRISM_PORT }),
   );
   if (!controlPlane) return docs;
 
@@ -333,24 +332,27 @@ function multiDocumentConfig(ctx: Context): ConfigDocument[] {
   const apiServer: Record<string, unknown> = { image: image(API_SERVER_IMAGE, ctx) };
   if (ctx.sans.length > 0) apiServer.certExtraSANs = [...ctx.sans];
   docs.push(
-    doc("KubeAggregatorCAConfig", {
+    multiDoc("KubeAggregatorCAConfig", {
       issuingCA: { cert: secrets.certs.k8sAggregator.crt, key: secrets.certs.k8sAggregator.key },
     }),
-    doc("KubeAdmissionControlConfig", { name: "PodSecurity", configuration: podSecurityConfiguration() }),
-    doc("KubeAuditPolicyConfig", { configuration: auditPolicy() }),
-    doc("KubeAuthenticationConfig", { configuration: authenticationConfiguration() }),
-    doc("KubeAuthorizerConfig", { name: "node", type: "Node" }),
-    doc("KubeAuthorizerConfig", { name: "rbac", type: "RBAC" }),
-    doc("KubeEtcdEncryptionConfig", { config: { resources: [{ providers, resources: ["secrets"] }] } }),
-    doc("KubeServiceAccountConfig", {
+    multiDoc("KubeAdmissionControlConfig", {
+      name: "PodSecurity",
+      configuration: podSecurityConfiguration(),
+    }),
+    multiDoc("KubeAuditPolicyConfig", { configuration: auditPolicy() }),
+    multiDoc("KubeAuthenticationConfig", { configuration: authenticationConfiguration() }),
+    multiDoc("KubeAuthorizerConfig", { name: "node", type: "Node" }),
+    multiDoc("KubeAuthorizerConfig", { name: "rbac", type: "RBAC" }),
+    multiDoc("KubeEtcdEncryptionConfig", { config: { resources: [{ providers, resources: ["secrets"] }] } }),
+    multiDoc("KubeServiceAccountConfig", {
       issuer: { privateKey: secrets.certs.k8sServiceAccount.key, issuerURL: ctx.endpoint },
     }),
-    doc("KubeAPIServerConfig", apiServer),
-    doc("KubeControllerManagerConfig", { image: image(CONTROLLER_MANAGER_IMAGE, ctx) }),
-    doc("KubeSchedulerConfig", { image: image(SCHEDULER_IMAGE, ctx), config: {} }),
-    doc("KubeProxyConfig", { image: image(PROXY_IMAGE, ctx), config: {} }),
-    doc("KubeFlannelCNIConfig", { backendType: FLANNEL_BACKEND, backendPort: FLANNEL_BACKEND_PORT }),
-    doc("KubeCoreDNSConfig", { enabled: true }),
+    multiDoc("KubeAPIServerConfig", apiServer),
+    multiDoc("KubeControllerManagerConfig", { image: image(CONTROLLER_MANAGER_IMAGE, ctx) }),
+    multiDoc("KubeSchedulerConfig", { image: image(SCHEDULER_IMAGE, ctx), config: {} }),
+    multiDoc("KubeProxyConfig", { image: image(PROXY_IMAGE, ctx), config: {} }),
+    multiDoc("KubeFlannelCNIConfig", { backendType: FLANNEL_BACKEND, backendPort: FLANNEL_BACKEND_PORT }),
+    multiDoc("KubeCoreDNSConfig", { enabled: true }),
   );
   return docs;
 }
