@@ -1,5 +1,6 @@
 import { buildExtensionServices } from "../extensions.js";
 import { type ConfigDocument, documentKey, isV1Alpha1Document } from "../model/document.js";
+import { isPlainObject } from "../patch/values.js";
 import { parseTalosVersion } from "../version.js";
 import { buildInstall } from "./install.js";
 import type { NodeIntent } from "./intent.js";
@@ -12,7 +13,7 @@ import {
   buildTimeServers,
   lanSubnets,
 } from "./network.js";
-import { fail, isPlainObject, mergeFragments, requireArray } from "./util.js";
+import { fail, mergeFragments, requireArray } from "./util.js";
 
 const KIND_ORDER = [
   "v1alpha1",
