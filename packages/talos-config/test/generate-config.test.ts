@@ -9,7 +9,7 @@ import {
   SUPPORTED_TALOS_LINES,
   type TalosLine,
 } from "../src/index.js";
-import { schemaForLine } from "./support/talos-schema.js";
+import { schemaForLine } from "./helpers/schema.js";
 
 const secrets = generateSecrets();
 const base = {

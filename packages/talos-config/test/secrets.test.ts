@@ -10,7 +10,7 @@ import {
   secretsFromYaml,
   secretsToYaml,
 } from "../src/index.js";
-import { keyUsageOf, lifetimeHours } from "./support/certificates.js";
+import { keyUsageOf, lifetimeHours } from "./helpers/certificates.js";
 
 const now = new Date("2026-11-24T12:00:00Z");
 const bundle = generateSecrets({ now });

@@ -6,7 +6,7 @@ import { describe, it } from "vitest";
 import { parse } from "yaml";
 import { generateSecrets, generateTalosconfig, isTalosConfigError } from "../src/index.js";
 import { generatePrivateKeyPem, issueCertificate } from "../src/secrets/x509.js";
-import { keyUsageOf, lifetimeHours } from "./support/certificates.js";
+import { keyUsageOf, lifetimeHours } from "./helpers/certificates.js";
 
 const secrets = generateSecrets();
 
