@@ -1,6 +1,6 @@
-import { isIP } from "node:net";
 import { fail, multiDoc } from "../builders/util.js";
 import type { ConfigDocument } from "../model/document.js";
+import { tryParseIp } from "../net.js";
 import { applyPatches, type ConfigPatch } from "../patch/apply-patches.js";
 import type { SecretsBundle } from "../secrets/secrets-bundle.js";
 import { pemBase64 } from "../secrets/x509.js";
@@ -130,7 +130,7 @@ export function generateConfig(options: GenerateConfigOptions): ConfigDocument[]
   if (dnsDomain === "" || !DNS_LABELS.test(dnsDomain))
     fail("dnsDomain", `"${dnsDomain}" is not a DNS domain`);
   const endpointHost = hostOf(url);
-  const ipv6 = isIP(endpointHost) === 6;
+  const ipv6 = tryParseIp(endpointHost)?.family === 6;
   const ctx: Context = {
     minor: version.minor,
     controlPlane: options.role === "controlplane",
