@@ -75,6 +75,13 @@ export function generatePrivateKeyPem(algorithm: KeyAlgorithm): string {
   }
 }
 
+/** Relabels an `ED25519 PRIVATE KEY` PEM to the standard `PRIVATE KEY` that OpenSSL (node:tls) accepts. */
+function standardPrivateKeyPem(pem: string): string {
+  return pem
+    .replaceAll("-----BEGIN ED25519 PRIVATE KEY-----", "-----BEGIN PRIVATE KEY-----")
+    .replaceAll("-----END ED25519 PRIVATE KEY-----", "-----END PRIVATE KEY-----");
+}
+
 /**
  * Parses a private key PEM as Talos writes it (including the `ED25519 PRIVATE KEY` label that OpenSSL
  * does not know).
@@ -82,24 +89,14 @@ export function generatePrivateKeyPem(algorithm: KeyAlgorithm): string {
  * @throws TalosConfigError `INVALID_INPUT` naming `field` (never the key material).
  */
 export function parsePrivateKey(pem: string, field: string): KeyObject {
-  const text = pem
-    .replaceAll("-----BEGIN ED25519 PRIVATE KEY-----", "-----BEGIN PRIVATE KEY-----")
-    .replaceAll("-----END ED25519 PRIVATE KEY-----", "-----END PRIVATE KEY-----");
   try {
-    return createPrivateKey({ key: text, format: "pem" });
+    return createPrivateKey({ key: standardPrivateKeyPem(pem), format: "pem" });
   } catch (error) {
     throw new TalosConfigError("INVALID_INPUT", `${field}: not a readable PEM private key`, {
       details: { field },
       cause: error instanceof Error ? new Error(error.message) : undefined,
     });
   }
-}
-
-/** Relabels an `ED25519 PRIVATE KEY` PEM to the standard `PRIVATE KEY` that OpenSSL (node:tls) accepts. */
-export function standardPrivateKeyPem(pem: string): string {
-  return pem
-    .replaceAll("-----BEGIN ED25519 PRIVATE KEY-----", "-----BEGIN PRIVATE KEY-----")
-    .replaceAll("-----END ED25519 PRIVATE KEY-----", "-----END PRIVATE KEY-----");
 }
 
 function printable(value: string): boolean {
