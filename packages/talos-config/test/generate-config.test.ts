@@ -5,10 +5,10 @@ import {
   type ConfigDocument,
   generateConfig,
   generateSecrets,
-  isTalosConfigError,
   SUPPORTED_TALOS_LINES,
   type TalosLine,
 } from "../src/index.js";
+import { failure } from "./helpers/errors.js";
 import { schemaForLine } from "./helpers/schema.js";
 
 const secrets = generateSecrets();
@@ -30,17 +30,6 @@ function pick(value: unknown, ...path: (string | number)[]): unknown {
     node = (node as Record<string | number, unknown>)[segment];
   }
   return node;
-}
-
-function failure(fn: () => unknown): { code: string; field: unknown; message: string } {
-  try {
-    fn();
-  } catch (error) {
-    if (isTalosConfigError(error))
-      return { code: error.code, field: error.details?.field, message: error.message };
-    throw error;
-  }
-  throw new Error("expected a TalosConfigError");
 }
 
 const MATRIX = SUPPORTED_TALOS_LINES.flatMap((line) =>
