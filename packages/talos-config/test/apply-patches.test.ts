@@ -2,19 +2,10 @@ import { describe, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { applyPatches, type ConfigDocument, type ConfigPatch } from "../src/index.js";
 import { failure } from "./helpers/errors.js";
+import { pick } from "./helpers/values.js";
 
 function docs(text: string): ConfigDocument[] {
   return parseAllDocuments(text).map((doc) => doc.toJS() as ConfigDocument);
-}
-
-/** Walks decoded YAML by keys and list indexes. */
-function pick(value: unknown, ...path: (string | number)[]): unknown {
-  let node = value;
-  for (const segment of path) {
-    if (node === null || typeof node !== "object") return undefined;
-    node = (node as Record<string | number, unknown>)[segment];
-  }
-  return node;
 }
 
 function patched(base: string, ...patches: string[]): ConfigDocument[] {

@@ -10,6 +10,7 @@ import {
 } from "../src/index.js";
 import { failure } from "./helpers/errors.js";
 import { schemaForLine } from "./helpers/schema.js";
+import { pick } from "./helpers/values.js";
 
 const secrets = generateSecrets();
 const base = {
@@ -21,15 +22,6 @@ const base = {
 
 function kinds(docs: ConfigDocument[]): string[] {
   return docs.map((d) => (typeof d.kind === "string" ? d.kind : "v1alpha1"));
-}
-
-function pick(value: unknown, ...path: (string | number)[]): unknown {
-  let node = value;
-  for (const segment of path) {
-    if (node === null || typeof node !== "object") return undefined;
-    node = (node as Record<string | number, unknown>)[segment];
-  }
-  return node;
 }
 
 const MATRIX = SUPPORTED_TALOS_LINES.flatMap((line) =>
