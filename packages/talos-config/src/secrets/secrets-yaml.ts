@@ -2,6 +2,7 @@ import { X509Certificate } from "node:crypto";
 import { parse, stringify } from "yaml";
 import { fail } from "../builders/util.js";
 import { TalosConfigError } from "../errors.js";
+import { isPlainObject } from "../patch/values.js";
 import { type CertificateAndKey, type SecretsBundle, sealSecretsBundle } from "./secrets-bundle.js";
 import { parsePrivateKey, pemBase64 } from "./x509.js";
 
@@ -35,9 +36,8 @@ export function secretsToYaml(bundle: SecretsBundle): string {
 }
 
 function record(value: unknown, field: string): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value))
-    fail(field, "missing or not a mapping");
-  return value as Record<string, unknown>;
+  if (!isPlainObject(value)) fail(field, "missing or not a mapping");
+  return value;
 }
 
 function text(value: unknown, field: string, optional = false): string | undefined {
