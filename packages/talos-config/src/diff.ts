@@ -1,7 +1,7 @@
 import { type ConfigDocument, type DocumentKey, documentKey, documentLabel } from "./model/document.js";
 import { documentKeyString } from "./patch/document-id.js";
 import { deepEqual, isPlainObject } from "./patch/values.js";
-import { isSecretEnvironmentEntry, isSecretPath, REDACTED, stringifyDocuments } from "./yaml.js";
+import { REDACTED, redactValue as redact, stringifyDocuments } from "./yaml.js";
 
 /** One changed field inside a document. Secret values are already replaced by {@link REDACTED}. */
 export interface FieldChange {
@@ -30,33 +30,7 @@ export interface ConfigDiff {
   readonly hasChanges: boolean;
 }
 
-/** Keys secret beyond what `isSecretPath` lists (the discovery identity's shared secret). */
-const EXTRA_SECRET_KEYS = new Set(["clusterSecret"]);
-
 type Segment = string | number;
-
-function isSecret(path: readonly Segment[]): boolean {
-  const last = path[path.length - 1];
-  return isSecretPath(path) || (typeof last === "string" && EXTRA_SECRET_KEYS.has(last));
-}
-
-function redact(value: unknown, path: readonly Segment[]): unknown {
-  if (isSecret(path) && (typeof value === "string" || typeof value === "number")) return REDACTED;
-  if (Array.isArray(value)) {
-    const inEnvironment = path[path.length - 1] === "environment";
-    return value.map((item, i) =>
-      inEnvironment && typeof item === "string" && isSecretEnvironmentEntry(item)
-        ? `${item.slice(0, item.indexOf("="))}=${REDACTED}`
-        : redact(item, [...path, i]),
-    );
-  }
-  if (isPlainObject(value)) {
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = redact(item, [...path, key]);
-    return out;
-  }
-  return value;
-}
 
 function formatPath(path: readonly Segment[]): string {
   let out = "";

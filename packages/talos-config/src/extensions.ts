@@ -1,9 +1,10 @@
 import type { CloudflaredIntent, ExtensionsIntent, TailscaleIntent } from "./builders/intent.js";
-import { fail, isPlainObject, requireHostname, requireString } from "./builders/util.js";
+import { fail, requireHostname, requireString } from "./builders/util.js";
 import { TalosConfigError } from "./errors.js";
 import type { ConfigDocument } from "./model/document.js";
 import type { ExtensionServiceConfigDocument } from "./model/runtime.js";
 import { formatCidr, networkOf, parseCidr } from "./net.js";
+import { isPlainObject } from "./patch/values.js";
 
 /** The extension services this package knows how to configure, with their Image Factory names. */
 export const KNOWN_EXTENSION_SERVICES: Readonly<Record<"cloudflared" | "tailscale", string>> = Object.freeze({

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { parse } from "yaml";
-import { fail, isPlainObject, requireString } from "./builders/util.js";
+import { fail, requireString } from "./builders/util.js";
 import { TalosConfigError } from "./errors.js";
+import { isPlainObject } from "./patch/values.js";
 import { formatTalosVersion, parseTalosVersion } from "./version.js";
 
 /** The Image Factory host used for installer images and ISO URLs unless `factory` is given. */

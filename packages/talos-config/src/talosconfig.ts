@@ -1,7 +1,7 @@
 import { stringify } from "yaml";
-import { TalosConfigError } from "./errors.js";
+import { fail } from "./builders/util.js";
 import type { SecretsBundle } from "./secrets/secrets-bundle.js";
-import { generatePrivateKeyPem, issueCertificate } from "./secrets/x509.js";
+import { generatePrivateKeyPem, issueCertificate, pemBase64 } from "./secrets/x509.js";
 
 /** The roles apid knows. */
 export const TALOS_ROLES: readonly string[] = Object.freeze([
@@ -32,14 +32,6 @@ export interface GenerateTalosconfigOptions {
   now?: Date;
 }
 
-function invalid(field: string, problem: string): TalosConfigError {
-  return new TalosConfigError("INVALID_INPUT", `${field}: ${problem}`, { details: { field } });
-}
-
-function b64(text: string): string {
-  return Buffer.from(text, "utf8").toString("base64");
-}
-
 /**
  * Issues a client certificate (Ed25519, organisation = each role, key usage digital signature, extended
  * key usage client auth only, as apid requires) signed by the bundle's OS CA, and returns a talosconfig
@@ -49,27 +41,25 @@ function b64(text: string): string {
  */
 export function generateTalosconfig(options: GenerateTalosconfigOptions): string {
   if (typeof options.contextName !== "string" || options.contextName.trim() === "") {
-    throw invalid("contextName", "must not be empty");
+    fail("contextName", "must not be empty");
   }
   if (!Array.isArray(options.endpoints) || options.endpoints.length === 0) {
-    throw invalid("endpoints", "needs at least one endpoint");
+    fail("endpoints", "needs at least one endpoint");
   }
   for (const [i, endpoint] of options.endpoints.entries()) {
-    if (typeof endpoint !== "string" || endpoint.trim() === "")
-      throw invalid(`endpoints[${i}]`, "must not be empty");
+    if (typeof endpoint !== "string" || endpoint.trim() === "") fail(`endpoints[${i}]`, "must not be empty");
   }
   const roles = options.roles ?? ["os:admin"];
-  if (roles.length === 0) throw invalid("roles", "needs at least one role");
+  if (roles.length === 0) fail("roles", "needs at least one role");
   for (const [i, role] of roles.entries()) {
     if (!TALOS_ROLES.includes(role))
-      throw invalid(`roles[${i}]`, `unknown role "${role}" (known: ${TALOS_ROLES.join(", ")})`);
+      fail(`roles[${i}]`, `unknown role "${role}" (known: ${TALOS_ROLES.join(", ")})`);
   }
   const ttlHours = options.ttlHours ?? 8760;
-  if (!Number.isFinite(ttlHours) || ttlHours <= 0)
-    throw invalid("ttlHours", "must be a positive number of hours");
+  if (!Number.isFinite(ttlHours) || ttlHours <= 0) fail("ttlHours", "must be a positive number of hours");
   const os = options.secrets?.certs?.os;
   if (os?.crt === undefined || os.key === undefined || os.key === "") {
-    throw invalid("secrets", "has no OS CA key (a worker-only bundle cannot sign client certificates)");
+    fail("secrets", "has no OS CA key (a worker-only bundle cannot sign client certificates)");
   }
   const now = options.now ?? new Date();
   const key = generatePrivateKeyPem("ed25519");
@@ -87,9 +77,9 @@ export function generateTalosconfig(options: GenerateTalosconfigOptions): string
   );
   const context: Record<string, unknown> = { endpoints: [...options.endpoints] };
   if (options.nodes !== undefined && options.nodes.length > 0) context.nodes = [...options.nodes];
-  context.ca = b64(os.crt);
-  context.crt = b64(crt);
-  context.key = b64(key);
+  context.ca = pemBase64(os.crt);
+  context.crt = pemBase64(crt);
+  context.key = pemBase64(key);
   return stringify(
     { context: options.contextName, contexts: { [options.contextName]: context } },
     { indent: 4, lineWidth: 0 },

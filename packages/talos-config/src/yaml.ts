@@ -163,28 +163,31 @@ export function isSecretEnvironmentEntry(entry: string): boolean {
   return eq > 0 && SECRET_ENV.test(entry.slice(0, eq));
 }
 
-function redactValue(value: unknown, path: (string | number)[], inEnvironment: boolean): unknown {
+/**
+ * A deep copy of `value` (found at `path` from the document root) with every secret value replaced by
+ * {@link REDACTED}.
+ *
+ * @internal
+ */
+export function redactValue(value: unknown, path: readonly (string | number)[]): unknown {
+  if (isSecretPath(path) && (typeof value === "string" || typeof value === "number")) return REDACTED;
   if (Array.isArray(value)) {
-    const isEnv = path[path.length - 1] === "environment";
-    return value.map((item, i) => redactValue(item, [...path, i], isEnv));
+    const inEnvironment = path[path.length - 1] === "environment";
+    return value.map((item, i) =>
+      inEnvironment && typeof item === "string" && isSecretEnvironmentEntry(item)
+        ? `${item.slice(0, item.indexOf("="))}=${REDACTED}`
+        : redactValue(item, [...path, i]),
+    );
   }
   if (value !== null && typeof value === "object") {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      out[k] =
-        isSecretPath([...path, k]) && (typeof v === "string" || typeof v === "number")
-          ? REDACTED
-          : redactValue(v, [...path, k], false);
-    }
+    for (const [key, item] of Object.entries(value)) out[key] = redactValue(item, [...path, key]);
     return out;
-  }
-  if (inEnvironment && typeof value === "string" && isSecretEnvironmentEntry(value)) {
-    return `${value.slice(0, value.indexOf("="))}=${REDACTED}`;
   }
   return value;
 }
 
 /** A deep copy of `docs` with every secret value replaced by {@link REDACTED}. The input is not modified. */
 export function redactDocuments(docs: readonly ConfigDocument[]): ConfigDocument[] {
-  return docs.map((doc) => redactValue(doc, [], false) as ConfigDocument);
+  return docs.map((doc) => redactValue(doc, []) as ConfigDocument);
 }

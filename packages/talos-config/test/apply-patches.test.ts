@@ -1,19 +1,11 @@
 import { describe, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { applyPatches, type ConfigDocument, type ConfigPatch, isTalosConfigError } from "../src/index.js";
+import { applyPatches, type ConfigDocument, type ConfigPatch } from "../src/index.js";
+import { failure } from "./helpers/errors.js";
+import { pick } from "./helpers/values.js";
 
 function docs(text: string): ConfigDocument[] {
   return parseAllDocuments(text).map((doc) => doc.toJS() as ConfigDocument);
-}
-
-/** Walks decoded YAML by keys and list indexes. */
-function pick(value: unknown, ...path: (string | number)[]): unknown {
-  let node = value;
-  for (const segment of path) {
-    if (node === null || typeof node !== "object") return undefined;
-    node = (node as Record<string | number, unknown>)[segment];
-  }
-  return node;
 }
 
 function patched(base: string, ...patches: string[]): ConfigDocument[] {
@@ -21,21 +13,6 @@ function patched(base: string, ...patches: string[]): ConfigDocument[] {
     docs(base),
     patches.map((p) => docs(p)),
   );
-}
-
-function thrown(fn: () => unknown): {
-  code: string;
-  message: string;
-  details: Record<string, unknown> | undefined;
-} {
-  try {
-    fn();
-  } catch (error) {
-    if (isTalosConfigError(error))
-      return { code: error.code, message: error.message, details: error.details };
-    throw error;
-  }
-  throw new Error("expected a TalosConfigError");
 }
 
 const LEGACY = `
@@ -306,7 +283,7 @@ configFiles:
   });
 
   it("fails with lookup failed when the deleted key does not exist", ({ expect }) => {
-    const error = thrown(() =>
+    const error = failure(() =>
       patched("version: v1alpha1\nmachine: {}", "machine:\n  network:\n    hostname:\n      $patch: delete"),
     );
     expect(error.code).toBe("INVALID_PATCH");
@@ -334,7 +311,7 @@ configFiles:
   });
 
   it("rejects deleting a key inside a list element", ({ expect }) => {
-    const error = thrown(() =>
+    const error = failure(() =>
       patched(
         LEGACY,
         "machine:\n  network:\n    interfaces:\n      - interface: eth0\n        mtu:\n          $patch: delete",
@@ -344,7 +321,7 @@ configFiles:
   });
 
   it("rejects a document delete without apiVersion and kind", ({ expect }) => {
-    const error = thrown(() => patched(LEGACY, "version: v1alpha1\n$patch: delete"));
+    const error = failure(() => patched(LEGACY, "version: v1alpha1\n$patch: delete"));
     expect(error.code).toBe("INVALID_PATCH");
   });
 
@@ -372,7 +349,7 @@ configFiles:
   });
 
   it("rejects JSON 6902 patches on a multi-document config as Talos does", ({ expect }) => {
-    const error = thrown(() =>
+    const error = failure(() =>
       applyPatches(docs(`${LEGACY}\n---\napiVersion: v1alpha1\nkind: HostnameConfig\nauto: stable`), [
         [{ op: "add", path: "/machine/certSANs/-", value: "x" }],
       ]),
@@ -382,14 +359,14 @@ configFiles:
   });
 
   it("fails a JSON 6902 test operation that does not match", ({ expect }) => {
-    const error = thrown(() =>
+    const error = failure(() =>
       applyPatches(docs(LEGACY), [[{ op: "test", path: "/machine/type", value: "worker" }]]),
     );
     expect(error.details).toMatchObject({ path: "/machine/type" });
   });
 
   it("fails with the path when a patch merges a mapping into a list", ({ expect }) => {
-    const error = thrown(() => patched(LEGACY, "machine:\n  certSANs:\n    a: b"));
+    const error = failure(() => patched(LEGACY, "machine:\n  certSANs:\n    a: b"));
     expect(error.code).toBe("INVALID_PATCH");
     expect(error.details).toMatchObject({ path: "machine.certSANs", document: "v1alpha1" });
   });
@@ -416,7 +393,7 @@ configFiles:
   });
 
   it("rejects text that is neither a strategic-merge nor a JSON patch", ({ expect }) => {
-    expect(thrown(() => applyPatches(docs(LEGACY), ["- just\n- a list\n"])).code).toBe("INVALID_PATCH");
+    expect(failure(() => applyPatches(docs(LEGACY), ["- just\n- a list\n"])).code).toBe("INVALID_PATCH");
   });
 
   it("deletes a config file selected by its content and adds another in the same patch", ({ expect }) => {

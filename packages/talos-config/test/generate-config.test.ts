@@ -5,11 +5,12 @@ import {
   type ConfigDocument,
   generateConfig,
   generateSecrets,
-  isTalosConfigError,
   SUPPORTED_TALOS_LINES,
   type TalosLine,
 } from "../src/index.js";
-import { schemaForLine } from "./support/talos-schema.js";
+import { failure } from "./helpers/errors.js";
+import { schemaForLine } from "./helpers/schema.js";
+import { pick } from "./helpers/values.js";
 
 const secrets = generateSecrets();
 const base = {
@@ -21,26 +22,6 @@ const base = {
 
 function kinds(docs: ConfigDocument[]): string[] {
   return docs.map((d) => (typeof d.kind === "string" ? d.kind : "v1alpha1"));
-}
-
-function pick(value: unknown, ...path: (string | number)[]): unknown {
-  let node = value;
-  for (const segment of path) {
-    if (node === null || typeof node !== "object") return undefined;
-    node = (node as Record<string | number, unknown>)[segment];
-  }
-  return node;
-}
-
-function failure(fn: () => unknown): { code: string; field: unknown; message: string } {
-  try {
-    fn();
-  } catch (error) {
-    if (isTalosConfigError(error))
-      return { code: error.code, field: error.details?.field, message: error.message };
-    throw error;
-  }
-  throw new Error("expected a TalosConfigError");
 }
 
 const MATRIX = SUPPORTED_TALOS_LINES.flatMap((line) =>

@@ -5,29 +5,18 @@ import { parse } from "yaml";
 import {
   CA_VALIDITY_HOURS,
   generateSecrets,
-  isTalosConfigError,
   type SecretsBundle,
   secretsFromYaml,
   secretsToYaml,
 } from "../src/index.js";
-import { keyUsageOf, lifetimeHours } from "./support/certificates.js";
+import { keyUsageOf, lifetimeHours } from "./helpers/certificates.js";
+import { failure } from "./helpers/errors.js";
 
 const now = new Date("2026-11-24T12:00:00Z");
 const bundle = generateSecrets({ now });
 
 function relabel(pem: string): string {
   return pem.replaceAll("ED25519 PRIVATE KEY", "PRIVATE KEY");
-}
-
-function failure(fn: () => unknown): { code: string; field: unknown; message: string } {
-  try {
-    fn();
-  } catch (error) {
-    if (isTalosConfigError(error))
-      return { code: error.code, field: error.details?.field, message: error.message };
-    throw error;
-  }
-  throw new Error("expected a TalosConfigError");
 }
 
 function secretStrings(b: SecretsBundle): string[] {

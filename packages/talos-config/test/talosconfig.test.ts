@@ -4,9 +4,10 @@ import type { AddressInfo } from "node:net";
 import { connect, createServer, type TLSSocket } from "node:tls";
 import { describe, it } from "vitest";
 import { parse } from "yaml";
-import { generateSecrets, generateTalosconfig, isTalosConfigError } from "../src/index.js";
+import { generateSecrets, generateTalosconfig } from "../src/index.js";
 import { generatePrivateKeyPem, issueCertificate } from "../src/secrets/x509.js";
-import { keyUsageOf, lifetimeHours } from "./support/certificates.js";
+import { keyUsageOf, lifetimeHours } from "./helpers/certificates.js";
+import { failure } from "./helpers/errors.js";
 
 const secrets = generateSecrets();
 
@@ -24,16 +25,6 @@ function read(yamlText: string): { context: string; contexts: Record<string, Con
 
 function unb64(value: string): string {
   return Buffer.from(value, "base64").toString("utf8");
-}
-
-function failure(fn: () => unknown): { code: string; field: unknown } {
-  try {
-    fn();
-  } catch (error) {
-    if (isTalosConfigError(error)) return { code: error.code, field: error.details?.field };
-    throw error;
-  }
-  throw new Error("expected a TalosConfigError");
 }
 
 describe("generateTalosconfig", () => {
@@ -162,6 +153,6 @@ describe("generateTalosconfig", () => {
         ...(override as object),
       } as Parameters<typeof generateTalosconfig>[0]),
     );
-    expect(error).toEqual({ code: "INVALID_INPUT", field });
+    expect(error).toMatchObject({ code: "INVALID_INPUT", field });
   });
 });

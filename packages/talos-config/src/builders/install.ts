@@ -1,8 +1,9 @@
 import type { ConfigDocument } from "../model/document.js";
 import type { InstallDiskSelector } from "../model/v1alpha1.js";
+import { isPlainObject } from "../patch/values.js";
 import { type TalosVersion, usesLegacyInstall } from "../version.js";
 import type { InstallIntent } from "./intent.js";
-import { fail, isPlainObject, multiDoc, requireString, v1alpha1 } from "./util.js";
+import { fail, multiDoc, requireString, v1alpha1 } from "./util.js";
 
 const UNITS: Record<string, bigint> = {
   B: 1n,

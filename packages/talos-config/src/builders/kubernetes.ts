@@ -1,16 +1,9 @@
 import type { ConfigDocument } from "../model/document.js";
 import { formatCidr, formatIp, networkOf, parseCidr, parseIp, tryParseIp } from "../net.js";
+import { isPlainObject } from "../patch/values.js";
 import { type TalosVersion, usesLegacyKubernetes } from "../version.js";
 import type { ClusterIntent, ExternalManifestIntent, InlineManifestIntent } from "./intent.js";
-import {
-  fail,
-  isPlainObject,
-  multiDoc,
-  requireArray,
-  requireHostname,
-  requireString,
-  v1alpha1,
-} from "./util.js";
+import { fail, multiDoc, requireArray, requireHostname, requireString, v1alpha1 } from "./util.js";
 
 /** The taint that keeps workloads off control planes (1.14+ KubeNodeConfig). */
 export const CONTROL_PLANE_TAINT = "node-role.kubernetes.io/control-plane";

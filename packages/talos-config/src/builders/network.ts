@@ -12,6 +12,7 @@ import {
   parseCidr,
   parseIp,
 } from "../net.js";
+import { isPlainObject } from "../patch/values.js";
 import { type TalosVersion, usesLegacyNetwork, usesLegacyTime } from "../version.js";
 import type {
   InterfaceIntent,
@@ -22,7 +23,6 @@ import type {
 } from "./intent.js";
 import {
   fail,
-  isPlainObject,
   multiDoc,
   requireArray,
   requireHostname,

@@ -1,5 +1,6 @@
 import { buildExtensionServices } from "../extensions.js";
-import { type ConfigDocument, documentKey, isV1Alpha1Document } from "../model/document.js";
+import { type ConfigDocument, documentKey, documentKind } from "../model/document.js";
+import { isPlainObject } from "../patch/values.js";
 import { parseTalosVersion } from "../version.js";
 import { buildInstall } from "./install.js";
 import type { NodeIntent } from "./intent.js";
@@ -12,7 +13,7 @@ import {
   buildTimeServers,
   lanSubnets,
 } from "./network.js";
-import { fail, isPlainObject, mergeFragments, requireArray } from "./util.js";
+import { fail, mergeFragments, requireArray } from "./util.js";
 
 const KIND_ORDER = [
   "v1alpha1",
@@ -53,8 +54,7 @@ export function combineDocuments(parts: readonly ConfigDocument[]): ConfigDocume
     byKey.set(id, existing === undefined ? doc : mergeFragments(existing, doc));
   }
   const rank = (doc: ConfigDocument): number => {
-    const kind = isV1Alpha1Document(doc) ? "v1alpha1" : documentKey(doc).kind;
-    const index = KIND_ORDER.indexOf(kind);
+    const index = KIND_ORDER.indexOf(documentKind(doc));
     return index < 0 ? KIND_ORDER.length : index;
   };
   return [...byKey.values()]

@@ -1,5 +1,6 @@
 import { TalosConfigError, type TalosConfigErrorCode } from "../errors.js";
 import type { ConfigDocument } from "../model/document.js";
+import { isPlainObject } from "../patch/values.js";
 
 /** Throws a TalosConfigError whose message starts with the offending input field. */
 export function fail(field: string, message: string, code: TalosConfigErrorCode = "INVALID_INPUT"): never {
@@ -51,11 +52,6 @@ export function mergeFragments(a: ConfigDocument, b: ConfigDocument): ConfigDocu
     else out[key] = value;
   }
   return out;
-}
-
-/** True for a non-null, non-array object. */
-export function isPlainObject<T>(value: T): value is T & Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 /** A legacy v1alpha1 fragment. */

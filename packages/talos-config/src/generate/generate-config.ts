@@ -1,8 +1,9 @@
-import { isIP } from "node:net";
-import { TalosConfigError } from "../errors.js";
+import { fail, multiDoc } from "../builders/util.js";
 import type { ConfigDocument } from "../model/document.js";
+import { tryParseIp } from "../net.js";
 import { applyPatches, type ConfigPatch } from "../patch/apply-patches.js";
 import type { SecretsBundle } from "../secrets/secrets-bundle.js";
+import { pemBase64 } from "../secrets/x509.js";
 import { parseTalosVersion } from "../version.js";
 import {
   API_SERVER_IMAGE,
@@ -55,36 +56,28 @@ export interface GenerateConfigOptions {
   allowSchedulingOnControlPlanes?: boolean;
 }
 
-function invalid(field: string, problem: string): TalosConfigError {
-  return new TalosConfigError("INVALID_INPUT", `${field}: ${problem}`, { details: { field } });
-}
-
 const DNS_LABELS = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 function parseEndpoint(endpoint: string): URL {
   if (typeof endpoint !== "string" || endpoint.trim() === "")
-    throw invalid("endpoint", "must be a URL like https://10.0.0.1:6443");
+    fail("endpoint", "must be a URL like https://10.0.0.1:6443");
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint)) {
-    throw invalid("endpoint", `"${endpoint}" has no scheme; use a URL like https://${endpoint}`);
+    fail("endpoint", `"${endpoint}" has no scheme; use a URL like https://${endpoint}`);
   }
   let url: URL;
   try {
     url = new URL(endpoint);
   } catch {
-    throw invalid("endpoint", `"${endpoint}" is not a valid URL`);
+    fail("endpoint", `"${endpoint}" is not a valid URL`);
   }
-  if (url.protocol !== "https:") throw invalid("endpoint", `"${endpoint}" must use https://`);
-  if (url.hostname === "") throw invalid("endpoint", `"${endpoint}" has no host`);
+  if (url.protocol !== "https:") fail("endpoint", `"${endpoint}" must use https://`);
+  if (url.hostname === "") fail("endpoint", `"${endpoint}" has no host`);
   return url;
 }
 
 function hostOf(url: URL): string {
   return url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
-}
-
-function b64(text: string): string {
-  return Buffer.from(text, "utf8").toString("base64");
 }
 
 interface Context {
@@ -117,27 +110,27 @@ interface Context {
 export function generateConfig(options: GenerateConfigOptions): ConfigDocument[] {
   const version = parseTalosVersion(options.target);
   if (options.role !== "controlplane" && options.role !== "worker") {
-    throw invalid("role", `must be "controlplane" or "worker"`);
+    fail("role", `must be "controlplane" or "worker"`);
   }
   if (typeof options.clusterName !== "string" || options.clusterName.trim() === "") {
-    throw invalid("clusterName", "must not be empty");
+    fail("clusterName", "must not be empty");
   }
   if (!CLUSTER_NAME.test(options.clusterName)) {
-    throw invalid("clusterName", `"${options.clusterName}" may only hold letters, digits, '.', '_' and '-'`);
+    fail("clusterName", `"${options.clusterName}" may only hold letters, digits, '.', '_' and '-'`);
   }
   const url = parseEndpoint(options.endpoint);
   const kubernetesVersion = String(options.kubernetesVersion ?? "").replace(/^v/, "");
   if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(kubernetesVersion)) {
-    throw invalid("kubernetesVersion", `"${options.kubernetesVersion}" is not a version like 1.34.1`);
+    fail("kubernetesVersion", `"${options.kubernetesVersion}" is not a version like 1.34.1`);
   }
   if (options.secrets?.certs?.os?.crt === undefined || options.secrets?.trustdInfo?.token === undefined) {
-    throw invalid("secrets", "is not a secrets bundle (use generateSecrets or secretsFromYaml)");
+    fail("secrets", "is not a secrets bundle (use generateSecrets or secretsFromYaml)");
   }
   const dnsDomain = options.dnsDomain ?? DEFAULT_DNS_DOMAIN;
   if (dnsDomain === "" || !DNS_LABELS.test(dnsDomain))
-    throw invalid("dnsDomain", `"${dnsDomain}" is not a DNS domain`);
+    fail("dnsDomain", `"${dnsDomain}" is not a DNS domain`);
   const endpointHost = hostOf(url);
-  const ipv6 = isIP(endpointHost) === 6;
+  const ipv6 = tryParseIp(endpointHost)?.family === 6;
   const ctx: Context = {
     minor: version.minor,
     controlPlane: options.role === "controlplane",
@@ -165,7 +158,10 @@ function image(name: string, ctx: Context): string {
 }
 
 function osCA(ctx: Context): Record<string, string> {
-  return { crt: b64(ctx.secrets.certs.os.crt), key: ctx.controlPlane ? b64(ctx.secrets.certs.os.key) : "" };
+  return {
+    crt: pemBase64(ctx.secrets.certs.os.crt),
+    key: ctx.controlPlane ? pemBase64(ctx.secrets.certs.os.key) : "",
+  };
 }
 
 /** Talos 1.11 .. 1.13: Kubernetes, install and cluster identity live in the v1alpha1 document. */
@@ -221,12 +217,12 @@ function legacyConfig(ctx: Context): ConfigDocument[] {
     } else if (secrets.secrets.aescbcEncryptionSecret !== undefined) {
       cluster.aescbcEncryptionSecret = secrets.secrets.aescbcEncryptionSecret;
     }
-    cluster.ca = { crt: b64(secrets.certs.k8s.crt), key: b64(secrets.certs.k8s.key) };
+    cluster.ca = { crt: pemBase64(secrets.certs.k8s.crt), key: pemBase64(secrets.certs.k8s.key) };
     cluster.aggregatorCA = {
-      crt: b64(secrets.certs.k8sAggregator.crt),
-      key: b64(secrets.certs.k8sAggregator.key),
+      crt: pemBase64(secrets.certs.k8sAggregator.crt),
+      key: pemBase64(secrets.certs.k8sAggregator.key),
     };
-    cluster.serviceAccount = { key: b64(secrets.certs.k8sServiceAccount.key) };
+    cluster.serviceAccount = { key: pemBase64(secrets.certs.k8sServiceAccount.key) };
     const apiServer: Record<string, unknown> = { image: image(API_SERVER_IMAGE, ctx) };
     const apiSANs = minor <= 11 ? [ctx.endpointHost, ...ctx.sans] : [...ctx.sans];
     if (apiSANs.length > 0) apiServer.certSANs = apiSANs;
@@ -238,21 +234,17 @@ function legacyConfig(ctx: Context): ConfigDocument[] {
     cluster.proxy = { image: image(PROXY_IMAGE, ctx) };
     cluster.scheduler = { image: image(SCHEDULER_IMAGE, ctx) };
   } else {
-    cluster.ca = { crt: b64(secrets.certs.k8s.crt), key: "" };
+    cluster.ca = { crt: pemBase64(secrets.certs.k8s.crt), key: "" };
   }
   cluster.discovery = { enabled: true, registries: { kubernetes: { disabled: true }, service: {} } };
   if (controlPlane) {
-    cluster.etcd = { ca: { crt: b64(secrets.certs.etcd.crt), key: b64(secrets.certs.etcd.key) } };
+    cluster.etcd = { ca: { crt: pemBase64(secrets.certs.etcd.crt), key: pemBase64(secrets.certs.etcd.key) } };
     if (ctx.allowScheduling) cluster.allowSchedulingOnControlPlanes = true;
   }
 
   const docs: ConfigDocument[] = [{ version: "v1alpha1", debug: false, machine, cluster }];
-  if (minor >= 12) docs.push({ apiVersion: "v1alpha1", kind: "HostnameConfig", auto: "stable" });
+  if (minor >= 12) docs.push(multiDoc("HostnameConfig", { auto: "stable" }));
   return docs;
-}
-
-function doc(kind: string, body: Record<string, unknown> = {}): ConfigDocument {
-  return { apiVersion: "v1alpha1", kind, ...body };
 }
 
 /** Talos 1.14 and 1.15: a slim v1alpha1 document plus the discovery, network and Kubernetes documents. */
@@ -260,7 +252,7 @@ function multiDocumentConfig(ctx: Context): ConfigDocument[] {
   const { controlPlane, secrets } = ctx;
   const cluster: Record<string, unknown> = { token: secrets.secrets.bootstrapToken };
   if (controlPlane)
-    cluster.etcd = { ca: { crt: b64(secrets.certs.etcd.crt), key: b64(secrets.certs.etcd.key) } };
+    cluster.etcd = { ca: { crt: pemBase64(secrets.certs.etcd.crt), key: pemBase64(secrets.certs.etcd.key) } };
   const docs: ConfigDocument[] = [
     {
       version: "v1alpha1",
@@ -274,12 +266,15 @@ function multiDocumentConfig(ctx: Context): ConfigDocument[] {
       },
       cluster,
     },
-    doc("DiscoveryServiceConfig", { name: "default", endpoint: DEFAULT_DISCOVERY_ENDPOINT }),
-    doc("DiscoveryIdentityConfig", { clusterID: secrets.cluster.id, clusterSecret: secrets.cluster.secret }),
+    multiDoc("DiscoveryServiceConfig", { name: "default", endpoint: DEFAULT_DISCOVERY_ENDPOINT }),
+    multiDoc("DiscoveryIdentityConfig", {
+      clusterID: secrets.cluster.id,
+      clusterSecret: secrets.cluster.secret,
+    }),
   ];
   if (ctx.installDisk !== undefined) {
     docs.push(
-      doc("UnattendedInstallConfig", {
+      multiDoc("UnattendedInstallConfig", {
         installer: ctx.installImage === undefined ? {} : { image: ctx.installImage },
         provisioning: {
           diskSelector: { match: `disk.dev_path == ${JSON.stringify(ctx.installDisk)}` },
@@ -289,12 +284,12 @@ function multiDocumentConfig(ctx: Context): ConfigDocument[] {
     );
   }
   docs.push(
-    doc("ResolverConfig", { hostDNS: { enabled: true, forwardKubeDNSToHost: true } }),
-    doc("VolumeConfig", { name: "EPHEMERAL", mount: { secure: true } }),
-    doc("FilesystemTrimConfig", { interval: FILESYSTEM_TRIM_INTERVAL }),
-    doc("SecurityProfileConfig", { workloadIsolation: true }),
-    doc("HostnameConfig", { auto: "stable" }),
-    doc("KubeClusterConfig", { clusterName: ctx.clusterName, endpoint: ctx.endpoint }),
+    multiDoc("ResolverConfig", { hostDNS: { enabled: true, forwardKubeDNSToHost: true } }),
+    multiDoc("VolumeConfig", { name: "EPHEMERAL", mount: { secure: true } }),
+    multiDoc("FilesystemTrimConfig", { interval: FILESYSTEM_TRIM_INTERVAL }),
+    multiDoc("SecurityProfileConfig", { workloadIsolation: true }),
+    multiDoc("HostnameConfig", { auto: "stable" }),
+    multiDoc("KubeClusterConfig", { clusterName: ctx.clusterName, endpoint: ctx.endpoint }),
   );
   const node: Record<string, unknown> = { nodeIP: {} };
   if (controlPlane) {
@@ -302,24 +297,24 @@ function multiDocumentConfig(ctx: Context): ConfigDocument[] {
     if (!ctx.allowScheduling) node.taints = { [LABEL_CONTROL_PLANE]: "NoSchedule" };
   }
   docs.push(
-    doc("KubeNodeConfig", node),
-    doc("KubeletConfig", {
+    multiDoc("KubeNodeConfig", node),
+    multiDoc("KubeletConfig", {
       image: image(KUBELET_IMAGE, ctx),
       config: {},
       defaultRuntimeSeccompProfileEnabled: true,
     }),
-    doc("KubeNetworkConfig", {
+    multiDoc("KubeNetworkConfig", {
       dnsDomain: ctx.dnsDomain,
       podSubnets: [...ctx.podSubnets],
       serviceSubnets: [...ctx.serviceSubnets],
     }),
-    doc(
+    multiDoc(
       "KubeAPIServerCAConfig",
       controlPlane
         ? { issuingCA: { cert: secrets.certs.k8s.crt, key: secrets.certs.k8s.key } }
         : { acceptedCAs: [secrets.certs.k8s.crt] },
     ),
-    doc("KubePrismConfig", { port: DEFAULT_KUBEPRISM_PORT }),
+    multiDoc("KubePrismConfig", { port: DEFAULT_KUBEPRISM_PORT }),
   );
   if (!controlPlane) return docs;
 
@@ -337,24 +332,27 @@ function multiDocumentConfig(ctx: Context): ConfigDocument[] {
   const apiServer: Record<string, unknown> = { image: image(API_SERVER_IMAGE, ctx) };
   if (ctx.sans.length > 0) apiServer.certExtraSANs = [...ctx.sans];
   docs.push(
-    doc("KubeAggregatorCAConfig", {
+    multiDoc("KubeAggregatorCAConfig", {
       issuingCA: { cert: secrets.certs.k8sAggregator.crt, key: secrets.certs.k8sAggregator.key },
     }),
-    doc("KubeAdmissionControlConfig", { name: "PodSecurity", configuration: podSecurityConfiguration() }),
-    doc("KubeAuditPolicyConfig", { configuration: auditPolicy() }),
-    doc("KubeAuthenticationConfig", { configuration: authenticationConfiguration() }),
-    doc("KubeAuthorizerConfig", { name: "node", type: "Node" }),
-    doc("KubeAuthorizerConfig", { name: "rbac", type: "RBAC" }),
-    doc("KubeEtcdEncryptionConfig", { config: { resources: [{ providers, resources: ["secrets"] }] } }),
-    doc("KubeServiceAccountConfig", {
+    multiDoc("KubeAdmissionControlConfig", {
+      name: "PodSecurity",
+      configuration: podSecurityConfiguration(),
+    }),
+    multiDoc("KubeAuditPolicyConfig", { configuration: auditPolicy() }),
+    multiDoc("KubeAuthenticationConfig", { configuration: authenticationConfiguration() }),
+    multiDoc("KubeAuthorizerConfig", { name: "node", type: "Node" }),
+    multiDoc("KubeAuthorizerConfig", { name: "rbac", type: "RBAC" }),
+    multiDoc("KubeEtcdEncryptionConfig", { config: { resources: [{ providers, resources: ["secrets"] }] } }),
+    multiDoc("KubeServiceAccountConfig", {
       issuer: { privateKey: secrets.certs.k8sServiceAccount.key, issuerURL: ctx.endpoint },
     }),
-    doc("KubeAPIServerConfig", apiServer),
-    doc("KubeControllerManagerConfig", { image: image(CONTROLLER_MANAGER_IMAGE, ctx) }),
-    doc("KubeSchedulerConfig", { image: image(SCHEDULER_IMAGE, ctx), config: {} }),
-    doc("KubeProxyConfig", { image: image(PROXY_IMAGE, ctx), config: {} }),
-    doc("KubeFlannelCNIConfig", { backendType: FLANNEL_BACKEND, backendPort: FLANNEL_BACKEND_PORT }),
-    doc("KubeCoreDNSConfig", { enabled: true }),
+    multiDoc("KubeAPIServerConfig", apiServer),
+    multiDoc("KubeControllerManagerConfig", { image: image(CONTROLLER_MANAGER_IMAGE, ctx) }),
+    multiDoc("KubeSchedulerConfig", { image: image(SCHEDULER_IMAGE, ctx), config: {} }),
+    multiDoc("KubeProxyConfig", { image: image(PROXY_IMAGE, ctx), config: {} }),
+    multiDoc("KubeFlannelCNIConfig", { backendType: FLANNEL_BACKEND, backendPort: FLANNEL_BACKEND_PORT }),
+    multiDoc("KubeCoreDNSConfig", { enabled: true }),
   );
   return docs;
 }

@@ -13,7 +13,7 @@ import {
   tryParseIp,
 } from "../net.js";
 import { parseSchematic, type Schematic } from "../schematic.js";
-import { supportsKind, type TalosVersion, versionFeatures } from "../version.js";
+import { parseTalosVersion, supportsKind, type TalosVersion, versionFeatures } from "../version.js";
 
 /** How bad a finding is. */
 export type LintSeverity = "error" | "warning" | "info";
@@ -237,8 +237,7 @@ const LEGACY_PAIRS: { path: string[]; kinds: string[]; since: number }[] = [
 
 function checkLegacy(docs: readonly ConfigDocument[], context: LintContext, add: Finder): void {
   const kinds = new Set(docs.map(documentKind));
-  const minor =
-    context.target === undefined ? undefined : Number(versionFeatures(context.target).line.slice(3));
+  const minor = context.target === undefined ? undefined : parseTalosVersion(context.target).minor;
   for (const doc of docs.filter(isV1Alpha1Document)) {
     for (const pair of LEGACY_PAIRS) {
       if (get(doc, ...pair.path) === undefined) continue;

@@ -40,7 +40,7 @@ export interface DocumentKey {
   readonly name: string;
 }
 
-/** True for the legacy v1alpha1 document (`version: v1alpha1` or no `kind`). */
+/** True for the legacy v1alpha1 document: one without a `kind` field (it carries `version: v1alpha1` instead). */
 export function isV1Alpha1Document(doc: ConfigDocument): boolean {
   return doc.kind === undefined;
 }

@@ -3,7 +3,8 @@ import { TalosConfigError } from "../errors.js";
 /** A decoded YAML mapping. */
 export type PlainObject = Record<string, unknown>;
 
-export function isPlainObject(value: unknown): value is PlainObject {
+/** True for a non-null, non-array object (a decoded YAML mapping). */
+export function isPlainObject<T>(value: T): value is T & PlainObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 

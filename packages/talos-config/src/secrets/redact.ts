@@ -1,8 +1,5 @@
 const INSPECT = Symbol.for("nodejs.util.inspect.custom");
 
-/** The text every printable form of a secret-holding object shows instead of its content. */
-export const REDACTED = "[redacted]";
-
 /**
  * Makes `value` print as `[redacted <label>]` in `String()`, `JSON.stringify` and `util.inspect`
  * (the methods are non-enumerable, so the data fields stay as they are) and freezes it.

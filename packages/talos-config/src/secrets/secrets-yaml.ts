@@ -1,12 +1,10 @@
 import { X509Certificate } from "node:crypto";
 import { parse, stringify } from "yaml";
+import { fail } from "../builders/util.js";
 import { TalosConfigError } from "../errors.js";
+import { isPlainObject } from "../patch/values.js";
 import { type CertificateAndKey, type SecretsBundle, sealSecretsBundle } from "./secrets-bundle.js";
-import { parsePrivateKey } from "./x509.js";
-
-function b64(text: string): string {
-  return Buffer.from(text, "utf8").toString("base64");
-}
+import { parsePrivateKey, pemBase64 } from "./x509.js";
 
 /**
  * Serialises a bundle in the `secrets.yaml` layout `talosctl gen secrets` writes (keys `cluster`,
@@ -14,7 +12,7 @@ function b64(text: string): string {
  * --with-secrets` and OpenTofu can read it. The text is secret: write it with mode 0600.
  */
 export function secretsToYaml(bundle: SecretsBundle): string {
-  const pair = (value: CertificateAndKey) => ({ crt: b64(value.crt), key: b64(value.key) });
+  const pair = (value: CertificateAndKey) => ({ crt: pemBase64(value.crt), key: pemBase64(value.key) });
   const secrets: Record<string, string> = { bootstraptoken: bundle.secrets.bootstrapToken };
   if (bundle.secrets.aescbcEncryptionSecret !== undefined) {
     secrets.aescbcencryptionsecret = bundle.secrets.aescbcEncryptionSecret;
@@ -30,36 +28,31 @@ export function secretsToYaml(bundle: SecretsBundle): string {
       etcd: pair(bundle.certs.etcd),
       k8s: pair(bundle.certs.k8s),
       k8saggregator: pair(bundle.certs.k8sAggregator),
-      k8sserviceaccount: { key: b64(bundle.certs.k8sServiceAccount.key) },
+      k8sserviceaccount: { key: pemBase64(bundle.certs.k8sServiceAccount.key) },
       os: pair(bundle.certs.os),
     },
   };
   return stringify(doc, { indent: 4, lineWidth: 0 });
 }
 
-function invalid(field: string, problem: string): TalosConfigError {
-  return new TalosConfigError("INVALID_INPUT", `${field}: ${problem}`, { details: { field } });
-}
-
 function record(value: unknown, field: string): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value))
-    throw invalid(field, "missing or not a mapping");
-  return value as Record<string, unknown>;
+  if (!isPlainObject(value)) fail(field, "missing or not a mapping");
+  return value;
 }
 
 function text(value: unknown, field: string, optional = false): string | undefined {
   if (value === undefined || value === null) {
     if (optional) return undefined;
-    throw invalid(field, "missing");
+    fail(field, "missing");
   }
-  if (typeof value !== "string" || value === "") throw invalid(field, "must be a non-empty string");
+  if (typeof value !== "string" || value === "") fail(field, "must be a non-empty string");
   return value;
 }
 
 function pem(value: unknown, field: string): string {
   const encoded = text(value, field) as string;
   const decoded = Buffer.from(encoded, "base64").toString("utf8");
-  if (!decoded.startsWith("-----BEGIN ")) throw invalid(field, "not a base64-encoded PEM block");
+  if (!decoded.startsWith("-----BEGIN ")) fail(field, "not a base64-encoded PEM block");
   return decoded;
 }
 
@@ -70,7 +63,7 @@ function certificateAndKey(value: unknown, field: string): CertificateAndKey {
   try {
     new X509Certificate(crt);
   } catch {
-    throw invalid(`${field}.crt`, "not a readable certificate");
+    fail(`${field}.crt`, "not a readable certificate");
   }
   parsePrivateKey(key, `${field}.key`);
   return { crt, key };
@@ -99,13 +92,12 @@ export function secretsFromYaml(yamlText: string): SecretsBundle {
   const trustd = record(root.trustdinfo, "trustdinfo");
   const certs = record(root.certs, "certs");
   const bootstrapToken = text(secrets.bootstraptoken, "secrets.bootstraptoken") as string;
-  if (!TOKEN.test(bootstrapToken))
-    throw invalid("secrets.bootstraptoken", "must look like [a-z0-9]{6}.[a-z0-9]{16}");
+  if (!TOKEN.test(bootstrapToken)) fail("secrets.bootstraptoken", "must look like [a-z0-9]{6}.[a-z0-9]{16}");
   const trustdToken = text(trustd.token, "trustdinfo.token") as string;
   const secretbox = text(secrets.secretboxencryptionsecret, "secrets.secretboxencryptionsecret", true);
   const aescbc = text(secrets.aescbcencryptionsecret, "secrets.aescbcencryptionsecret", true);
   if (secretbox === undefined && aescbc === undefined) {
-    throw invalid("secrets.secretboxencryptionsecret", "missing (neither secretbox nor aescbc key present)");
+    fail("secrets.secretboxencryptionsecret", "missing (neither secretbox nor aescbc key present)");
   }
   const serviceAccount = record(certs.k8sserviceaccount, "certs.k8sserviceaccount");
   const serviceAccountKey = pem(serviceAccount.key, "certs.k8sserviceaccount.key");

@@ -42,6 +42,11 @@ import {
 import { TalosConfigError } from "../errors.js";
 
 /** Key algorithms the Talos PKI uses. */
+/** A PEM block as Talos configs, talosconfig and secrets.yaml carry it: its text, base64 (standard alphabet). */
+export function pemBase64(pem: string): string {
+  return Buffer.from(pem, "utf8").toString("base64");
+}
+
 export type KeyAlgorithm = "ed25519" | "ecdsa-p256" | "rsa-4096";
 
 const OID_ED25519 = "1.3.101.112";
@@ -70,6 +75,13 @@ export function generatePrivateKeyPem(algorithm: KeyAlgorithm): string {
   }
 }
 
+/** Relabels an `ED25519 PRIVATE KEY` PEM to the standard `PRIVATE KEY` that OpenSSL (node:tls) accepts. */
+function standardPrivateKeyPem(pem: string): string {
+  return pem
+    .replaceAll("-----BEGIN ED25519 PRIVATE KEY-----", "-----BEGIN PRIVATE KEY-----")
+    .replaceAll("-----END ED25519 PRIVATE KEY-----", "-----END PRIVATE KEY-----");
+}
+
 /**
  * Parses a private key PEM as Talos writes it (including the `ED25519 PRIVATE KEY` label that OpenSSL
  * does not know).
@@ -77,24 +89,14 @@ export function generatePrivateKeyPem(algorithm: KeyAlgorithm): string {
  * @throws TalosConfigError `INVALID_INPUT` naming `field` (never the key material).
  */
 export function parsePrivateKey(pem: string, field: string): KeyObject {
-  const text = pem
-    .replaceAll("-----BEGIN ED25519 PRIVATE KEY-----", "-----BEGIN PRIVATE KEY-----")
-    .replaceAll("-----END ED25519 PRIVATE KEY-----", "-----END PRIVATE KEY-----");
   try {
-    return createPrivateKey({ key: text, format: "pem" });
+    return createPrivateKey({ key: standardPrivateKeyPem(pem), format: "pem" });
   } catch (error) {
     throw new TalosConfigError("INVALID_INPUT", `${field}: not a readable PEM private key`, {
       details: { field },
       cause: error instanceof Error ? new Error(error.message) : undefined,
     });
   }
-}
-
-/** Relabels an `ED25519 PRIVATE KEY` PEM to the standard `PRIVATE KEY` that OpenSSL (node:tls) accepts. */
-export function standardPrivateKeyPem(pem: string): string {
-  return pem
-    .replaceAll("-----BEGIN ED25519 PRIVATE KEY-----", "-----BEGIN PRIVATE KEY-----")
-    .replaceAll("-----END ED25519 PRIVATE KEY-----", "-----END PRIVATE KEY-----");
 }
 
 function printable(value: string): boolean {
