@@ -1,9 +1,11 @@
 import { join } from "node:path";
 import { HomelabError } from "../../errors.js";
-import { defineCommand, type Invocation } from "../cli/command.js";
+import { defineCommand, type Invocation, type OptionDefs } from "../cli/command.js";
 import type { LoadedConfig } from "../config/load.js";
 import { writeFilesAtomic } from "../fs/atomic.js";
 import { acquireLab, labStateDir } from "../lab/running.js";
+import { acquireStateLock } from "../pipeline/lock.js";
+import { type NodeTrust, parsePinnedFingerprints, parseReinstall } from "../pipeline/node-trust.js";
 import type { PipelinePlan } from "../pipeline/run.js";
 import { applyArgoCd } from "../pipeline/steps/argocd.js";
 import { realTarget } from "../pipeline/target.js";
@@ -116,99 +118,150 @@ async function upWithTofu(inv: Invocation, loaded: LoadedConfig, stateDir: strin
   return 0;
 }
 
+const UP_OPTIONS = {
+  engine: ENGINE_OPTION,
+  simulate: {
+    type: "boolean",
+    description:
+      "Run everything in-process against the emulators (no hardware, no accounts; asks on a terminal only)",
+  },
+  "state-dir": STATE_DIR_OPTION,
+  parallel: PARALLEL_OPTION,
+  reinstall: {
+    type: "string",
+    multiple: true,
+    valueName: "NODE",
+    description:
+      "A node known as configured that was wiped and is in maintenance mode again: allow sending it its config",
+  },
+  "cert-fingerprint": {
+    type: "string",
+    multiple: true,
+    valueName: "NODE=SHA256",
+    description:
+      "Pin a node's maintenance-mode certificate (base64 sha256 SPKI, as on its console; like talosctl --cert-fingerprint)",
+  },
+} as const satisfies OptionDefs;
+
+/** `--reinstall` and `--cert-fingerprint`, and who confirms a fingerprint seen for the first time. */
+function nodeTrust(inv: Invocation<typeof UP_OPTIONS>, loaded: LoadedConfig): NodeTrust {
+  const names = loaded.config.nodes.map((n) => n.name);
+  return {
+    reinstall: parseReinstall(inv.options.reinstall ?? [], names),
+    pinned: parsePinnedFingerprints(inv.options["cert-fingerprint"] ?? [], names),
+    ...(inv.flags.yes ? {} : { confirm: (question: string) => confirm(inv, question) }),
+  };
+}
+
 /** `homelab up [--engine tofu|direct] [--simulate] [--yes] [--parallel N]` */
 export const command = defineCommand({
   name: "up",
   summary: "Show the plan, ask, then bring the homelab to the state in homelab.yaml (resumable, idempotent)",
-  options: {
-    engine: ENGINE_OPTION,
-    simulate: {
-      type: "boolean",
-      description: "Run everything in-process against the emulators (no hardware, no accounts; does not ask)",
-    },
-    "state-dir": STATE_DIR_OPTION,
-    parallel: PARALLEL_OPTION,
-  },
-  examples: ["homelab up --simulate --config examples/homelab.yaml", "homelab up --engine direct --yes"],
+  options: UP_OPTIONS,
+  examples: [
+    "homelab up --simulate --config examples/homelab.yaml",
+    "homelab up --engine direct --yes",
+    "homelab up --reinstall node2 --cert-fingerprint node2=<fingerprint>",
+  ],
   async run(inv) {
-    const { out, ctx, options } = inv;
-    const simulate = options.simulate === true;
-    const parallel = parallelOf(options.parallel);
-    const loaded = await loadProject(inv, { resolveSecrets: true, placeholderSecrets: simulate });
-    const { config } = loaded;
-    const engine = options.engine ?? (simulate ? "direct" : config.engine);
-    if (simulate && engine !== "direct")
-      throw new HomelabError(
-        "USAGE",
-        "--simulate runs the direct engine (the lab has no tofu providers): drop --engine tofu",
-      );
-
-    if (!simulate) {
+    const loaded = await loadProject(inv, {
+      resolveSecrets: true,
+      placeholderSecrets: inv.options.simulate === true,
+    });
+    if (inv.options.simulate !== true) {
       // nothing can be asked: say so before reading anything (`homelab plan` shows the changes)
-      if (!inv.flags.yes && (!ctx.isTTY.stdin || !ctx.prompt || inv.flags.json))
+      if (!inv.flags.yes && (!inv.ctx.isTTY.stdin || !inv.ctx.prompt || inv.flags.json))
         throw new HomelabError("NEEDS_CONFIRMATION", "up changes your homelab and stdin is not a terminal", {
           hint: "run `homelab plan` to see the changes, then `homelab up --yes`",
         });
-      const stateDir = stateDirOf(inv, loaded);
-      if (engine === "tofu") return upWithTofu(inv, loaded, stateDir);
-      const result = await runUp({
-        loaded,
-        stateDir,
-        target: realTarget(ctx.env, execRunner(inv)),
-        out,
-        signal: ctx.signal,
-        clock: ctx.clock,
-        parallel,
-        confirm: (plan) =>
-          showAndConfirm(
-            inv,
-            plan,
-            `apply these changes to ${config.cluster.name} (${config.nodes.length} node(s))?`,
-          ),
-      });
-      if (result.declined) {
-        out.info("aborted: nothing changed");
-        return 1;
-      }
-      out.result(result, () => renderUpSummary(result));
-      return 0;
     }
-
-    const stateDir = labStateDir(loaded, inv);
-    const lab = await acquireLab(stateDir, config);
+    const stateDir = inv.options.simulate === true ? labStateDir(loaded, inv) : stateDirOf(inv, loaded);
+    const lock = await acquireStateLock(stateDir, "up");
     try {
-      if (lab.fresh)
-        out.info(
-          `Simulated lab: started in-process (${config.nodes.length} Talos node(s) in maintenance mode, Cloudflare and Kubernetes emulators on 127.0.0.1). Run \`homelab lab\` to keep one running between commands.`,
-        );
-      else out.info(`Simulated lab: using the lab running in process ${lab.info.pid}.`);
-      out.info(
-        "A real run does the same against your nodes, Cloudflare and the cluster API (and asks first).",
-      );
-      const result = await runUp({
-        loaded,
-        stateDir,
-        target: lab.target,
-        out,
-        signal: ctx.signal,
-        clock: ctx.clock,
-        parallel,
-        // the lab is in-process: asked on a terminal only (a script's `up --simulate` just runs)
-        ...(ctx.isTTY.stdin && !inv.flags.yes && !inv.flags.json
-          ? {
-              confirm: (plan: PipelinePlan) =>
-                showAndConfirm(inv, plan, "apply these changes to the simulated lab?"),
-            }
-          : {}),
-      });
-      if (result.declined) {
-        out.info("aborted: nothing changed");
-        return 1;
-      }
-      out.result({ ...result, lab: { fresh: lab.fresh, pid: lab.info.pid } }, () => renderUpSummary(result));
-      return 0;
+      return await upLocked(inv, loaded, stateDir);
     } finally {
-      await lab.release();
+      await lock.release();
     }
   },
 });
+
+async function upLocked(
+  inv: Invocation<typeof UP_OPTIONS>,
+  loaded: LoadedConfig,
+  stateDir: string,
+): Promise<number> {
+  const { out, ctx, options } = inv;
+  const simulate = options.simulate === true;
+  const parallel = parallelOf(options.parallel);
+  const { config } = loaded;
+  const trust = nodeTrust(inv, loaded);
+  const engine = options.engine ?? (simulate ? "direct" : config.engine);
+  if (simulate && engine !== "direct")
+    throw new HomelabError(
+      "USAGE",
+      "--simulate runs the direct engine (the lab has no tofu providers): drop --engine tofu",
+    );
+
+  if (!simulate) {
+    if (engine === "tofu") return upWithTofu(inv, loaded, stateDir);
+    const result = await runUp({
+      loaded,
+      stateDir,
+      target: realTarget(ctx.env, execRunner(inv)),
+      out,
+      signal: ctx.signal,
+      clock: ctx.clock,
+      parallel,
+      trust,
+      confirm: (plan) =>
+        showAndConfirm(
+          inv,
+          plan,
+          `apply these changes to ${config.cluster.name} (${config.nodes.length} node(s))?`,
+        ),
+    });
+    if (result.declined) {
+      out.info("aborted: nothing changed");
+      return 1;
+    }
+    out.result(result, () => renderUpSummary(result));
+    return 0;
+  }
+
+  const lab = await acquireLab(stateDir, config);
+  try {
+    if (lab.fresh)
+      out.info(
+        `Simulated lab: started in-process (${config.nodes.length} Talos node(s) in maintenance mode, Cloudflare and Kubernetes emulators on 127.0.0.1). Run \`homelab lab\` to keep one running between commands.`,
+      );
+    else out.info(`Simulated lab: using the lab running in process ${lab.info.pid}.`);
+    out.info("A real run does the same against your nodes, Cloudflare and the cluster API (and asks first).");
+    if (ctx.env.CLOUDFLARE_BASE_URL)
+      out.warn("CLOUDFLARE_BASE_URL is ignored: a simulated run talks to the lab's Cloudflare emulator");
+    const result = await runUp({
+      loaded,
+      stateDir,
+      target: lab.target,
+      out,
+      signal: ctx.signal,
+      clock: ctx.clock,
+      parallel,
+      trust,
+      // the lab is in-process: asked on a terminal only (a script's `up --simulate` just runs)
+      ...(ctx.isTTY.stdin && !inv.flags.yes && !inv.flags.json
+        ? {
+            confirm: (plan: PipelinePlan) =>
+              showAndConfirm(inv, plan, "apply these changes to the simulated lab?"),
+          }
+        : {}),
+    });
+    if (result.declined) {
+      out.info("aborted: nothing changed");
+      return 1;
+    }
+    out.result({ ...result, lab: { fresh: lab.fresh, pid: lab.info.pid } }, () => renderUpSummary(result));
+    return 0;
+  } finally {
+    await lab.release();
+  }
+}

@@ -7,6 +7,7 @@ import { loadTalosClient } from "../adapters/talos-client.js";
 import { loadTalosConfig } from "../adapters/talos-config.js";
 import type { Output } from "../cli/output.js";
 import type { LoadedConfig } from "../config/load.js";
+import type { NodeTrust } from "./node-trust.js";
 import { readProgress, writeProgress } from "./state.js";
 import {
   type Change,
@@ -30,10 +31,32 @@ export interface StepContextOptions {
   target: Target;
   out: Output;
   signal: AbortSignal;
-  clock: Clock;
+  /** Default: the real clock. */
+  clock?: Clock;
   parallel?: number;
   healthTimeoutMs?: number;
+  /** Who may receive a machine config in maintenance mode (default: nobody known, no pins, no prompt). */
+  trust?: NodeTrust;
+  /** Called with each item after it was applied or found done (tests interrupt here). */
+  onStep?: (item: AppliedItem) => void;
 }
+
+const realClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const t = setTimeout(resolve, ms);
+      signal?.addEventListener(
+        "abort",
+        () => {
+          clearTimeout(t);
+          reject(signal.reason);
+        },
+        { once: true },
+      );
+    }),
+};
 
 /** Loads the libraries the config needs and the progress file, and wires the seams. */
 export async function createStepContext(options: StepContextOptions): Promise<StepContext> {
@@ -54,7 +77,7 @@ export async function createStepContext(options: StepContextOptions): Promise<St
     target: options.target,
     out,
     signal: options.signal,
-    clock: options.clock,
+    clock: options.clock ?? realClock,
     parallel: options.parallel ?? DEFAULT_PARALLEL,
     files: {
       secrets: join(stateDir, "secrets.yaml"),
@@ -64,7 +87,9 @@ export async function createStepContext(options: StepContextOptions): Promise<St
     progress,
     saveProgress: () => writeProgress(stateDir, progress),
     libs: { tc, talos, cf, argo },
-    found: { applied: new Set() },
+    found: { applied: new Set(), installing: new Set() },
+    trust: options.trust ?? { reinstall: new Set(), pinned: {} },
+    onStep: options.onStep,
     event: (e) => {
       events.push(e);
       if (e.status !== "planned")
@@ -123,6 +148,8 @@ function isNodeOrEtcdChange(id: string): boolean {
  */
 export async function applySteps(ctx: StepContext, plan: PipelinePlan): Promise<AppliedItem[]> {
   const failures = planFailures(plan);
+  // one part not readable: its own error (code and hint); several: all of them at once
+  if (failures.length === 1 && failures[0]?.error !== undefined) throw failures[0].error;
   if (failures.length > 0)
     throw new HomelabError(
       "COMMAND_FAILED",
@@ -130,13 +157,17 @@ export async function applySteps(ctx: StepContext, plan: PipelinePlan): Promise<
       { hint: "fix what could not be read (see `homelab plan`) and run again" },
     );
   const results: AppliedItem[] = [];
+  const unchanged = (c: Change, title: string): AppliedItem => {
+    const item = { id: c.id, title, changed: false, detail: c.summary };
+    ctx.onStep?.(item);
+    return item;
+  };
   for (const { step, items } of plan.steps) {
     const changes = items as Change[];
     const todo = changes.filter((c) => c.action !== "none");
     const healthDue = step.id === "health" && [...ctx.found.applied].some(isNodeOrEtcdChange);
     if (todo.length === 0 && !healthDue) {
-      for (const c of changes)
-        results.push({ id: c.id, title: step.title, changed: false, detail: c.summary });
+      for (const c of changes) results.push(unchanged(c, step.title));
       continue;
     }
     const run = async (change: Change): Promise<AppliedItem> => {
@@ -144,9 +175,11 @@ export async function applySteps(ctx: StepContext, plan: PipelinePlan): Promise<
       try {
         const detail = await step.apply(ctx, change);
         ctx.found.applied.add(change.id);
-        if (step.order === "parallel" || step.order === "control-planes-first")
+        const item = { id: change.id, title: step.title, changed: change.action !== "none", detail };
+        if (!step.ownProgress)
           ctx.event({ at: iso(ctx), step: step.id, id: change.id, status: "applied", message: detail });
-        return { id: change.id, title: step.title, changed: change.action !== "none", detail };
+        ctx.onStep?.(item);
+        return item;
       } catch (error) {
         const interrupted = ctx.signal.aborted;
         ctx.event({
@@ -176,17 +209,13 @@ export async function applySteps(ctx: StepContext, plan: PipelinePlan): Promise<
       const done: AppliedItem[] = [];
       for (const group of groups) done.push(...(await mapBounded(group, ctx.parallel, run)));
       const byId = new Map(
-        [
-          ...done,
-          ...untouched.map((c) => ({ id: c.id, title: step.title, changed: false, detail: c.summary })),
-        ].map((r) => [r.id, r]),
+        [...done, ...untouched.map((c) => unchanged(c, step.title))].map((r) => [r.id, r]),
       );
       for (const c of changes) results.push(byId.get(c.id) as AppliedItem);
       continue;
     }
     for (const c of changes) {
-      if (c.action === "none")
-        results.push({ id: c.id, title: step.title, changed: false, detail: c.summary });
+      if (c.action === "none") results.push(unchanged(c, step.title));
       else results.push(await run(c));
     }
   }

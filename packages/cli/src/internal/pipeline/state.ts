@@ -7,6 +7,8 @@ export interface Progress {
   version: 1;
   /** Per node: when `up` last applied its config (a record only: plans read the live config). */
   nodes: Record<string, { appliedAt: string }>;
+  /** Per node: the SPKI fingerprint (base64 sha256) of its maintenance-mode certificate, verified at first contact. */
+  fingerprints?: Record<string, string>;
   bootstrapped?: { node: string; at: string };
   tunnel?: { id: string; name: string };
   argocd?: { chartVersion: string; at: string };

@@ -8,6 +8,7 @@ import type { TalosClientModule } from "../adapters/talos-client.js";
 import type { SecretsBundle, TalosConfigModule } from "../adapters/talos-config.js";
 import type { Output } from "../cli/output.js";
 import type { LoadedConfig } from "../config/load.js";
+import type { NodeTrust } from "./node-trust.js";
 import type { Progress } from "./state.js";
 import type { Target } from "./target.js";
 
@@ -38,6 +39,8 @@ export interface PlanFailure {
   subject: string;
   code: string;
   message: string;
+  /** The error as thrown (kept for its hint; never printed raw). */
+  error?: unknown;
 }
 
 /** Everything the steps share: the config, the seams and what earlier steps found or made. */
@@ -71,6 +74,8 @@ export interface StepContext {
     tunnelPlan?: Plan;
     cloudflare?: Cloudflare;
     kubeconfig?: string;
+    /** Nodes planned for their first config (maintenance mode): etcd and health come after them. */
+    installing: Set<string>;
     /** Ids of changes applied in this run (health waits when any node changed). */
     applied: Set<string>;
   };
@@ -80,6 +85,10 @@ export interface StepContext {
   events: StepEvent[];
   /** Health wait limit. */
   healthTimeoutMs?: number;
+  /** Who may receive a machine config in maintenance mode. */
+  trust: NodeTrust;
+  /** Called with each item after it was applied or found done. */
+  onStep: ((item: { id: string; title: string; changed: boolean; detail: string }) => void) | undefined;
 }
 
 /** One progress event (kept for --json, printed as a line otherwise). */
@@ -104,6 +113,8 @@ export interface Step<D = unknown> {
    * `parallel`, or control planes first (each group at once up to `parallel`).
    */
   order?: "serial" | "parallel" | "control-planes-first";
+  /** The step prints its own progress lines (a spinner with ✓), so the runner does not. */
+  ownProgress?: boolean;
 }
 
 export function isFailure(item: Change | PlanFailure): item is PlanFailure {
@@ -145,5 +156,5 @@ export function failureOf(step: string, id: string, subject: string, error: unkn
     typeof (error as { code?: unknown })?.code === "string" ? (error as { code: string }).code : "ERROR";
   const raw = (error as { rawMessage?: unknown })?.rawMessage;
   const message = typeof raw === "string" ? raw : error instanceof Error ? error.message : String(error);
-  return { id, step, subject, code, message: message.split("\n")[0] ?? message };
+  return { id, step, subject, code, message: message.split("\n")[0] ?? message, error };
 }

@@ -3,6 +3,7 @@ import { HomelabError } from "../../errors.js";
 import type { Output } from "../cli/output.js";
 import type { LoadedConfig } from "../config/load.js";
 import { DIRECT_STEPS } from "./engines.js";
+import type { NodeTrust } from "./node-trust.js";
 import {
   type AppliedItem,
   applySteps,
@@ -37,11 +38,16 @@ export interface RunUpOptions {
   target: Target;
   out: Output;
   signal: AbortSignal;
-  clock: Clock;
+  /** Default: the real clock. */
+  clock?: Clock;
   /** Nodes read and changed at once (default 8). */
   parallel?: number;
   /** Health wait limit. */
   healthTimeoutMs?: number;
+  /** Who may receive a machine config in maintenance mode (default: nobody known, no pins, no prompt). */
+  trust?: NodeTrust;
+  /** Called with each item after it was applied or found done (tests interrupt here). */
+  onStep?: (step: UpStep) => void;
   /**
    * Called with the plan when it has changes, before anything is changed; resolving false stops
    * with nothing changed (the result then says `declined`).
@@ -72,7 +78,7 @@ export async function runUp(options: RunUpOptions): Promise<UpResult & { decline
       hint: "create an API token with Cloudflare Tunnel:Edit, DNS:Edit and Access: Apps and Policies:Edit",
     });
   const steps = await applySteps(ctx, plan);
-  ctx.progress.completedAt = new Date(options.clock.now()).toISOString();
+  ctx.progress.completedAt = new Date(ctx.clock.now()).toISOString();
   await ctx.saveProgress();
   return result(options, ctx.files, steps, ctx.events);
 }

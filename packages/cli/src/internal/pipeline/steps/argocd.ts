@@ -115,6 +115,7 @@ export async function applyArgoCd(inputs: ArgoInputs, step: ProgressStep) {
 export const argocdStep: Step = {
   id: "argocd",
   title: "Argo CD",
+  ownProgress: true,
   async plan(ctx) {
     if (!ctx.config.argocd || !ctx.libs.argo) return [];
     return [

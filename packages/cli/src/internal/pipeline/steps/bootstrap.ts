@@ -38,7 +38,8 @@ export const bootstrapStep: Step = {
         summary: `bootstrap etcd on ${first.name}`,
       },
     ];
-    if (ctx.found.talosconfig === undefined) return create;
+    // etcd is read once the first control plane runs: not while it waits for its first config
+    if (ctx.found.talosconfig === undefined || ctx.found.installing.has(first.name)) return create;
     const client = controlPlaneClient(ctx);
     try {
       const members = await client.etcdMemberList({ node: first.address });
@@ -83,6 +84,7 @@ export const bootstrapStep: Step = {
 export const healthStep: Step = {
   id: "health",
   title: "cluster health",
+  ownProgress: true,
   async plan() {
     // nothing to read: health is waited for after changes (see `apply`), a no-op run does not wait
     return [

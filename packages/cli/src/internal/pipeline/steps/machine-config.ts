@@ -1,10 +1,10 @@
-import { HomelabError } from "../../../errors.js";
 import type { Secret } from "../../../secret.js";
 import type { TalosClientModule } from "../../adapters/talos-client.js";
 import type { SecretsBundle, TalosConfigModule } from "../../adapters/talos-config.js";
 import type { LoadedConfig } from "../../config/load.js";
 import { nodeMachineConfig } from "../../plan/intent.js";
 import { schematicOf } from "../../plan/schematic.js";
+import { verifyMaintenanceNode } from "../node-trust.js";
 import {
   type Change,
   failureOf,
@@ -40,11 +40,12 @@ export function desiredNodeConfig(
 }
 
 /** What one node looks like from here. */
-export type NodeProbe = { state: "configured"; liveConfig: string } | { state: "maintenance" };
+export type NodeProbe = { state: "configured"; liveConfig: string } | { state: "unverified"; reason: string };
 
 /**
- * How a node answers: over mTLS with our talosconfig (configured; its live machine config read over
- * COSI), else insecurely (maintenance mode). Throws when it does not answer at all.
+ * "configured" when the node answers over mTLS with this cluster's CA (its live machine config read
+ * over COSI); otherwise "unverified" with the reason: it may be in maintenance mode, or another
+ * machine, which {@link verifyMaintenanceNode} decides before anything is sent.
  */
 export async function probeNode(
   lib: TalosClientModule,
@@ -54,37 +55,78 @@ export async function probeNode(
   signal: AbortSignal,
 ): Promise<NodeProbe> {
   throwIfInterrupted(signal);
-  if (talosconfig !== undefined) {
-    const secure = lib.createTalosClient({
-      talosconfig,
-      endpoints: [endpoint],
-      nodes: [address],
-      timeoutMs: 10_000,
-    });
+  if (talosconfig === undefined) return { state: "unverified", reason: "no talosconfig yet" };
+  const secure = lib.createTalosClient({
+    talosconfig,
+    endpoints: [endpoint],
+    nodes: [address],
+    timeoutMs: 10_000,
+  });
+  try {
+    const resource = await secure.get({ ...MACHINE_CONFIG, node: address });
+    if (typeof resource.spec === "string") return { state: "configured", liveConfig: resource.spec };
+    return { state: "unverified", reason: "no machine config" };
+  } catch (error) {
+    return { state: "unverified", reason: describeCode(error) };
+  } finally {
+    secure.close();
+  }
+}
+
+function describeCode(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" ? code : "no answer";
+}
+
+/**
+ * Where `node` is known as configured, or undefined: the state recorded an apply, or (for a
+ * control plane) another control plane's etcd lists it as a member.
+ */
+async function knownConfigured(ctx: StepContext, node: NodeConfig): Promise<string | undefined> {
+  const applied = ctx.progress.nodes[node.name];
+  if (applied) return `the state recorded its config applied at ${applied.appliedAt}`;
+  const talosconfig = ctx.found.talosconfig;
+  if (node.role !== "controlplane" || talosconfig === undefined) return undefined;
+  const cps = ctx.config.nodes.filter((n) => n.role === "controlplane");
+  for (const cp of cps) {
+    throwIfInterrupted(ctx.signal);
+    const endpoint = ctx.target.talosEndpoint(cp);
+    const client = ctx.libs.talos.createTalosClient({ talosconfig, endpoints: [endpoint], timeoutMs: 5_000 });
     try {
-      const resource = await secure.get({ ...MACHINE_CONFIG, node: address });
-      if (typeof resource.spec === "string") return { state: "configured", liveConfig: resource.spec };
+      const [answer] = await client.version();
+      if (!answer?.ok) continue;
+      const members = await client.etcdMemberList();
+      if (members.some((m) => m.hostname === node.name)) return "etcd lists it as a member";
+      return undefined;
     } catch {
-      // not configured with our CA: try maintenance mode
+      // that control plane is not configured or not reachable: ask the next one
     } finally {
-      secure.close();
+      client.close();
     }
   }
-  const insecure = lib.createTalosClient({ endpoints: [endpoint], insecure: true, timeoutMs: 10_000 });
-  try {
-    const [result] = await insecure.version();
-    if (result?.ok) return { state: "maintenance" };
-    throw result && !result.ok
-      ? result.error
-      : new HomelabError("COMMAND_FAILED", `node ${address} did not answer`);
-  } finally {
-    insecure.close();
-  }
+  return undefined;
+}
+
+/** The checks of {@link verifyMaintenanceNode} for one node; `confirm` only when applying. */
+async function verify(ctx: StepContext, node: NodeConfig, reason: string, options: { ask: boolean }) {
+  const { confirm, ...withoutConfirm } = ctx.trust;
+  return verifyMaintenanceNode({
+    node,
+    endpoint: ctx.target.talosEndpoint(node),
+    mtlsError: reason,
+    knownConfigured: await knownConfigured(ctx, node),
+    recorded: ctx.progress.fingerprints?.[node.name],
+    vouched: ctx.target.maintenanceFingerprint?.(node),
+    trust: options.ask && confirm ? { ...withoutConfirm, confirm } : withoutConfirm,
+    signal: ctx.signal,
+  });
 }
 
 interface NodeChange {
   node: NodeConfig;
   how: "maintenance" | "mtls";
+  /** Why the node did not answer over mTLS (maintenance only). */
+  reason?: string;
 }
 
 function nodeChange(
@@ -111,15 +153,23 @@ function configDiff(tc: TalosConfigModule, live: string, desired: string): strin
 
 async function planNode(ctx: StepContext, node: NodeConfig): Promise<Change<NodeChange> | PlanFailure> {
   const endpoint = ctx.target.talosEndpoint(node);
-  let probe: NodeProbe;
-  try {
-    probe = await probeNode(ctx.libs.talos, ctx.found.talosconfig, endpoint, node.address, ctx.signal);
-  } catch (error) {
-    if (ctx.signal.aborted) throw error;
-    const failure = failureOf("machine-config", `config:${node.name}`, node.name, error);
-    return { ...failure, message: `${node.name} (${node.address}) did not answer: ${failure.message}` };
+  const probe = await probeNode(ctx.libs.talos, ctx.found.talosconfig, endpoint, node.address, ctx.signal);
+  if (probe.state === "unverified") {
+    // nothing is sent while planning: the fingerprint is checked (and asked for) again before the apply
+    try {
+      const verified = await verify(ctx, node, probe.reason, { ask: false });
+      ctx.found.installing.add(node.name);
+      return nodeChange(node, {
+        action: "create",
+        summary: `in maintenance mode (certificate ${verified.fingerprint}, ${verified.how === "accepted" ? "seen for the first time" : verified.how}): apply the machine config`,
+        data: { node, how: "maintenance", reason: probe.reason },
+      });
+    } catch (error) {
+      if (ctx.signal.aborted) throw error;
+      return failureOf("machine-config", `config:${node.name}`, node.name, error);
+    }
   }
-  if (probe.state === "configured" && !ctx.found.bundle)
+  if (!ctx.found.bundle)
     return {
       id: `config:${node.name}`,
       step: "machine-config",
@@ -127,12 +177,6 @@ async function planNode(ctx: StepContext, node: NodeConfig): Promise<Change<Node
       code: "STATE_INVALID",
       message: `${node.name} is configured but there is no secrets.yaml in ${ctx.stateDir}: its config cannot be compared`,
     };
-  if (probe.state === "maintenance")
-    return nodeChange(node, {
-      action: "create",
-      summary: "in maintenance mode: apply the machine config",
-      data: { node, how: "maintenance" },
-    });
   const diff = configDiff(ctx.libs.tc, probe.liveConfig, desiredFor(ctx, node));
   if (diff === undefined) return nodeChange(node, { action: "none", summary: "config matches" });
   return nodeChange(node, {
@@ -164,13 +208,28 @@ export const machineConfigStep: Step<NodeChange> = {
     });
   },
   async apply(ctx, change) {
-    const { node, how } = change.data as NodeChange;
+    const { node, how, reason } = change.data as NodeChange;
     const endpoint = ctx.target.talosEndpoint(node);
     const data = desiredFor(ctx, node);
     const { talos } = ctx.libs;
+    let fingerprint: string | undefined;
+    if (how === "maintenance") {
+      const verified = await verify(ctx, node, reason ?? "not configured", { ask: true });
+      fingerprint = verified.fingerprint;
+      if (ctx.progress.fingerprints?.[node.name] !== fingerprint) {
+        ctx.progress.fingerprints = { ...ctx.progress.fingerprints, [node.name]: fingerprint };
+        await ctx.saveProgress();
+      }
+      ctx.out.debug(`${node.name}: maintenance-mode certificate ${fingerprint} (${verified.how})`);
+    }
     const client =
-      how === "maintenance"
-        ? talos.createTalosClient({ endpoints: [endpoint], insecure: true, timeoutMs: 30_000 })
+      fingerprint !== undefined
+        ? talos.createTalosClient({
+            endpoints: [endpoint],
+            insecure: true,
+            spkiPins: [fingerprint],
+            timeoutMs: 30_000,
+          })
         : talos.createTalosClient({
             talosconfig: ctx.found.talosconfig as string,
             endpoints: [endpoint],
@@ -181,11 +240,14 @@ export const machineConfigStep: Step<NodeChange> = {
       const result = await client.applyConfiguration({
         data,
         mode: "auto",
-        ...(how === "mtls" ? { node: node.address } : {}),
+        ...(fingerprint === undefined ? { node: node.address } : {}),
       });
       ctx.progress.nodes[node.name] = { appliedAt: new Date(ctx.clock.now()).toISOString() };
       await ctx.saveProgress();
-      const done = how === "maintenance" ? "applied in maintenance mode" : "re-applied over mTLS";
+      const done =
+        fingerprint !== undefined
+          ? "applied in maintenance mode (certificate verified)"
+          : "re-applied over mTLS";
       return `${node.name}: config ${done} (${result.modeDetails || result.mode || "auto"})`;
     } finally {
       client.close();

@@ -26,6 +26,7 @@ export function countPlanChanges(plan: Plan): number {
 export const tunnelRoutesStep: Step = {
   id: "tunnel-routes",
   title: "tunnel, DNS and Access",
+  ownProgress: true,
   async plan(ctx) {
     const tunnel = ctx.config.tunnel;
     const cf = ctx.libs.cf;
