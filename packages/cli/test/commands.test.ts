@@ -148,7 +148,9 @@ describe("homelab up", () => {
     });
     expect(r.code).toBe(1);
     expect(questions).toEqual(["apply these changes to the simulated lab? [y/N] "]);
-    expect(r.stderr).toMatch(/\+ machine-config +node1: in maintenance mode \(certificate .+\): apply the machine config/);
+    expect(r.stderr).toMatch(
+      /\+ machine-config +node1: in maintenance mode \(certificate .+\): apply the machine config/,
+    );
     expect(r.stderr).toContain("aborted: nothing changed");
     expect(await listFiles(t.dir)).toEqual(["homelab.yaml"]);
   });
