@@ -116,6 +116,9 @@ describe("homelab up --simulate", () => {
     });
     expect(code).toBe(130);
     expect(stderr).not.toContain("etcd bootstrapped");
+    // an interrupt is said as one, never as a failure of what was being done
+    expect(stderr).not.toContain("✗");
+    expect(stderr).toMatch(/\[INTERRUPTED\]: interrupted/);
     const progress = JSON.parse(await readFile(join(dir.dir, ".homelab/homelab/lab/progress.json"), "utf8"));
     expect(progress.bootstrapped).toBeUndefined();
     expect(Object.keys(progress.nodes)).toContain("node1");
