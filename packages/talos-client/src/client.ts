@@ -645,6 +645,11 @@ interface Resolved {
   transport: Transport;
   nodes: string[];
   endpointHost: string;
+  /** Maintenance mode: no routing on the node side, so a target node is dialled directly. */
+  insecure: boolean;
+  /** A transport to one node in maintenance mode (cached per node). */
+  direct(node: string): Transport;
+  close(): void;
 }
 
 interface ResourceDefinition {
@@ -726,12 +731,66 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
       } catch {
         // keep the raw text as the label
       }
-      return { transport, nodes, endpointHost };
+      const shared = transport;
+      const injected = options.transport !== undefined;
+      const directs = new Map<string, Transport>();
+      const direct = (node: string): Transport => {
+        let t = directs.get(node);
+        if (t === undefined) {
+          if (injected) {
+            throw new TalosClientError(
+              "INVALID_ARGUMENT",
+              `maintenance mode cannot route to ${node} through an injected transport: pass a transport to that node`,
+              { details: { node } },
+            );
+          }
+          t = createGrpcTransport({
+            endpoints: [node],
+            tls: { mode: "insecure", ...(options.spkiPins ? { spkiPins: options.spkiPins } : {}) },
+          });
+          directs.set(node, t);
+        }
+        return t;
+      };
+      return {
+        transport,
+        nodes,
+        endpointHost,
+        insecure: options.insecure === true,
+        direct,
+        close() {
+          shared.close();
+          for (const t of directs.values()) t.close();
+        },
+      };
     })();
     resolving.catch(() => {
       resolving = undefined;
     });
     return resolving;
+  }
+
+  /**
+   * The transport and `node` metadata of a call. In maintenance mode Talos does no routing (a `node` key
+   * is ignored and the endpoint answers), so a target node is dialled directly, as talosctl --insecure
+   * does. With no target, the endpoint itself answers: only unambiguous with exactly one endpoint.
+   */
+  async function connect(
+    node: string | undefined,
+  ): Promise<{ transport: Transport; node: string | undefined }> {
+    const r = await resolve();
+    if (node === undefined) {
+      if (r.transport.endpoints.length > 1) {
+        throw new TalosClientError(
+          "INVALID_ARGUMENT",
+          "several endpoints and no target node: pass the node to target (the call would reach any endpoint)",
+          { details: { endpoints: r.transport.endpoints.length } },
+        );
+      }
+      return { transport: r.transport, node: undefined };
+    }
+    if (r.insecure) return { transport: r.direct(node), node: undefined };
+    return { transport: r.transport, node };
   }
 
   function callOptions(
@@ -760,11 +819,12 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     opts: CallOptions | undefined,
     idempotent: boolean,
   ): Promise<MessageShape<O>> {
-    const { transport, endpointHost } = await resolve();
+    const { endpointHost } = await resolve();
+    const target = await connect(node);
     const attempts = idempotent ? readAttempts : 1;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await transport.unary(method, request, callOptions(node, opts, true));
+        return await target.transport.unary(method, request, callOptions(target.node, opts, true));
       } catch (error) {
         const e = isTalosClientError(error) ? error : TalosClientError.from(error);
         if (e.code !== "UNAVAILABLE" || attempt >= attempts || opts?.signal?.aborted) {
@@ -789,7 +849,8 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     node: string | undefined,
     opts: CallOptions | undefined,
   ): AsyncGenerator<MessageShape<O>> {
-    const { transport, endpointHost } = await resolve();
+    const { endpointHost } = await resolve();
+    const target = await connect(node);
     // Streams are reads except the upgrade ones; a read is retried only while nothing was received yet.
     const idempotent =
       method.parent.typeName !== "machine.ImageService" &&
@@ -798,7 +859,11 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     for (let attempt = 1; ; attempt++) {
       let received = false;
       try {
-        for await (const message of transport.serverStream(method, request, callOptions(node, opts, false))) {
+        for await (const message of target.transport.serverStream(
+          method,
+          request,
+          callOptions(target.node, opts, false),
+        )) {
           received = true;
           yield message;
         }
@@ -846,8 +911,9 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
   ): Promise<NodeResult<T>[]> {
     const { nodes, endpointHost } = await resolve();
     const targets: (string | undefined)[] = opts.nodes ?? (nodes.length > 0 ? nodes : [undefined]);
+    const r = await resolve();
     const call =
-      opts.legacyFanOut === true && targets.every((t) => t !== undefined)
+      opts.legacyFanOut === true && !r.insecure && targets.every((t) => t !== undefined)
         ? legacyBatcher(targets as string[])
         : unary;
     const results: NodeResult<T>[] = new Array(targets.length);
@@ -976,8 +1042,18 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
   async function resolveType(query: ResourceQuery): Promise<{ type: string; namespace: string }> {
     const wanted = query.type.toLowerCase();
     const defs = await resourceDefinitions(query.node, query);
-    const def =
-      defs.find((d) => d.type.toLowerCase() === wanted) ?? defs.find((d) => d.names.includes(wanted));
+    // As talosctl (talos pkg/machinery/client/resources.go ResolveResourceKind): the type or any alias,
+    // case-insensitively; more than one match is an error rather than a guess.
+    const matched = defs.filter((d) => d.type.toLowerCase() === wanted || d.names.includes(wanted));
+    if (matched.length > 1) {
+      const types = matched.map((d) => d.type);
+      throw new TalosClientError(
+        "INVALID_ARGUMENT",
+        `resource type "${query.type}" is ambiguous: ${types.join(", ")}; use the full type name`,
+        { details: { type: query.type, matches: types } },
+      );
+    }
+    const def = matched[0];
     if (def === undefined) {
       if (query.type.includes(".") && query.namespace !== undefined) {
         return { type: query.type, namespace: query.namespace };
@@ -1055,6 +1131,19 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
           : opts.mode === "force"
             ? RebootRequest_Mode.FORCE
             : RebootRequest_Mode.DEFAULT;
+      if (mode === RebootRequest_Mode.FORCE) {
+        // FORCE=2 arrived in Talos 1.12 (api/machine/machine.proto); 1.11 would take it for a graceful reboot.
+        const res = await unary(MachineService.method.version, {}, node, opts, true);
+        const tag = first(res.messages, label, "version").version?.tag ?? "";
+        const v = parseTag(tag);
+        if (v !== undefined && v[0] === 1 && v[1] < 12) {
+          throw new TalosClientError(
+            "INVALID_ARGUMENT",
+            `reboot mode "force" needs Talos 1.12 or later; ${label} runs ${tag}`,
+            { details: { node: label, version: tag } },
+          );
+        }
+      }
       const res = await unary(MachineService.method.reboot, { mode }, node, opts, false);
       return {
         node: label,
@@ -1288,7 +1377,7 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
 
     async etcdRecover(opts) {
       const { node, label } = await singleNode(opts.node);
-      const { transport } = await resolve();
+      const target = await connect(node);
       let bytes = 0;
       const source = opts.source;
       async function* chunks(): AsyncGenerator<{ bytes: Uint8Array }> {
@@ -1302,10 +1391,10 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
         }
       }
       try {
-        const res = await transport.clientStream(
+        const res = await target.transport.clientStream(
           MachineService.method.etcdRecover,
           chunks(),
-          callOptions(node, opts, false),
+          callOptions(target.node, opts, false),
         );
         firstIfAny(res.messages, label);
       } catch (error) {
@@ -1364,6 +1453,8 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
         )) {
           checkMetadata(event.metadata, label);
           const typeUrl = event.data?.typeUrl ?? "";
+          // Talos opens the stream with an empty "hello" event (no payload type): not a machine event.
+          if (typeUrl === "") continue;
           const type = typeUrl.slice(typeUrl.lastIndexOf("/") + 1);
           let payload: unknown;
           if (event.data !== undefined) {
@@ -1514,12 +1605,14 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
           ...opts,
           ...(node === undefined ? {} : { node }),
         });
+        // A single-resource watch refuses bootstrap contents (UNIMPLEMENTED) and sends the current
+        // state (or a DESTROYED tombstone) first on its own: cosi-project/runtime server.go Watch.
         const request: MessageInitShape<typeof State.method.watch.input> = {
           namespace,
           type,
           apiVersion: 1,
           options: {
-            bootstrapContents: opts.bootstrapContents ?? true,
+            bootstrapContents: opts.id === undefined && (opts.bootstrapContents ?? true),
             tailEvents: opts.tailEvents ?? 0,
           },
         };
@@ -1579,7 +1672,7 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     close() {
       closed = true;
       void resolving?.then(
-        (r) => r.transport.close(),
+        (r) => r.close(),
         () => undefined,
       );
     },

@@ -131,7 +131,8 @@ const CONNECT_FAILURE =
   /no connection established|failed to connect|ECONNREFUSED|connect E|Connection refused/i;
 
 /** Failures below TLS: the connection was never established. */
-const NOT_TLS = /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|Connection refused/i;
+const NOT_TLS =
+  /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|Connection refused|connection error: desc =/i;
 
 function isConnectFailure(error: unknown): boolean {
   const e = error as { code?: number; details?: string; cause?: { code?: number; details?: string } };
