@@ -30,6 +30,8 @@ export type {
 export { createTalosClient } from "./client.js";
 export type { TalosClientErrorOptions } from "./errors.js";
 export { isTalosClientError, TalosClientError, TalosClientErrorCode } from "./errors.js";
+export type { DetectNodeModeOptions, DetectNodeModeResult, NodeMode } from "./probe.js";
+export { detectNodeMode } from "./probe.js";
 export type { ResolvedCredentials, Talosconfig, TalosconfigContext } from "./talosconfig.js";
 export { loadTalosconfig, parseTalosconfig, resolveCredentials, selectContext } from "./talosconfig.js";
 

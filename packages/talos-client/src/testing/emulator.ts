@@ -101,7 +101,7 @@ export interface TalosEmulatorOptions {
   faults?: EmulatorFault[];
   /** Delay between an applied config and services running; default 0. */
   bootDelayMs?: number;
-  /** Duration of a reboot/upgrade; default 50 ms. */
+  /** Duration of a reboot/upgrade; default and minimum 60 ms. */
   rebootDelayMs?: number;
   /** Interval of followed log/dmesg lines; default 50 ms. */
   followIntervalMs?: number;
@@ -1259,8 +1259,9 @@ class NodeImpl implements EmulatedNode {
   rebootNow(then?: () => void): void {
     this.currentState = "rebooting";
     this.setStage(MachineStatusEvent_MachineStage.REBOOTING, false);
-    this.later(20, () => this.dropConnections());
-    this.later(this.fleet.options.rebootDelayMs ?? 50, async () => {
+    // Well after the reply has gone out (20 ms raced it on a busy machine); back up after that.
+    this.later(50, () => this.dropConnections());
+    this.later(Math.max(60, this.fleet.options.rebootDelayMs ?? 60), async () => {
       then?.();
       const staged = this.stagedConfig;
       this.stagedConfig = undefined;
