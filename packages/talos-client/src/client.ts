@@ -48,6 +48,8 @@ import { TimeService } from "./gen/time/time_pb.js";
 import { ResourceDefinitionSpecSchema } from "./gen/v1alpha1/meta_pb.js";
 import type { Resource } from "./gen/v1alpha1/resource_pb.js";
 import { EventType, State } from "./gen/v1alpha1/state_pb.js";
+import type { Clock, HealthCheckResult, KubernetesAccess } from "./health.js";
+import { waitForHealth } from "./health.js";
 import { unpackTarGz } from "./internal/tar.js";
 import { codeFromGrpcStatus } from "./status.js";
 import type { Talosconfig } from "./talosconfig.js";
@@ -296,6 +298,10 @@ export interface WaitForHealthyOptions {
   intervalMs?: number;
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
+  /** Kubernetes access for the Kubernetes checks (skipped without it). */
+  kubernetes?: KubernetesAccess;
+  /** Injected time (tests); default the system clock. */
+  clock?: Clock;
 }
 
 /** Per-node part of a {@link HealthReport}. */
@@ -309,12 +315,14 @@ export interface NodeHealth {
   problems: string[];
 }
 
-/** The outcome of `waitForHealthy`. */
+/** The outcome of `waitForHealthy` and `checkHealth`. */
 export interface HealthReport {
   healthy: boolean;
   nodes: NodeHealth[];
   etcdMembers: string[];
   problems: string[];
+  /** Each check `talosctl health` runs, in its order. */
+  checks: HealthCheckResult[];
   elapsedMs: number;
 }
 
@@ -419,7 +427,7 @@ export interface TalosClient {
   watch(
     options: ResourceQuery & { id?: string; bootstrapContents?: boolean; tailEvents?: number },
   ): AsyncIterable<ResourceWatchEvent>;
-  /** Polls until every node answers, core services run healthy, MachineStatus is ready and etcd has one member per control plane. @throws HEALTH_TIMEOUT naming what is missing */
+  /** Polls the checks of `talosctl health` (see `checkHealth`) until all pass. @throws HEALTH_TIMEOUT naming what is missing */
   waitForHealthy(options: WaitForHealthyOptions): Promise<HealthReport>;
   /** Any generated unary RPC, typed by its descriptor. */
   call<I extends DescMessage, O extends DescMessage>(
@@ -465,9 +473,6 @@ const eventRegistry = createRegistry(
   AddressEventSchema,
   MachineStatusEventSchema,
 );
-
-const CONTROL_PLANE_SERVICES = ["apid", "containerd", "cri", "etcd", "kubelet", "machined", "trustd"];
-const WORKER_SERVICES = ["apid", "containerd", "cri", "kubelet", "machined"];
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -1630,29 +1635,8 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
       });
     },
 
-    async waitForHealthy(opts) {
-      const started = Date.now();
-      const interval = opts.intervalMs ?? 1000;
-      const progress = (message: string, data: Record<string, unknown> = {}): void =>
-        opts.onProgress?.({ type: "health", message, ...data });
-      let last: HealthReport | undefined;
-      for (;;) {
-        if (opts.signal?.aborted) throw new TalosClientError("CANCELLED", "waitForHealthy was cancelled");
-        last = await healthRound(opts, started);
-        if (last.healthy) {
-          progress("cluster is healthy", { elapsedMs: last.elapsedMs });
-          return last;
-        }
-        progress(`waiting: ${last.problems[0] ?? "checking"}`, { problems: last.problems });
-        if (Date.now() - started + interval > opts.timeoutMs) {
-          throw new TalosClientError(
-            "HEALTH_TIMEOUT",
-            `the cluster is not healthy after ${opts.timeoutMs} ms: ${last.problems.join("; ")}`,
-            { details: { missing: last.problems, report: last } },
-          );
-        }
-        await sleep(interval, opts.signal);
-      }
+    waitForHealthy(opts) {
+      return waitForHealth(client, opts);
     },
 
     call(method, request, opts = {}) {
@@ -1677,105 +1661,6 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
       );
     },
   };
-
-  async function healthRound(opts: WaitForHealthyOptions, started: number): Promise<HealthReport> {
-    // Each probe gets at most 10 s and never runs far past the overall deadline.
-    const remaining = opts.timeoutMs - (Date.now() - started);
-    const call = {
-      timeoutMs: Math.max(500, Math.min(10_000, remaining)),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    };
-    const all = [
-      ...opts.controlPlaneNodes.map((node) => ({ node, role: "controlplane" as const })),
-      ...opts.workerNodes.map((node) => ({ node, role: "worker" as const })),
-    ];
-    const problems: string[] = [];
-    const nodes: NodeHealth[] = await Promise.all(
-      all.map(async ({ node, role }) => {
-        const health: NodeHealth = {
-          node,
-          role,
-          version: undefined,
-          stage: undefined,
-          services: {},
-          problems: [],
-        };
-        const [version] = await client.version({ nodes: [node], ...call });
-        if (version === undefined || !version.ok) {
-          health.problems.push(
-            `${node}: not answering (${version?.ok === false ? version.error.rawMessage : "no reply"})`,
-          );
-          return health;
-        }
-        health.version = version.value.tag;
-        const [services] = await client.serviceList({ nodes: [node], ...call });
-        if (services === undefined || !services.ok) {
-          health.problems.push(`${node}: service list failed`);
-          return health;
-        }
-        for (const s of services.value) {
-          health.services[s.id] = { state: s.state, healthy: s.health.healthy && !s.health.unknown };
-        }
-        for (const id of role === "controlplane" ? CONTROL_PLANE_SERVICES : WORKER_SERVICES) {
-          const s = health.services[id];
-          if (s === undefined) health.problems.push(`${node}: service ${id} is missing`);
-          else if (s.state !== "Running") health.problems.push(`${node}: service ${id} is ${s.state}`);
-          else if (!s.healthy && id !== "machined")
-            health.problems.push(`${node}: service ${id} is not healthy`);
-        }
-        try {
-          const res = await unary(
-            State.method.get,
-            { namespace: "runtime", type: "MachineStatuses.runtime.talos.dev", id: "machine" },
-            node,
-            call,
-            true,
-          );
-          const status = decodeResource(res.resource, node)?.spec as
-            | {
-                stage?: string;
-                status?: { ready?: boolean; unmetConditions?: { name?: string; reason?: string }[] };
-              }
-            | undefined;
-          health.stage = status?.stage;
-          if (status?.stage !== undefined && status.stage !== "running") {
-            health.problems.push(`${node}: machine stage is ${status.stage}`);
-          } else if (status?.status?.ready === false) {
-            const unmet = (status.status.unmetConditions ?? [])
-              .map((c) => `${c.name}: ${c.reason}`)
-              .join(", ");
-            health.problems.push(`${node}: machine is not ready${unmet === "" ? "" : ` (${unmet})`}`);
-          }
-        } catch (error) {
-          const code = TalosClientError.from(error).code;
-          // Older nodes may lack the resource; reachability is already checked above.
-          if (code !== "NOT_FOUND" && code !== "UNIMPLEMENTED") {
-            health.problems.push(`${node}: machine status unavailable (${code})`);
-          }
-        }
-        return health;
-      }),
-    );
-    for (const n of nodes) problems.push(...n.problems);
-    let etcdMembers: string[] = [];
-    const cp = opts.controlPlaneNodes[0];
-    if (cp !== undefined) {
-      try {
-        const members = await client.etcdMemberList({ node: cp, ...call });
-        etcdMembers = members.map((m) => m.hostname);
-        if (members.length !== opts.controlPlaneNodes.length) {
-          problems.push(
-            `etcd has ${members.length} member(s), expected ${opts.controlPlaneNodes.length} (one per control plane)`,
-          );
-        }
-        const learners = members.filter((m) => m.isLearner).map((m) => m.hostname);
-        if (learners.length > 0) problems.push(`etcd members still learners: ${learners.join(", ")}`);
-      } catch (error) {
-        problems.push(`etcd member list from ${cp} failed: ${TalosClientError.from(error).rawMessage}`);
-      }
-    }
-    return { healthy: problems.length === 0, nodes, etcdMembers, problems, elapsedMs: Date.now() - started };
-  }
 
   Object.defineProperty(client, inspect.custom, { value: () => "TalosClient {}", enumerable: false });
   Object.defineProperty(client, "toJSON", { value: () => ({}), enumerable: false });

@@ -30,6 +30,15 @@ export type {
 export { createTalosClient } from "./client.js";
 export type { TalosClientErrorOptions } from "./errors.js";
 export { isTalosClientError, TalosClientError, TalosClientErrorCode } from "./errors.js";
+export type {
+  CheckHealthOptions,
+  Clock,
+  HealthCheckResult,
+  KubernetesAccess,
+  KubernetesNode,
+  KubernetesPod,
+} from "./health.js";
+export { checkHealth } from "./health.js";
 export type { DetectNodeModeOptions, DetectNodeModeResult, NodeMode } from "./probe.js";
 export { detectNodeMode } from "./probe.js";
 export type { ResolvedCredentials, Talosconfig, TalosconfigContext } from "./talosconfig.js";

@@ -146,6 +146,8 @@ export interface EmulatedNode {
   start(): void;
   /** Overrides one service's state and health. */
   setService(id: string, state: string, healthy: boolean): void;
+  /** Raises (message) or clears (undefined) a `Diagnostics.runtime.talos.dev` warning, as `talosctl health` reads them. */
+  setDiagnostic(id: string, message: string | undefined): void;
 }
 
 /** An in-process Talos fleet. */
@@ -287,6 +289,18 @@ const DEFINITIONS: ResourceDef[] = [
     display: "MachineConfig",
     aliases: ["machineconfig", "machineconfigs", "mc"],
     sensitive: true,
+  },
+  {
+    type: "StaticPodStatuses.kubernetes.talos.dev",
+    namespace: "k8s",
+    display: "StaticPodStatus",
+    aliases: ["staticpodstatus", "staticpodstatuses"],
+  },
+  {
+    type: "Diagnostics.runtime.talos.dev",
+    namespace: "runtime",
+    display: "Diagnostic",
+    aliases: ["diagnostic", "diagnostics"],
   },
   {
     type: "ResourceDefinitions.meta.cosi.dev",
@@ -1015,6 +1029,11 @@ class NodeImpl implements EmulatedNode {
     for (const socket of this.sockets) socket.destroy();
   }
 
+  setDiagnostic(id: string, message: string | undefined): void {
+    if (message === undefined) this.deleteResource("runtime", "Diagnostics.runtime.talos.dev", id);
+    else this.putResource("runtime", "Diagnostics.runtime.talos.dev", id, { message, details: [] });
+  }
+
   setService(id: string, state: string, healthy: boolean): void {
     const current = this.services.get(id);
     const events = current?.events ?? [];
@@ -1176,6 +1195,18 @@ class NodeImpl implements EmulatedNode {
   }
 
   joinEtcd(): void {
+    // The control-plane static pods run once etcd does (ids as talos: `<namespace>/<pod>-<node>`).
+    for (const pod of ["kube-apiserver", "kube-controller-manager", "kube-scheduler"]) {
+      this.putResource(
+        "k8s",
+        "StaticPodStatuses.kubernetes.talos.dev",
+        `kube-system/${pod}-${this.hostname()}`,
+        {
+          phase: "Running",
+          conditions: [{ type: "Ready", status: "True" }],
+        },
+      );
+    }
     if (this.fleet.etcdMembers.has(this.name)) return;
     this.fleet.etcdMembers.set(this.name, {
       id: randomId(),
@@ -1243,6 +1274,11 @@ class NodeImpl implements EmulatedNode {
   }
 
   wipe(reboot: boolean): void {
+    for (const resource of [...this.resources.values()]) {
+      const m = resource.metadata;
+      if (m?.type === "StaticPodStatuses.kubernetes.talos.dev")
+        this.deleteResource(m.namespace, m.type, m.id);
+    }
     this.config = undefined;
     this.services.clear();
     this.fleet.etcdMembers.delete(this.name);
