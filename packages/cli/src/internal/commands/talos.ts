@@ -4,7 +4,7 @@ import { HomelabError } from "../../errors.js";
 import type { NodeResult, TalosClient } from "../adapters/talos-client.js";
 import type { Invocation, RunFn } from "../cli/spec.js";
 import { writeFileAtomic } from "../fs/atomic.js";
-import { confirm, stringOption } from "./common.js";
+import { confirm, loadProject, stringOption } from "./common.js";
 import { talosClientFromFlags } from "./connect.js";
 
 /**
@@ -55,6 +55,26 @@ function nodeJson<T>(results: NodeResult<T>[]): unknown[] {
   );
 }
 
+/**
+ * Control planes and workers for `talos health`, from homelab.yaml: every node, or those named with
+ * --nodes (by address or name). Roles never come from the order of --nodes.
+ */
+async function healthRoles(
+  inv: Invocation,
+  nodes: string[] | undefined,
+): Promise<{ controlPlaneNodes: string[]; workerNodes: string[] }> {
+  const { config } = await loadProject(inv, { resolveSecrets: false });
+  const unknown = (nodes ?? []).filter((n) => !config.nodes.some((c) => c.address === n || c.name === n));
+  if (unknown.length > 0) {
+    throw new HomelabError("USAGE", `--nodes names ${unknown.join(", ")}, not a node of homelab.yaml`, {
+      hint: `nodes: ${config.nodes.map((n) => `${n.name} (${n.address})`).join(", ")}`,
+    });
+  }
+  const chosen = config.nodes.filter((c) => !nodes || nodes.includes(c.address) || nodes.includes(c.name));
+  const of = (role: string) => chosen.filter((c) => c.role === role).map((c) => c.address);
+  return { controlPlaneNodes: of("controlplane"), workerNodes: of("worker") };
+}
+
 async function dispatch(inv: Invocation, client: TalosClient, nodes: string[] | undefined): Promise<number> {
   const { out, path, args, ctx } = inv;
   const verb = path.slice(1).join(" ");
@@ -95,12 +115,11 @@ async function dispatch(inv: Invocation, client: TalosClient, nodes: string[] | 
     }
     case "health": {
       const timeout = Number(stringOption(inv, "wait-timeout") ?? "300");
+      const roles = await healthRoles(inv, nodes);
       const step = out.step("waiting for the cluster to be healthy");
-      const all = nodes ?? [];
       const report = await client
         .waitForHealthy({
-          controlPlaneNodes: all.slice(0, 1),
-          workerNodes: all.slice(1),
+          ...roles,
           timeoutMs: timeout * 1000,
           signal: ctx.signal,
           onProgress: (e) => step.update(e.message),

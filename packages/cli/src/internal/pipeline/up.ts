@@ -184,7 +184,7 @@ export async function runUp(options: RunUpOptions): Promise<UpResult> {
     });
     const inputsHash = desired.inputsHash;
     const endpoint = target.talosEndpoint(node);
-    const probe = await probeNode(talosLib, talosconfig, endpoint, node.address, signal);
+    const probe = await probeNode(talosLib, talosconfig, endpoint, signal);
     if (probe.state === "configured" && progress.nodes[node.name]?.configHash === inputsHash) {
       step.done(`${node.name}: config up to date`);
       record({
@@ -459,24 +459,20 @@ async function probeNode(
   lib: TalosClientModule,
   talosconfig: string,
   endpoint: string,
-  address: string,
   signal: AbortSignal,
 ): Promise<{ state: "configured" } | { state: "unverified"; reason: string }> {
   aborted(signal);
-  const secure = lib.createTalosClient({
-    talosconfig,
-    endpoints: [endpoint],
-    nodes: [address],
-    timeoutMs: 10_000,
-  });
+  // mTLS version(), else an insecure Disks() call: maintenance mode allows it on every Talos line,
+  // where an insecure version() is UNIMPLEMENTED on 1.11/1.12. The endpoint is the node itself.
   try {
-    const [result] = await secure.version({ nodes: [address] });
-    if (result?.ok) return { state: "configured" };
-    return { state: "unverified", reason: describeCode(result?.error) };
+    const probe = await lib.detectNodeMode({ endpoint, talosconfig, timeoutMs: 10_000, signal });
+    if (probe.mode === "configured") return { state: "configured" };
+    return {
+      state: "unverified",
+      reason: probe.mode === "maintenance" ? "maintenance mode" : describeCode(probe.error),
+    };
   } catch (error) {
     return { state: "unverified", reason: describeCode(error) };
-  } finally {
-    secure.close();
   }
 }
 
