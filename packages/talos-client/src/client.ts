@@ -56,6 +56,8 @@ import type { Talosconfig } from "./talosconfig.js";
 import { loadTalosconfig, resolveCredentials, selectContext } from "./talosconfig.js";
 import type { Transport, TransportCallOptions } from "./transport.js";
 import { createGrpcTransport, parseEndpoint } from "./transport.js";
+import type { UpgradeStep } from "./upgrade.js";
+import { finishUpgrade, imageTag } from "./upgrade.js";
 
 /** A progress event of a long-running call. Plain data, never secrets. */
 export interface ProgressEvent {
@@ -234,9 +236,27 @@ export interface UpgradeOptions extends NodeCallOptions {
   stage?: boolean;
   force?: boolean;
   preserve?: boolean;
+  /** Reboot mode (legacy flow: `Upgrade.reboot_mode`; 1.13+ flow: the Reboot call's mode). */
   rebootMode?: "default" | "powercycle";
   /** New flow: reboot after a successful install; default true. */
   reboot?: boolean;
+  /**
+   * New flow: Kubernetes access to cordon and drain the node before the reboot (eviction API, so
+   * PodDisruptionBudgets hold) and to see it Ready again before uncordoning.
+   */
+  kubernetes?: KubernetesAccess;
+  /** New flow: cordon and drain first; default true when `kubernetes` is given (`false` skips). */
+  drain?: boolean;
+  /** The Kubernetes node name; default: the node whose InternalIP is the target address. */
+  kubernetesNodeName?: string;
+  /** Default 5 minutes (talosctl's). */
+  drainTimeoutMs?: number;
+  /** New flow: wait until the node answers on the new version (and is Ready); default true. */
+  wait?: boolean;
+  /** Default 15 minutes. */
+  waitTimeoutMs?: number;
+  /** Injected time for the drain and wait loops (tests). */
+  clock?: Clock;
   onProgress?: (event: ProgressEvent) => void;
 }
 
@@ -246,6 +266,8 @@ export interface UpgradeResult {
   /** `lifecycle` = ImageService.Pull + LifecycleService.Upgrade (Talos 1.13+), `legacy` = MachineService.Upgrade. */
   flow: "lifecycle" | "legacy";
   actorId: string;
+  /** What happened at each step, in order. */
+  steps: UpgradeStep[];
 }
 
 /** COSI resource metadata. */
@@ -1222,13 +1244,17 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
         );
         const m = firstIfAny(res.messages, label);
         progress("upgrade.accepted", m?.ack ?? "upgrade accepted");
-        return { node: label, flow: "legacy", actorId: m?.actorId ?? "" };
+        const steps: UpgradeStep[] = [
+          { step: "upgrade", status: "done", detail: m?.ack ?? "upgrade accepted (MachineService.Upgrade)" },
+        ];
+        return { node: label, flow: "legacy", actorId: m?.actorId ?? "", steps };
       };
       if (opts.stage === true) return legacy();
       const versionRes = await unary(MachineService.method.version, {}, node, opts, true);
       const tag = parseTag(first(versionRes.messages, label, "version").version?.tag ?? "");
       if (tag === undefined || tag[0] < 1 || (tag[0] === 1 && tag[1] < 13)) return legacy();
       const containerd = { driver: ContainerDriver.CRI, namespace: ContainerdNamespace.NS_SYSTEM };
+      const steps: UpgradeStep[] = [];
       try {
         progress("upgrade.pull", `pulling ${opts.image}`);
         for await (const item of serverStream(
@@ -1251,6 +1277,7 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
         if (isTalosClientError(error) && error.code === "UNIMPLEMENTED") return legacy();
         throw error;
       }
+      steps.push({ step: "pull", status: "done", detail: `pulled ${opts.image}` });
       for await (const item of serverStream(
         LifecycleService.method.upgrade,
         { containerd, source: { imageName: opts.image } },
@@ -1265,13 +1292,37 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
           });
         }
       }
+      steps.push({ step: "install", status: "done", detail: `installed ${opts.image}` });
       let actorId = "";
-      if (opts.reboot !== false) {
-        progress("upgrade.reboot", `rebooting ${label}`);
-        const res = await unary(MachineService.method.reboot, {}, node, opts, false);
-        actorId = res.messages[0]?.actorId ?? "";
+      if (opts.reboot === false) {
+        for (const step of ["cordon", "drain", "reboot", "wait", "uncordon"] as const) {
+          steps.push({ step, status: "skipped", detail: "reboot: false" });
+        }
+      } else {
+        const mode =
+          opts.rebootMode === "powercycle" ? RebootRequest_Mode.POWERCYCLE : RebootRequest_Mode.DEFAULT;
+        actorId = await finishUpgrade({
+          client,
+          node,
+          label,
+          expectedTag: imageTag(opts.image),
+          kubernetes: opts.kubernetes,
+          drain: opts.drain,
+          kubernetesNodeName: opts.kubernetesNodeName,
+          drainTimeoutMs: opts.drainTimeoutMs,
+          wait: opts.wait,
+          waitTimeoutMs: opts.waitTimeoutMs,
+          clock: opts.clock,
+          signal: opts.signal,
+          steps,
+          progress,
+          reboot: async () => {
+            const res = await unary(MachineService.method.reboot, { mode }, node, opts, false);
+            return res.messages[0]?.actorId ?? "";
+          },
+        });
       }
-      return { node: label, flow: "lifecycle", actorId };
+      return { node: label, flow: "lifecycle", actorId, steps };
     },
 
     async serviceList(opts = {}) {

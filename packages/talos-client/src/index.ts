@@ -43,6 +43,7 @@ export type { DetectNodeModeOptions, DetectNodeModeResult, NodeMode } from "./pr
 export { detectNodeMode } from "./probe.js";
 export type { ResolvedCredentials, Talosconfig, TalosconfigContext } from "./talosconfig.js";
 export { loadTalosconfig, parseTalosconfig, resolveCredentials, selectContext } from "./talosconfig.js";
+export type { UpgradeStep } from "./upgrade.js";
 
 // ---- integration and advanced use
 

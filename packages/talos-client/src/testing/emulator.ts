@@ -146,6 +146,8 @@ export interface EmulatedNode {
   start(): void;
   /** Overrides one service's state and health. */
   setService(id: string, state: string, healthy: boolean): void;
+  /** The mode of the last Reboot call as this node's Talos line understood it (1.11 takes FORCE for DEFAULT). */
+  lastRebootMode(): "default" | "powercycle" | "force" | undefined;
   /** Raises (message) or clears (undefined) a `Diagnostics.runtime.talos.dev` warning, as `talosctl health` reads them. */
   setDiagnostic(id: string, message: string | undefined): void;
 }
@@ -483,6 +485,7 @@ class NodeImpl implements EmulatedNode {
   grpcServer: grpc.Server;
   injector: ReturnType<grpc.Server["createConnectionInjector"]>;
   actorCounter = 0;
+  rebootMode: "default" | "powercycle" | "force" | undefined;
   resourceVersion = 1;
   timers = new Set<NodeJS.Timeout>();
 
@@ -1029,6 +1032,10 @@ class NodeImpl implements EmulatedNode {
     for (const socket of this.sockets) socket.destroy();
   }
 
+  lastRebootMode(): "default" | "powercycle" | "force" | undefined {
+    return this.rebootMode;
+  }
+
   setDiagnostic(id: string, message: string | undefined): void {
     if (message === undefined) this.deleteResource("runtime", "Diagnostics.runtime.talos.dev", id);
     else this.putResource("runtime", "Diagnostics.runtime.talos.dev", id, { message, details: [] });
@@ -1551,8 +1558,11 @@ function buildHandlers(): Map<string, Handler> {
     return { messages: [{}] };
   });
 
-  unary(h, M.reboot, async (_req, { node }) => {
+  unary(h, M.reboot, async (req, { node }) => {
     requireConfigured(node);
+    // An enum value the line does not know is a plain reboot there (FORCE=2 arrived in 1.12).
+    const name = (["default", "powercycle", "force"] as const)[req.mode] ?? "default";
+    node.rebootMode = node.line().rebootModes.includes(name.toUpperCase() as "FORCE") ? name : "default";
     const actorId = node.nextActor();
     node.emitEvent(
       "machine.SequenceEvent",
