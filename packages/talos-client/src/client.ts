@@ -712,19 +712,26 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     resolving ??= (async () => {
       let contextEndpoints: string[] = [];
       let contextNodes: string[] = [];
-      let creds: { ca: string; cert: string; key: string } | undefined;
+      let creds: { ca?: string; cert: string; key: string } | undefined;
       if (options.talosconfig !== undefined) {
         const config = await loadTalosconfig(options.talosconfig);
         const { name, context } = selectContext(config, options.context);
         contextEndpoints = context.endpoints;
         contextNodes = context.nodes;
-        if (!options.insecure && options.ca === undefined) creds = resolveCredentials(context, name);
+        if (!options.insecure && options.cert === undefined) creds = resolveCredentials(context, name);
       }
       if (options.ca !== undefined || options.cert !== undefined || options.key !== undefined) {
-        if (options.ca === undefined || options.cert === undefined || options.key === undefined) {
-          throw new TalosClientError("INVALID_ARGUMENT", "ca, cert and key must be given together");
+        if (options.cert === undefined || options.key === undefined) {
+          throw new TalosClientError(
+            "INVALID_ARGUMENT",
+            "cert and key must be given together (ca is optional)",
+          );
         }
-        creds = { ca: options.ca, cert: options.cert, key: options.key };
+        creds = {
+          cert: options.cert,
+          key: options.key,
+          ...(options.ca === undefined ? {} : { ca: options.ca }),
+        };
       }
       const endpoints = options.endpoints ?? contextEndpoints;
       const nodes = options.nodes ?? contextNodes;

@@ -41,8 +41,19 @@ export type {
 export { checkHealth } from "./health.js";
 export type { DetectNodeModeOptions, DetectNodeModeResult, NodeMode } from "./probe.js";
 export { detectNodeMode } from "./probe.js";
-export type { ResolvedCredentials, Talosconfig, TalosconfigContext } from "./talosconfig.js";
-export { loadTalosconfig, parseTalosconfig, resolveCredentials, selectContext } from "./talosconfig.js";
+export type {
+  FindTalosconfigOptions,
+  ResolvedCredentials,
+  Talosconfig,
+  TalosconfigContext,
+} from "./talosconfig.js";
+export {
+  findTalosconfig,
+  loadTalosconfig,
+  parseTalosconfig,
+  resolveCredentials,
+  selectContext,
+} from "./talosconfig.js";
 export type { UpgradeStep } from "./upgrade.js";
 
 // ---- integration and advanced use
