@@ -1,5 +1,5 @@
-import type { HealthReport, NodeHealth, ProgressEvent, TalosClient } from "./client.js";
 import { TalosClientError } from "./errors.js";
+import type { HealthReport, NodeHealth, ProgressEvent, TalosClient } from "./types.js";
 
 /** Time as the health and upgrade loops see it; inject a fake one in tests. */
 export interface Clock {

@@ -1,6 +1,7 @@
-import { createTalosClient, type TalosClientOptions } from "./client.js";
+import { createTalosClient } from "./client.js";
 import { isTalosClientError, TalosClientError } from "./errors.js";
 import type { Talosconfig } from "./talosconfig.js";
+import type { TalosClientOptions } from "./types.js";
 
 /** What {@link detectNodeMode} found at an endpoint. */
 export type NodeMode = "configured" | "maintenance" | "unreachable";

@@ -1,7 +1,7 @@
-import type { TalosClient } from "./client.js";
 import { TalosClientError } from "./errors.js";
 import type { Clock, KubernetesAccess } from "./health.js";
 import { systemClock } from "./health.js";
+import type { TalosClient } from "./types.js";
 
 /** One step of an upgrade and what happened. */
 export interface UpgradeStep {
