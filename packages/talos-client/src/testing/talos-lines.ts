@@ -39,56 +39,45 @@ export interface TalosLineBehaviour {
   extraServices: readonly string[];
 }
 
-/** Per-line behaviour (talos tags v1.11.6, v1.12.11, v1.13.9, v1.14.0-rc.1, main ad88231). */
+const LINE_1_11: TalosLineBehaviour = {
+  line: "1.11",
+  maintenance: "separate-server",
+  // talos v1.11.6 internal/app/maintenance/server.go ApplyConfiguration: TRY, REBOOT, AUTO only.
+  maintenanceApplyModes: ["REBOOT", "AUTO", "TRY"],
+  // talos v1.11.6 internal/app/machined/internal/server/v1alpha1/v1alpha1_server.go ApplyConfiguration.
+  auto: "live-or-reboot",
+  rebootApplyMode: true,
+  rebootModes: ["DEFAULT", "POWERCYCLE"],
+  extraServices: [],
+};
+const LINE_1_12: TalosLineBehaviour = {
+  ...LINE_1_11,
+  line: "1.12",
+  rebootModes: ["DEFAULT", "POWERCYCLE", "FORCE"],
+};
+const LINE_1_13: TalosLineBehaviour = {
+  ...LINE_1_12,
+  line: "1.13",
+  // talos v1.13.9 v1alpha1_server.go ApplyConfiguration: every mode in maintenance, REBOOT → NO_REBOOT there.
+  maintenance: "apid-reader",
+  maintenanceApplyModes: ["REBOOT", "AUTO", "NO_REBOOT", "STAGED", "TRY"],
+  extraServices: ["machine.ImageService", "machine.LifecycleService"],
+};
+const LINE_1_14: TalosLineBehaviour = {
+  ...LINE_1_13,
+  line: "1.14",
+  // talos v1.14.0-rc.1 v1alpha1_server.go: REBOOT → Unimplemented outside maintenance, AUTO → NO_REBOOT.
+  auto: "no-reboot",
+  rebootApplyMode: false,
+};
+
+/** Per-line behaviour (talos tags v1.11.6, v1.12.11, v1.13.9, v1.14.0-rc.1, main ad88231 for 1.15). */
 export const TALOS_LINES: Record<TalosLine, TalosLineBehaviour> = {
-  "1.11": {
-    line: "1.11",
-    maintenance: "separate-server",
-    // talos v1.11.6 internal/app/maintenance/server.go ApplyConfiguration: TRY, REBOOT, AUTO only.
-    maintenanceApplyModes: ["REBOOT", "AUTO", "TRY"],
-    // talos v1.11.6 internal/app/machined/internal/server/v1alpha1/v1alpha1_server.go ApplyConfiguration.
-    auto: "live-or-reboot",
-    rebootApplyMode: true,
-    rebootModes: ["DEFAULT", "POWERCYCLE"],
-    extraServices: [],
-  },
-  "1.12": {
-    line: "1.12",
-    maintenance: "separate-server",
-    maintenanceApplyModes: ["REBOOT", "AUTO", "TRY"],
-    auto: "live-or-reboot",
-    rebootApplyMode: true,
-    rebootModes: ["DEFAULT", "POWERCYCLE", "FORCE"],
-    extraServices: [],
-  },
-  "1.13": {
-    line: "1.13",
-    maintenance: "apid-reader",
-    maintenanceApplyModes: ["REBOOT", "AUTO", "NO_REBOOT", "STAGED", "TRY"],
-    auto: "live-or-reboot",
-    rebootApplyMode: true,
-    rebootModes: ["DEFAULT", "POWERCYCLE", "FORCE"],
-    extraServices: ["machine.ImageService", "machine.LifecycleService"],
-  },
-  "1.14": {
-    line: "1.14",
-    maintenance: "apid-reader",
-    maintenanceApplyModes: ["REBOOT", "AUTO", "NO_REBOOT", "STAGED", "TRY"],
-    // talos v1.14.0-rc.1 v1alpha1_server.go: REBOOT → Unimplemented outside maintenance, AUTO → NO_REBOOT.
-    auto: "no-reboot",
-    rebootApplyMode: false,
-    rebootModes: ["DEFAULT", "POWERCYCLE", "FORCE"],
-    extraServices: ["machine.ImageService", "machine.LifecycleService"],
-  },
-  "1.15": {
-    line: "1.15",
-    maintenance: "apid-reader",
-    maintenanceApplyModes: ["REBOOT", "AUTO", "NO_REBOOT", "STAGED", "TRY"],
-    auto: "no-reboot",
-    rebootApplyMode: false,
-    rebootModes: ["DEFAULT", "POWERCYCLE", "FORCE"],
-    extraServices: ["machine.ImageService", "machine.LifecycleService"],
-  },
+  "1.11": LINE_1_11,
+  "1.12": LINE_1_12,
+  "1.13": LINE_1_13,
+  "1.14": LINE_1_14,
+  "1.15": { ...LINE_1_14, line: "1.15" },
 };
 
 /** The line of a version tag (`v1.13.9` → `1.13`); unknown or newer tags count as the newest line. */
