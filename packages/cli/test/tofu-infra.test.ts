@@ -17,6 +17,9 @@ import { scanHcl } from "../src/tofu/internal/hcl-scan.js";
 import { highlyAvailable, infrastructureDir, providersSchemaPath, singleNode } from "./tofu-examples.js";
 
 let scratch: string;
+
+/** What the stubbed talos_image_factory_urls data source answers in these offline evaluations. */
+const FACTORY_INSTALLER = "factory.example/installer/from-the-factory:v1.13.9";
 let env: Record<string, string>;
 
 beforeAll(async () => {
@@ -114,6 +117,7 @@ describe("the locals of talos.tf and cloudflare.tf", () => {
   // provider except one data source, stubbed here, so the real binary can evaluate them.
   const STUBS: [string, string][] = [
     ["data.cloudflare_zero_trust_tunnel_cloudflared_token.this[0].token", '"TUNNEL-TOKEN"'],
+    ["data.talos_image_factory_urls.this.urls.installer", `"${FACTORY_INSTALLER}"`],
   ];
 
   async function evaluateLocals(input: TfvarsInput): Promise<Record<string, unknown>> {
@@ -176,7 +180,7 @@ describe("the locals of talos.tf and cloudflare.tf", () => {
     const tailscale = (l.tailscale_patches as Record<string, string>).node1;
     expect(tailscale).toContain('"TS_AUTHKEY=tskey-auth-test"');
     expect(tailscale).toContain('"TS_ROUTES=10.96.0.0/12"');
-    expect((l.install_patches as Record<string, string>).node1).toContain('"disk": "/dev/sda"');
+    expect((l.node_patches as Record<string, string[]>).node1?.[0]).toContain('"disk": "/dev/sda"');
     expect(l.role_patches).toEqual({ controlplane: [], worker: [] });
   });
 
@@ -193,7 +197,7 @@ describe("the locals of talos.tf and cloudflare.tf", () => {
         r.path,
       ]),
     ).toEqual([
-      ["grafana.example.org", "/api"],
+      ["grafana.example.org", "^/api(/|$)"],
       ["grafana.example.org", null],
       ["example.org", null],
       [null, null],
@@ -201,10 +205,15 @@ describe("the locals of talos.tf and cloudflare.tf", () => {
     expect(l.hostnames).toEqual(["example.org", "grafana.example.org"]);
     expect(Object.keys(l.identity_routes as object).sort()).toEqual([
       "grafana.example.org",
-      "grafana.example.org/api",
+      "grafana.example.org^/api(/|$)",
     ]);
-    expect(Object.keys(l.service_token_routes as object)).toEqual(["grafana.example.org/api"]);
-    expect((l.install_patches as Record<string, string>).w2).toContain(
+    expect(Object.keys(l.service_token_routes as object)).toEqual(["grafana.example.org^/api(/|$)"]);
+    // The anchored prefix cloudflared routes is the host/path Access covers.
+    expect(l.access_domains).toEqual({
+      "grafana.example.org": "grafana.example.org",
+      "grafana.example.org^/api(/|$)": "grafana.example.org/api",
+    });
+    expect((l.node_patches as Record<string, string[]>).w2?.[0]).toContain(
       '"image": "factory.example/installer/abc:v1.13.9"',
     );
     const tailscale = l.tailscale_patches as Record<string, string | null>;

@@ -295,16 +295,6 @@ export function renderTfvars(input: TfvarsInput): string {
             hostname: input.tailscale.hostname ?? null,
             extra_args: input.tailscale.extraArgs ?? [],
           },
-    argocd:
-      input.argocd === undefined
-        ? null
-        : {
-            chart_version: input.argocd.chartVersion,
-            repo_url: input.argocd.repoURL,
-            path: input.argocd.path,
-            target_revision: input.argocd.targetRevision ?? "HEAD",
-            namespace: input.argocd.namespace ?? "argocd",
-          },
   };
   return `${JSON.stringify(tfvars, null, 2)}\n`;
 }
