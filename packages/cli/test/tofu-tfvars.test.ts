@@ -1,6 +1,6 @@
 import { inspect } from "node:util";
 import { describe, it } from "vitest";
-import { isTofuError, nodePatchPath, renderTfvars, Secret, tofuSecretEnv } from "../src/tofu/index.js";
+import { isTofuError, renderTfvars, Secret, tofuSecretEnv } from "../src/tofu/index.js";
 import { highlyAvailable, singleNode } from "./tofu-examples.js";
 
 describe("renderTfvars", () => {
@@ -159,12 +159,6 @@ describe("tofuSecretEnv", () => {
       TF_VAR_tailscale_auth_key: "tskey-abc",
     });
     expect(tofuSecretEnv({})).toEqual({});
-  });
-});
-
-describe("nodePatchPath", () => {
-  it("names the file talos.tf reads for a node", ({ expect }) => {
-    expect(nodePatchPath("node1")).toBe("files/node1.patch.yaml");
   });
 });
 

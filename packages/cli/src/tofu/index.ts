@@ -35,7 +35,7 @@ export type {
   TfvarsRouteAccess,
   TofuSecretInput,
 } from "./tfvars.js";
-export { nodePatchPath, renderTfvars, TFVARS_FILE_NAME, tofuSecretEnv } from "./tfvars.js";
+export { renderTfvars, TFVARS_FILE_NAME, tofuSecretEnv } from "./tfvars.js";
 export type {
   InfraFinding,
   InfraFindingCode,

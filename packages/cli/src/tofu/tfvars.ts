@@ -3,11 +3,6 @@ import { TofuError } from "./errors.js";
 /** File name `homelab render` writes in the infrastructure directory; tofu loads it automatically. */
 export const TFVARS_FILE_NAME = "homelab.auto.tfvars.json";
 
-/** Where `talos.tf` reads a node's rendered patch, relative to the infrastructure directory. */
-export function nodePatchPath(nodeName: string): string {
-  return `files/${nodeName}.patch.yaml`;
-}
-
 /** One network interface of a node (homelab.yaml `nodes[].interfaces[]`); other keys are ignored. */
 export interface TfvarsInterface {
   name?: string | undefined;
