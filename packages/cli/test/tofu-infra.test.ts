@@ -5,6 +5,7 @@
 import { copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { scanHcl, validateInfrastructure } from "@talos-homelab/infra-check";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { loadTalosConfig } from "../src/internal/adapters/talos-config.js";
@@ -12,14 +13,7 @@ import { tfvarsInputOf } from "../src/internal/commands/tfvars.js";
 import { loadConfig } from "../src/internal/config/load.js";
 import { nodeIntent } from "../src/internal/plan/intent.js";
 import { schematicOf } from "../src/internal/plan/schematic.js";
-import {
-  createTofuRunner,
-  renderTfvars,
-  TFVARS_FILE_NAME,
-  type TfvarsInput,
-  validateInfrastructure,
-} from "../src/tofu/index.js";
-import { scanHcl } from "../src/tofu/internal/hcl-scan.js";
+import { createTofuRunner, renderTfvars, TFVARS_FILE_NAME, type TfvarsInput } from "../src/tofu/index.js";
 import {
   highlyAvailable,
   infrastructureDir,

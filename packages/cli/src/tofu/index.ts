@@ -36,10 +36,4 @@ export type {
   TofuSecretInput,
 } from "./tfvars.js";
 export { renderTfvars, TFVARS_FILE_NAME, tofuSecretEnv } from "./tfvars.js";
-export type {
-  InfraFinding,
-  InfraFindingCode,
-  ProvidersSchema,
-  ValidateInfrastructureOptions,
-} from "./validate.js";
-export { validateInfrastructure } from "./validate.js";
+export type { ProvidersSchema } from "./runner.js";
