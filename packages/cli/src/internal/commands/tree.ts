@@ -51,6 +51,70 @@ function talos(name: string, summary: string, extra: Partial<CommandSpec> = {}):
   };
 }
 
+const secretsFileArg = {
+  name: "file",
+  description: "Encrypted file (default: secrets.file in homelab.yaml)",
+};
+const recipientsOption: OptionSpec = {
+  type: "string",
+  valueName: "AGE1,...",
+  description: "age recipients, comma-separated (default: secrets.recipients in homelab.yaml)",
+};
+
+const SECRETS: CommandSpec = {
+  name: "secrets",
+  summary: "SOPS + age encryption of the project's secrets file (and any YAML, JSON or dotenv file)",
+  subcommands: [
+    {
+      name: "init",
+      summary:
+        "Find or create an age identity (SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, sops's keys.txt) and add secrets: to homelab.yaml",
+      load: async () => (await import("./secrets-init.js")).run,
+    },
+    {
+      name: "encrypt",
+      summary: "Encrypt a clear file in the SOPS format (stdout, --output or --in-place)",
+      args: [{ name: "file", description: "Clear YAML, JSON or dotenv file", required: true }],
+      options: {
+        output: { type: "string", short: "o", valueName: "FILE", description: "Write here (0600)" },
+        "in-place": { type: "boolean", short: "i", description: "Replace FILE with its encrypted form" },
+        recipients: recipientsOption,
+        "encrypted-regex": {
+          type: "string",
+          valueName: "REGEX",
+          description: "Encrypt only values under keys matching REGEX (default: all but *_unencrypted)",
+        },
+      },
+      load: async () => (await import("./secrets-encrypt.js")).run,
+    },
+    {
+      name: "decrypt",
+      summary: "Print the clear text (or --extract one value); --output writes a 0600 file",
+      args: [secretsFileArg],
+      options: {
+        output: { type: "string", short: "o", valueName: "FILE", description: "Write here (0600)" },
+        extract: { type: "string", valueName: "KEY.PATH", description: "Only the value at this key path" },
+      },
+      load: async () => (await import("./secrets-decrypt.js")).run,
+    },
+    {
+      name: "edit",
+      summary:
+        "Decrypt to a private 0600 temp file, run $EDITOR, re-encrypt; the clear text is always removed",
+      args: [secretsFileArg],
+      options: { recipients: recipientsOption },
+      load: async () => (await import("./secrets-edit.js")).run,
+    },
+    {
+      name: "rotate",
+      summary: "Re-encrypt under a new data key for the configured (or --recipients) recipient set",
+      args: [secretsFileArg],
+      options: { recipients: recipientsOption },
+      load: async () => (await import("./secrets-rotate.js")).run,
+    },
+  ],
+};
+
 /** The whole command tree. */
 export const ROOT: CommandSpec = {
   name: "homelab",
@@ -371,6 +435,7 @@ export const ROOT: CommandSpec = {
         load: async () => (await import("./infra.js")).run,
       })),
     },
+    SECRETS,
     {
       name: "completion",
       summary: "Print a shell completion script",
