@@ -237,6 +237,32 @@ describe("decrypt", () => {
   });
 });
 
+describe("multi-document YAML", () => {
+  it("encrypts every document, writes the metadata into each, and round-trips", async ({ expect }) => {
+    const { recipient, identity } = await keys();
+    const text =
+      "version: v1alpha1\nmachine:\n  token: abc\n---\napiVersion: v1alpha1\nkind: HostnameConfig\nhostname: node1\n";
+    const out = await encrypt(text, { format: "yaml", recipients: [recipient] });
+    expect(out).not.toContain("abc");
+    expect(out).not.toContain("node1");
+    const docs = out.split(/^---$/m);
+    expect(docs).toHaveLength(2);
+    for (const doc of docs) expect(parse(doc)).toHaveProperty("sops.mac");
+    const result = await decrypt(out, { format: "yaml", identities: [identity] });
+    expect(result.plaintext).toBe(text);
+    expect(result.data).toEqual({ version: "v1alpha1", machine: { token: "abc" } });
+  });
+
+  it("covers every document with the MAC", async ({ expect }) => {
+    const { recipient, identity } = await keys();
+    const out = await encrypt("a: 1\n---\nb_unencrypted: x\n", { format: "yaml", recipients: [recipient] });
+    const tampered = out.replace("b_unencrypted: x", "b_unencrypted: y");
+    await expect(decrypt(tampered, { format: "yaml", identities: [identity] })).rejects.toMatchObject({
+      code: "MAC_MISMATCH",
+    });
+  });
+});
+
 describe("updateEncrypted", () => {
   it("keeps the ciphertext of unchanged values and the recipients, so the diff shows only the edit", async ({
     expect,

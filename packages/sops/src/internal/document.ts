@@ -5,6 +5,7 @@ import {
   isScalar,
   isSeq,
   type Node,
+  parseAllDocuments,
   parseDocument,
   Scalar,
   YAMLMap,
@@ -240,7 +241,42 @@ function jsonText(node: unknown, indent: string): string {
   return "null";
 }
 
-function parseYamlLike(text: string, format: "yaml" | "json", source: string): YamlDocument {
+// Several YAML documents in one file: values walk document after document; sops writes the same metadata into
+// every document and reads it from the first.
+class MultiYamlDocument implements SopsDocument {
+  readonly #docs: YamlDocument[];
+
+  constructor(docs: YamlDocument[]) {
+    this.#docs = docs;
+  }
+
+  leaves(): Leaf[] {
+    return this.#docs.flatMap((doc) => doc.leaves());
+  }
+
+  comments(): CommentSlot[] {
+    return this.#docs.flatMap((doc) => doc.comments());
+  }
+
+  metadata(): Record<string, unknown> | undefined {
+    return this.#docs[0]?.metadata();
+  }
+
+  setMetadata(metadata: Record<string, unknown> | undefined): void {
+    for (const doc of this.#docs) doc.setMetadata(metadata);
+  }
+
+  /** The first document's data (the clear text holds them all). */
+  toData(): Record<string, unknown> {
+    return this.#docs[0]?.toData() ?? {};
+  }
+
+  serialize(options: { encrypted: boolean }): string {
+    return this.#docs.map((doc) => doc.serialize(options).replace(/^---\n/, "")).join("---\n");
+  }
+}
+
+function parseYamlLike(text: string, format: "yaml" | "json", source: string): SopsDocument {
   if (format === "json") {
     try {
       JSON.parse(text);
@@ -250,16 +286,28 @@ function parseYamlLike(text: string, format: "yaml" | "json", source: string): Y
       });
     }
   }
-  const doc = parseDocument(text, { intAsBigInt: true, uniqueKeys: true, keepSourceTokens: false });
-  const problem = doc.errors[0];
-  if (problem !== undefined) {
-    throw new SopsError("INVALID_INPUT", `${source}: not valid YAML: ${problem.message.split("\n")[0]}`);
-  }
-  if (doc.contents === null) doc.contents = new YAMLMap() as never;
-  if (!isMap(doc.contents)) {
-    throw new SopsError("INVALID_INPUT", `${source}: the top level must be a mapping (key: value pairs)`);
-  }
-  return new YamlDocument(doc, format);
+  const docs = parseAllDocuments(text, { intAsBigInt: true, uniqueKeys: true, keepSourceTokens: false });
+  if (!Array.isArray(docs)) return new YamlDocument(emptyDocument(), format);
+  const parsed = docs.map((doc, index) => {
+    const problem = doc.errors[0];
+    const where = docs.length > 1 ? `${source} (document ${index + 1})` : source;
+    if (problem !== undefined) {
+      throw new SopsError("INVALID_INPUT", `${where}: not valid YAML: ${problem.message.split("\n")[0]}`);
+    }
+    if (doc.contents === null) doc.contents = new YAMLMap() as never;
+    if (!isMap(doc.contents)) {
+      throw new SopsError("INVALID_INPUT", `${where}: the top level must be a mapping (key: value pairs)`);
+    }
+    return new YamlDocument(doc as Document, format);
+  });
+  if (parsed.length === 0) return new YamlDocument(emptyDocument(), format);
+  return parsed.length === 1 ? (parsed[0] as YamlDocument) : new MultiYamlDocument(parsed);
+}
+
+function emptyDocument(): Document {
+  const doc = parseDocument("{}", { intAsBigInt: true });
+  doc.contents = new YAMLMap() as never;
+  return doc;
 }
 
 // dotenv: `KEY=value` lines and `#` comment lines; values are strings with `\n` escaped. SOPS flattens its
