@@ -220,3 +220,43 @@ describe("sops: secret references", () => {
     expect((error as Error).message).toContain("has no text value at tailscale.authKey");
   });
 });
+
+describe("render --full with secrets:", () => {
+  it("writes the complete configs and talosconfig SOPS-encrypted, and the machine secrets into the SOPS file", async ({
+    expect,
+  }) => {
+    const { env, file, key } = await project("tailscale:\n  authKey: tskey-abc\n");
+    const r = await run(["render", "--full", "--out", "out", "--json"], { cwd: t.dir, env });
+    expect(r.code).toBe(0);
+    const written = r.json().written.map((w: { path: string }) => w.path);
+    expect(written).toEqual([
+      "out/talos/node1.patch.yaml",
+      "out/tofu/homelab.auto.tfvars.json",
+      "out/talos/node1.sops.yaml",
+      "out/talosconfig.sops.yaml",
+    ]);
+    await expect(stat(join(t.dir, ".homelab"))).rejects.toMatchObject({ code: "ENOENT" });
+    const machine = await readFile(join(t.dir, "out/talos/node1.sops.yaml"), "utf8");
+    expect(machine).toContain("ENC[AES256_GCM,");
+    const bundle = await decrypt(await readFile(file, "utf8"), {
+      format: "yaml",
+      identities: [key.identity],
+    });
+    const secrets = (bundle.data.talos as { secrets: string }).secrets;
+    expect(secrets).toContain("bootstraptoken");
+    const config = await decrypt(machine, { format: "yaml", identities: [key.identity] });
+    expect(config.plaintext).toContain("hostname: node1");
+    expect(machine).not.toContain(
+      /token: ([a-z0-9]{6}\.[a-z0-9]{16})/.exec(secrets)?.[1] ?? "no-token-found",
+    );
+    const talosconfig = await decrypt(await readFile(join(t.dir, "out/talosconfig.sops.yaml"), "utf8"), {
+      format: "yaml",
+      identities: [key.identity],
+    });
+    expect(talosconfig.data).toHaveProperty("contexts.homelab");
+    // a second render reuses the stored machine secrets
+    await run(["render", "--full", "--out", "out"], { cwd: t.dir, env });
+    const again = await decrypt(await readFile(file, "utf8"), { format: "yaml", identities: [key.identity] });
+    expect((again.data.talos as { secrets: string }).secrets).toBe(secrets);
+  });
+});

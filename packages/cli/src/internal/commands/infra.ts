@@ -2,6 +2,7 @@ import { join, resolve } from "node:path";
 import type { Invocation, RunFn } from "../cli/spec.js";
 import type { LoadedConfig } from "../config/load.js";
 import { writeFilesAtomic } from "../fs/atomic.js";
+import { stateSecretsOf, storeStateFiles } from "../secrets/state-secrets.js";
 import { confirm, loadProject, stateDirOf, stringOption } from "./common.js";
 import { renderFiles } from "./render.js";
 
@@ -73,11 +74,13 @@ export const run: RunFn = async (inv) => {
         written.push(join(stateDir, name));
       } else shown[name] = "(sensitive)";
     }
-    await writeFilesAtomic(files);
+    if (loaded.secrets) {
+      written.splice(0, written.length, ...(await storeStateFiles(stateSecretsOf(loaded, stateDir), files)));
+    } else await writeFilesAtomic(files);
     out.result({ outputs: shown, written }, () =>
       [
         ...Object.entries(shown).map(([k, v]) => `${k} = ${JSON.stringify(v)}`),
-        ...written.map((w) => `wrote ${w} (0600)`),
+        ...written.map((w) => `wrote ${w}${loaded.secrets ? " (encrypted)" : " (0600)"}`),
       ].join("\n"),
     );
     return 0;

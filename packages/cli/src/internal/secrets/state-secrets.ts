@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { LoadedConfig } from "../config/load.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { readOptional } from "../pipeline/state.js";
@@ -142,4 +142,25 @@ export function stateSecretsOf(
     ...(options.simulated === true ? { prefix: "lab" } : {}),
     ...(tmpRoot ? { tmpRoot } : {}),
   });
+}
+
+/**
+ * Stores state files (talosconfig, kubeconfig from tofu outputs) in the SOPS file instead of the state dir.
+ * @returns where each one went, for messages.
+ */
+export async function storeStateFiles(
+  state: StateSecrets,
+  files: readonly { path: string; content: string | Uint8Array }[],
+): Promise<string[]> {
+  const where: string[] = [];
+  for (const file of files) {
+    const name = basename(file.path) as StateSecretName;
+    if (!(name in SOPS_STATE_KEYS)) throw new Error(`not a state secret: ${name}`);
+    await state.write(
+      name,
+      typeof file.content === "string" ? file.content : new TextDecoder().decode(file.content),
+    );
+    where.push(state.describe(name));
+  }
+  return where;
 }
