@@ -164,3 +164,21 @@ export async function storeStateFiles(
   }
   return where;
 }
+
+/**
+ * Runs `use` with a path to the named state secret: the 0600 state file (`plainPath`) without a SOPS file,
+ * else a 0600 temp copy that is removed when `use` settles.
+ */
+export async function withStatePath<T>(
+  state: StateSecrets,
+  name: StateSecretName,
+  plainPath: string,
+  use: (path: string) => Promise<T>,
+): Promise<T> {
+  const copy = state.encrypted ? await state.materialize(name) : undefined;
+  try {
+    return await use(copy?.path ?? plainPath);
+  } finally {
+    await copy?.dispose();
+  }
+}

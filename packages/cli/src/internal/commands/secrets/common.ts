@@ -1,10 +1,10 @@
 import { access } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type SopsFormat, sopsFormatFromPath } from "@talos-homelab/sops";
-import { HomelabError } from "../../errors.js";
-import type { Invocation } from "../cli/spec.js";
-import type { LoadedConfig } from "../config/load.js";
-import { loadProject } from "./common.js";
+import { HomelabError } from "../../../errors.js";
+import type { Invocation, OptionDef } from "../../cli/command.js";
+import type { LoadedConfig } from "../../config/load.js";
+import { loadProject } from "../common.js";
 
 /** The encrypted file a `secrets` command works on, with its format and the configured recipients. */
 export interface SecretsTarget {
@@ -13,6 +13,17 @@ export interface SecretsTarget {
   /** From --recipients, else homelab.yaml's secrets.recipients (empty when neither). */
   recipients: string[];
 }
+
+export const RECIPIENTS_OPTION = {
+  type: "string",
+  valueName: "AGE1,...",
+  description: "age recipients, comma-separated (default: secrets.recipients in homelab.yaml)",
+} as const satisfies OptionDef;
+
+export const SECRETS_FILE_ARG = {
+  name: "file",
+  description: "Encrypted file (default: secrets.file in homelab.yaml)",
+};
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -30,20 +41,11 @@ export async function optionalProject(inv: Invocation): Promise<LoadedConfig | u
   return loadProject(inv, { resolveSecrets: false });
 }
 
-function recipientsOption(inv: Invocation): string[] | undefined {
-  const raw = inv.options.recipients;
-  if (typeof raw !== "string") return undefined;
-  return raw
-    .split(",")
-    .map((r) => r.trim())
-    .filter((r) => r !== "");
-}
-
 /**
  * Resolves FILE (first argument) or homelab.yaml's secrets.file, and the recipients to encrypt for.
  * @throws HomelabError USAGE when there is neither a FILE nor a `secrets:` section.
  */
-export async function secretsTarget(inv: Invocation): Promise<SecretsTarget> {
+export async function secretsTarget(inv: Invocation, recipients?: string): Promise<SecretsTarget> {
   const arg = inv.args[0];
   const project = await optionalProject(inv);
   const settings = project?.config.secrets;
@@ -58,10 +60,14 @@ export async function secretsTarget(inv: Invocation): Promise<SecretsTarget> {
       hint: "pass a FILE, or run `homelab secrets init` in the project",
     });
   }
+  const listed = recipients
+    ?.split(",")
+    .map((r) => r.trim())
+    .filter((r) => r !== "");
   return {
     file,
     format: sopsFormatFromPath(file.replace(/\.(enc|sops)(\.[^.]+)$/, "$2")),
-    recipients: recipientsOption(inv) ?? [...(settings?.recipients ?? [])],
+    recipients: listed ?? [...(settings?.recipients ?? [])],
   };
 }
 
