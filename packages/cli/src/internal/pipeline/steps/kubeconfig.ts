@@ -12,7 +12,11 @@ export const kubeconfigStep: Step<string> = {
       return [{ ...base, action: "create", summary: "fetch the admin kubeconfig (0600)" }];
     ctx.found.kubeconfig = existing;
     // the lab's Kubernetes API moves with every lab: compare with what the node hands out now
-    if (ctx.target.kind === "lab" && ctx.found.talosconfig !== undefined) {
+    if (ctx.target.kind === "lab") {
+      // a kept kubeconfig (state dir, or the SOPS file of a fresh clone) from an earlier lab points at its
+      // API; when this lab cannot be asked yet, fetch again once it runs
+      const refetch = [{ ...base, action: "update" as const, summary: "fetch this lab's kubeconfig" }];
+      if (ctx.found.talosconfig === undefined) return refetch;
       const client = controlPlaneClient(ctx);
       try {
         const live = await client.kubeconfig({});
@@ -21,7 +25,7 @@ export const kubeconfigStep: Step<string> = {
             { ...base, action: "update", summary: "the cluster hands out another kubeconfig", data: live },
           ];
       } catch {
-        // not bootstrapped yet: kept until the cluster runs
+        return refetch;
       } finally {
         client.close();
       }
