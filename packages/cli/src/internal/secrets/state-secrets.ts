@@ -5,7 +5,7 @@ import { basename, join } from "node:path";
 import type { LoadedConfig } from "../config/load.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { readOptional } from "../pipeline/state.js";
-import type { SecretsStore } from "./store.js";
+import { type SecretsStore, valueAt } from "./store.js";
 
 /** The secret files a project's state holds. */
 export type StateSecretName = "secrets.yaml" | "talosconfig" | "kubeconfig";
@@ -52,15 +52,6 @@ export interface StateSecretsOptions {
   tmpRoot?: string;
 }
 
-function getIn(data: Record<string, unknown>, path: readonly string[]): unknown {
-  let cursor: unknown = data;
-  for (const key of path) {
-    if (cursor === null || typeof cursor !== "object") return undefined;
-    cursor = (cursor as Record<string, unknown>)[key];
-  }
-  return cursor;
-}
-
 function setIn(data: Record<string, unknown>, path: readonly string[], value: string): void {
   let cursor = data;
   for (const key of path.slice(0, -1)) {
@@ -92,7 +83,7 @@ export function createStateSecrets(options: StateSecretsOptions): StateSecrets {
     ...SOPS_STATE_KEYS[name],
   ];
   const read = async (name: StateSecretName) => {
-    const value = getIn(await store.read(), keyOf(name));
+    const value = valueAt(await store.read(), keyOf(name));
     if (typeof value === "string" && value !== "") return value;
     // a clear file from before `secrets:` was configured moves into the SOPS file and is removed
     const legacy = options.prefix === undefined ? await readOptional(plainPath(name)) : undefined;

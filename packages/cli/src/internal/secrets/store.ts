@@ -43,9 +43,10 @@ export interface SecretsStoreOptions extends SecretsSettings {
   homedir: string;
 }
 
-function valueAt(data: unknown, keyPath: string): unknown {
+/** The value at a key path (dotted string or key list) in decrypted data, or undefined. */
+export function valueAt(data: unknown, keyPath: string | readonly string[]): unknown {
   let cursor = data;
-  for (const key of keyPath.split(".")) {
+  for (const key of typeof keyPath === "string" ? keyPath.split(".") : keyPath) {
     if (cursor === null || typeof cursor !== "object" || Array.isArray(cursor)) return undefined;
     cursor = (cursor as Record<string, unknown>)[key];
   }

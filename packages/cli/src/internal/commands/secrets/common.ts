@@ -25,7 +25,8 @@ export const SECRETS_FILE_ARG = {
   description: "Encrypted file (default: secrets.file in homelab.yaml)",
 };
 
-async function exists(path: string): Promise<boolean> {
+/** True when `path` exists. */
+export async function exists(path: string): Promise<boolean> {
   try {
     await access(path);
     return true;

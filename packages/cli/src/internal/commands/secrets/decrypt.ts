@@ -6,16 +6,8 @@ import { HomelabError } from "../../../errors.js";
 import { defineCommand } from "../../cli/command.js";
 import { writeFileAtomic } from "../../fs/atomic.js";
 import { requireAgeIdentities } from "../../secrets/keys.js";
+import { valueAt } from "../../secrets/store.js";
 import { SECRETS_FILE_ARG, secretsTarget } from "./common.js";
-
-function valueAt(data: unknown, keyPath: string): unknown {
-  let cursor = data;
-  for (const key of keyPath.split(".")) {
-    if (cursor === null || typeof cursor !== "object") return undefined;
-    cursor = (cursor as Record<string, unknown>)[key];
-  }
-  return cursor;
-}
 
 /** `homelab secrets decrypt [FILE]`: the clear text on stdout or, with --output, in a 0600 file. */
 export const command = defineCommand({

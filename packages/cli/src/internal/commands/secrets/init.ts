@@ -1,19 +1,11 @@
-import { access, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { ageRecipientOf, generateAgeKey } from "@talos-homelab/sops";
 import { parseDocument } from "yaml";
 import { defineCommand } from "../../cli/command.js";
 import { type FileToWrite, writeFilesAtomic } from "../../fs/atomic.js";
 import { defaultAgeKeyFile, loadAgeIdentities } from "../../secrets/keys.js";
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { exists } from "./common.js";
 
 const SECRETS_FILE = "secrets.sops.yaml";
 
