@@ -11,6 +11,7 @@ import {
   buildStaticHosts,
   buildTimeServers,
   type ConfigDocument,
+  diskSelectorExpression,
   documentKind,
   type InterfaceIntent,
   type NodeIntent,
@@ -275,6 +276,22 @@ describe("buildClusterSettings", () => {
     });
   }
 
+  // KubeFlannelCNIConfig is a control-plane document (the 1.14+ generator emits it for control planes
+  // only, and Talos requires a backend type in it): a worker gets neither the document nor a delete.
+  it.for(["v1.14.0", "v1.15.0"])(
+    "gives a worker no KubeFlannelCNIConfig for any CNI when the target is %s",
+    (target, { expect }) => {
+      for (const cni of ["flannel", "none"] as const) {
+        const docs = buildClusterSettings({
+          target,
+          role: "worker",
+          cluster: { ...CLUSTER_VARIANTS[0]!.cluster, cni },
+        });
+        expect(docs.map(documentKind)).not.toContain("KubeFlannelCNIConfig");
+      }
+    },
+  );
+
   it("removes the control-plane taint and the flannel document when 1.14+ schedules on a custom CNI", ({
     expect,
   }) => {
@@ -326,13 +343,42 @@ describe("buildInstall", () => {
         expect(bySelector[0]).toMatchObject({
           provisioning: {
             diskSelector: {
-              match: 'disk.size >= 100000000000u && glob("Samsung*", disk.model) && disk.transport == "nvme"',
+              match:
+                'disk.size >= 100000000000u && glob("Samsung*", disk.model) && disk.transport != "" && ' +
+                'disk.transport == "nvme" && !disk.readonly && !disk.cdrom',
             },
           },
         });
       }
     },
   );
+});
+
+describe("diskSelectorExpression", () => {
+  // Talos derives this expression itself from machine.install.diskSelector on every line
+  // (pkg/machinery/config/types/v1alpha1/v1alpha1_provider.go DiskMatchExpression): the 1.14+ document
+  // must select the same disk, guards and glob matching included.
+  it("matches Talos' own conversion of a legacy selector, guards included", ({ expect }) => {
+    expect(
+      diskSelectorExpression({
+        diskSelector: {
+          size: "<= 2TB",
+          serial: "S4EW",
+          wwid: "eui.*",
+          type: "ssd",
+          busPath: "/pci0000:00/*",
+        },
+      }),
+    ).toBe(
+      'disk.size <= 2000000000000u && glob("eui.*", disk.wwid) && glob("S4EW", disk.serial) && ' +
+        'disk.transport != "" && !disk.rotational && glob("/pci0000:00/*", disk.bus_path) && ' +
+        "!disk.readonly && !disk.cdrom",
+    );
+  });
+
+  it("selects a device path exactly", ({ expect }) => {
+    expect(diskSelectorExpression({ disk: "/dev/nvme0n1" })).toBe('disk.dev_path == "/dev/nvme0n1"');
+  });
 });
 
 describe("buildExtensionServices", () => {

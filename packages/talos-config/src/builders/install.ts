@@ -54,14 +54,12 @@ function parseDiskSelector(value: unknown, field: string): InstallDiskSelector {
   return out as InstallDiskSelector;
 }
 
-function stringMatch(expr: string, value: string): string {
-  if (/[*?[]/.test(value)) return `glob(${JSON.stringify(value)}, ${expr})`;
-  return `${expr} == ${JSON.stringify(value)}`;
-}
-
 /**
  * The CEL expression (1.14+ UnattendedInstallConfig `provisioning.diskSelector.match`) for a disk path or a legacy
- * disk selector.
+ * disk selector. A selector becomes the expression Talos itself derives from `machine.install.diskSelector`
+ * (pkg/machinery/config/types/v1alpha1/v1alpha1_provider.go `DiskMatchExpression`): the same terms in the
+ * same order, string fields as `glob` patterns, and its guards `disk.transport != ""` (no device-mapper
+ * or loop devices), `!disk.readonly` and `!disk.cdrom`, so one homelab.yaml picks the same disk on every line.
  *
  * @throws TalosConfigError `INVALID_INPUT` for a selector field CEL cannot express (`name`).
  */
@@ -72,22 +70,26 @@ export function diskSelectorExpression(
   if (selector.disk !== undefined) return `disk.dev_path == ${JSON.stringify(selector.disk)}`;
   const s = selector.diskSelector ?? {};
   const terms: string[] = [];
+  const glob = (value: string, attribute: string): string =>
+    `glob(${JSON.stringify(value)}, disk.${attribute})`;
   if (s.size !== undefined) {
     const { op, bytes } = parseSize(s.size, `${field}.diskSelector.size`);
     terms.push(`disk.size ${op} ${bytes}u`);
   }
+  if (s.uuid !== undefined) terms.push(glob(s.uuid, "uuid"));
+  if (s.wwid !== undefined) terms.push(glob(s.wwid, "wwid"));
+  if (s.model !== undefined) terms.push(glob(s.model, "model"));
   if (s.name !== undefined)
     fail(`${field}.diskSelector.name`, "has no Talos 1.14+ equivalent; select by disk, model or serial");
-  if (s.model !== undefined) terms.push(stringMatch("disk.model", s.model));
-  if (s.serial !== undefined) terms.push(stringMatch("disk.serial", s.serial));
-  if (s.modalias !== undefined) terms.push(stringMatch("disk.modalias", s.modalias));
-  if (s.uuid !== undefined) terms.push(stringMatch("disk.uuid", s.uuid));
-  if (s.wwid !== undefined) terms.push(stringMatch("disk.wwid", s.wwid));
-  if (s.busPath !== undefined) terms.push(stringMatch("disk.bus_path", s.busPath));
+  if (s.serial !== undefined) terms.push(glob(s.serial, "serial"));
+  if (s.modalias !== undefined) terms.push(glob(s.modalias, "modalias"));
+  terms.push(`disk.transport != ""`);
   if (s.type === "nvme") terms.push(`disk.transport == "nvme"`);
   if (s.type === "sd") terms.push(`disk.transport == "mmc"`);
-  if (s.type === "ssd") terms.push("!disk.rotational");
   if (s.type === "hdd") terms.push("disk.rotational");
+  if (s.type === "ssd") terms.push("!disk.rotational");
+  if (s.busPath !== undefined) terms.push(glob(s.busPath, "bus_path"));
+  terms.push("!disk.readonly", "!disk.cdrom");
   return terms.join(" && ");
 }
 
