@@ -193,12 +193,17 @@ describe("buildInterfaces", () => {
     const interfaces: InterfaceIntent[] = [
       { selector: { hardwareAddr: "00:1A:2B:*", physical: true }, dhcp: true },
     ];
-    expect(buildInterfaces({ target: "v1.13.9", interfaces })[0]).toEqual({
-      apiVersion: "v1alpha1",
-      kind: "LinkAliasConfig",
-      name: "net0",
-      selector: { match: 'glob("00:1a:2b:*", mac(link.hardware_addr)) && link.type == 1 && link.kind == ""' },
-    });
+    expect(buildInterfaces({ target: "v1.13.9", interfaces }).slice(0, 2)).toEqual([
+      {
+        apiVersion: "v1alpha1",
+        kind: "LinkAliasConfig",
+        name: "net0-%d",
+        selector: {
+          match: 'glob("00:1a:2b:*", mac(link.hardware_addr)) && link.type == 1 && link.kind == ""',
+        },
+      },
+      { apiVersion: "v1alpha1", kind: "LinkConfig", name: "net0-0", up: true },
+    ]);
     const [legacy] = buildInterfaces({ target: "v1.11.0", interfaces });
     expect(legacy).toEqual({
       version: "v1alpha1",
@@ -209,6 +214,29 @@ describe("buildInterfaces", () => {
       },
     });
     expectValid([legacy!], "v1.11.0", expect);
+  });
+
+  // Talos 1.12+ skips a fixed-name alias whose selector matches several links
+  // (internal/app/machined/pkg/controllers/network/link_alias_config.go); pattern aliases exist from 1.13.
+  it("refuses a selector that may match several links when the target is 1.12", ({ expect }) => {
+    for (const selector of [{ driver: "igc" }, { hardwareAddr: "00:1a:2b:*" }, { physical: true }]) {
+      expect(() =>
+        buildInterfaces({ target: "v1.12.11", interfaces: [{ selector, dhcp: true }] }),
+      ).toThrowError(/interfaces\[0\]\.selector: may match several links/);
+    }
+  });
+
+  it("keeps a fixed alias for an exact MAC address or bus path when the target is 1.12+", ({ expect }) => {
+    for (const selector of [
+      { hardwareAddr: "aa:bb:cc:dd:ee:ff", driver: "igc" },
+      { busPath: "0000:01:00.0" },
+    ]) {
+      const [alias] = buildInterfaces({
+        target: "v1.12.11",
+        interfaces: [{ name: "lan", selector, dhcp: true }],
+      });
+      expect(alias).toMatchObject({ kind: "LinkAliasConfig", name: "lan" });
+    }
   });
 
   it("rejects a raw CEL match when the target is 1.11", ({ expect }) => {

@@ -263,7 +263,14 @@ describe("buildNodePatches with the CLI's homelab.yaml shapes", () => {
             vlans: [{ vlanId: 30, addresses: ["192.168.30.200/24"], vip: "192.168.30.250" }],
             vip: "192.168.50.250",
           },
-          { selector: { hardwareAddr: "aa:bb:cc:*", physical: true }, dhcp: true },
+          // A glob may match several links: 1.12 refuses it (see buildInterfaces), so an exact MAC there.
+          {
+            selector: {
+              hardwareAddr: target.startsWith("v1.12") ? "aa:bb:cc:dd:ee:ff" : "aa:bb:cc:*",
+              physical: true,
+            },
+            dhcp: true,
+          },
         ],
         install: { diskSelector: { size: ">= 100GB", type: "nvme" as const, model: "Samsung*" }, wipe: true },
       };

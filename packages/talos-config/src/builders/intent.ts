@@ -2,8 +2,11 @@ import type { InstallDiskSelector } from "../model/v1alpha1.js";
 
 /**
  * Selects a link by hardware instead of by name. Several fields must all match; `*` / `?` globs are
- * allowed in the string fields. On 1.11 this becomes a `deviceSelector`; from 1.12 a LinkAliasConfig
- * with a CEL match (`match` is a raw CEL expression, 1.12+ only).
+ * allowed in the string fields. On 1.11 this becomes a `deviceSelector` (the settings apply to every
+ * matching link); from 1.12 a LinkAliasConfig with a CEL match (`match` is a raw CEL expression, 1.12+
+ * only, taken to match one link). A selector that may match several links (no exact MAC address or bus
+ * path) becomes a pattern alias on 1.13+ (`<name>-%d`; the settings go to `<name>-0`, the first match in
+ * hardware-address order) and is refused on 1.12, where Talos would alias none of the matches.
  */
 export interface LinkSelectorIntent {
   hardwareAddr?: string;

@@ -13,7 +13,7 @@ import {
   parseIp,
 } from "../net.js";
 import { isPlainObject } from "../patch/values.js";
-import { type TalosVersion, usesLegacyNetwork, usesLegacyTime } from "../version.js";
+import { parseTalosVersion, type TalosVersion, usesLegacyNetwork, usesLegacyTime } from "../version.js";
 import type {
   InterfaceIntent,
   LinkSelectorIntent,
@@ -396,23 +396,53 @@ export function buildInterfaces(options: BuildInterfacesOptions): ConfigDocument
   if (usesLegacyNetwork(options.target)) {
     return [v1alpha1({ machine: { network: { interfaces: parsed.map(legacyDevice) } } })];
   }
+  const minor = parseTalosVersion(options.target).minor;
   const docs: ConfigDocument[] = [];
   for (const iface of parsed) {
+    let linkName = iface.linkName;
     if (iface.selector) {
+      let aliasName = linkName;
+      if (!selectsOneLink(iface.selector)) {
+        // Talos skips a fixed-name alias whose selector matches several links
+        // (internal/app/machined/pkg/controllers/network/link_alias_config.go): 1.13+ has pattern
+        // aliases (`name%d`, one alias per match in hardware-address order), 1.12 has nothing safe.
+        if (minor < 13) {
+          fail(
+            `interfaces[${iface.index}].selector`,
+            "may match several links, and Talos 1.12 then aliases none of them; select by hardwareAddr, permanentAddr or busPath (no globs), or target 1.13+",
+          );
+        }
+        aliasName = `${linkName}-%d`;
+        linkName = `${linkName}-0`;
+      }
       docs.push(
         multiDoc("LinkAliasConfig", {
-          name: iface.linkName,
+          name: aliasName,
           selector: { match: linkSelectorExpression(iface.selector) },
         }),
       );
     }
-    docs.push(...linkDocuments("LinkConfig", iface.linkName, iface.link, {}));
+    docs.push(...linkDocuments("LinkConfig", linkName, iface.link, {}));
     for (const vlan of iface.vlans) {
-      const name = `${iface.linkName}.${vlan.id}`;
-      docs.push(...linkDocuments("VLANConfig", name, vlan.link, { vlanID: vlan.id, parent: iface.linkName }));
+      const name = `${linkName}.${vlan.id}`;
+      docs.push(...linkDocuments("VLANConfig", name, vlan.link, { vlanID: vlan.id, parent: linkName }));
     }
   }
   return docs;
+}
+
+/**
+ * True when a selector can match one link at most: an exact hardware or permanent MAC address or bus
+ * path (a raw CEL `match` is taken as written).
+ */
+function selectsOneLink(selector: LinkSelectorIntent): boolean {
+  const exact = (value: string | undefined): boolean => value !== undefined && !/[*?[]/.test(value);
+  return (
+    exact(selector.hardwareAddr) ||
+    exact(selector.permanentAddr) ||
+    exact(selector.busPath) ||
+    selector.match !== undefined
+  );
 }
 
 /** The subnets (network CIDRs) of the interface that holds the default gateway; empty when none does. */
