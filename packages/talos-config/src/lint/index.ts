@@ -13,6 +13,7 @@ import {
   tryParseIp,
 } from "../net.js";
 import { parseSchematic, type Schematic } from "../schematic.js";
+import { configIssues } from "../validate/validate-config.js";
 import { parseTalosVersion, supportsKind, type TalosVersion, versionFeatures } from "../version.js";
 
 /** How bad a finding is. */
@@ -35,6 +36,7 @@ export const LintCode = {
   INSTALL_DISK_MISSING: "INSTALL_DISK_MISSING",
   HOSTNAME_AUTO_CONFLICT: "HOSTNAME_AUTO_CONFLICT",
   INSTALL_DISK_AMBIGUOUS: "INSTALL_DISK_AMBIGUOUS",
+  SCHEMA_VIOLATION: "SCHEMA_VIOLATION",
 } as const;
 
 /** Union of the values of {@link LintCode}. */
@@ -254,7 +256,7 @@ function checkLegacy(docs: readonly ConfigDocument[], context: LintContext, add:
       } else if (minor !== undefined && minor >= pair.since) {
         add({
           code: "LEGACY_FIELD_FOR_TARGET",
-          severity: "warning",
+          severity: "error",
           path,
           message: `${pair.path.join(".")} is deprecated on Talos 1.${minor} and missing from its schema`,
           hint: `use ${pair.kinds.join(" / ")} instead (buildNodePatches does this for the target)`,
@@ -573,6 +575,37 @@ function usesKubeDocuments(docs: readonly ConfigDocument[], context: LintContext
   return docs.some((d) => documentKind(d).startsWith("Kube") && documentKind(d) !== "KubeSpanConfig");
 }
 
+/**
+ * Fields and values the target's schema refuses (Talos decodes with known fields only), as patches:
+ * required fields are not checked. Kinds and legacy sections already reported are left out.
+ */
+function checkSchema(
+  docs: readonly ConfigDocument[],
+  context: LintContext,
+  found: readonly LintFinding[],
+  add: Finder,
+): void {
+  if (context.target === undefined) return;
+  const reported = found
+    .filter((f) => f.code === "LEGACY_FIELD_FOR_TARGET" || f.code === "LEGACY_AND_NEW_MIXED")
+    .map((f) => f.path.slice("v1alpha1:".length));
+  for (const issue of configIssues(docs, { target: context.target, partial: true })) {
+    if (issue.path === "kind") continue;
+    if (
+      issue.document === "v1alpha1" &&
+      reported.some((p) => issue.path === p || issue.path.startsWith(`${p}.`))
+    )
+      continue;
+    add({
+      code: "SCHEMA_VIOLATION",
+      severity: "error",
+      path: `${issue.document}:${issue.path}`,
+      message: `${issue.path === "" ? issue.document : issue.path} ${issue.message} (Talos ${versionFeatures(context.target).line} refuses the document)`,
+      hint: "fix or remove the field; see the official schema of the target's line",
+    });
+  }
+}
+
 const SEVERITY_ORDER: Record<LintSeverity, number> = { error: 0, warning: 1, info: 2 };
 
 /**
@@ -594,6 +627,7 @@ export function lint(docs: readonly ConfigDocument[], context: LintContext = {})
   checkEndpoint(docs, links, context, add);
   checkInstall(docs, context, add);
   checkHostname(docs, add);
+  checkSchema(docs, context, findings, add);
   return findings
     .map((f, i) => ({ f, i }))
     .sort((a, b) => SEVERITY_ORDER[a.f.severity] - SEVERITY_ORDER[b.f.severity] || a.i - b.i)
