@@ -3,7 +3,7 @@ import { loadTalosConfig } from "../adapters/talos-config.js";
 import type { Invocation, RunFn } from "../cli/spec.js";
 import type { LoadedConfig } from "../config/load.js";
 import { type FileToWrite, writeFilesAtomic } from "../fs/atomic.js";
-import { nodeIntent, nodeVersion } from "../plan/intent.js";
+import { nodePatches, nodeVersion } from "../plan/intent.js";
 import { schematicOf } from "../plan/schematic.js";
 import { loadProject, stateDirOf, stringOption } from "./common.js";
 import { loadOrCreateSecrets, renderFullConfigs } from "./full-config.js";
@@ -25,7 +25,7 @@ export async function renderFiles(
   const files: FileToWrite[] = [];
   for (const node of config.nodes) {
     const installImage = tc.installerImage({ schematicId: schematic.id, version: nodeVersion(config, node) });
-    const docs = tc.buildNodePatches(nodeIntent(config, node, { installImage }));
+    const docs = nodePatches(tc, config, node, { installImage });
     files.push({
       path: join(patchDir, `${node.name}.patch.yaml`),
       content: tc.stringifyDocuments(docs, { comments: true }),

@@ -124,21 +124,37 @@ export function nodeMachineConfig(
   const { schematicId, ...intentExtras } = extras;
   const target = nodeVersion(config, node);
   const installImage = tc.installerImage({ schematicId, version: target });
-  const patches = tc.buildNodePatches(nodeIntent(config, node, { ...intentExtras, installImage }));
+  const patches = nodePatches(tc, config, node, { ...intentExtras, installImage });
   const c = config.cluster;
   return {
     patches,
-    render: () =>
-      tc.stringifyDocuments(
-        tc.generateConfig({
-          secrets: bundle,
-          role: node.role,
-          clusterName: c.name,
-          endpoint: c.endpoint,
-          target,
-          kubernetesVersion: c.kubernetesVersion,
-          patches,
-        }),
-      ),
+    render: () => {
+      const docs = tc.generateConfig({
+        secrets: bundle,
+        role: node.role,
+        clusterName: c.name,
+        endpoint: c.endpoint,
+        target,
+        kubernetesVersion: c.kubernetesVersion,
+        patches,
+      });
+      tc.validateConfig(docs, { target });
+      return tc.stringifyDocuments(docs);
+    },
   };
+}
+
+/**
+ * One node's patch documents, checked against its Talos line the way Talos loads them (unknown kinds
+ * and fields are refused) before anything is written or applied.
+ */
+export function nodePatches(
+  tc: TalosConfigModule,
+  config: HomelabConfig,
+  node: NodeConfig,
+  extras: IntentExtras = {},
+): ConfigDocument[] {
+  const patches = tc.buildNodePatches(nodeIntent(config, node, extras));
+  tc.validateConfig(patches, { target: nodeVersion(config, node), partial: true });
+  return patches;
 }
