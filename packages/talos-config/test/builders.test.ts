@@ -248,25 +248,71 @@ describe("buildInterfaces", () => {
 
 describe("buildNameservers", () => {
   it.for(TARGETS)(
-    "resolves coredns for IPv4 and IPv6 service subnets when the target is %s",
+    "keeps the coredns token out of the machine nameservers when the target is %s",
     (target, { expect }) => {
-      const v4 = buildNameservers({
+      const docs = buildNameservers({
         target,
         nameservers: ["coredns", "1.1.1.1"],
-        serviceSubnets: ["10.96.0.0/12"],
+        serviceSubnets: ["10.96.0.0/12", "fd00:96::/112"],
         searchDomains: ["lan"],
       });
-      const v6 = buildNameservers({ target, nameservers: ["coredns"], serviceSubnets: ["fd00:96::/112"] });
-      expectValid([...v4, ...v6], target, expect);
-      const text = JSON.stringify([v4, v6]);
-      expect(text).toContain("10.96.0.10");
-      expect(text).toContain("fd00:96::a");
-      const dual = buildNameservers({
-        target,
-        nameservers: ["coredns"],
-        serviceSubnets: ["10.96.0.0/12", "fd00:96::/112"],
+      expectValid(docs, target, expect);
+      const text = JSON.stringify(docs);
+      expect(text).toContain("1.1.1.1");
+      expect(text).not.toContain("10.96.0.10");
+      expect(text).not.toContain("fd00:96::a");
+      expect(
+        buildNameservers({ target, nameservers: ["coredns"], serviceSubnets: ["10.96.0.0/12"] }),
+      ).toEqual([]);
+    },
+  );
+
+  // A CoreDNS ClusterIP as machine nameserver loops CoreDNS and the host DNS (docs/dns.md).
+  it("refuses an address of the service subnet as a machine nameserver", ({ expect }) => {
+    expect(() =>
+      buildNameservers({
+        target: "v1.13.9",
+        nameservers: ["10.96.0.10", "1.1.1.1"],
+        serviceSubnets: ["10.96.0.0/12"],
+      }),
+    ).toThrowError(/nameservers\[0\]: 10\.96\.0\.10 is in the service subnet/);
+  });
+});
+
+describe("buildNodePatches nameservers", () => {
+  it.for(TARGETS)(
+    "gives cloudflared alone a resolv.conf asking CoreDNS first when the target is %s",
+    (target, { expect }) => {
+      const base = singleNode(target);
+      const docs = buildNodePatches({
+        ...base,
+        nameservers: ["coredns", "1.1.1.1", "1.0.0.1"],
+        extensions: { cloudflared: { token: FAKE_TUNNEL_TOKEN } },
       });
-      expect(JSON.stringify(dual)).toMatch(/10\.96\.0\.10.*fd00:96::a/);
+      const cloudflared = docs.find((d) => d.kind === "ExtensionServiceConfig" && d.name === "cloudflared");
+      expect(cloudflared?.configFiles).toEqual([
+        {
+          content:
+            "nameserver 10.96.0.10\nnameserver 1.1.1.1\nnameserver 1.0.0.1\noptions timeout:1 attempts:2\n",
+          mountPath: "/etc/resolv.conf",
+        },
+      ]);
+      const machine = JSON.stringify(docs.filter((d) => d.kind !== "ExtensionServiceConfig"));
+      expect(machine).not.toContain("10.96.0.10");
+      expectValid(docs, target, expect);
+      const onlyCoredns = buildNodePatches({
+        ...base,
+        nameservers: ["coredns"],
+        extensions: { cloudflared: { token: FAKE_TUNNEL_TOKEN } },
+      });
+      expect(
+        onlyCoredns.find((d) => d.kind === "ExtensionServiceConfig" && d.name === "cloudflared")?.configFiles,
+      ).toEqual([
+        {
+          content: "nameserver 10.96.0.10\nnameserver 127.0.0.53\noptions timeout:1 attempts:2\n",
+          mountPath: "/etc/resolv.conf",
+        },
+      ]);
     },
   );
 });

@@ -64,7 +64,6 @@ describe("buildNodePatches", () => {
       apiVersion: v1alpha1
       kind: ResolverConfig
       nameservers:
-        - address: 10.96.0.10
         - address: 1.1.1.1
       ---
       apiVersion: v1alpha1
@@ -76,6 +75,12 @@ describe("buildNodePatches", () => {
       apiVersion: v1alpha1
       kind: ExtensionServiceConfig
       name: cloudflared
+      configFiles:
+        - content: |
+            nameserver 10.96.0.10
+            nameserver 1.1.1.1
+            options timeout:1 attempts:2
+          mountPath: /etc/resolv.conf
       environment:
         - TUNNEL_TOKEN=<redacted>
         - TUNNEL_METRICS=localhost:2000
@@ -117,7 +122,6 @@ describe("buildNodePatches", () => {
       apiVersion: v1alpha1
       kind: ResolverConfig
       nameservers:
-        - address: 10.96.0.10
         - address: 1.1.1.1
       ---
       apiVersion: v1alpha1
@@ -163,6 +167,12 @@ describe("buildNodePatches", () => {
       apiVersion: v1alpha1
       kind: ExtensionServiceConfig
       name: cloudflared
+      configFiles:
+        - content: |
+            nameserver 10.96.0.10
+            nameserver 1.1.1.1
+            options timeout:1 attempts:2
+          mountPath: /etc/resolv.conf
       environment:
         - TUNNEL_TOKEN=<redacted>
         - TUNNEL_METRICS=localhost:2000
@@ -203,7 +213,6 @@ describe("buildNodePatches", () => {
                 - gateway: 192.168.50.1
                   network: 0.0.0.0/0
           nameservers:
-            - 10.96.0.10
             - 1.1.1.1
         time:
           servers:
@@ -226,6 +235,12 @@ describe("buildNodePatches", () => {
       apiVersion: v1alpha1
       kind: ExtensionServiceConfig
       name: cloudflared
+      configFiles:
+        - content: |
+            nameserver 10.96.0.10
+            nameserver 1.1.1.1
+            options timeout:1 attempts:2
+          mountPath: /etc/resolv.conf
       environment:
         - TUNNEL_TOKEN=<redacted>
         - TUNNEL_METRICS=localhost:2000

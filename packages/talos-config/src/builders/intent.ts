@@ -123,6 +123,13 @@ export interface CloudflaredIntent {
   metrics?: string;
   /** Extra `KEY=value` environment variables. */
   environment?: Record<string, string>;
+  /**
+   * Nameservers (at most 3 IPs, in order) for cloudflared's own `/etc/resolv.conf`, mounted over the
+   * host's through `configFiles`; the machine's nameservers stay as they are. {@link buildNodePatches}
+   * fills it from the `coredns` nameserver token: the CoreDNS ClusterIP(s), then the node's other
+   * nameservers or else the host DNS 127.0.0.53 (docs/dns.md).
+   */
+  nameservers?: string[];
 }
 
 /** The tailscale extension: `authKey` is secret. */
@@ -161,7 +168,12 @@ export interface NodeIntent {
    * absent, the subnets of the interface holding the default gateway are used.
    */
   nodeIp?: { validSubnets: string[]; address?: never } | { address: string; validSubnets?: never };
-  /** Nameserver IPs; the token `coredns` resolves to base + 10 of the first service subnet of each IP family. */
+  /**
+   * Nameserver IPs for the machine. The token `coredns` does not become a machine nameserver (a CoreDNS
+   * ClusterIP there makes CoreDNS and the host DNS forward to each other): it gives cloudflared, when
+   * configured, its own resolv.conf that asks CoreDNS first (docs/dns.md). A literal CoreDNS ClusterIP is
+   * refused.
+   */
   nameservers?: string[];
   searchDomains?: string[];
   /** Static /etc/hosts entries: machine.network.extraHostEntries (≤1.11) or StaticHostConfig (1.12+). */

@@ -11,6 +11,7 @@ import {
   buildNameservers,
   buildStaticHosts,
   buildTimeServers,
+  cloudflaredNameservers,
   lanSubnets,
 } from "./network.js";
 import { fail, mergeFragments, requireArray } from "./util.js";
@@ -66,7 +67,8 @@ export function combineDocuments(parts: readonly ConfigDocument[]): ConfigDocume
 /**
  * The patch documents for one node on its target Talos version: hostname, interfaces, kubelet node IP
  * (pinned to the LAN: `nodeIp`, else the subnets of the interface holding the default gateway),
- * nameservers (`coredns` token resolved), time servers, cluster settings, install, extension services.
+ * nameservers (the `coredns` token gives cloudflared a resolv.conf asking CoreDNS first, never the machine),
+ * time servers, cluster settings, install, extension services.
  * The same intent gives legacy v1alpha1 fields or the new documents as the target expects, never both.
  *
  * @example
@@ -117,6 +119,22 @@ export function buildNodePatches(intent: NodeIntent): ConfigDocument[] {
     parts.push(...buildTimeServers({ target, servers: intent.timeServers }));
   parts.push(...cluster);
   if (intent.install !== undefined) parts.push(...buildInstall({ target, install: intent.install }));
-  if (intent.extensions !== undefined) parts.push(...buildExtensionServices(intent.extensions));
+  if (intent.extensions !== undefined) {
+    const extensions = { ...intent.extensions };
+    const resolvers =
+      intent.nameservers === undefined
+        ? undefined
+        : cloudflaredNameservers(
+            requireArray<string>(intent.nameservers, "nameservers"),
+            intent.cluster.serviceSubnets,
+          );
+    if (
+      isPlainObject(extensions.cloudflared) &&
+      extensions.cloudflared.nameservers === undefined &&
+      resolvers
+    )
+      extensions.cloudflared = { ...extensions.cloudflared, nameservers: resolvers };
+    parts.push(...buildExtensionServices(extensions));
+  }
   return combineDocuments(parts);
 }

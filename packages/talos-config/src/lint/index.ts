@@ -22,7 +22,7 @@ export type LintSeverity = "error" | "warning" | "info";
 /** Every code {@link lint} can report. */
 export const LintCode = {
   MULTIPLE_LINKS_WITHOUT_NODE_IP: "MULTIPLE_LINKS_WITHOUT_NODE_IP",
-  NAMESERVERS_WITHOUT_COREDNS: "NAMESERVERS_WITHOUT_COREDNS",
+  COREDNS_NAMESERVER_LOOP: "COREDNS_NAMESERVER_LOOP",
   COREDNS_NAMESERVER_MISMATCH: "COREDNS_NAMESERVER_MISMATCH",
   LEGACY_AND_NEW_MIXED: "LEGACY_AND_NEW_MIXED",
   LEGACY_FIELD_FOR_TARGET: "LEGACY_FIELD_FOR_TARGET",
@@ -383,40 +383,31 @@ function checkNameservers(docs: readonly ConfigDocument[], context: LintContext,
     .map((s) => tryParseCidr(s))
     .filter((c): c is Cidr => c !== undefined);
   if (subnets.length === 0) return;
-  const expectedList = corednsAddresses(subnets.map(formatCidr));
-  const expected = expectedList.join(" / ");
-  let found = false;
+  const expected = corednsAddresses(subnets.map(formatCidr)).join(" / ");
   for (const entry of entries) {
     const ip = tryParseIp(entry.address);
     if (!ip) continue;
     const text = formatIp(ip);
-    if (expectedList.includes(text)) {
-      found = true;
-      continue;
-    }
-    const inService = subnets.some((s) => cidrContains(s, ip));
-    const wellKnown = WELL_KNOWN_SERVICE_SUBNETS.map((s) => corednsAddress(s)).includes(text);
-    if (inService || wellKnown) {
+    if (subnets.some((s) => cidrContains(s, ip))) {
+      // internal/pkg/dns/handler.go tries upstreams in order; with forwardKubeDNSToHost CoreDNS's upstream
+      // is the host DNS (controllers/network/etcfile.go), without it the machine nameservers: either way
+      // CoreDNS ends up asking itself.
+      add({
+        code: "COREDNS_NAMESERVER_LOOP",
+        severity: "error",
+        path: entry.path,
+        message: `nameserver ${text} is in the service subnet ${subnets.map(formatCidr).join(", ")}: the host DNS forwards to CoreDNS, which forwards back to the host DNS (a loop until the query limit; every lookup stalls before kube-proxy runs)`,
+        hint: "remove it from the machine nameservers; the token coredns gives cloudflared alone a resolver that asks CoreDNS first",
+      });
+    } else if (WELL_KNOWN_SERVICE_SUBNETS.map((s) => corednsAddress(s)).includes(text)) {
       add({
         code: "COREDNS_NAMESERVER_MISMATCH",
         severity: "error",
         path: entry.path,
-        message: `nameserver ${text} looks like a CoreDNS ClusterIP but the service subnets ${subnets.map(formatCidr).join(", ")} put CoreDNS at ${expected}`,
-        hint: `use ${expected} (or the token coredns in the intent)`,
+        message: `nameserver ${text} looks like a CoreDNS ClusterIP of another distribution; this cluster's CoreDNS is ${expected}, and no machine nameserver should point at CoreDNS`,
+        hint: "remove it; the token coredns gives cloudflared alone a resolver that asks CoreDNS first",
       });
-      found = true;
     }
-  }
-  if (!found) {
-    add({
-      code: "NAMESERVERS_WITHOUT_COREDNS",
-      severity: "info",
-      path: entries[0]!.path.startsWith("v1alpha1:")
-        ? "v1alpha1:machine.network.nameservers"
-        : "ResolverConfig:nameservers",
-      message: `the nameservers do not include the CoreDNS ClusterIP ${expected}; the node cannot resolve cluster names`,
-      hint: `add ${expected} (the token coredns) if the node should resolve *.svc names`,
-    });
   }
 }
 

@@ -157,7 +157,10 @@ const cluster = z.strictObject({
         error: "expected an IP address or 'coredns'",
       }),
     )
-    .default(["1.1.1.1", "1.0.0.1"]),
+    .default(["1.1.1.1", "1.0.0.1"])
+    .describe(
+      "Machine nameservers (IPs). 'coredns' is not a machine nameserver: it gives cloudflared alone a resolver that asks CoreDNS first",
+    ),
   extensions: z
     .array(z.string().regex(/^[a-z0-9-]+\/[a-z0-9-]+$/, { error: "expected e.g. siderolabs/tailscale" }))
     .default([]),
