@@ -1,5 +1,6 @@
 import { loadTalosConfig } from "../adapters/talos-config.js";
 import type { RunFn } from "../cli/spec.js";
+import { ensureSchematicRegistered, imageFactoryOf } from "../image-factory/register.js";
 import { nodeVersion } from "../plan/intent.js";
 import { schematicOf } from "../plan/schematic.js";
 import { loadProject, stringOption } from "./common.js";
@@ -17,6 +18,8 @@ export const run: RunFn = async (inv) => {
     );
     return 0;
   }
+  // The factory serves ISOs and installers only for schematics it has stored: register before printing.
+  await ensureSchematicRegistered(imageFactoryOf(inv), schematic, inv.ctx.signal);
   const arch = stringOption(inv, "arch") as "amd64" | "arm64" | undefined;
   const archs: ("amd64" | "arm64")[] = arch ? [arch] : ["amd64", "arm64"];
   const versions = [...new Set(config.nodes.map((n) => nodeVersion(config, n)))];

@@ -14,7 +14,7 @@ export async function renderFiles(
   inv: Invocation,
   loaded: LoadedConfig,
   options: { outDir?: string | undefined; full?: boolean },
-): Promise<{ files: FileToWrite[]; schematicId: string }> {
+): Promise<{ files: FileToWrite[]; schematicId: string; schematic: { yaml: string; id: string } }> {
   const { config } = loaded;
   const tc = await loadTalosConfig();
   const { renderTfvars, TFVARS_FILE_NAME } = await import("../../tofu/index.js");
@@ -49,7 +49,7 @@ export async function renderFiles(
       }),
     );
   }
-  return { files, schematicId: schematic.id };
+  return { files, schematicId: schematic.id, schematic };
 }
 
 /** `homelab render [--out DIR] [--full]` */

@@ -35,6 +35,12 @@ const engineOption: OptionSpec = {
   description: "Provisioning engine (default: 'engine' in homelab.yaml, else tofu)",
 };
 
+const offlineOption: OptionSpec = {
+  type: "boolean",
+  description:
+    "Do not register the schematic with the Image Factory (air-gapped labs; the factory you use must know it)",
+};
+
 const kubeconfigOption: OptionSpec = {
   type: "string",
   valueName: "FILE",
@@ -108,6 +114,7 @@ export const ROOT: CommandSpec = {
           type: "boolean",
           description: "Run everything in-process against the emulators (no hardware, no accounts)",
         },
+        offline: offlineOption,
         "state-dir": {
           type: "string",
           valueName: "DIR",
@@ -271,6 +278,7 @@ export const ROOT: CommandSpec = {
               choices: ["amd64", "arm64"],
               description: "Only this architecture",
             },
+            offline: offlineOption,
           },
           load: async () => (await import("./image.js")).run,
         },

@@ -4,6 +4,7 @@ import { loadArgoBootstrap } from "../adapters/argo-bootstrap.js";
 import type { Invocation, RunFn } from "../cli/spec.js";
 import type { LoadedConfig } from "../config/load.js";
 import { writeFilesAtomic } from "../fs/atomic.js";
+import { ensureSchematicRegistered, imageFactoryOf } from "../image-factory/register.js";
 import { acquireLab, labStateDir } from "../lab/running.js";
 import { argoSettings } from "../pipeline/argo-settings.js";
 import { acquireStateLock } from "../pipeline/lock.js";
@@ -36,8 +37,9 @@ async function upWithTofu(inv: Invocation, loaded: LoadedConfig, stateDir: strin
     out.info("aborted: nothing changed");
     return 1;
   }
-  const { files } = await renderFiles(inv, loaded, { outDir: undefined });
+  const { files, schematic } = await renderFiles(inv, loaded, { outDir: undefined });
   await writeFilesAtomic(files);
+  await ensureSchematicRegistered(imageFactoryOf(inv), schematic, ctx.signal);
   const { runner, dir } = await tofuFor(inv, loaded);
   const steps: { id: string; title: string; changed: boolean; detail: string }[] = [];
   steps.push({ id: "render", title: "render", changed: true, detail: `${files.length} file(s) in ${dir}` });
@@ -126,7 +128,7 @@ function nodeTrust(inv: Invocation, loaded: LoadedConfig): NodeTrust {
   };
 }
 
-/** `homelab up [--engine tofu|direct] [--simulate] [--yes]` */
+/** `homelab up [--engine tofu|direct] [--simulate] [--offline] [--yes]` */
 export const run: RunFn = async (inv) => {
   const loaded = await loadProject(inv, {
     resolveSecrets: true,
@@ -163,10 +165,12 @@ async function upLocked(inv: Invocation, loaded: LoadedConfig, stateDir: string)
       out.info("aborted: nothing changed");
       return 1;
     }
+    const target = realTarget(ctx.env, execRunner(inv));
+    if (options.offline === true) delete target.imageFactory;
     const result = await runUp({
       loaded,
       stateDir,
-      target: realTarget(ctx.env, execRunner(inv)),
+      target,
       out,
       signal: ctx.signal,
       trust,

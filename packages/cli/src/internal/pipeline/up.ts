@@ -10,6 +10,7 @@ import { loadTalosConfig, type SecretsBundle, type TalosConfigModule } from "../
 import type { Output } from "../cli/output.js";
 import type { LoadedConfig } from "../config/load.js";
 import { writeFileAtomic } from "../fs/atomic.js";
+import { ensureSchematicRegistered } from "../image-factory/register.js";
 import { nodeMachineConfig, nodeVersion } from "../plan/intent.js";
 import { routesOf } from "../plan/routes.js";
 import { schematicOf } from "../plan/schematic.js";
@@ -172,6 +173,7 @@ export async function runUp(options: RunUpOptions): Promise<UpResult> {
 
   // 4. machine configs: maintenance mode first (insecure), then mTLS for configured nodes
   const schematic = schematicOf(tc, config);
+  await ensureSchematicRegistered(target.imageFactory, schematic, signal);
   // control planes first: a worker's serving certificate is issued by a control plane (trustd)
   for (const node of [...controlPlanes, ...workers]) {
     aborted(signal);
