@@ -77,7 +77,7 @@ function cloudflaredResolvConf(servers: readonly string[]): string {
 }
 
 /**
- * The ExtensionServiceConfig for tailscale: `TS_AUTHKEY` (required), `TS_ROUTES` (comma-separated CIDRs),
+ * The ExtensionServiceConfig for tailscale: `TS_AUTHKEY` (required), `TS_AUTH_ONCE`, `TS_ROUTES` (comma-separated CIDRs),
  * `TS_HOSTNAME`, `TS_EXTRA_ARGS` (space-separated).
  *
  * @throws TalosConfigError `INVALID_INPUT` / `INVALID_CIDR` naming `extensions.tailscale.<field>` (never the key).
@@ -88,6 +88,10 @@ export function tailscaleServiceConfig(options: TailscaleIntent): ExtensionServi
   const authKey = requireString(options.authKey, `${field}.authKey`, true);
   if (/\s/.test(authKey)) fail(`${field}.authKey`, "must not contain whitespace");
   const pairs: [string, string][] = [["TS_AUTHKEY", authKey]];
+  if (options.authOnce !== undefined) {
+    if (typeof options.authOnce !== "boolean") fail(`${field}.authOnce`, "must be true or false");
+    pairs.push(["TS_AUTH_ONCE", String(options.authOnce)]);
+  }
   if (options.routes !== undefined) {
     if (!Array.isArray(options.routes)) fail(`${field}.routes`, "must be a list of CIDRs");
     const routes = options.routes.map((r, i) => formatCidr(networkOf(parseCidr(r, `${field}.routes[${i}]`))));

@@ -41,6 +41,9 @@ describe("buildNodePatches", () => {
         clusterName: homelab
         controlPlane:
           endpoint: https://192.168.50.200:6443
+        etcd:
+          advertisedSubnets:
+            - 192.168.50.0/24
         network:
           podSubnets:
             - 10.244.0.0/16
@@ -104,6 +107,10 @@ describe("buildNodePatches", () => {
         certSANs:
           - 192.168.50.200
           - talos-cp-1.lan
+      cluster:
+        etcd:
+          advertisedSubnets:
+            - 192.168.50.0/24
       ---
       apiVersion: v1alpha1
       kind: HostnameConfig
@@ -226,6 +233,9 @@ describe("buildNodePatches", () => {
         clusterName: homelab
         controlPlane:
           endpoint: https://192.168.50.200:6443
+        etcd:
+          advertisedSubnets:
+            - 192.168.50.0/24
         network:
           podSubnets:
             - 10.244.0.0/16

@@ -135,6 +135,8 @@ export interface CloudflaredIntent {
 /** The tailscale extension: `authKey` is secret. */
 export interface TailscaleIntent {
   authKey: string;
+  /** Log in with the auth key only when the node has no state yet (TS_AUTH_ONCE), so reboots keep the node key. */
+  authOnce?: boolean;
   /** Subnets to advertise (e.g. the service subnet). */
   routes?: string[];
   hostname?: string;
@@ -182,4 +184,22 @@ export interface NodeIntent {
   install?: InstallIntent;
   timeServers?: string[];
   extensions?: ExtensionsIntent;
+  /** Kubernetes node labels (≤1.13 `machine.nodeLabels`, 1.14+ KubeNodeConfig). */
+  labels?: Record<string, string>;
+  /** Kubernetes node taints, key → `value:Effect` or `:Effect` (≤1.13 `machine.nodeTaints`, 1.14+ KubeNodeConfig). */
+  taints?: Record<string, string>;
+  /** Kernel parameters (≤1.13 `machine.sysctls`, 1.14+ SysctlConfig). */
+  sysctls?: Record<string, string>;
+  /** Registry host (e.g. `docker.io`, `*`) → mirror endpoint URLs (≤1.11 `machine.registries`, 1.12+ RegistryMirrorConfig). */
+  registryMirrors?: Record<string, string[]>;
+  /** KubeSpan (WireGuard mesh between nodes): ≤1.12 `machine.network.kubespan`, 1.13+ KubeSpanConfig. */
+  kubespan?: boolean;
+  /** User volumes (UserVolumeConfig): a disk picked by a CEL `diskSelector`, mounted at /var/mnt/<name>. */
+  userVolumes?: { name: string; diskSelector: string; minSize?: string; maxSize?: string }[];
+  /**
+   * Control planes: let external load balancers use this node (drops the generated
+   * `node.kubernetes.io/exclude-from-external-load-balancers` label), for a single control plane that
+   * also runs workloads.
+   */
+  externalLoadBalancers?: boolean;
 }

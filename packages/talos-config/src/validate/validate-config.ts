@@ -34,8 +34,8 @@ const int: Shape = { type: "integer" };
 const strings: Shape = { type: "array", items: str };
 
 // Hidden v1alpha1 sections Talos still decodes on the older lines, which the 1.13.9 schema leaves out
-// (field names: ../shared/facts/talos.md §3.2; kubespan: pkg/machinery/config/types/v1alpha1/v1alpha1_types.go
-// NetworkKubeSpan at v1.11.6).
+// (field names: ../shared/facts/talos.md §3.2; kubespan and registries:
+// pkg/machinery/config/types/v1alpha1/v1alpha1_types.go NetworkKubeSpan, RegistriesConfig at v1.11.6).
 const LEGACY_KUBESPAN = obj({
   enabled: bool,
   advertiseKubernetesNetworks: bool,
@@ -113,6 +113,13 @@ function shapesFor(line: TalosLine): SchemaShapes {
         disableSearchDomain: bool,
       }),
       time: obj({ disabled: bool, servers: strings, bootTimeout: str }),
+      registries: obj({
+        mirrors: {
+          type: "object",
+          patternProperties: { ".*": obj({ endpoints: strings, overridePath: bool, skipFallback: bool }) },
+        },
+        config: { type: "object" },
+      }),
     });
     shapes = withProperties(shapes, "v1alpha1.FeaturesConfig", {
       rbac: bool,
