@@ -176,7 +176,8 @@ export function configIssues(docs: readonly ConfigDocument[], options: ValidateC
     }
     const key = documentKey(raw);
     const id = `${key.kind}\u0000${key.name}`;
-    if (seen.has(id)) add("", "is a duplicate document (same kind and name)");
+    // A patch may hold the same document twice (merged in order); a config may not.
+    if (!partial && seen.has(id)) add("", "is a duplicate document (same kind and name)");
     seen.add(id);
     let doc = raw;
     if (partial) doc = stripDirectives(raw) as ConfigDocument;
@@ -217,8 +218,8 @@ export function configIssues(docs: readonly ConfigDocument[], options: ValidateC
  * Checks documents the way Talos loads them (`talosctl validate --mode metal --strict`): every kind is
  * one the target line registers (by its registered name: `UnattendedInstallConfig`, not the schema's
  * `UnattendedInstall`), every field is one the official schema of the line lists (Talos decodes with
- * known fields only), values have the schema's types and enums, no document appears twice, and (unless
- * `partial`) required fields are present and no `$patch` directive is left. 1.11 and 1.12 are checked
+ * known fields only), values have the schema's types and enums, and (unless
+ * `partial`) no document appears twice, required fields are present and no `$patch` directive is left. 1.11 and 1.12 are checked
  * against the 1.13.9 schema plus the v1alpha1 sections those lines still list (`machine.network`,
  * `machine.time`, three feature flags); 1.14 against the 1.15 one (the same kinds).
  *
