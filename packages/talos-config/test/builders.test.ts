@@ -450,6 +450,19 @@ describe("diskSelectorExpression", () => {
     );
   });
 
+  // Talos parses the size with go-humanize ParseBytes: units with or without the B, any case, commas.
+  it.for([
+    ["100G", "100000000000u"],
+    ["100gb", "100000000000u"],
+    ["1Ti", "1099511627776u"],
+    [">= 1,000 MiB", "1048576000u"],
+    ["2PB", "2000000000000000u"],
+  ] as const)("parses the size %s as Talos does", ([size, bytes], { expect }) => {
+    expect(diskSelectorExpression({ diskSelector: { size } })).toContain(
+      `disk.size ${size.startsWith(">=") ? ">=" : "=="} ${bytes}`,
+    );
+  });
+
   it("selects a device path exactly", ({ expect }) => {
     expect(diskSelectorExpression({ disk: "/dev/nvme0n1" })).toBe('disk.dev_path == "/dev/nvme0n1"');
   });

@@ -5,17 +5,14 @@ import { type TalosVersion, usesLegacyInstall } from "../version.js";
 import type { InstallIntent } from "./intent.js";
 import { fail, multiDoc, requireString, v1alpha1 } from "./util.js";
 
-const UNITS: Record<string, bigint> = {
-  B: 1n,
-  KB: 1000n,
-  MB: 1000n ** 2n,
-  GB: 1000n ** 3n,
-  TB: 1000n ** 4n,
-  KIB: 1024n,
-  MIB: 1024n ** 2n,
-  GIB: 1024n ** 3n,
-  TIB: 1024n ** 4n,
-};
+// The units Talos' disk size matcher accepts (github.com/dustin/go-humanize ParseBytes, case-insensitive):
+// SI with or without the B (`100GB`, `100G`), IEC with or without it (`100GiB`, `100Gi`), bytes.
+const UNITS: Record<string, bigint> = { B: 1n, "": 1n };
+for (const [i, prefix] of ["K", "M", "G", "T", "P", "E"].entries()) {
+  const si = 1000n ** BigInt(i + 1);
+  const iec = 1024n ** BigInt(i + 1);
+  Object.assign(UNITS, { [prefix]: si, [`${prefix}B`]: si, [`${prefix}I`]: iec, [`${prefix}IB`]: iec });
+}
 
 const SELECTOR_KEYS = [
   "size",
@@ -30,10 +27,10 @@ const SELECTOR_KEYS = [
 ] as const;
 
 function parseSize(text: string, field: string): { op: string; bytes: bigint } {
-  const match = /^\s*(>=|<=|>|<|==)?\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)?\s*$/i.exec(text);
+  const match = /^\s*(>=|<=|>|<|==)?\s*(\d[\d,]*(?:\.\d+)?)\s*([KMGTPE]i?B?|B)?\s*$/i.exec(text);
   if (!match) fail(field, `${JSON.stringify(text)} is not a size like 4GB or >= 100GB`);
-  const unit = UNITS[(match[3] ?? "B").toUpperCase()]!;
-  const [whole, fraction = ""] = match[2]!.split(".");
+  const unit = UNITS[(match[3] ?? "").toUpperCase()]!;
+  const [whole, fraction = ""] = match[2]!.replaceAll(",", "").split(".");
   const scale = 10n ** BigInt(fraction.length);
   const bytes = (BigInt(`${whole}${fraction}`) * unit) / scale;
   return { op: match[1] ?? "==", bytes };
