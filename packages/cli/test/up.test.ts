@@ -308,10 +308,24 @@ describe("homelab up --simulate", () => {
       expect(r.code).toBe(0);
     });
 
+    it("refuses to rotate the tunnel token without a TTY or --yes, changing nothing", async ({ expect }) => {
+      const r = await run(
+        ["tunnel", "rotate-token", "--json", "--talosconfig", join(labDir(), "talosconfig")],
+        {
+          cwd: dir.dir,
+          env: { ...env, ...(await cfEnv()) },
+        },
+      );
+      expect(r.code).toBe(2);
+      expect(r.json().error.code).toBe("NEEDS_CONFIRMATION");
+      const again = await run(["plan", "--simulate", "--json"], { cwd: dir.dir, env });
+      expect(again.code).toBe(0);
+    });
+
     it("rotates the tunnel token node by node and leaves up with nothing to do", async ({ expect }) => {
       const cf = await cfEnv();
       const r = await run(
-        ["tunnel", "rotate-token", "--json", "--talosconfig", join(labDir(), "talosconfig")],
+        ["tunnel", "rotate-token", "--yes", "--json", "--talosconfig", join(labDir(), "talosconfig")],
         {
           cwd: dir.dir,
           env: { ...env, ...cf },

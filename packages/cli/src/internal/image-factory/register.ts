@@ -1,5 +1,5 @@
 import { HomelabError } from "../../errors.js";
-import type { Invocation } from "../cli/spec.js";
+import type { Invocation } from "../cli/command.js";
 import { imageFactoryBaseURL } from "../pipeline/target.js";
 
 // The Image Factory client lives in the CLI, not in talos-config: talos-config stays pure (it computes
