@@ -8,6 +8,7 @@ import { TalosConfigErrorCode } from "@talos-homelab/talos-config";
 import { afterEach, beforeEach, describe, it } from "vitest";
 import { HomelabErrorCode } from "../src/index.js";
 import { ERROR_TABLE, presentError } from "../src/internal/cli/error-table.js";
+import { createImageFactoryEmulator } from "../src/internal/lab/image-factory.js";
 import { EXAMPLES, listFiles, run, tempDir } from "./helpers.js";
 
 let t: { dir: string; cleanup(): Promise<void> };
@@ -73,8 +74,41 @@ describe("homelab image", () => {
     expect(r.json().yaml).toContain("siderolabs/tailscale");
   });
 
-  it("prints ISO URLs and the installer image with image urls --json", async ({ expect }) => {
-    const r = await run(["image", "urls", "--arch", "amd64", "--json"], { cwd: t.dir });
+  it("registers the schematic, then prints ISO URLs and the installer image with image urls --json", async ({
+    expect,
+  }) => {
+    const factory = createImageFactoryEmulator(await import("@talos-homelab/talos-config"));
+    const server = await factory.listen();
+    try {
+      const r = await run(["image", "urls", "--arch", "amd64", "--json"], {
+        cwd: t.dir,
+        env: { HOMELAB_IMAGE_FACTORY_URL: server.url },
+      });
+      expect(r.code).toBe(0);
+      const { schematicId } = r.json();
+      expect([...factory.schematics.keys()]).toEqual([schematicId]);
+      const iso = await fetch(`${server.url}/image/${schematicId}/v1.13.9/metal-amd64.iso`, {
+        method: "HEAD",
+      });
+      expect(iso.status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("fails without printing URLs when the Image Factory cannot be reached, and --offline skips it", async ({
+    expect,
+  }) => {
+    const env = { HOMELAB_IMAGE_FACTORY_URL: "http://127.0.0.1:9" };
+    const failed = await run(["image", "urls", "--json"], { cwd: t.dir, env });
+    expect(failed.code).toBe(1);
+    expect(failed.json().error).toMatchObject({ code: "UNREACHABLE" });
+    const offline = await run(["image", "urls", "--offline", "--json"], { cwd: t.dir, env });
+    expect(offline.code).toBe(0);
+  });
+
+  it("prints ISO URLs and the installer image with image urls --offline --json", async ({ expect }) => {
+    const r = await run(["image", "urls", "--arch", "amd64", "--offline", "--json"], { cwd: t.dir });
     const { schematicId, images } = r.json();
     expect(images).toEqual([
       {
@@ -241,7 +275,7 @@ describe("output", () => {
   });
 
   it("keeps logs off stdout", async ({ expect }) => {
-    const r = await run(["image", "urls", "--json", "--config", join(EXAMPLES, "homelab.yaml")]);
+    const r = await run(["image", "urls", "--offline", "--json", "--config", join(EXAMPLES, "homelab.yaml")]);
     expect(() => JSON.parse(r.stdout)).not.toThrow();
   });
 });

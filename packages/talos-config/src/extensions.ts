@@ -3,7 +3,7 @@ import { fail, requireHostname, requireString } from "./builders/util.js";
 import { TalosConfigError } from "./errors.js";
 import type { ConfigDocument } from "./model/document.js";
 import type { ExtensionServiceConfigDocument } from "./model/runtime.js";
-import { formatCidr, networkOf, parseCidr } from "./net.js";
+import { formatCidr, formatIp, networkOf, parseCidr, parseIp } from "./net.js";
 import { isPlainObject } from "./patch/values.js";
 
 /** The extension services this package knows how to configure, with their Image Factory names. */
@@ -37,7 +37,8 @@ function serviceDoc(name: string, pairs: [string, string][]): ExtensionServiceCo
 }
 
 /**
- * The ExtensionServiceConfig for cloudflared: `TUNNEL_TOKEN` (required) and `TUNNEL_METRICS` (optional).
+ * The ExtensionServiceConfig for cloudflared: `TUNNEL_TOKEN` (required) and `TUNNEL_METRICS` (optional);
+ * with `nameservers`, a `configFiles` entry that mounts cloudflared's own `/etc/resolv.conf`.
  *
  * @throws TalosConfigError `INVALID_INPUT` naming `extensions.cloudflared.<field>` (never the token).
  */
@@ -55,11 +56,28 @@ export function cloudflaredServiceConfig(options: CloudflaredIntent): ExtensionS
     pairs.push(["TUNNEL_METRICS", metrics]);
   }
   pairs.push(...extraEnvironment(options.environment, `${field}.environment`));
-  return serviceDoc("cloudflared", pairs);
+  const doc = serviceDoc("cloudflared", pairs);
+  if (options.nameservers !== undefined) {
+    if (!Array.isArray(options.nameservers) || options.nameservers.length === 0)
+      fail(`${field}.nameservers`, "must be a non-empty list of IP addresses");
+    const servers = options.nameservers.map((ns, i) => formatIp(parseIp(ns, `${field}.nameservers[${i}]`)));
+    if (servers.length > 3)
+      fail(`${field}.nameservers`, "a resolv.conf takes 3 nameservers at most (later ones are ignored)");
+    doc.configFiles = [{ content: cloudflaredResolvConf(servers), mountPath: "/etc/resolv.conf" }];
+  }
+  return doc;
 }
 
 /**
- * The ExtensionServiceConfig for tailscale: `TS_AUTHKEY` (required), `TS_ROUTES` (comma-separated CIDRs),
+ * cloudflared's own resolv.conf: the servers in order, one-second timeouts, two rounds. Mounted over
+ * the host's (see docs/dns.md), so only cloudflared asks CoreDNS first.
+ */
+function cloudflaredResolvConf(servers: readonly string[]): string {
+  return `${servers.map((s) => `nameserver ${s}`).join("\n")}\noptions timeout:1 attempts:2\n`;
+}
+
+/**
+ * The ExtensionServiceConfig for tailscale: `TS_AUTHKEY` (required), `TS_AUTH_ONCE`, `TS_ROUTES` (comma-separated CIDRs),
  * `TS_HOSTNAME`, `TS_EXTRA_ARGS` (space-separated).
  *
  * @throws TalosConfigError `INVALID_INPUT` / `INVALID_CIDR` naming `extensions.tailscale.<field>` (never the key).
@@ -70,6 +88,10 @@ export function tailscaleServiceConfig(options: TailscaleIntent): ExtensionServi
   const authKey = requireString(options.authKey, `${field}.authKey`, true);
   if (/\s/.test(authKey)) fail(`${field}.authKey`, "must not contain whitespace");
   const pairs: [string, string][] = [["TS_AUTHKEY", authKey]];
+  if (options.authOnce !== undefined) {
+    if (typeof options.authOnce !== "boolean") fail(`${field}.authOnce`, "must be true or false");
+    pairs.push(["TS_AUTH_ONCE", String(options.authOnce)]);
+  }
   if (options.routes !== undefined) {
     if (!Array.isArray(options.routes)) fail(`${field}.routes`, "must be a list of CIDRs");
     const routes = options.routes.map((r, i) => formatCidr(networkOf(parseCidr(r, `${field}.routes[${i}]`))));

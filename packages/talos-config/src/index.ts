@@ -134,6 +134,8 @@ export { CA_VALIDITY_HOURS, generateSecrets } from "./secrets/secrets-bundle.js"
 export { secretsFromYaml, secretsToYaml } from "./secrets/secrets-yaml.js";
 export type { GenerateTalosconfigOptions } from "./talosconfig.js";
 export { generateTalosconfig, TALOS_ROLES } from "./talosconfig.js";
+export type { ConfigIssue, ValidateConfigOptions } from "./validate/validate-config.js";
+export { validateConfig } from "./validate/validate-config.js";
 export type { MultiDocKind, TalosLine, TalosVersion, TalosVersionFeatures } from "./version.js";
 export {
   compareTalosVersions,

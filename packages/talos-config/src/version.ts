@@ -23,7 +23,7 @@ export const SUPPORTED_TALOS_LINES: readonly TalosLine[] = Object.freeze([
 /**
  * The multi-document kinds this package models, as the `kind` field spells them. The unattended-install
  * kind is `UnattendedInstallConfig`, as Talos registers it; the official JSON schema spells it
- * `UnattendedInstall` (a documentation slip: Talos rejects that kind). {@link supportsKind} accepts both.
+ * `UnattendedInstall` (a documentation slip: Talos rejects that kind, and so does {@link supportsKind}).
  */
 export type MultiDocKind =
   | "HostnameConfig"
@@ -372,7 +372,8 @@ export function versionFeatures(target: string | TalosVersion): TalosVersionFeat
 
 /**
  * True when the target version registers documents of `kind` (any kind Talos has, modelled here or not;
- * `v1alpha1` is always accepted; the schema's spelling `UnattendedInstall` counts as UnattendedInstallConfig).
+ * `v1alpha1` is always accepted). Only the names Talos registers count: the official schema's
+ * `UnattendedInstall` is not one (Talos registers `UnattendedInstallConfig`).
  *
  * @throws TalosConfigError `UNSUPPORTED_VERSION`
  */
@@ -381,8 +382,7 @@ export function supportsKind(target: string | TalosVersion, kind: string): boole
     parseTalosVersion(target);
     return true;
   }
-  const spelled = kind === "UnattendedInstall" ? "UnattendedInstallConfig" : kind;
-  return versionFeatures(target).registeredKinds.includes(spelled);
+  return versionFeatures(target).registeredKinds.includes(kind);
 }
 
 /** True when networking (hostname, links, resolvers) goes into `machine.network` (≤1.11). @throws TalosConfigError `UNSUPPORTED_VERSION` */

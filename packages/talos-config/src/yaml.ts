@@ -82,6 +82,8 @@ export function stringifyDocuments(
         lineWidth: 0,
         minContentWidth: 0,
         sortMapEntries: (a: Pair, b: Pair) => compareKeys(String(a.key), String(b.key)),
+        // A value shared between two places is written out twice, never as an anchor and alias.
+        aliasDuplicateObjects: false,
       });
       if (!options.comments) return body;
       const kind = documentKind(doc);

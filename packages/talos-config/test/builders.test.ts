@@ -11,6 +11,7 @@ import {
   buildStaticHosts,
   buildTimeServers,
   type ConfigDocument,
+  diskSelectorExpression,
   documentKind,
   type InterfaceIntent,
   type NodeIntent,
@@ -192,12 +193,17 @@ describe("buildInterfaces", () => {
     const interfaces: InterfaceIntent[] = [
       { selector: { hardwareAddr: "00:1A:2B:*", physical: true }, dhcp: true },
     ];
-    expect(buildInterfaces({ target: "v1.13.9", interfaces })[0]).toEqual({
-      apiVersion: "v1alpha1",
-      kind: "LinkAliasConfig",
-      name: "net0",
-      selector: { match: 'glob("00:1a:2b:*", mac(link.hardware_addr)) && link.type == 1 && link.kind == ""' },
-    });
+    expect(buildInterfaces({ target: "v1.13.9", interfaces }).slice(0, 2)).toEqual([
+      {
+        apiVersion: "v1alpha1",
+        kind: "LinkAliasConfig",
+        name: "net0-%d",
+        selector: {
+          match: 'glob("00:1a:2b:*", mac(link.hardware_addr)) && link.type == 1 && link.kind == ""',
+        },
+      },
+      { apiVersion: "v1alpha1", kind: "LinkConfig", name: "net0-0", up: true },
+    ]);
     const [legacy] = buildInterfaces({ target: "v1.11.0", interfaces });
     expect(legacy).toEqual({
       version: "v1alpha1",
@@ -210,6 +216,29 @@ describe("buildInterfaces", () => {
     expectValid([legacy!], "v1.11.0", expect);
   });
 
+  // Talos 1.12+ skips a fixed-name alias whose selector matches several links
+  // (internal/app/machined/pkg/controllers/network/link_alias_config.go); pattern aliases exist from 1.13.
+  it("refuses a selector that may match several links when the target is 1.12", ({ expect }) => {
+    for (const selector of [{ driver: "igc" }, { hardwareAddr: "00:1a:2b:*" }, { physical: true }]) {
+      expect(() =>
+        buildInterfaces({ target: "v1.12.11", interfaces: [{ selector, dhcp: true }] }),
+      ).toThrowError(/interfaces\[0\]\.selector: may match several links/);
+    }
+  });
+
+  it("keeps a fixed alias for an exact MAC address or bus path when the target is 1.12+", ({ expect }) => {
+    for (const selector of [
+      { hardwareAddr: "aa:bb:cc:dd:ee:ff", driver: "igc" },
+      { busPath: "0000:01:00.0" },
+    ]) {
+      const [alias] = buildInterfaces({
+        target: "v1.12.11",
+        interfaces: [{ name: "lan", selector, dhcp: true }],
+      });
+      expect(alias).toMatchObject({ kind: "LinkAliasConfig", name: "lan" });
+    }
+  });
+
   it("rejects a raw CEL match when the target is 1.11", ({ expect }) => {
     expect(() =>
       buildInterfaces({ target: "v1.11.0", interfaces: [{ selector: { match: "link.driver == 'igc'" } }] }),
@@ -219,25 +248,71 @@ describe("buildInterfaces", () => {
 
 describe("buildNameservers", () => {
   it.for(TARGETS)(
-    "resolves coredns for IPv4 and IPv6 service subnets when the target is %s",
+    "keeps the coredns token out of the machine nameservers when the target is %s",
     (target, { expect }) => {
-      const v4 = buildNameservers({
+      const docs = buildNameservers({
         target,
         nameservers: ["coredns", "1.1.1.1"],
-        serviceSubnets: ["10.96.0.0/12"],
+        serviceSubnets: ["10.96.0.0/12", "fd00:96::/112"],
         searchDomains: ["lan"],
       });
-      const v6 = buildNameservers({ target, nameservers: ["coredns"], serviceSubnets: ["fd00:96::/112"] });
-      expectValid([...v4, ...v6], target, expect);
-      const text = JSON.stringify([v4, v6]);
-      expect(text).toContain("10.96.0.10");
-      expect(text).toContain("fd00:96::a");
-      const dual = buildNameservers({
-        target,
-        nameservers: ["coredns"],
-        serviceSubnets: ["10.96.0.0/12", "fd00:96::/112"],
+      expectValid(docs, target, expect);
+      const text = JSON.stringify(docs);
+      expect(text).toContain("1.1.1.1");
+      expect(text).not.toContain("10.96.0.10");
+      expect(text).not.toContain("fd00:96::a");
+      expect(
+        buildNameservers({ target, nameservers: ["coredns"], serviceSubnets: ["10.96.0.0/12"] }),
+      ).toEqual([]);
+    },
+  );
+
+  // A CoreDNS ClusterIP as machine nameserver loops CoreDNS and the host DNS (docs/dns.md).
+  it("refuses an address of the service subnet as a machine nameserver", ({ expect }) => {
+    expect(() =>
+      buildNameservers({
+        target: "v1.13.9",
+        nameservers: ["10.96.0.10", "1.1.1.1"],
+        serviceSubnets: ["10.96.0.0/12"],
+      }),
+    ).toThrowError(/nameservers\[0\]: 10\.96\.0\.10 is in the service subnet/);
+  });
+});
+
+describe("buildNodePatches nameservers", () => {
+  it.for(TARGETS)(
+    "gives cloudflared alone a resolv.conf asking CoreDNS first when the target is %s",
+    (target, { expect }) => {
+      const base = singleNode(target);
+      const docs = buildNodePatches({
+        ...base,
+        nameservers: ["coredns", "1.1.1.1", "1.0.0.1"],
+        extensions: { cloudflared: { token: FAKE_TUNNEL_TOKEN } },
       });
-      expect(JSON.stringify(dual)).toMatch(/10\.96\.0\.10.*fd00:96::a/);
+      const cloudflared = docs.find((d) => d.kind === "ExtensionServiceConfig" && d.name === "cloudflared");
+      expect(cloudflared?.configFiles).toEqual([
+        {
+          content:
+            "nameserver 10.96.0.10\nnameserver 1.1.1.1\nnameserver 1.0.0.1\noptions timeout:1 attempts:2\n",
+          mountPath: "/etc/resolv.conf",
+        },
+      ]);
+      const machine = JSON.stringify(docs.filter((d) => d.kind !== "ExtensionServiceConfig"));
+      expect(machine).not.toContain("10.96.0.10");
+      expectValid(docs, target, expect);
+      const onlyCoredns = buildNodePatches({
+        ...base,
+        nameservers: ["coredns"],
+        extensions: { cloudflared: { token: FAKE_TUNNEL_TOKEN } },
+      });
+      expect(
+        onlyCoredns.find((d) => d.kind === "ExtensionServiceConfig" && d.name === "cloudflared")?.configFiles,
+      ).toEqual([
+        {
+          content: "nameserver 10.96.0.10\nnameserver 127.0.0.53\noptions timeout:1 attempts:2\n",
+          mountPath: "/etc/resolv.conf",
+        },
+      ]);
     },
   );
 });
@@ -274,6 +349,22 @@ describe("buildClusterSettings", () => {
       expect(docs).toMatchSnapshot();
     });
   }
+
+  // KubeFlannelCNIConfig is a control-plane document (the 1.14+ generator emits it for control planes
+  // only, and Talos requires a backend type in it): a worker gets neither the document nor a delete.
+  it.for(["v1.14.0", "v1.15.0"])(
+    "gives a worker no KubeFlannelCNIConfig for any CNI when the target is %s",
+    (target, { expect }) => {
+      for (const cni of ["flannel", "none"] as const) {
+        const docs = buildClusterSettings({
+          target,
+          role: "worker",
+          cluster: { ...CLUSTER_VARIANTS[0]!.cluster, cni },
+        });
+        expect(docs.map(documentKind)).not.toContain("KubeFlannelCNIConfig");
+      }
+    },
+  );
 
   it("removes the control-plane taint and the flannel document when 1.14+ schedules on a custom CNI", ({
     expect,
@@ -326,13 +417,55 @@ describe("buildInstall", () => {
         expect(bySelector[0]).toMatchObject({
           provisioning: {
             diskSelector: {
-              match: 'disk.size >= 100000000000u && glob("Samsung*", disk.model) && disk.transport == "nvme"',
+              match:
+                'disk.size >= 100000000000u && glob("Samsung*", disk.model) && disk.transport != "" && ' +
+                'disk.transport == "nvme" && !disk.readonly && !disk.cdrom',
             },
           },
         });
       }
     },
   );
+});
+
+describe("diskSelectorExpression", () => {
+  // Talos derives this expression itself from machine.install.diskSelector on every line
+  // (pkg/machinery/config/types/v1alpha1/v1alpha1_provider.go DiskMatchExpression): the 1.14+ document
+  // must select the same disk, guards and glob matching included.
+  it("matches Talos' own conversion of a legacy selector, guards included", ({ expect }) => {
+    expect(
+      diskSelectorExpression({
+        diskSelector: {
+          size: "<= 2TB",
+          serial: "S4EW",
+          wwid: "eui.*",
+          type: "ssd",
+          busPath: "/pci0000:00/*",
+        },
+      }),
+    ).toBe(
+      'disk.size <= 2000000000000u && glob("eui.*", disk.wwid) && glob("S4EW", disk.serial) && ' +
+        'disk.transport != "" && !disk.rotational && glob("/pci0000:00/*", disk.bus_path) && ' +
+        "!disk.readonly && !disk.cdrom",
+    );
+  });
+
+  // Talos parses the size with go-humanize ParseBytes: units with or without the B, any case, commas.
+  it.for([
+    ["100G", "100000000000u"],
+    ["100gb", "100000000000u"],
+    ["1Ti", "1099511627776u"],
+    [">= 1,000 MiB", "1048576000u"],
+    ["2PB", "2000000000000000u"],
+  ] as const)("parses the size %s as Talos does", ([size, bytes], { expect }) => {
+    expect(diskSelectorExpression({ diskSelector: { size } })).toContain(
+      `disk.size ${size.startsWith(">=") ? ">=" : "=="} ${bytes}`,
+    );
+  });
+
+  it("selects a device path exactly", ({ expect }) => {
+    expect(diskSelectorExpression({ disk: "/dev/nvme0n1" })).toBe('disk.dev_path == "/dev/nvme0n1"');
+  });
 });
 
 describe("buildExtensionServices", () => {
@@ -370,6 +503,8 @@ describe("buildNodePatches", () => {
       expectValid(docs, target, expect);
       const features = versionFeatures(target);
       const allowed = [
+        // etcd has no document of its own on any line.
+        "cluster.etcd",
         ...(features.legacyNetwork ? ["machine.network"] : []),
         ...(features.legacyTime ? ["machine.time"] : []),
         ...(features.legacyKubernetes

@@ -49,7 +49,38 @@ describe("lint", () => {
     expect(lint(pinned, { requireInstallDisk: false })).toEqual([]);
   });
 
-  it("reports nameservers without the CoreDNS ClusterIP as info", ({ expect }) => {
+  // The loop (docs/dns.md): the host DNS tries upstreams in order (internal/pkg/dns/handler.go), and
+  // CoreDNS's own upstream is the host DNS (forwardKubeDNSToHost) or the machine nameservers.
+  it.for([
+    [
+      "1.14+",
+      { apiVersion: "v1alpha1", kind: "ResolverConfig", nameservers: [{ address: "10.96.0.10" }] },
+      "ResolverConfig:nameservers[0].address",
+    ],
+    [
+      "legacy",
+      { version: "v1alpha1", machine: { network: { nameservers: ["1.1.1.1", "10.96.0.10"] } } },
+      "v1alpha1:machine.network.nameservers[1]",
+    ],
+  ] as const)(
+    "reports the CoreDNS ClusterIP as a machine nameserver as a loop (%s)",
+    ([, doc, path], { expect }) => {
+      const docs = [
+        doc,
+        {
+          apiVersion: "v1alpha1",
+          kind: "KubeNetworkConfig",
+          podSubnets: ["10.244.0.0/16"],
+          serviceSubnets: ["10.96.0.0/12"],
+        },
+      ];
+      expect(lint(docs, { requireInstallDisk: false })).toEqual([
+        expect.objectContaining({ code: "COREDNS_NAMESERVER_LOOP", severity: "error", path }),
+      ]);
+    },
+  );
+
+  it("reports nothing for public nameservers only", ({ expect }) => {
     const docs = [
       { apiVersion: "v1alpha1", kind: "ResolverConfig", nameservers: [{ address: "1.1.1.1" }] },
       {
@@ -59,16 +90,10 @@ describe("lint", () => {
         serviceSubnets: ["10.96.0.0/12"],
       },
     ];
-    expect(lint(docs, { requireInstallDisk: false })).toEqual([
-      expect.objectContaining({
-        code: "NAMESERVERS_WITHOUT_COREDNS",
-        severity: "info",
-        path: "ResolverConfig:nameservers",
-      }),
-    ]);
+    expect(lint(docs, { requireInstallDisk: false })).toEqual([]);
   });
 
-  it("reports a CoreDNS nameserver that does not match the service subnet", ({ expect }) => {
+  it("reports a CoreDNS nameserver of another distribution", ({ expect }) => {
     const docs = [
       {
         version: "v1alpha1",
@@ -81,7 +106,6 @@ describe("lint", () => {
         code: "COREDNS_NAMESERVER_MISMATCH",
         severity: "error",
         path: "v1alpha1:machine.network.nameservers[0]",
-        hint: "use 10.43.0.10 (or the token coredns in the intent)",
       }),
     ]);
   });

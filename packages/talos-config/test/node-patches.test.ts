@@ -41,6 +41,9 @@ describe("buildNodePatches", () => {
         clusterName: homelab
         controlPlane:
           endpoint: https://192.168.50.200:6443
+        etcd:
+          advertisedSubnets:
+            - 192.168.50.0/24
         network:
           podSubnets:
             - 10.244.0.0/16
@@ -64,7 +67,6 @@ describe("buildNodePatches", () => {
       apiVersion: v1alpha1
       kind: ResolverConfig
       nameservers:
-        - address: 10.96.0.10
         - address: 1.1.1.1
       ---
       apiVersion: v1alpha1
@@ -76,6 +78,12 @@ describe("buildNodePatches", () => {
       apiVersion: v1alpha1
       kind: ExtensionServiceConfig
       name: cloudflared
+      configFiles:
+        - content: |
+            nameserver 10.96.0.10
+            nameserver 1.1.1.1
+            options timeout:1 attempts:2
+          mountPath: /etc/resolv.conf
       environment:
         - TUNNEL_TOKEN=<redacted>
         - TUNNEL_METRICS=localhost:2000
@@ -99,6 +107,10 @@ describe("buildNodePatches", () => {
         certSANs:
           - 192.168.50.200
           - talos-cp-1.lan
+      cluster:
+        etcd:
+          advertisedSubnets:
+            - 192.168.50.0/24
       ---
       apiVersion: v1alpha1
       kind: HostnameConfig
@@ -117,7 +129,6 @@ describe("buildNodePatches", () => {
       apiVersion: v1alpha1
       kind: ResolverConfig
       nameservers:
-        - address: 10.96.0.10
         - address: 1.1.1.1
       ---
       apiVersion: v1alpha1
@@ -163,6 +174,12 @@ describe("buildNodePatches", () => {
       apiVersion: v1alpha1
       kind: ExtensionServiceConfig
       name: cloudflared
+      configFiles:
+        - content: |
+            nameserver 10.96.0.10
+            nameserver 1.1.1.1
+            options timeout:1 attempts:2
+          mountPath: /etc/resolv.conf
       environment:
         - TUNNEL_TOKEN=<redacted>
         - TUNNEL_METRICS=localhost:2000
@@ -203,7 +220,6 @@ describe("buildNodePatches", () => {
                 - gateway: 192.168.50.1
                   network: 0.0.0.0/0
           nameservers:
-            - 10.96.0.10
             - 1.1.1.1
         time:
           servers:
@@ -217,6 +233,9 @@ describe("buildNodePatches", () => {
         clusterName: homelab
         controlPlane:
           endpoint: https://192.168.50.200:6443
+        etcd:
+          advertisedSubnets:
+            - 192.168.50.0/24
         network:
           podSubnets:
             - 10.244.0.0/16
@@ -226,6 +245,12 @@ describe("buildNodePatches", () => {
       apiVersion: v1alpha1
       kind: ExtensionServiceConfig
       name: cloudflared
+      configFiles:
+        - content: |
+            nameserver 10.96.0.10
+            nameserver 1.1.1.1
+            options timeout:1 attempts:2
+          mountPath: /etc/resolv.conf
       environment:
         - TUNNEL_TOKEN=<redacted>
         - TUNNEL_METRICS=localhost:2000
@@ -263,7 +288,14 @@ describe("buildNodePatches with the CLI's homelab.yaml shapes", () => {
             vlans: [{ vlanId: 30, addresses: ["192.168.30.200/24"], vip: "192.168.30.250" }],
             vip: "192.168.50.250",
           },
-          { selector: { hardwareAddr: "aa:bb:cc:*", physical: true }, dhcp: true },
+          // A glob may match several links: 1.12 refuses it (see buildInterfaces), so an exact MAC there.
+          {
+            selector: {
+              hardwareAddr: target.startsWith("v1.12") ? "aa:bb:cc:dd:ee:ff" : "aa:bb:cc:*",
+              physical: true,
+            },
+            dhcp: true,
+          },
         ],
         install: { diskSelector: { size: ">= 100GB", type: "nvme" as const, model: "Samsung*" }, wipe: true },
       };

@@ -84,7 +84,8 @@ describe("supportsKind", () => {
     expect(supportsKind("v1.12.0", "KubeSpanConfig")).toBe(false);
     expect(supportsKind("v1.13.9", "KubeletConfig")).toBe(false);
     expect(supportsKind("v1.14.0", "UnattendedInstallConfig")).toBe(true);
-    expect(supportsKind("v1.14.0", "UnattendedInstall")).toBe(true);
+    // Talos registers only UnattendedInstallConfig; the schema's "UnattendedInstall" is refused at load time.
+    expect(supportsKind("v1.14.0", "UnattendedInstall")).toBe(false);
     expect(supportsKind("v1.13.9", "UnattendedInstallConfig")).toBe(false);
     expect(supportsKind("v1.15.0", "v1alpha1")).toBe(true);
     expect(supportsKind("v1.15.0", "NoSuchConfig")).toBe(false);

@@ -176,3 +176,14 @@ describe("isDocumentOfKind", () => {
     expect(isDocumentOfKind(docs[0]!, "LinkConfig")).toBe(false);
   });
 });
+
+describe("stringifyDocuments shared values", () => {
+  it("writes a value used twice in full instead of as a YAML anchor and alias", ({ expect }) => {
+    const subnets = ["10.96.0.0/12"];
+    const text = stringifyDocuments([
+      { version: "v1alpha1", cluster: { network: { serviceSubnets: subnets, podSubnets: subnets } } },
+    ]);
+    expect(text).not.toMatch(/[&*]a\d/);
+    expect(text.match(/10\.96\.0\.0\/12/g)).toHaveLength(2);
+  });
+});

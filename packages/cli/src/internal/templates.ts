@@ -11,7 +11,7 @@ cluster:
   endpoint: https://192.168.50.200:6443
   network: { podSubnets: [10.244.0.0/16], serviceSubnets: [10.96.0.0/12] }
   allowSchedulingOnControlPlanes: true
-  nameservers: [coredns, 1.1.1.1, 1.0.0.1] # 'coredns' = service subnet base + 10
+  nameservers: [coredns, 1.1.1.1, 1.0.0.1] # 'coredns': only cloudflared asks CoreDNS, never the machine (a DNS loop)
   extensions: [siderolabs/cloudflared, siderolabs/tailscale]
 nodes:
   - name: node1

@@ -5,17 +5,14 @@ import { type TalosVersion, usesLegacyInstall } from "../version.js";
 import type { InstallIntent } from "./intent.js";
 import { fail, multiDoc, requireString, v1alpha1 } from "./util.js";
 
-const UNITS: Record<string, bigint> = {
-  B: 1n,
-  KB: 1000n,
-  MB: 1000n ** 2n,
-  GB: 1000n ** 3n,
-  TB: 1000n ** 4n,
-  KIB: 1024n,
-  MIB: 1024n ** 2n,
-  GIB: 1024n ** 3n,
-  TIB: 1024n ** 4n,
-};
+// The units Talos' disk size matcher accepts (github.com/dustin/go-humanize ParseBytes, case-insensitive):
+// SI with or without the B (`100GB`, `100G`), IEC with or without it (`100GiB`, `100Gi`), bytes.
+const UNITS: Record<string, bigint> = { B: 1n, "": 1n };
+for (const [i, prefix] of ["K", "M", "G", "T", "P", "E"].entries()) {
+  const si = 1000n ** BigInt(i + 1);
+  const iec = 1024n ** BigInt(i + 1);
+  Object.assign(UNITS, { [prefix]: si, [`${prefix}B`]: si, [`${prefix}I`]: iec, [`${prefix}IB`]: iec });
+}
 
 const SELECTOR_KEYS = [
   "size",
@@ -30,10 +27,10 @@ const SELECTOR_KEYS = [
 ] as const;
 
 function parseSize(text: string, field: string): { op: string; bytes: bigint } {
-  const match = /^\s*(>=|<=|>|<|==)?\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)?\s*$/i.exec(text);
+  const match = /^\s*(>=|<=|>|<|==)?\s*(\d[\d,]*(?:\.\d+)?)\s*([KMGTPE]i?B?|B)?\s*$/i.exec(text);
   if (!match) fail(field, `${JSON.stringify(text)} is not a size like 4GB or >= 100GB`);
-  const unit = UNITS[(match[3] ?? "B").toUpperCase()]!;
-  const [whole, fraction = ""] = match[2]!.split(".");
+  const unit = UNITS[(match[3] ?? "").toUpperCase()]!;
+  const [whole, fraction = ""] = match[2]!.replaceAll(",", "").split(".");
   const scale = 10n ** BigInt(fraction.length);
   const bytes = (BigInt(`${whole}${fraction}`) * unit) / scale;
   return { op: match[1] ?? "==", bytes };
@@ -54,14 +51,12 @@ function parseDiskSelector(value: unknown, field: string): InstallDiskSelector {
   return out as InstallDiskSelector;
 }
 
-function stringMatch(expr: string, value: string): string {
-  if (/[*?[]/.test(value)) return `glob(${JSON.stringify(value)}, ${expr})`;
-  return `${expr} == ${JSON.stringify(value)}`;
-}
-
 /**
  * The CEL expression (1.14+ UnattendedInstallConfig `provisioning.diskSelector.match`) for a disk path or a legacy
- * disk selector.
+ * disk selector. A selector becomes the expression Talos itself derives from `machine.install.diskSelector`
+ * (pkg/machinery/config/types/v1alpha1/v1alpha1_provider.go `DiskMatchExpression`): the same terms in the
+ * same order, string fields as `glob` patterns, and its guards `disk.transport != ""` (no device-mapper
+ * or loop devices), `!disk.readonly` and `!disk.cdrom`, so one homelab.yaml picks the same disk on every line.
  *
  * @throws TalosConfigError `INVALID_INPUT` for a selector field CEL cannot express (`name`).
  */
@@ -72,22 +67,26 @@ export function diskSelectorExpression(
   if (selector.disk !== undefined) return `disk.dev_path == ${JSON.stringify(selector.disk)}`;
   const s = selector.diskSelector ?? {};
   const terms: string[] = [];
+  const glob = (value: string, attribute: string): string =>
+    `glob(${JSON.stringify(value)}, disk.${attribute})`;
   if (s.size !== undefined) {
     const { op, bytes } = parseSize(s.size, `${field}.diskSelector.size`);
     terms.push(`disk.size ${op} ${bytes}u`);
   }
+  if (s.uuid !== undefined) terms.push(glob(s.uuid, "uuid"));
+  if (s.wwid !== undefined) terms.push(glob(s.wwid, "wwid"));
+  if (s.model !== undefined) terms.push(glob(s.model, "model"));
   if (s.name !== undefined)
     fail(`${field}.diskSelector.name`, "has no Talos 1.14+ equivalent; select by disk, model or serial");
-  if (s.model !== undefined) terms.push(stringMatch("disk.model", s.model));
-  if (s.serial !== undefined) terms.push(stringMatch("disk.serial", s.serial));
-  if (s.modalias !== undefined) terms.push(stringMatch("disk.modalias", s.modalias));
-  if (s.uuid !== undefined) terms.push(stringMatch("disk.uuid", s.uuid));
-  if (s.wwid !== undefined) terms.push(stringMatch("disk.wwid", s.wwid));
-  if (s.busPath !== undefined) terms.push(stringMatch("disk.bus_path", s.busPath));
+  if (s.serial !== undefined) terms.push(glob(s.serial, "serial"));
+  if (s.modalias !== undefined) terms.push(glob(s.modalias, "modalias"));
+  terms.push(`disk.transport != ""`);
   if (s.type === "nvme") terms.push(`disk.transport == "nvme"`);
   if (s.type === "sd") terms.push(`disk.transport == "mmc"`);
-  if (s.type === "ssd") terms.push("!disk.rotational");
   if (s.type === "hdd") terms.push("disk.rotational");
+  if (s.type === "ssd") terms.push("!disk.rotational");
+  if (s.busPath !== undefined) terms.push(glob(s.busPath, "bus_path"));
+  terms.push("!disk.readonly", "!disk.cdrom");
   return terms.join(" && ");
 }
 

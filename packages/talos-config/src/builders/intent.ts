@@ -2,8 +2,11 @@ import type { InstallDiskSelector } from "../model/v1alpha1.js";
 
 /**
  * Selects a link by hardware instead of by name. Several fields must all match; `*` / `?` globs are
- * allowed in the string fields. On 1.11 this becomes a `deviceSelector`; from 1.12 a LinkAliasConfig
- * with a CEL match (`match` is a raw CEL expression, 1.12+ only).
+ * allowed in the string fields. On 1.11 this becomes a `deviceSelector` (the settings apply to every
+ * matching link); from 1.12 a LinkAliasConfig with a CEL match (`match` is a raw CEL expression, 1.12+
+ * only, taken to match one link). A selector that may match several links (no exact MAC address or bus
+ * path) becomes a pattern alias on 1.13+ (`<name>-%d`; the settings go to `<name>-0`, the first match in
+ * hardware-address order) and is refused on 1.12, where Talos would alias none of the matches.
  */
 export interface LinkSelectorIntent {
   hardwareAddr?: string;
@@ -120,11 +123,20 @@ export interface CloudflaredIntent {
   metrics?: string;
   /** Extra `KEY=value` environment variables. */
   environment?: Record<string, string>;
+  /**
+   * Nameservers (at most 3 IPs, in order) for cloudflared's own `/etc/resolv.conf`, mounted over the
+   * host's through `configFiles`; the machine's nameservers stay as they are. {@link buildNodePatches}
+   * fills it from the `coredns` nameserver token: the CoreDNS ClusterIP(s), then the node's other
+   * nameservers or else the host DNS 127.0.0.53 (docs/dns.md).
+   */
+  nameservers?: string[];
 }
 
 /** The tailscale extension: `authKey` is secret. */
 export interface TailscaleIntent {
   authKey: string;
+  /** Log in with the auth key only when the node has no state yet (TS_AUTH_ONCE), so reboots keep the node key. */
+  authOnce?: boolean;
   /** Subnets to advertise (e.g. the service subnet). */
   routes?: string[];
   hostname?: string;
@@ -158,7 +170,12 @@ export interface NodeIntent {
    * absent, the subnets of the interface holding the default gateway are used.
    */
   nodeIp?: { validSubnets: string[]; address?: never } | { address: string; validSubnets?: never };
-  /** Nameserver IPs; the token `coredns` resolves to base + 10 of the first service subnet of each IP family. */
+  /**
+   * Nameserver IPs for the machine. The token `coredns` does not become a machine nameserver (a CoreDNS
+   * ClusterIP there makes CoreDNS and the host DNS forward to each other): it gives cloudflared, when
+   * configured, its own resolv.conf that asks CoreDNS first (docs/dns.md). A literal CoreDNS ClusterIP is
+   * refused.
+   */
   nameservers?: string[];
   searchDomains?: string[];
   /** Static /etc/hosts entries: machine.network.extraHostEntries (≤1.11) or StaticHostConfig (1.12+). */
@@ -167,4 +184,22 @@ export interface NodeIntent {
   install?: InstallIntent;
   timeServers?: string[];
   extensions?: ExtensionsIntent;
+  /** Kubernetes node labels (≤1.13 `machine.nodeLabels`, 1.14+ KubeNodeConfig). */
+  labels?: Record<string, string>;
+  /** Kubernetes node taints, key → `value:Effect` or `:Effect` (≤1.13 `machine.nodeTaints`, 1.14+ KubeNodeConfig). */
+  taints?: Record<string, string>;
+  /** Kernel parameters (≤1.13 `machine.sysctls`, 1.14+ SysctlConfig). */
+  sysctls?: Record<string, string>;
+  /** Registry host (e.g. `docker.io`, `*`) → mirror endpoint URLs (≤1.11 `machine.registries`, 1.12+ RegistryMirrorConfig). */
+  registryMirrors?: Record<string, string[]>;
+  /** KubeSpan (WireGuard mesh between nodes): ≤1.12 `machine.network.kubespan`, 1.13+ KubeSpanConfig. */
+  kubespan?: boolean;
+  /** User volumes (UserVolumeConfig): a disk picked by a CEL `diskSelector`, mounted at /var/mnt/<name>. */
+  userVolumes?: { name: string; diskSelector: string; minSize?: string; maxSize?: string }[];
+  /**
+   * Control planes: let external load balancers use this node (drops the generated
+   * `node.kubernetes.io/exclude-from-external-load-balancers` label), for a single control plane that
+   * also runs workloads.
+   */
+  externalLoadBalancers?: boolean;
 }

@@ -168,7 +168,7 @@ export interface BuildClusterSettingsOptions {
 /**
  * Cluster endpoint and name, pod/service subnets, DNS domain, CNI, scheduling on control planes, certSANs,
  * inline and external manifests. ≤1.13: `cluster.*` of v1alpha1; 1.14+: KubeClusterConfig,
- * KubeNetworkConfig, KubeFlannelCNIConfig (present = flannel; `$patch: delete` for custom/none),
+ * KubeNetworkConfig, KubeFlannelCNIConfig (control planes: present = flannel; `$patch: delete` for custom/none),
  * KubeNodeConfig taints, KubeInlineManifestConfig, KubeExternalManifestConfig. certSANs go to the Talos
  * API certificate (`machine.certSANs`, every line and role) and, on control planes, to the Kubernetes API
  * server certificate (`cluster.apiServer.certSANs` ≤1.13, KubeAPIServerConfig `certExtraSANs` 1.14+).
@@ -265,7 +265,9 @@ export function buildClusterSettings(options: BuildClusterSettingsOptions): Conf
   const network: ConfigDocument = { podSubnets, serviceSubnets };
   if (dnsDomain !== undefined) network.dnsDomain = dnsDomain;
   docs.push(multiDoc("KubeNetworkConfig", network));
-  if (cni !== undefined) {
+  // Control planes only: the generator emits KubeFlannelCNIConfig for them alone, so a worker patch would
+  // append an empty (invalid) document, and a delete would target a document that is not there.
+  if (cni !== undefined && isControlPlane) {
     if (cni.name === "flannel") docs.push(multiDoc("KubeFlannelCNIConfig"));
     else docs.push(multiDoc("KubeFlannelCNIConfig", { $patch: "delete" }));
   }

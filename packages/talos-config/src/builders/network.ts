@@ -13,7 +13,7 @@ import {
   parseIp,
 } from "../net.js";
 import { isPlainObject } from "../patch/values.js";
-import { type TalosVersion, usesLegacyNetwork, usesLegacyTime } from "../version.js";
+import { parseTalosVersion, type TalosVersion, usesLegacyNetwork, usesLegacyTime } from "../version.js";
 import type {
   InterfaceIntent,
   LinkSelectorIntent,
@@ -396,23 +396,53 @@ export function buildInterfaces(options: BuildInterfacesOptions): ConfigDocument
   if (usesLegacyNetwork(options.target)) {
     return [v1alpha1({ machine: { network: { interfaces: parsed.map(legacyDevice) } } })];
   }
+  const minor = parseTalosVersion(options.target).minor;
   const docs: ConfigDocument[] = [];
   for (const iface of parsed) {
+    let linkName = iface.linkName;
     if (iface.selector) {
+      let aliasName = linkName;
+      if (!selectsOneLink(iface.selector)) {
+        // Talos skips a fixed-name alias whose selector matches several links
+        // (internal/app/machined/pkg/controllers/network/link_alias_config.go): 1.13+ has pattern
+        // aliases (`name%d`, one alias per match in hardware-address order), 1.12 has nothing safe.
+        if (minor < 13) {
+          fail(
+            `interfaces[${iface.index}].selector`,
+            "may match several links, and Talos 1.12 then aliases none of them; select by hardwareAddr, permanentAddr or busPath (no globs), or target 1.13+",
+          );
+        }
+        aliasName = `${linkName}-%d`;
+        linkName = `${linkName}-0`;
+      }
       docs.push(
         multiDoc("LinkAliasConfig", {
-          name: iface.linkName,
+          name: aliasName,
           selector: { match: linkSelectorExpression(iface.selector) },
         }),
       );
     }
-    docs.push(...linkDocuments("LinkConfig", iface.linkName, iface.link, {}));
+    docs.push(...linkDocuments("LinkConfig", linkName, iface.link, {}));
     for (const vlan of iface.vlans) {
-      const name = `${iface.linkName}.${vlan.id}`;
-      docs.push(...linkDocuments("VLANConfig", name, vlan.link, { vlanID: vlan.id, parent: iface.linkName }));
+      const name = `${linkName}.${vlan.id}`;
+      docs.push(...linkDocuments("VLANConfig", name, vlan.link, { vlanID: vlan.id, parent: linkName }));
     }
   }
   return docs;
+}
+
+/**
+ * True when a selector can match one link at most: an exact hardware or permanent MAC address or bus
+ * path (a raw CEL `match` is taken as written).
+ */
+function selectsOneLink(selector: LinkSelectorIntent): boolean {
+  const exact = (value: string | undefined): boolean => value !== undefined && !/[*?[]/.test(value);
+  return (
+    exact(selector.hardwareAddr) ||
+    exact(selector.permanentAddr) ||
+    exact(selector.busPath) ||
+    selector.match !== undefined
+  );
 }
 
 /** The subnets (network CIDRs) of the interface that holds the default gateway; empty when none does. */
@@ -436,8 +466,7 @@ export interface BuildNameserversOptions {
 
 /**
  * Nameservers and search domains: `machine.network.nameservers` (≤1.11) or a ResolverConfig (1.12+).
- * The token `coredns` becomes the CoreDNS ClusterIP: base + 10 of the first service subnet of each IP
- * family (Talos gives CoreDNS both on a dual-stack cluster).
+ * The token `coredns` is left out of the machine's nameservers (see {@link resolveNameservers}).
  *
  * @throws TalosConfigError `INVALID_INPUT` naming `nameservers[i]`, `INVALID_CIDR`, `UNSUPPORTED_VERSION`.
  */
@@ -463,26 +492,53 @@ export function buildNameservers(options: BuildNameserversOptions): ConfigDocume
 }
 
 /**
- * Resolves the `coredns` token (one CoreDNS ClusterIP per service-subnet family) and validates nameserver IPs (duplicates dropped, order kept).
+ * The machine nameservers of a list: IPs validated, duplicates dropped, order kept, the token `coredns`
+ * left out (it configures cloudflared's resolver instead, see {@link cloudflaredNameservers}). A CoreDNS
+ * ClusterIP (or any address of the service subnets) is refused: as a machine nameserver it makes CoreDNS
+ * and the host DNS forward to each other (docs/dns.md).
  *
  * @throws TalosConfigError `INVALID_INPUT` naming `nameservers[i]`.
  */
 export function resolveNameservers(nameservers: unknown, serviceSubnets?: readonly string[]): string[] {
   const list = requireArray<string>(nameservers, "nameservers");
+  const subnets = (serviceSubnets ?? []).map((s, i) => parseCidr(s, `cluster.serviceSubnets[${i}]`));
   const out: string[] = [];
   list.forEach((entry, i) => {
-    let addresses: string[];
-    if (entry === "coredns") {
-      if (serviceSubnets === undefined || serviceSubnets.length === 0) {
-        fail(`nameservers[${i}]`, "the token coredns needs cluster.serviceSubnets");
-      }
-      addresses = corednsAddresses(serviceSubnets);
-    } else {
-      addresses = [formatIp(parseIp(entry, `nameservers[${i}]`))];
+    if (entry === "coredns") return;
+    const ip = parseIp(entry, `nameservers[${i}]`);
+    if (subnets.some((s) => cidrContains(s, ip))) {
+      fail(
+        `nameservers[${i}]`,
+        `${formatIp(ip)} is in the service subnet: as a machine nameserver it loops CoreDNS and the host DNS into each other; use the token coredns (cloudflared asks CoreDNS, the machine does not)`,
+      );
     }
-    for (const address of addresses) if (!out.includes(address)) out.push(address);
+    const address = formatIp(ip);
+    if (!out.includes(address)) out.push(address);
   });
   return out;
+}
+
+/** The host DNS resolver Talos serves on the node when hostDNS is enabled (the generated default). */
+const HOST_DNS = "127.0.0.53";
+
+/**
+ * The nameservers of cloudflared's own resolv.conf when the list holds the token `coredns`: the CoreDNS
+ * ClusterIP of each service-subnet family, then the list's other nameservers, else the host DNS
+ * (127.0.0.53), three at most; `undefined` without the token.
+ *
+ * @throws TalosConfigError `INVALID_INPUT` naming `nameservers[i]`.
+ * @internal
+ */
+export function cloudflaredNameservers(
+  nameservers: readonly string[],
+  serviceSubnets: readonly string[] | undefined,
+): string[] | undefined {
+  const at = nameservers.indexOf("coredns");
+  if (at < 0) return undefined;
+  if (serviceSubnets === undefined || serviceSubnets.length === 0)
+    fail(`nameservers[${at}]`, "the token coredns needs cluster.serviceSubnets");
+  const others = resolveNameservers(nameservers, serviceSubnets);
+  return [...corednsAddresses(serviceSubnets), ...(others.length > 0 ? others : [HOST_DNS])].slice(0, 3);
 }
 
 /** Options for {@link buildTimeServers}. */

@@ -5,12 +5,14 @@ import { parseTalosVersion } from "../version.js";
 import { buildInstall } from "./install.js";
 import type { NodeIntent } from "./intent.js";
 import { type BuildNodeIpOptions, buildClusterSettings, buildNodeIp } from "./kubernetes.js";
+import { buildMachineSettings } from "./machine.js";
 import {
   buildHostname,
   buildInterfaces,
   buildNameservers,
   buildStaticHosts,
   buildTimeServers,
+  cloudflaredNameservers,
   lanSubnets,
 } from "./network.js";
 import { fail, mergeFragments, requireArray } from "./util.js";
@@ -66,7 +68,8 @@ export function combineDocuments(parts: readonly ConfigDocument[]): ConfigDocume
 /**
  * The patch documents for one node on its target Talos version: hostname, interfaces, kubelet node IP
  * (pinned to the LAN: `nodeIp`, else the subnets of the interface holding the default gateway),
- * nameservers (`coredns` token resolved), time servers, cluster settings, install, extension services.
+ * nameservers (the `coredns` token gives cloudflared a resolv.conf asking CoreDNS first, never the machine),
+ * time servers, cluster settings, install, extension services.
  * The same intent gives legacy v1alpha1 fields or the new documents as the target expects, never both.
  *
  * @example
@@ -94,10 +97,15 @@ export function buildNodePatches(intent: NodeIntent): ConfigDocument[] {
   if (intent.nodeIp !== undefined && !isPlainObject(intent.nodeIp)) {
     fail("nodeIp", "must be a mapping with validSubnets or address");
   }
+  let nodeSubnets: string[] = [];
   if (intent.nodeIp === undefined) {
     const validSubnets = lanSubnets(interfaces);
+    nodeSubnets = validSubnets;
     if (validSubnets.length > 0) parts.push(...buildNodeIp({ target, validSubnets }));
   } else {
+    nodeSubnets = (intent.nodeIp.validSubnets ?? []).filter(
+      (s) => typeof s === "string" && !s.startsWith("!"),
+    );
     const options: BuildNodeIpOptions = { target };
     if (intent.nodeIp.validSubnets !== undefined) options.validSubnets = intent.nodeIp.validSubnets;
     if (intent.nodeIp.address !== undefined) options.address = intent.nodeIp.address;
@@ -116,7 +124,42 @@ export function buildNodePatches(intent: NodeIntent): ConfigDocument[] {
   if (intent.timeServers !== undefined)
     parts.push(...buildTimeServers({ target, servers: intent.timeServers }));
   parts.push(...cluster);
+  // etcd advertises the node-IP subnets too: otherwise a Tailscale 100.64.0.0/10 address, which sorts
+  // before 192.168.0.0/16, becomes the peer address.
+  const settings: Parameters<typeof buildMachineSettings>[0] = {
+    target,
+    role: intent.role,
+    etcdAdvertisedSubnets: nodeSubnets,
+  };
+  for (const key of [
+    "labels",
+    "taints",
+    "sysctls",
+    "registryMirrors",
+    "kubespan",
+    "userVolumes",
+    "externalLoadBalancers",
+  ] as const) {
+    if (intent[key] !== undefined) (settings as unknown as Record<string, unknown>)[key] = intent[key];
+  }
+  parts.push(...buildMachineSettings(settings));
   if (intent.install !== undefined) parts.push(...buildInstall({ target, install: intent.install }));
-  if (intent.extensions !== undefined) parts.push(...buildExtensionServices(intent.extensions));
+  if (intent.extensions !== undefined) {
+    const extensions = { ...intent.extensions };
+    const resolvers =
+      intent.nameservers === undefined
+        ? undefined
+        : cloudflaredNameservers(
+            requireArray<string>(intent.nameservers, "nameservers"),
+            intent.cluster.serviceSubnets,
+          );
+    if (
+      isPlainObject(extensions.cloudflared) &&
+      extensions.cloudflared.nameservers === undefined &&
+      resolvers
+    )
+      extensions.cloudflared = { ...extensions.cloudflared, nameservers: resolvers };
+    parts.push(...buildExtensionServices(extensions));
+  }
   return combineDocuments(parts);
 }

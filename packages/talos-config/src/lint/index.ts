@@ -13,6 +13,7 @@ import {
   tryParseIp,
 } from "../net.js";
 import { parseSchematic, type Schematic } from "../schematic.js";
+import { configIssues } from "../validate/validate-config.js";
 import { parseTalosVersion, supportsKind, type TalosVersion, versionFeatures } from "../version.js";
 
 /** How bad a finding is. */
@@ -21,7 +22,7 @@ export type LintSeverity = "error" | "warning" | "info";
 /** Every code {@link lint} can report. */
 export const LintCode = {
   MULTIPLE_LINKS_WITHOUT_NODE_IP: "MULTIPLE_LINKS_WITHOUT_NODE_IP",
-  NAMESERVERS_WITHOUT_COREDNS: "NAMESERVERS_WITHOUT_COREDNS",
+  COREDNS_NAMESERVER_LOOP: "COREDNS_NAMESERVER_LOOP",
   COREDNS_NAMESERVER_MISMATCH: "COREDNS_NAMESERVER_MISMATCH",
   LEGACY_AND_NEW_MIXED: "LEGACY_AND_NEW_MIXED",
   LEGACY_FIELD_FOR_TARGET: "LEGACY_FIELD_FOR_TARGET",
@@ -35,6 +36,7 @@ export const LintCode = {
   INSTALL_DISK_MISSING: "INSTALL_DISK_MISSING",
   HOSTNAME_AUTO_CONFLICT: "HOSTNAME_AUTO_CONFLICT",
   INSTALL_DISK_AMBIGUOUS: "INSTALL_DISK_AMBIGUOUS",
+  SCHEMA_VIOLATION: "SCHEMA_VIOLATION",
 } as const;
 
 /** Union of the values of {@link LintCode}. */
@@ -254,7 +256,7 @@ function checkLegacy(docs: readonly ConfigDocument[], context: LintContext, add:
       } else if (minor !== undefined && minor >= pair.since) {
         add({
           code: "LEGACY_FIELD_FOR_TARGET",
-          severity: "warning",
+          severity: "error",
           path,
           message: `${pair.path.join(".")} is deprecated on Talos 1.${minor} and missing from its schema`,
           hint: `use ${pair.kinds.join(" / ")} instead (buildNodePatches does this for the target)`,
@@ -381,40 +383,31 @@ function checkNameservers(docs: readonly ConfigDocument[], context: LintContext,
     .map((s) => tryParseCidr(s))
     .filter((c): c is Cidr => c !== undefined);
   if (subnets.length === 0) return;
-  const expectedList = corednsAddresses(subnets.map(formatCidr));
-  const expected = expectedList.join(" / ");
-  let found = false;
+  const expected = corednsAddresses(subnets.map(formatCidr)).join(" / ");
   for (const entry of entries) {
     const ip = tryParseIp(entry.address);
     if (!ip) continue;
     const text = formatIp(ip);
-    if (expectedList.includes(text)) {
-      found = true;
-      continue;
-    }
-    const inService = subnets.some((s) => cidrContains(s, ip));
-    const wellKnown = WELL_KNOWN_SERVICE_SUBNETS.map((s) => corednsAddress(s)).includes(text);
-    if (inService || wellKnown) {
+    if (subnets.some((s) => cidrContains(s, ip))) {
+      // internal/pkg/dns/handler.go tries upstreams in order; with forwardKubeDNSToHost CoreDNS's upstream
+      // is the host DNS (controllers/network/etcfile.go), without it the machine nameservers: either way
+      // CoreDNS ends up asking itself.
+      add({
+        code: "COREDNS_NAMESERVER_LOOP",
+        severity: "error",
+        path: entry.path,
+        message: `nameserver ${text} is in the service subnet ${subnets.map(formatCidr).join(", ")}: the host DNS forwards to CoreDNS, which forwards back to the host DNS (a loop until the query limit; every lookup stalls before kube-proxy runs)`,
+        hint: "remove it from the machine nameservers; the token coredns gives cloudflared alone a resolver that asks CoreDNS first",
+      });
+    } else if (WELL_KNOWN_SERVICE_SUBNETS.map((s) => corednsAddress(s)).includes(text)) {
       add({
         code: "COREDNS_NAMESERVER_MISMATCH",
         severity: "error",
         path: entry.path,
-        message: `nameserver ${text} looks like a CoreDNS ClusterIP but the service subnets ${subnets.map(formatCidr).join(", ")} put CoreDNS at ${expected}`,
-        hint: `use ${expected} (or the token coredns in the intent)`,
+        message: `nameserver ${text} looks like a CoreDNS ClusterIP of another distribution; this cluster's CoreDNS is ${expected}, and no machine nameserver should point at CoreDNS`,
+        hint: "remove it; the token coredns gives cloudflared alone a resolver that asks CoreDNS first",
       });
-      found = true;
     }
-  }
-  if (!found) {
-    add({
-      code: "NAMESERVERS_WITHOUT_COREDNS",
-      severity: "info",
-      path: entries[0]!.path.startsWith("v1alpha1:")
-        ? "v1alpha1:machine.network.nameservers"
-        : "ResolverConfig:nameservers",
-      message: `the nameservers do not include the CoreDNS ClusterIP ${expected}; the node cannot resolve cluster names`,
-      hint: `add ${expected} (the token coredns) if the node should resolve *.svc names`,
-    });
   }
 }
 
@@ -573,6 +566,37 @@ function usesKubeDocuments(docs: readonly ConfigDocument[], context: LintContext
   return docs.some((d) => documentKind(d).startsWith("Kube") && documentKind(d) !== "KubeSpanConfig");
 }
 
+/**
+ * Fields and values the target's schema refuses (Talos decodes with known fields only), as patches:
+ * required fields are not checked. Kinds and legacy sections already reported are left out.
+ */
+function checkSchema(
+  docs: readonly ConfigDocument[],
+  context: LintContext,
+  found: readonly LintFinding[],
+  add: Finder,
+): void {
+  if (context.target === undefined) return;
+  const reported = found
+    .filter((f) => f.code === "LEGACY_FIELD_FOR_TARGET" || f.code === "LEGACY_AND_NEW_MIXED")
+    .map((f) => f.path.slice("v1alpha1:".length));
+  for (const issue of configIssues(docs, { target: context.target, partial: true })) {
+    if (issue.path === "kind") continue;
+    if (
+      issue.document === "v1alpha1" &&
+      reported.some((p) => issue.path === p || issue.path.startsWith(`${p}.`))
+    )
+      continue;
+    add({
+      code: "SCHEMA_VIOLATION",
+      severity: "error",
+      path: `${issue.document}:${issue.path}`,
+      message: `${issue.path === "" ? issue.document : issue.path} ${issue.message} (Talos ${versionFeatures(context.target).line} refuses the document)`,
+      hint: "fix or remove the field; see the official schema of the target's line",
+    });
+  }
+}
+
 const SEVERITY_ORDER: Record<LintSeverity, number> = { error: 0, warning: 1, info: 2 };
 
 /**
@@ -594,6 +618,7 @@ export function lint(docs: readonly ConfigDocument[], context: LintContext = {})
   checkEndpoint(docs, links, context, add);
   checkInstall(docs, context, add);
   checkHostname(docs, add);
+  checkSchema(docs, context, findings, add);
   return findings
     .map((f, i) => ({ f, i }))
     .sort((a, b) => SEVERITY_ORDER[a.f.severity] - SEVERITY_ORDER[b.f.severity] || a.i - b.i)

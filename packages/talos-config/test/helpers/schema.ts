@@ -114,7 +114,7 @@ function withoutOlderLineFields(
   const out: ConfigDocument = { ...doc };
   if (line === "v1.11") {
     const removed: Record<string, unknown> = {};
-    for (const key of ["network", "time"]) {
+    for (const key of ["network", "time", "registries"]) {
       if (key in machine) {
         removed[key] = machine[key];
         delete machine[key];
@@ -190,6 +190,7 @@ const LEGACY_FIELDS: Record<string, readonly string[]> = {
     "disableSearchDomain",
   ],
   time: ["disabled", "servers", "bootTimeout"],
+  registries: ["mirrors", "config"],
   interface: [
     "interface",
     "deviceSelector",

@@ -5,6 +5,7 @@ import type * as TalosConfigLibrary from "@talos-homelab/talos-config";
 export type {
   ConfigDocument,
   InterfaceIntent,
+  JsonPatchOperation,
   LintFinding,
   NodeIntent,
   SecretsBundle,

@@ -109,6 +109,11 @@ export const ERROR_TABLE: Record<string, ErrorPresentation> = {
   },
   "talos-config:INVALID_CIDR": { exit: 1, message: "invalid CIDR in the Talos configuration" },
   "talos-config:INVALID_PATCH": { exit: 1, message: "invalid Talos config patch" },
+  "talos-config:INVALID_CONFIG": {
+    exit: 1,
+    message: "Talos would refuse the rendered configuration",
+    hint: "check the patches in homelab.yaml against the Talos version's documents and fields",
+  },
   "talos-config:PARSE_ERROR": { exit: 1, message: "cannot parse the Talos configuration" },
   "talos-config:UNKNOWN_EXTENSION": { exit: 1, message: "unknown system extension" },
 

@@ -30,16 +30,6 @@ function fileFindings(config: HomelabConfig): Finding[] {
       message: "no workers and scheduling on control planes is off: no workload can run",
       hint: "set cluster.allowSchedulingOnControlPlanes: true or add a worker",
     });
-  config.nodes.forEach((n, i) => {
-    if (!n.installDisk && !n.installDiskSelector)
-      f.push({
-        source: "homelab.yaml",
-        severity: "warning",
-        code: "NO_INSTALL_DISK",
-        path: `nodes[${i}]`,
-        message: `node ${n.name} has no installDisk or installDiskSelector: Talos picks the first disk it finds`,
-      });
-  });
   if (!config.argocd)
     f.push({
       source: "homelab.yaml",

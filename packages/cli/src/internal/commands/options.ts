@@ -27,6 +27,12 @@ export const TALOS_CONNECTION = {
   },
 } as const satisfies Record<string, OptionDef>;
 
+export const OFFLINE_OPTION = {
+  type: "boolean",
+  description:
+    "Do not register the schematic with the Image Factory (air-gapped labs; the factory you use must know it)",
+} as const satisfies OptionDef;
+
 export const ENGINE_OPTION = {
   type: "string",
   valueName: "ENGINE",

@@ -3,7 +3,7 @@ import { loadTalosConfig } from "../adapters/talos-config.js";
 import { defineCommand, type Invocation } from "../cli/command.js";
 import type { LoadedConfig } from "../config/load.js";
 import { type FileToWrite, writeFilesAtomic } from "../fs/atomic.js";
-import { nodeIntent, nodeVersion } from "../plan/intent.js";
+import { nodePatches, nodeVersion } from "../plan/intent.js";
 import { schematicOf } from "../plan/schematic.js";
 import { renderSealedFullConfigs } from "../secrets/render-sealed.js";
 import { stateSecretsOf } from "../secrets/state-secrets.js";
@@ -16,7 +16,7 @@ export async function renderFiles(
   inv: Invocation,
   loaded: LoadedConfig,
   options: { outDir?: string | undefined; full?: boolean },
-): Promise<{ files: FileToWrite[]; schematicId: string }> {
+): Promise<{ files: FileToWrite[]; schematicId: string; schematic: { yaml: string; id: string } }> {
   const { config } = loaded;
   const tc = await loadTalosConfig();
   const { renderTfvars, TFVARS_FILE_NAME } = await import("../../tofu/index.js");
@@ -27,7 +27,7 @@ export async function renderFiles(
   const files: FileToWrite[] = [];
   for (const node of config.nodes) {
     const installImage = tc.installerImage({ schematicId: schematic.id, version: nodeVersion(config, node) });
-    const docs = tc.buildNodePatches(nodeIntent(config, node, { installImage }));
+    const docs = nodePatches(tc, config, node, { installImage });
     files.push({
       path: join(patchDir, `${node.name}.patch.yaml`),
       content: tc.stringifyDocuments(docs, { comments: true }),
@@ -58,7 +58,7 @@ export async function renderFiles(
       }),
     );
   }
-  return { files, schematicId: schematic.id };
+  return { files, schematicId: schematic.id, schematic };
 }
 
 /** `homelab render [--out DIR] [--full]` */

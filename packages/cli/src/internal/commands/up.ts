@@ -1,8 +1,10 @@
 import { join } from "node:path";
 import { HomelabError } from "../../errors.js";
+import { loadTalosConfig } from "../adapters/talos-config.js";
 import { defineCommand, type Invocation, type OptionDefs } from "../cli/command.js";
 import type { LoadedConfig } from "../config/load.js";
 import { writeFilesAtomic } from "../fs/atomic.js";
+import { ensureSchematicRegistered, imageFactoryOf } from "../image-factory/register.js";
 import { acquireLab, labStateDir } from "../lab/running.js";
 import { acquireStateLock } from "../pipeline/lock.js";
 import { type NodeTrust, parsePinnedFingerprints, parseReinstall } from "../pipeline/node-trust.js";
@@ -10,10 +12,11 @@ import type { PipelinePlan } from "../pipeline/run.js";
 import { applyArgoCd } from "../pipeline/steps/argocd.js";
 import { realTarget } from "../pipeline/target.js";
 import { runUp, type UpResult } from "../pipeline/up.js";
+import { schematicOf } from "../plan/schematic.js";
 import { stateSecretsOf, storeStateFiles, withStatePath } from "../secrets/state-secrets.js";
 import { confirm, execRunner, loadProject, parallelOf, stateDirOf } from "./common.js";
 import { renderAndInit } from "./infra/tofu.js";
-import { ENGINE_OPTION, PARALLEL_OPTION, STATE_DIR_OPTION } from "./options.js";
+import { ENGINE_OPTION, OFFLINE_OPTION, PARALLEL_OPTION, STATE_DIR_OPTION } from "./options.js";
 
 export function renderUpSummary(
   result: Pick<UpResult, "cluster" | "changed" | "steps" | "stateDir"> & { encrypted?: string | undefined },
@@ -46,6 +49,12 @@ async function upWithTofu(inv: Invocation, loaded: LoadedConfig, stateDir: strin
   const { out, ctx } = inv;
   const { config } = loaded;
   const { runner, dir, files } = await renderAndInit(inv, loaded);
+  // the nodes pull the installer from the Image Factory, which serves only schematics it stored
+  await ensureSchematicRegistered(
+    imageFactoryOf(inv),
+    schematicOf(await loadTalosConfig(), config),
+    ctx.signal,
+  );
   const steps: { id: string; title: string; changed: boolean; detail: string }[] = [];
   steps.push({ id: "render", title: "render", changed: true, detail: `${files.length} file(s) in ${dir}` });
   const plan = await runner.plan({ signal: ctx.signal });
@@ -129,6 +138,7 @@ const UP_OPTIONS = {
     description:
       "Run everything in-process against the emulators (no hardware, no accounts; asks on a terminal only)",
   },
+  offline: OFFLINE_OPTION,
   "state-dir": STATE_DIR_OPTION,
   parallel: PARALLEL_OPTION,
   reinstall: {
@@ -157,7 +167,7 @@ function nodeTrust(inv: Invocation<typeof UP_OPTIONS>, loaded: LoadedConfig): No
   };
 }
 
-/** `homelab up [--engine tofu|direct] [--simulate] [--yes] [--parallel N]` */
+/** `homelab up [--engine tofu|direct] [--simulate] [--offline] [--yes] [--parallel N]` */
 export const command = defineCommand({
   name: "up",
   summary: "Show the plan, ask, then bring the homelab to the state in homelab.yaml (resumable, idempotent)",
@@ -208,10 +218,12 @@ async function upLocked(
 
   if (!simulate) {
     if (engine === "tofu") return upWithTofu(inv, loaded, stateDir);
+    const target = realTarget(ctx.env, execRunner(inv));
+    if (options.offline === true) delete target.imageFactory;
     const result = await runUp({
       loaded,
       stateDir,
-      target: realTarget(ctx.env, execRunner(inv)),
+      target,
       out,
       signal: ctx.signal,
       clock: ctx.clock,

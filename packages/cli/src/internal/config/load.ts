@@ -168,6 +168,11 @@ function crossFieldChecks(file: HomelabFile, c: IssueCollector): void {
     if (prevAddr !== undefined)
       c.add(["nodes", i, "address"], `duplicate node address ${n.address} (also nodes[${prevAddr}])`);
     else addresses.set(n.address, i);
+    if (n.installDisk === undefined && n.installDiskSelector === undefined)
+      c.add(
+        ["nodes", i],
+        "expected 'installDisk' or 'installDiskSelector': Talos refuses a config without an install disk (it does not pick one)",
+      );
     if (n.role === "worker" && n.interfaces.some((f) => f.vip !== undefined || f.vlans?.some((v) => v.vip)))
       c.add(
         ["nodes", i, "interfaces"],

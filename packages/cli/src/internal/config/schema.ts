@@ -107,6 +107,34 @@ const nodeTailscale = z.union([
   }),
 ]);
 
+const labelMap = z.record(z.string(), z.string()).describe("Kubernetes node labels (key: value)");
+const taintMap = z
+  .record(
+    z.string(),
+    z.string().regex(/^[^:]*:(NoSchedule|PreferNoSchedule|NoExecute)$/, {
+      error: "expected 'value:Effect' or ':Effect' (NoSchedule, PreferNoSchedule, NoExecute)",
+    }),
+  )
+  .describe("Kubernetes node taints (key: 'value:Effect')");
+const sysctlMap = z.record(z.string(), z.string()).describe("Kernel parameters (sysctl name: value)");
+const talosPatch = z
+  .union([z.string().min(1), z.record(z.string(), z.unknown()), z.array(z.record(z.string(), z.unknown()))])
+  .describe(
+    "A Talos config patch: a strategic-merge document (mapping), a JSON6902 operation list, or either as YAML/JSON text; applied after homelab's own settings and validated strictly",
+  );
+const talosPatches = z.array(talosPatch);
+const userVolume = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]{0,32}[a-z0-9])?$/, { error: "expected a short lower-case name" }),
+  diskSelector: z
+    .string()
+    .min(1)
+    .describe('CEL expression over `disk`, e.g. disk.transport == "nvme" && !disk.system_disk'),
+  minSize: z.string().optional().describe("e.g. 100GB"),
+  maxSize: z.string().optional(),
+});
+
 const node = z
   .strictObject({
     name: dnsLabel.describe("Node name; also its hostname"),
@@ -120,6 +148,14 @@ const node = z
     nameservers: z.array(z.string()).optional().describe("Override cluster.nameservers for this node"),
     tunnel: z.boolean().default(true).describe("Run cloudflared on this node (false: no tunnel connector)"),
     tailscale: nodeTailscale.optional().describe("false: no tailscale on this node; or per-node settings"),
+    labels: labelMap.optional(),
+    taints: taintMap.optional(),
+    sysctls: sysctlMap.optional().describe("Kernel parameters for this node (merged over cluster.sysctls)"),
+    userVolumes: z
+      .array(userVolume)
+      .optional()
+      .describe("Volumes on extra disks, mounted at /var/mnt/<name>"),
+    patches: talosPatches.optional().describe("Talos config patches for this node, applied after the role's"),
   })
   .refine((v) => !(v.installDisk !== undefined && v.installDiskSelector !== undefined), {
     error: "expected only one of 'installDisk' or 'installDiskSelector'",
@@ -164,13 +200,43 @@ const cluster = z.strictObject({
         error: "expected an IP address or 'coredns'",
       }),
     )
-    .default(["1.1.1.1", "1.0.0.1"]),
+    .default(["1.1.1.1", "1.0.0.1"])
+    .describe(
+      "Machine nameservers (IPs). 'coredns' is not a machine nameserver: it gives cloudflared alone a resolver that asks CoreDNS first",
+    ),
   extensions: z
     .array(z.string().regex(/^[a-z0-9-]+\/[a-z0-9-]+$/, { error: "expected e.g. siderolabs/tailscale" }))
     .default([]),
-  extraKernelArgs: z.array(z.string()).optional(),
+  extraKernelArgs: z
+    .array(z.string())
+    .optional()
+    .describe("Kernel arguments, baked into the Image Factory schematic (ISO and installer)"),
   certSANs: z.array(z.string()).optional(),
   timeServers: z.array(z.string()).optional(),
+  cni: z
+    .strictObject({
+      name: z.enum(["flannel", "custom", "none"]),
+      urls: z.array(z.url()).optional().describe("custom: manifest URLs applied at bootstrap"),
+    })
+    .optional()
+    .describe(
+      "CNI: flannel (Talos' default), custom (manifests from urls) or none (install your own, e.g. Cilium, through Argo CD or patches)",
+    ),
+  kubespan: z.boolean().optional().describe("KubeSpan: a WireGuard mesh between the nodes"),
+  registryMirrors: z
+    .record(z.string(), z.array(z.url()).min(1))
+    .optional()
+    .describe("Registry host (e.g. docker.io) -> mirror endpoint URLs"),
+  sysctls: sysctlMap.optional(),
+  labels: labelMap.optional().describe("Node labels for every node"),
+  patches: z
+    .strictObject({
+      all: talosPatches.optional(),
+      controlplane: talosPatches.optional(),
+      worker: talosPatches.optional(),
+    })
+    .optional()
+    .describe("Talos config patches by role, applied after homelab's own settings (all, then the role's)"),
 });
 
 const tunnel = z.strictObject({
@@ -185,6 +251,12 @@ const tailscale = z.strictObject({
   routes: z.array(cidr).optional().describe("Subnets advertised (TS_ROUTES)"),
   hostname: dnsLabel.optional().describe("Machine name prefix (default: each node's name)"),
   extraArgs: z.array(z.string()).optional(),
+  authOnce: z
+    .boolean()
+    .optional()
+    .describe(
+      "TS_AUTH_ONCE: use the auth key only for the first login (the node keeps its identity after reboots)",
+    ),
 });
 
 const argocd = z.strictObject({

@@ -5,7 +5,9 @@ import type { ProcessRunner } from "../adapters/argo-bootstrap.js";
 import { loadArgoTesting } from "../adapters/argo-bootstrap.js";
 import { loadCfTesting } from "../adapters/cf-tunnel.js";
 import { loadTalosTesting } from "../adapters/talos-client.js";
+import { loadTalosConfig } from "../adapters/talos-config.js";
 import type { HomelabConfig } from "../config/load.js";
+import { createImageFactoryEmulator } from "./image-factory.js";
 
 /** Where a running lab can be reached; written to `lab.json` so other processes can use it. */
 export interface LabInfo {
@@ -18,6 +20,8 @@ export interface LabInfo {
   cloudflare: { url: string; accountId: string; apiToken: string };
   kube: { url: string };
   helm: { url: string };
+  /** The Image Factory emulator (absent in a lab.json written before it existed). */
+  imageFactory?: { url: string };
 }
 
 /** A running simulated lab. */
@@ -160,6 +164,8 @@ export async function startLab(options: {
     });
     const cfServer = await cf.listen();
     closers.push(() => cfServer.close());
+    const factoryServer = await createImageFactoryEmulator(await loadTalosConfig()).listen();
+    closers.push(() => factoryServer.close());
 
     // cloudflared on each node: a connector appears once the node runs with a tunnel token
     const connectors = new Map<string, { token: string; tunnelId: string; connectorId?: string }>();
@@ -215,6 +221,7 @@ export async function startLab(options: {
       cloudflare: { url: cfServer.url, accountId, apiToken: LAB_API_TOKEN },
       kube: { url: kube.url },
       helm: { url: helmServer.url },
+      imageFactory: { url: factoryServer.url },
     };
     return { info, helm, nodeState: (name) => talos.node(name).state(), close };
   } catch (error) {

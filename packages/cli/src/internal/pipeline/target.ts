@@ -3,6 +3,9 @@ import { HomelabError } from "../../errors.js";
 import type { ProcessRunner } from "../adapters/argo-bootstrap.js";
 import type { LabInfo } from "../lab/lab.js";
 
+// The public Image Factory (talos-config's IMAGE_FACTORY_HOST); kept here so this module loads nothing lazy.
+const IMAGE_FACTORY_HOST = "factory.talos.dev";
+
 /** How the pipeline reaches nodes, Cloudflare and helm: real hardware or the simulated lab. */
 export interface Target {
   kind: "real" | "lab";
@@ -14,6 +17,8 @@ export interface Target {
   helm: ProcessRunner;
   /** The maintenance-mode certificate fingerprint the target itself vouches for (the simulated lab only). */
   maintenanceFingerprint?(node: { name: string }): string | undefined;
+  /** The Image Factory the schematic is registered with before the installer is used (absent: offline). */
+  imageFactory?: { baseURL: string; fetch?: typeof fetch };
 }
 
 /** A target that reaches the simulated lab described by `info`. */
@@ -25,6 +30,7 @@ export function labTarget(info: LabInfo, helm: ProcessRunner): Target {
     maintenanceFingerprint: (node) => byName.get(node.name)?.fingerprint,
     cloudflare: { baseURL: info.cloudflare.url, apiToken: info.cloudflare.apiToken },
     helm,
+    ...(info.imageFactory ? { imageFactory: { baseURL: info.imageFactory.url } } : {}),
   };
 }
 
@@ -84,5 +90,33 @@ export function realTarget(env: Record<string, string | undefined>, helm: Proces
   if (env.CLOUDFLARE_API_TOKEN) cloudflare.apiToken = env.CLOUDFLARE_API_TOKEN;
   const baseURL = cloudflareBaseURL(env);
   if (baseURL) cloudflare.baseURL = baseURL;
-  return { kind: "real", talosEndpoint: (node) => node.address, cloudflare, helm };
+  return {
+    kind: "real",
+    talosEndpoint: (node) => node.address,
+    cloudflare,
+    helm,
+    imageFactory: { baseURL: imageFactoryBaseURL(env) },
+  };
+}
+
+/**
+ * The Image Factory base URL: `HOMELAB_IMAGE_FACTORY_URL` (a self-hosted factory; https, or plain http to
+ * this machine's loopback) or the public one.
+ * @throws HomelabError UNSAFE_ENDPOINT
+ */
+export function imageFactoryBaseURL(env: Record<string, string | undefined>): string {
+  const value = env.HOMELAB_IMAGE_FACTORY_URL;
+  if (value === undefined || value === "") return `https://${IMAGE_FACTORY_HOST}`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new HomelabError("UNSAFE_ENDPOINT", "HOMELAB_IMAGE_FACTORY_URL is not a URL");
+  }
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname)))
+    throw new HomelabError(
+      "UNSAFE_ENDPOINT",
+      `HOMELAB_IMAGE_FACTORY_URL (${url.protocol}//${url.host}) is not https (plain http only to 127.0.0.1/localhost)`,
+    );
+  return value;
 }

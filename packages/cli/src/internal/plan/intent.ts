@@ -1,6 +1,8 @@
 import { isIP } from "node:net";
+import { HomelabError } from "../../errors.js";
 import type {
   ConfigDocument,
+  JsonPatchOperation,
   NodeIntent,
   SecretsBundle,
   TalosConfigModule,
@@ -76,6 +78,20 @@ export function nodeIntent(config: HomelabConfig, node: NodeConfig, extras: Inte
     },
   };
   if (own) intent.nodeIp = { validSubnets: [networkOf(own)] };
+  if (c.cni)
+    intent.cluster.cni = c.cni.urls ? { name: c.cni.name, urls: [...c.cni.urls] } : { name: c.cni.name };
+  if (c.kubespan !== undefined) intent.kubespan = c.kubespan;
+  if (c.registryMirrors) intent.registryMirrors = structuredClone(c.registryMirrors);
+  const labels = { ...c.labels, ...node.labels };
+  if (Object.keys(labels).length > 0) intent.labels = labels;
+  if (node.taints) intent.taints = { ...node.taints };
+  const sysctls = { ...c.sysctls, ...node.sysctls };
+  if (Object.keys(sysctls).length > 0) intent.sysctls = sysctls;
+  if (node.userVolumes) intent.userVolumes = node.userVolumes.map(defined);
+  const controlPlanes = config.nodes.filter((n) => n.role === "controlplane").length;
+  // A lone control plane that runs workloads is the only node external load balancers can use.
+  if (node.role === "controlplane" && controlPlanes === 1 && c.allowSchedulingOnControlPlanes)
+    intent.externalLoadBalancers = true;
   if (c.certSANs) intent.cluster.certSANs = [...c.certSANs];
   if (c.timeServers) intent.timeServers = [...c.timeServers];
   const install: NonNullable<NodeIntent["install"]> = {};
@@ -102,6 +118,7 @@ export function nodeIntent(config: HomelabConfig, node: NodeConfig, extras: Inte
       hostname,
     };
     if (ts.routes) t.routes = [...ts.routes];
+    if (ts.authOnce !== undefined) t.authOnce = ts.authOnce;
     const extraArgs = [...(ts.extraArgs ?? []), ...(perNode.extraArgs ?? [])];
     if (extraArgs.length > 0) t.extraArgs = extraArgs;
     extensions.tailscale = t;
@@ -124,21 +141,90 @@ export function nodeMachineConfig(
   const { schematicId, ...intentExtras } = extras;
   const target = nodeVersion(config, node);
   const installImage = tc.installerImage({ schematicId, version: target });
-  const patches = tc.buildNodePatches(nodeIntent(config, node, { ...intentExtras, installImage }));
+  const { strategic, json } = userPatches(tc, config, node);
+  const patches = withStrategic(tc, config, node, { ...intentExtras, installImage }, strategic);
   const c = config.cluster;
   return {
     patches,
-    render: () =>
-      tc.stringifyDocuments(
-        tc.generateConfig({
-          secrets: bundle,
-          role: node.role,
-          clusterName: c.name,
-          endpoint: c.endpoint,
-          target,
-          kubernetesVersion: c.kubernetesVersion,
-          patches,
-        }),
-      ),
+    render: () => {
+      const docs = tc.generateConfig({
+        secrets: bundle,
+        role: node.role,
+        clusterName: c.name,
+        endpoint: c.endpoint,
+        target,
+        kubernetesVersion: c.kubernetesVersion,
+        patches: [patches, ...json],
+      });
+      tc.validateConfig(docs, { target });
+      return tc.stringifyDocuments(docs);
+    },
   };
+}
+
+/**
+ * One node's patch documents, checked against its Talos line the way Talos loads them (unknown kinds
+ * and fields are refused) before anything is written or applied.
+ */
+export function nodePatches(
+  tc: TalosConfigModule,
+  config: HomelabConfig,
+  node: NodeConfig,
+  extras: IntentExtras = {},
+): ConfigDocument[] {
+  const { strategic, json } = userPatches(tc, config, node);
+  if (json.length > 0)
+    throw new HomelabError(
+      "USAGE",
+      `node ${node.name}: JSON6902 patches cannot go into a patch file with other documents; use the direct engine (homelab up --engine direct) or write them as strategic-merge patches`,
+    );
+  return withStrategic(tc, config, node, extras, strategic);
+}
+
+function withStrategic(
+  tc: TalosConfigModule,
+  config: HomelabConfig,
+  node: NodeConfig,
+  extras: IntentExtras,
+  strategic: ConfigDocument[],
+): ConfigDocument[] {
+  const patches = [...tc.buildNodePatches(nodeIntent(config, node, extras)), ...strategic];
+  tc.validateConfig(patches, { target: nodeVersion(config, node), partial: true });
+  return patches;
+}
+
+/**
+ * The node's free-form patches from homelab.yaml, in order: `cluster.patches.all`, the role's, the
+ * node's own. Strategic-merge documents and JSON6902 operation lists are told apart as Talos does
+ * (`loadPatch`); JSON6902 applies only to a single-document config, which no line from 1.12 on generates.
+ */
+function userPatches(
+  tc: TalosConfigModule,
+  config: HomelabConfig,
+  node: NodeConfig,
+): { strategic: ConfigDocument[]; json: JsonPatchOperation[][] } {
+  const sources = [
+    ...(config.cluster.patches?.all ?? []).map((p, i) => ({ p, where: `cluster.patches.all[${i}]` })),
+    ...(config.cluster.patches?.[node.role] ?? []).map((p, i) => ({
+      p,
+      where: `cluster.patches.${node.role}[${i}]`,
+    })),
+    ...(node.patches ?? []).map((p, i) => ({ p, where: `nodes.${node.name}.patches[${i}]` })),
+  ];
+  const strategic: ConfigDocument[] = [];
+  const json: JsonPatchOperation[][] = [];
+  const single = tc.versionFeatures(nodeVersion(config, node)).generatorDocuments.length === 1;
+  for (const { p, where } of sources) {
+    const loaded = typeof p === "string" ? tc.loadPatch(p) : Array.isArray(p) ? p : [p];
+    const isJson = loaded.length > 0 && loaded.every((d) => typeof d === "object" && d !== null && "op" in d);
+    if (isJson) {
+      if (!single)
+        throw new HomelabError(
+          "USAGE",
+          `${where}: a JSON6902 patch applies only to a single-document config; Talos ${nodeVersion(config, node)} generates several documents, so write it as a strategic-merge patch`,
+        );
+      json.push(loaded as JsonPatchOperation[]);
+    } else strategic.push(...(loaded as ConfigDocument[]));
+  }
+  return { strategic, json };
 }

@@ -1,8 +1,10 @@
 import { loadTalosConfig } from "../../adapters/talos-config.js";
 import { defineCommand } from "../../cli/command.js";
+import { ensureSchematicRegistered, imageFactoryOf } from "../../image-factory/register.js";
 import { nodeVersion } from "../../plan/intent.js";
 import { schematicOf } from "../../plan/schematic.js";
 import { loadProject } from "../common.js";
+import { OFFLINE_OPTION } from "../options.js";
 
 /** `homelab image urls [--arch ARCH]` */
 export const command = defineCommand({
@@ -15,12 +17,15 @@ export const command = defineCommand({
       choices: ["amd64", "arm64"],
       description: "Only this architecture",
     },
+    offline: OFFLINE_OPTION,
   },
   async run(inv) {
     const { out, options } = inv;
     const { config } = await loadProject(inv, { resolveSecrets: false });
     const tc = await loadTalosConfig();
     const schematic = schematicOf(tc, config);
+    // The factory serves ISOs and installers only for schematics it has stored: register before printing.
+    await ensureSchematicRegistered(imageFactoryOf(inv), schematic, inv.ctx.signal);
     const archs: ("amd64" | "arm64")[] = options.arch ? [options.arch] : ["amd64", "arm64"];
     const versions = [...new Set(config.nodes.map((n) => nodeVersion(config, n)))];
     const images = versions.map((version) => ({

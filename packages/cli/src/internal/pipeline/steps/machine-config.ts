@@ -2,6 +2,7 @@ import type { Secret } from "../../../secret.js";
 import type { TalosClientModule } from "../../adapters/talos-client.js";
 import type { SecretsBundle, TalosConfigModule } from "../../adapters/talos-config.js";
 import type { LoadedConfig } from "../../config/load.js";
+import { ensureSchematicRegistered } from "../../image-factory/register.js";
 import { nodeMachineConfig } from "../../plan/intent.js";
 import { schematicOf } from "../../plan/schematic.js";
 import { verifyMaintenanceNode } from "../node-trust.js";
@@ -208,6 +209,11 @@ export const machineConfigStep: Step<NodeChange> = {
     });
   },
   async apply(ctx, change) {
+    await ensureSchematicRegistered(
+      ctx.target.imageFactory,
+      schematicOf(ctx.libs.tc, ctx.config),
+      ctx.signal,
+    );
     const { node, how, reason } = change.data as NodeChange;
     const endpoint = ctx.target.talosEndpoint(node);
     const data = desiredFor(ctx, node);
