@@ -66,7 +66,7 @@ export function createImageFactoryEmulator(tc: TalosConfigModule): ImageFactoryE
     }
     return text(404, "404 page not found\n");
   };
-  const emulatorFetch = ((input: RequestInfo | URL, init?: RequestInit) =>
+  const emulatorFetch = ((input: string | URL | Request, init?: RequestInit) =>
     handle(new Request(input, init))) as typeof fetch;
   return {
     schematics,
