@@ -35,11 +35,5 @@ export type {
   TfvarsRouteAccess,
   TofuSecretInput,
 } from "./tfvars.js";
-export { nodePatchPath, renderTfvars, TFVARS_FILE_NAME, tofuSecretEnv } from "./tfvars.js";
-export type {
-  InfraFinding,
-  InfraFindingCode,
-  ProvidersSchema,
-  ValidateInfrastructureOptions,
-} from "./validate.js";
-export { validateInfrastructure } from "./validate.js";
+export { renderTfvars, TFVARS_FILE_NAME, tofuSecretEnv } from "./tfvars.js";
+export type { ProvidersSchema } from "./runner.js";

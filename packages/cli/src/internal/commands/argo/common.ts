@@ -6,6 +6,7 @@ import type { LoadedConfig } from "../../config/load.js";
 import { remoteHelm } from "../../lab/lab.js";
 import { runningLab } from "../../lab/running.js";
 import type { ArgoInputs } from "../../pipeline/steps/argocd.js";
+import { stateSecretsOf } from "../../secrets/state-secrets.js";
 import { execRunner, stateDirOf, stringOption } from "../common.js";
 import { kubeconfigText } from "../connect.js";
 
@@ -32,6 +33,11 @@ async function helmRunner(
 export async function kubeconfigOf(inv: Invocation, loaded: LoadedConfig) {
   const explicit = stringOption(inv, "kubeconfig") ?? inv.ctx.env.KUBECONFIG;
   const fallback = join(stateDirOf(inv, loaded), "kubeconfig");
+  if (!explicit && loaded.secrets) {
+    // kept in the SOPS file: helm reads a 0600 temp copy, removed when the process exits
+    const copy = await stateSecretsOf(loaded, stateDirOf(inv, loaded)).materialize("kubeconfig");
+    if (copy) return { path: copy.path, text: await kubeconfigText(inv, copy.path) };
+  }
   const path = explicit ? resolve(inv.ctx.cwd, explicit) : fallback;
   return { path, text: await kubeconfigText(inv, fallback) };
 }
