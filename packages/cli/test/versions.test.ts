@@ -29,6 +29,6 @@ describe("homelab up --simulate on every supported Talos line", () => {
       const steps = r.json().steps as { id: string; changed: boolean }[];
       expect(steps.find((s) => s.id === "config:node1")).toMatchObject({ changed: true });
       expect(steps.map((s) => s.id)).toContain("health");
-    }, 60_000);
+    }, 120_000);
   }
 });

@@ -28,6 +28,8 @@ describe("TalosClient lifecycle operations", () => {
       node: W1,
       image: "factory.talos.dev/metal-installer/abc:v1.14.0",
       onProgress: (e) => events.push(e),
+      // waiting for the node to come back is covered with an injected clock in upgrade.test.ts
+      wait: false,
     });
     expect(result).toMatchObject({ node: W1, flow: "lifecycle" });
     expect(events.map((e) => e.type)).toContain("upgrade.pull.progress");
@@ -154,9 +156,10 @@ describe("TalosClient lifecycle operations", () => {
         onProgress: (e) => progress.push(e),
       })
       .catch((e: unknown) => e);
+    // On a busy machine a probe may also time out: the etcd problem must be named either way.
     expect(error).toMatchObject({
       code: "HEALTH_TIMEOUT",
-      details: { missing: [`${CP2}: service etcd is Preparing`] },
+      details: { missing: expect.arrayContaining([`${CP2}: service etcd is Preparing`]) },
     });
     expect(progress[0]?.type).toBe("health");
   });

@@ -682,9 +682,7 @@ class NodeImpl implements EmulatedNode {
               throw new StatusError(grpc.status.UNIMPLEMENTED, `method ${path} not implemented`);
             }
             target = this.route(call.metadata, id.maintenance);
-            await target.applyFaults(path, controller.signal);
-            target.assertAlive();
-            target.authorize(method, path, id);
+            await target.admit(method, path, id, controller.signal);
             return handler.fn(call as AsyncIterable<unknown>, {
               ...id,
               signal: controller.signal,
@@ -802,6 +800,23 @@ class NodeImpl implements EmulatedNode {
     }
   }
 
+  /**
+   * The one chain every call goes through on the node that handles it, after routing and before the
+   * handler (the caller logs the outcome): injected faults, the node being up, then authorization.
+   * Returns the stream drop point of a fault, if any.
+   */
+  async admit(
+    method: DescMethod,
+    path: string,
+    id: { roles: string[]; maintenance: boolean },
+    signal: AbortSignal,
+  ): Promise<number | undefined> {
+    const dropAfter = await this.applyFaults(path, signal);
+    this.assertAlive();
+    this.authorize(method, path, id);
+    return dropAfter;
+  }
+
   faultsFor(path: string): (EmulatorFault & { remaining?: number })[] {
     const short = path.slice(path.lastIndexOf("/") + 1);
     return this.fleet.faults.filter(
@@ -859,9 +874,7 @@ class NodeImpl implements EmulatedNode {
       if (handler === undefined || handler.kind !== "unary") {
         throw new StatusError(grpc.status.UNIMPLEMENTED, `method ${path} not implemented`);
       }
-      await target.applyFaults(path, signal);
-      target.assertAlive();
-      target.authorize(handler.method, path, id);
+      await target.admit(handler.method, path, id, signal);
       const response = await handler.fn(request, { ...id, signal, node: target });
       this.log({ node: target.name, method: path, code: 0, proxied: target !== this, roles: id.roles });
       return response;
@@ -933,9 +946,7 @@ class NodeImpl implements EmulatedNode {
       if (handler === undefined || handler.kind !== "server") {
         throw new StatusError(grpc.status.UNIMPLEMENTED, `method ${path} not implemented`);
       }
-      const dropAfter = await target.applyFaults(path, signal);
-      target.assertAlive();
-      target.authorize(handler.method, path, id);
+      const dropAfter = await target.admit(handler.method, path, id, signal);
       let sent = 0;
       for await (const message of handler.fn(request, { ...id, signal, node: target })) {
         if (dropAfter !== undefined && sent >= dropAfter) {
