@@ -11,6 +11,7 @@ export { formatDiagnostic, parseTofuLine } from "./events.js";
 export type { TofuExec, TofuExecOptions, TofuExecResult } from "./exec.js";
 export { spawnTofu } from "./exec.js";
 export type {
+  ProvidersSchema,
   TofuApplyOptions,
   TofuApplyResult,
   TofuCommandOptions,
@@ -36,4 +37,3 @@ export type {
   TofuSecretInput,
 } from "./tfvars.js";
 export { renderTfvars, TFVARS_FILE_NAME, tofuSecretEnv } from "./tfvars.js";
-export type { ProvidersSchema } from "./runner.js";

@@ -14,7 +14,6 @@ import {
 } from "./events.js";
 import { spawnTofu, type TofuExec } from "./exec.js";
 
-
 /** `tofu providers schema -json`: provider address to its schemas. */
 export interface ProvidersSchema {
   provider_schemas: Record<string, unknown>;
