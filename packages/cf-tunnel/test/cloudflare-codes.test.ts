@@ -4,7 +4,6 @@ import { describe, it } from "vitest";
 import {
   accessAppName,
   audit,
-  type CfTunnelError,
   ensureTunnel,
   plan,
   readCurrent,
@@ -12,16 +11,7 @@ import {
   validateRoutes,
 } from "../src/index.js";
 import { CLOUDFLARE_ERROR_CODES } from "../src/testing/codes.js";
-import { ACCOUNT, routes, setup, TUNNEL, ZONE } from "./support.js";
-
-async function failure(promise: Promise<unknown>): Promise<CfTunnelError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as CfTunnelError;
-  }
-  throw new Error("expected a failure");
-}
+import { ACCOUNT, failure, routes, setup, TUNNEL, ZONE } from "./support.js";
 
 interface SdkError {
   status: number;

@@ -1,18 +1,9 @@
 import { http } from "msw";
 import { describe, it } from "vitest";
-import { type CfTunnelError, DNS_COMMENT_MARKER, type RouteInput, reconcile } from "../src/index.js";
+import { DNS_COMMENT_MARKER, type RouteInput, reconcile } from "../src/index.js";
 import { CLOUDFLARE_API_BASE_URL } from "../src/testing/index.js";
 import { server } from "./setup.js";
-import { ACCOUNT, routes, setup, TUNNEL, ZONE } from "./support.js";
-
-async function failure(promise: Promise<unknown>): Promise<CfTunnelError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as CfTunnelError;
-  }
-  throw new Error("expected a rejection");
-}
+import { ACCOUNT, failure, routes, setup, TUNNEL, ZONE } from "./support.js";
 
 describe("reconcile", () => {
   it("reports a foreign record as a conflict before any change when a route wants its name", async ({

@@ -1,6 +1,6 @@
 import Cloudflare from "cloudflare";
 import { afterEach } from "vitest";
-import type { RetryOptions, RouteInput } from "../src/index.js";
+import type { CfTunnelError, RetryOptions, RouteInput } from "../src/index.js";
 import {
   CLOUDFLARE_API_BASE_URL,
   type CloudflareEmulator,
@@ -76,4 +76,14 @@ export function routes(n: number, extra: Partial<RouteInput> = {}): RouteInput[]
     access: { emails: ["me@example.org"] },
     ...extra,
   }));
+}
+
+/** The error `promise` rejects with; fails the test when it resolves. */
+export async function failure(promise: Promise<unknown>): Promise<CfTunnelError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as CfTunnelError;
+  }
+  throw new Error("expected a rejection");
 }

@@ -140,6 +140,18 @@ describe("variables.tf with rendered tfvars", () => {
     expect(JSON.stringify(error)).toContain("whole seconds");
   });
 
+  it("keeps the machine secrets when talos_version changes (no replacement, no new cluster CA)", async ({
+    expect,
+  }) => {
+    const body = scanHcl(await readFile(join(infrastructureDir, "talos.tf"), "utf8"));
+    const secrets = body.blocks.find(
+      (b) => b.type === "resource" && b.labels.join(".") === "talos_machine_secrets.this",
+    );
+    const lifecycle = secrets?.body.blocks.find((b) => b.type === "lifecycle");
+    const ignored = lifecycle?.body.attributes.find((a) => a.name === "ignore_changes")?.expression ?? "";
+    expect(ignored).toContain("talos_version");
+  });
+
   it("creates DNS records only after the Access applications (and destroys them first)", async ({
     expect,
   }) => {

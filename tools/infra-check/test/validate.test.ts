@@ -355,3 +355,42 @@ resource "demo_thing" "this" {
     expect(error instanceof InfraCheckError && error.code).toBe("INFRA_PARSE_ERROR");
   });
 });
+
+describe("what the check used to miss", () => {
+  it("reports a required nested attribute missing from an object built through a local", async ({
+    expect,
+  }) => {
+    const findings = await validate(`locals {
+  rules = [{ hostname = "a.example.com" }]
+}
+
+resource "cloudflare_zero_trust_tunnel_cloudflared_config" "this" {
+  account_id = "0123456789abcdef0123456789abcdef"
+  tunnel_id  = "t"
+  config = {
+    ingress = local.rules
+  }
+}
+`);
+    expect(findings.map((f) => f.message).join("\n")).toMatch(/service is required/);
+  });
+
+  it("reports an object variable assigned to a string attribute through a reference", async ({ expect }) => {
+    const findings = await validate(`variable "tunnel" {
+  description = "the tunnel"
+  type = object({
+    name    = string
+    account = object({ id = string })
+  })
+}
+
+resource "cloudflare_zero_trust_tunnel_cloudflared" "this" {
+  account_id = var.tunnel.account
+  name       = var.tunnel.name
+}
+`);
+    const problems = findings.filter((f) => f.code === "INVALID_VALUE").map((f) => f.message);
+    expect(problems.join("\n")).toMatch(/account_id.*object/);
+    expect(problems.join("\n")).not.toMatch(/\bname\b/);
+  });
+});
