@@ -3,7 +3,7 @@ import { acquireLab, labStateDir } from "../lab/running.js";
 import { type PlanOutcome, runPlan } from "../pipeline/plan.js";
 import { type Change, failureOf, type PlanFailure, type Step } from "../pipeline/step.js";
 import { realTarget } from "../pipeline/target.js";
-import { execRunner, loadProject, parallelOf, stateDirOf } from "./common.js";
+import { execRunner, freshLabTrust, loadProject, parallelOf, stateDirOf } from "./common.js";
 import { renderAndInit } from "./infra/tofu.js";
 import type { PLAN_OPTIONS } from "./options.js";
 
@@ -77,7 +77,13 @@ export async function runPlanCommand(inv: Invocation<typeof PLAN_OPTIONS>): Prom
     const stateDir = labStateDir(loaded, inv);
     const lab = await acquireLab(stateDir, loaded.config);
     try {
-      outcome = await runPlan({ ...common, stateDir, target: lab.target });
+      outcome = await runPlan({
+        ...common,
+        stateDir,
+        target: lab.target,
+        // a fresh lab is new hardware (see `up --simulate`)
+        ...(lab.fresh ? { trust: freshLabTrust(lab.info, { reinstall: new Set(), pinned: {} }) } : {}),
+      });
     } finally {
       await lab.release();
     }

@@ -10,7 +10,7 @@ import type { PipelinePlan } from "../pipeline/run.js";
 import { applyArgoCd } from "../pipeline/steps/argocd.js";
 import { realTarget } from "../pipeline/target.js";
 import { runUp, type UpResult } from "../pipeline/up.js";
-import { confirm, execRunner, loadProject, parallelOf, stateDirOf } from "./common.js";
+import { confirm, execRunner, freshLabTrust, loadProject, parallelOf, stateDirOf } from "./common.js";
 import { renderAndInit } from "./infra/tofu.js";
 import type { UP_OPTIONS } from "./options.js";
 
@@ -211,7 +211,9 @@ async function upLocked(
       signal: ctx.signal,
       clock: ctx.clock,
       parallel,
-      trust,
+      // a fresh lab is new hardware: what the state recorded about the last lab's nodes does not
+      // apply, and the lab vouches for its nodes' certificates
+      trust: lab.fresh ? freshLabTrust(lab.info, trust) : trust,
       // the lab is in-process: asked on a terminal only (a script's `up --simulate` just runs)
       ...(ctx.isTTY.stdin && !inv.flags.yes && !inv.flags.json
         ? {
