@@ -76,7 +76,8 @@ export interface CreateContextOptions {
   prompt?: (question: string) => Promise<string>;
 }
 
-const realClock: Clock = {
+/** The process clock (`Date.now`, `setTimeout`); tests inject their own. */
+export const realClock: Clock = {
   now: () => Date.now(),
   sleep: (ms, signal) =>
     new Promise<void>((resolve, reject) => {

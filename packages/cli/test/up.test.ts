@@ -349,6 +349,18 @@ describe("homelab up --simulate", () => {
       expect(again.code).toBe(0);
     });
 
+    it("shows the Argo CD release and root app against homelab.yaml as a diff", async ({ expect }) => {
+      const text = await readFile(join(dir.dir, "homelab.yaml"), "utf8");
+      await writeFile(
+        join(dir.dir, "changed.yaml"),
+        text.replace("path: cluster/app-of-apps }", "path: cluster/app-of-apps, targetRevision: v2 }"),
+      );
+      const r = await run(["plan", "--simulate", "--config", "changed.yaml"], { cwd: dir.dir, env });
+      expect(r.stdout).toMatch(/^~ argocd +argo-cd release: 1 difference\(s\)/m);
+      expect(r.stdout).toContain('~ Application root spec.source.targetRevision: "HEAD" → "v2"');
+      expect(r.code).toBe(2);
+    });
+
     it("plans no changes against the converged lab when the local state file is deleted", async ({
       expect,
     }) => {

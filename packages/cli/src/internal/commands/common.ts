@@ -3,6 +3,8 @@ import { HomelabError } from "../../errors.js";
 import type { ProcessRunner } from "../adapters/argo-bootstrap.js";
 import type { Invocation } from "../cli/command.js";
 import type { LoadedConfig } from "../config/load.js";
+import type { LabInfo } from "../lab/lab.js";
+import type { NodeTrust } from "../pipeline/node-trust.js";
 
 /** Loads the project's homelab.yaml (--config, default ./homelab.yaml). */
 export async function loadProject(
@@ -78,4 +80,18 @@ export function parallelOf(value: string | undefined): number {
   if (!/^\d+$/.test(value) || Number(value) < 1)
     throw new HomelabError("USAGE", `--parallel needs a whole number from 1, got '${value}'`);
   return Number(value);
+}
+
+/**
+ * The node trust for a fresh simulated lab: new hardware, so what the state recorded about the
+ * last lab's nodes (applied configs, fingerprints) gives way to the fingerprints the lab vouches for.
+ */
+export function freshLabTrust(info: LabInfo, trust: NodeTrust): NodeTrust {
+  const pinned: Record<string, string> = {};
+  for (const n of info.nodes) if (n.fingerprint) pinned[n.name] = n.fingerprint;
+  return {
+    ...trust,
+    reinstall: new Set(info.nodes.map((n) => n.name)),
+    pinned: { ...trust.pinned, ...pinned },
+  };
 }

@@ -6,7 +6,6 @@ import type { HomelabConfig } from "../config/load.js";
 import { nodeIntent } from "../plan/intent.js";
 import { routesOf } from "../plan/routes.js";
 import { loadProject } from "./common.js";
-import { liveChecks } from "./doctor-live.js";
 import type { Finding } from "./finding.js";
 
 function fileFindings(config: HomelabConfig): Finding[] {
@@ -115,7 +114,10 @@ export const command = defineCommand({
       }
     }
 
-    if (options.live) findings.push(...(await liveChecks(inv, loaded)));
+    if (options.live) {
+      const { liveChecks } = await import("./doctor-live.js");
+      findings.push(...(await liveChecks(inv, loaded)));
+    }
 
     const errors = findings.filter((f) => f.severity === "error").length;
     const warnings = findings.filter((f) => f.severity === "warning").length;

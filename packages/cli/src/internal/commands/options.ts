@@ -1,4 +1,4 @@
-import type { OptionDef } from "../cli/command.js";
+import type { OptionDef, OptionDefs } from "../cli/command.js";
 
 /** How the `talos` commands (and rotate-token) reach nodes. */
 export const TALOS_CONNECTION = {
@@ -63,3 +63,51 @@ export const INFRA_DIR_OPTION = {
   valueName: "DIR",
   description: "infrastructure directory (default infrastructure/ next to the config)",
 } as const satisfies OptionDef;
+
+/** The options of `homelab up` (here so `--help` does not load the pipeline). */
+export const UP_OPTIONS = {
+  engine: ENGINE_OPTION,
+  simulate: {
+    type: "boolean",
+    description:
+      "Run everything in-process against the emulators (no hardware, no accounts; asks on a terminal only)",
+  },
+  offline: OFFLINE_OPTION,
+  "state-dir": STATE_DIR_OPTION,
+  parallel: PARALLEL_OPTION,
+  reinstall: {
+    type: "string",
+    multiple: true,
+    valueName: "NODE",
+    description:
+      "A node known as configured that was wiped and is in maintenance mode again: allow sending it its config",
+  },
+  "cert-fingerprint": {
+    type: "string",
+    multiple: true,
+    valueName: "NODE=SHA256",
+    description:
+      "Pin a node's maintenance-mode certificate (base64 sha256 SPKI, as on its console; like talosctl --cert-fingerprint)",
+  },
+} as const satisfies OptionDefs;
+
+/** The options of `homelab plan` (here so `--help` does not load the pipeline). */
+export const PLAN_OPTIONS = {
+  engine: ENGINE_OPTION,
+  simulate: { type: "boolean", description: "Plan against the simulated lab" },
+  parallel: PARALLEL_OPTION,
+} as const satisfies OptionDefs;
+
+/** The options of `homelab lab` (here so `--help` does not load the pipeline). */
+export const LAB_OPTIONS = {
+  "state-dir": {
+    type: "string",
+    valueName: "DIR",
+    description: "Where to write the lab's files (default .homelab/<cluster>/lab)",
+  },
+  bare: {
+    type: "boolean",
+    description: "Do not run `up` against the lab (nodes stay in maintenance mode)",
+  },
+  parallel: PARALLEL_OPTION,
+} as const satisfies OptionDefs;

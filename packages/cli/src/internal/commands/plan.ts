@@ -1,107 +1,12 @@
 import { defineCommand } from "../cli/command.js";
-import { acquireLab, labStateDir } from "../lab/running.js";
-import { type PlanOutcome, runPlan } from "../pipeline/plan.js";
-import { type Change, failureOf, type PlanFailure, type Step } from "../pipeline/step.js";
-import { realTarget } from "../pipeline/target.js";
-import { execRunner, loadProject, parallelOf, stateDirOf } from "./common.js";
-import { renderAndInit } from "./infra/tofu.js";
-import { ENGINE_OPTION, PARALLEL_OPTION } from "./options.js";
+import { PLAN_OPTIONS } from "./options.js";
 
-async function render(outcome: PlanOutcome): Promise<string> {
-  const { renderPlan } = await import("../pipeline/run.js");
-  const lines = [renderPlan(outcome.plan), ""];
-  if (outcome.failures > 0)
-    lines.push(`${outcome.failures} part(s) could not be planned (see '!' lines): the plan is incomplete.`);
-  else if (outcome.changes === 0) lines.push("No changes.");
-  else lines.push(`${outcome.changes} change(s).`);
-  return lines.join("\n");
-}
-
-async function json(outcome: PlanOutcome) {
-  const { planToJson } = await import("../pipeline/run.js");
-  return { changes: outcome.changes, failures: outcome.failures, items: planToJson(outcome.plan) };
-}
-
-/** Exit 0 no changes, 2 changes, 1 when any part could not be planned (like `terraform plan -detailed-exitcode`). */
-function exitOf(outcome: PlanOutcome): number {
-  return outcome.failures > 0 ? 1 : outcome.changes > 0 ? 2 : 0;
-}
-
-/** `homelab plan [--engine ENGINE] [--simulate] [--parallel N]` */
 export const command = defineCommand({
   name: "plan",
   summary: "Every layer planned against what is live, with diffs (exit 0 no changes, 2 changes, 1 error)",
-  options: {
-    engine: ENGINE_OPTION,
-    simulate: { type: "boolean", description: "Plan against the simulated lab" },
-    parallel: PARALLEL_OPTION,
-  },
+  options: PLAN_OPTIONS,
   async run(inv) {
-    const { out, ctx, options } = inv;
-    const parallel = parallelOf(options.parallel);
-    const loaded = await loadProject(inv, {
-      resolveSecrets: true,
-      placeholderSecrets: options.simulate === true,
-    });
-    const common = { loaded, out, signal: ctx.signal, clock: ctx.clock, parallel };
-    let outcome: PlanOutcome;
-    if (options.simulate === true) {
-      const stateDir = labStateDir(loaded, inv);
-      const lab = await acquireLab(stateDir, loaded.config);
-      try {
-        outcome = await runPlan({ ...common, stateDir, target: lab.target });
-      } finally {
-        await lab.release();
-      }
-    } else {
-      const engine = options.engine ?? loaded.config.engine;
-      const steps = engine === "tofu" ? await tofuSteps(inv, loaded) : undefined;
-      outcome = await runPlan({
-        ...common,
-        stateDir: stateDirOf(inv, loaded),
-        target: realTarget(ctx.env, execRunner(inv)),
-        ...(steps ? { steps } : {}),
-      });
-    }
-    const doc = await json(outcome);
-    const text = await render(outcome);
-    out.result(doc, text);
-    return exitOf(outcome);
+    const { runPlanCommand } = await import("./plan-run.js");
+    return runPlanCommand(inv);
   },
 });
-
-/** The tofu engine's plan: render into infrastructure/, `tofu plan` (a failed plan is an error), then Argo CD. */
-async function tofuSteps(
-  inv: Parameters<typeof command.run>[0],
-  loaded: Parameters<typeof renderAndInit>[1],
-): Promise<Step[]> {
-  const { argocdStep } = await import("../pipeline/steps/argocd.js");
-  const { kubeconfigStep } = await import("../pipeline/steps/kubeconfig.js");
-  const tofu: Step = {
-    id: "tofu",
-    title: "tofu",
-    async plan(): Promise<(Change | PlanFailure)[]> {
-      try {
-        const { runner } = await renderAndInit(inv, loaded);
-        const result = await runner.plan({ signal: inv.ctx.signal });
-        if (result.changes.length === 0)
-          return [
-            { id: "tofu", step: "tofu", subject: "infrastructure/", action: "none", summary: "no changes" },
-          ];
-        return result.changes.map((c) => ({
-          id: `tofu:${c.address}`,
-          step: "tofu",
-          subject: c.address,
-          action: c.action === "create" ? "create" : c.action === "delete" ? "delete" : "update",
-          summary: c.action,
-        }));
-      } catch (error) {
-        return [failureOf("tofu", "tofu", "infrastructure/", error)];
-      }
-    },
-    async apply() {
-      throw new Error("the tofu plan step is applied by `homelab up --engine tofu`");
-    },
-  };
-  return [tofu, kubeconfigStep as Step, argocdStep];
-}

@@ -2,6 +2,7 @@ import type { Clock } from "../../context.js";
 import type { Output } from "../cli/output.js";
 import type { LoadedConfig } from "../config/load.js";
 import { DIRECT_STEPS } from "./engines.js";
+import type { NodeTrust } from "./node-trust.js";
 import { createStepContext, type PipelinePlan, pendingChanges, planFailures, planSteps } from "./run.js";
 import type { Step } from "./step.js";
 import type { Target } from "./target.js";
@@ -25,6 +26,7 @@ export async function runPlan(options: {
   signal: AbortSignal;
   clock: Clock;
   parallel?: number;
+  trust?: NodeTrust;
   steps?: readonly Step[];
 }): Promise<PlanOutcome> {
   const ctx = await createStepContext(options);

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { Clock } from "../../context.js";
+import { type Clock, realClock } from "../../context.js";
 import { HomelabError } from "../../errors.js";
 import { loadArgoBootstrap } from "../adapters/argo-bootstrap.js";
 import { loadCfTunnel } from "../adapters/cf-tunnel.js";
@@ -41,23 +41,6 @@ export interface StepContextOptions {
   /** Called with each item after it was applied or found done (tests interrupt here). */
   onStep?: (item: AppliedItem) => void;
 }
-
-const realClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const t = setTimeout(resolve, ms);
-      signal?.addEventListener(
-        "abort",
-        () => {
-          clearTimeout(t);
-          reject(signal.reason);
-        },
-        { once: true },
-      );
-    }),
-};
 
 /** Loads the libraries the config needs and the progress file, and wires the seams. */
 export async function createStepContext(options: StepContextOptions): Promise<StepContext> {

@@ -5,6 +5,7 @@ import type { LoadedConfig } from "../../config/load.js";
 import { withStatePath } from "../../secrets/state-secrets.js";
 import { argoSettings } from "../argo-settings.js";
 import { diffDesired, diffValues } from "../diff.js";
+import { readArgoObject } from "../kube-read.js";
 import { type Change, failureOf, type PlanFailure, type Step } from "../step.js";
 
 /** What the Argo CD step needs: `up`, `plan` and `argo bootstrap` build it their own way. */
@@ -69,21 +70,23 @@ export async function planArgoCd(inputs: ArgoInputs): Promise<Change | PlanFailu
       signal: inputs.signal,
     });
     lines.push(...diffValues(values, settings.values, "values"));
-    const kube = inputs.argo.createKubeClient({ kubeconfig: inputs.kubeconfig });
     const app = rootApplication as {
       apiVersion: string;
       kind: string;
       metadata: { name: string; namespace: string };
       spec: unknown;
     };
-    const live = await kube.get(
+    const live = await readArgoObject(
+      inputs.argo,
+      inputs.kubeconfig,
       {
         apiVersion: app.apiVersion,
         kind: app.kind,
+        plural: "applications",
         name: app.metadata.name,
         namespace: app.metadata.namespace,
       },
-      { signal: inputs.signal },
+      inputs.signal,
     );
     if (!live) lines.push(`+ Application ${app.metadata.name}: apply the root app`);
     else lines.push(...diffDesired(live.spec, app.spec, `Application ${app.metadata.name} spec`));

@@ -148,6 +148,8 @@ function desiredFor(ctx: StepContext, node: NodeConfig): string {
 
 /** Live against desired, document by document, secrets redacted (like `talosctl apply --dry-run`). */
 function configDiff(tc: TalosConfigModule, live: string, desired: string): string | undefined {
+  // the same text is the same config: no parse (a node re-encodes it, so this is the fast path only)
+  if (live === desired) return undefined;
   const diff = tc.diffConfigs(tc.parseDocuments(live), tc.parseDocuments(desired));
   return diff.hasChanges ? tc.renderDiff(diff).trimEnd() : undefined;
 }

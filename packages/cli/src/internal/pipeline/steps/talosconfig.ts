@@ -1,4 +1,3 @@
-import { parse } from "yaml";
 import type { Step, StepContext } from "../step.js";
 
 function controlPlaneEndpoints(ctx: StepContext): string[] {
@@ -17,7 +16,8 @@ function generate(ctx: StepContext): string {
 }
 
 /** The CA and endpoints a talosconfig trusts (its client certificate differs on every generation). */
-function identity(text: string, name: string): string {
+async function identity(text: string, name: string): Promise<string> {
+  const { parse } = await import("yaml");
   try {
     const doc = parse(text) as { contexts?: Record<string, { ca?: string; endpoints?: string[] }> };
     const c = doc.contexts?.[name];
@@ -45,7 +45,7 @@ export const talosconfigStep: Step = {
         },
       ];
     const name = ctx.config.cluster.name;
-    if (identity(text, name) !== identity(generate(ctx), name))
+    if ((await identity(text, name)) !== (await identity(generate(ctx), name)))
       return [
         {
           id: "talosconfig",
