@@ -1,4 +1,4 @@
-import { copyFile, readFile, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ArgoBootstrapErrorCode } from "@talos-homelab/argo-bootstrap";
 import { CfTunnelErrorCode } from "@talos-homelab/cf-tunnel";
@@ -19,7 +19,8 @@ afterEach(async () => {
 });
 
 describe("homelab render", () => {
-  it("writes patches and tfvars into infrastructure/ by default", async ({ expect }) => {
+  it("writes patches and tfvars into the project's infrastructure/ when it has one", async ({ expect }) => {
+    await mkdir(join(t.dir, "infrastructure"));
     const r = await run(["render", "--json"], { cwd: t.dir });
     expect(r.code).toBe(0);
     expect(r.json().written.map((w: { path: string }) => w.path)).toEqual([
@@ -31,6 +32,21 @@ describe("homelab render", () => {
     expect(patch).not.toContain("TS_AUTHKEY");
     const tfvars = JSON.parse(await readFile(join(t.dir, "infrastructure/homelab.auto.tfvars.json"), "utf8"));
     expect(JSON.stringify(tfvars)).not.toContain("env:TS_AUTHKEY");
+  });
+
+  it("writes into the git-ignored state directory, never a new directory beside homelab.yaml, without infrastructure/", async ({
+    expect,
+  }) => {
+    const r = await run(["render", "--config", join(t.dir, "homelab.yaml"), "--full", "--json"]);
+    expect(r.code).toBe(0);
+    expect(await listFiles(t.dir)).toEqual([
+      ".homelab/homelab/render/files/node1.patch.yaml",
+      ".homelab/homelab/render/homelab.auto.tfvars.json",
+      ".homelab/homelab/render/talos/node1.yaml",
+      ".homelab/homelab/render/talosconfig",
+      ".homelab/homelab/secrets.yaml",
+      "homelab.yaml",
+    ]);
   });
 
   it("writes complete configs and a talosconfig 0600 with --full --out", async ({ expect }) => {
@@ -109,7 +125,7 @@ describe("homelab doctor", () => {
 
 describe("homelab plan", () => {
   it("exits 2 listing every layer when nothing exists yet", async ({ expect }) => {
-    const r = await run(["plan", "--json"], {
+    const r = await run(["plan", "--engine", "tofu", "--json"], {
       cwd: t.dir,
       env: { TS_AUTHKEY: "k", HOMELAB_TOFU_BIN: join(t.dir, "no-tofu"), PATH: "" },
     });

@@ -6,10 +6,10 @@ import type { Invocation, RunFn } from "../cli/spec.js";
 import type { LoadedConfig } from "../config/load.js";
 import { writeFilesAtomic } from "../fs/atomic.js";
 import { remoteHelm } from "../lab/lab.js";
-import { runningLab } from "../lab/running.js";
 import { argoSettings } from "../pipeline/argo-settings.js";
-import { execRunner, loadProject, stateDirOf, stringOption } from "./common.js";
-import { kubeconfigText } from "./connect.js";
+import { projectState } from "../state/locate.js";
+import { execRunner, loadProject, stringOption } from "./common.js";
+import { projectKubeconfig } from "./connect.js";
 
 function argocdOf(loaded: LoadedConfig) {
   const argocd = loaded.config.argocd;
@@ -17,15 +17,14 @@ function argocdOf(loaded: LoadedConfig) {
   return argocd;
 }
 
-/** helm: the running simulated lab's when KUBECONFIG points at it, else the real binary through ctx.exec. */
+/** helm: the running simulated lab's when the kubeconfig is the lab's, else the real binary through ctx.exec. */
 async function helmRunner(
   inv: Invocation,
   loaded: LoadedConfig,
-  kubeconfigPath: string | undefined,
+  kubeconfigPath: string,
 ): Promise<ProcessRunner> {
-  const labDir = join(loaded.dir, ".homelab", loaded.config.cluster.name, "lab");
-  const lab = await runningLab(labDir, loaded.config);
-  if (lab && kubeconfigPath?.startsWith(labDir)) return remoteHelm(lab.helm.url);
+  const state = await projectState(inv, loaded);
+  if (state.lab && kubeconfigPath.startsWith(state.dir)) return remoteHelm(state.lab.helm.url);
   return execRunner(inv);
 }
 
@@ -78,10 +77,7 @@ export const run: RunFn = async (inv) => {
     );
     return 0;
   }
-  const explicit = stringOption(inv, "kubeconfig") ?? ctx.env.KUBECONFIG;
-  const fallback = join(stateDirOf(inv, loaded), "kubeconfig");
-  const kubeconfigPath = explicit ? resolve(ctx.cwd, explicit) : fallback;
-  const kubeconfig = await kubeconfigText(inv, fallback);
+  const { path: kubeconfigPath, text: kubeconfig } = await projectKubeconfig(inv, loaded);
   if (verb === "password") {
     const argo = await loadArgoBootstrap();
     const result = await argo.readInitialAdminPassword({ kubeconfig });

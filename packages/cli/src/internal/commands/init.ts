@@ -3,7 +3,13 @@ import { join, resolve } from "node:path";
 import { HomelabError } from "../../errors.js";
 import type { RunFn } from "../cli/spec.js";
 import { type FileToWrite, writeFilesAtomic } from "../fs/atomic.js";
-import { CLUSTER_SKELETON, GITIGNORE_LINES, HOMELAB_YAML, INFRASTRUCTURE_SKELETON } from "../templates.js";
+import {
+  CLUSTER_SKELETON,
+  GITIGNORE_LINES,
+  HOMELAB_YAML,
+  INFRASTRUCTURE_SKELETON,
+  SCHEMA_FILE_NAME,
+} from "../templates.js";
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -26,6 +32,12 @@ export const run: RunFn = async ({ ctx, out, flags, options }) => {
     });
   }
   files.push({ path: configPath, content: HOMELAB_YAML });
+  // the modeline in homelab.yaml points here: an editor validates and completes without node_modules
+  const { homelabJsonSchema } = await import("../config/schema.js");
+  files.push({
+    path: join(root, SCHEMA_FILE_NAME),
+    content: `${JSON.stringify(homelabJsonSchema(), null, 2)}\n`,
+  });
   const gitignore = join(root, ".gitignore");
   const current = (await exists(gitignore)) ? await readFile(gitignore, "utf8") : "";
   const have = new Set(current.split("\n").map((l) => l.trim()));
@@ -52,7 +64,9 @@ export const run: RunFn = async ({ ctx, out, flags, options }) => {
       ...written.map((p) => `wrote ${p}`),
       ...skipped.map((s) => `kept ${s} (exists)`),
       "",
-      "Next: edit homelab.yaml, then `homelab image urls` (boot that ISO) and `homelab up`.",
+      "Next: edit homelab.yaml (each key is explained there), check it with `homelab doctor`,",
+      "try it all with `homelab up --simulate`, then `homelab image urls` (boot each node from that ISO)",
+      "and `homelab up`.",
     ].join("\n"),
   );
   return 0;

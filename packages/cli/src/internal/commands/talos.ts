@@ -5,7 +5,7 @@ import type { NodeResult, TalosClient } from "../adapters/talos-client.js";
 import type { Invocation, RunFn } from "../cli/spec.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { confirm, stringOption } from "./common.js";
-import { talosClientFromFlags } from "./connect.js";
+import { mergeIntoUserKubeconfig, talosClientFromFlags } from "./connect.js";
 
 /**
  * Prints each line of a followed stream as it arrives (with --json: one `{ ...fields, line }` object per
@@ -116,14 +116,22 @@ async function dispatch(inv: Invocation, client: TalosClient, nodes: string[] | 
     case "kubeconfig": {
       const kubeconfig = await client.kubeconfig(node ? { node } : {});
       const file = stringOption(inv, "out");
-      if (file) {
+      if (file === "-") {
+        if (inv.flags.json) out.result({ kubeconfig }, "");
+        else out.print(kubeconfig);
+      } else if (file) {
         const full = resolve(ctx.cwd, file);
         await writeFileAtomic(full, kubeconfig, 0o600);
         out.result({ written: full }, `wrote ${full} (0600)`);
-      } else if (inv.flags.json) {
-        out.result({ kubeconfig }, "");
       } else {
-        out.print(kubeconfig);
+        const merged = await mergeIntoUserKubeconfig(inv, kubeconfig);
+        out.result(merged, () =>
+          [
+            ...merged.renamed.map((r) => `renamed ${r.kind} ${r.from} -> ${r.to} (another one had the name)`),
+            ...merged.overwritten.map((o) => `overwrote ${o.kind} ${o.name}`),
+            `merged into ${merged.path} (0600); current context: ${merged.context}`,
+          ].join("\n"),
+        );
       }
       return 0;
     }

@@ -6,7 +6,8 @@ const talosConnection: Record<string, OptionSpec> = {
   talosconfig: {
     type: "string",
     valueName: "FILE",
-    description: "talosconfig (default $TALOSCONFIG, then ~/.talos/config)",
+    description:
+      "talosconfig (default $TALOSCONFIG, then the state directory of homelab.yaml, then ~/.talos/config)",
   },
   context: { type: "string", valueName: "NAME", description: "talosconfig context" },
   endpoints: {
@@ -38,7 +39,7 @@ const engineOption: OptionSpec = {
 const kubeconfigOption: OptionSpec = {
   type: "string",
   valueName: "FILE",
-  description: "kubeconfig (default $KUBECONFIG, then the state dir's)",
+  description: "kubeconfig (default $KUBECONFIG, then the state directory of homelab.yaml)",
 };
 
 function talos(name: string, summary: string, extra: Partial<CommandSpec> = {}): CommandSpec {
@@ -72,7 +73,8 @@ export const ROOT: CommandSpec = {
           type: "string",
           short: "o",
           valueName: "DIR",
-          description: "Output directory (default: infrastructure/ next to the config)",
+          description:
+            "Output directory (default: infrastructure/ next to the config when it exists, else render/ in the git-ignored state directory)",
         },
         full: {
           type: "boolean",
@@ -149,13 +151,18 @@ export const ROOT: CommandSpec = {
           },
         }),
         talos("services", "Services and their state on each node"),
-        talos("kubeconfig", "Fetch the admin kubeconfig", {
+        talos("kubeconfig", "Fetch the admin kubeconfig and merge it into ~/.kube/config (or $KUBECONFIG)", {
           options: {
             out: {
               type: "string",
               short: "o",
               valueName: "FILE",
-              description: "Write it to FILE (0600) instead of stdout",
+              description: "Write it to FILE (0600) instead of merging; '-' prints it",
+            },
+            force: {
+              type: "boolean",
+              short: "f",
+              description: "On merge, overwrite entries with the same name instead of renaming ours NAME-1",
             },
           },
         }),

@@ -10,8 +10,9 @@ import { readOptional, readProgress, writeProgress } from "../pipeline/state.js"
 import { countPlanChanges, desiredNodeConfig, secretsHashOf } from "../pipeline/up.js";
 import { routesOf } from "../plan/routes.js";
 import { schematicOf } from "../plan/schematic.js";
+import { locateTalosconfig } from "../state/locate.js";
 import { loadProject, stateDirOf } from "./common.js";
-import { cloudflareClient, talosconfigPath } from "./connect.js";
+import { cloudflareClient } from "./connect.js";
 
 function tunnelOf(loaded: LoadedConfig) {
   const tunnel = loaded.config.tunnel;
@@ -27,7 +28,7 @@ async function rotate(inv: Invocation, loaded: LoadedConfig): Promise<number> {
   const tc = await loadTalosConfig();
   const talosLib = await loadTalosClient();
   const client = await cloudflareClient(inv);
-  const path = (await talosconfigPath(inv)) ?? join(stateDirOf(inv, loaded), "talosconfig");
+  const path = (await locateTalosconfig(inv, loaded))?.path ?? join(stateDirOf(inv, loaded), "talosconfig");
   const talosconfig = await readOptional(path);
   if (!talosconfig)
     throw new HomelabError("MISSING_CREDENTIALS", `no talosconfig at ${path}`, {
