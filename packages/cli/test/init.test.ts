@@ -45,7 +45,7 @@ describe("homelab init", () => {
         expect.arrayContaining(["cluster", "nodes", "tunnel", "engine"]),
       );
       // the engine is explicit, explained in a comment just above it
-      expect(text).toMatch(/# How `homelab up` provisions\. direct:[^]*\nengine: direct\n/);
+      expect(text).toMatch(/# How `homelab up` provisions\. direct:[\s\S]*\nengine: direct\n/);
       // every top-level key carries a comment (on its line or the lines just above)
       const lines = text.split("\n");
       const uncommented = lines
