@@ -121,6 +121,27 @@ describe("homelab doctor", () => {
       expect.objectContaining({ code: "NO_SCHEDULABLE_NODES", severity: "error" }),
     );
   });
+
+  it("lists what it checked, layer by layer, with each verdict", async ({ expect }) => {
+    const r = await run(["doctor", "--json"], { cwd: t.dir });
+    const checks = r
+      .json()
+      .checks.map((c: { layer: string; check: string; result: string }) => [c.layer, c.check, c.result]);
+    expect(checks).toEqual([
+      ["homelab.yaml", "etcd quorum (1 control plane(s))", "ok"],
+      ["homelab.yaml", "a node can run workloads", "ok"],
+      ["homelab.yaml", "an install disk for every node", "ok"],
+      ["homelab.yaml", "GitOps (argocd section)", "ok"],
+      ["talos-config", "node1: controlplane machine config for Talos v1.13.9", "ok"],
+      ["cf-tunnel", "2 route(s) in zone example.com", "ok"],
+      ["argo-bootstrap", "root application (cluster/app-of-apps)", "ok"],
+      ["talos", "nodes reachable, versions, cluster health", "skipped"],
+      ["cloudflare", "tunnel audit", "skipped"],
+    ]);
+    const text = await run(["doctor"], { cwd: t.dir, env: { NO_COLOR: "1" } });
+    expect(text.stdout).toContain("talos-config\n  ✓ node1: controlplane machine config for Talos v1.13.9\n");
+    expect(text.stdout).toContain("- tunnel audit (skipped: pass --live)");
+  });
 });
 
 describe("homelab plan", () => {

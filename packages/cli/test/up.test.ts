@@ -356,6 +356,17 @@ describe("homelab up --simulate", () => {
         "ROUTE_WITHOUT_ACCESS",
         "CONNECTORS",
       ]);
+      const checks = result.checks.filter((c: { layer: string }) =>
+        ["talos", "cloudflare"].includes(c.layer),
+      );
+      expect(
+        checks.map((c: { layer: string; check: string; result: string }) => [c.layer, c.check, c.result]),
+      ).toEqual([
+        ["talos", "node1: reachable over mTLS, Talos version", "ok"],
+        ["talos", "cluster health (etcd, services, nodes)", "ok"],
+        ["cloudflare", "tunnel audit (connectors, DNS, Access)", "ok"],
+      ]);
+      expect(checks[0].detail).toBe("192.168.50.200 runs v1.13.9");
       expect(r.code).toBe(0);
     });
 
