@@ -7,6 +7,7 @@ import { loadTalosClient, type TalosClient, type TalosClientOptions } from "../a
 import type { Invocation } from "../cli/spec.js";
 import type { LoadedConfig } from "../config/load.js";
 import { writeFileAtomic } from "../fs/atomic.js";
+import { cloudflareBaseURL } from "../pipeline/target.js";
 import { locateKubeconfig, locateTalosconfig, optionalProject } from "../state/locate.js";
 import { listOption, stringOption } from "./common.js";
 
@@ -47,7 +48,9 @@ export async function cloudflareClient(inv: Invocation): Promise<Cloudflare> {
     throw new HomelabError("MISSING_CREDENTIALS", "CLOUDFLARE_API_TOKEN is not set", {
       hint: "create an API token with Cloudflare Tunnel:Edit, DNS:Edit and Access: Apps and Policies:Edit",
     });
-  return createCloudflare({ apiToken: token, baseURL: inv.ctx.env.CLOUDFLARE_BASE_URL, maxRetries: 2 });
+  const baseURL = cloudflareBaseURL(inv.ctx.env);
+  if (baseURL) inv.out.warn(`Cloudflare API calls go to ${new URL(baseURL).origin} (CLOUDFLARE_BASE_URL)`);
+  return createCloudflare({ apiToken: token, baseURL, maxRetries: 2 });
 }
 
 /** The project's kubeconfig ({@link locateKubeconfig}): its path and text. */

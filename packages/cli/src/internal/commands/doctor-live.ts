@@ -4,6 +4,7 @@ import { loadTalosClient } from "../adapters/talos-client.js";
 import type { Invocation } from "../cli/spec.js";
 import type { LoadedConfig } from "../config/load.js";
 import { readOptional } from "../pipeline/state.js";
+import { ALLOW_ENDPOINT_OVERRIDE } from "../pipeline/target.js";
 import { locateTalosconfig, projectState } from "../state/locate.js";
 import { cloudflareClient } from "./connect.js";
 import type { Finding } from "./doctor.js";
@@ -86,7 +87,11 @@ export async function liveChecks(inv: Invocation, loaded: LoadedConfig): Promise
       const cf = await loadCfTunnel();
       const env =
         lab && !inv.ctx.env.CLOUDFLARE_API_TOKEN
-          ? { CLOUDFLARE_API_TOKEN: lab.cloudflare.apiToken, CLOUDFLARE_BASE_URL: lab.cloudflare.url }
+          ? {
+              CLOUDFLARE_API_TOKEN: lab.cloudflare.apiToken,
+              CLOUDFLARE_BASE_URL: lab.cloudflare.url,
+              [ALLOW_ENDPOINT_OVERRIDE]: "1",
+            }
           : {};
       const client = await cloudflareClient({ ...inv, ctx: { ...inv.ctx, env: { ...inv.ctx.env, ...env } } });
       try {
