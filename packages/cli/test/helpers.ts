@@ -59,3 +59,45 @@ export async function listFiles(dir: string): Promise<string[]> {
     .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
     .sort();
 }
+
+/**
+ * Starts `homelab lab` (`--bare` unless `up` is true) through the public entry in `cwd` and waits
+ * for its JSON document; `stop()` ends it as Ctrl-C would.
+ */
+export async function startLab(cwd: string, env: Record<string, string>, options: { up?: boolean } = {}) {
+  const controller = new AbortController();
+  let stdout = "";
+  const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("lab did not start")), 60_000);
+    const check = () => {
+      try {
+        const doc = JSON.parse(stdout);
+        clearTimeout(timer);
+        resolve(doc);
+      } catch {
+        // not complete yet
+      }
+    };
+    const done = Promise.resolve().then(() =>
+      main({
+        argv: ["lab", ...(options.up ? [] : ["--bare"]), "--json"],
+        context: createContext({
+          stdout: {
+            write: (s: string) => {
+              stdout += s;
+              check();
+            },
+          },
+          stderr: { write: () => true },
+          env: { HOME: "/nonexistent-home", ...env },
+          cwd,
+          isTTY: { stdin: false, stdout: false, stderr: false },
+          signal: controller.signal,
+          homedir: "/nonexistent-home",
+        }),
+      }),
+    );
+    done.catch(reject);
+  });
+  return { ready, stop: () => controller.abort() };
+}

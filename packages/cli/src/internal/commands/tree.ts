@@ -138,6 +138,35 @@ export const ROOT: CommandSpec = {
       load: async () => (await import("./up.js")).run,
     },
     {
+      name: "status",
+      summary:
+        "One screen across the layers: Talos nodes and versions, etcd, Kubernetes, tunnel connectors, DNS/Access, Argo CD apps",
+      options: {
+        watch: {
+          type: "boolean",
+          short: "w",
+          description: "Refresh until Ctrl-C (with --json: one document per line)",
+        },
+        interval: {
+          type: "string",
+          valueName: "SECONDS",
+          description: "Seconds between refreshes with --watch (default 5)",
+        },
+        talosconfig: talosConnection.talosconfig as OptionSpec,
+        kubeconfig: kubeconfigOption,
+      },
+      load: async () => (await import("./status.js")).run,
+    },
+    {
+      name: "down",
+      summary:
+        "Remove what `up` created, in the safe order (DNS, Access, ingress, nodes, tunnel), after showing the plan",
+      options: {
+        talosconfig: talosConnection.talosconfig as OptionSpec,
+      },
+      load: async () => (await import("./down.js")).run,
+    },
+    {
       name: "lab",
       summary:
         "Run the simulated lab in the foreground (Ctrl-C stops it); writes a talosconfig, kubeconfig and Cloudflare URL",
