@@ -35,6 +35,7 @@ export const run: RunFn = async (inv) => {
       lab: join(stateDir, "lab.json"),
     };
     const cp = config.nodes.find((n) => n.role === "controlplane");
+    const cfg = inv.flags.config ? ` --config ${inv.flags.config}` : "";
     out.result({ lab: lab.info, files, up: upSummary ?? null }, () =>
       [
         `lab ${config.cluster.name} is running (pid ${lab.info.pid}); Ctrl-C stops it`,
@@ -46,12 +47,13 @@ export const run: RunFn = async (inv) => {
         `Cloudflare API:  ${lab.info.cloudflare.url}`,
         `Kubernetes API:  ${lab.info.kube.url}`,
         "",
-        "Try, in another shell:",
-        `  export TALOSCONFIG=${files.talosconfig} KUBECONFIG=${files.kubeconfig}`,
-        `  set -a; . ${files.cloudflareEnv}; set +a`,
-        `  homelab talos version --nodes ${cp?.address ?? ""}`,
-        `  homelab up --simulate${inv.flags.config ? ` --config ${inv.flags.config}` : ""}   # a second run changes nothing`,
-        `  homelab tunnel audit${inv.flags.config ? ` --config ${inv.flags.config}` : ""}`,
+        "Try, in another shell (commands find this lab's state from homelab.yaml):",
+        `  homelab status${cfg}`,
+        `  homelab talos version --nodes ${cp?.address ?? ""}${cfg}`,
+        `  homelab up --simulate${cfg}   # a second run changes nothing`,
+        `  homelab down${cfg}            # removes what up created`,
+        `  set -a; . ${files.cloudflareEnv}; set +a; homelab tunnel audit${cfg}`,
+        `  export KUBECONFIG=${files.kubeconfig}   # for kubectl`,
       ].join("\n"),
     );
     await new Promise<void>((resolve) => {
