@@ -1,8 +1,9 @@
-import { access, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { HomelabError } from "../../errors.js";
 import type { RunFn } from "../cli/spec.js";
 import { type FileToWrite, writeFilesAtomic } from "../fs/atomic.js";
+import { pathExists } from "../fs/exists.js";
 import {
   CLUSTER_SKELETON,
   GITIGNORE_LINES,
@@ -11,22 +12,13 @@ import {
   SCHEMA_FILE_NAME,
 } from "../templates.js";
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** `homelab init` */
 export const run: RunFn = async ({ ctx, out, flags, options }) => {
   const configPath = resolve(ctx.cwd, flags.config ?? "homelab.yaml");
   const root = resolve(configPath, "..");
   const files: FileToWrite[] = [];
   const skipped: string[] = [];
-  if ((await exists(configPath)) && options.force !== true) {
+  if ((await pathExists(configPath)) && options.force !== true) {
     throw new HomelabError("FILE_EXISTS", `${flags.config ?? "homelab.yaml"} already exists`, {
       hint: "pass --force to overwrite it",
     });
@@ -39,7 +31,7 @@ export const run: RunFn = async ({ ctx, out, flags, options }) => {
     content: `${JSON.stringify(homelabJsonSchema(), null, 2)}\n`,
   });
   const gitignore = join(root, ".gitignore");
-  const current = (await exists(gitignore)) ? await readFile(gitignore, "utf8") : "";
+  const current = (await pathExists(gitignore)) ? await readFile(gitignore, "utf8") : "";
   const have = new Set(current.split("\n").map((l) => l.trim()));
   const missing = GITIGNORE_LINES.filter((l) => !have.has(l));
   if (missing.length > 0) {
@@ -51,7 +43,7 @@ export const run: RunFn = async ({ ctx, out, flags, options }) => {
   } else skipped.push(".gitignore");
   for (const [rel, content] of Object.entries({ ...CLUSTER_SKELETON, ...INFRASTRUCTURE_SKELETON })) {
     const top = rel.split("/")[0] as string;
-    if (await exists(join(root, top))) {
+    if (await pathExists(join(root, top))) {
       if (!skipped.includes(`${top}/`)) skipped.push(`${top}/`);
       continue;
     }

@@ -2,10 +2,9 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { HomelabError } from "../../errors.js";
 import { loadCfTunnel, type Plan } from "../adapters/cf-tunnel.js";
-import { loadTalosClient } from "../adapters/talos-client.js";
 import type { LoadedConfig } from "../config/load.js";
 import { readOptional, readProgress } from "../pipeline/state.js";
-import type { ProjectSystems } from "../state/systems.js";
+import { nodeClient, type ProjectSystems } from "../state/systems.js";
 
 // `homelab down`: the inverse of `up`, planned from the live systems and the state directory, applied
 // in the order that never leaves a hostname pointing at nothing it should: DNS records first, then
@@ -102,18 +101,12 @@ export async function planDown(
 
   const nodes: NodeConfig[] = [];
   if (systems.talosconfig) {
-    const lib = await loadTalosClient();
     // workers first, then control planes: the cluster shrinks from the edge
     for (const node of [
       ...config.nodes.filter((n) => n.role === "worker"),
       ...config.nodes.filter((n) => n.role === "controlplane"),
     ]) {
-      const client = lib.createTalosClient({
-        talosconfig: systems.talosconfig,
-        endpoints: [systems.target.talosEndpoint(node)],
-        nodes: [node.address],
-        timeoutMs: 10_000,
-      });
+      const client = await nodeClient(systems, node);
       try {
         const [answer] = await client.version({ nodes: [node.address] });
         if (answer?.ok) nodes.push(node);
@@ -246,14 +239,8 @@ export async function applyDown(
 
   // 4. nodes: reset to maintenance mode (ungraceful: the whole cluster goes, etcd has nobody to leave to)
   if (plan.nodes.length > 0 && systems.talosconfig) {
-    const lib = await loadTalosClient();
     for (const node of plan.nodes) {
-      const talos = lib.createTalosClient({
-        talosconfig: systems.talosconfig,
-        endpoints: [systems.target.talosEndpoint(node)],
-        nodes: [node.address],
-        timeoutMs: 30_000,
-      });
+      const talos = await nodeClient(systems, node, 30_000);
       try {
         await talos.reset({ node: node.address, graceful: false, reboot: true });
         removed.nodes++;

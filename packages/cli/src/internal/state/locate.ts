@@ -1,8 +1,8 @@
-import { access } from "node:fs/promises";
 import { delimiter, join, resolve } from "node:path";
 import type { Invocation } from "../cli/spec.js";
 import { stateDirOf } from "../commands/common.js";
 import { type LoadedConfig, loadConfig } from "../config/load.js";
+import { pathExists } from "../fs/exists.js";
 import type { LabInfo } from "../lab/lab.js";
 import { labStateDir, runningLab } from "../lab/running.js";
 
@@ -24,15 +24,6 @@ export interface Located {
   source: "flag" | "env" | "state" | "home";
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The project's state directory: while `homelab lab` runs for this homelab.yaml its directory
  * (`.homelab/<cluster>/lab`), else the real cluster's (`.homelab/<cluster>`); --state-dir wins.
@@ -50,7 +41,7 @@ export async function projectState(inv: Invocation, loaded: LoadedConfig): Promi
  */
 export async function optionalProject(inv: Invocation): Promise<LoadedConfig | undefined> {
   const explicit = inv.flags.config;
-  if (!explicit && !(await exists(resolve(inv.ctx.cwd, "homelab.yaml")))) return undefined;
+  if (!explicit && !(await pathExists(resolve(inv.ctx.cwd, "homelab.yaml")))) return undefined;
   return loadConfig(explicit ?? "homelab.yaml", {
     cwd: inv.ctx.cwd,
     env: inv.ctx.env,
@@ -75,11 +66,11 @@ async function locate(
   const loaded = typeof project === "function" ? await project() : project;
   if (loaded) {
     const path = join((await projectState(inv, loaded)).dir, names.file);
-    if (await exists(path)) return { path, source: "state" };
+    if (await pathExists(path)) return { path, source: "state" };
   }
   if (!names.home) return undefined;
   const home = join(inv.ctx.homedir, ...names.home);
-  return (await exists(home)) ? { path: home, source: "home" } : undefined;
+  return (await pathExists(home)) ? { path: home, source: "home" } : undefined;
 }
 
 /** The talosconfig: --talosconfig, $TALOSCONFIG, the project's state directory, ~/.talos/config. */

@@ -1,5 +1,7 @@
 import type Cloudflare from "cloudflare";
+import { HomelabError } from "../../errors.js";
 import { createCloudflare } from "../adapters/cf-tunnel.js";
+import { loadTalosClient, type TalosClient } from "../adapters/talos-client.js";
 import type { Invocation } from "../cli/spec.js";
 import { execRunner } from "../commands/common.js";
 import type { LoadedConfig } from "../config/load.js";
@@ -41,4 +43,27 @@ export async function projectSystems(inv: Invocation, loaded: LoadedConfig): Pro
       maxRetries: target.kind === "lab" ? 0 : 2,
     });
   return systems;
+}
+
+/**
+ * A talos-client for one node of the project, over mTLS with the project's talosconfig and straight to
+ * that node's endpoint (so resetting one node never cuts the way to the next).
+ * @throws HomelabError MISSING_CREDENTIALS when the project has no talosconfig
+ */
+export async function nodeClient(
+  systems: ProjectSystems,
+  node: { name: string; address: string },
+  timeoutMs = 10_000,
+): Promise<TalosClient> {
+  if (!systems.talosconfig)
+    throw new HomelabError("MISSING_CREDENTIALS", "no talosconfig found", {
+      hint: "run `homelab up` (it writes one to the state directory next to homelab.yaml), or pass --talosconfig",
+    });
+  const lib = await loadTalosClient();
+  return lib.createTalosClient({
+    talosconfig: systems.talosconfig,
+    endpoints: [systems.target.talosEndpoint(node)],
+    nodes: [node.address],
+    timeoutMs,
+  });
 }

@@ -2,11 +2,10 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { loadArgoBootstrap } from "../adapters/argo-bootstrap.js";
 import { loadCfTunnel } from "../adapters/cf-tunnel.js";
-import { loadTalosClient } from "../adapters/talos-client.js";
 import type { LoadedConfig } from "../config/load.js";
 import { countPlanChanges } from "../pipeline/up.js";
 import { routesOf } from "../plan/routes.js";
-import type { ProjectSystems } from "../state/systems.js";
+import { nodeClient, type ProjectSystems } from "../state/systems.js";
 
 // `homelab status`: one read-only look across the layers, each answered from the live system.
 
@@ -98,16 +97,10 @@ export async function collectStatus(
   };
 
   if (systems.talosconfig) {
-    const lib = await loadTalosClient();
     const controlPlanes = config.nodes.filter((n) => n.role === "controlplane");
     for (const [i, node] of config.nodes.entries()) {
       const row = report.nodes[i] as StatusReport["nodes"][number];
-      const client = lib.createTalosClient({
-        talosconfig: systems.talosconfig,
-        endpoints: [systems.target.talosEndpoint(node)],
-        nodes: [node.address],
-        timeoutMs: 10_000,
-      });
+      const client = await nodeClient(systems, node);
       try {
         const [version] = await client.version({ nodes: [node.address] });
         if (!version?.ok) {
@@ -134,12 +127,7 @@ export async function collectStatus(
     }
     const first = controlPlanes.find((n) => report.nodes.find((r) => r.name === n.name)?.talos);
     if (first) {
-      const client = lib.createTalosClient({
-        talosconfig: systems.talosconfig,
-        endpoints: [systems.target.talosEndpoint(first)],
-        nodes: [first.address],
-        timeoutMs: 10_000,
-      });
+      const client = await nodeClient(systems, first);
       try {
         const members = await client.etcdMemberList({ node: first.address });
         report.etcd = { members: members.map((m) => ({ hostname: m.hostname, learner: m.isLearner })) };
