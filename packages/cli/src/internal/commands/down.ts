@@ -1,5 +1,6 @@
 import type { RunFn } from "../cli/spec.js";
 import { applyDown, planDown, renderDownPlan } from "../down/down.js";
+import { acquireStateLock } from "../pipeline/lock.js";
 import { projectSystems } from "../state/systems.js";
 import { confirm, loadProject } from "./common.js";
 
@@ -27,11 +28,13 @@ export const run: RunFn = async (inv) => {
     out.info("aborted: nothing changed");
     return 1;
   }
+  // never while an `up` changes the same homelab
+  const lock = await acquireStateLock(systems.state.dir, "down");
   const result = await applyDown(plan, loaded, systems, {
     signal: ctx.signal,
     onStep: (s) =>
       out.info(`✓ ${s.title}: ${s.items.length === 0 ? "nothing to do" : `${s.items.length} removed`}`),
-  });
+  }).finally(() => lock.release());
   out.result(
     { ...shown, applied: true, removed: result.removed },
     () => `${plan.cluster}: down (${plan.changes} removed).`,
