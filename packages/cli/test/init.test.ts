@@ -56,6 +56,9 @@ describe("homelab init", () => {
       const up = await run(["up", "--simulate", "--json"], { cwd: t.dir });
       expect(up.code).toBe(0);
       expect(up.json()).toMatchObject({ engine: "direct", simulated: true });
+      // each run without `homelab lab` starts new machines: the state of the last lab must not block them
+      const again = await run(["up", "--simulate", "--json"], { cwd: t.dir });
+      expect(again.code).toBe(0);
     } finally {
       await t.cleanup();
     }

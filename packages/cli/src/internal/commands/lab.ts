@@ -1,7 +1,6 @@
 import { join } from "node:path";
 import type { RunFn } from "../cli/spec.js";
-import { startLab } from "../lab/lab.js";
-import { labStateDir, publishLab, unpublishLab } from "../lab/running.js";
+import { labStateDir, publishLab, startFreshLab, unpublishLab } from "../lab/running.js";
 import { labTarget } from "../pipeline/target.js";
 import { runUp } from "../pipeline/up.js";
 import { loadProject } from "./common.js";
@@ -13,7 +12,7 @@ export const run: RunFn = async (inv) => {
   const loaded = await loadProject(inv, { resolveSecrets: true, placeholderSecrets: true });
   const { config } = loaded;
   const stateDir = labStateDir(loaded, inv);
-  const lab = await startLab({ config });
+  const lab = await startFreshLab(stateDir, config);
   try {
     await publishLab(stateDir, lab.info);
     let upSummary: unknown;
