@@ -122,7 +122,7 @@ describe("homelab status and homelab down against the simulated lab", () => {
       "✓ state files",
     ];
     const at = order.map((s) => r.stderr.indexOf(s));
-    expect(at.every((i) => i > r.stderr.indexOf("1. DNS records: "))).toBe(true);
+    expect(at.every((i) => i > r.stderr.indexOf("1. DNS records:"))).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
     expect(r.stderr).toContain("- CNAME app1.example.com -> ");
     expect(r.stderr).toContain("- node1 controlplane 192.168.50.200");

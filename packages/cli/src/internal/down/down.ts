@@ -158,7 +158,7 @@ export async function planDown(
 export function renderDownPlan(plan: DownPlan): string {
   const lines = [`homelab down: ${plan.cluster} (state ${plan.stateDir})`];
   plan.steps.forEach((s, i) => {
-    lines.push(`${i + 1}. ${s.title}: ${s.items.length === 0 ? "nothing" : ""}`);
+    lines.push(`${i + 1}. ${s.title}:${s.items.length === 0 ? " nothing" : ""}`);
     for (const item of s.items) lines.push(`     - ${item}`);
   });
   if (plan.kept.length > 0) {
