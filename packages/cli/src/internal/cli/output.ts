@@ -17,6 +17,8 @@ export interface Step {
   update(message: string): void;
   done(message?: string): void;
   fail(message?: string): void;
+  /** The run was interrupted while this step ran (said as such, never as a failure). */
+  interrupted(): void;
 }
 
 const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -47,7 +49,7 @@ export class Output {
     this.colorOut = colorEnabled(ctx, flags, ctx.isTTY.stdout);
     this.colorErr = colorEnabled(ctx, flags, ctx.isTTY.stderr);
     const ci = ctx.env.CI !== undefined && ctx.env.CI !== "" && ctx.env.CI !== "false";
-    this.spinners = ctx.isTTY.stderr && !flags.json && !flags.quiet && !ci;
+    this.spinners = ctx.isTTY.stderr && !flags.json && !flags.quiet && !ci && ctx.env.TERM !== "dumb";
   }
 
   /** Styles text for stdout (no-op without colour). */
@@ -107,7 +109,7 @@ export class Output {
   /** Starts a progress step. */
   step(title: string): Step {
     const silent = this.flags.quiet || this.flags.json;
-    if (silent) return { update() {}, done() {}, fail() {} };
+    if (silent) return { update() {}, done() {}, fail() {}, interrupted() {} };
     const start = this.ctx.clock.now();
     const elapsed = () => {
       const ms = this.ctx.clock.now() - start;
@@ -119,6 +121,7 @@ export class Output {
         update: (m) => this.ctx.stderr.write(`  ${m}\n`),
         done: (m) => this.ctx.stderr.write(`${this.styleErr("green", "✓")} ${m ?? title}${elapsed()}\n`),
         fail: (m) => this.ctx.stderr.write(`${this.styleErr("red", "✗")} ${m ?? title}\n`),
+        interrupted: () => this.ctx.stderr.write(`${this.styleErr("yellow", "!")} ${title}: interrupted\n`),
       };
     }
     let frame = 0;
@@ -150,6 +153,10 @@ export class Output {
       fail: (m) => {
         stop();
         this.ctx.stderr.write(`${this.styleErr("red", "✗")} ${m ?? title}\n`);
+      },
+      interrupted: () => {
+        stop();
+        this.ctx.stderr.write(`${this.styleErr("yellow", "!")} ${title}: interrupted\n`);
       },
     };
   }

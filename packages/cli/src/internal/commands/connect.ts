@@ -4,7 +4,7 @@ import type Cloudflare from "cloudflare";
 import { HomelabError } from "../../errors.js";
 import { createCloudflare } from "../adapters/cf-tunnel.js";
 import { loadTalosClient, type TalosClient, type TalosClientOptions } from "../adapters/talos-client.js";
-import type { Invocation } from "../cli/spec.js";
+import type { Invocation } from "../cli/command.js";
 import type { LoadedConfig } from "../config/load.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { cloudflareBaseURL } from "../pipeline/target.js";

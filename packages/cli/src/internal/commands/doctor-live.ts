@@ -1,13 +1,13 @@
 import { join } from "node:path";
 import { loadCfTunnel } from "../adapters/cf-tunnel.js";
 import { loadTalosClient } from "../adapters/talos-client.js";
-import type { Invocation } from "../cli/spec.js";
+import type { Invocation } from "../cli/command.js";
 import type { LoadedConfig } from "../config/load.js";
 import { readOptional } from "../pipeline/state.js";
 import { ALLOW_ENDPOINT_OVERRIDE } from "../pipeline/target.js";
 import { locateTalosconfig, projectState } from "../state/locate.js";
 import { cloudflareClient } from "./connect.js";
-import type { Finding } from "./doctor.js";
+import type { Finding } from "./finding.js";
 
 function live(severity: Finding["severity"], code: string, path: string, message: string): Finding {
   return { source: "live", severity, code, path, message };

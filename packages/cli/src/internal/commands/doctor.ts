@@ -1,22 +1,13 @@
 import { loadArgoBootstrap } from "../adapters/argo-bootstrap.js";
 import { loadCfTunnel } from "../adapters/cf-tunnel.js";
 import { type LintFinding, loadTalosConfig } from "../adapters/talos-config.js";
-import type { Invocation, RunFn } from "../cli/spec.js";
+import { defineCommand, type Invocation } from "../cli/command.js";
 import type { HomelabConfig, LoadedConfig } from "../config/load.js";
 import { nodeIntent } from "../plan/intent.js";
 import { routesOf } from "../plan/routes.js";
 import { loadProject } from "./common.js";
 import { liveChecks } from "./doctor-live.js";
-
-/** One doctor finding, whatever its source. */
-export interface Finding {
-  source: "homelab.yaml" | "talos-config" | "cf-tunnel" | "argo-bootstrap" | "live";
-  severity: "error" | "warning" | "info";
-  code: string;
-  path: string;
-  message: string;
-  hint?: string;
-}
+import type { Finding } from "./finding.js";
 
 /** One thing doctor checked: its layer, what, the verdict and the findings behind it. */
 export interface Check {
@@ -214,41 +205,47 @@ export async function doctorChecks(inv: Invocation, loaded: LoadedConfig, live: 
 }
 
 /** `homelab doctor [--live]` */
-export const run: RunFn = async (inv) => {
-  const { out, options } = inv;
-  const loaded = await loadProject(inv, { resolveSecrets: false });
-  const checks = await doctorChecks(inv, loaded, options.live === true);
-  const findings = checks.flatMap((c) => c.findings);
-  const errors = findings.filter((f) => f.severity === "error").length;
-  const warnings = findings.filter((f) => f.severity === "warning").length;
-  out.result({ ok: errors === 0, errors, warnings, checks, findings }, () => {
-    const mark = (r: Check["result"]) =>
-      r === "error"
-        ? out.style("red", "✗")
-        : r === "warning"
-          ? out.style("yellow", "!")
-          : r === "skipped"
-            ? out.style("dim", "-")
-            : out.style("green", "✓");
-    const lines: string[] = [];
-    let layer = "";
-    for (const c of checks) {
-      if (c.layer !== layer) {
-        layer = c.layer;
-        lines.push(out.style("bold", layer));
+export const command = defineCommand({
+  name: "doctor",
+  summary:
+    "Lint homelab.yaml with every library's rules (--live: also reachability, versions, health, tunnel audit)",
+  options: { live: { type: "boolean", description: "Also check the live cluster and Cloudflare" } },
+  async run(inv) {
+    const { out, options } = inv;
+    const loaded = await loadProject(inv, { resolveSecrets: false });
+    const checks = await doctorChecks(inv, loaded, options.live === true);
+    const findings = checks.flatMap((c) => c.findings);
+    const errors = findings.filter((f) => f.severity === "error").length;
+    const warnings = findings.filter((f) => f.severity === "warning").length;
+    out.result({ ok: errors === 0, errors, warnings, checks, findings }, () => {
+      const mark = (r: Check["result"]) =>
+        r === "error"
+          ? out.style("red", "✗")
+          : r === "warning"
+            ? out.style("yellow", "!")
+            : r === "skipped"
+              ? out.style("dim", "-")
+              : out.style("green", "✓");
+      const lines: string[] = [];
+      let layer = "";
+      for (const c of checks) {
+        if (c.layer !== layer) {
+          layer = c.layer;
+          lines.push(out.style("bold", layer));
+        }
+        const detail = c.detail
+          ? out.style("dim", ` (${c.result === "skipped" ? "skipped: " : ""}${c.detail})`)
+          : "";
+        lines.push(`  ${mark(c.result)} ${c.check}${detail}`);
+        for (const f of c.findings.filter((x) => x.severity !== "info"))
+          lines.push(
+            `      ${f.severity} ${f.code}${f.path ? ` ${f.path}` : ""}: ${f.message}${f.hint ? `\n        hint: ${f.hint}` : ""}`,
+          );
       }
-      const detail = c.detail
-        ? out.style("dim", ` (${c.result === "skipped" ? "skipped: " : ""}${c.detail})`)
-        : "";
-      lines.push(`  ${mark(c.result)} ${c.check}${detail}`);
-      for (const f of c.findings.filter((x) => x.severity !== "info"))
-        lines.push(
-          `      ${f.severity} ${f.code}${f.path ? ` ${f.path}` : ""}: ${f.message}${f.hint ? `\n        hint: ${f.hint}` : ""}`,
-        );
-    }
-    const ran = checks.filter((c) => c.result !== "skipped").length;
-    lines.push("", `${ran} check(s): ${errors} error(s), ${warnings} warning(s)`);
-    return lines.join("\n");
-  });
-  return errors > 0 ? 1 : 0;
-};
+      const ran = checks.filter((c) => c.result !== "skipped").length;
+      lines.push("", `${ran} check(s): ${errors} error(s), ${warnings} warning(s)`);
+      return lines.join("\n");
+    });
+    return errors > 0 ? 1 : 0;
+  },
+});

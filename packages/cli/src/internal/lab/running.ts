@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { Invocation } from "../cli/spec.js";
+import type { Invocation } from "../cli/command.js";
 import type { HomelabConfig, LoadedConfig } from "../config/load.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { readOptional } from "../pipeline/state.js";

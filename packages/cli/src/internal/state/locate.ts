@@ -1,5 +1,5 @@
 import { delimiter, join, resolve } from "node:path";
-import type { Invocation } from "../cli/spec.js";
+import type { Invocation } from "../cli/command.js";
 import { stateDirOf } from "../commands/common.js";
 import { type LoadedConfig, loadConfig } from "../config/load.js";
 import { pathExists } from "../fs/exists.js";

@@ -2,7 +2,7 @@ import type Cloudflare from "cloudflare";
 import { HomelabError } from "../../errors.js";
 import { createCloudflare } from "../adapters/cf-tunnel.js";
 import { loadTalosClient, type TalosClient } from "../adapters/talos-client.js";
-import type { Invocation } from "../cli/spec.js";
+import type { Invocation } from "../cli/command.js";
 import { execRunner } from "../commands/common.js";
 import type { LoadedConfig } from "../config/load.js";
 import { remoteHelm } from "../lab/lab.js";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { loadArgoBootstrap } from "../adapters/argo-bootstrap.js";
 import { loadCfTunnel } from "../adapters/cf-tunnel.js";
 import type { LoadedConfig } from "../config/load.js";
-import { countPlanChanges } from "../pipeline/up.js";
+import { countPlanChanges } from "../pipeline/steps/tunnel-routes.js";
 import { routesOf } from "../plan/routes.js";
 import { nodeClient, type ProjectSystems } from "../state/systems.js";
 
