@@ -62,7 +62,7 @@ describe("homelab init", () => {
     } finally {
       await t.cleanup();
     }
-  }, 60_000);
+  }, 300_000);
 
   it("refuses to overwrite homelab.yaml without --force and writes nothing", async ({ expect }) => {
     const t = await tempDir();
