@@ -26,6 +26,12 @@ locals {
 
   protected_routes = { for key, r in local.routes_by_key : key => r if !r.public }
 
+  # The Access application's host/path: a protected path is an anchored prefix ^/api(/|$) (see the
+  # validation in variables.tf), which Access covers as host/api.
+  access_domains = {
+    for key, r in local.protected_routes : key => r.path == null ? r.hostname : "${r.hostname}${regex("^\\^(/[^(]+)", r.path)[0]}"
+  }
+
   identity_routes = {
     for key, r in local.protected_routes : key => r
     if length(concat(r.access.emails, r.access.email_domains, r.access.groups)) > 0
@@ -83,8 +89,13 @@ resource "cloudflare_dns_record" "route" {
   ttl     = 1 # automatic; proxied records require it
   comment = local.dns_comment
 
-  # Point DNS at the tunnel only once it has ingress rules (otherwise cloudflared answers 503).
-  depends_on = [cloudflare_zero_trust_tunnel_cloudflared_config.this]
+  # Point DNS at the tunnel only once it has ingress rules (otherwise cloudflared answers 503) and
+  # once every Access application exists: a failed Access write leaves no public CNAME behind, and
+  # on destroy the records go before the applications (fail closed both ways).
+  depends_on = [
+    cloudflare_zero_trust_tunnel_cloudflared_config.this,
+    cloudflare_zero_trust_access_application.route,
+  ]
 }
 
 resource "cloudflare_zero_trust_access_policy" "allow" {
@@ -115,7 +126,7 @@ resource "cloudflare_zero_trust_access_application" "route" {
 
   account_id       = var.tunnel.account_id
   name             = "${var.tunnel.name} ${each.key}"
-  domain           = each.key
+  domain           = local.access_domains[each.key]
   type             = "self_hosted"
   session_duration = "24h"
 

@@ -1,9 +1,9 @@
 # Provider pins. Both providers ship schema changes in minor releases (Cloudflare v5 minors carry
 # BREAKING sections), so each is pinned to one minor line; patch releases are accepted.
 terraform {
-  # OpenTofu >= 1.11 (or Terraform >= 1.11): optional() object attributes with defaults, and the
-  # ephemeral/write-only features the Talos provider exposes.
-  required_version = ">= 1.11.0"
+  # optional() object attributes with defaults need Terraform >= 1.3; OpenTofu's first release is
+  # 1.6. Nothing here uses ephemeral resources or write-only attributes (those need 1.11).
+  required_version = ">= 1.6.0"
 
   required_providers {
     talos = {

@@ -1,10 +1,16 @@
-# Talos: secrets, one machine configuration per role, one configuration apply per node, bootstrap
-# on exactly one control plane, the cluster kubeconfig and the talosconfig.
+# Talos: the Image Factory schematic, secrets, one machine configuration per role, one configuration
+# apply per node, bootstrap on exactly one control plane, the cluster kubeconfig and the talosconfig.
 #
-# Patch order (later wins): role patch files, then per node: the CLI-rendered node patch file
-# (files/<node>.patch.yaml: hostname, links, addresses, routes, nameservers, install disk and
-# image, cluster network), then the install patch from the variables, then the extension service
-# configs that carry secrets (cloudflared tunnel token, tailscale auth key), which never touch disk.
+# Everything comes from the variables: `tofu init && tofu apply` with a terraform.tfvars works without
+# the CLI. Patch order (later wins): optional role patch files (files/common.patch.yaml,
+# files/<role>.patch.yaml), then per node the patch built here (install, kubelet node IP, cluster
+# network, hostname, links, VIP, resolvers), then the extension service configs that carry secrets
+# (cloudflared tunnel token, tailscale auth key), which never touch disk.
+#
+# The documents are those of the Talos 1.12-1.14 contract: provider siderolabs/talos 0.11 builds
+# configurations with machinery v1.13.0 (its go.mod), so it cannot decode 1.14's
+# UnattendedInstallConfig; Talos 1.14 still accepts the deprecated machine.install, 1.15 does not
+# (variables.tf refuses 1.15 for that reason).
 
 locals {
   nodes          = { for n in var.nodes : n.name => n }
@@ -23,17 +29,71 @@ locals {
     ]
   }
 
-  node_patch_file = { for name, n in local.nodes : name => "${path.module}/files/${name}.patch.yaml" }
+  # The installer: an explicit cluster.installer_image, else the Image Factory's installer for the
+  # registered schematic (talos_image_factory_schematic + talos_image_factory_urls below).
+  installer_image = var.cluster.installer_image != null ? var.cluster.installer_image : data.talos_image_factory_urls.this.urls.installer
 
-  install_patches = {
-    for name, n in local.nodes : name => yamlencode({
-      machine = {
-        install = merge(
-          n.install_disk == null ? {} : { disk = n.install_disk },
-          var.cluster.installer_image == null ? {} : { image = var.cluster.installer_image },
+  # The schematic the factory registers: the official system extensions in the order given.
+  schematic = yamlencode({
+    customization = {
+      systemExtensions = { officialExtensions = var.cluster.extensions }
+    }
+  })
+
+  # Per node: the LAN subnets the kubelet binds to (the network of the interface address that equals
+  # the node's address), as the direct engine pins them.
+  node_ip_subnets = {
+    for name, n in local.nodes : name => distinct([
+      for a in flatten([for i in n.interfaces : i.addresses]) : cidrsubnet(a, 0, 0)
+      if split("/", a)[0] == n.address
+    ])
+  }
+
+  node_patches = {
+    for name, n in local.nodes : name => concat(
+      [yamlencode({
+        version = "v1alpha1"
+        machine = merge(
+          {
+            install = merge(
+              n.install_disk == null ? {} : { disk = n.install_disk },
+              { image = local.installer_image },
+            )
+          },
+          length(local.node_ip_subnets[name]) == 0 ? {} : {
+            kubelet = { nodeIP = { validSubnets = local.node_ip_subnets[name] } }
+          },
         )
-      }
-    })
+        cluster = merge(
+          n.role == "controlplane" ? { allowSchedulingOnControlPlanes = var.cluster.allow_scheduling_on_control_planes } : {},
+          {
+            controlPlane = { endpoint = var.cluster.endpoint }
+            network = {
+              podSubnets     = var.cluster.pod_subnets
+              serviceSubnets = var.cluster.service_subnets
+            }
+          },
+        )
+      })],
+      [yamlencode({ apiVersion = "v1alpha1", kind = "HostnameConfig", auto = "off", hostname = name })],
+      flatten([
+        for i in n.interfaces : concat(
+          [yamlencode(merge(
+            { apiVersion = "v1alpha1", kind = "LinkConfig", name = i.name, up = true },
+            i.mtu == null ? {} : { mtu = i.mtu },
+            length(i.addresses) == 0 ? {} : { addresses = [for a in i.addresses : { address = a }] },
+            i.gateway == null ? {} : { routes = [{ gateway = i.gateway }] },
+          ))],
+          i.dhcp ? [yamlencode({ apiVersion = "v1alpha1", kind = "DHCPv4Config", name = i.name })] : [],
+          i.vip != null && n.role == "controlplane" ? [yamlencode({ apiVersion = "v1alpha1", kind = "Layer2VIPConfig", name = i.vip, link = i.name })] : [],
+        )
+      ]),
+      length(var.cluster.nameservers) == 0 ? [] : [yamlencode({
+        apiVersion  = "v1alpha1"
+        kind        = "ResolverConfig"
+        nameservers = [for ns in var.cluster.nameservers : { address = ns }]
+      })],
+    )
   }
 
   # The same rules as the direct engine: cloudflared only with the extension and a tunnel, on
@@ -68,8 +128,26 @@ locals {
   }
 }
 
+# Registers the schematic with the Image Factory: without it the factory answers 404 for an
+# installer with extensions (an id computed offline is only known to the factory once posted).
+resource "talos_image_factory_schematic" "this" {
+  schematic = local.schematic
+}
+
+data "talos_image_factory_urls" "this" {
+  talos_version = var.cluster.talos_version
+  schematic_id  = talos_image_factory_schematic.this.id
+  platform      = "metal"
+}
+
 resource "talos_machine_secrets" "this" {
   talos_version = var.cluster.talos_version
+
+  # The secrets carry the version contract they were generated for: changing talos_version later
+  # would replace them (a new cluster CA). Upgrades go through `homelab talos upgrade`.
+  lifecycle {
+    ignore_changes = [talos_version]
+  }
 }
 
 data "talos_machine_configuration" "controlplane" {
@@ -108,12 +186,11 @@ resource "talos_machine_configuration_apply" "node" {
   machine_configuration_input = each.value.role == "controlplane" ? data.talos_machine_configuration.controlplane.machine_configuration : data.talos_machine_configuration.worker.machine_configuration
   apply_mode                  = "auto"
 
-  config_patches = compact(concat(
-    [fileexists(local.node_patch_file[each.key]) ? file(local.node_patch_file[each.key]) : ""],
-    [local.install_patches[each.key]],
+  config_patches = concat(
+    local.node_patches[each.key],
     each.value.tunnel && local.cloudflared_patch != null ? [local.cloudflared_patch] : [],
     local.tailscale_patches[each.key] != null ? [local.tailscale_patches[each.key]] : [],
-  ))
+  )
 
   timeouts = {
     create = "10m"
@@ -121,10 +198,6 @@ resource "talos_machine_configuration_apply" "node" {
   }
 
   lifecycle {
-    precondition {
-      condition     = fileexists(local.node_patch_file[each.key])
-      error_message = "The node patch file files/${each.key}.patch.yaml is missing: run `homelab render` first."
-    }
     precondition {
       condition     = local.tailscale_patches[each.key] == null || var.tailscale_auth_key != null
       error_message = "tailscale is configured but tailscale_auth_key is not set (TF_VAR_tailscale_auth_key)."

@@ -1,5 +1,6 @@
-# Input variables. `homelab render` writes homelab.auto.tfvars.json from homelab.yaml with exactly
-# the keys below (cluster, nodes, tunnel, tailscale, argocd), so one file drives both engines.
+# Input variables. Either copy terraform.tfvars.example to terraform.tfvars and edit it, or let
+# `homelab render` write homelab.auto.tfvars.json from homelab.yaml with exactly the keys below
+# (cluster, nodes, tunnel, tailscale): every resource is built from these variables alone.
 # Secrets are never in that file: they arrive as TF_VAR_* environment variables (see the sensitive
 # variables at the end) or, for Cloudflare, as CLOUDFLARE_API_TOKEN read by the provider itself.
 
@@ -23,9 +24,12 @@ variable "cluster" {
     error_message = "cluster.name must be a DNS label: lowercase letters, digits and '-', at most 63 characters."
   }
 
+  # Provider siderolabs/talos 0.11 generates configurations with machinery v1.13.0: the patches here
+  # are the 1.12-1.14 documents (HostnameConfig, LinkConfig, ResolverConfig; v1.11 has none of them)
+  # and the install settings are machine.install, which Talos 1.15 no longer reads.
   validation {
-    condition     = can(regex("^v1\\.(1[1-5])\\.[0-9]+$", var.cluster.talos_version))
-    error_message = "cluster.talos_version must look like v1.13.9 (supported lines v1.11 to v1.15)."
+    condition     = can(regex("^v1\\.(1[2-4])\\.[0-9]+$", var.cluster.talos_version))
+    error_message = "cluster.talos_version must look like v1.13.9: this folder supports v1.12 to v1.14 (provider siderolabs/talos 0.11 cannot write Talos 1.15's install settings; v1.11 lacks the network documents used here). Use `homelab up --engine direct` for other versions."
   }
 
   validation {
@@ -63,7 +67,7 @@ variable "nodes" {
       extra_args = optional(list(string), [])
     }), {})
     interfaces = optional(list(object({
-      name      = optional(string)
+      name      = string
       addresses = optional(list(string), [])
       gateway   = optional(string)
       dhcp      = optional(bool, false)
@@ -130,10 +134,12 @@ variable "tunnel" {
         proxy_type               = optional(string)
         tcp_keep_alive           = optional(number)
         tls_timeout              = optional(number)
+        # cloudflared checks the Access JWT at the connector: both the audience tags and the team
+        # name are required by the provider when this object is set.
         access = optional(object({
-          aud_tag   = optional(list(string))
+          aud_tag   = list(string)
+          team_name = string
           required  = optional(bool)
-          team_name = optional(string)
         }))
       }))
       access = optional(object({
@@ -173,9 +179,34 @@ variable "tunnel" {
     error_message = "Every tunnel route needs public = true or an access rule (emails, email_domains, groups or service_tokens)."
   }
 
+  # cloudflared (ingress/ingress.go validateIngress) accepts a URL with a scheme, a host and no path,
+  # http_status:<100-999>, unix:/unix+tls: sockets, hello_world, socks-proxy and bastion.
   validation {
-    condition     = var.tunnel == null || alltrue([for r in try(var.tunnel.routes, []) : can(regex("^(https?|tcp|ssh|rdp|unix|http_status):", r.service))])
-    error_message = "tunnel.routes[*].service must be an origin URL such as http://app.apps.svc.cluster.local:80."
+    condition = var.tunnel == null || alltrue([
+      for r in try(var.tunnel.routes, []) : can(regex("^([a-z][a-z0-9+.-]*://[^/?#]+([?#].*)?|http_status:[1-9][0-9]{2}|unix(\\+tls)?:.+|hello_world|hello-world|socks-proxy|bastion)$", r.service))
+    ])
+    error_message = "tunnel.routes[*].service must be an origin URL with no path (http://app.apps.svc.cluster.local:80), http_status:404, a unix: socket, hello_world, socks-proxy or bastion: cloudflared refuses a path on the origin."
+  }
+
+  # cloudflared treats a rule's path as an unanchored regular expression, while Access matches the
+  # application's host/path as a prefix: a protected route may only use a path both read the same way,
+  # an anchored literal prefix such as ^/api(/|$) (the Access application then covers host/api).
+  validation {
+    condition = var.tunnel == null || alltrue([
+      for r in try(var.tunnel.routes, []) : r.public || r.path == null || can(regex("^\\^/[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*\\(/\\|\\$\\)$", r.path))
+    ])
+    error_message = "A protected tunnel route's path must be an anchored prefix such as ^/api(/|$): cloudflared matches the path as an unanchored regex, so /api would also route /x/api past the Access application for host/api."
+  }
+
+  # cloudflared durations are whole seconds.
+  validation {
+    condition = var.tunnel == null || alltrue(flatten([
+      for r in try(var.tunnel.routes, []) : [
+        for d in r.origin_request == null ? [] : [r.origin_request.connect_timeout, r.origin_request.tls_timeout, r.origin_request.tcp_keep_alive, r.origin_request.keep_alive_timeout] :
+        d == null ? true : (d >= 0 && floor(d) == d)
+      ]
+    ]))
+    error_message = "tunnel.routes[*].origin_request durations (connect_timeout, tls_timeout, tcp_keep_alive, keep_alive_timeout) must be whole seconds."
   }
 }
 
@@ -191,23 +222,6 @@ variable "tailscale" {
   validation {
     condition     = var.tailscale == null || alltrue([for cidr in try(var.tailscale.routes, []) : can(cidrsubnet(cidr, 0, 0))])
     error_message = "tailscale.routes must be CIDR ranges, e.g. the service subnet 10.96.0.0/12."
-  }
-}
-
-variable "argocd" {
-  description = "Argo CD (homelab.yaml `argocd`): chart version and the Git repository of the root Application. Read by the CLI after `apply`; no resource here uses it."
-  type = object({
-    chart_version   = string
-    repo_url        = string
-    path            = string
-    target_revision = optional(string, "HEAD")
-    namespace       = optional(string, "argocd")
-  })
-  default = null
-
-  validation {
-    condition     = var.argocd == null || can(regex("^(https://|ssh://|git@)", var.argocd.repo_url))
-    error_message = "argocd.repo_url must be an https://, ssh:// or git@ repository URL."
   }
 }
 

@@ -1,16 +1,22 @@
 // The whole test suite: lint, generated-code drift, build, typecheck, tests (the cli package's
-// include the offline infrastructure check that `pnpm check:infra` runs alone), packaging gates.
+// include the offline infrastructure check that `pnpm check:infra` runs alone; tools/infra-check
+// holds the checker and its own tests), packaging gates.
 // Prints each package's counts and one closing line "N passed, N failed" summed over every
 // package's Vitest JSON report; exits non-zero on any failure.
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { root, runBin } from "./pnpm.mjs";
 
-const packages = readdirSync(join(root, "packages")).filter((name) =>
-  existsSync(join(root, "packages", name, "package.json")),
+// Every workspace package with tests: the published ones under packages/ and the dev tools under tools/.
+const packages = ["packages", "tools"].flatMap((group) =>
+  existsSync(join(root, group))
+    ? readdirSync(join(root, group))
+        .filter((name) => existsSync(join(root, group, name, "package.json")))
+        .map((name) => join(group, name))
+    : [],
 );
 for (const name of packages) {
-  rmSync(join(root, "packages", name, ".vitest-results"), { recursive: true, force: true });
+  rmSync(join(root, name, ".vitest-results"), { recursive: true, force: true });
 }
 
 const steps = [
@@ -32,7 +38,7 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 for (const name of packages) {
-  const file = join(root, "packages", name, ".vitest-results", "results.json");
+  const file = join(root, name, ".vitest-results", "results.json");
   if (!existsSync(file)) {
     process.stdout.write(`${name}: no test report (its test run crashed or did not start)\n`);
     failed += 1;

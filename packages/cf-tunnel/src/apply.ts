@@ -1,3 +1,10 @@
+import type { BatchPutParam, CNAMERecordParam, RecordBatchParams } from "cloudflare/resources/dns/records";
+import type {
+  ApplicationCreateParams,
+  ApplicationUpdateParams,
+} from "cloudflare/resources/zero-trust/access/applications/applications";
+import type { PolicyCreateParams } from "cloudflare/resources/zero-trust/access/policies";
+import type { ConfigurationUpdateParams } from "cloudflare/resources/zero-trust/tunnels/cloudflared/configurations";
 import { listAccessApps, listAccessPolicies, listDnsRecords } from "./current.js";
 import { CfTunnelError } from "./errors.js";
 import { createRetrier, PERMISSIONS, type Retrier } from "./internal/call.js";
@@ -51,6 +58,13 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
     if (writes > 0) steps.push({ step, writes });
   };
   const accountId = plan.accountId;
+  const policyBody = (p: Plan["access"]["createPolicies"][number]): PolicyCreateParams => ({
+    account_id: accountId,
+    name: p.name,
+    decision: p.decision,
+    include: p.include,
+    session_duration: p.sessionDuration,
+  });
 
   // 1. Access policies, then applications (before any protected hostname gets DNS).
   const policyIds = new Map<string, string>(Object.entries(plan.access.policyIds));
@@ -60,16 +74,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
       what: `creating Access policy ${p.name}`,
       permission: PERMISSIONS.accessWrite,
       run: async (ro: RequestOptions) => {
-        const created = await client.zeroTrust.access.policies.create(
-          {
-            account_id: accountId,
-            name: p.name,
-            decision: p.decision,
-            include: p.include as never,
-            session_duration: p.sessionDuration,
-          },
-          ro,
-        );
+        const created = await client.zeroTrust.access.policies.create(policyBody(p), ro);
         return created.id as string;
       },
       recover: async () =>
@@ -85,18 +90,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
     await retrier.call({
       what: `restoring Access policy ${p.name}`,
       permission: PERMISSIONS.accessWrite,
-      run: (ro: RequestOptions) =>
-        client.zeroTrust.access.policies.update(
-          p.id,
-          {
-            account_id: accountId,
-            name: p.name,
-            decision: p.decision,
-            include: p.include as never,
-            session_duration: p.sessionDuration,
-          },
-          ro,
-        ),
+      run: (ro: RequestOptions) => client.zeroTrust.access.policies.update(p.id, policyBody(p), ro),
     });
     written++;
     retrier.emit({
@@ -107,7 +101,9 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
   }
   count("access.policies.update", written);
 
-  const appBody = (app: Plan["access"]["createApps"][number]) => {
+  const appBody = (
+    app: Plan["access"]["createApps"][number],
+  ): ApplicationCreateParams.SelfHostedApplication & ApplicationUpdateParams.SelfHostedApplication => {
     const policies = app.policies.map((name, i) => {
       const id = policyIds.get(name);
       if (id === undefined) {
@@ -134,10 +130,12 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
     await retrier.call<unknown>({
       what: `creating the Access application for ${app.hostname}`,
       permission: PERMISSIONS.accessWrite,
-      run: (ro: RequestOptions) => client.zeroTrust.access.applications.create(body as never, ro),
+      run: (ro: RequestOptions) => client.zeroTrust.access.applications.create(body, ro),
       recover: async () =>
         (await listAccessApps(retrier, client, accountId, plan.tunnel.name)).find((a) => a.name === app.name),
-      alreadyExistsCodes: [12130],
+      // Cloudflare's "application already exists" (409 code 11010, shared/reviews/cloudflare-tofu.md A1):
+      // ours when another run created it since the plan; anything else stays a conflict.
+      alreadyExistsCodes: [11010],
     });
     written++;
     retrier.emit({
@@ -153,8 +151,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
     await retrier.call({
       what: `updating the Access application for ${app.hostname}`,
       permission: PERMISSIONS.accessWrite,
-      run: (ro: RequestOptions) =>
-        client.zeroTrust.access.applications.update(app.id as string, body as never, ro),
+      run: (ro: RequestOptions) => client.zeroTrust.access.applications.update(app.id as string, body, ro),
     });
     written++;
     retrier.emit({
@@ -173,7 +170,8 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
       run: (ro: RequestOptions) =>
         client.zeroTrust.tunnels.cloudflared.configurations.update(
           plan.tunnel.id,
-          { account_id: accountId, config: { ingress: ingress as never } },
+          // Top-level settings set elsewhere (originRequest, warp-routing) go back unchanged.
+          { account_id: accountId, config: { ...plan.ingress.settings, ingress: ingress.map(sdkRule) } },
           ro,
         ),
     });
@@ -231,14 +229,23 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
   return { steps, writes: steps.reduce((n, s) => n + s.writes, 0) };
 }
 
+/**
+ * An ingress rule as the SDK types it. The SDK makes `hostname` required, but cloudflared's catch-all rule
+ * has none (cloudflared ingress/ingress.go: a rule without hostname or path matches everything), and
+ * sending `hostname: ""` would be read back as a difference: the one cast in this package.
+ */
+function sdkRule(rule: IngressRule): ConfigurationUpdateParams.Config.Ingress {
+  return rule as ConfigurationUpdateParams.Config.Ingress;
+}
+
 type BatchOp =
   | { kind: "deletes"; id: string }
-  | { kind: "puts"; id: string; body: Record<string, unknown> }
-  | { kind: "posts"; body: Record<string, unknown> };
+  | { kind: "puts"; id: string; body: CNAMERecordParam }
+  | { kind: "posts"; body: CNAMERecordParam };
 
 async function applyDns(retrier: Retrier, options: ApplyPlanOptions, plan: Plan): Promise<number> {
   const { client } = options;
-  const body = (w: Plan["dns"]["create"][number]) => ({
+  const body = (w: Plan["dns"]["create"][number]): CNAMERecordParam => ({
     name: w.name,
     type: w.type,
     content: w.content,
@@ -255,16 +262,19 @@ async function applyDns(retrier: Retrier, options: ApplyPlanOptions, plan: Plan)
   let requests = 0;
   for (let i = 0; i < ops.length; i += size) {
     const chunk = ops.slice(i, i + size);
-    const params = {
-      zone_id: plan.zone.id,
-      deletes: chunk.filter((o) => o.kind === "deletes").map((o) => ({ id: o.id })),
-      puts: chunk.filter((o) => o.kind === "puts").map((o) => ({ id: o.id, ...o.body })),
-      posts: chunk.filter((o) => o.kind === "posts").map((o) => o.body),
-    };
+    const deletes: RecordBatchParams.Delete[] = [];
+    const puts: BatchPutParam[] = [];
+    const posts: CNAMERecordParam[] = [];
+    for (const o of chunk) {
+      if (o.kind === "deletes") deletes.push({ id: o.id });
+      else if (o.kind === "puts") puts.push({ id: o.id, ...o.body });
+      else posts.push(o.body);
+    }
+    const params: RecordBatchParams = { zone_id: plan.zone.id, deletes, puts, posts };
     await retrier.call({
       what: `writing ${chunk.length} DNS change(s) in ${plan.zone.name}`,
       permission: PERMISSIONS.dnsWrite,
-      run: (ro: RequestOptions) => client.dns.records.batch(params as never, ro),
+      run: (ro: RequestOptions) => client.dns.records.batch(params, ro),
       // A batch is one transaction: when its response was lost, either all of it or none of it happened.
       recover: async () => {
         const fresh = await listDnsRecords(retrier, client, plan.zone, plan.tunnel.id);
@@ -288,9 +298,9 @@ async function applyDns(retrier: Retrier, options: ApplyPlanOptions, plan: Plan)
     retrier.emit({
       type: "dns.batch",
       message: `wrote ${chunk.length} DNS change(s) in one batch`,
-      deletes: params.deletes.length,
-      puts: params.puts.length,
-      posts: params.posts.length,
+      deletes: deletes.length,
+      puts: puts.length,
+      posts: posts.length,
     });
   }
   return requests;

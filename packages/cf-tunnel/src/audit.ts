@@ -1,4 +1,4 @@
-import { listAccessApps, listDnsRecords, readIngress, resolveZone } from "./current.js";
+import { accessCoverage, listAccessApps, listDnsRecords, readIngress, resolveZone } from "./current.js";
 import { CfTunnelError } from "./errors.js";
 import { createRetrier, PERMISSIONS } from "./internal/call.js";
 import { ruleMatches } from "./plan.js";
@@ -52,13 +52,6 @@ export interface AuditReport {
   ok: boolean;
 }
 
-function accessCovers(domain: string, hostname: string): boolean {
-  const bare = domain.split("/")[0] ?? "";
-  if (bare === hostname) return true;
-  if (bare.startsWith("*.")) return hostname.endsWith(bare.slice(1));
-  return false;
-}
-
 /**
  * Audits a tunnel: hostnames whose DNS points at the tunnel with no ingress rule (the 503 trap), ingress rules
  * with no DNS, ingress hostnames without Access, and the tunnel's live connectors (one per node in HA).
@@ -95,7 +88,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
   const [config, records, apps, clients] = await Promise.all([
     readIngress(retrier, client, accountId, t.id),
     listDnsRecords(retrier, client, zone, t.id),
-    listAccessApps(retrier, client, accountId, t.name),
+    listAccessApps(retrier, client, accountId, t.name, zone.id),
     retrier.call({
       what: "listing the tunnel's connections",
       permission: PERMISSIONS.tunnelRead,
@@ -138,7 +131,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
   const publicHosts = new Set((options.publicHostnames ?? []).map((h) => h.toLowerCase()));
   const withoutAccess = rules
     .map((rule) => rule.hostname as string)
-    .filter((h) => !apps.some((a) => accessCovers(a.domain, h)));
+    .filter((h) => !apps.some((a) => accessCoverage(a, h) !== null));
   for (const h of withoutAccess) {
     const intended = publicHosts.has(h);
     findings.push({

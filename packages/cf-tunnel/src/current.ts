@@ -1,7 +1,7 @@
 import { CfTunnelError } from "./errors.js";
 import { type CallSpec, createRetrier, PERMISSIONS, type Retrier } from "./internal/call.js";
 import { findTunnel, type TunnelInfo } from "./tunnel.js";
-import type { ClientOptions, IngressRule, OriginRequest } from "./types.js";
+import type { ClientOptions, IngressRule, OriginRequest, TunnelSettings } from "./types.js";
 
 /** The comment that marks a DNS record as written by this library (short and fixed: Free zones allow 100). */
 export const DNS_COMMENT_MARKER = "managed by cf-tunnel";
@@ -33,7 +33,7 @@ export interface DnsRecordInfo {
   pointsAtTunnel: boolean;
 }
 
-/** An Access application of the account, as read. */
+/** An Access application of the account or of the zone, as read. */
 export interface AccessAppInfo {
   id: string;
   name: string;
@@ -43,6 +43,27 @@ export interface AccessAppInfo {
   /** Linked policy ids in precedence order. */
   policyIds: string[];
   owned: boolean;
+  /**
+   * Every `host[/path]` the application covers, lower-cased: its `domain`, its public `destinations` and
+   * its (deprecated) `self_hosted_domains`.
+   */
+  covers: string[];
+  /** Set for a zone-scoped application (`/zones/{zone_id}/access/apps`). */
+  zoneId?: string;
+}
+
+/** How an application covers a hostname: exactly (optionally only a path of it), by wildcard, or not. */
+export function accessCoverage(
+  app: Pick<AccessAppInfo, "covers">,
+  hostname: string,
+): "exact" | "wildcard" | null {
+  let found: "exact" | "wildcard" | null = null;
+  for (const entry of app.covers) {
+    const host = entry.split("/")[0] ?? "";
+    if (host === hostname) return "exact";
+    if (host.startsWith("*.") && hostname.endsWith(host.slice(1))) found = "wildcard";
+  }
+  return found;
 }
 
 /** A reusable Access policy of the account, as read. */
@@ -64,6 +85,11 @@ export interface CurrentState {
   /** The tunnel's remote ingress rules (empty when none). */
   ingress: IngressRule[];
   configVersion: number | null;
+  /**
+   * The tunnel configuration's other top-level settings (`originRequest`, `warp-routing`, anything set in the
+   * dashboard): written back unchanged with the ingress.
+   */
+  settings: TunnelSettings;
   dnsRecords: DnsRecordInfo[];
   accessApps: AccessAppInfo[];
   accessPolicies: AccessPolicyInfo[];
@@ -184,32 +210,58 @@ export async function listDnsRecords(
   });
 }
 
-/** @internal */
+type RawApp = {
+  id?: string;
+  name?: string;
+  domain?: string;
+  type?: string;
+  session_duration?: string;
+  policies?: { id?: string; precedence?: number }[];
+  destinations?: { type?: string; uri?: string }[];
+  self_hosted_domains?: string[];
+};
+
+/** Every `host[/path]` an application covers (the fields an app can name a host with). */
+function coveredEntries(app: RawApp): string[] {
+  const entries = new Set<string>();
+  const add = (value: string | undefined) => {
+    if (value) entries.add(value.toLowerCase().replace(/^https?:\/\//, ""));
+  };
+  add(app.domain);
+  for (const d of app.self_hosted_domains ?? []) add(d);
+  for (const d of app.destinations ?? []) if (d.type === undefined || d.type === "public") add(d.uri);
+  return [...entries];
+}
+
+/**
+ * @internal Lists the account's Access applications and, with `zoneId`, the zone's: an application of either
+ * scope can cover a hostname of the zone.
+ */
 export async function listAccessApps(
   retrier: Retrier,
   client: ClientOptions["client"],
   accountId: string,
   tunnelName: string,
+  zoneId?: string,
 ): Promise<AccessAppInfo[]> {
-  const raw = await readPages(
-    retrier,
-    { what: "listing Access applications", permission: PERMISSIONS.accessRead, perPage: PAGE },
-    (page, perPage, requestOptions) =>
-      client.zeroTrust.access.applications.list(
-        { account_id: accountId, page, per_page: perPage },
-        requestOptions,
-      ),
-  );
+  const read = (scope: { account_id: string } | { zone_id: string }) =>
+    readPages(
+      retrier,
+      {
+        what: "zone_id" in scope ? "listing the zone's Access applications" : "listing Access applications",
+        permission: PERMISSIONS.accessRead,
+        perPage: PAGE,
+      },
+      (page, perPage, requestOptions) =>
+        client.zeroTrust.access.applications.list({ ...scope, page, per_page: perPage }, requestOptions),
+    );
+  const [accountApps, zoneApps] = await Promise.all([
+    read({ account_id: accountId }),
+    zoneId === undefined ? Promise.resolve([]) : read({ zone_id: zoneId }),
+  ]);
   const prefix = accessAppName(tunnelName, "");
-  return raw.map((a) => {
-    const app = a as {
-      id?: string;
-      name?: string;
-      domain?: string;
-      type?: string;
-      session_duration?: string;
-      policies?: { id?: string; precedence?: number }[];
-    };
+  const info = (a: unknown, zone?: string): AccessAppInfo => {
+    const app = a as RawApp;
     const policies = [...(app.policies ?? [])].sort((x, y) => (x.precedence ?? 0) - (y.precedence ?? 0));
     return {
       id: app.id ?? "",
@@ -218,9 +270,13 @@ export async function listAccessApps(
       type: app.type ?? "",
       sessionDuration: app.session_duration ?? null,
       policyIds: policies.map((p) => p.id ?? ""),
-      owned: (app.name ?? "").startsWith(prefix),
+      // Only account-scoped applications are written by this library.
+      owned: zone === undefined && (app.name ?? "").startsWith(prefix),
+      covers: coveredEntries(app),
+      ...(zone === undefined ? {} : { zoneId: zone }),
     };
-  });
+  };
+  return [...accountApps.map((a) => info(a)), ...zoneApps.map((a) => info(a, zoneId))];
 }
 
 /** @internal */
@@ -256,7 +312,7 @@ export async function readIngress(
   client: ClientOptions["client"],
   accountId: string,
   tunnelId: string,
-): Promise<{ ingress: IngressRule[]; version: number | null }> {
+): Promise<{ ingress: IngressRule[]; version: number | null; settings: TunnelSettings }> {
   const config = await retrier.call({
     what: "reading the tunnel configuration",
     permission: PERMISSIONS.tunnelRead,
@@ -277,7 +333,8 @@ export async function readIngress(
     }
     return rule;
   });
-  return { ingress, version: typeof config?.version === "number" ? config.version : null };
+  const { ingress: _rules, ...settings } = config?.config ?? {};
+  return { ingress, version: typeof config?.version === "number" ? config.version : null, settings };
 }
 
 /**
@@ -297,9 +354,9 @@ export async function readCurrent(options: ReadCurrentOptions): Promise<CurrentS
   const [config, dnsRecords, accessApps, accessPolicies] = await Promise.all([
     tunnel
       ? readIngress(retrier, client, accountId, tunnel.id)
-      : Promise.resolve({ ingress: [], version: null }),
+      : Promise.resolve({ ingress: [], version: null, settings: {} }),
     listDnsRecords(retrier, client, zone, tunnel?.id),
-    listAccessApps(retrier, client, accountId, tunnelName),
+    listAccessApps(retrier, client, accountId, tunnelName, zone.id),
     listAccessPolicies(retrier, client, accountId),
   ]);
   retrier.emit({
@@ -317,6 +374,7 @@ export async function readCurrent(options: ReadCurrentOptions): Promise<CurrentS
     tunnelName,
     ingress: config.ingress,
     configVersion: config.version,
+    settings: config.settings,
     dnsRecords,
     accessApps,
     accessPolicies,

@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
+import type { AccessRuleParam } from "cloudflare/resources/zero-trust/access/applications/policies";
 import {
   ACCESS_NAME_PREFIX,
   accessAppName,
+  accessCoverage,
   type CurrentState,
   DNS_COMMENT_MARKER,
   type DnsRecordInfo,
@@ -9,7 +11,7 @@ import {
 } from "./current.js";
 import { CfTunnelError } from "./errors.js";
 import { CATCH_ALL_RULE, compareRules, ruleOf } from "./routes.js";
-import type { AccessRequirements, DesiredState, IngressRule } from "./types.js";
+import type { AccessRequirements, DesiredState, IngressRule, TunnelSettings } from "./types.js";
 
 /** Something standing in the way, reported before any change. */
 export interface PlanConflict {
@@ -48,7 +50,7 @@ export interface DnsDelete {
 export interface PolicyCreate {
   name: string;
   decision: "allow" | "non_identity";
-  include: Record<string, unknown>[];
+  include: AccessRuleParam[];
   sessionDuration: string;
 }
 
@@ -92,6 +94,8 @@ export interface Plan {
     staged: IngressRule[];
     /** Written after DNS: exactly the desired rules. */
     desired: IngressRule[];
+    /** The configuration's other top-level settings, written back unchanged with every ingress write. */
+    settings: TunnelSettings;
   };
   dns: { create: DnsWrite[]; update: DnsWrite[]; delete: DnsDelete[] };
   /** DNS changes per batch request. */
@@ -123,7 +127,7 @@ function sameRules(a: IngressRule[], b: IngressRule[]): boolean {
 /** The reusable policies a route's Access requirements map to (identity rules, then service tokens). */
 export function policiesFor(access: AccessRequirements): PolicyCreate[] {
   const out: PolicyCreate[] = [];
-  const identity: Record<string, unknown>[] = [
+  const identity: AccessRuleParam[] = [
     ...access.emails.map((email) => ({ email: { email } })),
     ...access.emailDomains.map((domain) => ({ email_domain: { domain } })),
     ...access.groups.map((id) => ({ group: { id } })),
@@ -197,9 +201,23 @@ export function plan(current: CurrentState, desired: DesiredState, options: Plan
     reason,
   });
   for (const route of desired.routes) {
-    const existing = (byName.get(route.hostname) ?? []).filter((r) =>
-      ["A", "AAAA", "CNAME"].includes(r.type),
-    );
+    const atName = byName.get(route.hostname) ?? [];
+    const existing = atName.filter((r) => ["A", "AAAA", "CNAME"].includes(r.type));
+    // A CNAME stands alone at its name: Cloudflare refuses it beside a TXT, MX... (81057). Such records are
+    // never taken over, adopt or not.
+    const others = atName.filter((r) => !["A", "AAAA", "CNAME"].includes(r.type));
+    if (others.length > 0) {
+      for (const r of others) {
+        conflicts.push({
+          kind: "dns",
+          hostname: route.hostname,
+          routeIndex: route.index,
+          message: `a ${r.type} record ${r.name} exists; a tunnel CNAME cannot share its name with other records, so move or delete it first`,
+          existing: { id: r.id, type: r.type, content: r.content },
+        });
+      }
+      continue;
+    }
     const owned = existing.find((r) => r.owned);
     if (owned) {
       if (!owned.proxied || owned.ttl !== 1) dns.update.push(write(route.hostname, "drift", owned.id));
@@ -255,14 +273,28 @@ export function plan(current: CurrentState, desired: DesiredState, options: Plan
   for (const route of desired.routes) {
     const ourName = accessAppName(current.tunnelName, route.hostname);
     const ours = current.accessApps.find((a) => a.owned && a.name === ourName);
-    const foreign = current.accessApps.filter((a) => !a.owned && a.domain === route.hostname);
+    // Every way an application can cover the host counts: domain, destinations, self_hosted_domains, and
+    // applications of the zone as well as of the account. Cloudflare refuses a second application for a
+    // host (409 code 11010), so such a host is a conflict here, before any write.
+    const foreign = current.accessApps.filter(
+      (a) => !a.owned && accessCoverage(a, route.hostname) === "exact",
+    );
+    const wildcard = current.accessApps.filter(
+      (a) => !a.owned && accessCoverage(a, route.hostname) === "wildcard",
+    );
     if (!route.access) {
-      if (foreign.length > 0) {
+      const covering = foreign[0] ?? wildcard[0];
+      if (covering) {
         warnings.push(
-          `${route.hostname} is public but an Access application (${foreign[0]?.name}) still covers it`,
+          `${route.hostname} is public but an Access application ("${covering.name}") still covers it`,
         );
       }
       continue;
+    }
+    for (const w of wildcard) {
+      warnings.push(
+        `the Access application "${w.name}" covers ${route.hostname} by wildcard; the application for ${route.hostname} takes precedence`,
+      );
     }
     const policies = policiesFor(route.access);
     for (const p of policies) {
@@ -298,12 +330,22 @@ export function plan(current: CurrentState, desired: DesiredState, options: Plan
     }
     const adoptable = foreign[0];
     if (adoptable) {
-      if (!route.adopt) {
+      // Only an account application covering exactly this host and nothing else can be taken over without
+      // changing what it protects elsewhere.
+      const soleHost =
+        adoptable.zoneId === undefined &&
+        adoptable.covers.length === 1 &&
+        adoptable.covers[0] === route.hostname;
+      if (!route.adopt || !soleHost) {
+        const where = adoptable.zoneId === undefined ? "" : " (zone-scoped)";
+        const fix = soleHost
+          ? `set adopt: true on routes[${route.index}] to take it over`
+          : `it also covers ${adoptable.covers.filter((c) => c !== route.hostname).join(", ") || "a path or another scope"}: remove ${route.hostname} from it in Cloudflare first`;
         conflicts.push({
           kind: "access",
           hostname: route.hostname,
           routeIndex: route.index,
-          message: `an Access application "${adoptable.name}" already covers ${route.hostname}; set adopt: true on routes[${route.index}] to take it over`,
+          message: `an Access application "${adoptable.name}"${where} already covers ${route.hostname}; ${fix}`,
           existing: { id: adoptable.id, name: adoptable.name },
         });
         continue;
@@ -394,6 +436,7 @@ export function plan(current: CurrentState, desired: DesiredState, options: Plan
       current: current.ingress,
       staged,
       desired: desiredIngress,
+      settings: current.settings,
     },
     dns,
     batchSize: options.batchSize ?? 200,

@@ -1,7 +1,7 @@
 import { type ApplyResult, applyPlan } from "./apply.js";
 import { readCurrent } from "./current.js";
 import { CfTunnelError } from "./errors.js";
-import { createRetrier } from "./internal/call.js";
+import { createRetrier, sharingRetrier } from "./internal/call.js";
 import { plan as makePlan, type Plan } from "./plan.js";
 import { validateRoutes } from "./routes.js";
 import { createTunnel, findTunnel } from "./tunnel.js";
@@ -46,15 +46,18 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
   const desired = validateRoutes({ zone: options.zone, routes: options.routes });
   const retrier = createRetrier(options);
   const { client, accountId, tunnelName } = options;
-  const common = {
-    client,
-    accountId,
-    zone: desired.zone,
-    tunnelName,
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    ...(options.retry ? { retry: options.retry } : {}),
-  };
+  const common = sharingRetrier(
+    {
+      client,
+      accountId,
+      zone: desired.zone,
+      tunnelName,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.retry ? { retry: options.retry } : {}),
+    },
+    retrier,
+  );
   const planOptions = options.batchSize === undefined ? {} : { batchSize: options.batchSize };
   let tunnel = (await findTunnel(retrier, { client, accountId, name: tunnelName })) ?? null;
   let created = false;

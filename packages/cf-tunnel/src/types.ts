@@ -1,4 +1,5 @@
 import type Cloudflare from "cloudflare";
+import type { ConfigurationUpdateParams } from "cloudflare/resources/zero-trust/tunnels/cloudflared/configurations";
 
 /** A progress event: a plain, secret-free object. */
 export interface ProgressEvent {
@@ -7,21 +8,36 @@ export interface ProgressEvent {
   [key: string]: unknown;
 }
 
-/** Retry settings for 429 and 5xx answers and lost connections. */
+/**
+ * Retry settings for 429 and 5xx answers and lost connections. `Retry-After` is honoured as sent (no cap,
+ * plus up to 10 % jitter); other waits back off exponentially. All waits of one call to this library
+ * share `budgetMs`.
+ */
 export interface RetryOptions {
-  /** Retries after the first attempt (default 6). */
+  /** Retries of one request after its first attempt (default 6). */
   retries?: number;
-  /** First backoff delay in ms (default 500), doubled per attempt. */
+  /** First backoff delay in ms when Cloudflare names none (default 500), doubled per attempt. */
   baseDelayMs?: number;
-  /** Upper bound for any delay, including `Retry-After` (default 8000 ms). */
+  /** Upper bound of the backoff delay (default 8000 ms); a `Retry-After` from Cloudflare is not capped. */
   maxDelayMs?: number;
+  /**
+   * Total time in ms one library call may spend waiting to retry (default 360000: a 5-minute rate-limit
+   * block and some backoff). A wait that would exceed it fails at once (`RATE_LIMITED` for a 429).
+   */
+  budgetMs?: number;
   /** Injectable sleep (tests pass one that records delays and returns at once). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Injectable source of jitter in [0, 1) (default `Math.random`; tests pass `() => 0`). */
+  random?: () => number;
 }
 
 /** Options every call accepts. */
 export interface CommonOptions {
   signal?: AbortSignal;
+  /**
+   * Progress, one event per step; a `retry` event (with `delayMs` and `budgetLeftMs`) is sent when a wait
+   * starts, once per burst of calls waiting out the same limit, so a caller can print it while waiting.
+   */
   onProgress?: (event: ProgressEvent) => void;
   retry?: RetryOptions;
 }
@@ -125,3 +141,9 @@ export interface DesiredState {
   routes: DesiredRoute[];
   ingress: IngressRule[];
 }
+
+/**
+ * The top-level settings of a tunnel configuration besides `ingress`, as read: the SDK types
+ * `originRequest`; other keys (`warp-routing`, ...) pass through unchanged.
+ */
+export type TunnelSettings = Omit<ConfigurationUpdateParams.Config, "ingress"> & Record<string, unknown>;

@@ -16,6 +16,7 @@ function current(overrides: Partial<CurrentState> = {}): CurrentState {
       { service: "http_status:404" },
     ],
     configVersion: 3,
+    settings: {},
     dnsRecords: [
       record("r-old", "old.example.com", "CNAME", target, "managed by cf-tunnel"),
       record("r-keep", "keep.example.com", "CNAME", target, "managed by cf-tunnel"),

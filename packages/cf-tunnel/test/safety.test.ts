@@ -187,7 +187,6 @@ describe("reconcile", () => {
     expect(emulator.state.accessPolicies()).toHaveLength(1);
     expect(sleeps).toContain(2000);
     expect(sleeps).toContain(5000);
-    expect(Math.max(...sleeps)).toBeLessThanOrEqual(8000);
     const faulted = emulator.requestLog.filter((e) => e.fault !== undefined);
     expect(faulted.length).toBeGreaterThanOrEqual(15);
     emulator.clearFaults();
@@ -195,7 +194,7 @@ describe("reconcile", () => {
     expect(again.plan.hasChanges).toBe(false);
   });
 
-  it("caps Retry-After at the maximum delay and gives up with RATE_LIMITED when 429s never stop", async ({
+  it("waits as long as Retry-After says and gives up with RATE_LIMITED when 429s never stop", async ({
     expect,
   }) => {
     const { emulator, base, sleeps } = setup();
@@ -206,11 +205,11 @@ describe("reconcile", () => {
       times: Number.POSITIVE_INFINITY,
     });
     const error = await failure(
-      reconcile({ ...base, routes: routes(1), retry: { ...base.retry, retries: 3 } }),
+      reconcile({ ...base, routes: routes(1), retry: { ...base.retry, retries: 2 } }),
     );
     expect(error.code).toBe("RATE_LIMITED");
-    expect(sleeps).toEqual([8000, 8000, 8000]);
-    expect(emulator.requestLog).toHaveLength(4);
+    expect(sleeps).toEqual([120_000, 120_000]);
+    expect(emulator.requestLog).toHaveLength(3);
   });
 
   it("backs off exponentially with a cap when 5xx repeat", async ({ expect }) => {

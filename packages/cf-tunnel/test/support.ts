@@ -53,6 +53,7 @@ export function setup(options: { zones?: string[]; batchLimit?: number; maxPerPa
     sleep: async (ms) => {
       sleeps.push(ms);
     },
+    random: () => 0,
   };
   const base = { client, accountId: ACCOUNT, zone: ZONE, tunnelName: TUNNEL, retry };
   return {

@@ -3,7 +3,7 @@ import { inspect } from "node:util";
 const REDACTED = "[redacted]";
 
 /**
- * A secret value resolved from a reference (`env:NAME`, `file:PATH`) or produced at run time
+ * A secret value resolved from a reference (`env:NAME`, `file:PATH`, `sops:key.path`) or produced at run time
  * (a tunnel token, a sensitive tofu output). It prints as `[redacted]` in `String()`,
  * `JSON.stringify` and `util.inspect`; only {@link Secret.reveal} returns the value.
  */
@@ -35,9 +35,13 @@ export class Secret<T = string> {
   }
 }
 
-/** True when `value` is a secret reference (`env:NAME` or `file:PATH`). */
+/** True when `value` is a secret reference (`env:NAME`, `file:PATH` or `sops:key.path`). */
 export function isSecretReference(value: string): boolean {
-  return /^env:[A-Za-z_][A-Za-z0-9_]*$/.test(value) || /^file:.+/.test(value);
+  return (
+    /^env:[A-Za-z_][A-Za-z0-9_]*$/.test(value) ||
+    /^file:.+/.test(value) ||
+    /^sops:[^.\s]+(\.[^.\s]+)*$/.test(value)
+  );
 }
 
 /** True when `value` is a {@link Secret}. */

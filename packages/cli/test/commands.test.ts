@@ -2,6 +2,7 @@ import { copyFile, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ArgoBootstrapErrorCode } from "@talos-homelab/argo-bootstrap";
 import { CfTunnelErrorCode } from "@talos-homelab/cf-tunnel";
+import { SopsErrorCode } from "@talos-homelab/sops";
 import { TalosClientErrorCode } from "@talos-homelab/talos-client";
 import { TalosConfigErrorCode } from "@talos-homelab/talos-config";
 import { afterEach, beforeEach, describe, it } from "vitest";
@@ -250,6 +251,7 @@ describe("ERROR_TABLE", () => {
     ["cf-tunnel", CfTunnelErrorCode],
     ["argo-bootstrap", ArgoBootstrapErrorCode],
     ["homelab", HomelabErrorCode],
+    ["sops", SopsErrorCode],
   ] as const)("covers every %s code except INTERNAL", ([source, codes], { expect }) => {
     const missing = Object.keys(codes).filter((c) => c !== "INTERNAL" && !ERROR_TABLE[`${source}:${c}`]);
     expect(missing).toEqual([]);

@@ -100,7 +100,7 @@ export const highlyAvailable: TfvarsInput = {
       },
       {
         hostname: "grafana.example.org",
-        path: "/api",
+        path: "^/api(/|$)",
         service: "http://grafana.monitoring.svc.cluster.local:80",
         access: { serviceTokens: ["0f0e0d0c-aaaa-bbbb-cccc-000000000002"], emailDomains: ["example.org"] },
         originRequest: { noTLSVerify: true, connectTimeout: "30s", httpHostHeader: "grafana" },

@@ -2,21 +2,30 @@
 // directory validated offline against the provider schemas, with the tfvars the CLI renders for
 // the single-node and the 3 + 2 examples; `fmt -check`; and the variables' own validation rules
 // evaluated by the real binary against those tfvars.
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { scanHcl, validateInfrastructure } from "@talos-homelab/infra-check";
 import { afterAll, beforeAll, describe, it } from "vitest";
+import { parse, parseAllDocuments } from "yaml";
+import { loadTalosConfig } from "../src/internal/adapters/talos-config.js";
+import { tfvarsInputOf } from "../src/internal/commands/tfvars.js";
+import { loadConfig } from "../src/internal/config/load.js";
+import { nodeIntent } from "../src/internal/plan/intent.js";
+import { schematicOf } from "../src/internal/plan/schematic.js";
+import { createTofuRunner, renderTfvars, TFVARS_FILE_NAME, type TfvarsInput } from "../src/tofu/index.js";
 import {
-  createTofuRunner,
-  renderTfvars,
-  TFVARS_FILE_NAME,
-  type TfvarsInput,
-  validateInfrastructure,
-} from "../src/tofu/index.js";
-import { scanHcl } from "../src/tofu/internal/hcl-scan.js";
-import { highlyAvailable, infrastructureDir, providersSchemaPath, singleNode } from "./tofu-examples.js";
+  highlyAvailable,
+  infrastructureDir,
+  providersSchemaPath,
+  repoRoot,
+  singleNode,
+} from "./tofu-examples.js";
 
 let scratch: string;
+
+/** What the stubbed talos_image_factory_urls data source answers in these offline evaluations. */
+const FACTORY_INSTALLER = "factory.example/installer/from-the-factory:v1.13.9";
 let env: Record<string, string>;
 
 beforeAll(async () => {
@@ -88,6 +97,60 @@ describe("variables.tf with rendered tfvars", () => {
     },
   );
 
+  it.for([
+    {
+      what: "an unanchored path on a protected route",
+      edit: (i: TfvarsInput) => {
+        i.tunnel!.routes[0]!.path = "/api";
+      },
+      message: "anchored prefix such as ^/api(/|$)",
+    },
+    {
+      what: "a service URL with a path",
+      edit: (i: TfvarsInput) => {
+        i.tunnel!.routes[0]!.service = "http://app1.apps.svc.cluster.local:80/app";
+      },
+      message: "cloudflared refuses a path on the origin",
+    },
+    {
+      what: "Talos v1.15",
+      edit: (i: TfvarsInput) => {
+        i.cluster.talosVersion = "v1.15.0";
+      },
+      message: "supports v1.12 to v1.14",
+    },
+  ])("rejects $what", async ({ edit, message }, { expect }) => {
+    const input = structuredClone(singleNode);
+    edit(input);
+    const error = await planVariables(renderTfvars(input)).catch((e: unknown) => e);
+    expect(JSON.stringify(error)).toContain(message);
+  });
+
+  it("requires aud_tag and team_name when a route sets origin access", async ({ expect }) => {
+    const tfvars = JSON.parse(renderTfvars(singleNode));
+    tfvars.tunnel.routes[0].origin_request = { access: { required: true } };
+    const error = await planVariables(JSON.stringify(tfvars)).catch((e: unknown) => e);
+    expect(JSON.stringify(error)).toMatch(/aud_tag|team_name/);
+  });
+
+  it("refuses a fractional origin duration", async ({ expect }) => {
+    const tfvars = JSON.parse(renderTfvars(singleNode));
+    tfvars.tunnel.routes[0].origin_request = { connect_timeout: 1.5 };
+    const error = await planVariables(JSON.stringify(tfvars)).catch((e: unknown) => e);
+    expect(JSON.stringify(error)).toContain("whole seconds");
+  });
+
+  it("creates DNS records only after the Access applications (and destroys them first)", async ({
+    expect,
+  }) => {
+    const body = scanHcl(await readFile(join(infrastructureDir, "cloudflare.tf"), "utf8"));
+    const dns = body.blocks.find(
+      (b) => b.type === "resource" && b.labels.join(".") === "cloudflare_dns_record.route",
+    );
+    const dependsOn = dns?.body.attributes.find((a) => a.name === "depends_on")?.expression ?? "";
+    expect(dependsOn).toContain("cloudflare_zero_trust_access_application.route");
+  });
+
   it("rejects a route that is neither public nor protected by Access", async ({ expect }) => {
     const input = structuredClone(singleNode);
     input.tunnel!.routes[0] = {
@@ -114,9 +177,10 @@ describe("the locals of talos.tf and cloudflare.tf", () => {
   // provider except one data source, stubbed here, so the real binary can evaluate them.
   const STUBS: [string, string][] = [
     ["data.cloudflare_zero_trust_tunnel_cloudflared_token.this[0].token", '"TUNNEL-TOKEN"'],
+    ["data.talos_image_factory_urls.this.urls.installer", `"${FACTORY_INSTALLER}"`],
   ];
 
-  async function evaluateLocals(input: TfvarsInput): Promise<Record<string, unknown>> {
+  async function evaluateLocals(input: TfvarsInput | { hcl: string }): Promise<Record<string, unknown>> {
     const dir = await mkdtemp(join(scratch, "locals-"));
     const names: string[] = [];
     const lines: string[] = ["locals {"];
@@ -139,7 +203,8 @@ describe("the locals of talos.tf and cloudflare.tf", () => {
     lines.push("  }", "}", "");
     await writeFile(join(dir, "locals.tf"), lines.join("\n"));
     await copyFile(join(infrastructureDir, "variables.tf"), join(dir, "variables.tf"));
-    await writeFile(join(dir, TFVARS_FILE_NAME), renderTfvars(input));
+    if ("hcl" in input) await writeFile(join(dir, "terraform.tfvars"), input.hcl);
+    else await writeFile(join(dir, TFVARS_FILE_NAME), renderTfvars(input));
     const tofu = createTofuRunner({
       cwd: dir,
       env: { ...env, TF_DATA_DIR: join(dir, ".data"), TF_VAR_tailscale_auth_key: "tskey-auth-test" },
@@ -176,7 +241,7 @@ describe("the locals of talos.tf and cloudflare.tf", () => {
     const tailscale = (l.tailscale_patches as Record<string, string>).node1;
     expect(tailscale).toContain('"TS_AUTHKEY=tskey-auth-test"');
     expect(tailscale).toContain('"TS_ROUTES=10.96.0.0/12"');
-    expect((l.install_patches as Record<string, string>).node1).toContain('"disk": "/dev/sda"');
+    expect((l.node_patches as Record<string, string[]>).node1?.[0]).toContain('"disk": "/dev/sda"');
     expect(l.role_patches).toEqual({ controlplane: [], worker: [] });
   });
 
@@ -193,7 +258,7 @@ describe("the locals of talos.tf and cloudflare.tf", () => {
         r.path,
       ]),
     ).toEqual([
-      ["grafana.example.org", "/api"],
+      ["grafana.example.org", "^/api(/|$)"],
       ["grafana.example.org", null],
       ["example.org", null],
       [null, null],
@@ -201,10 +266,15 @@ describe("the locals of talos.tf and cloudflare.tf", () => {
     expect(l.hostnames).toEqual(["example.org", "grafana.example.org"]);
     expect(Object.keys(l.identity_routes as object).sort()).toEqual([
       "grafana.example.org",
-      "grafana.example.org/api",
+      "grafana.example.org^/api(/|$)",
     ]);
-    expect(Object.keys(l.service_token_routes as object)).toEqual(["grafana.example.org/api"]);
-    expect((l.install_patches as Record<string, string>).w2).toContain(
+    expect(Object.keys(l.service_token_routes as object)).toEqual(["grafana.example.org^/api(/|$)"]);
+    // The anchored prefix cloudflared routes is the host/path Access covers.
+    expect(l.access_domains).toEqual({
+      "grafana.example.org": "grafana.example.org",
+      "grafana.example.org^/api(/|$)": "grafana.example.org/api",
+    });
+    expect((l.node_patches as Record<string, string[]>).w2?.[0]).toContain(
       '"image": "factory.example/installer/abc:v1.13.9"',
     );
     const tailscale = l.tailscale_patches as Record<string, string | null>;
@@ -235,4 +305,82 @@ describe("the locals of talos.tf and cloudflare.tf", () => {
     expect(l.routes_by_key).toEqual({});
     expect(l.dns_comment).toBeNull();
   });
+
+  // Both ways of running infrastructure/ (the CLI's tfvars from homelab.yaml, or terraform.tfvars by
+  // hand) build the node patches here from the variables; the CLI's direct engine builds them with
+  // talos-config. The documents must be the same.
+  it.for(["homelab.yaml", "ha.yaml"])(
+    "builds the same node patches from the CLI's tfvars as the direct engine for examples/%s",
+    async (file, { expect }) => {
+      const loaded = await loadConfig(join(repoRoot, "examples", file), {
+        cwd: repoRoot,
+        env: {},
+        resolveSecrets: false,
+      });
+      const { config } = loaded;
+      const tc = await loadTalosConfig();
+      const schematic = schematicOf(tc, config);
+      const installer = tc.installerImage({
+        schematicId: schematic.id,
+        version: config.cluster.talosVersion,
+      });
+      const l = await evaluateLocals(tfvarsInputOf(config, installer));
+      const hcl = l.node_patches as Record<string, string[]>;
+      // The tofu variables carry what every example node uses except VLANs and disk selectors.
+      const comparable = config.nodes.filter(
+        (n) => !n.installDiskSelector && !n.interfaces.some((i) => i.vlans !== undefined),
+      );
+      expect(comparable.length).toBeGreaterThan(0);
+      for (const node of comparable) {
+        const direct = tc.buildNodePatches(nodeIntent(config, node, { installImage: installer }));
+        const standalone = (hcl[node.name] ?? []).flatMap((text) =>
+          parseAllDocuments(text).map((d) => d.toJS()),
+        );
+        expect(byKind(standalone), node.name).toEqual(byKind(direct as Record<string, unknown>[]));
+      }
+      // The schematic registered with the Image Factory is the one the CLI hashes offline.
+      expect(parse(l.schematic as string)).toEqual(parse(schematic.yaml));
+    },
+  );
+
+  it("takes the installer from the Image Factory when driven by terraform.tfvars.example alone", async ({
+    expect,
+  }) => {
+    const example = await readFile(join(infrastructureDir, "terraform.tfvars.example"), "utf8");
+    const l = await evaluateLocals({ hcl: example });
+    expect(l.installer_image).toBe(FACTORY_INSTALLER);
+    const docs = ((l.node_patches as Record<string, string[]>).node1 ?? []).map((t) => parse(t));
+    expect(docs[0]).toMatchObject({
+      machine: { install: { disk: "/dev/sda", image: FACTORY_INSTALLER } },
+      cluster: { network: { podSubnets: ["10.244.0.0/16"], serviceSubnets: ["10.96.0.0/12"] } },
+    });
+    expect(docs.map((d) => d.kind)).toEqual([undefined, "HostnameConfig", "LinkConfig", "ResolverConfig"]);
+  });
 });
+
+describe("infrastructure/ on its own: copy terraform.tfvars.example, init, plan", () => {
+  it("gets as far as downloading the providers offline, with formatting and variables correct", async ({
+    expect,
+  }) => {
+    const dir = await mkdtemp(join(scratch, "standalone-"));
+    await cp(infrastructureDir, dir, { recursive: true });
+    await copyFile(join(dir, "terraform.tfvars.example"), join(dir, "terraform.tfvars"));
+    const tofu = createTofuRunner({ cwd: dir, env: { ...env, TF_DATA_DIR: join(dir, ".data") } });
+    const fmt = await tofu.fmt({ check: true, recursive: true });
+    expect(fmt.formatted).toBe(true);
+    // Step 1 of the quick start: init. Here it stops at the provider download (no registry is
+    // reachable offline): the configuration itself parses, since a syntax or reference error would
+    // be reported before any provider is looked up.
+    const init = await tofu.init().catch((e: unknown) => e);
+    const text = JSON.stringify(init);
+    expect(text).toMatch(/provider/i);
+    expect(text).toMatch(/siderolabs\/talos|cloudflare\/cloudflare/);
+    expect(text).not.toMatch(/Unsupported argument|Reference to undeclared|Invalid expression/);
+    // plan cannot run without providers; what it would evaluate first (the variables with their
+    // validation rules, and every local) is evaluated by the tests above from the same tfvars.
+  });
+});
+
+function byKind(docs: Record<string, unknown>[]): Record<string, unknown> {
+  return Object.fromEntries(docs.map((d) => [`${String(d.kind ?? "v1alpha1")}/${String(d.name ?? "")}`, d]));
+}

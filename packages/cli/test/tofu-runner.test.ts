@@ -3,6 +3,7 @@ import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
+import { validateInfrastructure } from "@talos-homelab/infra-check";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import {
   createTofuRunner,
@@ -11,7 +12,6 @@ import {
   type TofuEvent,
   type TofuExec,
   type TofuRunner,
-  validateInfrastructure,
 } from "../src/tofu/index.js";
 import { fixturesDir } from "./tofu-examples.js";
 
@@ -92,7 +92,12 @@ describe("createTofuRunner against the real binary", () => {
   it("reads the installed providers' schemas, which validate the module offline", async ({ expect }) => {
     const providersSchema = await tofu.providersSchema();
     expect(Object.keys(providersSchema.provider_schemas)).toContain("terraform.io/builtin/terraform");
-    const findings = await validateInfrastructure({ dir: cwd, providersSchema });
+    // The runner's schema type is the generic JSON; the checker reads the provider_schemas it names.
+    const findings = await validateInfrastructure({
+      dir: cwd,
+      providersSchema: providersSchema as Parameters<typeof validateInfrastructure>[0]["providersSchema"] &
+        object,
+    });
     // The fixture deliberately has no terraform block: the one finding is that warning.
     expect(findings.map((f) => [f.severity, f.code])).toEqual([["warning", "MISSING_REQUIRED_VERSION"]]);
   });

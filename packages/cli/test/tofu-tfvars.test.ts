@@ -1,19 +1,12 @@
 import { inspect } from "node:util";
 import { describe, it } from "vitest";
-import { isTofuError, nodePatchPath, renderTfvars, Secret, tofuSecretEnv } from "../src/tofu/index.js";
+import { isTofuError, renderTfvars, Secret, tofuSecretEnv } from "../src/tofu/index.js";
 import { highlyAvailable, singleNode } from "./tofu-examples.js";
 
 describe("renderTfvars", () => {
   it("writes every core key in the variables' snake_case shape for the single-node example", ({ expect }) => {
     expect(JSON.parse(renderTfvars(singleNode))).toMatchInlineSnapshot(`
       {
-        "argocd": {
-          "chart_version": "9.1.0",
-          "namespace": "argocd",
-          "path": "cluster/app-of-apps",
-          "repo_url": "https://github.com/me/homelab.git",
-          "target_revision": "HEAD",
-        },
         "cluster": {
           "allow_scheduling_on_control_planes": true,
           "endpoint": "https://192.168.50.200:6443",
@@ -113,7 +106,9 @@ describe("renderTfvars", () => {
   it("writes null for the optional sections when homelab.yaml leaves them out", ({ expect }) => {
     const { tunnel: _t, tailscale: _s, argocd: _a, ...core } = singleNode;
     const parsed = JSON.parse(renderTfvars(core));
-    expect([parsed.tunnel, parsed.tailscale, parsed.argocd]).toEqual([null, null, null]);
+    expect([parsed.tunnel, parsed.tailscale]).toEqual([null, null]);
+    // argocd is read by the CLI from homelab.yaml; no resource of infrastructure/ uses it.
+    expect(JSON.parse(renderTfvars(singleNode))).not.toHaveProperty("argocd");
   });
 
   it("resolves the coredns nameserver token from an IPv6 service subnet", ({ expect }) => {
@@ -164,12 +159,6 @@ describe("tofuSecretEnv", () => {
       TF_VAR_tailscale_auth_key: "tskey-abc",
     });
     expect(tofuSecretEnv({})).toEqual({});
-  });
-});
-
-describe("nodePatchPath", () => {
-  it("names the file talos.tf reads for a node", ({ expect }) => {
-    expect(nodePatchPath("node1")).toBe("files/node1.patch.yaml");
   });
 });
 

@@ -7,644 +7,70 @@ import type {
   MessageInitShape,
   MessageShape,
 } from "@bufbuild/protobuf";
-import { createRegistry, fromBinary } from "@bufbuild/protobuf";
-import { anyUnpack, timestampDate } from "@bufbuild/protobuf/wkt";
+import { fromBinary } from "@bufbuild/protobuf";
+import { anyUnpack } from "@bufbuild/protobuf/wkt";
 import { parse as parseYaml } from "yaml";
 import { isTalosClientError, TalosClientError } from "./errors.js";
-import type { Data, DataSchema, Metadata } from "./gen/common/common_pb.js";
+import type { DataSchema, Metadata } from "./gen/common/common_pb.js";
 import { ContainerDriver, ContainerdNamespace } from "./gen/common/common_pb.js";
 import { ImageService } from "./gen/machine/image_pb.js";
 import { LifecycleService } from "./gen/machine/lifecycle_pb.js";
-import type {
-  ContainerInfo,
-  EtcdMemberStatus,
-  FileInfo,
-  MemInfo,
-  MountStat,
-  ProcessInfo,
-  ServiceInfo as ServiceInfoMessage,
-  SystemStat,
-} from "./gen/machine/machine_pb.js";
+import type { FileInfo } from "./gen/machine/machine_pb.js";
 import {
-  AddressEventSchema,
-  ApplyConfigurationRequest_Mode,
-  ConfigLoadErrorEventSchema,
-  ConfigValidationErrorEventSchema,
   MachineService,
-  MachineStatusEventSchema,
-  PhaseEventSchema,
   RebootRequest_Mode,
   ResetRequest_WipeMode,
-  RestartEventSchema,
-  SequenceEventSchema,
-  ServiceStateEventSchema,
-  TaskEventSchema,
   UpgradeRequest_RebootMode,
 } from "./gen/machine/machine_pb.js";
-import { MachineConfigSpecSchema } from "./gen/resource/config/config_pb.js";
-import type { Disk } from "./gen/storage/storage_pb.js";
 import { StorageService } from "./gen/storage/storage_pb.js";
 import { TimeService } from "./gen/time/time_pb.js";
 import { ResourceDefinitionSpecSchema } from "./gen/v1alpha1/meta_pb.js";
-import type { Resource } from "./gen/v1alpha1/resource_pb.js";
-import { EventType, State } from "./gen/v1alpha1/state_pb.js";
-import { unpackTarGz } from "./internal/tar.js";
+import { State } from "./gen/v1alpha1/state_pb.js";
+import { systemClock, waitForHealth } from "./health.js";
+import {
+  APPLY_MODES,
+  applyModeName,
+  checkMetadata,
+  decodeResource,
+  EVENT_TYPES,
+  eventRegistry,
+  first,
+  firstIfAny,
+  iterable,
+  lines,
+  parseTag,
+  type Reply,
+  toDate,
+  toServiceStatus,
+  untar,
+  writeChunk,
+} from "./internal/messages.js";
 import { codeFromGrpcStatus } from "./status.js";
-import type { Talosconfig } from "./talosconfig.js";
 import { loadTalosconfig, resolveCredentials, selectContext } from "./talosconfig.js";
 import type { Transport, TransportCallOptions } from "./transport.js";
 import { createGrpcTransport, parseEndpoint } from "./transport.js";
-
-/** A progress event of a long-running call. Plain data, never secrets. */
-export interface ProgressEvent {
-  type: string;
-  message: string;
-  [key: string]: unknown;
-}
-
-/** Options of {@link createTalosClient}. */
-export interface TalosClientOptions {
-  /** A talosconfig path, YAML text, or parsed object. */
-  talosconfig?: string | Talosconfig | object;
-  /** The talosconfig context to use (default: its current context). */
-  context?: string;
-  /** Endpoints (`host`, `host:port`, URL; port 50000 by default). Overrides the context's. */
-  endpoints?: string[];
-  /** Default target nodes. Overrides the context's. */
-  nodes?: string[];
-  /** Maintenance mode: server-only TLS, no client certificate. */
-  insecure?: boolean;
-  /** With `insecure`: accepted base64 sha256 SPKI fingerprints of the server certificate. */
-  spkiPins?: string[];
-  /** PEM OS CA certificate (alternative to a talosconfig). */
-  ca?: string;
-  /** PEM client certificate. */
-  cert?: string;
-  /** PEM client key (`ED25519 PRIVATE KEY` or PKCS#8). */
-  key?: string;
-  /** Default deadline of unary calls; default 30 s. */
-  timeoutMs?: number;
-  /** Injectable transport (tests, custom channels). */
-  transport?: Transport;
-  /** How many nodes a fan-out queries at once; default 16. */
-  concurrency?: number;
-  /** Attempts for reads failing with UNAVAILABLE; default 4 (so 3 retries). */
-  readAttempts?: number;
-  /** Base delay of the read retry backoff; default 200 ms (doubles, with jitter, capped at 3 s). */
-  retryBaseDelayMs?: number;
-}
-
-/** One node's outcome of a fan-out call. */
-export type NodeResult<T> =
-  | { node: string; ok: true; value: T }
-  | { node: string; ok: false; error: TalosClientError };
-
-/** Options every call accepts. */
-export interface CallOptions {
-  signal?: AbortSignal;
-  timeoutMs?: number;
-}
-
-/** Options of a call aimed at one node. */
-export interface NodeCallOptions extends CallOptions {
-  /** Target node (sent as `node` metadata); default: the only default node, else the endpoint itself. */
-  node?: string;
-}
-
-/** Options of a call fanned out to several nodes. */
-export interface NodesCallOptions extends CallOptions {
-  /** Target nodes; default: the client's nodes, else the endpoint itself. */
-  nodes?: string[];
-  /**
-   * Send one call with `nodes` metadata (one-to-many proxying, deprecated in Talos main) instead of one
-   * call per node. Default false.
-   */
-  legacyFanOut?: boolean;
-}
-
-/** What `version` returns per node. */
-export interface TalosVersion {
-  tag: string;
-  sha: string;
-  built: string;
-  goVersion: string;
-  os: string;
-  arch: string;
-  platform: { name: string; mode: string } | undefined;
-  features: { rbac: boolean } | undefined;
-}
-
-/** Apply modes (Talos `ApplyConfigurationRequest.Mode`). */
-export type ApplyMode = "auto" | "no-reboot" | "reboot" | "staged" | "try";
-
-/** Options of `applyConfiguration`. */
-export interface ApplyConfigurationOptions extends NodeCallOptions {
-  /** The full machine configuration (multi-document YAML). */
-  data: string | Uint8Array;
-  mode?: ApplyMode;
-  dryRun?: boolean;
-  /** TRY mode rollback timeout; Talos defaults to 1 minute. */
-  tryModeTimeoutMs?: number;
-}
-
-/** What `applyConfiguration` returns. */
-export interface ApplyConfigurationResult {
-  node: string;
-  /** The mode Talos actually used. */
-  mode: ApplyMode;
-  modeDetails: string;
-  warnings: string[];
-}
-
-/** A service as `serviceList` reports it. */
-export interface ServiceStatus {
-  id: string;
-  state: string;
-  health: { unknown: boolean; healthy: boolean; lastMessage: string; lastChange: Date | undefined };
-  events: { message: string; state: string; time: Date | undefined }[];
-}
-
-/** An etcd member. */
-export interface EtcdMemberInfo {
-  id: bigint;
-  hostname: string;
-  peerUrls: string[];
-  clientUrls: string[];
-  isLearner: boolean;
-}
-
-/** Options of `logs`. */
-export interface LogsOptions extends NodeCallOptions {
-  /** Service or container id, e.g. `kubelet`, `etcd`. */
-  id: string;
-  /** Containerd namespace; default `system` (Talos services), use `k8s.io` with driver `cri` for pods. */
-  namespace?: string;
-  driver?: "containerd" | "cri";
-  follow?: boolean;
-  /** Last N lines; default all (-1). */
-  tailLines?: number;
-}
-
-/** Options of `dmesg`. */
-export interface DmesgOptions extends NodeCallOptions {
-  follow?: boolean;
-  /** Only new messages (skip the buffer). */
-  tail?: boolean;
-}
-
-/** Options of `events`. */
-export interface EventsOptions extends NodeCallOptions {
-  tailEvents?: number;
-  tailId?: string;
-  tailSeconds?: number;
-  /** Only the events of one actor (returned by reboot/reset/upgrade). */
-  actorId?: string;
-}
-
-/** A machine event with its decoded payload. */
-export interface TalosEvent {
-  node: string;
-  id: string;
-  actorId: string;
-  /** Payload message name, e.g. `machine.SequenceEvent`. */
-  type: string;
-  /** The decoded payload, or undefined for unknown payload types. */
-  payload: unknown;
-}
-
-/** Options of `reset`. */
-export interface ResetOptions extends NodeCallOptions {
-  /** Leave etcd and drain first; default true. */
-  graceful?: boolean;
-  /** Reboot after reset (to maintenance) instead of halting; default false. */
-  reboot?: boolean;
-  mode?: "all" | "system-disk" | "user-disks";
-  /** System partition labels to wipe (EFI, BOOT, META, STATE, EPHEMERAL); empty = all. */
-  systemPartitionsToWipe?: string[];
-  userDisksToWipe?: string[];
-}
-
-/** Options of `upgrade`. */
-export interface UpgradeOptions extends NodeCallOptions {
-  /** Installer image reference. */
-  image: string;
-  /** Legacy flow only: stage the upgrade for the next reboot. */
-  stage?: boolean;
-  force?: boolean;
-  preserve?: boolean;
-  rebootMode?: "default" | "powercycle";
-  /** New flow: reboot after a successful install; default true. */
-  reboot?: boolean;
-  onProgress?: (event: ProgressEvent) => void;
-}
-
-/** What `upgrade` returns. */
-export interface UpgradeResult {
-  node: string;
-  /** `lifecycle` = ImageService.Pull + LifecycleService.Upgrade (Talos 1.13+), `legacy` = MachineService.Upgrade. */
-  flow: "lifecycle" | "legacy";
-  actorId: string;
-}
-
-/** COSI resource metadata. */
-export interface ResourceMetadata {
-  namespace: string;
-  type: string;
-  id: string;
-  version: string;
-  owner: string;
-  phase: string;
-  created: Date | undefined;
-  updated: Date | undefined;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  finalizers: string[];
-}
-
-/** A COSI resource with its decoded spec. */
-export interface TalosResource<Spec = unknown> {
-  node: string;
-  metadata: ResourceMetadata;
-  /** The spec decoded from YAML (for MachineConfig: the config YAML text). */
-  spec: Spec;
-  /** The spec as the server sent it. */
-  rawSpec: { yaml: string; proto: Uint8Array };
-}
-
-/** Options of COSI reads. */
-export interface ResourceQuery extends NodeCallOptions {
-  /** Type, its display name or an alias (`members`, `machinestatus`, `Links.net.talos.dev`). */
-  type: string;
-  /** Namespace; default: the definition's default namespace. */
-  namespace?: string;
-}
-
-/** A COSI watch event. */
-export interface ResourceWatchEvent {
-  type: "created" | "updated" | "destroyed" | "bootstrapped" | "errored" | "noop";
-  resource: TalosResource | undefined;
-  old: TalosResource | undefined;
-  error: string | undefined;
-}
-
-/** Options of `waitForHealthy`. */
-export interface WaitForHealthyOptions {
-  controlPlaneNodes: string[];
-  workerNodes: string[];
-  timeoutMs: number;
-  /** Delay between rounds; default 1 s. */
-  intervalMs?: number;
-  signal?: AbortSignal;
-  onProgress?: (event: ProgressEvent) => void;
-}
-
-/** Per-node part of a {@link HealthReport}. */
-export interface NodeHealth {
-  node: string;
-  role: "controlplane" | "worker";
-  version: string | undefined;
-  /** MachineStatus stage (`running`, `booting`, ...) when the node reports it. */
-  stage: string | undefined;
-  services: Record<string, { state: string; healthy: boolean }>;
-  problems: string[];
-}
-
-/** The outcome of `waitForHealthy`. */
-export interface HealthReport {
-  healthy: boolean;
-  nodes: NodeHealth[];
-  etcdMembers: string[];
-  problems: string[];
-  elapsedMs: number;
-}
-
-/** A typed client of the Talos machine API. */
-export interface TalosClient {
-  /** Talos version of each node (MachineService.Version). Read; retried on UNAVAILABLE. */
-  version(options?: NodesCallOptions): Promise<NodeResult<TalosVersion>[]>;
-  /** Hostname of each node. */
-  hostname(options?: NodesCallOptions): Promise<NodeResult<string>[]>;
-  /** Applies a full machine config to one node; never retried. @throws INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION */
-  applyConfiguration(options: ApplyConfigurationOptions): Promise<ApplyConfigurationResult>;
-  /** Bootstraps etcd on one control plane, once per cluster. @throws ALREADY_EXISTS when etcd already has data */
-  bootstrap(
-    options?: NodeCallOptions & { recoverEtcd?: boolean; recoverSkipHashCheck?: boolean },
-  ): Promise<void>;
-  /** Reboots one node; `actorId` filters its `events`. */
-  reboot(
-    options?: NodeCallOptions & { mode?: "default" | "powercycle" | "force" },
-  ): Promise<{ node: string; actorId: string }>;
-  /** Shuts one node down. */
-  shutdown(options?: NodeCallOptions & { force?: boolean }): Promise<{ node: string; actorId: string }>;
-  /** Resets (wipes) one node; graceful by default, halts unless `reboot`. */
-  reset(options?: ResetOptions): Promise<{ node: string; actorId: string }>;
-  /** Upgrades one node: ImageService.Pull + LifecycleService.Upgrade + Reboot on 1.13+, legacy Upgrade otherwise. @throws NODE_ERROR when the installer fails */
-  upgrade(options: UpgradeOptions): Promise<UpgradeResult>;
-  /** Services of each node with state and health. */
-  serviceList(options?: NodesCallOptions): Promise<NodeResult<ServiceStatus[]>[]>;
-  /** Starts a service; returns the node's reply text. */
-  serviceStart(options: NodeCallOptions & { id: string }): Promise<string>;
-  /** Stops a service; returns the node's reply text. */
-  serviceStop(options: NodeCallOptions & { id: string }): Promise<string>;
-  /** Restarts a service; returns the node's reply text. */
-  serviceRestart(options: NodeCallOptions & { id: string }): Promise<string>;
-  /** Admin kubeconfig YAML from a control plane (the streamed tar.gz, unpacked). */
-  kubeconfig(options?: NodeCallOptions): Promise<string>;
-  /** etcd members as seen by one control plane (ids are bigint). @throws FAILED_PRECONDITION when etcd is not running there */
-  etcdMemberList(options?: NodeCallOptions & { queryLocal?: boolean }): Promise<EtcdMemberInfo[]>;
-  /** Removes an etcd member by id (for members without a live node). */
-  etcdRemoveMemberByID(options: NodeCallOptions & { memberId: bigint }): Promise<void>;
-  /** Makes the node's etcd member leave the cluster. */
-  etcdLeaveCluster(options?: NodeCallOptions): Promise<void>;
-  /** Moves etcd leadership away from the node. */
-  etcdForfeitLeadership(options?: NodeCallOptions): Promise<{ member: string }>;
-  /** etcd member status of each control plane. */
-  etcdStatus(options?: NodesCallOptions): Promise<NodeResult<EtcdMemberStatus>[]>;
-  /**
-   * Uploads an etcd snapshot (client stream) for a later `bootstrap({ recoverEtcd: true })`.
-   * Never retried.
-   */
-  etcdRecover(
-    options: NodeCallOptions & { source: AsyncIterable<Uint8Array> | Iterable<Uint8Array> },
-  ): Promise<{ node: string; bytes: number }>;
-  /** Streams an etcd snapshot into `destination` with backpressure; the destination is not ended. */
-  etcdSnapshot(
-    options: NodeCallOptions & { destination: NodeJS.WritableStream | Writable | WritableStream<Uint8Array> },
-  ): Promise<{ node: string; bytes: number }>;
-  /** Log lines of a service or container; `follow` keeps the stream open until aborted or broken out of. */
-  logs(options: LogsOptions): AsyncIterable<string>;
-  /** Kernel log lines. */
-  dmesg(options?: DmesgOptions): AsyncIterable<string>;
-  /** Machine events with decoded payloads; the stream follows until aborted or broken out of. */
-  events(options?: EventsOptions): AsyncIterable<TalosEvent>;
-  /** Processes of each node. */
-  processes(options?: NodesCallOptions): Promise<NodeResult<ProcessInfo[]>[]>;
-  /** Mounted filesystems of each node with size and free space (bytes, bigint). */
-  mounts(options?: NodesCallOptions): Promise<NodeResult<MountStat[]>[]>;
-  /** Load averages of each node. */
-  loadAvg(
-    options?: NodesCallOptions,
-  ): Promise<NodeResult<{ load1: number; load5: number; load15: number }>[]>;
-  /** Reads one file from a node (admin). */
-  readFile(options: NodeCallOptions & { path: string }): Promise<Uint8Array>;
-  /** Copies a file or directory out of a node (admin): the streamed tar.gz, unpacked. */
-  copy(options: NodeCallOptions & { rootPath: string }): Promise<{ name: string; content: Uint8Array }[]>;
-  /** Lists a directory on a node. */
-  listFiles(
-    options: NodeCallOptions & { root: string; recurse?: boolean; recursionDepth?: number },
-  ): Promise<FileInfo[]>;
-  /** /proc/meminfo of each node (bigint fields). */
-  memory(options?: NodesCallOptions): Promise<NodeResult<MemInfo>[]>;
-  /** /proc/stat of each node. */
-  systemStat(options?: NodesCallOptions): Promise<NodeResult<SystemStat>[]>;
-  /** Containers of each node (`driver: "cri"` lists Kubernetes pods' containers). */
-  containers(
-    options?: NodesCallOptions & { namespace?: string; driver?: "containerd" | "cri" },
-  ): Promise<NodeResult<ContainerInfo[]>[]>;
-  /** Block devices of each node (storage.StorageService.Disks). */
-  disks(options?: NodesCallOptions): Promise<NodeResult<Disk[]>[]>;
-  /** Node time, checked against `server` when given. */
-  time(
-    options?: NodesCallOptions & { server?: string },
-  ): Promise<NodeResult<{ server: string; localTime: Date | undefined; remoteTime: Date | undefined }>[]>;
-  /** Issues a client certificate and talosconfig with `roles` (control planes only). The result is secret. */
-  generateClientConfiguration(
-    options: NodeCallOptions & { roles: string[]; crtTtlMs: number },
-  ): Promise<{ ca: string; crt: string; key: string; talosconfig: string }>;
-  /** One COSI resource; `type` may be an alias. @throws NOT_FOUND */
-  get<Spec = unknown>(options: ResourceQuery & { id: string }): Promise<TalosResource<Spec>>;
-  /** All COSI resources of a type in a namespace. */
-  list<Spec = unknown>(options: ResourceQuery): Promise<TalosResource<Spec>[]>;
-  /** COSI watch: bootstrap contents, then live events, until aborted or broken out of. */
-  watch(
-    options: ResourceQuery & { id?: string; bootstrapContents?: boolean; tailEvents?: number },
-  ): AsyncIterable<ResourceWatchEvent>;
-  /** Polls until every node answers, core services run healthy, MachineStatus is ready and etcd has one member per control plane. @throws HEALTH_TIMEOUT naming what is missing */
-  waitForHealthy(options: WaitForHealthyOptions): Promise<HealthReport>;
-  /** Any generated unary RPC, typed by its descriptor. */
-  call<I extends DescMessage, O extends DescMessage>(
-    method: DescMethodUnary<I, O>,
-    request: MessageInitShape<I>,
-    options?: NodeCallOptions & { idempotent?: boolean },
-  ): Promise<MessageShape<O>>;
-  /** Any generated server-streaming RPC, typed by its descriptor. */
-  stream<I extends DescMessage, O extends DescMessage>(
-    method: DescMethodServerStreaming<I, O>,
-    request: MessageInitShape<I>,
-    options?: NodeCallOptions,
-  ): AsyncIterable<MessageShape<O>>;
-  /** Closes the channels; later calls fail with CANCELLED. */
-  close(): void;
-}
-
-const APPLY_MODES: Record<ApplyMode, ApplyConfigurationRequest_Mode> = {
-  auto: ApplyConfigurationRequest_Mode.AUTO,
-  "no-reboot": ApplyConfigurationRequest_Mode.NO_REBOOT,
-  reboot: ApplyConfigurationRequest_Mode.REBOOT,
-  staged: ApplyConfigurationRequest_Mode.STAGED,
-  try: ApplyConfigurationRequest_Mode.TRY,
-};
-
-const EVENT_TYPES: Record<number, ResourceWatchEvent["type"]> = {
-  [EventType.CREATED]: "created",
-  [EventType.UPDATED]: "updated",
-  [EventType.DESTROYED]: "destroyed",
-  [EventType.BOOTSTRAPPED]: "bootstrapped",
-  [EventType.ERRORED]: "errored",
-  [EventType.NOOP]: "noop",
-};
-
-const eventRegistry = createRegistry(
-  SequenceEventSchema,
-  PhaseEventSchema,
-  TaskEventSchema,
-  ServiceStateEventSchema,
-  RestartEventSchema,
-  ConfigLoadErrorEventSchema,
-  ConfigValidationErrorEventSchema,
-  AddressEventSchema,
-  MachineStatusEventSchema,
-);
-
-const CONTROL_PLANE_SERVICES = ["apid", "containerd", "cri", "etcd", "kubelet", "machined", "trustd"];
-const WORKER_SERVICES = ["apid", "containerd", "cri", "kubelet", "machined"];
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new TalosClientError("CANCELLED", "the operation was cancelled"));
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new TalosClientError("CANCELLED", "the operation was cancelled"));
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-function checkMetadata(metadata: Metadata | undefined, node: string): void {
-  if (metadata !== undefined && metadata.error !== "") {
-    throw new TalosClientError("NODE_ERROR", `${node}: ${metadata.error}`, {
-      details: { node, grpcCode: metadata.status?.code },
-    });
-  }
-}
-
-/** The per-node reply message of a unary Talos RPC (its response's `messages` element). */
-type Reply<O extends DescMessage> =
-  MessageShape<O> extends { messages: (infer M extends { metadata?: Metadata | undefined })[] } ? M : never;
-
-function first<T extends { metadata?: Metadata | undefined }>(messages: T[], node: string, what: string): T {
-  const message = messages[0];
-  if (message === undefined) {
-    throw new TalosClientError("INTERNAL", `${node} returned no ${what} message`, { details: { node } });
-  }
-  checkMetadata(message.metadata, node);
-  return message;
-}
-
-/** Unpacks a node's tar.gz payload; `what` names it in the error ("a kubeconfig"). */
-function untar(archive: Uint8Array, node: string, what: string): ReturnType<typeof unpackTarGz> {
-  try {
-    return unpackTarGz(archive);
-  } catch (cause) {
-    throw new TalosClientError("INTERNAL", `${node} sent ${what} that is not a tar.gz`, {
-      cause,
-      details: { node },
-    });
-  }
-}
-
-/** An AsyncIterable that starts a fresh generator on each iteration (nothing runs until iterated). */
-function iterable<T>(generate: () => AsyncGenerator<T>): AsyncIterable<T> {
-  return { [Symbol.asyncIterator]: generate };
-}
-
-/** The first reply if there is one, checked for a node error (a mutation may reply with no message). */
-function firstIfAny<T extends { metadata?: Metadata | undefined }>(
-  messages: T[],
-  node: string,
-): T | undefined {
-  const message = messages[0];
-  if (message !== undefined) checkMetadata(message.metadata, node);
-  return message;
-}
-
-function toDate(ts: Parameters<typeof timestampDate>[0] | undefined): Date | undefined {
-  return ts === undefined ? undefined : timestampDate(ts);
-}
-
-function toServiceStatus(info: ServiceInfoMessage): ServiceStatus {
-  return {
-    id: info.id,
-    state: info.state,
-    health: {
-      unknown: info.health?.unknown ?? true,
-      healthy: info.health?.healthy ?? false,
-      lastMessage: info.health?.lastMessage ?? "",
-      lastChange: toDate(info.health?.lastChange),
-    },
-    events: (info.events?.events ?? []).map((e) => ({ message: e.msg, state: e.state, time: toDate(e.ts) })),
-  };
-}
-
-function applyModeName(mode: ApplyConfigurationRequest_Mode): ApplyMode {
-  for (const [name, value] of Object.entries(APPLY_MODES)) if (value === mode) return name as ApplyMode;
-  return "auto";
-}
-
-async function* lines(chunks: AsyncIterable<Data>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const chunk of chunks) {
-    checkMetadata(chunk.metadata, chunk.metadata?.hostname ?? "node");
-    buffer += decoder.decode(chunk.bytes, { stream: true });
-    let index = buffer.indexOf("\n");
-    while (index >= 0) {
-      yield buffer.slice(0, index);
-      buffer = buffer.slice(index + 1);
-      index = buffer.indexOf("\n");
-    }
-  }
-  buffer += decoder.decode();
-  if (buffer !== "") yield buffer;
-}
-
-function decodeResource(resource: Resource | undefined, node: string): TalosResource | undefined {
-  if (resource === undefined) return undefined;
-  const m = resource.metadata;
-  const yaml = resource.spec?.yamlSpec ?? "";
-  const proto = resource.spec?.protoSpec ?? new Uint8Array();
-  let spec: unknown;
-  if (m?.type === "MachineConfigs.config.talos.dev" && proto.length > 0) {
-    spec = new TextDecoder().decode(fromBinary(MachineConfigSpecSchema, proto).yamlMarshalled);
-  } else {
-    try {
-      spec = yaml === "" ? undefined : parseYaml(yaml);
-    } catch {
-      spec = yaml;
-    }
-  }
-  return {
-    node,
-    metadata: {
-      namespace: m?.namespace ?? "",
-      type: m?.type ?? "",
-      id: m?.id ?? "",
-      version: m?.version ?? "",
-      owner: m?.owner ?? "",
-      phase: m?.phase ?? "",
-      created: toDate(m?.created),
-      updated: toDate(m?.updated),
-      labels: { ...(m?.labels ?? {}) },
-      annotations: { ...(m?.annotations ?? {}) },
-      finalizers: [...(m?.finalizers ?? [])],
-    },
-    spec,
-    rawSpec: { yaml, proto },
-  };
-}
-
-function parseTag(tag: string): [number, number, number] | undefined {
-  const match = /^v?(\d+)\.(\d+)\.(\d+)/.exec(tag);
-  return match === null ? undefined : [Number(match[1]), Number(match[2]), Number(match[3])];
-}
-
-async function writeChunk(
-  destination: Writable | WritableStreamDefaultWriter<Uint8Array>,
-  chunk: Uint8Array,
-) {
-  if ("write" in destination && "ready" in destination) {
-    await destination.ready;
-    await destination.write(chunk);
-    return;
-  }
-  const writable = destination as Writable;
-  if (!writable.write(chunk)) {
-    await new Promise<void>((resolve, reject) => {
-      const onError = (error: Error): void => {
-        writable.off("drain", onDrain);
-        reject(error);
-      };
-      const onDrain = (): void => {
-        writable.off("error", onError);
-        resolve();
-      };
-      writable.once("drain", onDrain);
-      writable.once("error", onError);
-    });
-  }
-}
+import type {
+  CallOptions,
+  NodeResult,
+  NodesCallOptions,
+  ResourceQuery,
+  TalosClient,
+  TalosClientOptions,
+  TalosResource,
+  UpgradeResult,
+} from "./types.js";
+import type { UpgradeStep } from "./upgrade.js";
+import { finishUpgrade, imageTag } from "./upgrade.js";
 
 interface Resolved {
   transport: Transport;
   nodes: string[];
   endpointHost: string;
+  /** Maintenance mode: no routing on the node side, so a target node is dialled directly. */
+  insecure: boolean;
+  /** A transport to one node in maintenance mode (cached per node). */
+  direct(node: string): Transport;
+  close(): void;
 }
 
 interface ResourceDefinition {
@@ -680,19 +106,26 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     resolving ??= (async () => {
       let contextEndpoints: string[] = [];
       let contextNodes: string[] = [];
-      let creds: { ca: string; cert: string; key: string } | undefined;
+      let creds: { ca?: string; cert: string; key: string } | undefined;
       if (options.talosconfig !== undefined) {
         const config = await loadTalosconfig(options.talosconfig);
         const { name, context } = selectContext(config, options.context);
         contextEndpoints = context.endpoints;
         contextNodes = context.nodes;
-        if (!options.insecure && options.ca === undefined) creds = resolveCredentials(context, name);
+        if (!options.insecure && options.cert === undefined) creds = resolveCredentials(context, name);
       }
       if (options.ca !== undefined || options.cert !== undefined || options.key !== undefined) {
-        if (options.ca === undefined || options.cert === undefined || options.key === undefined) {
-          throw new TalosClientError("INVALID_ARGUMENT", "ca, cert and key must be given together");
+        if (options.cert === undefined || options.key === undefined) {
+          throw new TalosClientError(
+            "INVALID_ARGUMENT",
+            "cert and key must be given together (ca is optional)",
+          );
         }
-        creds = { ca: options.ca, cert: options.cert, key: options.key };
+        creds = {
+          cert: options.cert,
+          key: options.key,
+          ...(options.ca === undefined ? {} : { ca: options.ca }),
+        };
       }
       const endpoints = options.endpoints ?? contextEndpoints;
       const nodes = options.nodes ?? contextNodes;
@@ -726,12 +159,66 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
       } catch {
         // keep the raw text as the label
       }
-      return { transport, nodes, endpointHost };
+      const shared = transport;
+      const injected = options.transport !== undefined;
+      const directs = new Map<string, Transport>();
+      const direct = (node: string): Transport => {
+        let t = directs.get(node);
+        if (t === undefined) {
+          if (injected) {
+            throw new TalosClientError(
+              "INVALID_ARGUMENT",
+              `maintenance mode cannot route to ${node} through an injected transport: pass a transport to that node`,
+              { details: { node } },
+            );
+          }
+          t = createGrpcTransport({
+            endpoints: [node],
+            tls: { mode: "insecure", ...(options.spkiPins ? { spkiPins: options.spkiPins } : {}) },
+          });
+          directs.set(node, t);
+        }
+        return t;
+      };
+      return {
+        transport,
+        nodes,
+        endpointHost,
+        insecure: options.insecure === true,
+        direct,
+        close() {
+          shared.close();
+          for (const t of directs.values()) t.close();
+        },
+      };
     })();
     resolving.catch(() => {
       resolving = undefined;
     });
     return resolving;
+  }
+
+  /**
+   * The transport and `node` metadata of a call. In maintenance mode Talos does no routing (a `node` key
+   * is ignored and the endpoint answers), so a target node is dialled directly, as talosctl --insecure
+   * does. With no target, the endpoint itself answers: only unambiguous with exactly one endpoint.
+   */
+  async function connect(
+    node: string | undefined,
+  ): Promise<{ transport: Transport; node: string | undefined }> {
+    const r = await resolve();
+    if (node === undefined) {
+      if (r.transport.endpoints.length > 1) {
+        throw new TalosClientError(
+          "INVALID_ARGUMENT",
+          "several endpoints and no target node: pass the node to target (the call would reach any endpoint)",
+          { details: { endpoints: r.transport.endpoints.length } },
+        );
+      }
+      return { transport: r.transport, node: undefined };
+    }
+    if (r.insecure) return { transport: r.direct(node), node: undefined };
+    return { transport: r.transport, node };
   }
 
   function callOptions(
@@ -750,7 +237,7 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
   /** Waits before retry `attempt + 1`: exponential from `retryBase`, capped at 3 s, with jitter. */
   function backoff(attempt: number, signal: AbortSignal | undefined): Promise<void> {
     const cap = Math.min(3000, retryBase * 2 ** (attempt - 1));
-    return sleep(cap / 2 + Math.random() * (cap / 2), signal);
+    return systemClock.sleep(cap / 2 + Math.random() * (cap / 2), signal);
   }
 
   async function unary<I extends DescMessage, O extends DescMessage>(
@@ -760,11 +247,12 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     opts: CallOptions | undefined,
     idempotent: boolean,
   ): Promise<MessageShape<O>> {
-    const { transport, endpointHost } = await resolve();
+    const { endpointHost } = await resolve();
+    const target = await connect(node);
     const attempts = idempotent ? readAttempts : 1;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await transport.unary(method, request, callOptions(node, opts, true));
+        return await target.transport.unary(method, request, callOptions(target.node, opts, true));
       } catch (error) {
         const e = isTalosClientError(error) ? error : TalosClientError.from(error);
         if (e.code !== "UNAVAILABLE" || attempt >= attempts || opts?.signal?.aborted) {
@@ -789,7 +277,8 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     node: string | undefined,
     opts: CallOptions | undefined,
   ): AsyncGenerator<MessageShape<O>> {
-    const { transport, endpointHost } = await resolve();
+    const { endpointHost } = await resolve();
+    const target = await connect(node);
     // Streams are reads except the upgrade ones; a read is retried only while nothing was received yet.
     const idempotent =
       method.parent.typeName !== "machine.ImageService" &&
@@ -798,7 +287,11 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     for (let attempt = 1; ; attempt++) {
       let received = false;
       try {
-        for await (const message of transport.serverStream(method, request, callOptions(node, opts, false))) {
+        for await (const message of target.transport.serverStream(
+          method,
+          request,
+          callOptions(target.node, opts, false),
+        )) {
           received = true;
           yield message;
         }
@@ -846,8 +339,9 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
   ): Promise<NodeResult<T>[]> {
     const { nodes, endpointHost } = await resolve();
     const targets: (string | undefined)[] = opts.nodes ?? (nodes.length > 0 ? nodes : [undefined]);
+    const r = await resolve();
     const call =
-      opts.legacyFanOut === true && targets.every((t) => t !== undefined)
+      opts.legacyFanOut === true && !r.insecure && targets.every((t) => t !== undefined)
         ? legacyBatcher(targets as string[])
         : unary;
     const results: NodeResult<T>[] = new Array(targets.length);
@@ -976,8 +470,18 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
   async function resolveType(query: ResourceQuery): Promise<{ type: string; namespace: string }> {
     const wanted = query.type.toLowerCase();
     const defs = await resourceDefinitions(query.node, query);
-    const def =
-      defs.find((d) => d.type.toLowerCase() === wanted) ?? defs.find((d) => d.names.includes(wanted));
+    // As talosctl (talos pkg/machinery/client/resources.go ResolveResourceKind): the type or any alias,
+    // case-insensitively; more than one match is an error rather than a guess.
+    const matched = defs.filter((d) => d.type.toLowerCase() === wanted || d.names.includes(wanted));
+    if (matched.length > 1) {
+      const types = matched.map((d) => d.type);
+      throw new TalosClientError(
+        "INVALID_ARGUMENT",
+        `resource type "${query.type}" is ambiguous: ${types.join(", ")}; use the full type name`,
+        { details: { type: query.type, matches: types } },
+      );
+    }
+    const def = matched[0];
     if (def === undefined) {
       if (query.type.includes(".") && query.namespace !== undefined) {
         return { type: query.type, namespace: query.namespace };
@@ -1055,6 +559,19 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
           : opts.mode === "force"
             ? RebootRequest_Mode.FORCE
             : RebootRequest_Mode.DEFAULT;
+      if (mode === RebootRequest_Mode.FORCE) {
+        // FORCE=2 arrived in Talos 1.12 (api/machine/machine.proto); 1.11 would take it for a graceful reboot.
+        const res = await unary(MachineService.method.version, {}, node, opts, true);
+        const tag = first(res.messages, label, "version").version?.tag ?? "";
+        const v = parseTag(tag);
+        if (v !== undefined && v[0] === 1 && v[1] < 12) {
+          throw new TalosClientError(
+            "INVALID_ARGUMENT",
+            `reboot mode "force" needs Talos 1.12 or later; ${label} runs ${tag}`,
+            { details: { node: label, version: tag } },
+          );
+        }
+      }
       const res = await unary(MachineService.method.reboot, { mode }, node, opts, false);
       return {
         node: label,
@@ -1128,13 +645,17 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
         );
         const m = firstIfAny(res.messages, label);
         progress("upgrade.accepted", m?.ack ?? "upgrade accepted");
-        return { node: label, flow: "legacy", actorId: m?.actorId ?? "" };
+        const steps: UpgradeStep[] = [
+          { step: "upgrade", status: "done", detail: m?.ack ?? "upgrade accepted (MachineService.Upgrade)" },
+        ];
+        return { node: label, flow: "legacy", actorId: m?.actorId ?? "", steps };
       };
       if (opts.stage === true) return legacy();
       const versionRes = await unary(MachineService.method.version, {}, node, opts, true);
       const tag = parseTag(first(versionRes.messages, label, "version").version?.tag ?? "");
       if (tag === undefined || tag[0] < 1 || (tag[0] === 1 && tag[1] < 13)) return legacy();
       const containerd = { driver: ContainerDriver.CRI, namespace: ContainerdNamespace.NS_SYSTEM };
+      const steps: UpgradeStep[] = [];
       try {
         progress("upgrade.pull", `pulling ${opts.image}`);
         for await (const item of serverStream(
@@ -1157,6 +678,7 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
         if (isTalosClientError(error) && error.code === "UNIMPLEMENTED") return legacy();
         throw error;
       }
+      steps.push({ step: "pull", status: "done", detail: `pulled ${opts.image}` });
       for await (const item of serverStream(
         LifecycleService.method.upgrade,
         { containerd, source: { imageName: opts.image } },
@@ -1171,13 +693,37 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
           });
         }
       }
+      steps.push({ step: "install", status: "done", detail: `installed ${opts.image}` });
       let actorId = "";
-      if (opts.reboot !== false) {
-        progress("upgrade.reboot", `rebooting ${label}`);
-        const res = await unary(MachineService.method.reboot, {}, node, opts, false);
-        actorId = res.messages[0]?.actorId ?? "";
+      if (opts.reboot === false) {
+        for (const step of ["cordon", "drain", "reboot", "wait", "uncordon"] as const) {
+          steps.push({ step, status: "skipped", detail: "reboot: false" });
+        }
+      } else {
+        const mode =
+          opts.rebootMode === "powercycle" ? RebootRequest_Mode.POWERCYCLE : RebootRequest_Mode.DEFAULT;
+        actorId = await finishUpgrade({
+          client,
+          node,
+          label,
+          expectedTag: imageTag(opts.image),
+          kubernetes: opts.kubernetes,
+          drain: opts.drain,
+          kubernetesNodeName: opts.kubernetesNodeName,
+          drainTimeoutMs: opts.drainTimeoutMs,
+          wait: opts.wait,
+          waitTimeoutMs: opts.waitTimeoutMs,
+          clock: opts.clock,
+          signal: opts.signal,
+          steps,
+          progress,
+          reboot: async () => {
+            const res = await unary(MachineService.method.reboot, { mode }, node, opts, false);
+            return res.messages[0]?.actorId ?? "";
+          },
+        });
       }
-      return { node: label, flow: "lifecycle", actorId };
+      return { node: label, flow: "lifecycle", actorId, steps };
     },
 
     async serviceList(opts = {}) {
@@ -1288,7 +834,7 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
 
     async etcdRecover(opts) {
       const { node, label } = await singleNode(opts.node);
-      const { transport } = await resolve();
+      const target = await connect(node);
       let bytes = 0;
       const source = opts.source;
       async function* chunks(): AsyncGenerator<{ bytes: Uint8Array }> {
@@ -1302,10 +848,10 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
         }
       }
       try {
-        const res = await transport.clientStream(
+        const res = await target.transport.clientStream(
           MachineService.method.etcdRecover,
           chunks(),
-          callOptions(node, opts, false),
+          callOptions(target.node, opts, false),
         );
         firstIfAny(res.messages, label);
       } catch (error) {
@@ -1364,6 +910,8 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
         )) {
           checkMetadata(event.metadata, label);
           const typeUrl = event.data?.typeUrl ?? "";
+          // Talos opens the stream with an empty "hello" event (no payload type): not a machine event.
+          if (typeUrl === "") continue;
           const type = typeUrl.slice(typeUrl.lastIndexOf("/") + 1);
           let payload: unknown;
           if (event.data !== undefined) {
@@ -1514,12 +1062,14 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
           ...opts,
           ...(node === undefined ? {} : { node }),
         });
+        // A single-resource watch refuses bootstrap contents (UNIMPLEMENTED) and sends the current
+        // state (or a DESTROYED tombstone) first on its own: cosi-project/runtime server.go Watch.
         const request: MessageInitShape<typeof State.method.watch.input> = {
           namespace,
           type,
           apiVersion: 1,
           options: {
-            bootstrapContents: opts.bootstrapContents ?? true,
+            bootstrapContents: opts.id === undefined && (opts.bootstrapContents ?? true),
             tailEvents: opts.tailEvents ?? 0,
           },
         };
@@ -1537,29 +1087,8 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
       });
     },
 
-    async waitForHealthy(opts) {
-      const started = Date.now();
-      const interval = opts.intervalMs ?? 1000;
-      const progress = (message: string, data: Record<string, unknown> = {}): void =>
-        opts.onProgress?.({ type: "health", message, ...data });
-      let last: HealthReport | undefined;
-      for (;;) {
-        if (opts.signal?.aborted) throw new TalosClientError("CANCELLED", "waitForHealthy was cancelled");
-        last = await healthRound(opts, started);
-        if (last.healthy) {
-          progress("cluster is healthy", { elapsedMs: last.elapsedMs });
-          return last;
-        }
-        progress(`waiting: ${last.problems[0] ?? "checking"}`, { problems: last.problems });
-        if (Date.now() - started + interval > opts.timeoutMs) {
-          throw new TalosClientError(
-            "HEALTH_TIMEOUT",
-            `the cluster is not healthy after ${opts.timeoutMs} ms: ${last.problems.join("; ")}`,
-            { details: { missing: last.problems, report: last } },
-          );
-        }
-        await sleep(interval, opts.signal);
-      }
+    waitForHealthy(opts) {
+      return waitForHealth(client, opts);
     },
 
     call(method, request, opts = {}) {
@@ -1579,110 +1108,11 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
     close() {
       closed = true;
       void resolving?.then(
-        (r) => r.transport.close(),
+        (r) => r.close(),
         () => undefined,
       );
     },
   };
-
-  async function healthRound(opts: WaitForHealthyOptions, started: number): Promise<HealthReport> {
-    // Each probe gets at most 10 s and never runs far past the overall deadline.
-    const remaining = opts.timeoutMs - (Date.now() - started);
-    const call = {
-      timeoutMs: Math.max(500, Math.min(10_000, remaining)),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    };
-    const all = [
-      ...opts.controlPlaneNodes.map((node) => ({ node, role: "controlplane" as const })),
-      ...opts.workerNodes.map((node) => ({ node, role: "worker" as const })),
-    ];
-    const problems: string[] = [];
-    const nodes: NodeHealth[] = await Promise.all(
-      all.map(async ({ node, role }) => {
-        const health: NodeHealth = {
-          node,
-          role,
-          version: undefined,
-          stage: undefined,
-          services: {},
-          problems: [],
-        };
-        const [version] = await client.version({ nodes: [node], ...call });
-        if (version === undefined || !version.ok) {
-          health.problems.push(
-            `${node}: not answering (${version?.ok === false ? version.error.rawMessage : "no reply"})`,
-          );
-          return health;
-        }
-        health.version = version.value.tag;
-        const [services] = await client.serviceList({ nodes: [node], ...call });
-        if (services === undefined || !services.ok) {
-          health.problems.push(`${node}: service list failed`);
-          return health;
-        }
-        for (const s of services.value) {
-          health.services[s.id] = { state: s.state, healthy: s.health.healthy && !s.health.unknown };
-        }
-        for (const id of role === "controlplane" ? CONTROL_PLANE_SERVICES : WORKER_SERVICES) {
-          const s = health.services[id];
-          if (s === undefined) health.problems.push(`${node}: service ${id} is missing`);
-          else if (s.state !== "Running") health.problems.push(`${node}: service ${id} is ${s.state}`);
-          else if (!s.healthy && id !== "machined")
-            health.problems.push(`${node}: service ${id} is not healthy`);
-        }
-        try {
-          const res = await unary(
-            State.method.get,
-            { namespace: "runtime", type: "MachineStatuses.runtime.talos.dev", id: "machine" },
-            node,
-            call,
-            true,
-          );
-          const status = decodeResource(res.resource, node)?.spec as
-            | {
-                stage?: string;
-                status?: { ready?: boolean; unmetConditions?: { name?: string; reason?: string }[] };
-              }
-            | undefined;
-          health.stage = status?.stage;
-          if (status?.stage !== undefined && status.stage !== "running") {
-            health.problems.push(`${node}: machine stage is ${status.stage}`);
-          } else if (status?.status?.ready === false) {
-            const unmet = (status.status.unmetConditions ?? [])
-              .map((c) => `${c.name}: ${c.reason}`)
-              .join(", ");
-            health.problems.push(`${node}: machine is not ready${unmet === "" ? "" : ` (${unmet})`}`);
-          }
-        } catch (error) {
-          const code = TalosClientError.from(error).code;
-          // Older nodes may lack the resource; reachability is already checked above.
-          if (code !== "NOT_FOUND" && code !== "UNIMPLEMENTED") {
-            health.problems.push(`${node}: machine status unavailable (${code})`);
-          }
-        }
-        return health;
-      }),
-    );
-    for (const n of nodes) problems.push(...n.problems);
-    let etcdMembers: string[] = [];
-    const cp = opts.controlPlaneNodes[0];
-    if (cp !== undefined) {
-      try {
-        const members = await client.etcdMemberList({ node: cp, ...call });
-        etcdMembers = members.map((m) => m.hostname);
-        if (members.length !== opts.controlPlaneNodes.length) {
-          problems.push(
-            `etcd has ${members.length} member(s), expected ${opts.controlPlaneNodes.length} (one per control plane)`,
-          );
-        }
-        const learners = members.filter((m) => m.isLearner).map((m) => m.hostname);
-        if (learners.length > 0) problems.push(`etcd members still learners: ${learners.join(", ")}`);
-      } catch (error) {
-        problems.push(`etcd member list from ${cp} failed: ${TalosClientError.from(error).rawMessage}`);
-      }
-    }
-    return { healthy: problems.length === 0, nodes, etcdMembers, problems, elapsedMs: Date.now() - started };
-  }
 
   Object.defineProperty(client, inspect.custom, { value: () => "TalosClient {}", enumerable: false });
   Object.defineProperty(client, "toJSON", { value: () => ({}), enumerable: false });

@@ -1,3 +1,30 @@
+export { createTalosClient } from "./client.js";
+export type { TalosClientErrorOptions } from "./errors.js";
+export { isTalosClientError, TalosClientError, TalosClientErrorCode } from "./errors.js";
+export type {
+  CheckHealthOptions,
+  Clock,
+  HealthCheckResult,
+  KubernetesAccess,
+  KubernetesNode,
+  KubernetesPod,
+} from "./health.js";
+export { checkHealth } from "./health.js";
+export type { DetectNodeModeOptions, DetectNodeModeResult, NodeMode } from "./probe.js";
+export { detectNodeMode } from "./probe.js";
+export type {
+  FindTalosconfigOptions,
+  ResolvedCredentials,
+  Talosconfig,
+  TalosconfigContext,
+} from "./talosconfig.js";
+export {
+  findTalosconfig,
+  loadTalosconfig,
+  parseTalosconfig,
+  resolveCredentials,
+  selectContext,
+} from "./talosconfig.js";
 export type {
   ApplyConfigurationOptions,
   ApplyConfigurationResult,
@@ -26,12 +53,8 @@ export type {
   UpgradeOptions,
   UpgradeResult,
   WaitForHealthyOptions,
-} from "./client.js";
-export { createTalosClient } from "./client.js";
-export type { TalosClientErrorOptions } from "./errors.js";
-export { isTalosClientError, TalosClientError, TalosClientErrorCode } from "./errors.js";
-export type { ResolvedCredentials, Talosconfig, TalosconfigContext } from "./talosconfig.js";
-export { loadTalosconfig, parseTalosconfig, resolveCredentials, selectContext } from "./talosconfig.js";
+} from "./types.js";
+export type { UpgradeStep } from "./upgrade.js";
 
 // ---- integration and advanced use
 

@@ -23,8 +23,12 @@ const BY_GRPC: Record<number, TalosClientErrorCode> = {
 const TLS_HINT =
   /certificate|self[- ]signed|unable to verify|SSL|TLS|alert|handshake|ERR_TLS|unknown ca|bad certificate/i;
 
-/** The peer hung up during the handshake without a TLS alert: a node going down, not a TLS verdict. */
-const NOT_TLS = /socket disconnected before secure TLS connection/i;
+/**
+ * Not our TLS verdict: the peer hung up during the handshake without an alert (a node going down), or
+ * apid could not reach the target node it proxies to and relays grpc-go's dial error
+ * (`connection error: desc = "transport: authentication handshake failed: ..."`).
+ */
+const NOT_TLS = /socket disconnected before secure TLS connection|connection error: desc =/i;
 
 /**
  * Maps a gRPC status code (number) to a {@link TalosClientErrorCode}.

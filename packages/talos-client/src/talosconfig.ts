@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { access, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { inspect } from "node:util";
 import { parse } from "yaml";
 import { TalosClientError } from "./errors.js";
@@ -15,6 +16,8 @@ export interface TalosconfigContext {
   /** base64 of the PEM client key (secret: hidden from inspect/toJSON). */
   key?: string;
   cluster?: string;
+  /** Authentication kinds under `auth` (`basic`, `siderov1` for Omni): not supported by this client. */
+  auth?: string[];
 }
 
 /** A parsed talosconfig. */
@@ -26,7 +29,8 @@ export interface Talosconfig {
 
 /** PEM material resolved from a context, ready for TLS. */
 export interface ResolvedCredentials {
-  ca: string;
+  /** Absent when the context has no `ca`: the system roots verify the server then. */
+  ca?: string;
   cert: string;
   key: string;
 }
@@ -91,6 +95,14 @@ function normalize(raw: unknown): Talosconfig {
     if (crt !== undefined) context.crt = crt;
     if (key !== undefined) context.key = key;
     if (cluster !== undefined) context.cluster = cluster;
+    if (c.auth !== undefined && c.auth !== null) {
+      if (typeof c.auth !== "object" || Array.isArray(c.auth)) {
+        throw new TalosClientError("INVALID_TALOSCONFIG", `${path}.auth must be a mapping`, {
+          details: { path: `${path}.auth` },
+        });
+      }
+      context.auth = Object.keys(c.auth);
+    }
     contexts[name] = hideKey(context);
   }
   const context = optionalString(doc.context, "context");
@@ -161,13 +173,22 @@ export function selectContext(
 }
 
 /**
- * Decodes the base64 PEM material of a context.
- * @throws TalosClientError `INVALID_TALOSCONFIG` when ca, crt or key is missing or undecodable
+ * Decodes the base64 PEM material of a context; `ca` is optional (system roots), as in talosctl.
+ * @throws TalosClientError `INVALID_TALOSCONFIG` when crt or key is missing (naming an unsupported
+ *   `auth` kind when that is why) or anything is undecodable
  */
 export function resolveCredentials(
   context: TalosconfigContext,
   contextName = "context",
 ): ResolvedCredentials {
+  if ((context.crt === undefined || context.key === undefined) && (context.auth ?? []).length > 0) {
+    const kinds = (context.auth ?? []).map((k) => (k === "siderov1" ? "siderov1 (Omni)" : k)).join(", ");
+    throw new TalosClientError(
+      "INVALID_TALOSCONFIG",
+      `contexts.${contextName}.auth uses ${kinds}, which talos-client does not support: use a context with crt and key`,
+      { details: { path: `contexts.${contextName}.auth`, auth: context.auth } },
+    );
+  }
   const decode = (field: "ca" | "crt" | "key"): string => {
     const value = context[field];
     if (value === undefined) {
@@ -188,5 +209,38 @@ export function resolveCredentials(
       );
     }
   };
-  return { ca: decode("ca"), cert: decode("crt"), key: decode("key") };
+  const cert = decode("crt");
+  const key = decode("key");
+  return context.ca === undefined ? { cert, key } : { ca: decode("ca"), cert, key };
+}
+
+/** Where talosctl looks for its talosconfig; pass the environment and home directory (this package reads neither). */
+export interface FindTalosconfigOptions {
+  env: Readonly<Record<string, string | undefined>>;
+  homedir: string;
+}
+
+/**
+ * The talosconfig path talosctl would use: `$TALOSCONFIG` (even if missing: naming it is a choice),
+ * else the first existing of `$TALOS_HOME/config`, `~/.talos/config` and the in-pod
+ * `/var/run/secrets/talos.dev/config`; undefined when there is none.
+ */
+export async function findTalosconfig(options: FindTalosconfigOptions): Promise<string | undefined> {
+  const explicit = options.env.TALOSCONFIG;
+  if (explicit !== undefined && explicit !== "") return explicit;
+  const home = options.env.TALOS_HOME;
+  const candidates = [
+    ...(home !== undefined && home !== "" ? [join(home, "config")] : []),
+    join(options.homedir, ".talos", "config"),
+    "/var/run/secrets/talos.dev/config",
+  ];
+  for (const path of candidates) {
+    try {
+      await access(path);
+      return path;
+    } catch {
+      // next candidate
+    }
+  }
+  return undefined;
 }

@@ -61,7 +61,7 @@ export interface Transport {
 
 /** TLS settings of {@link createGrpcTransport}. */
 export type TransportTls =
-  | { mode: "mtls"; ca: string; cert: string; key: string }
+  | { mode: "mtls"; ca?: string; cert: string; key: string }
   | { mode: "insecure"; spkiPins?: string[] };
 
 /** Options of {@link createGrpcTransport}. */
@@ -131,7 +131,8 @@ const CONNECT_FAILURE =
   /no connection established|failed to connect|ECONNREFUSED|connect E|Connection refused/i;
 
 /** Failures below TLS: the connection was never established. */
-const NOT_TLS = /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|Connection refused/i;
+const NOT_TLS =
+  /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|Connection refused|connection error: desc =/i;
 
 function isConnectFailure(error: unknown): boolean {
   const e = error as { code?: number; details?: string; cause?: { code?: number; details?: string } };
@@ -313,7 +314,8 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
     }
     let context: SecureContext;
     try {
-      context = createSecureContext({ ca: tls.ca, cert: tls.cert, key });
+      // Without a CA the system roots verify the server (a talosconfig may omit `ca`, as talosctl allows).
+      context = createSecureContext({ ...(tls.ca === undefined ? {} : { ca: tls.ca }), cert: tls.cert, key });
     } catch (cause) {
       throw new TalosClientError(
         "INVALID_TALOSCONFIG",

@@ -77,7 +77,8 @@ describe("TalosClient", () => {
   }) => {
     const status = await cluster.client.etcdStatus({ nodes: [CP1, CP2, W1] });
     expect(status[0]).toMatchObject({ ok: true, value: { protocolVersion: "3.5.17" } });
-    expect(status[2]).toMatchObject({ ok: false, error: { code: "FAILED_PRECONDITION" } });
+    // talos internal/app/internal/machinehelper CheckControlplane: UNIMPLEMENTED on a worker.
+    expect(status[2]).toMatchObject({ ok: false, error: { code: "UNIMPLEMENTED" } });
     expect(await cluster.client.etcdForfeitLeadership({ node: CP1 })).toEqual({ member: "cp1" });
 
     let written = 0;
@@ -174,7 +175,7 @@ describe("TalosClient", () => {
     reader.close();
     await expect(
       cluster.client.generateClientConfiguration({ node: W1, roles: ["os:reader"], crtTtlMs: 1000 }),
-    ).rejects.toMatchObject({ code: "FAILED_PRECONDITION" });
+    ).rejects.toMatchObject({ code: "UNIMPLEMENTED" });
   });
 
   it("calls any generated RPC through call and stream", async ({ expect }) => {
@@ -223,9 +224,29 @@ describe("TalosClient", () => {
   });
 
   it("fails over to the next endpoint when the first cannot be reached", async ({ expect }) => {
-    const client = cluster.clientFor({ endpoints: ["127.0.0.1:1", cluster.emulator.node("cp2").endpoint] });
+    const client = cluster.clientFor({
+      endpoints: ["127.0.0.1:1", cluster.emulator.node("cp2").endpoint],
+      nodes: [CP2],
+    });
     const results = await Promise.all([client.hostname(), client.hostname(), client.hostname()]);
     expect(results.flat().map((r) => r.ok && r.value)).toEqual(["cp2", "cp2", "cp2"]);
+  });
+
+  it("refuses a call with several endpoints and no target node instead of reaching any of them", async ({
+    expect,
+  }) => {
+    const endpoints = [cluster.emulator.node("cp1").endpoint, cluster.emulator.node("cp2").endpoint];
+    const client = cluster.clientFor({ endpoints });
+    const before = cluster.emulator.callLog.length;
+    await expect(client.bootstrap()).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(client.upgrade({ image: "ghcr.io/siderolabs/installer:v1.14.0" })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+    });
+    const [version] = await client.version();
+    expect(version).toMatchObject({ ok: false, error: { code: "INVALID_ARGUMENT" } });
+    expect(cluster.emulator.callLog.length).toBe(before);
+    const [pinned] = await client.hostname({ nodes: [CP2] });
+    expect(pinned).toMatchObject({ ok: true, node: CP2, value: "cp2" });
   });
 
   it("maps a deadline to DEADLINE_EXCEEDED and a dropped stream to UNAVAILABLE", async ({ expect }) => {

@@ -41,7 +41,7 @@ describe("createTalosClient against the emulator", () => {
       const [version] = await insecure.version();
       expect(version).toMatchObject({
         ok: true,
-        value: { tag: "v1.13.9", platform: { mode: "maintenance" } },
+        value: { tag: "v1.13.9", platform: { name: "metal", mode: "metal" } },
       });
       const result = await insecure.applyConfiguration({
         data: buildMachineConfig({ type: spec.type, ca, clusterName: "lab", hostname: spec.name }),

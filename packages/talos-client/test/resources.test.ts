@@ -54,12 +54,31 @@ describe("TalosClient COSI resources", () => {
     await expect(cluster.client.list({ node: CP1, type: "nonsense" })).rejects.toMatchObject({
       code: "NOT_FOUND",
     });
-    await expect(cluster.client.get({ node: CP1, type: "ms", id: "other" })).rejects.toMatchObject({
-      code: "NOT_FOUND",
-    });
+    await expect(cluster.client.get({ node: CP1, type: "machinestatus", id: "other" })).rejects.toMatchObject(
+      {
+        code: "NOT_FOUND",
+      },
+    );
   });
 
-  it("watches bootstrap contents and live updates until aborted", async ({ expect }) => {
+  it("refuses an alias that names more than one type instead of taking the first", async ({ expect }) => {
+    // talos pkg/machinery/client/resources.go ResolveResourceKind: "resource type %q is ambiguous".
+    await expect(cluster.client.get({ node: CP1, type: "ms", id: "machine" })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      details: { matches: ["MachineStatuses.runtime.talos.dev", "MountStatuses.runtime.talos.dev"] },
+    });
+    const status = await cluster.client.get({ node: CP1, type: "MachineStatus", id: "machine" });
+    expect(status.metadata.type).toBe("MachineStatuses.runtime.talos.dev");
+  });
+
+  it("watches a resource that does not exist yet: a DESTROYED tombstone first", async ({ expect }) => {
+    for await (const event of cluster.client.watch({ node: CP1, type: "services", id: "nothing" })) {
+      expect(event).toMatchObject({ type: "destroyed", resource: { metadata: { id: "nothing" } } });
+      break;
+    }
+  });
+
+  it("watches one resource: its current state first, then live updates until aborted", async ({ expect }) => {
     const controller = new AbortController();
     const events: ResourceWatchEvent[] = [];
     const watching = (async () => {
@@ -70,14 +89,14 @@ describe("TalosClient COSI resources", () => {
         signal: controller.signal,
       })) {
         events.push(event);
-        if (event.type === "bootstrapped") await cluster.client.serviceRestart({ node: W1, id: "kubelet" });
+        if (event.type === "created") await cluster.client.serviceRestart({ node: W1, id: "kubelet" });
         if (event.type === "updated") controller.abort();
       }
     })();
     await expect(watching).rejects.toMatchObject({ code: "CANCELLED" });
-    expect(events.map((e) => e.type)).toEqual(["created", "bootstrapped", "updated"]);
+    expect(events.map((e) => e.type)).toEqual(["created", "updated"]);
     expect(events[0]?.resource?.metadata.id).toBe("kubelet");
-    expect(events[2]?.old?.metadata.version).not.toBe(events[2]?.resource?.metadata.version);
+    expect(events[1]?.old?.metadata.version).not.toBe(events[1]?.resource?.metadata.version);
   });
 });
 

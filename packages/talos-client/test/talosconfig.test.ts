@@ -1,6 +1,12 @@
 import { inspect } from "node:util";
 import { describe, it } from "vitest";
-import { loadTalosconfig, parseTalosconfig, resolveCredentials, selectContext } from "../src/index.js";
+import {
+  findTalosconfig,
+  loadTalosconfig,
+  parseTalosconfig,
+  resolveCredentials,
+  selectContext,
+} from "../src/index.js";
 import { generateTalosCa, issueCertificate } from "../src/testing/index.js";
 
 const YAML = `context: lab
@@ -93,5 +99,54 @@ describe("resolveCredentials", () => {
     expect(() => resolveCredentials({ endpoints: [], nodes: [], ca: PEM, crt: PEM }, "lab")).toThrowError(
       expect.objectContaining({ code: "INVALID_TALOSCONFIG", details: { path: "contexts.lab.key" } }),
     );
+  });
+});
+
+describe("talosconfig as talosctl reads it", () => {
+  it("accepts a context without ca (the system roots verify the server then)", async ({ expect }) => {
+    const ca = await generateTalosCa();
+    const admin = await issueCertificate({ ca, usage: "client", organizations: ["os:admin"] });
+    const b64 = (s: string) => Buffer.from(s).toString("base64");
+    const config = parseTalosconfig(
+      `context: a\ncontexts:\n  a:\n    endpoints: [10.0.0.2]\n    crt: ${b64(admin.crt)}\n    key: ${b64(admin.key)}\n`,
+    );
+    const creds = resolveCredentials(selectContext(config).context, "a");
+    expect(creds.ca).toBeUndefined();
+    expect(creds.cert).toContain("BEGIN CERTIFICATE");
+  });
+
+  it("names an unsupported auth kind instead of reporting a missing crt", ({ expect }) => {
+    const config = parseTalosconfig(
+      "context: omni\ncontexts:\n  omni:\n    endpoints: [https://x.omni.siderolabs.io]\n    auth:\n      siderov1:\n        identity: me@example.com\n",
+    );
+    expect(() => resolveCredentials(selectContext(config).context, "omni")).toThrowError(
+      expect.objectContaining({
+        code: "INVALID_TALOSCONFIG",
+        rawMessage: expect.stringContaining("siderov1 (Omni), which talos-client does not support"),
+      }),
+    );
+  });
+
+  it("finds the talosconfig where talosctl looks: $TALOSCONFIG, $TALOS_HOME/config, ~/.talos/config", async ({
+    expect,
+  }) => {
+    const { mkdtemp, mkdir, writeFile, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const home = await mkdtemp(join(tmpdir(), "talosconfig-"));
+    try {
+      expect(await findTalosconfig({ env: {}, homedir: home })).toBeUndefined();
+      await mkdir(join(home, ".talos"));
+      await writeFile(join(home, ".talos", "config"), "contexts: {}\n");
+      expect(await findTalosconfig({ env: {}, homedir: home })).toBe(join(home, ".talos", "config"));
+      await mkdir(join(home, "th"));
+      await writeFile(join(home, "th", "config"), "contexts: {}\n");
+      expect(await findTalosconfig({ env: { TALOS_HOME: join(home, "th") }, homedir: home })).toBe(
+        join(home, "th", "config"),
+      );
+      expect(await findTalosconfig({ env: { TALOSCONFIG: "/x/cfg" }, homedir: home })).toBe("/x/cfg");
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
   });
 });

@@ -101,27 +101,85 @@ export interface Retrier {
   signal: AbortSignal | undefined;
 }
 
-/** Builds the call wrapper shared by every operation: retries 429/5xx, translates errors. */
+const SHARED = Symbol("cf-tunnel.retrier");
+
+/** `options` carrying `retrier`, so that the operations a library call runs share one wait budget. */
+export function sharingRetrier<T extends object>(options: T, retrier: Retrier): T {
+  return { ...options, [SHARED]: retrier };
+}
+
+/** Default overall wait budget: one full 5-minute Cloudflare block plus a minute of backoff. */
+export const DEFAULT_RETRY_BUDGET_MS = 360_000;
+
+function seconds(ms: number): string {
+  return ms >= 10_000 ? `${Math.ceil(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/**
+ * Builds the call wrapper shared by every operation of one library call: retries 429, 5xx and lost
+ * connections, translates errors.
+ *
+ * The SDK's own retry (cloudflare-typescript src/client.ts `shouldRetry`/`retryRequest`) is switched off
+ * (`maxRetries: 0`) because it differs where it matters here: it retries 409 (a duplicate create is not
+ * transient), it cannot look up whether a lost create took effect before sending it again, its sleep
+ * ignores the abort signal, and it has no overall budget and reports nothing while it waits. What it
+ * does right is kept: `retry-after-ms`, then `retry-after` (seconds or an HTTP date) honoured without a
+ * cap, `x-should-retry` obeyed, exponential backoff from 0.5 s capped at 8 s with up to 25 % jitter.
+ *
+ * Waits are shared: while one call waits (Cloudflare blocks a token for 5 minutes after 1,200 requests in
+ * 5 minutes), every other call of the same operation waits on the same timer instead of adding requests,
+ * and one `retry` event is emitted per such burst. The sum of the bursts stays within `retry.budgetMs`;
+ * a wait that would exceed it fails at once with the remaining budget in the message.
+ */
 export function createRetrier(options: CommonOptions): Retrier {
+  const shared = (options as { [SHARED]?: Retrier })[SHARED];
+  if (shared) return shared;
   const retry: RetryOptions = options.retry ?? {};
   const attempts = Math.max(1, (retry.retries ?? 6) + 1);
   const base = retry.baseDelayMs ?? 500;
   const cap = retry.maxDelayMs ?? 8_000;
+  const budget = retry.budgetMs ?? DEFAULT_RETRY_BUDGET_MS;
+  const random = retry.random ?? Math.random;
   const sleep = retry.sleep ?? defaultSleep;
   const signal = options.signal;
   const emit = (event: ProgressEvent) => options.onProgress?.(event);
-  return {
+  let spent = 0;
+  let gate: Promise<void> | undefined;
+
+  /** Waits `delay` ms, or joins the wait already under way; throws when the budget would be exceeded. */
+  async function wait(delay: number, describe: (left: number) => ProgressEvent, onOverBudget: () => never) {
+    if (gate) {
+      await gate;
+      return;
+    }
+    if (spent + delay > budget) onOverBudget();
+    spent += delay;
+    emit(describe(budget - spent));
+    const current = sleep(delay, signal).finally(() => {
+      if (gate === current) gate = undefined;
+    });
+    gate = current;
+    await current;
+  }
+
+  const retrier: Retrier = {
     signal,
     emit,
     async call<T>(spec: CallSpec<T>): Promise<T> {
       let mayHaveCommitted = false;
       for (let attempt = 1; ; attempt++) {
         if (signal?.aborted) throw new CfTunnelError("ABORTED", `aborted while ${spec.what}`);
+        try {
+          // Another call is waiting out a rate limit: do not add requests meanwhile.
+          if (gate) await gate;
+        } catch (sleepError) {
+          throw new CfTunnelError("ABORTED", `aborted while waiting to retry ${spec.what}`, {
+            cause: sleepError,
+          });
+        }
         if (mayHaveCommitted && spec.recover) {
           const recover = spec.recover;
-          const found = await createRetrier({ ...options, retry: { ...retry, retries: 0 } }).call<
-            T | undefined
-          >({
+          const found = await retrier.call<T | undefined>({
             what: `checking whether ${spec.what} took effect`,
             permission: spec.permission,
             run: () => recover(),
@@ -139,8 +197,11 @@ export function createRetrier(options: CommonOptions): Retrier {
           const api = asApiError(error);
           const status = api?.status;
           if (status === 404 && "notFoundIsSuccess" in spec) return spec.notFoundIsSuccess as T;
+          const shouldRetry = api?.headers?.get("x-should-retry");
           const retryable =
-            status === 429 || (status !== undefined && status >= 500) || isConnectionError(error);
+            shouldRetry === "false"
+              ? false
+              : status === 429 || (status !== undefined && status >= 500) || isConnectionError(error);
           if (
             !retryable &&
             spec.recover &&
@@ -150,20 +211,41 @@ export function createRetrier(options: CommonOptions): Retrier {
             if (found !== undefined) return found;
           }
           if (!retryable || attempt >= attempts) throw translate(error, spec);
-          mayHaveCommitted = status !== 429;
-          const backoff = Math.min(cap, base * 2 ** (attempt - 1));
-          const hinted = status === 429 ? retryAfterMs(api?.headers) : undefined;
-          const delay = Math.min(cap, hinted ?? backoff);
-          emit({
-            type: "retry",
-            message: `${status ?? "connection error"} while ${spec.what}; retrying in ${delay} ms (attempt ${attempt + 1} of ${attempts})`,
-            status: status ?? null,
-            attempt: attempt + 1,
-            delayMs: delay,
-          });
+          mayHaveCommitted = mayHaveCommitted || status !== 429;
+          const hinted = retryAfterMs(api?.headers);
+          // Retry-After is a floor: never earlier, up to 10 % later so that waiting clients spread out.
+          const delay = Math.round(
+            hinted !== undefined
+              ? hinted * (1 + 0.1 * random())
+              : Math.min(cap, base * 2 ** (attempt - 1)) * (1 - 0.25 * random()),
+          );
+          const cause =
+            status === undefined ? "connection error" : status === 429 ? "rate limited (429)" : `${status}`;
           try {
-            await sleep(delay, signal);
+            await wait(
+              delay,
+              (left) => ({
+                type: "retry",
+                message: `${cause} while ${spec.what}; waiting ${seconds(delay)} before retrying (attempt ${attempt + 1} of ${attempts}, ${seconds(left)} of the retry budget left)`,
+                status: status ?? null,
+                attempt: attempt + 1,
+                delayMs: delay,
+                budgetLeftMs: left,
+              }),
+              () => {
+                const translated = translate(error, spec);
+                throw new CfTunnelError(
+                  translated.code,
+                  `${translated.rawMessage}; Cloudflare asks to wait ${seconds(delay)}, more than the ${seconds(budget - spent)} left of the retry budget (retry.budgetMs)`,
+                  {
+                    cause: error,
+                    details: { ...translated.details, delayMs: delay, budgetLeftMs: budget - spent },
+                  },
+                );
+              },
+            );
           } catch (sleepError) {
+            if (sleepError instanceof CfTunnelError) throw sleepError;
             throw new CfTunnelError("ABORTED", `aborted while waiting to retry ${spec.what}`, {
               cause: sleepError,
             });
@@ -172,6 +254,7 @@ export function createRetrier(options: CommonOptions): Retrier {
       }
     },
   };
+  return retrier;
 }
 
 /** Translates an SDK error into a {@link CfTunnelError} naming the missing permission for 401/403. */

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
+import type { CloudflareErrorCode } from "./codes.js";
 
 /** One Cloudflare zone held by the emulator. */
 export interface EmulatedZone {
@@ -56,6 +57,8 @@ export interface EmulatedAccessApp {
   sessionDuration: string;
   policies: { id: string; precedence: number }[];
   extra: Record<string, unknown>;
+  /** Set for a zone-scoped application (`/zones/{zone_id}/access/apps`). */
+  zoneId?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -181,7 +184,7 @@ export interface EmulatorCore {
 }
 
 interface ApiErrorItem {
-  code: number;
+  code: CloudflareErrorCode;
   message: string;
 }
 
@@ -202,7 +205,7 @@ const hex32 = (): string => randomBytes(16).toString("hex");
 const now = (): string => new Date().toISOString();
 const ADDRESS_TYPES = new Set(["A", "AAAA", "CNAME"]);
 
-function fail(status: number, code: number, message: string): never {
+function fail(status: number, code: CloudflareErrorCode, message: string): never {
   throw new HttpFailure(status, [{ code, message }]);
 }
 
@@ -252,6 +255,41 @@ function matchStringFilter(value: string | null, query: URLSearchParams, key: st
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Why cloudflared refuses an ingress `service`, or undefined when it accepts it: the rules of
+ * cloudflare/cloudflared ingress/ingress.go validateIngress (unix sockets, http_status:100-999,
+ * hello_world, socks-proxy and bastion are special; anything else must be a URL with a scheme and a
+ * host, and no path at all, not even "/").
+ */
+export function serviceProblem(service: string): string | undefined {
+  if (service.startsWith("unix:") || service.startsWith("unix+tls:")) return undefined;
+  if (service.startsWith("http_status:")) {
+    const text = service.slice("http_status:".length);
+    const code = /^[+-]?\d+$/.test(text) ? Number(text) : Number.NaN;
+    if (Number.isNaN(code)) return `${service}: invalid HTTP status code`;
+    if (code < 100 || code > 999) return `invalid HTTP status code: ${code}`;
+    return undefined;
+  }
+  if (["hello_world", "hello-world", "socks-proxy", "bastion"].includes(service)) return undefined;
+  let url: URL;
+  try {
+    url = new URL(service);
+  } catch {
+    return `${service} is an invalid address, please make sure it has a scheme and a hostname`;
+  }
+  if (url.hostname === "") {
+    return `${service} is an invalid address, please make sure it has a scheme and a hostname`;
+  }
+  // WHATWG URL turns an empty path into "/" for http(s): look at the text after the authority instead.
+  const afterScheme = service.slice(url.protocol.length).replace(/^\/\//, "");
+  const slash = afterScheme.search(/[/?#]/);
+  const rest = slash === -1 ? "" : afterScheme.slice(slash);
+  if (rest.startsWith("/")) {
+    return `${service} is an invalid address, ingress rules don't support proxying to a different path on the origin service`;
+  }
+  return undefined;
 }
 
 function tunnelToken(accountId: string, tunnel: EmulatedTunnel): string {
@@ -464,13 +502,15 @@ export function createEmulatorCore(options: CloudflareEmulatorOptions = {}): Emu
       .filter((r) => r.zoneId === zoneId && !ignore.has(r.id) && r.name === input.name)
       .map((r) => ({ type: r.type, content: r.content }))
       .concat(pending.filter((p) => p.name === input.name));
+    // A CNAME stands alone at its name (RFC 1034 §3.6.2), and Cloudflare enforces it for every type:
+    // 81053 for a CNAME beside an A/AAAA/CNAME, 81057 for a CNAME beside any other record, 81054 for
+    // any record beside a CNAME (codes: shared/reviews/cloudflare-tofu.md, shared/facts/cloudflare.md).
     for (const o of others) {
       if (input.type === "CNAME" && ADDRESS_TYPES.has(o.type)) {
         fail(400, 81053, "An A, AAAA, or CNAME record with that host already exists.");
       }
-      if (o.type === "CNAME" && ADDRESS_TYPES.has(input.type)) {
-        fail(400, 81054, "A CNAME record with that host already exists.");
-      }
+      if (input.type === "CNAME") fail(400, 81057, "Record already exists.");
+      if (o.type === "CNAME") fail(400, 81054, "A CNAME record with that host already exists.");
       if (o.type === input.type && o.content === input.content) {
         fail(400, 81058, "An identical record already exists.");
       }
@@ -545,28 +585,55 @@ export function createEmulatorCore(options: CloudflareEmulatorOptions = {}): Emu
 
   // ---- Access rules -----------------------------------------------------------------------------
 
+  /** Every `host[/path]` an application body covers, lower-cased, without a scheme. */
+  function coveredEntries(body: Record<string, unknown>): string[] {
+    const out = new Set<string>();
+    const add = (value: unknown) => {
+      if (typeof value === "string" && value !== "") out.add(value.toLowerCase().replace(/^https?:\/\//, ""));
+    };
+    add(body.domain);
+    if (Array.isArray(body.self_hosted_domains)) for (const d of body.self_hosted_domains) add(d);
+    if (Array.isArray(body.destinations)) {
+      for (const d of body.destinations) {
+        if (isObject(d) && (d.type === undefined || d.type === "public")) add(d.uri);
+      }
+    }
+    return [...out];
+  }
+
   function appInput(body: unknown, base?: EmulatedAccessApp) {
-    if (!isObject(body)) fail(400, 12130, "access.api.error.invalid_request: body");
+    if (!isObject(body)) fail(400, 12000, "access.api.error.invalid_request: body");
     const type = typeof body.type === "string" ? body.type : "self_hosted";
     const domain = typeof body.domain === "string" ? body.domain.toLowerCase() : "";
-    if (type === "self_hosted" && domain === "") fail(400, 12130, "access.api.error.invalid_request: domain");
+    if (type === "self_hosted" && domain === "") fail(400, 12000, "access.api.error.invalid_request: domain");
     const name = typeof body.name === "string" ? body.name : domain;
     const rawPolicies = body.policies;
     const linked: { id: string; precedence: number }[] = [];
     if (rawPolicies !== undefined) {
-      if (!Array.isArray(rawPolicies)) fail(400, 12130, "access.api.error.invalid_request: policies");
+      if (!Array.isArray(rawPolicies)) fail(400, 12000, "access.api.error.invalid_request: policies");
       rawPolicies.forEach((p, i) => {
         const id = typeof p === "string" ? p : isObject(p) && typeof p.id === "string" ? p.id : undefined;
         if (id === undefined || !policies.has(id)) {
-          fail(400, 12130, `access.api.error.invalid_request: policies[${i}] is not a reusable policy`);
+          fail(400, 12000, `access.api.error.invalid_request: policies[${i}] is not a reusable policy`);
         }
         const precedence = isObject(p) && typeof p.precedence === "number" ? p.precedence : i + 1;
         linked.push({ id, precedence });
       });
     }
+    // A host (with its optional path) belongs to one application at most, whichever field names it:
+    // Cloudflare answers 409 code 11010 (shared/reviews/cloudflare-tofu.md A1). The SDK's
+    // ApplicationCreateParams types `domain`, `destinations` and the deprecated `self_hosted_domains`.
+    const covered = coveredEntries({ ...body, domain });
     for (const other of apps.values()) {
-      if (other.id !== base?.id && other.domain === domain) {
-        fail(400, 12130, "access.api.error.conflict: an application with this domain already exists");
+      if (other.id === base?.id) continue;
+      const taken = coveredEntries({ ...other.extra, domain: other.domain });
+      const clash = covered.find((entry) => taken.includes(entry));
+      if (clash !== undefined) {
+        fail(
+          409,
+          11010,
+          `access.api.error.application_already_exists: ${clash} is already used by an application`,
+        );
       }
     }
     const {
@@ -590,14 +657,14 @@ export function createEmulatorCore(options: CloudflareEmulatorOptions = {}): Emu
   }
 
   function policyInput(body: unknown) {
-    if (!isObject(body)) fail(400, 12130, "access.api.error.invalid_request: body");
+    if (!isObject(body)) fail(400, 12000, "access.api.error.invalid_request: body");
     const { name, decision, include } = body;
-    if (typeof name !== "string" || name === "") fail(400, 12130, "access.api.error.invalid_request: name");
+    if (typeof name !== "string" || name === "") fail(400, 12000, "access.api.error.invalid_request: name");
     if (typeof decision !== "string" || !["allow", "deny", "non_identity", "bypass"].includes(decision)) {
-      fail(400, 12130, "access.api.error.invalid_request: decision");
+      fail(400, 12000, "access.api.error.invalid_request: decision");
     }
     if (!Array.isArray(include) || include.length === 0) {
-      fail(400, 12130, "access.api.error.invalid_request: include must not be empty");
+      fail(400, 12000, "access.api.error.invalid_request: include must not be empty");
     }
     const sd = body.session_duration;
     return {
@@ -760,6 +827,8 @@ export function createEmulatorCore(options: CloudflareEmulatorOptions = {}): Emu
           if (!isObject(rule) || typeof rule.service !== "string") {
             fail(400, 1055, `Invalid tunnel configuration: ingress[${i}].service is required`);
           }
+          const problem = serviceProblem(rule.service as string);
+          if (problem !== undefined) fail(400, 1055, `Invalid tunnel configuration: ${problem}`);
           const host = typeof rule.hostname === "string" ? rule.hostname : "";
           const catchAll = (host === "" || host === "*") && (rule.path ?? "") === "";
           const last = i === ingress.length - 1;
@@ -889,57 +958,67 @@ export function createEmulatorCore(options: CloudflareEmulatorOptions = {}): Emu
     return { body: envelope({ id: r.id }) };
   });
 
-  route("GET", "/accounts/:id/access/apps", "access.apps.list", ([acct], q) => {
-    checkAccount(acct!);
-    const all = [...apps.values()].filter((a) => {
-      if (q.get("name") !== null && a.name !== q.get("name")) return false;
-      if (q.get("domain") !== null && a.domain !== q.get("domain")?.toLowerCase()) return false;
-      return true;
-    });
-    const { slice, info } = paginate(all, q, 25, 1000);
-    return { body: envelope(slice.map(appJson), info) };
-  });
-
-  route("POST", "/accounts/:id/access/apps", "access.apps.create", ([acct], _q, body) => {
-    checkAccount(acct!);
-    const input = appInput(body);
-    const stamp = now();
-    const a: EmulatedAccessApp = {
-      id: randomUUID(),
-      aud: randomBytes(32).toString("hex"),
-      ...input,
-      createdAt: stamp,
-      updatedAt: stamp,
-    };
-    apps.set(a.id, a);
-    return { status: 201, body: envelope(appJson(a)) };
-  });
-
-  const appById = (id: string): EmulatedAccessApp => {
+  // Applications live in an account or in a zone (`/zones/{zone_id}/access/apps`, the SDK's `zone_id`
+  // param); one host is covered by one application across both scopes.
+  const appScope = (kind: "accounts" | "zones", id: string): string | undefined => {
+    if (kind === "accounts") {
+      checkAccount(id);
+      return undefined;
+    }
+    return zoneById(id).id;
+  };
+  const appById = (scope: string | undefined, id: string): EmulatedAccessApp => {
     const a = apps.get(id);
-    if (!a) fail(404, 12130, "access.api.error.not_found: application not found");
+    if (!a || a.zoneId !== scope) fail(404, 12000, "access.api.error.not_found: application not found");
     return a;
   };
+  for (const kind of ["accounts", "zones"] as const) {
+    const op = kind === "accounts" ? "access.apps" : "access.zone_apps";
+    route("GET", `/${kind}/:id/access/apps`, `${op}.list`, ([owner], q) => {
+      const scope = appScope(kind, owner!);
+      const all = [...apps.values()].filter((a) => {
+        if (a.zoneId !== scope) return false;
+        if (q.get("name") !== null && a.name !== q.get("name")) return false;
+        if (q.get("domain") !== null && a.domain !== q.get("domain")?.toLowerCase()) return false;
+        return true;
+      });
+      const { slice, info } = paginate(all, q, 25, 1000);
+      return { body: envelope(slice.map(appJson), info) };
+    });
 
-  route("GET", "/accounts/:id/access/apps/:id", "access.apps.get", ([acct, id]) => {
-    checkAccount(acct!);
-    return { body: envelope(appJson(appById(id!))) };
-  });
+    route("POST", `/${kind}/:id/access/apps`, `${op}.create`, ([owner], _q, body) => {
+      const scope = appScope(kind, owner!);
+      const input = appInput(body);
+      const stamp = now();
+      const a: EmulatedAccessApp = {
+        id: randomUUID(),
+        aud: randomBytes(32).toString("hex"),
+        ...input,
+        ...(scope === undefined ? {} : { zoneId: scope }),
+        createdAt: stamp,
+        updatedAt: stamp,
+      };
+      apps.set(a.id, a);
+      return { status: 201, body: envelope(appJson(a)) };
+    });
 
-  route("PUT", "/accounts/:id/access/apps/:id", "access.apps.update", ([acct, id], _q, body) => {
-    checkAccount(acct!);
-    const a = appById(id!);
-    const input = appInput(body, a);
-    Object.assign(a, input, { updatedAt: now() });
-    return { body: envelope(appJson(a)) };
-  });
+    route("GET", `/${kind}/:id/access/apps/:id`, `${op}.get`, ([owner, id]) => {
+      return { body: envelope(appJson(appById(appScope(kind, owner!), id!))) };
+    });
 
-  route("DELETE", "/accounts/:id/access/apps/:id", "access.apps.delete", ([acct, id]) => {
-    checkAccount(acct!);
-    const a = appById(id!);
-    apps.delete(a.id);
-    return { status: 202, body: envelope({ id: a.id }) };
-  });
+    route("PUT", `/${kind}/:id/access/apps/:id`, `${op}.update`, ([owner, id], _q, body) => {
+      const a = appById(appScope(kind, owner!), id!);
+      const input = appInput(body, a);
+      Object.assign(a, input, { updatedAt: now() });
+      return { body: envelope(appJson(a)) };
+    });
+
+    route("DELETE", `/${kind}/:id/access/apps/:id`, `${op}.delete`, ([owner, id]) => {
+      const a = appById(appScope(kind, owner!), id!);
+      apps.delete(a.id);
+      return { status: 202, body: envelope({ id: a.id }) };
+    });
+  }
 
   route("GET", "/accounts/:id/access/policies", "access.policies.list", ([acct], q) => {
     checkAccount(acct!);
@@ -958,7 +1037,7 @@ export function createEmulatorCore(options: CloudflareEmulatorOptions = {}): Emu
 
   const policyById = (id: string): EmulatedAccessPolicy => {
     const p = policies.get(id);
-    if (!p) fail(404, 12130, "access.api.error.not_found: policy not found");
+    if (!p) fail(404, 12000, "access.api.error.not_found: policy not found");
     return p;
   };
 
@@ -979,7 +1058,7 @@ export function createEmulatorCore(options: CloudflareEmulatorOptions = {}): Emu
     const p = policyById(id!);
     for (const a of apps.values()) {
       if (a.policies.some((x) => x.id === p.id)) {
-        fail(400, 12130, "access.api.error.policy_in_use: the policy is still used by an application");
+        fail(400, 12000, "access.api.error.policy_in_use: the policy is still used by an application");
       }
     }
     policies.delete(p.id);
@@ -1012,7 +1091,7 @@ export function createEmulatorCore(options: CloudflareEmulatorOptions = {}): Emu
       return {
         status,
         headers,
-        body: failure([{ code: 1015, message: "You are being rate limited" }]),
+        body: failure([{ code: 971, message: "Please wait and consider throttling your request speed" }]),
       };
     }
     if (rule.retryAfter !== undefined) headers["retry-after"] = String(rule.retryAfter);

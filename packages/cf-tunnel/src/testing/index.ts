@@ -1,7 +1,10 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { http } from "msw";
+import { CfTunnelError } from "../errors.js";
 import { type CloudflareEmulatorOptions, createEmulatorCore, type EmulatorCore } from "./emulator.js";
+
+/** msw when installed (an optional peer dependency that only `handlers` needs). */
+const msw: typeof import("msw") | undefined = await import("msw").catch(() => undefined);
 
 /** The base URL the `cloudflare` SDK uses by default; {@link CloudflareEmulator.handlers} intercept it. */
 export const CLOUDFLARE_API_BASE_URL = "https://api.cloudflare.com/client/v4";
@@ -42,12 +45,23 @@ export interface CloudflareEmulator extends EmulatorCore {
  */
 export function createCloudflareEmulator(options: CloudflareEmulatorOptions = {}): CloudflareEmulator {
   const core = createEmulatorCore(options);
-  const handlers = [
-    http.all(`${CLOUDFLARE_API_BASE_URL}/*`, ({ request }) => core.handle(request)),
-  ] as never[];
+  let handlers: never[] | undefined;
   return {
     ...core,
-    handlers,
+    // msw is an optional peer dependency: only `handlers` needs it, `listen()` and `handle()` do not.
+    get handlers(): never[] {
+      if (!msw) {
+        throw new CfTunnelError(
+          "INTERNAL",
+          "emulator.handlers needs the msw package: install msw next to @talos-homelab/cf-tunnel, or use listen()",
+        );
+      }
+      const { http } = msw;
+      handlers ??= [
+        http.all(`${CLOUDFLARE_API_BASE_URL}/*`, ({ request }) => core.handle(request)),
+      ] as never[];
+      return handlers;
+    },
     listen: () => listen(core),
   };
 }

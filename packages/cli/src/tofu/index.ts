@@ -11,6 +11,7 @@ export { formatDiagnostic, parseTofuLine } from "./events.js";
 export type { TofuExec, TofuExecOptions, TofuExecResult } from "./exec.js";
 export { spawnTofu } from "./exec.js";
 export type {
+  ProvidersSchema,
   TofuApplyOptions,
   TofuApplyResult,
   TofuCommandOptions,
@@ -35,11 +36,4 @@ export type {
   TfvarsRouteAccess,
   TofuSecretInput,
 } from "./tfvars.js";
-export { nodePatchPath, renderTfvars, TFVARS_FILE_NAME, tofuSecretEnv } from "./tfvars.js";
-export type {
-  InfraFinding,
-  InfraFindingCode,
-  ProvidersSchema,
-  ValidateInfrastructureOptions,
-} from "./validate.js";
-export { validateInfrastructure } from "./validate.js";
+export { renderTfvars, TFVARS_FILE_NAME, tofuSecretEnv } from "./tfvars.js";

@@ -13,7 +13,12 @@ import {
   toDiagnostic,
 } from "./events.js";
 import { spawnTofu, type TofuExec } from "./exec.js";
-import type { ProvidersSchema } from "./validate.js";
+
+/** `tofu providers schema -json`: provider address to its schemas. */
+export interface ProvidersSchema {
+  provider_schemas: Record<string, unknown>;
+  [key: string]: unknown;
+}
 
 /** Options of {@link createTofuRunner}. */
 export interface TofuRunnerOptions {
@@ -154,8 +159,8 @@ export interface TofuRunner {
   output(options?: TofuCommandOptions): Promise<Record<string, TofuOutput>>;
   destroy(options?: TofuStateOptions): Promise<TofuApplyResult>;
   /**
-   * `providers schema -json` after `init`: the schemas of the installed providers, the input
-   * {@link validateInfrastructure} needs when no snapshot is at hand.
+   * `providers schema -json` after `init`: the schemas of the installed providers (the input the
+   * offline check in tools/infra-check reads when no snapshot is at hand).
    */
   providersSchema(options?: TofuCommandOptions): Promise<ProvidersSchema>;
   /** `fmt -check -recursive` (or a rewrite with `check: false`). */

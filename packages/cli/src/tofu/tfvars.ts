@@ -3,11 +3,6 @@ import { TofuError } from "./errors.js";
 /** File name `homelab render` writes in the infrastructure directory; tofu loads it automatically. */
 export const TFVARS_FILE_NAME = "homelab.auto.tfvars.json";
 
-/** Where `talos.tf` reads a node's rendered patch, relative to the infrastructure directory. */
-export function nodePatchPath(nodeName: string): string {
-  return `files/${nodeName}.patch.yaml`;
-}
-
 /** One network interface of a node (homelab.yaml `nodes[].interfaces[]`); other keys are ignored. */
 export interface TfvarsInterface {
   name?: string | undefined;
@@ -154,12 +149,25 @@ function snakeCase(key: string): string {
 }
 
 function seconds(value: unknown, where: string): number {
-  if (typeof value === "number") return value;
+  if (typeof value === "number") {
+    if (!Number.isInteger(value) || value < 0) {
+      throw new TofuError("INVALID_TFVARS_INPUT", `${where}: ${value} is not a whole number of seconds`);
+    }
+    return value;
+  }
   const m = typeof value === "string" ? /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim()) : null;
   if (m === null)
     throw new TofuError("INVALID_TFVARS_INPUT", `${where}: expected seconds or a duration like "30s"`);
   const factor = { ms: 0.001, s: 1, m: 60, h: 3600 }[m[2] ?? "s"] ?? 1;
-  return Number(m[1]) * factor;
+  const total = Number(m[1]) * factor;
+  // cloudflared's origin durations are whole seconds (variables.tf refuses anything else).
+  if (!Number.isInteger(total)) {
+    throw new TofuError(
+      "INVALID_TFVARS_INPUT",
+      `${where}: ${JSON.stringify(value)} is not a whole number of seconds`,
+    );
+  }
+  return total;
 }
 
 function originRequest(raw: Record<string, unknown>, where: string): Record<string, unknown> {
@@ -183,6 +191,15 @@ function originRequest(raw: Record<string, unknown>, where: string): Record<stri
         if (!ACCESS_KEYS.has(n))
           throw new TofuError("INVALID_TFVARS_INPUT", `${at}.${k}: not an origin access setting`);
         access[n] = v;
+      }
+      // The provider requires both when origin access is set (variables.tf makes them required).
+      for (const required of ["aud_tag", "team_name"]) {
+        if (access[required] === undefined) {
+          throw new TofuError(
+            "INVALID_TFVARS_INPUT",
+            `${at}: ${required === "aud_tag" ? "audTag" : "teamName"} is required`,
+          );
+        }
       }
       out[name] = access;
     } else {
@@ -294,16 +311,6 @@ export function renderTfvars(input: TfvarsInput): string {
             routes: input.tailscale.routes ?? [],
             hostname: input.tailscale.hostname ?? null,
             extra_args: input.tailscale.extraArgs ?? [],
-          },
-    argocd:
-      input.argocd === undefined
-        ? null
-        : {
-            chart_version: input.argocd.chartVersion,
-            repo_url: input.argocd.repoURL,
-            path: input.argocd.path,
-            target_revision: input.argocd.targetRevision ?? "HEAD",
-            namespace: input.argocd.namespace ?? "argocd",
           },
   };
   return `${JSON.stringify(tfvars, null, 2)}\n`;

@@ -42,6 +42,14 @@ import { deserializerFor, methodPath, serializerFor } from "../internal/rpc.js";
 import { packTarGz } from "../internal/tar.js";
 import type { CertificateAndKey } from "./pki.js";
 import { buildTalosconfig, certificateOrganizations, generateTalosCa, issueCertificate } from "./pki.js";
+import {
+  type ApplyModeName,
+  CONTROL_PLANE_ONLY,
+  rolesFor,
+  SEPARATE_MAINTENANCE,
+  type TalosLineBehaviour,
+  talosLine,
+} from "./talos-lines.js";
 
 /** Lifecycle state of an emulated node. */
 export type EmulatedNodeState =
@@ -93,7 +101,7 @@ export interface TalosEmulatorOptions {
   faults?: EmulatorFault[];
   /** Delay between an applied config and services running; default 0. */
   bootDelayMs?: number;
-  /** Duration of a reboot/upgrade; default 50 ms. */
+  /** Duration of a reboot/upgrade; default and minimum 60 ms. */
   rebootDelayMs?: number;
   /** Interval of followed log/dmesg lines; default 50 ms. */
   followIntervalMs?: number;
@@ -138,6 +146,10 @@ export interface EmulatedNode {
   start(): void;
   /** Overrides one service's state and health. */
   setService(id: string, state: string, healthy: boolean): void;
+  /** The mode of the last Reboot call as this node's Talos line understood it (1.11 takes FORCE for DEFAULT). */
+  lastRebootMode(): "default" | "powercycle" | "force" | undefined;
+  /** Raises (message) or clears (undefined) a `Diagnostics.runtime.talos.dev` warning, as `talosctl health` reads them. */
+  setDiagnostic(id: string, message: string | undefined): void;
 }
 
 /** An in-process Talos fleet. */
@@ -202,74 +214,6 @@ interface StoredEvent {
   value: Uint8Array;
 }
 
-const ADMIN = ["os:admin"];
-const OPERATOR = ["os:admin", "os:operator"];
-const READER = ["os:admin", "os:operator", "os:reader"];
-
-const ADMIN_ONLY = new Set([
-  "ApplyConfiguration",
-  "Bootstrap",
-  "Reset",
-  "Upgrade",
-  "Kubeconfig",
-  "Copy",
-  "Read",
-  "GenerateClientConfiguration",
-  "EtcdRemoveMemberByID",
-  "EtcdForfeitLeadership",
-  "EtcdLeaveCluster",
-  "EtcdRecover",
-  "Rollback",
-  "MetaWrite",
-  "MetaDelete",
-  "Pull",
-  "Install",
-  "Create",
-  "Update",
-  "Destroy",
-  "Teardown",
-  "TeardownAndDestroy",
-]);
-const OPERATOR_ALLOWED = new Set([
-  "Reboot",
-  "Shutdown",
-  "ServiceStart",
-  "ServiceStop",
-  "ServiceRestart",
-  "Restart",
-  "EtcdAlarmDisarm",
-  "EtcdDefragment",
-]);
-const MAINTENANCE_ALLOWED = new Set([
-  "/machine.MachineService/ApplyConfiguration",
-  "/machine.MachineService/Version",
-  "/machine.MachineService/Hostname",
-  "/machine.MachineService/Events",
-  "/machine.MachineService/Logs",
-  "/machine.MachineService/Dmesg",
-  "/machine.MachineService/Memory",
-  "/machine.MachineService/SystemStat",
-  "/storage.StorageService/Disks",
-  "/storage.StorageService/BlockDeviceWipe",
-  "/cosi.resource.State/Get",
-  "/cosi.resource.State/List",
-  "/cosi.resource.State/Watch",
-]);
-
-function allowedRoles(method: DescMethod): string[] {
-  if (method.parent.typeName === "machine.LifecycleService") return ADMIN;
-  if (method.name === "Upgrade" && method.parent.typeName === "machine.LifecycleService") return ADMIN;
-  if (
-    ADMIN_ONLY.has(method.name) &&
-    !(method.parent.typeName === "machine.ImageService" && method.name !== "Pull")
-  ) {
-    return ADMIN;
-  }
-  if (method.name === "EtcdSnapshot") return [...OPERATOR, "os:etcd:backup"];
-  if (OPERATOR_ALLOWED.has(method.name)) return OPERATOR;
-  return READER;
-}
-
 interface ResourceDef {
   type: string;
   namespace: string;
@@ -311,6 +255,13 @@ const DEFINITIONS: ResourceDef[] = [
   },
   { type: "Disks.block.talos.dev", namespace: "runtime", display: "Disk", aliases: ["disk", "disks"] },
   {
+    // Shares the abbreviation "ms" with MachineStatus: an ambiguous alias.
+    type: "MountStatuses.runtime.talos.dev",
+    namespace: "runtime",
+    display: "MountStatus",
+    aliases: ["mountstatus", "mountstatuses", "ms"],
+  },
+  {
     type: "Versions.runtime.talos.dev",
     namespace: "runtime",
     display: "Version",
@@ -340,6 +291,18 @@ const DEFINITIONS: ResourceDef[] = [
     display: "MachineConfig",
     aliases: ["machineconfig", "machineconfigs", "mc"],
     sensitive: true,
+  },
+  {
+    type: "StaticPodStatuses.kubernetes.talos.dev",
+    namespace: "k8s",
+    display: "StaticPodStatus",
+    aliases: ["staticpodstatus", "staticpodstatuses"],
+  },
+  {
+    type: "Diagnostics.runtime.talos.dev",
+    namespace: "runtime",
+    display: "Diagnostic",
+    aliases: ["diagnostic", "diagnostics"],
   },
   {
     type: "ResourceDefinitions.meta.cosi.dev",
@@ -522,6 +485,7 @@ class NodeImpl implements EmulatedNode {
   grpcServer: grpc.Server;
   injector: ReturnType<grpc.Server["createConnectionInjector"]>;
   actorCounter = 0;
+  rebootMode: "default" | "powercycle" | "force" | undefined;
   resourceVersion = 1;
   timers = new Set<NodeJS.Timeout>();
 
@@ -751,18 +715,25 @@ class NodeImpl implements EmulatedNode {
     }
   }
 
+  /** The Talos line this node runs now (changes with an upgrade). */
+  line(): TalosLineBehaviour {
+    return talosLine(this.version);
+  }
+
+  /**
+   * apid's director. In maintenance there is no routing at all: ≤1.12 serves maintenance from a plain
+   * gRPC server without a router (talos v1.12.11 internal/app/maintenance/server.go), ≥1.13 runs apid
+   * with `skipRouting` (talos v1.13.9 internal/app/apid/pkg/director/director.go), so `node` is ignored
+   * and the endpoint itself answers.
+   */
   route(metadata: grpc.Metadata, maintenance: boolean): NodeImpl {
+    if (maintenance || this.config === undefined) return this;
     const targets = metadata.get("node").map(String);
+    // talos internal/app/apid/pkg/director/director.go
     if (targets.length > 1)
-      throw new StatusError(grpc.status.INVALID_ARGUMENT, "multiple node metadata values");
+      throw new StatusError(grpc.status.INVALID_ARGUMENT, "node metadata must be single-valued");
     const target = targets[0];
     if (target === undefined || target === this.address || target === this.name) return this;
-    if (maintenance) {
-      throw new StatusError(
-        grpc.status.PERMISSION_DENIED,
-        "node routing is not available in maintenance mode",
-      );
-    }
     if (this.config?.type === "worker") {
       throw new StatusError(grpc.status.PERMISSION_DENIED, "no request forwarding");
     }
@@ -770,33 +741,64 @@ class NodeImpl implements EmulatedNode {
     if (peer === undefined) {
       throw new StatusError(
         grpc.status.UNAVAILABLE,
-        `connection error: dial tcp ${target}:50000: no route to host`,
+        `connection error: desc = "transport: Error while dialing: dial tcp ${target}:50000: connect: no route to host"`,
       );
     }
     if (peer.currentTls() === undefined) {
       throw new StatusError(
         grpc.status.UNAVAILABLE,
-        `connection error: dial tcp ${target}:50000: connection refused`,
+        `connection error: desc = "transport: Error while dialing: dial tcp ${target}:50000: connect: connection refused"`,
+      );
+    }
+    // apid dials the peer with its own client certificate: a peer of another cluster (or still in
+    // maintenance) fails that handshake, and apid reports it as the call's status (grpc-go wording).
+    if (peer.config === undefined || peer.config.ca.crt.trim() !== this.config.ca.crt.trim()) {
+      throw new StatusError(
+        grpc.status.UNAVAILABLE,
+        'connection error: desc = "transport: authentication handshake failed: tls: failed to verify certificate: x509: certificate signed by unknown authority"',
       );
     }
     return peer;
   }
 
+  /**
+   * What a node lets through before the handler: the services of its line, the maintenance
+   * allow-list of its line, then the role table (talos-lines.ts cites the upstream files).
+   */
   authorize(method: DescMethod, path: string, id: { roles: string[]; maintenance: boolean }): void {
-    const maintenance = id.maintenance || this.config === undefined;
-    if (maintenance && !MAINTENANCE_ALLOWED.has(path)) {
-      throw new StatusError(
-        grpc.status.PERMISSION_DENIED,
-        `${method.name} is not allowed in maintenance mode`,
-      );
+    const service = method.parent.typeName;
+    const line = this.line();
+    if (
+      (service === "machine.ImageService" || service === "machine.LifecycleService") &&
+      !line.extraServices.includes(service)
+    ) {
+      throw new StatusError(grpc.status.UNIMPLEMENTED, `unknown service ${service}`);
     }
-    if (maintenance && method.name === "ApplyConfiguration") return;
-    const allowed = allowedRoles(method);
-    if (!id.roles.some((r) => allowed.includes(r))) {
-      throw new StatusError(
-        grpc.status.PERMISSION_DENIED,
-        `not authorized: ${method.name} requires ${allowed.join("|")}`,
-      );
+    const maintenance = id.maintenance || this.config === undefined;
+    if (maintenance && line.maintenance === "separate-server") {
+      const m = SEPARATE_MAINTENANCE;
+      if (!(m.services as readonly string[]).includes(service)) {
+        throw new StatusError(grpc.status.UNIMPLEMENTED, `unknown service ${service}`);
+      }
+      if (service !== "machine.MachineService") return;
+      if ((m.machineMethods as readonly string[]).includes(method.name)) return;
+      if ((m.adminOnlyMachineMethods as readonly string[]).includes(method.name)) {
+        if (id.roles.includes("os:admin")) return;
+        throw new StatusError(grpc.status.UNIMPLEMENTED, "API is not implemented in maintenance mode");
+      }
+      if ((m.refusedMachineMethods as readonly string[]).includes(method.name)) {
+        throw new StatusError(
+          grpc.status.UNIMPLEMENTED,
+          "client configuration (talosconfig) can't be generated in the maintenance mode",
+        );
+      }
+      throw new StatusError(grpc.status.UNIMPLEMENTED, `method ${method.name} not implemented`);
+    }
+    // ≥1.13 maintenance injects os:reader; the role table decides (talos pkg/grpc/middleware/authz).
+    const roles = maintenance ? ["os:reader"] : id.roles;
+    const allowed = rolesFor(path);
+    if (!roles.some((r) => allowed.includes(r))) {
+      throw new StatusError(grpc.status.PERMISSION_DENIED, "not authorized");
     }
   }
 
@@ -843,7 +845,12 @@ class NodeImpl implements EmulatedNode {
       .flatMap((v) => String(v).split(","))
       .map((v) => v.trim())
       .filter((v) => v !== "");
-    if (nodes.length > 0 && metadata.get("node").length === 0) {
+    if (
+      nodes.length > 0 &&
+      metadata.get("node").length === 0 &&
+      !id.maintenance &&
+      this.config !== undefined
+    ) {
       return this.fanOutLegacy(path, handlers, request, nodes, id, signal);
     }
     let target: NodeImpl = this;
@@ -919,7 +926,7 @@ class NodeImpl implements EmulatedNode {
     let target: NodeImpl = this;
     let code = 0;
     try {
-      if (metadata.get("nodes").length > 0 && path.startsWith("/cosi.")) {
+      if (metadata.get("nodes").length > 0 && path.startsWith("/cosi.") && this.config !== undefined) {
         throw new StatusError(grpc.status.INVALID_ARGUMENT, "one-to-many proxying is not supported for COSI");
       }
       target = this.route(metadata, id.maintenance);
@@ -1023,6 +1030,15 @@ class NodeImpl implements EmulatedNode {
 
   dropConnections(): void {
     for (const socket of this.sockets) socket.destroy();
+  }
+
+  lastRebootMode(): "default" | "powercycle" | "force" | undefined {
+    return this.rebootMode;
+  }
+
+  setDiagnostic(id: string, message: string | undefined): void {
+    if (message === undefined) this.deleteResource("runtime", "Diagnostics.runtime.talos.dev", id);
+    else this.putResource("runtime", "Diagnostics.runtime.talos.dev", id, { message, details: [] });
   }
 
   setService(id: string, state: string, healthy: boolean): void {
@@ -1186,6 +1202,18 @@ class NodeImpl implements EmulatedNode {
   }
 
   joinEtcd(): void {
+    // The control-plane static pods run once etcd does (ids as talos: `<namespace>/<pod>-<node>`).
+    for (const pod of ["kube-apiserver", "kube-controller-manager", "kube-scheduler"]) {
+      this.putResource(
+        "k8s",
+        "StaticPodStatuses.kubernetes.talos.dev",
+        `kube-system/${pod}-${this.hostname()}`,
+        {
+          phase: "Running",
+          conditions: [{ type: "Ready", status: "True" }],
+        },
+      );
+    }
     if (this.fleet.etcdMembers.has(this.name)) return;
     this.fleet.etcdMembers.set(this.name, {
       id: randomId(),
@@ -1253,6 +1281,11 @@ class NodeImpl implements EmulatedNode {
   }
 
   wipe(reboot: boolean): void {
+    for (const resource of [...this.resources.values()]) {
+      const m = resource.metadata;
+      if (m?.type === "StaticPodStatuses.kubernetes.talos.dev")
+        this.deleteResource(m.namespace, m.type, m.id);
+    }
     this.config = undefined;
     this.services.clear();
     this.fleet.etcdMembers.delete(this.name);
@@ -1269,8 +1302,9 @@ class NodeImpl implements EmulatedNode {
   rebootNow(then?: () => void): void {
     this.currentState = "rebooting";
     this.setStage(MachineStatusEvent_MachineStage.REBOOTING, false);
-    this.later(20, () => this.dropConnections());
-    this.later(this.fleet.options.rebootDelayMs ?? 50, async () => {
+    // Well after the reply has gone out (20 ms raced it on a busy machine); back up after that.
+    this.later(50, () => this.dropConnections());
+    this.later(Math.max(60, this.fleet.options.rebootDelayMs ?? 60), async () => {
       then?.();
       const staged = this.stagedConfig;
       this.stagedConfig = undefined;
@@ -1318,19 +1352,20 @@ function requireConfigured(node: NodeImpl): ParsedConfig {
   return node.config;
 }
 
-function requireControlPlane(node: NodeImpl, what: string): ParsedConfig {
-  const config = requireConfigured(node);
-  if (config.type === "worker") {
-    throw new StatusError(
-      grpc.status.FAILED_PRECONDITION,
-      `${what} is only available on control plane nodes`,
-    );
+/** talos internal/app/internal/machinehelper/machinehelper.go CheckControlplane (UNIMPLEMENTED on a worker). */
+function requireControlPlane(node: NodeImpl, method: string): ParsedConfig {
+  const what = CONTROL_PLANE_ONLY[method] ?? method;
+  if (node.config === undefined) {
+    throw new StatusError(grpc.status.UNIMPLEMENTED, `machine type is not set, cannot use ${what} API`);
   }
-  return config;
+  if (node.config.type === "worker") {
+    throw new StatusError(grpc.status.UNIMPLEMENTED, `${what} is only available on control plane nodes`);
+  }
+  return node.config;
 }
 
-function requireEtcd(node: NodeImpl): void {
-  requireControlPlane(node, "etcd");
+function requireEtcd(node: NodeImpl, method: string): void {
+  requireControlPlane(node, method);
   if (!node.fleet.bootstrapped || !node.fleet.etcdMembers.has(node.name)) {
     throw new StatusError(grpc.status.FAILED_PRECONDITION, "etcd is not running on this node");
   }
@@ -1361,6 +1396,66 @@ async function* followLines(
   }
 }
 
+const APPLY_MODE_NAMES: Record<number, ApplyModeName> = {
+  [ApplyConfigurationRequest_Mode.REBOOT]: "REBOOT",
+  [ApplyConfigurationRequest_Mode.AUTO]: "AUTO",
+  [ApplyConfigurationRequest_Mode.NO_REBOOT]: "NO_REBOOT",
+  [ApplyConfigurationRequest_Mode.STAGED]: "STAGED",
+  [ApplyConfigurationRequest_Mode.TRY]: "TRY",
+};
+
+/**
+ * The mode an apply actually runs in, per line: ≤1.12 maintenance accepts REBOOT/AUTO/TRY only
+ * (talos v1.12.11 internal/app/maintenance/server.go); ≥1.13 maintenance turns REBOOT into NO_REBOOT;
+ * configured nodes resolve AUTO to NO_REBOOT when the change applies live, else REBOOT (≤1.13), or
+ * always NO_REBOOT and refuse REBOOT (≥1.14; talos v1.14.0-rc.1 v1alpha1_server.go ApplyConfiguration).
+ */
+function applyMode(
+  node: NodeImpl,
+  requested: ApplyConfigurationRequest_Mode,
+  config: ParsedConfig,
+): ApplyConfigurationRequest_Mode {
+  const line = node.line();
+  const name = APPLY_MODE_NAMES[requested];
+  if (name === undefined) {
+    throw new StatusError(
+      grpc.status.INVALID_ARGUMENT,
+      `incorrect mode '${requested}' specified for the apply config call`,
+    );
+  }
+  const M = ApplyConfigurationRequest_Mode;
+  if (node.config === undefined) {
+    if (!line.maintenanceApplyModes.includes(name)) {
+      throw new StatusError(
+        grpc.status.UNIMPLEMENTED,
+        `apply configuration --mode='${name.toLowerCase().replace("_", "-")}' is not supported in maintenance mode`,
+      );
+    }
+    // The separate ≤1.12 server leaves the reply's mode unset; ≥1.13 reports NO_REBOOT.
+    if (line.maintenance === "separate-server") return M.REBOOT;
+    return requested === M.REBOOT || requested === M.AUTO ? M.NO_REBOOT : requested;
+  }
+  if (requested === M.REBOOT && !line.rebootApplyMode) {
+    throw new StatusError(
+      grpc.status.UNIMPLEMENTED,
+      "the REBOOT mode is not supported, please use AUTO or NO_REBOOT modes instead",
+    );
+  }
+  if (requested !== M.AUTO) return requested;
+  if (line.auto === "no-reboot") return M.NO_REBOOT;
+  return appliesLive(node.config, config) ? M.NO_REBOOT : M.REBOOT;
+}
+
+/** Whether a new config can replace the running one without a reboot (a stand-in for CanApplyImmediate). */
+function appliesLive(current: ParsedConfig, next: ParsedConfig): boolean {
+  return (
+    current.type === next.type &&
+    current.clusterName === next.clusterName &&
+    current.endpoint === next.endpoint &&
+    current.ca.crt.trim() === next.ca.crt.trim()
+  );
+}
+
 function buildHandlers(): Map<string, Handler> {
   const h = new Map<string, Handler>();
   const M = MachineService.method;
@@ -1378,7 +1473,9 @@ function buildHandlers(): Map<string, Handler> {
           os: "linux",
           arch: "amd64",
         },
-        platform: { name: "metal", mode: node.config === undefined ? "maintenance" : "metal" },
+        // talos internal/app/machined/internal/server/v1alpha1/v1alpha1_server.go Version: the
+        // platform's name and runtime mode (metal), in maintenance as well.
+        platform: { name: "metal", mode: "metal" },
         features: { rbac: true },
       },
     ],
@@ -1392,19 +1489,7 @@ function buildHandlers(): Map<string, Handler> {
       throw new StatusError(grpc.status.PERMISSION_DENIED, "not authorized");
     }
     if (node.applying) throw new StatusError(grpc.status.FAILED_PRECONDITION, "another apply is in progress");
-    let mode = req.mode;
-    if (mode === ApplyConfigurationRequest_Mode.AUTO || mode === ApplyConfigurationRequest_Mode.REBOOT) {
-      mode = ApplyConfigurationRequest_Mode.NO_REBOOT;
-    }
-    if (
-      node.config === undefined &&
-      (mode === ApplyConfigurationRequest_Mode.STAGED || mode === ApplyConfigurationRequest_Mode.TRY)
-    ) {
-      throw new StatusError(
-        grpc.status.INVALID_ARGUMENT,
-        "staged and try modes are not supported in maintenance mode",
-      );
-    }
+    const mode = applyMode(node, req.mode, config);
     const warnings = config.hostname === undefined ? ["no hostname set: a stable one will be generated"] : [];
     if (req.dryRun) {
       return {
@@ -1417,7 +1502,7 @@ function buildHandlers(): Map<string, Handler> {
         ],
       };
     }
-    if (mode === ApplyConfigurationRequest_Mode.STAGED) {
+    if (mode === ApplyConfigurationRequest_Mode.STAGED && node.config !== undefined) {
       node.stagedConfig = config;
       return {
         messages: [
@@ -1447,6 +1532,10 @@ function buildHandlers(): Map<string, Handler> {
           ],
         };
       }
+      if (mode === ApplyConfigurationRequest_Mode.REBOOT && previous !== undefined) {
+        node.later(20, () => node.rebootNow());
+        return { messages: [{ mode, warnings, modeDetails: "Applied configuration with a reboot" }] };
+      }
       return { messages: [{ mode, warnings, modeDetails: "Applied configuration without a reboot" }] };
     } finally {
       node.applying = false;
@@ -1454,7 +1543,7 @@ function buildHandlers(): Map<string, Handler> {
   });
 
   unary(h, M.bootstrap, async (_req, { node }) => {
-    requireControlPlane(node, "bootstrap");
+    requireControlPlane(node, "Bootstrap");
     if (node.currentState !== "running") {
       throw new StatusError(grpc.status.FAILED_PRECONDITION, "bootstrap is not available yet");
     }
@@ -1469,8 +1558,11 @@ function buildHandlers(): Map<string, Handler> {
     return { messages: [{}] };
   });
 
-  unary(h, M.reboot, async (_req, { node }) => {
+  unary(h, M.reboot, async (req, { node }) => {
     requireConfigured(node);
+    // An enum value the line does not know is a plain reboot there (FORCE=2 arrived in 1.12).
+    const name = (["default", "powercycle", "force"] as const)[req.mode] ?? "default";
+    node.rebootMode = node.line().rebootModes.includes(name.toUpperCase() as "FORCE") ? name : "default";
     const actorId = node.nextActor();
     node.emitEvent(
       "machine.SequenceEvent",
@@ -1518,10 +1610,7 @@ function buildHandlers(): Map<string, Handler> {
     return { messages: [{ ack: "Upgrade request received", actorId }] };
   });
 
-  serverStream(h, ImageService.method.pull, async function* (req, { node }) {
-    if (!/^v1\.(1[3-9]|[2-9]\d)/.test(node.version)) {
-      throw new StatusError(grpc.status.UNIMPLEMENTED, "unknown service machine.ImageService");
-    }
+  serverStream(h, ImageService.method.pull, async function* (req) {
     for (const layer of ["sha256:aaa", "sha256:bbb"]) {
       yield {
         response: {
@@ -1583,7 +1672,7 @@ function buildHandlers(): Map<string, Handler> {
   unary(h, M.serviceRestart, serviceCommand("restart"));
 
   serverStream(h, M.kubeconfig, async function* (_req, { node }) {
-    const config = requireControlPlane(node, "kubeconfig");
+    const config = requireControlPlane(node, "Kubeconfig");
     const context = {
       node: node.name,
       address: node.address,
@@ -1599,7 +1688,7 @@ function buildHandlers(): Map<string, Handler> {
   });
 
   unary(h, M.etcdMemberList, async (req, { node }) => {
-    requireEtcd(node);
+    requireEtcd(node, "EtcdMemberList");
     const members = req.queryLocal
       ? [node.fleet.etcdMembers.get(node.name)!]
       : [...node.fleet.etcdMembers.values()];
@@ -1619,7 +1708,7 @@ function buildHandlers(): Map<string, Handler> {
   });
 
   unary(h, M.etcdRemoveMemberByID, async (req, { node }) => {
-    requireEtcd(node);
+    requireEtcd(node, "EtcdRemoveMemberByID");
     const entry = [...node.fleet.etcdMembers.entries()].find(([, m]) => m.id === req.memberId);
     if (entry === undefined)
       throw new StatusError(grpc.status.NOT_FOUND, `etcd member ${req.memberId.toString(16)} not found`);
@@ -1630,7 +1719,7 @@ function buildHandlers(): Map<string, Handler> {
   });
 
   unary(h, M.etcdLeaveCluster, async (_req, { node }) => {
-    requireEtcd(node);
+    requireEtcd(node, "EtcdLeaveCluster");
     node.fleet.etcdMembers.delete(node.name);
     node.setService("etcd", "Finished", false);
     node.fleet.onClusterChange();
@@ -1638,12 +1727,12 @@ function buildHandlers(): Map<string, Handler> {
   });
 
   unary(h, M.etcdForfeitLeadership, async (_req, { node }) => {
-    requireEtcd(node);
+    requireEtcd(node, "EtcdForfeitLeadership");
     return { messages: [{ member: node.hostname() }] };
   });
 
   unary(h, M.etcdStatus, async (_req, { node }) => {
-    requireEtcd(node);
+    requireEtcd(node, "EtcdStatus");
     const self = node.fleet.etcdMembers.get(node.name)!;
     const leader = [...node.fleet.etcdMembers.values()][0]!;
     return {
@@ -1666,7 +1755,7 @@ function buildHandlers(): Map<string, Handler> {
   });
 
   serverStream(h, M.etcdSnapshot, async function* (_req, { node, signal }) {
-    requireEtcd(node);
+    requireEtcd(node, "EtcdSnapshot");
     const total = node.fleet.options.etcdSnapshotBytes ?? 1024 * 1024;
     const chunk = Buffer.alloc(
       Math.min(node.fleet.options.etcdSnapshotChunkBytes ?? 1024 * 1024, total),
@@ -1678,7 +1767,7 @@ function buildHandlers(): Map<string, Handler> {
   });
 
   clientStream(h, M.etcdRecover, async (requests, { node }) => {
-    requireControlPlane(node, "etcd recover");
+    requireControlPlane(node, "EtcdRecover");
     let bytes = 0;
     for await (const data of requests) bytes += data.bytes.length;
     if (bytes === 0) throw new StatusError(grpc.status.INVALID_ARGUMENT, "empty snapshot");
@@ -1713,6 +1802,13 @@ function buildHandlers(): Map<string, Handler> {
       if (index >= 0) start = index + 1;
     }
     let cursor = start;
+    // An empty "hello" event first, so the client knows the stream is up (talos
+    // internal/app/machined/internal/server/v1alpha1/v1alpha1_server.go Events, sendEmptyEvent).
+    yield {
+      id: `${Date.now().toString(36)}hello`,
+      actorId: req.withActorId,
+      data: { typeUrl: "", value: new Uint8Array() },
+    };
     while (!signal.aborted) {
       while (cursor < node.events.length) {
         const e = node.events[cursor++]!;
@@ -1750,6 +1846,8 @@ function buildHandlers(): Map<string, Handler> {
           command: id,
           executable: `/usr/local/bin/${id}`,
           args: `/usr/local/bin/${id}`,
+          // ProcessInfo.label = 11: the SELinux label (talos api/machine/machine.proto, all lines).
+          label: `system_u:system_r:${id.replace(/-/g, "_")}_t:s0`,
         })),
       },
     ],
@@ -1908,7 +2006,7 @@ function buildHandlers(): Map<string, Handler> {
   unary(h, TimeService.method.timeCheck, (req) => timeReply(req.server));
 
   unary(h, M.generateClientConfiguration, async (req, { node }) => {
-    const config = requireControlPlane(node, "client configuration");
+    const config = requireControlPlane(node, "GenerateClientConfiguration");
     const ttl = req.crtTtl === undefined ? 0 : Number(req.crtTtl.seconds) * 1000;
     if (ttl <= 0) throw new StatusError(grpc.status.INVALID_ARGUMENT, "crt_ttl must be positive");
     if (req.roles.length === 0) throw new StatusError(grpc.status.INVALID_ARGUMENT, "roles are required");
@@ -1988,12 +2086,36 @@ function buildHandlers(): Map<string, Handler> {
       queue.push(old === undefined ? { eventType, resource } : { eventType, resource, old });
       wake?.();
     };
+    // cosi-project/runtime pkg/state/protobuf/server/server.go Watch: a single-resource watch refuses
+    // bootstrap contents and label queries; then an empty reply says the watch is ready.
+    if (req.id !== undefined && req.options?.bootstrapContents) {
+      throw new StatusError(
+        grpc.status.UNIMPLEMENTED,
+        "bootstrap contents is not implemented for resource watch",
+      );
+    }
+    if (req.id !== undefined && (req.options?.labelQuery.length ?? 0) > 0) {
+      throw new StatusError(grpc.status.UNIMPLEMENTED, "label query is not implemented for resource watch");
+    }
     node.resourceWatchers.add(watcher);
     try {
-      if (req.options?.bootstrapContents) {
+      yield { event: [] };
+      if (req.id !== undefined && (req.options?.tailEvents ?? 0) <= 0) {
+        // cosi-project/runtime pkg/state/impl/inmem/collection.go Watch: the current state first, a
+        // tombstone DESTROYED event when the resource does not exist.
+        const current = node.resources.get(`${req.namespace}/${req.type}/${req.id}`);
+        if (current !== undefined && visible(current, roles)) {
+          yield { event: [{ resource: current, eventType: EventType.CREATED }] };
+        } else {
+          const tombstone = create(ResourceSchema, {
+            metadata: { namespace: req.namespace, type: req.type, id: req.id, version: "undefined" },
+          });
+          yield { event: [{ resource: tombstone, eventType: EventType.DESTROYED }] };
+        }
+      }
+      if (req.id === undefined && req.options?.bootstrapContents) {
         const initial = [...node.resources.values()].filter(matches);
-        if (initial.length > 0)
-          yield { event: initial.map((resource) => ({ resource, eventType: EventType.CREATED })) };
+        for (const resource of initial) yield { event: [{ resource, eventType: EventType.CREATED }] };
         if (req.apiVersion >= 1) yield { event: [{ eventType: EventType.BOOTSTRAPPED }] };
       }
       while (!signal.aborted) {

@@ -1,12 +1,54 @@
-import "reflect-metadata";
-import { createPrivateKey, X509Certificate as NodeX509, webcrypto } from "node:crypto";
-import * as x509 from "@peculiar/x509";
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  X509Certificate as NodeX509,
+  sign,
+} from "node:crypto";
+import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
+import {
+  AlgorithmIdentifier,
+  AttributeTypeAndValue,
+  AuthorityKeyIdentifier,
+  BasicConstraints,
+  Certificate,
+  ExtendedKeyUsage,
+  Extension,
+  Extensions,
+  GeneralName,
+  id_ce_authorityKeyIdentifier,
+  id_ce_basicConstraints,
+  id_ce_extKeyUsage,
+  id_ce_keyUsage,
+  id_ce_subjectAltName,
+  id_ce_subjectKeyIdentifier,
+  id_kp_clientAuth,
+  id_kp_serverAuth,
+  KeyIdentifier,
+  KeyUsage,
+  KeyUsageFlags,
+  Name,
+  RelativeDistinguishedName,
+  SubjectAlternativeName,
+  SubjectKeyIdentifier,
+  SubjectPublicKeyInfo,
+  TBSCertificate,
+  Time,
+  Validity,
+  Version,
+} from "@peculiar/asn1-x509";
 import { stringify } from "yaml";
-import { derToPem } from "../internal/pem.js";
+import { derToPem, normalizePrivateKeyPem } from "../internal/pem.js";
 
-x509.cryptoProvider.set(webcrypto as Crypto);
+// X.509 with @peculiar/asn1-x509 (structures only) and node:crypto (keys, signatures), as talos-config
+// does: no WebCrypto provider, no Reflect polyfill.
 
-const ED25519 = { name: "Ed25519" };
+const OID_ED25519 = "1.3.101.112";
+const OID_ECDSA_SHA256 = "1.2.840.10045.4.3.2";
+const OID_ORGANIZATION = "2.5.4.10";
+const OID_COMMON_NAME = "2.5.4.3";
 const DAY = 24 * 60 * 60 * 1000;
 
 /** A PEM certificate and its PEM private key. */
@@ -40,113 +82,143 @@ export interface IssueCertificateOptions {
 
 let serial = Date.now();
 
-function nextSerial(): string {
+/** A positive DER INTEGER in minimal form (no leading zero byte unless the high bit needs one). */
+function nextSerial(): ArrayBuffer {
   serial += 1;
-  return serial.toString(16).padStart(16, "0");
+  const hex = serial.toString(16);
+  const bytes = Buffer.from(hex.length % 2 === 0 ? hex : `0${hex}`, "hex");
+  return arrayBuffer((bytes[0] ?? 0) >= 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes);
 }
 
-function pemText(pem: string): string {
-  const text = pem.replace(/\r\n/g, "\n");
-  return text.endsWith("\n") ? text : `${text}\n`;
+function arrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
-function pemDer(pem: string): Buffer {
-  const match = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----([\s\S]*?)-----END [A-Z0-9 ]*PRIVATE KEY-----/.exec(
-    pem,
-  );
-  if (match === null) throw new Error("no private key PEM block");
-  return Buffer.from(match[1]!.replace(/\s+/g, ""), "base64");
+function name(organizations: readonly string[], commonName: string | undefined): Name {
+  const rdns = organizations.map((o) => new RelativeDistinguishedName([attribute(OID_ORGANIZATION, o)]));
+  if (commonName !== undefined)
+    rdns.push(new RelativeDistinguishedName([attribute(OID_COMMON_NAME, commonName)]));
+  return new Name(rdns);
 }
 
-interface SigningKey {
-  key: CryptoKey;
-  algorithm: Algorithm | EcdsaParams;
+function attribute(type: string, value: string): AttributeTypeAndValue {
+  const attr = new AttributeTypeAndValue({ type });
+  attr.value.utf8String = value;
+  return attr;
 }
 
-async function importSigningKey(pem: string): Promise<SigningKey> {
-  // Talos writes Ed25519 as PKCS#8 under an `ED25519 PRIVATE KEY` label and EC keys as SEC1.
-  const label = /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----/.exec(pem)?.[1];
-  let der = pemDer(pem);
-  if (label === "ED25519 PRIVATE KEY" && der.length === 32) {
-    der = Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), der]);
-  }
-  const object =
-    label === "ED25519 PRIVATE KEY"
-      ? createPrivateKey({ key: der, format: "der", type: "pkcs8" })
-      : createPrivateKey(pem);
-  const pkcs8 = object.export({ format: "der", type: "pkcs8" });
-  if (object.asymmetricKeyType === "ec") {
-    const params = { name: "ECDSA", namedCurve: "P-256" };
-    const key = await webcrypto.subtle.importKey("pkcs8", pkcs8, params, true, ["sign"]);
-    return { key: key as unknown as CryptoKey, algorithm: { name: "ECDSA", hash: "SHA-256" } as EcdsaParams };
-  }
-  const key = await webcrypto.subtle.importKey("pkcs8", pkcs8, ED25519, true, ["sign"]);
-  return { key: key as unknown as CryptoKey, algorithm: ED25519 };
+function extension(extnID: string, critical: boolean, value: unknown): Extension {
+  return new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
+}
+
+function spkiOf(key: KeyObject): SubjectPublicKeyInfo {
+  return AsnConvert.parse(createPublicKey(key).export({ format: "der", type: "spki" }), SubjectPublicKeyInfo);
+}
+
+function keyIdentifier(spki: SubjectPublicKeyInfo): ArrayBuffer {
+  return arrayBuffer(createHash("sha1").update(new Uint8Array(spki.subjectPublicKey)).digest());
+}
+
+function toTime(date: Date): Time {
+  return date.getUTCFullYear() >= 2050 ? new Time({ generalTime: date }) : new Time({ utcTime: date });
+}
+
+/** Signs `tbs` with `key` into a PEM certificate (Ed25519, or ECDSA P-256 with SHA-256). */
+function signCertificate(tbs: TBSCertificate, key: KeyObject, algorithm: AlgorithmIdentifier): string {
+  const digest = key.asymmetricKeyType === "ec" ? "sha256" : null;
+  const signature = sign(digest, new Uint8Array(AsnConvert.serialize(tbs)), key);
+  const certificate = new Certificate({
+    tbsCertificate: tbs,
+    signatureAlgorithm: algorithm,
+    signatureValue: arrayBuffer(signature),
+  });
+  return derToPem(new Uint8Array(AsnConvert.serialize(certificate)), "CERTIFICATE");
+}
+
+function newKeyPem(key: KeyObject, label: GenerateTalosCaOptions["keyLabel"]): string {
+  return derToPem(key.export({ format: "der", type: "pkcs8" }), label ?? "ED25519 PRIVATE KEY");
+}
+
+function parseCertificate(pem: string): Certificate {
+  return AsnConvert.parse(new NodeX509(pem).raw, Certificate);
 }
 
 /** Generates an Ed25519 Talos OS CA like `talosctl gen secrets` does (10 years by default). */
 export async function generateTalosCa(options: GenerateTalosCaOptions = {}): Promise<CertificateAndKey> {
-  const keys = (await webcrypto.subtle.generateKey(ED25519, true, ["sign", "verify"])) as CryptoKeyPair;
+  const { privateKey } = generateKeyPairSync("ed25519");
+  const spki = spkiOf(privateKey);
   const notBefore = options.notBefore ?? new Date(Date.now() - 60_000);
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+  const subject = name([options.organization ?? "talos"], undefined);
+  const algorithm = new AlgorithmIdentifier({ algorithm: OID_ED25519 });
+  const tbs = new TBSCertificate({
+    version: Version.v3,
     serialNumber: nextSerial(),
-    name: [{ O: [options.organization ?? "talos"] }],
-    notBefore,
-    notAfter: options.notAfter ?? new Date(notBefore.getTime() + 3650 * DAY),
-    keys,
-    signingAlgorithm: ED25519,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.digitalSignature, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
+    signature: algorithm,
+    issuer: subject,
+    validity: new Validity(),
+    subject,
+    subjectPublicKeyInfo: spki,
+    extensions: new Extensions([
+      extension(id_ce_basicConstraints, true, new BasicConstraints({ cA: true })),
+      extension(
+        id_ce_keyUsage,
+        true,
+        new KeyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.digitalSignature),
+      ),
+      extension(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdentifier(spki))),
+    ]),
   });
-  const der = await webcrypto.subtle.exportKey("pkcs8", keys.privateKey);
-  return {
-    crt: pemText(cert.toString("pem")),
-    key: derToPem(der, options.keyLabel ?? "ED25519 PRIVATE KEY"),
-  };
+  tbs.validity.notBefore = toTime(notBefore);
+  tbs.validity.notAfter = toTime(options.notAfter ?? new Date(notBefore.getTime() + 3650 * DAY));
+  return { crt: signCertificate(tbs, privateKey, algorithm), key: newKeyPem(privateKey, options.keyLabel) };
 }
 
 /** Issues an Ed25519 certificate signed by `ca` (client: EKU ClientAuth only, as apid requires). */
 export async function issueCertificate(options: IssueCertificateOptions): Promise<CertificateAndKey> {
-  const caCert = new x509.X509Certificate(options.ca.crt);
-  const caKey = await importSigningKey(options.ca.key);
-  const keys = (await webcrypto.subtle.generateKey(ED25519, true, ["sign", "verify"])) as CryptoKeyPair;
-  const name: x509.JsonName = [];
-  for (const o of options.organizations ?? []) name.push({ O: [o] });
-  name.push({ CN: [options.commonName ?? (options.usage === "client" ? "admin" : "talos")] });
-  const extensions: x509.Extension[] = [
-    new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-    new x509.ExtendedKeyUsageExtension(
-      [options.usage === "client" ? x509.ExtendedKeyUsage.clientAuth : x509.ExtendedKeyUsage.serverAuth],
-      false,
-    ),
-    await x509.AuthorityKeyIdentifierExtension.create(caCert, false),
-  ];
-  const sans: x509.JsonGeneralName[] = [
-    ...(options.dnsNames ?? []).map((value) => ({ type: "dns" as const, value })),
-    ...(options.ipAddresses ?? []).map((value) => ({ type: "ip" as const, value })),
-  ];
-  if (sans.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(sans, false));
-  const notBefore = options.notBefore ?? new Date(Date.now() - 60_000);
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: nextSerial(),
-    subject: name,
-    issuer: caCert.subjectName,
-    notBefore,
-    notAfter: options.notAfter ?? new Date(notBefore.getTime() + 365 * DAY),
-    publicKey: keys.publicKey,
-    signingKey: caKey.key,
-    signingAlgorithm: caKey.algorithm,
-    extensions,
+  const caCert = parseCertificate(options.ca.crt);
+  // Talos writes Ed25519 as PKCS#8 under an `ED25519 PRIVATE KEY` label and EC keys as SEC1.
+  const caKey = createPrivateKey(normalizePrivateKeyPem(options.ca.key));
+  const algorithm = new AlgorithmIdentifier({
+    algorithm: caKey.asymmetricKeyType === "ec" ? OID_ECDSA_SHA256 : OID_ED25519,
   });
-  const der = await webcrypto.subtle.exportKey("pkcs8", keys.privateKey);
-  return {
-    crt: pemText(cert.toString("pem")),
-    key: derToPem(der, options.keyLabel ?? "ED25519 PRIVATE KEY"),
-  };
+  const { privateKey } = generateKeyPairSync("ed25519");
+  const commonName = options.commonName ?? (options.usage === "client" ? "admin" : "talos");
+  const extensions = [
+    extension(id_ce_basicConstraints, true, new BasicConstraints({ cA: false })),
+    extension(id_ce_keyUsage, true, new KeyUsage(KeyUsageFlags.digitalSignature)),
+    extension(
+      id_ce_extKeyUsage,
+      false,
+      new ExtendedKeyUsage([options.usage === "client" ? id_kp_clientAuth : id_kp_serverAuth]),
+    ),
+    extension(
+      id_ce_authorityKeyIdentifier,
+      false,
+      new AuthorityKeyIdentifier({
+        keyIdentifier: new KeyIdentifier(keyIdentifier(caCert.tbsCertificate.subjectPublicKeyInfo)),
+      }),
+    ),
+  ];
+  const sans = [
+    ...(options.dnsNames ?? []).map((dNSName) => new GeneralName({ dNSName })),
+    ...(options.ipAddresses ?? []).map((iPAddress) => new GeneralName({ iPAddress })),
+  ];
+  if (sans.length > 0)
+    extensions.push(extension(id_ce_subjectAltName, false, new SubjectAlternativeName(sans)));
+  const notBefore = options.notBefore ?? new Date(Date.now() - 60_000);
+  const tbs = new TBSCertificate({
+    version: Version.v3,
+    serialNumber: nextSerial(),
+    signature: algorithm,
+    issuer: caCert.tbsCertificate.subject,
+    validity: new Validity(),
+    subject: name(options.organizations ?? [], commonName),
+    subjectPublicKeyInfo: spkiOf(privateKey),
+    extensions: new Extensions(extensions),
+  });
+  tbs.validity.notBefore = toTime(notBefore);
+  tbs.validity.notAfter = toTime(options.notAfter ?? new Date(notBefore.getTime() + 365 * DAY));
+  return { crt: signCertificate(tbs, caKey, algorithm), key: newKeyPem(privateKey, options.keyLabel) };
 }
 
 /** Subject O values (Talos roles) of a PEM or DER certificate. */

@@ -13,6 +13,7 @@ export const ERROR_SOURCES: Record<string, string> = {
   CfTunnelError: "cf-tunnel",
   ArgoBootstrapError: "argo-bootstrap",
   TofuError: "tofu",
+  SopsError: "sops",
 };
 
 /**
@@ -41,6 +42,23 @@ export const ERROR_TABLE: Record<string, ErrorPresentation> = {
   "homelab:UNREACHABLE": { exit: 1, message: "a node does not answer" },
   "homelab:UNSAFE_ENDPOINT": { exit: 1, message: "an API endpoint override was refused" },
   "homelab:LOCKED": { exit: 1, message: "another homelab command holds the state directory" },
+
+  "sops:INVALID_INPUT": { exit: 1, message: "the file cannot be parsed", hint: "nothing was written" },
+  "sops:METADATA_NOT_FOUND": { exit: 1, message: "the file is not SOPS-encrypted" },
+  "sops:ALREADY_ENCRYPTED": { exit: 1, message: "the file is already SOPS-encrypted" },
+  "sops:NO_MATCHING_KEY": {
+    exit: 1,
+    message: "no age identity can decrypt the file",
+    hint: "set SOPS_AGE_KEY_FILE to a keys file holding one of the listed recipients' identities",
+  },
+  "sops:DECRYPTION_FAILED": { exit: 1, message: "a value does not decrypt (tampered or corrupted)" },
+  "sops:MAC_MISMATCH": {
+    exit: 1,
+    message: "the file's MAC does not match its values (tampered or corrupted)",
+    hint: "restore the file from Git history",
+  },
+  "sops:INVALID_KEY": { exit: 1, message: "not a valid age key" },
+  "sops:INVALID_OPTIONS": { exit: 1, message: "unsupported SOPS file or options" },
 
   "talos-client:INVALID_ARGUMENT": { exit: 1, message: "the Talos API rejected an argument" },
   "talos-client:INVALID_TALOSCONFIG": {

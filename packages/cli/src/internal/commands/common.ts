@@ -16,6 +16,7 @@ export async function loadProject(
     env: inv.ctx.env,
     resolveSecrets: options.resolveSecrets ?? true,
     placeholderSecrets: options.placeholderSecrets === true,
+    homedir: inv.ctx.homedir,
   });
   inv.out.debug(`loaded ${loaded.path}`);
   for (const w of loaded.warnings) inv.out.warn(w);

@@ -21,6 +21,7 @@ export const ROOT = defineGroup({
     tunnel: () => import("./tunnel/index.js").then((m) => m.group),
     argo: () => import("./argo/index.js").then((m) => m.group),
     infra: () => import("./infra/index.js").then((m) => m.group),
+    secrets: () => import("./secrets/index.js").then((m) => m.group),
     completion: () => import("./completion.js").then((m) => m.command),
   },
 });

@@ -6,6 +6,8 @@ import type { LoadedConfig } from "../config/load.js";
 import { type FileToWrite, writeFilesAtomic } from "../fs/atomic.js";
 import { nodeIntent, nodeVersion } from "../plan/intent.js";
 import { schematicOf } from "../plan/schematic.js";
+import { renderSealedFullConfigs } from "../secrets/render-sealed.js";
+import { stateSecretsOf } from "../secrets/state-secrets.js";
 import { loadProject, stateDirOf } from "./common.js";
 import { loadOrCreateSecrets, renderFullConfigs } from "./full-config.js";
 import { tfvarsInputOf } from "./tfvars.js";
@@ -55,7 +57,14 @@ export async function renderFiles(
     path: join(tofuDir, TFVARS_FILE_NAME),
     content: renderTfvars(tfvarsInputOf(config, installerImage)),
   });
-  if (options.full) {
+  if (options.full && loaded.secrets) {
+    const state = stateSecretsOf(loaded, stateDirOf(inv, loaded), { env: inv.ctx.env });
+    files.push(
+      ...(await renderSealedFullConfigs(tc, config, state, (bundle) =>
+        renderFullConfigs(tc, config, bundle, { talosDir: join(base, "talos"), schematicId: schematic.id }),
+      )),
+    );
+  } else if (options.full) {
     const secrets = await loadOrCreateSecrets(tc, stateDirOf(inv, loaded));
     if (secrets.file) files.push(secrets.file);
     files.push(

@@ -10,12 +10,13 @@ import type { PipelinePlan } from "../pipeline/run.js";
 import { applyArgoCd } from "../pipeline/steps/argocd.js";
 import { realTarget } from "../pipeline/target.js";
 import { runUp, type UpResult } from "../pipeline/up.js";
+import { stateSecretsOf, storeStateFiles, withStatePath } from "../secrets/state-secrets.js";
 import { confirm, execRunner, loadProject, parallelOf, stateDirOf } from "./common.js";
 import { renderAndInit } from "./infra/tofu.js";
 import { ENGINE_OPTION, PARALLEL_OPTION, STATE_DIR_OPTION } from "./options.js";
 
 export function renderUpSummary(
-  result: Pick<UpResult, "cluster" | "changed" | "steps" | "stateDir">,
+  result: Pick<UpResult, "cluster" | "changed" | "steps" | "stateDir"> & { encrypted?: string | undefined },
 ): string {
   const lines = [
     "",
@@ -24,7 +25,12 @@ export function renderUpSummary(
       : `${result.cluster}: ${result.changed} change(s) made.`,
   ];
   for (const s of result.steps) lines.push(`  ${s.changed ? "+" : "="} ${s.title}: ${s.detail}`);
-  lines.push("", `State: ${result.stateDir} (secrets.yaml, talosconfig and kubeconfig are 0600)`);
+  lines.push(
+    "",
+    result.encrypted
+      ? `State: ${result.stateDir}; secrets.yaml, talosconfig and kubeconfig are in ${result.encrypted} (SOPS)`
+      : `State: ${result.stateDir} (secrets.yaml, talosconfig and kubeconfig are 0600)`,
+  );
   return lines.join("\n");
 }
 
@@ -72,28 +78,25 @@ async function upWithTofu(inv: Invocation, loaded: LoadedConfig, stateDir: strin
     if (o?.sensitive && typeof o.value.reveal() === "string")
       written.push({ path: join(stateDir, name), content: o.value.reveal() as string, mode: 0o600 });
   }
-  await writeFilesAtomic(written);
+  const state = stateSecretsOf(loaded, stateDir);
+  const where = loaded.secrets ? await storeStateFiles(state, written) : written.map((w) => w.path);
+  if (!loaded.secrets) await writeFilesAtomic(written);
   steps.push({
     id: "outputs",
     title: "talosconfig and kubeconfig",
     changed: written.length > 0,
-    detail: written.map((w) => w.path).join(", "),
+    detail: where.join(", "),
   });
   const kubeconfig = written.find((w) => w.path.endsWith("kubeconfig"))?.content;
   if (config.argocd && kubeconfig) {
     const { loadArgoBootstrap } = await import("../adapters/argo-bootstrap.js");
     const step = out.step(`Argo CD ${config.argocd.chartVersion}`);
-    const result = await applyArgoCd(
-      {
-        argo: await loadArgoBootstrap(),
-        loaded,
-        helm: execRunner(inv),
-        kubeconfigPath: join(stateDir, "kubeconfig"),
-        kubeconfig,
-        signal: ctx.signal,
-        lab: false,
-      },
-      step,
+    const argo = await loadArgoBootstrap();
+    const result = await withStatePath(state, "kubeconfig", join(stateDir, "kubeconfig"), (kubeconfigPath) =>
+      applyArgoCd(
+        { argo, loaded, helm: execRunner(inv), kubeconfigPath, kubeconfig, signal: ctx.signal, lab: false },
+        step,
+      ),
     ).catch((error: unknown) => {
       if (ctx.signal.aborted) step.interrupted();
       else step.fail();
@@ -111,6 +114,7 @@ async function upWithTofu(inv: Invocation, loaded: LoadedConfig, stateDir: strin
     cluster: config.cluster.name,
     engine: "tofu",
     stateDir,
+    encrypted: loaded.secrets?.path,
     changed: steps.filter((s) => s.changed).length,
     steps,
   };
@@ -224,7 +228,7 @@ async function upLocked(
       out.info("aborted: nothing changed");
       return 1;
     }
-    out.result(result, () => renderUpSummary(result));
+    out.result(result, () => renderUpSummary({ ...result, encrypted: loaded.secrets?.path }));
     return 0;
   }
 
@@ -259,7 +263,9 @@ async function upLocked(
       out.info("aborted: nothing changed");
       return 1;
     }
-    out.result({ ...result, lab: { fresh: lab.fresh, pid: lab.info.pid } }, () => renderUpSummary(result));
+    out.result({ ...result, lab: { fresh: lab.fresh, pid: lab.info.pid } }, () =>
+      renderUpSummary({ ...result, encrypted: loaded.secrets?.path }),
+    );
     return 0;
   } finally {
     await lab.release();

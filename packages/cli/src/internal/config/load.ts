@@ -5,6 +5,7 @@ import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "y
 import type { z } from "zod";
 import { type ConfigIssue, HomelabError } from "../../errors.js";
 import { Secret } from "../../secret.js";
+import { createSecretsStore, type SecretsStore } from "../secrets/store.js";
 import { type HomelabFile, homelabSchema } from "./schema.js";
 
 type PathKey = string | number;
@@ -26,6 +27,8 @@ export interface LoadedConfig {
   text: string;
   /** Non-fatal notes (e.g. placeholder secrets in the simulated lab). */
   warnings: string[];
+  /** The SOPS-encrypted secrets file, when homelab.yaml has a `secrets:` section. */
+  secrets?: SecretsStore;
 }
 
 /** Options for {@link loadConfig} and {@link parseConfig}. */
@@ -43,6 +46,8 @@ export interface LoadConfigOptions {
    * (the emulators never check it) and a warning, instead of an error.
    */
   placeholderSecrets?: boolean;
+  /** Home directory, for the default age keys file (`sops:` references); default $HOME. */
+  homedir?: string;
 }
 
 export function formatPath(path: readonly PathKey[]): string {
@@ -272,11 +277,19 @@ export async function parseConfig(
   const warnings: string[] = [];
   const { tailscale, ...rest } = parsed.data;
   const config: HomelabConfig = { ...rest };
+  const secrets = rest.secrets
+    ? createSecretsStore({
+        file: resolve(dir, rest.secrets.file),
+        recipients: rest.secrets.recipients,
+        env: options.env,
+        homedir: options.homedir ?? options.env.HOME ?? "/",
+      })
+    : undefined;
   if (tailscale) {
     const authKey =
       options.resolveSecrets === false
         ? new Secret("", tailscale.authKey)
-        : await resolveSecret(tailscale.authKey, ["tailscale", "authKey"], { ...options, dir }, c);
+        : await resolveSecret(tailscale.authKey, ["tailscale", "authKey"], { ...options, dir, secrets }, c);
     config.tailscale = { ...tailscale, authKey };
   }
   if (c.issues.length > 0 && options.placeholderSecrets) {
@@ -292,15 +305,16 @@ export async function parseConfig(
     c.issues.length = 0;
   }
   if (c.issues.length > 0) throw invalid(c.issues, "SECRET_UNRESOLVED");
-  return { path: options.path, dir, config, text, warnings };
+  return { path: options.path, dir, config, text, warnings, ...(secrets ? { secrets } : {}) };
 }
 
 async function resolveSecret(
   ref: string,
   path: PathKey[],
-  options: LoadConfigOptions & { dir: string },
+  options: LoadConfigOptions & { dir: string; secrets: SecretsStore | undefined },
   c: IssueCollector,
 ): Promise<Secret> {
+  if (ref.startsWith("sops:")) return resolveSopsSecret(ref, path, options.secrets, c);
   if (ref.startsWith("env:")) {
     const name = ref.slice(4);
     const value = options.env[name];
@@ -324,6 +338,36 @@ async function resolveSecret(
     c.add(path, `secret reference ${ref}: cannot read ${full}`);
     return new Secret("", ref);
   }
+}
+
+async function resolveSopsSecret(
+  ref: string,
+  path: PathKey[],
+  secrets: SecretsStore | undefined,
+  c: IssueCollector,
+): Promise<Secret> {
+  if (!secrets) {
+    c.add(
+      path,
+      `secret reference ${ref}: homelab.yaml has no secrets: section (see \`homelab secrets init\`)`,
+    );
+    return new Secret("", ref);
+  }
+  const keyPath = ref.slice("sops:".length);
+  let value: unknown;
+  try {
+    value = await secrets.get(keyPath);
+  } catch (error) {
+    const reason = (error as { rawMessage?: string }).rawMessage ?? (error as Error).message;
+    c.add(path, `secret reference ${ref}: cannot decrypt ${secrets.path}: ${reason}`);
+    return new Secret("", ref);
+  }
+  if (typeof value === "number" || typeof value === "bigint") value = String(value);
+  if (typeof value !== "string" || value === "") {
+    c.add(path, `secret reference ${ref}: ${secrets.path} has no text value at ${keyPath}`);
+    return new Secret("", ref);
+  }
+  return new Secret(value, ref);
 }
 
 function invalid(unsorted: ConfigIssue[], code: "CONFIG_INVALID" | "SECRET_UNRESOLVED" = "CONFIG_INVALID") {

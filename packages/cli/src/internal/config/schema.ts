@@ -29,13 +29,20 @@ const kubernetesVersion = z
   .string({ error: "expected a Kubernetes version like 1.35.0" })
   .regex(/^v?\d+\.\d+\.\d+$/, { error: "expected a Kubernetes version like 1.35.0" });
 
-/** `env:NAME` or `file:PATH`; a literal value is rejected so secrets never live in the file. */
+/**
+ * `env:NAME`, `file:PATH` or `sops:key.path` (a value in the `secrets:` file); a literal value is rejected so
+ * secrets never live in the file.
+ */
 export const secretRef = z
   .string()
-  .refine((v) => /^env:[A-Za-z_][A-Za-z0-9_]*$/.test(v) || /^file:.+/.test(v), {
-    error:
-      "expected a secret reference 'env:NAME' or 'file:PATH' (secret values must not be written in homelab.yaml)",
-  });
+  .refine(
+    (v) =>
+      /^env:[A-Za-z_][A-Za-z0-9_]*$/.test(v) || /^file:.+/.test(v) || /^sops:[^.\s]+(\.[^.\s]+)*$/.test(v),
+    {
+      error:
+        "expected a secret reference 'env:NAME', 'file:PATH' or 'sops:key.path' (secret values must not be written in homelab.yaml)",
+    },
+  );
 
 const route = z.strictObject({
   network: cidr.describe("Destination network in CIDR notation"),
@@ -174,7 +181,7 @@ const tunnel = z.strictObject({
 });
 
 const tailscale = z.strictObject({
-  authKey: secretRef.describe("Tailscale auth key, as env:NAME or file:PATH"),
+  authKey: secretRef.describe("Tailscale auth key, as env:NAME, file:PATH or sops:key.path"),
   routes: z.array(cidr).optional().describe("Subnets advertised (TS_ROUTES)"),
   hostname: dnsLabel.optional().describe("Machine name prefix (default: each node's name)"),
   extraArgs: z.array(z.string()).optional(),
@@ -189,6 +196,18 @@ const argocd = z.strictObject({
   values: z.record(z.string(), z.unknown()).optional().describe("Helm values for the argo-cd chart"),
 });
 
+const secrets = z.strictObject({
+  file: z
+    .string()
+    .min(1)
+    .default("secrets.sops.yaml")
+    .describe("SOPS-encrypted file (relative to homelab.yaml) holding every secret; safe to commit"),
+  recipients: z
+    .array(z.string().regex(/^age1[0-9a-z]+$/, { error: "expected an age recipient (age1...)" }))
+    .min(1, { error: "expected at least one age recipient (see `homelab secrets init`)" })
+    .describe("age recipients the file is encrypted for"),
+});
+
 /** The zod schema of homelab.yaml (cross-field rules are checked by the loader). */
 export const homelabSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -198,6 +217,11 @@ export const homelabSchema = z.strictObject({
   tailscale: tailscale.optional(),
   argocd: argocd.optional(),
   engine: z.enum(["tofu", "direct"]).default("tofu").describe("How `homelab up` provisions: tofu or direct"),
+  secrets: secrets
+    .optional()
+    .describe(
+      "Keep secrets SOPS-encrypted for age recipients in a committable file instead of the state dir",
+    ),
 });
 
 /** homelab.yaml after validation (secret references still as strings). */

@@ -7,6 +7,7 @@ import { loadTalosClient } from "../adapters/talos-client.js";
 import { loadTalosConfig } from "../adapters/talos-config.js";
 import type { Output } from "../cli/output.js";
 import type { LoadedConfig } from "../config/load.js";
+import { stateSecretsOf } from "../secrets/state-secrets.js";
 import type { NodeTrust } from "./node-trust.js";
 import { readProgress, writeProgress } from "./state.js";
 import {
@@ -84,6 +85,7 @@ export async function createStepContext(options: StepContextOptions): Promise<St
       talosconfig: join(stateDir, "talosconfig"),
       kubeconfig: join(stateDir, "kubeconfig"),
     },
+    state: stateSecretsOf(loaded, stateDir, { simulated: options.target.kind === "lab" }),
     progress,
     saveProgress: () => writeProgress(stateDir, progress),
     libs: { tc, talos, cf, argo },

@@ -8,6 +8,7 @@ import type { TalosClientModule } from "../adapters/talos-client.js";
 import type { SecretsBundle, TalosConfigModule } from "../adapters/talos-config.js";
 import type { Output } from "../cli/output.js";
 import type { LoadedConfig } from "../config/load.js";
+import type { StateSecrets } from "../secrets/state-secrets.js";
 import type { NodeTrust } from "./node-trust.js";
 import type { Progress } from "./state.js";
 import type { Target } from "./target.js";
@@ -55,6 +56,8 @@ export interface StepContext {
   /** How many nodes to read or change at once. */
   parallel: number;
   files: { secrets: string; talosconfig: string; kubeconfig: string };
+  /** Where the machine secrets, talosconfig and kubeconfig are read and written (0600 files or the SOPS file). */
+  state: StateSecrets;
   progress: Progress;
   saveProgress(): Promise<void>;
   libs: {

@@ -13,7 +13,7 @@ import {
   planFailures,
   planSteps,
 } from "./run.js";
-import type { StepEvent } from "./step.js";
+import type { StepContext, StepEvent } from "./step.js";
 import type { Target } from "./target.js";
 
 /** One thing `up` did (or found already done). */
@@ -71,7 +71,7 @@ export async function runUp(options: RunUpOptions): Promise<UpResult & { decline
     options.confirm &&
     !(await options.confirm(plan))
   )
-    return { ...result(options, ctx.files, [], ctx.events), declined: true };
+    return { ...result(options, filesOf(ctx), [], ctx.events), declined: true };
   const missing = failures.find((f) => f.code === "MISSING_CREDENTIALS");
   if (missing)
     throw new HomelabError("MISSING_CREDENTIALS", missing.message, {
@@ -80,7 +80,17 @@ export async function runUp(options: RunUpOptions): Promise<UpResult & { decline
   const steps = await applySteps(ctx, plan);
   ctx.progress.completedAt = new Date(ctx.clock.now()).toISOString();
   await ctx.saveProgress();
-  return result(options, ctx.files, steps, ctx.events);
+  return result(options, filesOf(ctx), steps, ctx.events);
+}
+
+/** Where the state secrets are: 0600 paths, or `<sops file>#<key path>` when encrypted. */
+function filesOf(ctx: StepContext): UpResult["files"] {
+  const { state } = ctx;
+  return {
+    secrets: state.describe("secrets.yaml"),
+    talosconfig: state.describe("talosconfig"),
+    kubeconfig: state.describe("kubeconfig"),
+  };
 }
 
 function result(

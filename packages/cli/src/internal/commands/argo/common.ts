@@ -1,11 +1,13 @@
+import { readFile } from "node:fs/promises";
 import { HomelabError } from "../../../errors.js";
 import { loadArgoBootstrap, type ProcessRunner } from "../../adapters/argo-bootstrap.js";
 import type { Invocation } from "../../cli/command.js";
 import type { LoadedConfig } from "../../config/load.js";
 import { remoteHelm } from "../../lab/lab.js";
 import type { ArgoInputs } from "../../pipeline/steps/argocd.js";
+import { stateSecretsOf } from "../../secrets/state-secrets.js";
 import { projectState } from "../../state/locate.js";
-import { execRunner } from "../common.js";
+import { execRunner, stateDirOf, stringOption } from "../common.js";
 import { projectKubeconfig } from "../connect.js";
 
 /** The `argocd` section, or a usage error when homelab.yaml has none. */
@@ -27,8 +29,14 @@ async function helmRunner(
   return { helm: execRunner(inv), lab: false };
 }
 
-/** The kubeconfig in use ({@link projectKubeconfig}: flag, $KUBECONFIG, the project's state) and its path. */
-export function kubeconfigOf(inv: Invocation, loaded: LoadedConfig) {
+/** The kubeconfig in use ({@link projectKubeconfig}: flag, $KUBECONFIG, the SOPS file, the project's state) and its path. */
+export async function kubeconfigOf(inv: Invocation, loaded: LoadedConfig) {
+  const explicit = stringOption(inv, "kubeconfig") ?? inv.ctx.env.KUBECONFIG;
+  if (!explicit && loaded.secrets) {
+    // kept in the SOPS file: helm reads a 0600 temp copy, removed when the process exits
+    const copy = await stateSecretsOf(loaded, stateDirOf(inv, loaded)).materialize("kubeconfig");
+    if (copy) return { path: copy.path, text: await readFile(copy.path, "utf8") };
+  }
   return projectKubeconfig(inv, loaded);
 }
 

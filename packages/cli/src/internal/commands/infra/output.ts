@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { defineCommand } from "../../cli/command.js";
 import { type FileToWrite, writeFilesAtomic } from "../../fs/atomic.js";
+import { stateSecretsOf, storeStateFiles } from "../../secrets/state-secrets.js";
 import { loadProject, stateDirOf } from "../common.js";
 import { INFRA_DIR_OPTION } from "../options.js";
 import { tofuFor } from "./tofu.js";
@@ -24,12 +25,13 @@ export const command = defineCommand({
         files.push({ path: join(stateDir, name), content: o.value.reveal() as string, mode: 0o600 });
       } else shown[name] = "(sensitive)";
     }
-    await writeFilesAtomic(files);
-    const written = files.map((f) => f.path);
+    let written = files.map((f) => f.path);
+    if (loaded.secrets) written = await storeStateFiles(stateSecretsOf(loaded, stateDir), files);
+    else await writeFilesAtomic(files);
     out.result({ outputs: shown, written }, () =>
       [
         ...Object.entries(shown).map(([k, v]) => `${k} = ${JSON.stringify(v)}`),
-        ...written.map((w) => `wrote ${w} (0600)`),
+        ...written.map((w) => `wrote ${w}${loaded.secrets ? " (encrypted)" : " (0600)"}`),
       ].join("\n"),
     );
     return 0;

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { ArgoBootstrapModule, ProcessRunner } from "../../adapters/argo-bootstrap.js";
 import type { Step as ProgressStep } from "../../cli/output.js";
 import type { LoadedConfig } from "../../config/load.js";
+import { withStatePath } from "../../secrets/state-secrets.js";
 import { argoSettings } from "../argo-settings.js";
 import { diffDesired, diffValues } from "../diff.js";
 import { type Change, failureOf, type PlanFailure, type Step } from "../step.js";
@@ -118,16 +119,19 @@ export const argocdStep: Step = {
   ownProgress: true,
   async plan(ctx) {
     if (!ctx.config.argocd || !ctx.libs.argo) return [];
+    const argo = ctx.libs.argo;
     return [
-      await planArgoCd({
-        argo: ctx.libs.argo,
-        loaded: ctx.loaded,
-        helm: ctx.target.helm,
-        kubeconfigPath: ctx.files.kubeconfig,
-        kubeconfig: ctx.found.kubeconfig,
-        signal: ctx.signal,
-        lab: ctx.target.kind === "lab",
-      }),
+      await withStatePath(ctx.state, "kubeconfig", ctx.files.kubeconfig, (kubeconfigPath) =>
+        planArgoCd({
+          argo,
+          loaded: ctx.loaded,
+          helm: ctx.target.helm,
+          kubeconfigPath,
+          kubeconfig: ctx.found.kubeconfig,
+          signal: ctx.signal,
+          lab: ctx.target.kind === "lab",
+        }),
+      ),
     ];
   },
   async apply(ctx) {
@@ -135,17 +139,20 @@ export const argocdStep: Step = {
     if (!argocd || !ctx.libs.argo) return "no argocd section";
     const step = ctx.out.step(`Argo CD ${argocd.chartVersion}`);
     try {
-      const result = await applyArgoCd(
-        {
-          argo: ctx.libs.argo,
-          loaded: ctx.loaded,
-          helm: ctx.target.helm,
-          kubeconfigPath: ctx.files.kubeconfig,
-          kubeconfig: ctx.found.kubeconfig,
-          signal: ctx.signal,
-          lab: ctx.target.kind === "lab",
-        },
-        step,
+      const argo = ctx.libs.argo;
+      const result = await withStatePath(ctx.state, "kubeconfig", ctx.files.kubeconfig, (kubeconfigPath) =>
+        applyArgoCd(
+          {
+            argo,
+            loaded: ctx.loaded,
+            helm: ctx.target.helm,
+            kubeconfigPath,
+            kubeconfig: ctx.found.kubeconfig,
+            signal: ctx.signal,
+            lab: ctx.target.kind === "lab",
+          },
+          step,
+        ),
       );
       ctx.progress.argocd = {
         chartVersion: argocd.chartVersion,

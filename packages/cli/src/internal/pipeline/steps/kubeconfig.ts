@@ -1,5 +1,3 @@
-import { writeFileAtomic } from "../../fs/atomic.js";
-import { readOptional } from "../state.js";
 import type { Step } from "../step.js";
 import { controlPlaneClient } from "./bootstrap.js";
 
@@ -8,13 +6,17 @@ export const kubeconfigStep: Step<string> = {
   id: "kubeconfig",
   title: "kubeconfig",
   async plan(ctx) {
-    const existing = await readOptional(ctx.files.kubeconfig);
+    const existing = await ctx.state.read("kubeconfig");
     const base = { id: "kubeconfig", step: "kubeconfig", subject: "kubeconfig" };
     if (existing === undefined)
       return [{ ...base, action: "create", summary: "fetch the admin kubeconfig (0600)" }];
     ctx.found.kubeconfig = existing;
     // the lab's Kubernetes API moves with every lab: compare with what the node hands out now
-    if (ctx.target.kind === "lab" && ctx.found.talosconfig !== undefined) {
+    if (ctx.target.kind === "lab") {
+      // a kept kubeconfig (state dir, or the SOPS file of a fresh clone) from an earlier lab points at its
+      // API; when this lab cannot be asked yet, fetch again once it runs
+      const refetch = [{ ...base, action: "update" as const, summary: "fetch this lab's kubeconfig" }];
+      if (ctx.found.talosconfig === undefined) return refetch;
       const client = controlPlaneClient(ctx);
       try {
         const live = await client.kubeconfig({});
@@ -23,7 +25,7 @@ export const kubeconfigStep: Step<string> = {
             { ...base, action: "update", summary: "the cluster hands out another kubeconfig", data: live },
           ];
       } catch {
-        // not bootstrapped yet: kept until the cluster runs
+        return refetch;
       } finally {
         client.close();
       }
@@ -40,8 +42,8 @@ export const kubeconfigStep: Step<string> = {
         client.close();
       }
     }
-    await writeFileAtomic(ctx.files.kubeconfig, text, 0o600);
+    await ctx.state.write("kubeconfig", text);
     ctx.found.kubeconfig = text;
-    return `kubeconfig written: ${ctx.files.kubeconfig} (0600)`;
+    return `kubeconfig written: ${ctx.state.describe("kubeconfig")}${ctx.state.encrypted ? " (encrypted)" : " (0600)"}`;
   },
 };

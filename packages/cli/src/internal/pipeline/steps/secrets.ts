@@ -1,5 +1,3 @@
-import { writeFileAtomic } from "../../fs/atomic.js";
-import { readOptional } from "../state.js";
 import type { Step } from "../step.js";
 
 /** Machine secrets (CAs, tokens): generated once into secrets.yaml (0600), then only read. */
@@ -7,7 +5,7 @@ export const secretsStep: Step = {
   id: "secrets",
   title: "machine secrets",
   async plan(ctx) {
-    const text = await readOptional(ctx.files.secrets);
+    const text = await ctx.state.read("secrets.yaml");
     if (text !== undefined) {
       ctx.found.secretsText = text;
       ctx.found.bundle = ctx.libs.tc.secretsFromYaml(text);
@@ -27,7 +25,7 @@ export const secretsStep: Step = {
     const { tc } = ctx.libs;
     const bundle = tc.generateSecrets();
     const text = tc.secretsToYaml(bundle);
-    await writeFileAtomic(ctx.files.secrets, text, 0o600);
+    await ctx.state.write("secrets.yaml", text);
     ctx.found.secretsText = text;
     ctx.found.bundle = bundle;
     return "machine secrets generated (secrets.yaml, 0600)";

@@ -1,6 +1,4 @@
 import { parse } from "yaml";
-import { writeFileAtomic } from "../../fs/atomic.js";
-import { readOptional } from "../state.js";
 import type { Step, StepContext } from "../step.js";
 
 function controlPlaneEndpoints(ctx: StepContext): string[] {
@@ -35,7 +33,7 @@ export const talosconfigStep: Step = {
   title: "talosconfig",
   async plan(ctx) {
     const subject = "talosconfig";
-    const text = await readOptional(ctx.files.talosconfig);
+    const text = await ctx.state.read("talosconfig");
     if (text === undefined || !ctx.found.bundle)
       return [
         {
@@ -70,7 +68,7 @@ export const talosconfigStep: Step = {
   },
   async apply(ctx) {
     const text = generate(ctx);
-    await writeFileAtomic(ctx.files.talosconfig, text, 0o600);
+    await ctx.state.write("talosconfig", text);
     ctx.found.talosconfig = text;
     return "wrote talosconfig (0600)";
   },

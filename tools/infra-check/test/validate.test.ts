@@ -3,12 +3,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import {
+  InfraCheckError,
   type InfraFinding,
-  isTofuError,
   type ProvidersSchema,
   validateInfrastructure,
-} from "../src/tofu/index.js";
-import { providersSchemaPath } from "./tofu-examples.js";
+} from "../src/index.js";
+
+/** `<repo root>/../shared/tofu/providers.schema.json`, overridable by HOMELAB_SHARED_DIR. */
+const providersSchemaPath = join(
+  process.env.HOMELAB_SHARED_DIR ?? join(import.meta.dirname, "..", "..", "..", "..", "shared"),
+  "tofu",
+  "providers.schema.json",
+);
 
 const PROVIDERS = `terraform {
   required_version = ">= 1.11.0"
@@ -148,8 +154,13 @@ resource "cloudflare_zero_trust_tunnel_cloudflared_config" "this" {
   }
 }
 `);
-    expect(brief(findings)).toEqual([{ code: "INVALID_VALUE", file: "main.tf", line: 8 }]);
-    expect(findings[0]?.message).toContain("unsupported attribute servce");
+    // The misspelt key is unknown, and the rule then lacks the required service (both reported).
+    expect(brief(findings)).toEqual([
+      { code: "INVALID_VALUE", file: "main.tf", line: 8 },
+      { code: "INVALID_VALUE", file: "main.tf", line: 8 },
+    ]);
+    expect(findings.map((f) => f.message).join("\n")).toContain("unsupported attribute servce");
+    expect(findings.map((f) => f.message).join("\n")).toContain("service is required");
   });
 
   it("reports a resource that sets neither half of a write-only pair", async ({ expect }) => {
@@ -341,6 +352,6 @@ resource "demo_thing" "this" {
       dir: scratch,
       providersSchemaPath: join(scratch, "none.json"),
     }).catch((e: unknown) => e);
-    expect(isTofuError(error) && error.code).toBe("INFRA_PARSE_ERROR");
+    expect(error instanceof InfraCheckError && error.code).toBe("INFRA_PARSE_ERROR");
   });
 });

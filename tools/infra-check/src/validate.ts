@@ -1,14 +1,15 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { TofuError } from "./errors.js";
-import { type ScannedAttribute, type ScannedBlock, type ScannedBody, scanHcl } from "./internal/hcl-scan.js";
+import { InfraCheckError } from "./errors.js";
+import { type ScannedAttribute, type ScannedBlock, type ScannedBody, scanHcl } from "./hcl-scan.js";
 import {
   checkJsonValue,
   describeType,
   fromSchemaAttribute,
   parseTypeExpression,
   type TypeExpr,
-} from "./internal/hcl-types.js";
+} from "./hcl-types.js";
+import { REQUIRED_NESTED } from "./required-nested.js";
 
 /** Codes of {@link InfraFinding}. */
 export type InfraFindingCode =
@@ -86,8 +87,8 @@ interface ProviderSchema {
 export interface ValidateInfrastructureOptions {
   /** The root module directory (`infrastructure/`). */
   dir: string;
-  /** The parsed provider schemas (`tofu providers schema -json`). */
-  providersSchema?: ProvidersSchema;
+  /** The parsed provider schemas (`tofu providers schema -json`, as JSON.parse returns it). */
+  providersSchema?: { provider_schemas: Record<string, unknown> };
   /** Or the path of that JSON file. */
   providersSchemaPath?: string;
   /**
@@ -127,8 +128,8 @@ interface Hcl2Json {
 
 let hclModule: Promise<Hcl2Json> | undefined;
 function loadHcl(): Promise<Hcl2Json> {
-  // Loaded on first use: the wasm build is large and only `infra validate` needs it.
-  hclModule ??= import("@cdktf/hcl2json") as unknown as Promise<Hcl2Json>;
+  // Loaded on first use: the wasm build is large.
+  hclModule ??= import("@cdktn/hcl2json") as unknown as Promise<Hcl2Json>;
   return hclModule;
 }
 
@@ -165,9 +166,9 @@ function parseErrorLine(message: string): number | undefined {
 }
 
 async function loadSchema(options: ValidateInfrastructureOptions): Promise<ProvidersSchema> {
-  if (options.providersSchema !== undefined) return options.providersSchema;
+  if (options.providersSchema !== undefined) return options.providersSchema as ProvidersSchema;
   if (options.providersSchemaPath === undefined) {
-    throw new TofuError(
+    throw new InfraCheckError(
       "INFRA_PARSE_ERROR",
       "validateInfrastructure needs providersSchema or providersSchemaPath",
     );
@@ -175,7 +176,7 @@ async function loadSchema(options: ValidateInfrastructureOptions): Promise<Provi
   try {
     return JSON.parse(await readFile(options.providersSchemaPath, "utf8")) as ProvidersSchema;
   } catch (cause) {
-    throw new TofuError(
+    throw new InfraCheckError(
       "INFRA_PARSE_ERROR",
       `cannot read the providers schema ${options.providersSchemaPath}`,
       { cause },
@@ -201,7 +202,7 @@ function providerKey(schema: ProvidersSchema, source: string): string | undefine
  * ones are sensitive; outputs derived from sensitive values are marked sensitive; and tfvars
  * documents type-check against the variables. Returns the findings (empty when clean).
  *
- * @throws TofuError INFRA_PARSE_ERROR when the directory or the schema cannot be read.
+ * @throws InfraCheckError INFRA_PARSE_ERROR when the directory or the schema cannot be read.
  */
 export async function validateInfrastructure(
   options: ValidateInfrastructureOptions,
@@ -217,7 +218,7 @@ export async function validateInfrastructure(
   try {
     names = (await readdir(options.dir)).sort();
   } catch (cause) {
-    throw new TofuError("INFRA_PARSE_ERROR", `cannot read ${options.dir}`, { cause });
+    throw new InfraCheckError("INFRA_PARSE_ERROR", `cannot read ${options.dir}`, { cause });
   }
   const units: FileUnit[] = [];
   const broken: FileUnit[] = [];
@@ -354,7 +355,13 @@ export async function validateInfrastructure(
       if (block.type !== "resource" && block.type !== "data" && block.type !== "ephemeral") continue;
       const s = resourceSchema(schema, declared, block);
       if (s === undefined) continue;
-      await checkValues(hcl, unit.file, block, block.body, s, add, localAsts);
+      await checkValues(hcl, unit.file, block, block.body, s, add, {
+        locals: localAsts,
+        variables: new Map(
+          [...declared.variables].flatMap(([name, v]) => (v.type === undefined ? [] : [[name, v.type]])),
+        ),
+        required: new Set(REQUIRED_NESTED[block.labels[0] ?? ""] ?? []),
+      });
     }
   }
 
@@ -968,6 +975,58 @@ function resolveReference(
   }
 }
 
+/** What a value check can follow: locals' expressions and variables' declared types. */
+interface ValueContext {
+  locals: Map<string, Ast>;
+  variables: Map<string, TypeExpr>;
+  /** Nested attributes the resource type requires (dotted paths, see required-nested.ts). */
+  required: Set<string>;
+}
+
+/** `type` with the nested attributes listed in `required` (below `prefix`) marked required. */
+function withRequired(type: TypeExpr, required: Set<string>, prefix: string): TypeExpr {
+  switch (type.kind) {
+    case "object": {
+      const attributes: Record<string, { type: TypeExpr; optional: boolean }> = {};
+      for (const [key, a] of Object.entries(type.attributes)) {
+        const path = `${prefix}.${key}`;
+        attributes[key] = {
+          type: withRequired(a.type, required, path),
+          optional: a.optional && !required.has(path),
+        };
+      }
+      return { kind: "object", attributes };
+    }
+    case "list":
+    case "set":
+    case "map":
+      return { kind: type.kind, element: withRequired(type.element, required, prefix) };
+    default:
+      return type;
+  }
+}
+
+/** The declared type at `segments` below `type`, or undefined when it cannot be followed. */
+function typeAt(type: TypeExpr, segments: string[]): TypeExpr | undefined {
+  let current: TypeExpr = type;
+  for (const segment of segments) {
+    if (current.kind === "object") {
+      const next = current.attributes[segment];
+      if (next === undefined) return undefined;
+      current = next.type;
+    } else if (current.kind === "list" || current.kind === "set" || current.kind === "map") {
+      current = current.element;
+    } else if (current.kind === "tuple") {
+      current = current.elements[Number(segment)] ?? { kind: "any" };
+    } else {
+      return undefined;
+    }
+  }
+  return current;
+}
+
+const COLLECTION_KINDS = new Set(["object", "list", "set", "map", "tuple"]);
+
 async function checkValues(
   hcl: Hcl2Json,
   file: string,
@@ -975,13 +1034,15 @@ async function checkValues(
   body: ScannedBody,
   s: SchemaBlock,
   add: (f: InfraFinding) => void,
-  locals: Map<string, Ast>,
+  context: ValueContext,
+  prefix = "",
 ): Promise<void> {
   const address = block.labels.join(".");
   for (const a of body.attributes) {
     const def = s.attributes?.[a.name];
     if (def === undefined || (def.type === undefined && def.nested_type === undefined)) continue;
-    const type = fromSchemaAttribute(def);
+    const name = prefix === "" ? a.name : `${prefix}.${a.name}`;
+    const type = withRequired(fromSchemaAttribute(def), context.required, name);
     if (type.kind === "any") continue;
     let ast: Ast | null = null;
     try {
@@ -990,7 +1051,7 @@ async function checkValues(
       continue;
     }
     if (ast === null) continue;
-    for (const problem of checkAst(ast, type, a.name, locals, new Set())) {
+    for (const problem of checkAst(ast, type, a.name, context, new Set())) {
       add({
         code: "INVALID_VALUE",
         severity: "error",
@@ -1003,7 +1064,10 @@ async function checkValues(
   }
   for (const b of body.blocks) {
     const nested = s.block_types?.[b.type];
-    if (nested !== undefined) await checkValues(hcl, file, block, b.body, nested.block, add, locals);
+    if (nested !== undefined) {
+      const name = prefix === "" ? b.type : `${prefix}.${b.type}`;
+      await checkValues(hcl, file, block, b.body, nested.block, add, context, name);
+    }
   }
 }
 
@@ -1027,10 +1091,11 @@ function checkAst(
   node: Ast,
   type: TypeExpr,
   path: string,
-  locals: Map<string, Ast>,
+  context: ValueContext,
   seen: Set<string>,
 ): string[] {
-  const recurse = (n: Ast, t: TypeExpr, p: string): string[] => checkAst(n, t, p, locals, seen);
+  const { locals } = context;
+  const recurse = (n: Ast, t: TypeExpr, p: string): string[] => checkAst(n, t, p, context, seen);
   if (type.kind === "any") return [];
   const meta = node.meta ?? {};
   const children = node.children ?? [];
@@ -1133,8 +1198,20 @@ function checkAst(
       return [];
     }
     case "scopeTraversal": {
-      // A bare local: check its expression in place (once per chain, to stop cycles).
       const accessor = String(meta.fullAccessor ?? "");
+      // A variable (or a path into one): its declared type must fit where the value goes; an object
+      // or a list where a string, number or bool is expected is an error at plan time.
+      const variable = /^var\.([A-Za-z_][A-Za-z0-9_-]*)((?:\.[A-Za-z0-9_-]+)*)$/.exec(accessor);
+      if (variable !== null) {
+        const declaredType = context.variables.get(variable[1] ?? "");
+        const segments = (variable[2] ?? "").split(".").filter((x) => x !== "");
+        const found = declaredType === undefined ? undefined : typeAt(declaredType, segments);
+        if (found !== undefined && COLLECTION_KINDS.has(found.kind) && !COLLECTION_KINDS.has(type.kind)) {
+          return [`${path}: ${accessor} is ${describeType(found)} where ${describeType(type)} is expected`];
+        }
+        return [];
+      }
+      // A bare local: check its expression in place (once per chain, to stop cycles).
       const m = /^local\.([A-Za-z_][A-Za-z0-9_-]*)$/.exec(accessor);
       const target = m === null ? undefined : locals.get(m[1] ?? "");
       if (target === undefined || seen.has(accessor)) return [];
