@@ -1,6 +1,7 @@
 // `pnpm homelab ...`: builds the CLI and what it depends on (a turbo cache hit when nothing
 // changed; output shown only on failure), then runs it with the given arguments.
 import { spawnSync } from "node:child_process";
+import { utimesSync } from "node:fs";
 import { root, runBin } from "./pnpm.mjs";
 
 const build = runBin(
@@ -15,7 +16,12 @@ if (build.status !== 0) {
   process.stderr.write("homelab: building the CLI failed (see above)\n");
   process.exit(1);
 }
-const run = spawnSync(process.execPath, [`${root}packages/cli/dist/bin.js`, ...process.argv.slice(2)], {
+const cli = `${root}packages/cli/dist/bin.js`;
+// bin/homelab rebuilds when a source file is newer than this file; a turbo cache hit may restore an
+// older copy, so mark the build as current
+const now = new Date();
+utimesSync(cli, now, now);
+const run = spawnSync(process.execPath, [cli, ...process.argv.slice(2)], {
   stdio: "inherit",
 });
 process.exitCode = run.status ?? (run.signal === "SIGINT" ? 130 : 1);

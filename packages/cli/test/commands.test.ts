@@ -1,4 +1,4 @@
-import { copyFile, readFile, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ArgoBootstrapErrorCode } from "@talos-homelab/argo-bootstrap";
 import { CfTunnelErrorCode } from "@talos-homelab/cf-tunnel";
@@ -21,7 +21,8 @@ afterEach(async () => {
 });
 
 describe("homelab render", () => {
-  it("writes patches and tfvars into infrastructure/ by default", async ({ expect }) => {
+  it("writes patches and tfvars into the project's infrastructure/ when it has one", async ({ expect }) => {
+    await mkdir(join(t.dir, "infrastructure"));
     const r = await run(["render", "--json"], { cwd: t.dir });
     expect(r.code).toBe(0);
     expect(r.json().written.map((w: { path: string }) => w.path)).toEqual([
@@ -33,6 +34,21 @@ describe("homelab render", () => {
     expect(patch).not.toContain("TS_AUTHKEY");
     const tfvars = JSON.parse(await readFile(join(t.dir, "infrastructure/homelab.auto.tfvars.json"), "utf8"));
     expect(JSON.stringify(tfvars)).not.toContain("env:TS_AUTHKEY");
+  });
+
+  it("writes into the git-ignored state directory, never a new directory beside homelab.yaml, without infrastructure/", async ({
+    expect,
+  }) => {
+    const r = await run(["render", "--config", join(t.dir, "homelab.yaml"), "--full", "--json"]);
+    expect(r.code).toBe(0);
+    expect(await listFiles(t.dir)).toEqual([
+      ".homelab/homelab/render/files/node1.patch.yaml",
+      ".homelab/homelab/render/homelab.auto.tfvars.json",
+      ".homelab/homelab/render/talos/node1.yaml",
+      ".homelab/homelab/render/talosconfig",
+      ".homelab/homelab/secrets.yaml",
+      "homelab.yaml",
+    ]);
   });
 
   it("writes complete configs and a talosconfig 0600 with --full --out", async ({ expect }) => {
@@ -140,11 +156,32 @@ describe("homelab doctor", () => {
       expect.objectContaining({ code: "NO_SCHEDULABLE_NODES", severity: "error" }),
     );
   });
+
+  it("lists what it checked, layer by layer, with each verdict", async ({ expect }) => {
+    const r = await run(["doctor", "--json"], { cwd: t.dir });
+    const checks = r
+      .json()
+      .checks.map((c: { layer: string; check: string; result: string }) => [c.layer, c.check, c.result]);
+    expect(checks).toEqual([
+      ["homelab.yaml", "etcd quorum (1 control plane(s))", "ok"],
+      ["homelab.yaml", "a node can run workloads", "ok"],
+      ["homelab.yaml", "an install disk for every node", "ok"],
+      ["homelab.yaml", "GitOps (argocd section)", "ok"],
+      ["talos-config", "node1: controlplane machine config for Talos v1.13.9", "ok"],
+      ["cf-tunnel", "2 route(s) in zone example.com", "ok"],
+      ["argo-bootstrap", "root application (cluster/app-of-apps)", "ok"],
+      ["talos", "nodes reachable, versions, cluster health", "skipped"],
+      ["cloudflare", "tunnel audit", "skipped"],
+    ]);
+    const text = await run(["doctor"], { cwd: t.dir, env: { NO_COLOR: "1" } });
+    expect(text.stdout).toContain("talos-config\n  ✓ node1: controlplane machine config for Talos v1.13.9\n");
+    expect(text.stdout).toContain("- tunnel audit (skipped: pass --live)");
+  });
 });
 
 describe("homelab plan", () => {
   it("exits 1, not 2, when a layer cannot be planned", async ({ expect }) => {
-    const r = await run(["plan", "--json"], {
+    const r = await run(["plan", "--engine", "tofu", "--json"], {
       cwd: t.dir,
       env: { TS_AUTHKEY: "k", HOMELAB_TOFU_BIN: join(t.dir, "no-tofu"), PATH: "" },
     });

@@ -13,7 +13,8 @@ describe("loadConfig", () => {
       env: { TS_AUTHKEY: "tskey-abc" },
     });
     expect(loaded.config.cluster.network.serviceSubnets).toEqual(["10.96.0.0/12"]);
-    expect(loaded.config.engine).toBe("tofu");
+    // homelab.yaml chooses direct explicitly (as `homelab init` writes it); ha.yaml keeps the default
+    expect(loaded.config.engine).toBe(name === "homelab.yaml" ? "direct" : "tofu");
     expect(loaded.config.tailscale?.authKey.reveal()).toBe("tskey-abc");
   });
 
@@ -42,8 +43,8 @@ describe("loadConfig", () => {
 
   it("throws CONFIG_INVALID listing every issue sorted by position", async ({ expect }) => {
     const text = HOMELAB_YAML.replace("role: controlplane", "role: master").replace(
-      "name: homelab\n",
-      "name: Home_Lab\n",
+      "  name: homelab ",
+      "  name: Home_Lab ",
     );
     const error = await parseConfig(text, {
       path: "/x/homelab.yaml",
@@ -53,8 +54,8 @@ describe("loadConfig", () => {
     expect(isHomelabError(error) && error.code).toBe("CONFIG_INVALID");
     const issues = isHomelabError(error) ? error.issues : [];
     expect(issues.map((i) => `${i.line}:${i.col} ${i.path}`)).toEqual([
-      "5:9 cluster.name",
-      "15:11 nodes[0].role",
+      "13:9 cluster.name",
+      "23:11 nodes[0].role",
     ]);
   });
 

@@ -60,12 +60,15 @@ export async function listFiles(dir: string): Promise<string[]> {
     .sort();
 }
 
-/** Starts `homelab lab --bare` through the public entry and waits for its JSON document. */
-export async function startLab(cwd: string, env: Record<string, string>) {
+/**
+ * Starts `homelab lab` (`--bare` unless `up` is true) through the public entry in `cwd` and waits
+ * for its JSON document; `stop()` ends it as Ctrl-C would.
+ */
+export async function startLab(cwd: string, env: Record<string, string>, options: { up?: boolean } = {}) {
   const controller = new AbortController();
   let stdout = "";
   const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("lab did not start")), 30_000);
+    const timer = setTimeout(() => reject(new Error("lab did not start")), 60_000);
     const check = () => {
       try {
         const doc = JSON.parse(stdout);
@@ -77,7 +80,7 @@ export async function startLab(cwd: string, env: Record<string, string>) {
     };
     const done = Promise.resolve().then(() =>
       main({
-        argv: ["lab", "--bare", "--json"],
+        argv: ["lab", ...(options.up ? [] : ["--bare"]), "--json"],
         context: createContext({
           stdout: {
             write: (s: string) => {

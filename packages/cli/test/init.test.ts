@@ -19,7 +19,9 @@ describe("homelab init", () => {
         "cluster/app-of-apps/kustomization.yaml",
         "cluster/apps/.gitkeep",
         "cluster/projects/.gitkeep",
+        "homelab.schema.json",
         "homelab.yaml",
+        "infrastructure/.gitignore",
         "infrastructure/files/.gitkeep",
       ]);
       expect(await readFile(join(t.dir, ".gitignore"), "utf8")).toContain(".homelab/\nsecrets.yaml\n");
@@ -29,6 +31,38 @@ describe("homelab init", () => {
       await t.cleanup();
     }
   });
+
+  it("writes a project the default engine runs: engine chosen with its reason, $schema beside the file", async ({
+    expect,
+  }) => {
+    const t = await tempDir();
+    try {
+      expect((await run(["init"], { cwd: t.dir })).code).toBe(0);
+      const text = await readFile(join(t.dir, "homelab.yaml"), "utf8");
+      const modeline = /^# yaml-language-server: \$schema=(\S+)$/m.exec(text)?.[1] ?? "";
+      const schema = JSON.parse(await readFile(join(t.dir, modeline), "utf8"));
+      expect(Object.keys(schema.properties)).toEqual(
+        expect.arrayContaining(["cluster", "nodes", "tunnel", "engine"]),
+      );
+      // the engine is explicit, explained in a comment just above it
+      expect(text).toMatch(/# How `homelab up` provisions\. direct:[\s\S]*\nengine: direct\n/);
+      // every top-level key carries a comment (on its line or the lines just above)
+      const lines = text.split("\n");
+      const uncommented = lines
+        .map((line, i) => ({ line, above: lines[i - 1] ?? "" }))
+        .filter(({ line, above }) => /^[a-z]+:/.test(line) && !line.includes("#") && !above.startsWith("#"))
+        .map(({ line }) => line);
+      expect(uncommented).toEqual(["cluster:"]);
+      const up = await run(["up", "--simulate", "--json"], { cwd: t.dir });
+      expect(up.code).toBe(0);
+      expect(up.json()).toMatchObject({ engine: "direct", simulated: true });
+      // each run without `homelab lab` starts new machines: the state of the last lab must not block them
+      const again = await run(["up", "--simulate", "--json"], { cwd: t.dir });
+      expect(again.code).toBe(0);
+    } finally {
+      await t.cleanup();
+    }
+  }, 300_000);
 
   it("refuses to overwrite homelab.yaml without --force and writes nothing", async ({ expect }) => {
     const t = await tempDir();

@@ -207,12 +207,63 @@ describe("homelab up --simulate", () => {
       expect(await readFile(out, "utf8")).toContain("clusters:");
     });
 
-    it("fails with UNAUTHENTICATED-family errors mapped through the table when no talosconfig exists", async ({
-      expect,
-    }) => {
-      const r = await run(["talos", "version", "--nodes", "192.168.50.200", "--json"], { cwd: dir.dir, env });
+    it("finds the lab's talosconfig from homelab.yaml, like every other command", async ({ expect }) => {
+      const r = await run(["talos", "version", "--json"], { cwd: dir.dir, env });
+      expect(r.code).toBe(0);
+      expect(r.json().nodes).toEqual([
+        expect.objectContaining({ address: "192.168.50.200", tag: "v1.13.9" }),
+      ]);
+      const elsewhere = await run(["talos", "version", "--config", join(dir.dir, "homelab.yaml"), "--json"], {
+        env,
+      });
+      expect(elsewhere.code).toBe(0);
+    });
+
+    it("fails with MISSING_CREDENTIALS outside a project when no talosconfig exists", async ({ expect }) => {
+      const r = await run(["talos", "version", "--nodes", "192.168.50.200", "--json"], { env });
       expect(r.code).toBe(1);
       expect(r.json().error).toMatchObject({ code: "MISSING_CREDENTIALS", source: "homelab" });
+    });
+
+    it("merges the kubeconfig into $KUBECONFIG like talosctl: a clashing name gets -1, the context becomes current", async ({
+      expect,
+    }) => {
+      const { parse } = await import("yaml");
+      const cluster: string = parse(await readFile(join(labDir(), "kubeconfig"), "utf8")).clusters[0].name;
+      const path = join(dir.dir, "user-kubeconfig");
+      const mine = [
+        "apiVersion: v1",
+        "kind: Config",
+        `clusters: [{ name: ${cluster}, cluster: { server: https://10.0.0.1:6443 } }]`,
+        "users: [{ name: me, user: { token: abc } }]",
+        `contexts: [{ name: mine, context: { cluster: ${cluster}, user: me } }]`,
+        "current-context: mine",
+        "",
+      ].join("\n");
+      await writeFile(path, mine);
+      const first = await run(["talos", "kubeconfig", "--json"], {
+        cwd: dir.dir,
+        env: { ...env, KUBECONFIG: path },
+      });
+      expect(first.code).toBe(0);
+      expect(first.json()).toMatchObject({
+        path,
+        renamed: [{ kind: "cluster", from: cluster, to: `${cluster}-1` }],
+      });
+      const merged = parse(await readFile(path, "utf8"));
+      expect(merged.clusters.map((c: { name: string }) => c.name)).toEqual([cluster, `${cluster}-1`]);
+      expect(merged.clusters[0].cluster.server).toBe("https://10.0.0.1:6443");
+      const context = merged.contexts.find((c: { name: string }) => c.name === merged["current-context"]);
+      expect(context.context.cluster).toBe(`${cluster}-1`);
+      expect((await stat(path)).mode & 0o777).toBe(0o600);
+      // a second merge of the same kubeconfig changes nothing
+      const before = await readFile(path, "utf8");
+      const again = await run(["talos", "kubeconfig", "--json"], {
+        cwd: dir.dir,
+        env: { ...env, KUBECONFIG: path },
+      });
+      expect(again.code).toBe(0);
+      expect(await readFile(path, "utf8")).toBe(before);
     });
 
     it("audits the tunnel: connector up, no findings", async ({ expect }) => {
@@ -269,6 +320,17 @@ describe("homelab up --simulate", () => {
         "ROUTE_WITHOUT_ACCESS",
         "CONNECTORS",
       ]);
+      const checks = result.checks.filter((c: { layer: string }) =>
+        ["talos", "cloudflare"].includes(c.layer),
+      );
+      expect(
+        checks.map((c: { layer: string; check: string; result: string }) => [c.layer, c.check, c.result]),
+      ).toEqual([
+        ["talos", "node1: reachable over mTLS, Talos version", "ok"],
+        ["talos", "cluster health (etcd, services, nodes)", "ok"],
+        ["cloudflare", "tunnel audit (connectors, DNS, Access)", "ok"],
+      ]);
+      expect(checks[0].detail).toBe("192.168.50.200 runs v1.13.9");
       expect(r.code).toBe(0);
     });
 

@@ -1,31 +1,15 @@
-import { access, readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { readFile } from "node:fs/promises";
+import { delimiter, join, resolve } from "node:path";
 import type Cloudflare from "cloudflare";
 import { HomelabError } from "../../errors.js";
 import { createCloudflare } from "../adapters/cf-tunnel.js";
 import { loadTalosClient, type TalosClient, type TalosClientOptions } from "../adapters/talos-client.js";
 import type { Invocation } from "../cli/command.js";
+import type { LoadedConfig } from "../config/load.js";
+import { writeFileAtomic } from "../fs/atomic.js";
 import { cloudflareBaseURL } from "../pipeline/target.js";
+import { locateKubeconfig, locateTalosconfig, optionalProject } from "../state/locate.js";
 import { listOption, stringOption } from "./common.js";
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The talosconfig path: --talosconfig, then $TALOSCONFIG, then ~/.talos/config (undefined if none exists). */
-export async function talosconfigPath(inv: Invocation): Promise<string | undefined> {
-  const explicit = stringOption(inv, "talosconfig");
-  if (explicit) return resolve(inv.ctx.cwd, explicit);
-  const env = inv.ctx.env.TALOSCONFIG;
-  if (env) return resolve(inv.ctx.cwd, env);
-  const home = join(inv.ctx.homedir, ".talos", "config");
-  return (await exists(home)) ? home : undefined;
-}
 
 /** A talos-client built from the connection flags. */
 export async function talosClientFromFlags(
@@ -43,11 +27,13 @@ export async function talosClientFromFlags(
     options.insecure = true;
     if (!endpoints && nodes) options.endpoints = nodes;
   } else {
-    const path = await talosconfigPath(inv);
-    if (!path)
+    const found = await locateTalosconfig(inv, () => optionalProject(inv));
+    if (!found)
       throw new HomelabError("MISSING_CREDENTIALS", "no talosconfig found", {
-        hint: "pass --talosconfig, set $TALOSCONFIG, or use --insecure for a node in maintenance mode",
+        hint: "run `homelab up` (it writes one to the state directory next to homelab.yaml), pass --talosconfig or --config, set $TALOSCONFIG, or use --insecure for a node in maintenance mode",
       });
+    const path = found.path;
+    inv.out.debug(`talosconfig: ${path} (${found.source})`);
     options.talosconfig = await readFile(path, "utf8").catch((cause: unknown) => {
       throw new HomelabError("MISSING_CREDENTIALS", `cannot read talosconfig ${path}`, { cause });
     });
@@ -67,17 +53,45 @@ export async function cloudflareClient(inv: Invocation): Promise<Cloudflare> {
   return createCloudflare({ apiToken: token, baseURL, maxRetries: 2 });
 }
 
-/** The kubeconfig text: --kubeconfig, then $KUBECONFIG, then `fallback` (the state dir's). */
-export async function kubeconfigText(inv: Invocation, fallback?: string): Promise<string> {
-  const explicit = stringOption(inv, "kubeconfig") ?? inv.ctx.env.KUBECONFIG;
-  const path = explicit ? resolve(inv.ctx.cwd, explicit) : fallback;
-  if (!path)
+/** The project's kubeconfig ({@link locateKubeconfig}): its path and text. */
+export async function projectKubeconfig(
+  inv: Invocation,
+  loaded: LoadedConfig,
+): Promise<{ path: string; text: string }> {
+  const found = await locateKubeconfig(inv, loaded);
+  if (!found)
     throw new HomelabError("MISSING_CREDENTIALS", "no kubeconfig found", {
-      hint: "pass --kubeconfig, set $KUBECONFIG, or run `homelab up` (it writes one to the state directory)",
+      hint: "run `homelab up` (it writes one to the state directory next to homelab.yaml), or pass --kubeconfig or set $KUBECONFIG",
     });
+  const path = found.path;
   try {
-    return await readFile(path, "utf8");
+    return { path, text: await readFile(path, "utf8") };
   } catch (cause) {
     throw new HomelabError("MISSING_CREDENTIALS", `cannot read kubeconfig ${path}`, { cause });
   }
+}
+
+/**
+ * Merges a cluster's kubeconfig into the user's, as `talosctl kubeconfig` does: the file is
+ * $KUBECONFIG (when it names one file) or ~/.kube/config; clashing names get a -N suffix unless
+ * --force; the merged context becomes current. Written 0600, atomically.
+ */
+export async function mergeIntoUserKubeconfig(inv: Invocation, kubeconfig: string) {
+  const list = (inv.ctx.env.KUBECONFIG ?? "").split(delimiter).filter((p) => p !== "");
+  if (list.length > 1)
+    throw new HomelabError("USAGE", "$KUBECONFIG lists several files: cannot tell which one to merge into", {
+      hint: "pass --out FILE, or set KUBECONFIG to one file",
+    });
+  const path = list[0] ? resolve(inv.ctx.cwd, list[0]) : join(inv.ctx.homedir, ".kube", "config");
+  const existing = await readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return "";
+    throw new HomelabError("COMMAND_FAILED", `cannot read ${path}`, { cause: error });
+  });
+  const { mergeKubeconfig } = await import("../state/kubeconfig-merge.js");
+  const merged = mergeKubeconfig(existing, kubeconfig, {
+    force: inv.options.force === true,
+    existingName: path,
+  });
+  await writeFileAtomic(path, merged.text, 0o600);
+  return { path, context: merged.context, renamed: merged.renamed, overwritten: merged.overwritten };
 }

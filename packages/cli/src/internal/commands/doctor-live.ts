@@ -3,11 +3,10 @@ import { loadCfTunnel } from "../adapters/cf-tunnel.js";
 import { loadTalosClient } from "../adapters/talos-client.js";
 import type { Invocation } from "../cli/command.js";
 import type { LoadedConfig } from "../config/load.js";
-import { runningLab } from "../lab/running.js";
 import { readOptional } from "../pipeline/state.js";
 import { ALLOW_ENDPOINT_OVERRIDE } from "../pipeline/target.js";
-import { stateDirOf } from "./common.js";
-import { cloudflareClient, talosconfigPath } from "./connect.js";
+import { locateTalosconfig, projectState } from "../state/locate.js";
+import { cloudflareClient } from "./connect.js";
 import type { Finding } from "./finding.js";
 
 function live(severity: Finding["severity"], code: string, path: string, message: string): Finding {
@@ -18,9 +17,8 @@ function live(severity: Finding["severity"], code: string, path: string, message
 export async function liveChecks(inv: Invocation, loaded: LoadedConfig): Promise<Finding[]> {
   const { config } = loaded;
   const findings: Finding[] = [];
-  const labDir = join(loaded.dir, ".homelab", config.cluster.name, "lab");
-  const lab = await runningLab(labDir, config);
-  const path = (await talosconfigPath(inv)) ?? join(lab ? labDir : stateDirOf(inv, loaded), "talosconfig");
+  const { dir, lab } = await projectState(inv, loaded);
+  const path = (await locateTalosconfig(inv, loaded))?.path ?? join(dir, "talosconfig");
   const talosconfig = await readOptional(path);
   if (!talosconfig) {
     findings.push(

@@ -13,6 +13,8 @@ export const ROOT = defineGroup({
     doctor: () => import("./doctor.js").then((m) => m.command),
     plan: () => import("./plan.js").then((m) => m.command),
     up: () => import("./up.js").then((m) => m.command),
+    status: () => import("./status.js").then((m) => m.command),
+    down: () => import("./down.js").then((m) => m.command),
     lab: () => import("./lab.js").then((m) => m.command),
     talos: () => import("./talos/index.js").then((m) => m.group),
     image: () => import("./image/index.js").then((m) => m.group),

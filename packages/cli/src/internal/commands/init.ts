@@ -1,18 +1,16 @@
-import { access, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { HomelabError } from "../../errors.js";
 import { defineCommand } from "../cli/command.js";
 import { type FileToWrite, writeFilesAtomic } from "../fs/atomic.js";
-import { CLUSTER_SKELETON, GITIGNORE_LINES, HOMELAB_YAML, INFRASTRUCTURE_SKELETON } from "../templates.js";
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { pathExists } from "../fs/exists.js";
+import {
+  CLUSTER_SKELETON,
+  GITIGNORE_LINES,
+  HOMELAB_YAML,
+  INFRASTRUCTURE_SKELETON,
+  SCHEMA_FILE_NAME,
+} from "../templates.js";
 
 /** `homelab init` */
 export const command = defineCommand({
@@ -25,14 +23,20 @@ export const command = defineCommand({
     const root = resolve(configPath, "..");
     const files: FileToWrite[] = [];
     const skipped: string[] = [];
-    if ((await exists(configPath)) && options.force !== true) {
+    if ((await pathExists(configPath)) && options.force !== true) {
       throw new HomelabError("FILE_EXISTS", `${flags.config ?? "homelab.yaml"} already exists`, {
         hint: "pass --force to overwrite it",
       });
     }
     files.push({ path: configPath, content: HOMELAB_YAML });
+    // the modeline in homelab.yaml points here: an editor validates and completes without node_modules
+    const { homelabJsonSchema } = await import("../config/schema.js");
+    files.push({
+      path: join(root, SCHEMA_FILE_NAME),
+      content: `${JSON.stringify(homelabJsonSchema(), null, 2)}\n`,
+    });
     const gitignore = join(root, ".gitignore");
-    const current = (await exists(gitignore)) ? await readFile(gitignore, "utf8") : "";
+    const current = (await pathExists(gitignore)) ? await readFile(gitignore, "utf8") : "";
     const have = new Set(current.split("\n").map((l) => l.trim()));
     const missing = GITIGNORE_LINES.filter((l) => !have.has(l));
     if (missing.length > 0) {
@@ -44,7 +48,7 @@ export const command = defineCommand({
     } else skipped.push(".gitignore");
     for (const [rel, content] of Object.entries({ ...CLUSTER_SKELETON, ...INFRASTRUCTURE_SKELETON })) {
       const top = rel.split("/")[0] as string;
-      if (await exists(join(root, top))) {
+      if (await pathExists(join(root, top))) {
         if (!skipped.includes(`${top}/`)) skipped.push(`${top}/`);
         continue;
       }
@@ -57,7 +61,9 @@ export const command = defineCommand({
         ...written.map((p) => `wrote ${p}`),
         ...skipped.map((s) => `kept ${s} (exists)`),
         "",
-        "Next: edit homelab.yaml, then `homelab image urls` (boot that ISO) and `homelab up`.",
+        "Next: edit homelab.yaml (each key is explained there), check it with `homelab doctor`,",
+        "try it all with `homelab up --simulate`, then `homelab image urls` (boot each node from that ISO)",
+        "and `homelab up`.",
       ].join("\n"),
     );
     return 0;

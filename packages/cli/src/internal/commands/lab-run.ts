@@ -1,7 +1,6 @@
 import { join } from "node:path";
 import type { Invocation } from "../cli/command.js";
-import { startLab } from "../lab/lab.js";
-import { labStateDir, publishLab, unpublishLab } from "../lab/running.js";
+import { labStateDir, publishLab, startFreshLab, unpublishLab } from "../lab/running.js";
 import { labTarget } from "../pipeline/target.js";
 import { runUp } from "../pipeline/up.js";
 import { loadProject, parallelOf } from "./common.js";
@@ -14,7 +13,7 @@ export async function runLabCommand(inv: Invocation<typeof LAB_OPTIONS>): Promis
   const loaded = await loadProject(inv, { resolveSecrets: true, placeholderSecrets: true });
   const { config } = loaded;
   const stateDir = labStateDir(loaded, inv);
-  const lab = await startLab({ config });
+  const lab = await startFreshLab(stateDir, config);
   try {
     await publishLab(stateDir, lab.info);
     let upSummary: unknown;
@@ -38,6 +37,7 @@ export async function runLabCommand(inv: Invocation<typeof LAB_OPTIONS>): Promis
       lab: join(stateDir, "lab.json"),
     };
     const cp = config.nodes.find((n) => n.role === "controlplane");
+    const cfg = inv.flags.config ? ` --config ${inv.flags.config}` : "";
     out.result({ lab: lab.info, files, up: upSummary ?? null }, () =>
       [
         `lab ${config.cluster.name} is running (pid ${lab.info.pid}); Ctrl-C stops it`,
@@ -49,12 +49,13 @@ export async function runLabCommand(inv: Invocation<typeof LAB_OPTIONS>): Promis
         `Cloudflare API:  ${lab.info.cloudflare.url}`,
         `Kubernetes API:  ${lab.info.kube.url}`,
         "",
-        "Try, in another shell:",
-        `  export TALOSCONFIG=${files.talosconfig} KUBECONFIG=${files.kubeconfig}`,
-        `  set -a; . ${files.cloudflareEnv}; set +a`,
-        `  homelab talos version --nodes ${cp?.address ?? ""}`,
-        `  homelab up --simulate${inv.flags.config ? ` --config ${inv.flags.config}` : ""}   # a second run changes nothing`,
-        `  homelab tunnel audit${inv.flags.config ? ` --config ${inv.flags.config}` : ""}`,
+        "Try, in another shell (commands find this lab's state from homelab.yaml):",
+        `  homelab status${cfg}`,
+        `  homelab talos version --nodes ${cp?.address ?? ""}${cfg}`,
+        `  homelab up --simulate${cfg}   # a second run changes nothing`,
+        `  homelab down${cfg}            # removes what up created`,
+        `  set -a; . ${files.cloudflareEnv}; set +a; homelab tunnel audit${cfg}`,
+        `  export KUBECONFIG=${files.kubeconfig}   # for kubectl`,
       ].join("\n"),
     );
     await new Promise<void>((resolve) => {

@@ -5,7 +5,8 @@ export const TALOS_CONNECTION = {
   talosconfig: {
     type: "string",
     valueName: "FILE",
-    description: "talosconfig (default $TALOSCONFIG, then ~/.talos/config)",
+    description:
+      "talosconfig (default $TALOSCONFIG, then the state directory of homelab.yaml, then ~/.talos/config)",
   },
   context: { type: "string", valueName: "NAME", description: "talosconfig context" },
   endpoints: {
@@ -43,7 +44,7 @@ export const ENGINE_OPTION = {
 export const KUBECONFIG_OPTION = {
   type: "string",
   valueName: "FILE",
-  description: "kubeconfig (default $KUBECONFIG, then the state dir's)",
+  description: "kubeconfig (default $KUBECONFIG, then the state directory of homelab.yaml)",
 } as const satisfies OptionDef;
 
 export const STATE_DIR_OPTION = {

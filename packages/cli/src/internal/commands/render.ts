@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { loadTalosConfig } from "../adapters/talos-config.js";
 import { defineCommand, type Invocation } from "../cli/command.js";
@@ -11,6 +12,21 @@ import { loadProject, stateDirOf } from "./common.js";
 import { loadOrCreateSecrets, renderFullConfigs } from "./full-config.js";
 import { tfvarsInputOf } from "./tfvars.js";
 
+/**
+ * Where `render` writes without --out: the project's infrastructure/ when it has one (the tofu layer
+ * reads it; `homelab init` git-ignores the generated files there), else `render/` in the state
+ * directory, which is git-ignored. Never a new directory beside homelab.yaml.
+ */
+async function defaultRenderDir(inv: Invocation, loaded: LoadedConfig): Promise<string> {
+  const infrastructure = join(loaded.dir, "infrastructure");
+  try {
+    if ((await stat(infrastructure)).isDirectory()) return infrastructure;
+  } catch {
+    // no tofu layer here
+  }
+  return join(stateDirOf(inv, loaded), "render");
+}
+
 /** The files `render` writes: patches without secrets, tfvars, and with `full` complete configs (0600). */
 export async function renderFiles(
   inv: Invocation,
@@ -20,7 +36,7 @@ export async function renderFiles(
   const { config } = loaded;
   const tc = await loadTalosConfig();
   const { renderTfvars, TFVARS_FILE_NAME } = await import("../../tofu/index.js");
-  const base = options.outDir ? resolve(inv.ctx.cwd, options.outDir) : join(loaded.dir, "infrastructure");
+  const base = options.outDir ? resolve(inv.ctx.cwd, options.outDir) : await defaultRenderDir(inv, loaded);
   const patchDir = options.outDir ? join(base, "talos") : join(base, "files");
   const tofuDir = options.outDir ? join(base, "tofu") : base;
   const schematic = schematicOf(tc, config);
@@ -70,7 +86,8 @@ export const command = defineCommand({
       type: "string",
       short: "o",
       valueName: "DIR",
-      description: "Output directory (default: infrastructure/ next to the config)",
+      description:
+        "Output directory (default: infrastructure/ next to the config when it exists, else render/ in the git-ignored state directory)",
     },
     full: {
       type: "boolean",

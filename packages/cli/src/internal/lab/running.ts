@@ -39,6 +39,16 @@ export async function runningLab(stateDir: string, config: HomelabConfig): Promi
   return undefined;
 }
 
+/**
+ * Starts a new simulated lab for `stateDir`. Its nodes are new machines in maintenance mode, so what
+ * the state recorded about an earlier lab's nodes (progress.json) describes machines that are gone:
+ * it is dropped, or the next `up` would refuse the new nodes as unverified. secrets.yaml stays.
+ */
+export async function startFreshLab(stateDir: string, config: HomelabConfig): Promise<Lab> {
+  await rm(join(stateDir, "progress.json"), { force: true });
+  return startLab({ config });
+}
+
 /** A lab to run against: the running one, or a fresh in-process one (closed by `release`). */
 export async function acquireLab(
   stateDir: string,
@@ -52,7 +62,7 @@ export async function acquireLab(
       fresh: false,
       release: async () => {},
     };
-  const lab = await startLab({ config });
+  const lab = await startFreshLab(stateDir, config);
   return {
     target: labTarget(lab.info, lab.helm),
     info: lab.info,

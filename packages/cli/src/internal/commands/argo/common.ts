@@ -1,14 +1,14 @@
-import { join, resolve } from "node:path";
+import { readFile } from "node:fs/promises";
 import { HomelabError } from "../../../errors.js";
 import { loadArgoBootstrap, type ProcessRunner } from "../../adapters/argo-bootstrap.js";
 import type { Invocation } from "../../cli/command.js";
 import type { LoadedConfig } from "../../config/load.js";
 import { remoteHelm } from "../../lab/lab.js";
-import { runningLab } from "../../lab/running.js";
 import type { ArgoInputs } from "../../pipeline/steps/argocd.js";
 import { stateSecretsOf } from "../../secrets/state-secrets.js";
+import { projectState } from "../../state/locate.js";
 import { execRunner, stateDirOf, stringOption } from "../common.js";
-import { kubeconfigText } from "../connect.js";
+import { projectKubeconfig } from "../connect.js";
 
 /** The `argocd` section, or a usage error when homelab.yaml has none. */
 export function argocdOf(loaded: LoadedConfig) {
@@ -23,23 +23,21 @@ async function helmRunner(
   loaded: LoadedConfig,
   kubeconfigPath: string,
 ): Promise<{ helm: ProcessRunner; lab: boolean }> {
-  const labDir = join(loaded.dir, ".homelab", loaded.config.cluster.name, "lab");
-  const lab = await runningLab(labDir, loaded.config);
-  if (lab && kubeconfigPath.startsWith(labDir)) return { helm: remoteHelm(lab.helm.url), lab: true };
+  const state = await projectState(inv, loaded);
+  if (state.lab && kubeconfigPath.startsWith(state.dir))
+    return { helm: remoteHelm(state.lab.helm.url), lab: true };
   return { helm: execRunner(inv), lab: false };
 }
 
-/** The kubeconfig in use (--kubeconfig, $KUBECONFIG, the state dir's) and its path. */
+/** The kubeconfig in use ({@link projectKubeconfig}: flag, $KUBECONFIG, the SOPS file, the project's state) and its path. */
 export async function kubeconfigOf(inv: Invocation, loaded: LoadedConfig) {
   const explicit = stringOption(inv, "kubeconfig") ?? inv.ctx.env.KUBECONFIG;
-  const fallback = join(stateDirOf(inv, loaded), "kubeconfig");
   if (!explicit && loaded.secrets) {
     // kept in the SOPS file: helm reads a 0600 temp copy, removed when the process exits
     const copy = await stateSecretsOf(loaded, stateDirOf(inv, loaded)).materialize("kubeconfig");
-    if (copy) return { path: copy.path, text: await kubeconfigText(inv, copy.path) };
+    if (copy) return { path: copy.path, text: await readFile(copy.path, "utf8") };
   }
-  const path = explicit ? resolve(inv.ctx.cwd, explicit) : fallback;
-  return { path, text: await kubeconfigText(inv, fallback) };
+  return projectKubeconfig(inv, loaded);
 }
 
 /** What the Argo CD step needs, for the cluster this invocation points at. */

@@ -10,8 +10,9 @@ import { readOptional } from "../../pipeline/state.js";
 import { desiredNodeConfig } from "../../pipeline/steps/machine-config.js";
 import { schematicOf } from "../../plan/schematic.js";
 import { stateSecretsOf } from "../../secrets/state-secrets.js";
+import { locateTalosconfig } from "../../state/locate.js";
 import { confirm, loadProject, stateDirOf } from "../common.js";
-import { cloudflareClient, talosconfigPath } from "../connect.js";
+import { cloudflareClient } from "../connect.js";
 import { TALOS_CONNECTION } from "../options.js";
 import { tunnelOf } from "./common.js";
 
@@ -23,10 +24,14 @@ async function rotate(inv: Invocation, loaded: LoadedConfig): Promise<number> {
   const tc = await loadTalosConfig();
   const talosLib = await loadTalosClient();
   const client = await cloudflareClient(inv);
-  const explicitTalosconfig = await talosconfigPath(inv);
-  const path = explicitTalosconfig ?? join(stateDirOf(inv, loaded), "talosconfig");
+  const found = await locateTalosconfig(inv, loaded);
+  const explicit = found?.source === "flag" || found?.source === "env";
+  const path = found?.path ?? join(stateDirOf(inv, loaded), "talosconfig");
   // with secrets: in homelab.yaml, the talosconfig and machine secrets are in the SOPS file
-  const state = loaded.secrets && !explicitTalosconfig ? stateSecretsOf(loaded, dirname(path)) : undefined;
+  const state =
+    loaded.secrets && !explicit
+      ? stateSecretsOf(loaded, found?.source === "state" ? dirname(found.path) : stateDirOf(inv, loaded))
+      : undefined;
   const talosconfig = state ? await state.read("talosconfig") : await readOptional(path);
   if (!talosconfig)
     throw new HomelabError("MISSING_CREDENTIALS", `no talosconfig at ${path}`, {
