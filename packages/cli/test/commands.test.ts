@@ -59,7 +59,14 @@ describe("homelab render", () => {
     );
     const r = await run(["render", "--full", "--json"], { cwd: t.dir });
     expect(r.code).toBe(1);
-    expect(r.json().error).toMatchObject({ source: "talos-config", code: "UNSUPPORTED_VERSION" });
+    // talos-config's UNSUPPORTED_VERSION, found while loading and located in homelab.yaml
+    expect(r.json().error).toMatchObject({ source: "homelab", code: "CONFIG_INVALID" });
+    expect(r.json().error.issues).toEqual([
+      expect.objectContaining({
+        path: "cluster.talosVersion",
+        message: expect.stringContaining("v1.9.0 is not supported"),
+      }),
+    ]);
     expect(await listFiles(t.dir)).toEqual(["homelab.yaml"]);
   });
 });
@@ -88,7 +95,7 @@ describe("homelab image", () => {
 
 describe("homelab doctor", () => {
   it.for(["homelab.yaml", "ha.yaml"])("finds no errors in examples/%s", async (name, { expect }) => {
-    const r = await run(["doctor", "--json", "--config", join(EXAMPLES, name)]);
+    const r = await run(["doctor", "--json", "--config", join(EXAMPLES, name)], { env: { TS_AUTHKEY: "k" } });
     expect(r.json()).toMatchObject({ ok: true, errors: 0 });
     expect(r.code).toBe(0);
   });
@@ -99,11 +106,34 @@ describe("homelab doctor", () => {
       join(t.dir, "homelab.yaml"),
       text.replace("allowSchedulingOnControlPlanes: true", "allowSchedulingOnControlPlanes: false"),
     );
-    const r = await run(["doctor", "--json"], { cwd: t.dir });
+    const r = await run(["doctor", "--json"], { cwd: t.dir, env: { TS_AUTHKEY: "k" } });
     expect(r.code).toBe(1);
     expect(r.json().findings).toContainEqual(
       expect.objectContaining({ code: "NO_SCHEDULABLE_NODES", severity: "error" }),
     );
+  });
+
+  it("reports every problem of the file as a finding, secrets it cannot resolve included", async ({
+    expect,
+  }) => {
+    const text = await readFile(join(t.dir, "homelab.yaml"), "utf8");
+    await writeFile(
+      join(t.dir, "homelab.yaml"),
+      text
+        .replace("gateway: 192.168.50.1", "gateway: 10.0.0.1")
+        .replace("role: controlplane", "role: master"),
+    );
+    const r = await run(["doctor", "--json"], { cwd: t.dir });
+    expect(r.code).toBe(1);
+    expect(r.json().findings.map((f: { path: string }) => f.path)).toEqual([
+      expect.stringMatching(/^homelab\.yaml:\d+:\d+ nodes\[0\]\.role$/),
+    ]);
+    await writeFile(join(t.dir, "homelab.yaml"), text.replace("gateway: 192.168.50.1", "gateway: 10.0.0.1"));
+    const second = await run(["doctor", "--json"], { cwd: t.dir });
+    expect(second.json().findings.map((f: { path: string; code: string }) => `${f.code} ${f.path}`)).toEqual([
+      expect.stringMatching(/^CONFIG_INVALID homelab\.yaml:\d+:\d+ nodes\[0\]\.interfaces\[0\]\.gateway$/),
+      expect.stringMatching(/^CONFIG_INVALID homelab\.yaml:\d+:\d+ tailscale\.authKey$/),
+    ]);
   });
 });
 

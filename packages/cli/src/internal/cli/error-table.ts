@@ -22,6 +22,7 @@ export const ERROR_SOURCES: Record<string, string> = {
 export const ERROR_TABLE: Record<string, ErrorPresentation> = {
   "homelab:USAGE": { exit: 2, message: "invalid usage", hint: "see --help" },
   "homelab:CONFIG_NOT_FOUND": { exit: 1, message: "configuration file not found" },
+  "homelab:CONFIG_UNREADABLE": { exit: 1, message: "the configuration file cannot be read" },
   "homelab:CONFIG_INVALID": { exit: 1, message: "invalid homelab.yaml" },
   "homelab:SECRET_UNRESOLVED": { exit: 1, message: "a secret reference cannot be resolved" },
   "homelab:MISSING_CREDENTIALS": { exit: 1, message: "credentials are missing" },

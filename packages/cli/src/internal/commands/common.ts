@@ -15,6 +15,9 @@ export async function loadProject(
     env: inv.ctx.env,
     resolveSecrets: options.resolveSecrets ?? true,
     placeholderSecrets: options.placeholderSecrets === true,
+    readStdin: inv.ctx.readStdin,
+    stdinIsTTY: inv.ctx.isTTY.stdin,
+    signal: inv.ctx.signal,
   });
   inv.out.debug(`loaded ${loaded.path}`);
   for (const w of loaded.warnings) inv.out.warn(w);

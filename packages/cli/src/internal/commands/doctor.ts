@@ -1,10 +1,6 @@
-import { loadArgoBootstrap } from "../adapters/argo-bootstrap.js";
-import { loadCfTunnel } from "../adapters/cf-tunnel.js";
-import { type LintFinding, loadTalosConfig } from "../adapters/talos-config.js";
-import type { RunFn } from "../cli/spec.js";
-import type { HomelabConfig } from "../config/load.js";
-import { nodeIntent } from "../plan/intent.js";
-import { routesOf } from "../plan/routes.js";
+import { isHomelabError } from "../../errors.js";
+import type { Invocation, RunFn } from "../cli/spec.js";
+import type { HomelabConfig, LoadedConfig } from "../config/load.js";
 import { loadProject } from "./common.js";
 import { liveChecks } from "./doctor-live.js";
 
@@ -62,75 +58,33 @@ function fileFindings(config: HomelabConfig): Finding[] {
 
 /** `homelab doctor [--live]` */
 export const run: RunFn = async (inv) => {
-  const { out, options } = inv;
-  const loaded = await loadProject(inv, { resolveSecrets: false });
+  const { options } = inv;
+  let loaded: LoadedConfig;
+  try {
+    loaded = await loadProject(inv, { resolveSecrets: true });
+  } catch (error) {
+    // every located problem becomes a finding: doctor reports them all, in its own format
+    if (!isHomelabError(error) || error.issues.length === 0) throw error;
+    const findings: Finding[] = error.issues.map((i) => ({
+      source: "homelab.yaml",
+      severity: "error",
+      code: error.code,
+      path: `${i.file}:${i.line}:${i.col} ${i.path}`,
+      message: i.message,
+      ...(i.hint ? { hint: i.hint } : {}),
+    }));
+    return report(inv, findings);
+  }
   const { config } = loaded;
-  const findings: Finding[] = fileFindings(config);
-
-  const tc = await loadTalosConfig();
-  const controlPlaneAddresses = config.nodes
-    .filter((n) => n.role === "controlplane")
-    .flatMap((n) => [n.address, ...n.interfaces.flatMap((f) => (f.vip ? [f.vip] : []))]);
-  for (const node of config.nodes) {
-    const docs = tc.buildNodePatches(nodeIntent(config, node));
-    const lintFindings: LintFinding[] = tc.lint(docs, {
-      role: node.role,
-      target: node.talosVersion ?? config.cluster.talosVersion,
-      serviceSubnets: [...config.cluster.network.serviceSubnets],
-      controlPlaneAddresses,
-    });
-    for (const l of lintFindings) {
-      const finding: Finding = {
-        source: "talos-config",
-        severity: l.severity,
-        code: l.code,
-        path: `${node.name}: ${l.path}`,
-        message: l.message,
-      };
-      if (l.hint) finding.hint = l.hint;
-      findings.push(finding);
-    }
-  }
-
-  if (config.tunnel) {
-    const cf = await loadCfTunnel();
-    try {
-      cf.validateRoutes({ zone: config.tunnel.zone, routes: routesOf(config) });
-    } catch (error) {
-      if (!cf.isCfTunnelError(error)) throw error;
-      const field = error.details?.field;
-      findings.push({
-        source: "cf-tunnel",
-        severity: "error",
-        code: error.code,
-        path: typeof field === "string" ? field : "tunnel.routes",
-        message: error.rawMessage,
-      });
-    }
-  }
-
-  if (config.argocd) {
-    const argo = await loadArgoBootstrap();
-    try {
-      argo.buildRootApplication({
-        repoURL: config.argocd.repoURL,
-        path: config.argocd.path,
-        targetRevision: config.argocd.targetRevision,
-      });
-    } catch (error) {
-      if (!argo.isArgoBootstrapError(error)) throw error;
-      findings.push({
-        source: "argo-bootstrap",
-        severity: "error",
-        code: error.code,
-        path: "argocd",
-        message: error.rawMessage,
-      });
-    }
-  }
+  // the library checks (builders, lint, routes, root app) ran while loading; their warnings are here
+  const findings: Finding[] = [...fileFindings(config), ...loaded.notes];
 
   if (options.live) findings.push(...(await liveChecks(inv, loaded)));
+  return report(inv, findings);
+};
 
+function report(inv: Invocation, findings: Finding[]): number {
+  const { out } = inv;
   const errors = findings.filter((f) => f.severity === "error").length;
   const warnings = findings.filter((f) => f.severity === "warning").length;
   out.result({ ok: errors === 0, errors, warnings, findings }, () => {
@@ -147,4 +101,4 @@ export const run: RunFn = async (inv) => {
     return lines.join("\n");
   });
   return errors > 0 ? 1 : 0;
-};
+}
