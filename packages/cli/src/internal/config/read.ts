@@ -200,7 +200,8 @@ export async function readConfigSource(path: string, options: ReadConfigOptions)
     return { bytes, path: join(cwd, "<stdin>"), dir: cwd, displayName };
   }
   const full = resolve(cwd, path);
-  const display = options.displayName ?? (relative(cwd, full) || full);
+  const rel = relative(cwd, full);
+  const display = options.displayName ?? (rel === "" || rel.startsWith("..") ? full : rel);
   let s: Stats;
   try {
     s = await stat(full);
