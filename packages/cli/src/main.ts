@@ -5,6 +5,7 @@ import { renderHelp } from "./internal/cli/help.js";
 import type { GlobalFlags } from "./internal/cli/output.js";
 import { type CommandSpec, GLOBAL_OPTIONS, type OptionSpec, type OptionValues } from "./internal/cli/spec.js";
 import { ROOT } from "./internal/commands/tree.js";
+import { didYouMean } from "./internal/config/suggest.js";
 
 /** Options of {@link main}. */
 export interface MainOptions {
@@ -126,7 +127,11 @@ export async function main(options: MainOptions): Promise<number> {
   try {
     parsed = parseOptions(spec, resolved.rest);
   } catch (error) {
-    return usage((error as Error).message.replace(/\. To specify a positional.*$/s, ""), spec, path);
+    const message = (error as Error).message.replace(/\. To specify a positional.*$/s, "");
+    const unknown = /^Unknown option '(-{1,2}[^']+)'/.exec(message)?.[1];
+    const names = Object.keys({ ...GLOBAL_OPTIONS, ...(spec.options ?? {}) }).map((n) => `--${n}`);
+    const hint = unknown?.startsWith("--") ? didYouMean(unknown, names) : "";
+    return usage(`${message}${hint}`, spec, path);
   }
   const v = parsed.values;
   if (v.help) {
