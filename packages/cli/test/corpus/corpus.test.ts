@@ -67,6 +67,7 @@ afterAll(async () => {
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([id, rs]) => {
         const exits = ["up", "plan", "doctor", "up --simulate"]
+          .map((c) => (c === "plan" && !rs.some((r) => r.command === c) ? "plan --simulate" : c))
           .map((c) => rs.find((r) => r.command === c)?.exit ?? "-")
           .join(" / ");
         const message = (rs.find((r) => r.command === "up") ?? rs[0])?.message ?? "";
@@ -298,6 +299,41 @@ describe("what --config names", () => {
         const written = (await listFiles(t.dir)).filter((f) => !before.includes(f));
         expect.soft(written, command[0]).toEqual([]);
         rows.push({ id: c.id, command: command[0] as string, exit: r.code, message: said, written });
+      }
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it("chart-version-not-in-repo: a simulated up or plan fails on the stand-in's index before anything changes", async ({
+    expect,
+  }) => {
+    const t = await tempDir();
+    try {
+      await writeFile(
+        join(t.dir, "homelab.yaml"),
+        BASE.replace("chartVersion: 10.4.0", "chartVersion: 99.0.0"),
+      );
+      for (const command of [
+        ["up", "--simulate"],
+        ["plan", "--simulate"],
+      ]) {
+        const r = await run([...command, "--json"], { cwd: t.dir, env: ENV });
+        expect(r.code).toBe(1);
+        const error = r.json().error;
+        expect(error.code).toBe("CONFIG_INVALID");
+        expect((error.issues as Issue[]).map(located)).toEqual([
+          "29:25: argocd.chartVersion: chart argo-cd 99.0.0 does not exist in https://argoproj.github.io/argo-helm",
+        ]);
+        const written = (await listFiles(t.dir)).filter((f) => f !== "homelab.yaml");
+        expect(written).toEqual([]);
+        rows.push({
+          id: "chart-version-not-in-repo",
+          command: command.join(" "),
+          exit: r.code,
+          message: firstLine(error),
+          written,
+        });
       }
     } finally {
       await t.cleanup();

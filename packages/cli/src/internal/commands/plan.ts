@@ -1,4 +1,5 @@
 import type { RunFn } from "../cli/spec.js";
+import { checkChartVersion } from "../config/preflight.js";
 import { writeFilesAtomic } from "../fs/atomic.js";
 import { acquireLab, labStateDir } from "../lab/running.js";
 import { type PlanResult, runPlan } from "../pipeline/plan.js";
@@ -33,6 +34,7 @@ export const run: RunFn = async (inv) => {
     const stateDir = labStateDir(loaded, inv);
     const lab = await acquireLab(stateDir, loaded.config);
     try {
+      await checkChartVersion({ loaded, helm: lab.target.helm, warn: (m) => out.warn(m), signal: ctx.signal });
       const result = await runPlan({ loaded, stateDir, target: lab.target, out, signal: ctx.signal });
       out.result(result, () => render(result));
       return result.changes > 0 ? 2 : 0;
@@ -40,6 +42,7 @@ export const run: RunFn = async (inv) => {
       await lab.release();
     }
   }
+  await checkChartVersion({ loaded, helm: execRunner(inv), warn: (m) => out.warn(m), signal: ctx.signal });
   const stateDir = stateDirOf(inv, loaded);
   const result = await runPlan({
     loaded,

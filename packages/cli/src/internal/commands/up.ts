@@ -3,6 +3,7 @@ import { HomelabError } from "../../errors.js";
 import { loadArgoBootstrap } from "../adapters/argo-bootstrap.js";
 import type { Invocation, RunFn } from "../cli/spec.js";
 import type { LoadedConfig } from "../config/load.js";
+import { checkChartVersion } from "../config/preflight.js";
 import { writeFilesAtomic } from "../fs/atomic.js";
 import { acquireLab, labStateDir } from "../lab/running.js";
 import { argoSettings } from "../pipeline/argo-settings.js";
@@ -123,6 +124,7 @@ export const run: RunFn = async (inv) => {
     );
 
   if (!simulate) {
+    await checkChartVersion({ loaded, helm: execRunner(inv), warn: (m) => out.warn(m), signal: ctx.signal });
     const stateDir = stateDirOf(inv, loaded);
     if (engine === "tofu") return upWithTofu(inv, loaded, stateDir);
     const ok = await confirm(
@@ -147,6 +149,7 @@ export const run: RunFn = async (inv) => {
   const stateDir = labStateDir(loaded, inv);
   const lab = await acquireLab(stateDir, config);
   try {
+    await checkChartVersion({ loaded, helm: lab.target.helm, warn: (m) => out.warn(m), signal: ctx.signal });
     if (lab.fresh)
       out.info(
         `Simulated lab: started in-process (${config.nodes.length} Talos node(s) in maintenance mode, Cloudflare and Kubernetes emulators on 127.0.0.1). Run \`homelab lab\` to keep one running between commands.`,

@@ -32,6 +32,8 @@ export interface LoadedConfig {
   warnings: string[];
   /** Non-fatal findings of the library checks (lint warnings), for `doctor`. */
   notes: ValidationNote[];
+  /** The name issues are reported under (path relative to cwd, or `<stdin>`). */
+  displayName?: string;
 }
 
 /** Options for {@link loadConfig} and {@link parseConfig}. */
@@ -483,7 +485,7 @@ export async function parseConfig(
     c.issues.length = structural;
   }
   if (c.issues.length > 0) throw invalid(c.issues, structural > 0 ? "CONFIG_INVALID" : "SECRET_UNRESOLVED");
-  return { path: options.path, dir, config, text, warnings, notes };
+  return { path: options.path, dir, config, text, warnings, notes, displayName: file };
 }
 
 async function resolveSecret(
@@ -541,6 +543,23 @@ function invalid(unsorted: ConfigIssue[], code: "CONFIG_INVALID" | "SECRET_UNRES
       ? `${file} is invalid (${issues.length} problem${issues.length === 1 ? "" : "s"}; nothing was changed)`
       : "a secret reference cannot be resolved (nothing was changed)";
   return new HomelabError(code, `${head}:\n  ${lines.join("\n  ")}`, { issues });
+}
+
+/**
+ * A CONFIG_INVALID error for problems found after loading (e.g. a chart version the repository
+ * lacks), located in the loaded file like every other problem.
+ */
+export function invalidAt(
+  loaded: Pick<LoadedConfig, "text" | "path">,
+  problems: { path: readonly PathKey[]; message: string; hint?: string }[],
+  displayName = loaded.path,
+): HomelabError {
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(loaded.text, { lineCounter: lines, prettyErrors: false });
+  const root = (Array.isArray(docs) ? (docs[0]?.contents ?? null) : null) as Node | null;
+  const c = new IssueCollector(displayName, root, lines);
+  for (const p of problems) c.add(p.path, p.message, { hint: p.hint });
+  return invalid(c.issues);
 }
 
 /** Decodes homelab.yaml bytes as strict UTF-8; an invalid byte is a located CONFIG_INVALID, never U+FFFD. */
