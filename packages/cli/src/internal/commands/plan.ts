@@ -34,7 +34,12 @@ export const run: RunFn = async (inv) => {
     const stateDir = labStateDir(loaded, inv);
     const lab = await acquireLab(stateDir, loaded.config);
     try {
-      await checkChartVersion({ loaded, helm: lab.target.helm, warn: (m) => out.warn(m), signal: ctx.signal });
+      await checkChartVersion({
+        loaded,
+        helm: lab.target.helm,
+        warn: (m) => out.warn(m),
+        signal: ctx.signal,
+      });
       const result = await runPlan({ loaded, stateDir, target: lab.target, out, signal: ctx.signal });
       out.result(result, () => render(result));
       return result.changes > 0 ? 2 : 0;

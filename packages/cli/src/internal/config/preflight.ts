@@ -23,7 +23,15 @@ export async function checkChartVersion(options: CheckChartVersionOptions): Prom
   const argocd = loaded.config.argocd;
   if (!argocd) return;
   const { ARGOCD_CHART_REPO_URL } = await import("@talos-homelab/argo-bootstrap");
-  const args = ["show", "chart", "argo-cd", "--repo", ARGOCD_CHART_REPO_URL, "--version", argocd.chartVersion];
+  const args = [
+    "show",
+    "chart",
+    "argo-cd",
+    "--repo",
+    ARGOCD_CHART_REPO_URL,
+    "--version",
+    argocd.chartVersion,
+  ];
   let result: Awaited<ReturnType<ProcessRunner>>;
   try {
     result = await helm("helm", args, {
