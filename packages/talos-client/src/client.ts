@@ -92,6 +92,23 @@ export interface TalosClientOptions {
   readAttempts?: number;
   /** Base delay of the read retry backoff; default 200 ms (doubles, with jitter, capped at 3 s). */
   retryBaseDelayMs?: number;
+  /** Called before each retry (after an UNAVAILABLE), so a caller can tell the user why it waits. */
+  onRetry?: (event: RetryEvent) => void;
+}
+
+/** What {@link TalosClientOptions.onRetry} is told before a retry. */
+export interface RetryEvent {
+  /** The gRPC method, e.g. `/machine.MachineService/ApplyConfiguration`. */
+  method: string;
+  /** The node (or endpoint) the call went to. */
+  node: string;
+  /** The attempt that is about to start (2 for the first retry). */
+  attempt: number;
+  attempts: number;
+  /** The wait before it. */
+  delayMs: number;
+  /** The error of the failed attempt (code and secret-free message). */
+  error: TalosClientError;
 }
 
 /** One node's outcome of a fan-out call. */
@@ -748,9 +765,15 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
   }
 
   /** Waits before retry `attempt + 1`: exponential from `retryBase`, capped at 3 s, with jitter. */
-  function backoff(attempt: number, signal: AbortSignal | undefined): Promise<void> {
+  function backoff(
+    attempt: number,
+    signal: AbortSignal | undefined,
+    retry: Omit<RetryEvent, "attempt" | "delayMs">,
+  ): Promise<void> {
     const cap = Math.min(3000, retryBase * 2 ** (attempt - 1));
-    return sleep(cap / 2 + Math.random() * (cap / 2), signal);
+    const delayMs = cap / 2 + Math.random() * (cap / 2);
+    options.onRetry?.({ ...retry, attempt: attempt + 1, delayMs });
+    return sleep(delayMs, signal);
   }
 
   async function unary<I extends DescMessage, O extends DescMessage>(
@@ -770,7 +793,12 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
         if (e.code !== "UNAVAILABLE" || attempt >= attempts || opts?.signal?.aborted) {
           throw withNode(e, node ?? endpointHost);
         }
-        await backoff(attempt, opts?.signal);
+        await backoff(attempt, opts?.signal, {
+          method: `/${method.parent.typeName}/${method.name}`,
+          node: node ?? endpointHost,
+          attempts,
+          error: e,
+        });
       }
     }
   }
@@ -808,7 +836,12 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
         if (received || e.code !== "UNAVAILABLE" || attempt >= attempts || opts?.signal?.aborted) {
           throw withNode(e, node ?? endpointHost);
         }
-        await backoff(attempt, opts?.signal);
+        await backoff(attempt, opts?.signal, {
+          method: `/${method.parent.typeName}/${method.name}`,
+          node: node ?? endpointHost,
+          attempts,
+          error: e,
+        });
       }
     }
   }
@@ -1025,7 +1058,8 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
         const ms = opts.tryModeTimeoutMs;
         request.tryModeTimeout = { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 };
       }
-      const res = await unary(MachineService.method.applyConfiguration, request, node, opts, false);
+      // the same document applied twice gives the same machine config: safe to retry on UNAVAILABLE
+      const res = await unary(MachineService.method.applyConfiguration, request, node, opts, true);
       const m = first(res.messages, label, "apply");
       return {
         node: label,

@@ -17,6 +17,7 @@ export type {
   ResourceMetadata,
   ResourceQuery,
   ResourceWatchEvent,
+  RetryEvent,
   ServiceStatus,
   TalosClient,
   TalosClientOptions,

@@ -122,7 +122,7 @@ export const run: RunFn = async (inv) => {
         values: settings.values,
         syncWaves: settings.syncWaves,
         rootApplication,
-        onProgress: (e) => step.update(e.message),
+        onProgress: (e) => step.update(e),
         signal: ctx.signal,
       })
       .catch((error: unknown) => {
@@ -161,7 +161,7 @@ export const run: RunFn = async (inv) => {
     }
     const step = out.step(`Argo CD chart ${preview.from ?? "-"} -> ${version}`);
     const result = await argo
-      .upgradeArgoCd({ ...common, onProgress: (e) => step.update(e.message) })
+      .upgradeArgoCd({ ...common, onProgress: (e) => step.update(e) })
       .catch((error: unknown) => {
         step.fail();
         throw error;

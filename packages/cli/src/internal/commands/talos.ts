@@ -103,7 +103,7 @@ async function dispatch(inv: Invocation, client: TalosClient, nodes: string[] | 
           workerNodes: all.slice(1),
           timeoutMs: timeout * 1000,
           signal: ctx.signal,
-          onProgress: (e) => step.update(e.message),
+          onProgress: (e) => step.update(e),
         })
         .catch((error: unknown) => {
           step.fail();

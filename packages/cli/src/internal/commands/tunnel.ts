@@ -134,7 +134,7 @@ export const run: RunFn = async (inv) => {
       tunnelName: tunnel.name,
       routes: routesOf(loaded.config),
       dryRun: verb === "plan",
-      onProgress: (e) => step.update(e.message),
+      onProgress: (e) => step.update(e),
       signal: inv.ctx.signal,
     })
     .catch((error: unknown) => {

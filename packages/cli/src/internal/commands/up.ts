@@ -88,7 +88,7 @@ async function upWithTofu(inv: Invocation, loaded: LoadedConfig, stateDir: strin
       values: settings.values,
       syncWaves: settings.syncWaves,
       rootApplication,
-      onProgress: (e) => step.update(e.message),
+      onProgress: (e) => step.update(e),
       signal: ctx.signal,
     });
     step.done(`Argo CD ${config.argocd.chartVersion}: ${result.unchanged ? "up to date" : "installed"}`);

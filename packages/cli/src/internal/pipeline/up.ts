@@ -126,6 +126,8 @@ export async function runUp(options: RunUpOptions): Promise<UpResult> {
       client: cfClient,
       accountId: config.tunnel.accountId,
       name: config.tunnel.name,
+      signal,
+      onProgress: (e) => step.update(e),
     });
     tunnelToken = new Secret(tunnel.token, "cloudflare:tunnel-token");
     progress.tunnel = { id: tunnel.id, name: tunnel.name };
@@ -265,7 +267,7 @@ export async function runUp(options: RunUpOptions): Promise<UpResult> {
         workerNodes: workers.map((n) => n.address),
         timeoutMs: options.healthTimeoutMs ?? (target.kind === "lab" ? 60_000 : 15 * 60_000),
         signal,
-        onProgress: (e) => step.update(e.message),
+        onProgress: (e) => step.update(e),
       })
       .catch((error: unknown) => {
         step.fail("the cluster did not become healthy");
@@ -301,7 +303,7 @@ export async function runUp(options: RunUpOptions): Promise<UpResult> {
         zone: config.tunnel.zone,
         tunnelName: config.tunnel.name,
         routes: routesOf(config),
-        onProgress: (e) => step.update(e.message),
+        onProgress: (e) => step.update(e),
         signal,
       });
       const changes = countPlanChanges(result.plan);
@@ -341,7 +343,7 @@ export async function runUp(options: RunUpOptions): Promise<UpResult> {
           timeoutMs: target.kind === "lab" ? 60_000 : 15 * 60_000,
           // the lab's emulated Argo CD moves in milliseconds: poll it often
           ...(target.kind === "lab" ? { pollIntervalMs: 50 } : {}),
-          onProgress: (e) => step.update(e.message),
+          onProgress: (e) => step.update(e),
           signal,
         })
         .catch((error: unknown) => {
