@@ -180,11 +180,14 @@ export async function main(options: MainOptions): Promise<number> {
     return code ?? 0;
   } catch (error) {
     out.stopSpinner();
-    const p = presentError(error, ctx.signal.aborted);
+    const p = presentError(error, ctx.signal.aborted, {
+      options: Object.keys({ ...GLOBAL_OPTIONS, ...(spec.options ?? {}) }).map((n) => `--${n}`),
+    });
     if (flags.json) {
       const doc: Record<string, unknown> = { code: p.code, source: p.source, message: p.message };
       if (p.hint) doc.hint = p.hint;
       if (p.issues) doc.issues = p.issues;
+      if (out.stepsDone.length > 0) doc.stepsDone = out.stepsDone;
       if (!out.resultWritten) ctx.stdout.write(`${JSON.stringify({ error: doc }, null, 2)}\n`);
     } else {
       const label = out.styleErr("red", "error");

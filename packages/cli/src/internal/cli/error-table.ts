@@ -3,6 +3,8 @@ export interface ErrorPresentation {
   exit: number;
   message: string;
   hint?: string;
+  /** The hint for commands that lack an option `hint` names. */
+  hintWithoutOptions?: string;
 }
 
 /** Names of the error classes the CLI knows, to the short source name shown to users. */
@@ -34,6 +36,11 @@ export const ERROR_TABLE: Record<string, ErrorPresentation> = {
   "homelab:STATE_INVALID": { exit: 1, message: "the state directory is inconsistent" },
   "homelab:FILE_EXISTS": { exit: 1, message: "file exists" },
   "homelab:COMMAND_FAILED": { exit: 1, message: "command failed" },
+  "homelab:NODE_UNREACHABLE": {
+    exit: 1,
+    message: "a node does not answer on the Talos API",
+    hint: "check that the node is powered on and port 50000 is reachable",
+  },
   "homelab:INTERRUPTED": { exit: 130, message: "interrupted" },
 
   "talos-client:INVALID_ARGUMENT": { exit: 1, message: "the Talos API rejected an argument" },
@@ -46,6 +53,7 @@ export const ERROR_TABLE: Record<string, ErrorPresentation> = {
     exit: 1,
     message: "cannot reach the Talos API",
     hint: "check --endpoints and that the node is powered on (port 50000)",
+    hintWithoutOptions: "check that the node is powered on and that port 50000 is reachable from here",
   },
   "talos-client:DEADLINE_EXCEEDED": { exit: 1, message: "the Talos API did not answer in time" },
   "talos-client:CANCELLED": { exit: 130, message: "interrupted" },
@@ -53,6 +61,8 @@ export const ERROR_TABLE: Record<string, ErrorPresentation> = {
     exit: 1,
     message: "the Talos API rejected the client certificate",
     hint: "a node in maintenance mode needs --insecure; a configured node needs its talosconfig",
+    hintWithoutOptions:
+      "the node is not configured with this cluster's CA: check the talosconfig in the state directory",
   },
   "talos-client:PERMISSION_DENIED": {
     exit: 1,
@@ -73,6 +83,7 @@ export const ERROR_TABLE: Record<string, ErrorPresentation> = {
     exit: 1,
     message: "TLS handshake with the Talos API failed",
     hint: "the talosconfig may belong to another cluster, or the node is in maintenance mode (--insecure)",
+    hintWithoutOptions: "the talosconfig may belong to another cluster, or the node is in maintenance mode",
   },
   "talos-client:NODE_ERROR": { exit: 1, message: "a node returned an error" },
   "talos-client:HEALTH_TIMEOUT": { exit: 1, message: "the cluster did not become healthy in time" },
@@ -162,8 +173,58 @@ function isAbort(error: unknown): boolean {
   return error instanceof Error && error.name === "AbortError";
 }
 
+/** What the presentation knows about the command that failed. */
+export interface PresentContext {
+  /** The options the command accepts (`--name`): a hint never names another. */
+  options?: readonly string[];
+}
+
+const SOCKET_ERRORS: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ECONNRESET: "connection reset",
+  ETIMEDOUT: "connection timed out",
+  EHOSTUNREACH: "no route to host",
+  ENETUNREACH: "network unreachable",
+  ENOTFOUND: "host name not found",
+  EAI_AGAIN: "DNS lookup failed",
+};
+
+/**
+ * The library's text without transport internals: grpc-js spells errors as `14 UNAVAILABLE: No
+ * connection established. Last error: connect ECONNREFUSED …`; users get "connection refused".
+ */
+export function cleanTransportText(raw: string): string {
+  const grpc = /^\d+ [A-Z_]+: (.*)$/s.exec(raw)?.[1];
+  const text = grpc ?? raw;
+  const errno = /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN)\b/.exec(
+    text,
+  )?.[1];
+  if (errno) return SOCKET_ERRORS[errno] as string;
+  if (grpc === undefined) return raw;
+  if (/No connection established|Connection dropped|connection (closed|reset)/i.test(text))
+    return "no connection";
+  if (/Deadline exceeded/i.test(text)) return "no answer in time";
+  return text.split(". Last error:")[0]?.trim() || text;
+}
+
+function hintFor(
+  entry: ErrorPresentation,
+  own: string | undefined,
+  context: PresentContext,
+): string | undefined {
+  const hint = own ?? entry.hint;
+  if (hint === undefined || context.options === undefined) return hint;
+  const named = hint.match(/--[a-z][a-z-]*/g) ?? [];
+  if (named.every((o) => context.options?.includes(o))) return hint;
+  return own === undefined ? entry.hintWithoutOptions : undefined;
+}
+
 /** Maps any thrown value to exit code, code and message through {@link ERROR_TABLE}. */
-export function presentError(error: unknown, interrupted: boolean): PresentedError {
+export function presentError(
+  error: unknown,
+  interrupted: boolean,
+  context: PresentContext = {},
+): PresentedError {
   if (interrupted || isAbort(error)) {
     return { source: "homelab", code: "INTERRUPTED", exit: 130, message: "interrupted" };
   }
@@ -180,13 +241,15 @@ export function presentError(error: unknown, interrupted: boolean): PresentedErr
     const entry = ERROR_TABLE[`${source}:${e.code}`];
     const raw = typeof e.rawMessage === "string" ? e.rawMessage : String(e.message ?? "");
     if (entry) {
-      const presented: PresentedError = {
-        source,
-        code: e.code,
-        exit: entry.exit,
-        message: raw === "" || raw === entry.message ? entry.message : raw,
-      };
-      const hint = typeof e.hint === "string" ? e.hint : entry.hint;
+      let message = raw === "" || raw === entry.message ? entry.message : raw;
+      if (source === "talos-client") {
+        // never grpc-js's own words: the table's, the node, and what the socket said
+        const node = (error as { details?: { node?: unknown } }).details?.node;
+        const why = cleanTransportText(raw);
+        message = `${entry.message}${typeof node === "string" ? ` (${node})` : ""}${why && why !== entry.message ? `: ${why}` : ""}`;
+      }
+      const presented: PresentedError = { source, code: e.code, exit: entry.exit, message };
+      const hint = hintFor(entry, typeof e.hint === "string" ? e.hint : undefined, context);
       if (hint) presented.hint = hint;
       if (Array.isArray(e.issues) && e.issues.length > 0) presented.issues = e.issues;
       return presented;

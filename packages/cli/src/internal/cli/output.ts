@@ -113,6 +113,18 @@ export class Output {
     return this.colorErr ? styleText(format, text, { validateStream: false }) : text;
   }
 
+  readonly #stepsDone: unknown[] = [];
+
+  /** Records a completed step; on failure, `--json` includes them in the error document. */
+  stepDone(step: unknown): void {
+    this.#stepsDone.push(step);
+  }
+
+  /** The steps recorded with {@link stepDone}. */
+  get stepsDone(): readonly unknown[] {
+    return this.#stepsDone;
+  }
+
   get resultWritten(): boolean {
     return this.#resultWritten;
   }
@@ -174,7 +186,9 @@ export class Output {
     }
     this.#bursts.set(notice.source, { reason: notice.reason, count: 1, since: now, lastLine: now });
     this.#clearSpinnerLine();
-    this.ctx.stderr.write(`  ${this.styleErr("yellow", "retrying")} ${notice.source}: ${notice.reason}${wait}\n`);
+    this.ctx.stderr.write(
+      `  ${this.styleErr("yellow", "retrying")} ${notice.source}: ${notice.reason}${wait}\n`,
+    );
   }
 
   /** Ends the retry bursts (of `source`, or all): the next retry prints a line again. */

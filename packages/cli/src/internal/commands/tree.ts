@@ -113,6 +113,11 @@ export const ROOT: CommandSpec = {
           valueName: "DIR",
           description: "State directory (default .homelab/<cluster> next to the config)",
         },
+        "node-timeout": {
+          type: "string",
+          valueName: "DURATION",
+          description: "How long to wait for a node that does not answer (default 2m; e.g. 30s, 5m)",
+        },
       },
       examples: ["homelab up --simulate --config examples/homelab.yaml", "homelab up --engine direct --yes"],
       load: async () => (await import("./up.js")).run,

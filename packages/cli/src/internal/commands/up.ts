@@ -7,8 +7,9 @@ import { checkChartVersion } from "../config/preflight.js";
 import { writeFilesAtomic } from "../fs/atomic.js";
 import { acquireLab, labStateDir } from "../lab/running.js";
 import { argoSettings } from "../pipeline/argo-settings.js";
+import { parseDuration } from "../pipeline/node-wait.js";
 import { realTarget } from "../pipeline/target.js";
-import { runUp, type UpResult } from "../pipeline/up.js";
+import { runUp, type UpResult, type UpStep } from "../pipeline/up.js";
 import { confirm, execRunner, loadProject, stateDirOf, stringOption } from "./common.js";
 import { tofuFor } from "./infra.js";
 import { renderFiles } from "./render.js";
@@ -38,8 +39,12 @@ async function upWithTofu(inv: Invocation, loaded: LoadedConfig, stateDir: strin
   const { files } = await renderFiles(inv, loaded, { outDir: undefined });
   await writeFilesAtomic(files);
   const { runner, dir } = await tofuFor(inv, loaded);
-  const steps: { id: string; title: string; changed: boolean; detail: string }[] = [];
-  steps.push({ id: "render", title: "render", changed: true, detail: `${files.length} file(s) in ${dir}` });
+  const steps: UpStep[] = [];
+  const push = (step: UpStep) => {
+    steps.push(step);
+    out.stepDone(step);
+  };
+  push({ id: "render", title: "render", changed: true, detail: `${files.length} file(s) in ${dir}` });
   for (const [verb, fn] of [
     ["init", () => runner.init({ signal: ctx.signal })],
     ["apply", () => runner.apply({ signal: ctx.signal })],
@@ -50,7 +55,7 @@ async function upWithTofu(inv: Invocation, loaded: LoadedConfig, stateDir: strin
       throw error;
     });
     step.done(`tofu ${verb}`);
-    steps.push({ id: `tofu-${verb}`, title: `tofu ${verb}`, changed: verb === "apply", detail: "done" });
+    push({ id: `tofu-${verb}`, title: `tofu ${verb}`, changed: verb === "apply", detail: "done" });
   }
   const outputs = await runner.output({ signal: ctx.signal });
   const written = [];
@@ -60,7 +65,7 @@ async function upWithTofu(inv: Invocation, loaded: LoadedConfig, stateDir: strin
       written.push({ path: join(stateDir, name), content: o.value.reveal() as string, mode: 0o600 });
   }
   await writeFilesAtomic(written);
-  steps.push({
+  push({
     id: "outputs",
     title: "talosconfig and kubeconfig",
     changed: written.length > 0,
@@ -92,7 +97,7 @@ async function upWithTofu(inv: Invocation, loaded: LoadedConfig, stateDir: strin
       signal: ctx.signal,
     });
     step.done(`Argo CD ${config.argocd.chartVersion}: ${result.unchanged ? "up to date" : "installed"}`);
-    steps.push({
+    push({
       id: "argocd",
       title: "Argo CD",
       changed: result.unchanged !== true,
@@ -117,6 +122,17 @@ export const run: RunFn = async (inv) => {
   const loaded = await loadProject(inv, { resolveSecrets: true, placeholderSecrets: simulate });
   const { config } = loaded;
   const engine = stringOption(inv, "engine") ?? (simulate ? "direct" : config.engine);
+  const nodeTimeoutText = stringOption(inv, "node-timeout");
+  const nodeTimeoutMs = nodeTimeoutText === undefined ? undefined : parseDuration(nodeTimeoutText);
+  if (nodeTimeoutText !== undefined && nodeTimeoutMs === undefined)
+    throw new HomelabError(
+      "USAGE",
+      `--node-timeout expects a duration like 30s or 5m, got '${nodeTimeoutText}'`,
+    );
+  const waits = {
+    ...(nodeTimeoutMs === undefined ? {} : { nodeTimeoutMs }),
+    onStep: (step: UpStep) => out.stepDone(step),
+  };
   if (simulate && engine !== "direct")
     throw new HomelabError(
       "USAGE",
@@ -141,6 +157,7 @@ export const run: RunFn = async (inv) => {
       target: realTarget(ctx.env, execRunner(inv)),
       out,
       signal: ctx.signal,
+      ...waits,
     });
     out.result(result, () => renderUpSummary(result));
     return 0;
@@ -156,7 +173,7 @@ export const run: RunFn = async (inv) => {
       );
     else out.info(`Simulated lab: using the lab running in process ${lab.info.pid}.`);
     out.info("A real run does the same against your nodes, Cloudflare and the cluster API.");
-    const result = await runUp({ loaded, stateDir, target: lab.target, out, signal: ctx.signal });
+    const result = await runUp({ loaded, stateDir, target: lab.target, out, signal: ctx.signal, ...waits });
     out.result({ ...result, lab: { fresh: lab.fresh, pid: lab.info.pid } }, () => renderUpSummary(result));
     return 0;
   } finally {

@@ -5,7 +5,12 @@ import { HomelabError } from "../../errors.js";
 import { Secret } from "../../secret.js";
 import { loadArgoBootstrap } from "../adapters/argo-bootstrap.js";
 import { createCloudflare, loadCfTunnel, type Plan } from "../adapters/cf-tunnel.js";
-import { loadTalosClient, type TalosClient, type TalosClientModule } from "../adapters/talos-client.js";
+import {
+  loadTalosClient,
+  type RetryEvent,
+  type TalosClient,
+  type TalosClientModule,
+} from "../adapters/talos-client.js";
 import { loadTalosConfig, type SecretsBundle, type TalosConfigModule } from "../adapters/talos-config.js";
 import type { Output } from "../cli/output.js";
 import type { LoadedConfig } from "../config/load.js";
@@ -14,6 +19,7 @@ import { nodeMachineConfig, nodeVersion } from "../plan/intent.js";
 import { routesOf } from "../plan/routes.js";
 import { schematicOf } from "../plan/schematic.js";
 import { argoSettings } from "./argo-settings.js";
+import { DEFAULT_NODE_TIMEOUT_MS, waitForNode } from "./node-wait.js";
 import { readOptional, readProgress, writeProgress } from "./state.js";
 import type { Target } from "./target.js";
 
@@ -47,6 +53,8 @@ export interface RunUpOptions {
   signal: AbortSignal;
   /** Health wait limit. */
   healthTimeoutMs?: number;
+  /** How long to wait for a node that does not answer (`--node-timeout`). */
+  nodeTimeoutMs?: number;
   /** Called after each completed step (tests interrupt here). */
   onStep?: (step: UpStep) => void;
 }
@@ -182,7 +190,14 @@ export async function runUp(options: RunUpOptions): Promise<UpResult> {
     });
     const inputsHash = desired.inputsHash;
     const endpoint = target.talosEndpoint(node);
-    const state = await probeNode(talosLib, talosconfig, endpoint, node.address, signal);
+    const state = await waitForNode(() => probeNode(talosLib, talosconfig, endpoint, node.address, signal), {
+      node,
+      endpoint,
+      timeoutMs: options.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS,
+      clock: out.ctx.clock,
+      signal,
+      onRetry: (reason, waitMs) => out.retry({ source: node.name, reason, waitMs }),
+    });
     if (state === "configured" && progress.nodes[node.name]?.configHash === inputsHash) {
       step.done(`${node.name}: config up to date`);
       record({
@@ -194,14 +209,22 @@ export async function runUp(options: RunUpOptions): Promise<UpResult> {
       continue;
     }
     const data = desired.render();
+    const onRetry = (e: RetryEvent) =>
+      step.update({
+        type: "talos-retry",
+        source: `${node.name} (${node.address})`,
+        message: `${e.error.code} on ${e.method.split("/").at(-1)}`,
+        waitMs: e.delayMs,
+      });
     const client =
       state === "maintenance"
-        ? talosLib.createTalosClient({ endpoints: [endpoint], insecure: true, timeoutMs: 30_000 })
+        ? talosLib.createTalosClient({ endpoints: [endpoint], insecure: true, timeoutMs: 30_000, onRetry })
         : talosLib.createTalosClient({
             talosconfig,
             endpoints: [endpoint],
             nodes: [node.address],
             timeoutMs: 30_000,
+            onRetry,
           });
     try {
       const result = await client.applyConfiguration({
