@@ -207,6 +207,17 @@ export function cleanTransportText(raw: string): string {
   return text.split(". Last error:")[0]?.trim() || text;
 }
 
+/** The socket-level reason somewhere in an error's cause chain (e.g. ECONNREFUSED), in words. */
+function socketReason(error: unknown): string | undefined {
+  let e: unknown = error;
+  for (let depth = 0; depth < 6 && e !== null && typeof e === "object"; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && SOCKET_ERRORS[code]) return SOCKET_ERRORS[code];
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 function hintFor(
   entry: ErrorPresentation,
   own: string | undefined,
@@ -248,6 +259,8 @@ export function presentError(
         const why = cleanTransportText(raw);
         message = `${entry.message}${typeof node === "string" ? ` (${node})` : ""}${why && why !== entry.message ? `: ${why}` : ""}`;
       }
+      const socket = source === "talos-client" ? undefined : socketReason(error);
+      if (socket && !message.includes(socket)) message = `${message} (${socket})`;
       const presented: PresentedError = { source, code: e.code, exit: entry.exit, message };
       const hint = hintFor(entry, typeof e.hint === "string" ? e.hint : undefined, context);
       if (hint) presented.hint = hint;

@@ -166,15 +166,17 @@ export class Output {
   }
 
   /**
-   * Reports a retry: one line when a burst starts (or its reason changes), a reminder at most every
-   * 30 s while it lasts, nothing for the tries in between. {@link retryDone} ends the burst.
+   * Reports a retry: one line when a burst of a client's retries starts, a reminder at most every
+   * 30 s while it lasts, nothing for the tries in between. A burst lasts until its step ends
+   * ({@link retryDone}): polls that succeed in between do not start a new one.
    */
   retry(notice: RetryNotice): void {
     if (this.flags.quiet || this.flags.json) return;
     const now = this.ctx.clock.now();
     const burst = this.#bursts.get(notice.source);
     const wait = notice.waitMs === undefined ? "" : `; next try in ${formatWait(notice.waitMs)}`;
-    if (burst && burst.reason === notice.reason) {
+    if (burst) {
+      // the same client failing again (another object, another poll) is the same burst
       burst.count++;
       if (now - burst.lastLine < RETRY_REMINDER_MS) return;
       burst.lastLine = now;
@@ -210,7 +212,7 @@ export class Output {
       const ms = this.ctx.clock.now() - start;
       return ms >= 1000 ? ` (${(ms / 1000).toFixed(1)}s)` : "";
     };
-    // a retry goes to the burst reporter; any other event means the client got through
+    // a retry goes to the burst reporter, which prints it once for the step (or when the reason changes)
     const event = (m: string | ProgressLike): string | undefined => {
       if (typeof m === "string") return m;
       const retry = retryOf(m);
@@ -218,7 +220,6 @@ export class Output {
         this.retry(retry);
         return undefined;
       }
-      this.retryDone();
       return m.message;
     };
     if (!this.spinners) {
