@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import { stringify as stringifyYaml } from "yaml";
 import { HomelabError } from "../../errors.js";
 import type { NodeResult, TalosClient } from "../adapters/talos-client.js";
 import type { Invocation, RunFn } from "../cli/spec.js";
@@ -33,9 +34,10 @@ function failures(results: NodeResult<unknown>[]): number {
   return results.filter((r) => !r.ok).length;
 }
 
+/** Human output is YAML: JSON is printed only with --json. */
 function renderValue(value: unknown): string {
   if (typeof value === "string") return value;
-  return JSON.stringify(value, null, 2);
+  return stringifyYaml(value).trimEnd();
 }
 
 function byNode<T>(results: NodeResult<T>[], line: (value: T) => string): string {
@@ -44,13 +46,16 @@ function byNode<T>(results: NodeResult<T>[], line: (value: T) => string): string
     .join("\n");
 }
 
-function nodeJson<T>(results: NodeResult<T>[]): unknown[] {
+/** One object per node: the node's value spread in, or under `listKey` when it is a list (never spread). */
+function nodeJson<T>(results: NodeResult<T>[], listKey = "items"): unknown[] {
   return results.map((r) =>
     r.ok
-      ? {
-          node: r.node,
-          ...((typeof r.value === "object" && r.value !== null ? r.value : { value: r.value }) as object),
-        }
+      ? Array.isArray(r.value)
+        ? { node: r.node, [listKey]: r.value }
+        : {
+            node: r.node,
+            ...((typeof r.value === "object" && r.value !== null ? r.value : { value: r.value }) as object),
+          }
       : { node: r.node, error: { code: r.error.code, message: r.error.message } },
   );
 }
@@ -77,7 +82,7 @@ async function dispatch(inv: Invocation, client: TalosClient, nodes: string[] | 
     }
     case "services": {
       const results = await client.serviceList(target);
-      out.result({ nodes: nodeJson(results) }, () =>
+      out.result({ nodes: nodeJson(results, "services") }, () =>
         results
           .map((r) =>
             r.ok
