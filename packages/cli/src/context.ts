@@ -8,9 +8,14 @@ export interface TextSink {
 
 /** Result of {@link Context.exec}. */
 export interface ExecResult {
+  /** The exit code (1 when the child was ended by a signal). */
   exitCode: number;
   stdout: string;
   stderr: string;
+  /** The signal that ended the child, if any. */
+  signal?: string;
+  /** True when `signal` aborted an `interruptible` run (SIGINT was forwarded). */
+  aborted?: boolean;
 }
 
 /** Options of {@link Context.exec}. */
@@ -22,6 +27,13 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Called with each complete stdout line while the process runs. */
   onStdoutLine?: (line: string) => void;
+  /** Called with each complete stderr line while the process runs. */
+  onStderrLine?: (line: string) => void;
+  /**
+   * Runs the child in its own process group and, on abort, forwards one SIGINT and resolves once it
+   * exited (tofu then releases its state lock). Without it an abort kills the child.
+   */
+  interruptible?: boolean;
 }
 
 /** Runs a program with an argument array (never through a shell). */
@@ -31,14 +43,6 @@ export type Exec = (command: string, args: readonly string[], options?: ExecOpti
 export interface Clock {
   now(): number;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
-
-/** Levelled logger; everything goes to stderr. */
-export interface Logger {
-  debug(message: string): void;
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
 }
 
 /** Every process seam the CLI touches, built once in `bin` (tests build their own). */
@@ -52,7 +56,6 @@ export interface Context {
   env: Record<string, string | undefined>;
   cwd: string;
   isTTY: { stdin: boolean; stdout: boolean; stderr: boolean };
-  logger: Logger;
   exec: Exec;
   clock: Clock;
   /** Aborted on SIGINT. */
@@ -93,60 +96,75 @@ const realClock: Clock = {
     }),
 };
 
+function lineSplitter(onLine: ((line: string) => void) | undefined) {
+  let pending = "";
+  return {
+    push(chunk: string) {
+      if (!onLine) return;
+      pending += chunk;
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) onLine(line.replace(/\r$/, ""));
+    },
+    end() {
+      if (onLine && pending !== "") onLine(pending);
+      pending = "";
+    },
+  };
+}
+
 /** The default {@link Exec}: `spawn` with an argument array, output collected. */
 export const spawnExec: Exec = async (command, args, options = {}) => {
   const { spawn } = await import("node:child_process");
   return new Promise<ExecResult>((resolve, reject) => {
+    if (options.interruptible && options.signal?.aborted) {
+      resolve({ exitCode: 1, stdout: "", stderr: "", aborted: true });
+      return;
+    }
     const spawnOptions: SpawnOptions = {
       cwd: options.cwd,
       env: options.env as NodeJS.ProcessEnv | undefined,
       stdio: ["pipe", "pipe", "pipe"],
       shell: false,
     };
-    if (options.signal) spawnOptions.signal = options.signal;
+    if (options.interruptible) spawnOptions.detached = true;
+    else if (options.signal) spawnOptions.signal = options.signal;
     if (options.timeoutMs !== undefined) spawnOptions.timeout = options.timeoutMs;
     const child = spawn(command, [...args], spawnOptions);
     let stdout = "";
     let stderr = "";
-    let pending = "";
+    let aborted = false;
+    const out = lineSplitter(options.onStdoutLine);
+    const err = lineSplitter(options.onStderrLine);
     child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
       stdout += chunk;
-      if (options.onStdoutLine) {
-        pending += chunk;
-        const lines = pending.split("\n");
-        pending = lines.pop() ?? "";
-        for (const line of lines) options.onStdoutLine(line);
-      }
+      out.push(chunk);
     });
     child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
       stderr += chunk;
+      err.push(chunk);
     });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (pending !== "" && options.onStdoutLine) options.onStdoutLine(pending);
-      resolve({ exitCode: code ?? 1, stdout, stderr });
+    const onAbort = () => {
+      aborted = true;
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGINT");
+    };
+    if (options.interruptible) options.signal?.addEventListener("abort", onAbort, { once: true });
+    child.on("error", (error) => {
+      options.signal?.removeEventListener("abort", onAbort);
+      reject(error);
+    });
+    child.on("close", (code, signal) => {
+      options.signal?.removeEventListener("abort", onAbort);
+      out.end();
+      err.end();
+      const result: ExecResult = { exitCode: code ?? 1, stdout, stderr };
+      if (signal) result.signal = signal;
+      if (aborted) result.aborted = true;
+      resolve(result);
     });
     child.stdin?.end(options.input ?? "");
   });
 };
-
-/** A logger writing `level: message` lines to `sink`, filtered by `level`. */
-export function createLogger(sink: TextSink, level: "quiet" | "normal" | "verbose" = "normal"): Logger {
-  return {
-    debug: (m) => {
-      if (level === "verbose") sink.write(`debug: ${m}\n`);
-    },
-    info: (m) => {
-      if (level !== "quiet") sink.write(`${m}\n`);
-    },
-    warn: (m) => {
-      sink.write(`warning: ${m}\n`);
-    },
-    error: (m) => {
-      sink.write(`error: ${m}\n`);
-    },
-  };
-}
 
 /** Builds the {@link Context}; `bin` calls it once with the real process, tests with their own seams. */
 export function createContext(options: CreateContextOptions = {}): Context {
@@ -162,7 +180,6 @@ export function createContext(options: CreateContextOptions = {}): Context {
       stdout: options.isTTY?.stdout ?? stdout.isTTY === true,
       stderr: options.isTTY?.stderr ?? stderr.isTTY === true,
     },
-    logger: createLogger(stderr),
     exec: options.exec ?? spawnExec,
     clock: options.clock ?? realClock,
     signal: options.signal ?? new AbortController().signal,

@@ -5,7 +5,6 @@ export type {
   Exec,
   ExecOptions,
   ExecResult,
-  Logger,
   TextSink,
 } from "./context.js";
 export { createContext } from "./context.js";

@@ -1,10 +1,17 @@
 import { parseArgs } from "node:util";
 import pkg from "../package.json" with { type: "json" };
-import { type Context, createContext, createLogger, type TextSink } from "./context.js";
-import { renderHelp } from "./internal/cli/help.js";
+import { type Context, createContext, type TextSink } from "./context.js";
+import {
+  type CommandDef,
+  GLOBAL_OPTIONS,
+  type Loader,
+  type OptionDefs,
+  type OptionValues,
+  type TreeNode,
+} from "./internal/cli/command.js";
+import { renderCommandHelp, renderGroupHelp } from "./internal/cli/help.js";
 import type { GlobalFlags } from "./internal/cli/output.js";
-import { type CommandSpec, GLOBAL_OPTIONS, type OptionSpec, type OptionValues } from "./internal/cli/spec.js";
-import { ROOT } from "./internal/commands/tree.js";
+import { ROOT } from "./internal/commands/index.js";
 import { didYouMean } from "./internal/config/suggest.js";
 
 /** Options of {@link main}. */
@@ -21,23 +28,23 @@ export interface MainOptions {
 export const version: string = pkg.version;
 
 interface Resolved {
-  spec: CommandSpec;
+  node: TreeNode;
   path: string[];
   rest: string[];
   unknown?: string;
 }
 
 const GLOBAL_WITH_VALUE = new Set(
-  Object.entries(GLOBAL_OPTIONS).flatMap(([name, o]) =>
+  Object.entries(GLOBAL_OPTIONS as OptionDefs).flatMap(([name, o]) =>
     o.type === "string" ? [`--${name}`, ...(o.short ? [`-${o.short}`] : [])] : [],
   ),
 );
 
-function resolveCommand(argv: readonly string[]): Resolved {
-  let spec = ROOT;
+/** Walks argv down the tree, loading only the groups and the command on the way. */
+async function resolveCommand(argv: readonly string[]): Promise<Resolved> {
+  let node: TreeNode = ROOT;
   const path: string[] = [];
   const rest: string[] = [];
-  let descending = true;
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i] as string;
     if (token === "--") {
@@ -49,21 +56,20 @@ function resolveCommand(argv: readonly string[]): Resolved {
       if (GLOBAL_WITH_VALUE.has(token) && i + 1 < argv.length) rest.push(argv[++i] as string);
       continue;
     }
-    if (descending && spec.subcommands) {
-      const next = spec.subcommands.find((c) => c.name === token);
-      if (!next) return { spec, path, rest, unknown: token };
-      spec = next;
+    if (node.kind === "group") {
+      const load: Loader | undefined = Object.hasOwn(node.commands, token) ? node.commands[token] : undefined;
+      if (!load) return { node, path, rest, unknown: token };
+      node = await load();
       path.push(token);
       continue;
     }
-    descending = false;
     rest.push(token);
   }
-  return { spec, path, rest };
+  return { node, path, rest };
 }
 
-function parseOptions(spec: CommandSpec, rest: string[]) {
-  const all: Record<string, OptionSpec> = { ...GLOBAL_OPTIONS, ...(spec.options ?? {}) };
+function parseOptions(def: CommandDef | undefined, rest: string[]) {
+  const all: OptionDefs = { ...GLOBAL_OPTIONS, ...(def?.options ?? {}) };
   const options: Record<string, { type: "boolean" | "string"; short?: string; multiple?: boolean }> = {};
   for (const [name, o] of Object.entries(all)) {
     options[name] = { type: o.type };
@@ -88,6 +94,12 @@ function suggest(word: string, names: string[]): string {
   return close.length > 0 ? ` (did you mean ${close.map((c) => `'${c}'`).join(" or ")}?)` : "";
 }
 
+async function helpOf(node: TreeNode, path: string[]): Promise<string> {
+  if (node.kind === "command") return renderCommandHelp(node, path, version);
+  const children = await Promise.all(Object.values(node.commands).map((load) => load()));
+  return renderGroupHelp(node, children, path, version);
+}
+
 /**
  * Runs the CLI for `argv` and resolves to the exit code (0 ok, 1 failure, 2 usage or
  * "changes" for plan, 130 interrupted). Never calls process.exit.
@@ -102,62 +114,62 @@ export async function main(options: MainOptions): Promise<number> {
   const argv = options.argv;
   const rawJson = argv.includes("--json");
   const flagsForErrors = { json: rawJson };
-  const usage = (message: string, spec: CommandSpec, path: string[]): number => {
+  const usage = async (message: string, node: TreeNode, path: string[]): Promise<number> => {
     if (flagsForErrors.json) {
       ctx.stdout.write(
         `${JSON.stringify({ error: { code: "USAGE", source: "homelab", message } }, null, 2)}\n`,
       );
     } else {
-      ctx.stderr.write(`homelab: ${message}\n\n${renderHelp(spec, path, version)}`);
+      ctx.stderr.write(`homelab: ${message}\n\n${await helpOf(node, path)}`);
     }
     return 2;
   };
 
-  const resolved = resolveCommand(argv);
-  const { spec, path } = resolved;
+  const resolved = await resolveCommand(argv);
+  const { node, path } = resolved;
   if (resolved.unknown !== undefined) {
     if (path.length === 0 && (argv.includes("--version") || argv.includes("-v"))) {
       ctx.stdout.write(`${version}\n`);
       return 0;
     }
-    const names = spec.subcommands?.map((c) => c.name) ?? [];
-    return usage(`unknown command '${resolved.unknown}'${suggest(resolved.unknown, names)}`, spec, path);
+    const names = node.kind === "group" ? Object.keys(node.commands) : [];
+    return usage(`unknown command '${resolved.unknown}'${suggest(resolved.unknown, names)}`, node, path);
   }
   let parsed: ReturnType<typeof parseOptions>;
   try {
-    parsed = parseOptions(spec, resolved.rest);
+    parsed = parseOptions(node.kind === "command" ? node : undefined, resolved.rest);
   } catch (error) {
     const message = (error as Error).message.replace(/\. To specify a positional.*$/s, "");
     const unknown = /^Unknown option '(-{1,2}[^']+)'/.exec(message)?.[1];
-    const names = Object.keys({ ...GLOBAL_OPTIONS, ...(spec.options ?? {}) }).map((n) => `--${n}`);
+    const options = node.kind === "command" ? node.options : {};
+    const names = Object.keys({ ...GLOBAL_OPTIONS, ...(options ?? {}) }).map((n) => `--${n}`);
     const hint = unknown?.startsWith("--") ? didYouMean(unknown, names) : "";
-    return usage(`${message}${hint}`, spec, path);
+    return usage(`${message}${hint}`, node, path);
   }
   const v = parsed.values;
   if (v.help) {
-    ctx.stdout.write(renderHelp(spec, path, version));
+    ctx.stdout.write(await helpOf(node, path));
     return 0;
   }
   if (v.version && path.length === 0) {
     ctx.stdout.write(rawJson ? `${JSON.stringify({ version })}\n` : `${version}\n`);
     return 0;
   }
-  if (!spec.load) {
+  if (node.kind === "group") {
     if (path.length === 0 && parsed.positionals.length === 0) {
-      ctx.stdout.write(renderHelp(spec, path, version));
+      ctx.stdout.write(await helpOf(node, path));
       return 0;
     }
-    return usage(`missing command after '${["homelab", ...path].join(" ")}'`, spec, path);
+    return usage(`missing command after '${["homelab", ...path].join(" ")}'`, node, path);
   }
   const positionals = parsed.positionals.filter((p) => p !== "--");
-  const required = (spec.args ?? []).filter((a) => a.required).length;
-  const variadic = (spec.args ?? []).some((a) => a.variadic);
-  if (positionals.length < required) {
-    const missing = (spec.args ?? []).filter((a) => a.required)[positionals.length];
-    return usage(`missing argument ${missing?.name.toUpperCase()}`, spec, path);
+  const required = node.args.filter((a) => a.required);
+  const variadic = node.args.some((a) => a.variadic);
+  if (positionals.length < required.length) {
+    return usage(`missing argument ${required[positionals.length]?.name.toUpperCase()}`, node, path);
   }
-  if (!variadic && positionals.length > (spec.args ?? []).length) {
-    return usage(`unexpected argument '${positionals[(spec.args ?? []).length]}'`, spec, path);
+  if (!variadic && positionals.length > node.args.length) {
+    return usage(`unexpected argument '${positionals[node.args.length]}'`, node, path);
   }
 
   const flags: GlobalFlags = {
@@ -167,21 +179,26 @@ export async function main(options: MainOptions): Promise<number> {
     quiet: v.quiet === true,
     verbose: v.verbose === true,
   };
-  const level = flags.quiet || flags.json ? "quiet" : flags.verbose ? "verbose" : "normal";
-  const runCtx: Context = { ...ctx, logger: createLogger(ctx.stderr, level) };
   const [{ Output }, { presentError }] = await Promise.all([
     import("./internal/cli/output.js"),
     import("./internal/cli/error-table.js"),
   ]);
-  const out = new Output(runCtx, flags);
+  const out = new Output(ctx, flags);
   try {
-    const run = await spec.load();
-    const code = await run({ ctx: runCtx, out, flags, args: positionals, options: v as OptionValues, path });
+    const code = await node.run({
+      ctx,
+      out,
+      flags,
+      args: positionals,
+      options: v as OptionValues<OptionDefs>,
+      path,
+      root: ROOT,
+    });
     return code ?? 0;
   } catch (error) {
     out.stopSpinner();
     const p = presentError(error, ctx.signal.aborted, {
-      options: Object.keys({ ...GLOBAL_OPTIONS, ...(spec.options ?? {}) }).map((n) => `--${n}`),
+      options: Object.keys({ ...GLOBAL_OPTIONS, ...(node.options ?? {}) }).map((n) => `--${n}`),
     });
     if (flags.json) {
       const doc: Record<string, unknown> = { code: p.code, source: p.source, message: p.message };

@@ -138,15 +138,16 @@ describe("homelab doctor", () => {
 });
 
 describe("homelab plan", () => {
-  it("exits 2 listing every layer when nothing exists yet", async ({ expect }) => {
+  it("exits 1, not 2, when a layer cannot be planned", async ({ expect }) => {
     const r = await run(["plan", "--json"], {
       cwd: t.dir,
       env: { TS_AUTHKEY: "k", HOMELAB_TOFU_BIN: join(t.dir, "no-tofu"), PATH: "" },
     });
-    expect(r.code).toBe(2);
-    const layers = r.json().items.map((i: { layer: string; change: string }) => `${i.layer}:${i.change}`);
-    expect(layers).toEqual(["tunnel:unknown", "talos:create", "argocd:create", "tofu:unknown"]);
-    expect(r.json().items[3].detail).toContain("tofu plan failed");
+    expect(r.code).toBe(1);
+    const items = r.json().items.map((i: { step: string; action: string }) => `${i.step}:${i.action}`);
+    expect(items).toEqual(["tofu:error", "kubeconfig:create", "argocd:create"]);
+    expect(r.json().items[0].error.code).toBe("TOFU_NOT_FOUND");
+    expect(r.json()).toMatchObject({ changes: 2, failures: 1 });
   });
 });
 
@@ -164,11 +165,11 @@ describe("homelab up", () => {
     expect(r.stderr).toContain("--simulate runs the direct engine");
   });
 
-  it("asks on a TTY and stops when the answer is no", async ({ expect }) => {
+  it("shows the plan on a TTY, asks, and changes nothing when the answer is no", async ({ expect }) => {
     const questions: string[] = [];
-    const r = await run(["up", "--engine", "direct"], {
+    const r = await run(["up", "--simulate"], {
       cwd: t.dir,
-      env: { TS_AUTHKEY: "k" },
+      env: { TS_AUTHKEY: "k", NO_COLOR: "1" },
       stdinTTY: true,
       prompt: async (q) => {
         questions.push(q);
@@ -176,7 +177,12 @@ describe("homelab up", () => {
       },
     });
     expect(r.code).toBe(1);
-    expect(questions).toEqual(["bring homelab (1 node(s)) to the state in homelab.yaml? [y/N] "]);
+    expect(questions).toEqual(["apply these changes to the simulated lab? [y/N] "]);
+    expect(r.stderr).toMatch(
+      /\+ machine-config +node1: in maintenance mode \(certificate .+\): apply the machine config/,
+    );
+    expect(r.stderr).toContain("aborted: nothing changed");
+    expect(await listFiles(t.dir)).toEqual(["homelab.yaml"]);
   });
 });
 

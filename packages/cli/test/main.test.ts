@@ -84,6 +84,24 @@ describe("main", () => {
     });
   });
 
+  it.for([
+    ["infra", "bogus"],
+    ["infra", "destroyy"],
+    ["talos", "etcd", "defrag"],
+    ["tunnel", "delete"],
+  ])("exits 2 on the unknown verb in '%s %s' and runs nothing", async (argv, { expect }) => {
+    const calls: string[][] = [];
+    const r = await run([...argv, "--yes"], {
+      exec: async (command, args) => {
+        calls.push([command, ...args]);
+        return { exitCode: 0, stdout: "", stderr: "" };
+      },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`unknown command '${argv[argv.length - 1]}'`);
+    expect(calls).toEqual([]);
+  });
+
   it("exits 2 when a noun is given without its verb", async ({ expect }) => {
     const r = await run(["talos"]);
     expect(r.code).toBe(2);

@@ -1,8 +1,9 @@
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it, vi } from "vitest";
+import type { TreeNode } from "../src/internal/cli/command.js";
 import { ERROR_TABLE } from "../src/internal/cli/error-table.js";
-import { ROOT } from "../src/internal/commands/tree.js";
+import { ROOT } from "../src/internal/commands/index.js";
 import { REPO_ROOT, run } from "./helpers.js";
 
 const readme = await readFile(join(import.meta.dirname, "..", "README.md"), "utf8");
@@ -35,16 +36,16 @@ describe("README", () => {
     }
   });
 
-  it("lists every command of the tree", ({ expect }) => {
+  it("lists every command of the tree", async ({ expect }) => {
     const missing: string[] = [];
-    const walk = (spec: typeof ROOT, path: string[]) => {
-      if (!spec.subcommands) {
+    const walk = async (node: TreeNode, path: string[]) => {
+      if (node.kind === "command") {
         if (!rows.some((r) => r[0]?.startsWith(`\`homelab ${path.join(" ")}`))) missing.push(path.join(" "));
         return;
       }
-      for (const c of spec.subcommands) walk(c, [...path, c.name]);
+      for (const [name, load] of Object.entries(node.commands)) await walk(await load(), [...path, name]);
     };
-    walk(ROOT, []);
+    await walk(ROOT, []);
     expect(missing).toEqual([]);
   });
 
@@ -66,6 +67,6 @@ describe("README", () => {
 
   it("shows the same command summaries as --help", async ({ expect }) => {
     const help = (await run(["--help"])).stdout;
-    for (const c of ROOT.subcommands ?? []) expect(help).toContain(c.summary);
+    for (const load of Object.values(ROOT.commands)) expect(help).toContain((await load()).summary);
   });
 });

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   APPLICATION_HEALTH_KEY,
@@ -116,6 +116,9 @@ describe("homelab up --simulate", () => {
     });
     expect(code).toBe(130);
     expect(stderr).not.toContain("etcd bootstrapped");
+    // an interrupt is said as one, never as a failure of what was being done
+    expect(stderr).not.toContain("✗");
+    expect(stderr).toMatch(/\[INTERRUPTED\]: interrupted/);
     const progress = JSON.parse(await readFile(join(dir.dir, ".homelab/homelab/lab/progress.json"), "utf8"));
     expect(progress.bootstrapped).toBeUndefined();
     expect(Object.keys(progress.nodes)).toContain("node1");
@@ -131,7 +134,7 @@ describe("homelab up --simulate", () => {
       changed: false,
     });
     expect(result.lab).toEqual({ fresh: false, pid: process.pid });
-  });
+  }, 60_000);
 
   it("changes nothing when run again", async ({ expect }) => {
     const r = await run(["up", "--simulate", "--json"], { cwd: dir.dir, env });
@@ -329,10 +332,24 @@ describe("homelab up --simulate", () => {
       expect(r.code).toBe(0);
     });
 
+    it("refuses to rotate the tunnel token without a TTY or --yes, changing nothing", async ({ expect }) => {
+      const r = await run(
+        ["tunnel", "rotate-token", "--json", "--talosconfig", join(labDir(), "talosconfig")],
+        {
+          cwd: dir.dir,
+          env: { ...env, ...(await cfEnv()) },
+        },
+      );
+      expect(r.code).toBe(2);
+      expect(r.json().error.code).toBe("NEEDS_CONFIRMATION");
+      const again = await run(["plan", "--simulate", "--json"], { cwd: dir.dir, env });
+      expect(again.code).toBe(0);
+    });
+
     it("rotates the tunnel token node by node and leaves up with nothing to do", async ({ expect }) => {
       const cf = await cfEnv();
       const r = await run(
-        ["tunnel", "rotate-token", "--json", "--talosconfig", join(labDir(), "talosconfig")],
+        ["tunnel", "rotate-token", "--yes", "--json", "--talosconfig", join(labDir(), "talosconfig")],
         {
           cwd: dir.dir,
           env: { ...env, ...cf },
@@ -343,6 +360,62 @@ describe("homelab up --simulate", () => {
       expect(r.stdout).not.toMatch(/eyJ|TUNNEL_TOKEN/);
       const again = await run(["up", "--simulate", "--json"], { cwd: dir.dir, env });
       expect(again.json().changed).toBe(0);
+    });
+
+    it("shows a config changed behind its back as a redacted diff (exit 2); up puts it back and plan exits 0", async ({
+      expect,
+    }) => {
+      const { createTalosClient } = await import("@talos-homelab/talos-client");
+      const node = "192.168.50.200";
+      const client = createTalosClient({
+        talosconfig: await readFile(join(labDir(), "talosconfig"), "utf8"),
+        endpoints: [info.lab.nodes[0]?.endpoint as string],
+        nodes: [node],
+      });
+      try {
+        // what `talosctl apply` from another machine would do: the live config changes, the state does not
+        const live = await client.get({
+          type: "MachineConfigs.config.talos.dev",
+          namespace: "config",
+          id: "v1alpha1",
+          node,
+        });
+        const drifted = (live.spec as string).replace("- address: 1.1.1.1", "- address: 9.9.9.9");
+        expect(drifted).not.toBe(live.spec);
+        await client.applyConfiguration({ node, data: drifted, mode: "no-reboot" });
+      } finally {
+        client.close();
+      }
+
+      const plan = await run(["plan", "--simulate"], { cwd: dir.dir, env });
+      expect(plan.code).toBe(2);
+      expect(plan.stdout).toMatch(/^~ machine-config +node1: live config differs/m);
+      expect(plan.stdout).toContain("~ ResolverConfig");
+      expect(plan.stdout).toContain('- nameservers[1]: {"address":"9.9.9.9"}');
+      expect(plan.stdout).toContain('+ nameservers[1]: {"address":"1.1.1.1"}');
+      expect(plan.stdout).not.toContain(env.TS_AUTHKEY);
+      expect(plan.stdout).not.toMatch(/BEGIN|TUNNEL_TOKEN=ey/);
+
+      const up = await run(["up", "--simulate", "--json"], { cwd: dir.dir, env });
+      expect(up.code).toBe(0);
+      expect(
+        up
+          .json()
+          .steps.filter((s: { changed: boolean }) => s.changed)
+          .map((s: { id: string }) => s.id),
+      ).toEqual(["config:node1"]);
+      const again = await run(["plan", "--simulate", "--json"], { cwd: dir.dir, env });
+      expect(again.json()).toMatchObject({ changes: 0, failures: 0 });
+      expect(again.code).toBe(0);
+    });
+
+    it("plans no changes against the converged lab when the local state file is deleted", async ({
+      expect,
+    }) => {
+      await rm(join(labDir(), "progress.json"));
+      const r = await run(["plan", "--simulate", "--json"], { cwd: dir.dir, env });
+      expect(r.json()).toMatchObject({ changes: 0, failures: 0 });
+      expect(r.code).toBe(0);
     });
   });
 });

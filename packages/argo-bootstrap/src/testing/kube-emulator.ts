@@ -158,16 +158,33 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
     "",
   ].join("\n");
 
-  const ticker = setInterval(() => {
-    try {
-      step();
-    } catch {
-      // A controller step never takes the server down.
-    }
-  }, stepMs);
-  ticker.unref();
+  // The controllers step while clients talk to the API (or watch it) and for a second after; an
+  // idle emulator (nobody polling) runs no timer at all, so a long-lived lab costs no CPU.
+  const idleTicks = Math.max(1, Math.ceil(1000 / stepMs));
+  let quietTicks = 0;
+  let ticker: ReturnType<typeof setInterval> | undefined;
+  const wake = (): void => {
+    quietTicks = 0;
+    if (ticker !== undefined) return;
+    ticker = setInterval(() => {
+      try {
+        step();
+      } catch {
+        // A controller step never takes the server down.
+      }
+      // an open watch is a client listening: keep stepping for it
+      if (openResponses.size > 0) quietTicks = 0;
+      else if (++quietTicks >= idleTicks) {
+        clearInterval(ticker);
+        ticker = undefined;
+      }
+    }, stepMs);
+    ticker.unref();
+  };
+  wake();
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    wake();
     const parsed = new URL(req.url ?? "/", url);
     const method = (req.method ?? "GET").toUpperCase();
     const body = await readBody(req);
@@ -955,6 +972,7 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
       return type === undefined ? [] : store.list(type, ref.namespace);
     },
     apply(object, opts = {}) {
+      wake();
       return applyObject(object, opts.fieldManager ?? "emulator");
     },
     delete(ref) {
@@ -967,6 +985,7 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
       return new Promise<void>((resolve, reject) => {
         const started = Date.now();
         const poll = (): void => {
+          wake();
           if (check()) resolve();
           else if (Date.now() - started > timeoutMs)
             reject(new Error(`condition not met within ${timeoutMs} ms`));

@@ -1,6 +1,6 @@
-import { type CommandSpec, GLOBAL_OPTIONS, type OptionSpec } from "./spec.js";
+import { type CommandDef, GLOBAL_OPTIONS, type GroupDef, type OptionDefs, type TreeNode } from "./command.js";
 
-function optionLines(options: Record<string, OptionSpec>): string[] {
+function optionLines(options: OptionDefs): string[] {
   const rows = Object.entries(options).map(([name, o]) => {
     const flag = `${o.short ? `-${o.short}, ` : "    "}--${name}${o.type === "string" ? ` ${o.valueName ?? "VALUE"}` : ""}`;
     const choices = o.choices ? ` (${o.choices.join("|")})` : "";
@@ -10,38 +10,47 @@ function optionLines(options: Record<string, OptionSpec>): string[] {
   return rows.map(([f, d]) => `  ${f.padEnd(width)}  ${d}`);
 }
 
-/** Renders `--help` text for a command at `path`. */
-export function renderHelp(spec: CommandSpec, path: string[], version: string): string {
+function header(node: TreeNode, path: string[], version: string): string[] {
   const full = ["homelab", ...path].join(" ");
-  const lines: string[] = [];
-  if (path.length === 0) lines.push(`homelab ${version}: ${spec.summary}`, "");
-  else lines.push(`${full}: ${spec.summary}`, "");
-  if (spec.description) lines.push(spec.description, "");
-  const args = (spec.args ?? []).map((a) => {
+  const lines = [path.length === 0 ? `homelab ${version}: ${node.summary}` : `${full}: ${node.summary}`, ""];
+  if (node.description) lines.push(node.description, "");
+  return lines;
+}
+
+/** `--help` of a command, generated from its definition. */
+export function renderCommandHelp(def: CommandDef, path: string[], version: string): string {
+  const full = ["homelab", ...path].join(" ");
+  const lines = header(def, path, version);
+  const args = def.args.map((a) => {
     const n = `${a.name.toUpperCase()}${a.variadic ? "..." : ""}`;
     return a.required ? n : `[${n}]`;
   });
-  if (spec.subcommands?.length) {
-    lines.push(`Usage: ${full} <command> [options]`, "", "Commands:");
-    const width = Math.max(...spec.subcommands.map((c) => c.name.length));
-    for (const c of spec.subcommands) lines.push(`  ${c.name.padEnd(width)}  ${c.summary}`);
-    lines.push("");
-  } else {
-    lines.push(`Usage: ${[full, ...args].join(" ")} [options]`, "");
-  }
-  if (spec.args?.length) {
+  lines.push(`Usage: ${[full, ...args].join(" ")} [options]`, "");
+  if (def.args.length > 0) {
     lines.push("Arguments:");
-    const width = Math.max(...spec.args.map((a) => a.name.length));
-    for (const a of spec.args) lines.push(`  ${a.name.toUpperCase().padEnd(width)}  ${a.description}`);
+    const width = Math.max(...def.args.map((a) => a.name.length));
+    for (const a of def.args) lines.push(`  ${a.name.toUpperCase().padEnd(width)}  ${a.description}`);
     lines.push("");
   }
-  if (spec.options && Object.keys(spec.options).length > 0) {
-    lines.push("Options:", ...optionLines(spec.options), "");
-  }
+  if (Object.keys(def.options).length > 0) lines.push("Options:", ...optionLines(def.options), "");
   lines.push("Global options:", ...optionLines(GLOBAL_OPTIONS), "");
-  if (spec.examples?.length) {
-    lines.push("Examples:", ...spec.examples.map((e) => `  ${e}`), "");
-  }
-  if (spec.subcommands?.length) lines.push(`Run '${full} <command> --help' for a command's options.`, "");
+  if (def.examples?.length) lines.push("Examples:", ...def.examples.map((e) => `  ${e}`), "");
+  return lines.join("\n");
+}
+
+/** `--help` of a group: its commands (loaded for their summaries) and the global options. */
+export function renderGroupHelp(
+  group: GroupDef,
+  children: readonly TreeNode[],
+  path: string[],
+  version: string,
+): string {
+  const full = ["homelab", ...path].join(" ");
+  const lines = header(group, path, version);
+  lines.push(`Usage: ${full} <command> [options]`, "", "Commands:");
+  const width = Math.max(...children.map((c) => c.name.length));
+  for (const c of children) lines.push(`  ${c.name.padEnd(width)}  ${c.summary}`);
+  lines.push("", "Global options:", ...optionLines(GLOBAL_OPTIONS), "");
+  lines.push(`Run '${full} <command> --help' for a command's options.`, "");
   return lines.join("\n");
 }

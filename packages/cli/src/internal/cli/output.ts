@@ -38,6 +38,8 @@ export interface Step {
   update(message: string | ProgressLike): void;
   done(message?: string): void;
   fail(message?: string): void;
+  /** The run was interrupted while this step ran (said as such, never as a failure). */
+  interrupted(): void;
 }
 
 const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -98,9 +100,7 @@ export class Output {
     this.colorOut = colorEnabled(ctx, flags, ctx.isTTY.stdout);
     this.colorErr = colorEnabled(ctx, flags, ctx.isTTY.stderr);
     const ci = ctx.env.CI !== undefined && ctx.env.CI !== "" && ctx.env.CI !== "false";
-    // TERM=dumb terminals do not understand cursor movement: plain lines there
-    const dumb = ctx.env.TERM === "dumb";
-    this.spinners = ctx.isTTY.stderr && !flags.json && !flags.quiet && !ci && !dumb;
+    this.spinners = ctx.isTTY.stderr && !flags.json && !flags.quiet && !ci && ctx.env.TERM !== "dumb";
   }
 
   /** Styles text for stdout (no-op without colour). */
@@ -206,7 +206,7 @@ export class Output {
   /** Starts a progress step. */
   step(title: string): Step {
     const silent = this.flags.quiet || this.flags.json;
-    if (silent) return { update() {}, done() {}, fail() {} };
+    if (silent) return { update() {}, done() {}, fail() {}, interrupted() {} };
     const start = this.ctx.clock.now();
     const elapsed = () => {
       const ms = this.ctx.clock.now() - start;
@@ -234,6 +234,7 @@ export class Output {
           this.ctx.stderr.write(`${this.styleErr("green", "✓")} ${m ?? title}${elapsed()}\n`);
         },
         fail: (m) => this.ctx.stderr.write(`${this.styleErr("red", "✗")} ${m ?? title}\n`),
+        interrupted: () => this.ctx.stderr.write(`${this.styleErr("yellow", "!")} ${title}: interrupted\n`),
       };
     }
     let frame = 0;
@@ -267,6 +268,10 @@ export class Output {
       fail: (m) => {
         stop();
         this.ctx.stderr.write(`${this.styleErr("red", "✗")} ${m ?? title}\n`);
+      },
+      interrupted: () => {
+        stop();
+        this.ctx.stderr.write(`${this.styleErr("yellow", "!")} ${title}: interrupted\n`);
       },
     };
   }

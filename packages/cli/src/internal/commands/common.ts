@@ -1,8 +1,8 @@
 import { join, resolve } from "node:path";
 import { HomelabError } from "../../errors.js";
 import type { ProcessRunner } from "../adapters/argo-bootstrap.js";
-import type { Invocation } from "../cli/spec.js";
-import { type LoadedConfig, loadConfig } from "../config/load.js";
+import type { Invocation } from "../cli/command.js";
+import type { LoadedConfig } from "../config/load.js";
 
 /** Loads the project's homelab.yaml (--config, default ./homelab.yaml). */
 export async function loadProject(
@@ -10,6 +10,7 @@ export async function loadProject(
   options: { resolveSecrets?: boolean; placeholderSecrets?: boolean } = {},
 ): Promise<LoadedConfig> {
   const path = inv.flags.config ?? "homelab.yaml";
+  const { loadConfig } = await import("../config/load.js");
   const loaded = await loadConfig(path, {
     cwd: inv.ctx.cwd,
     env: inv.ctx.env,
@@ -71,4 +72,12 @@ export function execRunner(inv: Invocation): ProcessRunner {
       ...(options?.signal ? { signal: options.signal } : {}),
       ...(options?.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     });
+}
+
+/** `--parallel N`: a whole number from 1; default 8. */
+export function parallelOf(value: string | undefined): number {
+  if (value === undefined) return 8;
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new HomelabError("USAGE", `--parallel needs a whole number from 1, got '${value}'`);
+  return Number(value);
 }

@@ -1,21 +1,35 @@
 import { HomelabError } from "../../errors.js";
-import type { RunFn } from "../cli/spec.js";
-import { type CommandSpec, GLOBAL_OPTIONS } from "../cli/spec.js";
-import { ROOT } from "./tree.js";
+import { defineCommand, GLOBAL_OPTIONS, type GroupDef, type TreeNode } from "../cli/command.js";
 
-function walk(spec: CommandSpec, path: string[], visit: (spec: CommandSpec, path: string[]) => void): void {
-  visit(spec, path);
-  for (const c of spec.subcommands ?? []) walk(c, [...path, c.name], visit);
+/** A node of the tree with its children loaded (completion scripts need all of it at once). */
+interface Loaded {
+  node: TreeNode;
+  children: Loaded[];
 }
 
-function flagsOf(spec: CommandSpec): string[] {
-  return Object.keys({ ...GLOBAL_OPTIONS, ...(spec.options ?? {}) }).map((o) => `--${o}`);
+async function loadTree(node: TreeNode): Promise<Loaded> {
+  if (node.kind === "command") return { node, children: [] };
+  const children = await Promise.all(
+    Object.values(node.commands).map(async (load) => loadTree(await load())),
+  );
+  return { node, children };
 }
 
-function bash(): string {
+function walk(tree: Loaded, path: string[], visit: (tree: Loaded, path: string[]) => void): void {
+  visit(tree, path);
+  for (const c of tree.children) walk(c, [...path, c.node.name], visit);
+}
+
+function flagsOf(node: TreeNode): string[] {
+  return Object.keys({ ...GLOBAL_OPTIONS, ...(node.kind === "command" ? node.options : {}) }).map(
+    (o) => `--${o}`,
+  );
+}
+
+function bash(root: Loaded): string {
   const cases: string[] = [];
-  walk(ROOT, [], (spec, path) => {
-    const words = [...(spec.subcommands ?? []).map((c) => c.name), ...flagsOf(spec)].join(" ");
+  walk(root, [], (tree, path) => {
+    const words = [...tree.children.map((c) => c.node.name), ...flagsOf(tree.node)].join(" ");
     cases.push(`    "${path.join(" ")}") words="${words}" ;;`);
   });
   return `# homelab bash completion: eval "$(homelab completion bash)"
@@ -35,21 +49,21 @@ complete -o default -F _homelab homelab
 `;
 }
 
-function zsh(): string {
+function zsh(root: Loaded): string {
   return `#compdef homelab
 # homelab zsh completion: homelab completion zsh > "\${fpath[1]}/_homelab"
 autoload -U bashcompinit && bashcompinit
-${bash()}`;
+${bash(root)}`;
 }
 
-function fish(): string {
+function fish(root: Loaded): string {
   const lines = [
     "# homelab fish completion: homelab completion fish > ~/.config/fish/completions/homelab.fish",
   ];
-  walk(ROOT, [], (spec, path) => {
+  walk(root, [], (tree, path) => {
     const cond =
       path.length === 0 ? "__fish_use_subcommand" : `__fish_seen_subcommand_from ${path[path.length - 1]}`;
-    for (const c of spec.subcommands ?? [])
+    for (const { node: c } of tree.children)
       lines.push(`complete -c homelab -n '${cond}' -f -a ${c.name} -d '${c.summary.replace(/'/g, "")}'`);
   });
   for (const [name, o] of Object.entries(GLOBAL_OPTIONS))
@@ -60,12 +74,17 @@ function fish(): string {
 }
 
 /** `homelab completion <shell>` */
-export const run: RunFn = async ({ out, args }) => {
-  const shell = args[0];
-  const scripts: Record<string, () => string> = { bash, zsh, fish };
-  const make = shell === undefined ? undefined : scripts[shell];
-  if (!make) throw new HomelabError("USAGE", `unsupported shell '${shell}': expected bash, zsh or fish`);
-  const script = make();
-  out.result({ shell, script }, script);
-  return 0;
-};
+export const command = defineCommand({
+  name: "completion",
+  summary: "Print a shell completion script",
+  args: [{ name: "shell", description: "bash, zsh or fish", required: true }],
+  async run({ out, args, root }) {
+    const shell = args[0];
+    const scripts: Record<string, (root: Loaded) => string> = { bash, zsh, fish };
+    const make = shell === undefined ? undefined : scripts[shell];
+    if (!make) throw new HomelabError("USAGE", `unsupported shell '${shell}': expected bash, zsh or fish`);
+    const script = make(await loadTree(root satisfies GroupDef));
+    out.result({ shell, script }, script);
+    return 0;
+  },
+});

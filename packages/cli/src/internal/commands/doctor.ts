@@ -1,18 +1,9 @@
 import { isHomelabError } from "../../errors.js";
-import type { Invocation, RunFn } from "../cli/spec.js";
+import { defineCommand, type Invocation } from "../cli/command.js";
 import type { HomelabConfig, LoadedConfig } from "../config/load.js";
 import { loadProject } from "./common.js";
 import { liveChecks } from "./doctor-live.js";
-
-/** One doctor finding, whatever its source. */
-export interface Finding {
-  source: "homelab.yaml" | "talos-config" | "cf-tunnel" | "argo-bootstrap" | "live";
-  severity: "error" | "warning" | "info";
-  code: string;
-  path: string;
-  message: string;
-  hint?: string;
-}
+import type { Finding } from "./finding.js";
 
 function fileFindings(config: HomelabConfig): Finding[] {
   const f: Finding[] = [];
@@ -57,48 +48,58 @@ function fileFindings(config: HomelabConfig): Finding[] {
 }
 
 /** `homelab doctor [--live]` */
-export const run: RunFn = async (inv) => {
-  const { options } = inv;
-  let loaded: LoadedConfig;
-  try {
-    loaded = await loadProject(inv, { resolveSecrets: true });
-  } catch (error) {
-    // every located problem becomes a finding: doctor reports them all, in its own format
-    if (!isHomelabError(error) || error.issues.length === 0) throw error;
-    const findings: Finding[] = error.issues.map((i) => ({
-      source: "homelab.yaml",
-      severity: "error",
-      code: error.code,
-      path: `${i.file}:${i.line}:${i.col} ${i.path}`,
-      message: i.message,
-      ...(i.hint ? { hint: i.hint } : {}),
-    }));
-    return report(inv, findings);
-  }
-  const { config } = loaded;
-  // the library checks (builders, lint, routes, root app) ran while loading; their warnings are here
-  const findings: Finding[] = [...fileFindings(config), ...loaded.notes];
+export const command = defineCommand({
+  name: "doctor",
+  summary:
+    "Lint homelab.yaml with every library's rules (--live: also reachability, versions, health, tunnel audit)",
+  options: { live: { type: "boolean", description: "Also check the live cluster and Cloudflare" } },
+  async run(inv) {
+    const { options } = inv;
+    let loaded: LoadedConfig;
+    try {
+      loaded = await loadProject(inv, { resolveSecrets: true });
+    } catch (error) {
+      // every located problem becomes a finding: doctor reports them all, in its own format
+      if (!isHomelabError(error) || error.issues.length === 0) throw error;
+      return report(
+        inv,
+        error.issues.map((i) => ({
+          source: "homelab.yaml",
+          severity: "error",
+          code: error.code,
+          path: `${i.file}:${i.line}:${i.col} ${i.path}`,
+          message: i.message,
+          ...(i.hint ? { hint: i.hint } : {}),
+        })),
+      );
+    }
+    const { config } = loaded;
+    // the library checks (builders, lint, routes, root app) ran while loading; their warnings are here
+    const findings: Finding[] = [...fileFindings(config), ...loaded.notes];
 
-  if (options.live) findings.push(...(await liveChecks(inv, loaded)));
-  return report(inv, findings);
-};
+    if (options.live) findings.push(...(await liveChecks(inv, loaded)));
+    return report(inv, findings);
+  },
+});
 
 function report(inv: Invocation, findings: Finding[]): number {
   const { out } = inv;
-  const errors = findings.filter((f) => f.severity === "error").length;
-  const warnings = findings.filter((f) => f.severity === "warning").length;
-  out.result({ ok: errors === 0, errors, warnings, findings }, () => {
-    const lines = findings.map((f) => {
-      const tag =
-        f.severity === "error"
-          ? out.style("red", "error")
-          : f.severity === "warning"
-            ? out.style("yellow", "warn ")
-            : out.style("dim", "info ");
-      return `${tag} ${f.source} ${f.code}${f.path ? ` ${f.path}` : ""}: ${f.message}${f.hint ? `\n      hint: ${f.hint}` : ""}`;
+  {
+    const errors = findings.filter((f) => f.severity === "error").length;
+    const warnings = findings.filter((f) => f.severity === "warning").length;
+    out.result({ ok: errors === 0, errors, warnings, findings }, () => {
+      const lines = findings.map((f) => {
+        const tag =
+          f.severity === "error"
+            ? out.style("red", "error")
+            : f.severity === "warning"
+              ? out.style("yellow", "warn ")
+              : out.style("dim", "info ");
+        return `${tag} ${f.source} ${f.code}${f.path ? ` ${f.path}` : ""}: ${f.message}${f.hint ? `\n      hint: ${f.hint}` : ""}`;
+      });
+      lines.push(`${errors} error(s), ${warnings} warning(s)`);
+      return lines.join("\n");
     });
-    lines.push(`${errors} error(s), ${warnings} warning(s)`);
-    return lines.join("\n");
-  });
-  return errors > 0 ? 1 : 0;
+    return errors > 0 ? 1 : 0;
+  }
 }

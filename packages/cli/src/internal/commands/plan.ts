@@ -1,95 +1,120 @@
-import type { RunFn } from "../cli/spec.js";
+import { defineCommand } from "../cli/command.js";
 import { checkChartVersion } from "../config/preflight.js";
-import { writeFilesAtomic } from "../fs/atomic.js";
 import { acquireLab, labStateDir } from "../lab/running.js";
-import { type PlanResult, runPlan } from "../pipeline/plan.js";
+import { type PlanOutcome, runPlan } from "../pipeline/plan.js";
+import { type Change, failureOf, type PlanFailure, type Step } from "../pipeline/step.js";
 import { realTarget } from "../pipeline/target.js";
-import { execRunner, loadProject, stateDirOf } from "./common.js";
-import { tofuFor } from "./infra.js";
-import { renderFiles } from "./render.js";
+import { execRunner, loadProject, parallelOf, stateDirOf } from "./common.js";
+import { renderAndInit } from "./infra/tofu.js";
+import { ENGINE_OPTION, PARALLEL_OPTION } from "./options.js";
 
-function render(result: PlanResult): string {
-  const lines = result.items.map((i) => {
-    const mark = i.change === "none" ? "=" : i.change === "create" ? "+" : i.change === "update" ? "~" : "?";
-    return `${mark} ${i.layer.padEnd(7)} ${i.subject}: ${i.detail.replace(/\n/g, "\n            ")}`;
-  });
-  lines.push(
-    "",
-    result.changes === 0 ? "No changes." : `${result.changes} change(s). Run \`homelab up\` to apply.`,
-  );
+async function render(outcome: PlanOutcome): Promise<string> {
+  const { renderPlan } = await import("../pipeline/run.js");
+  const lines = [renderPlan(outcome.plan), ""];
+  if (outcome.failures > 0)
+    lines.push(`${outcome.failures} part(s) could not be planned (see '!' lines): the plan is incomplete.`);
+  else if (outcome.changes === 0) lines.push("No changes.");
+  else lines.push(`${outcome.changes} change(s).`);
   return lines.join("\n");
 }
 
-/**
- * `homelab plan`: exit 0 no changes, 2 changes (a layer that cannot be planned, e.g. without
- * CLOUDFLARE_API_TOKEN or when `tofu plan` fails, is an "unknown" item and counts as one), 1 error.
- */
-export const run: RunFn = async (inv) => {
-  const { out, ctx, options } = inv;
-  const loaded = await loadProject(inv, {
-    resolveSecrets: true,
-    placeholderSecrets: options.simulate === true,
-  });
-  if (options.simulate === true) {
-    const stateDir = labStateDir(loaded, inv);
-    const lab = await acquireLab(stateDir, loaded.config);
-    try {
+async function json(outcome: PlanOutcome) {
+  const { planToJson } = await import("../pipeline/run.js");
+  return { changes: outcome.changes, failures: outcome.failures, items: planToJson(outcome.plan) };
+}
+
+/** Exit 0 no changes, 2 changes, 1 when any part could not be planned (like `terraform plan -detailed-exitcode`). */
+function exitOf(outcome: PlanOutcome): number {
+  return outcome.failures > 0 ? 1 : outcome.changes > 0 ? 2 : 0;
+}
+
+/** `homelab plan [--engine ENGINE] [--simulate] [--parallel N]` */
+export const command = defineCommand({
+  name: "plan",
+  summary: "Every layer planned against what is live, with diffs (exit 0 no changes, 2 changes, 1 error)",
+  options: {
+    engine: ENGINE_OPTION,
+    simulate: { type: "boolean", description: "Plan against the simulated lab" },
+    parallel: PARALLEL_OPTION,
+  },
+  async run(inv) {
+    const { out, ctx, options } = inv;
+    const parallel = parallelOf(options.parallel);
+    const loaded = await loadProject(inv, {
+      resolveSecrets: true,
+      placeholderSecrets: options.simulate === true,
+    });
+    const common = { loaded, out, signal: ctx.signal, clock: ctx.clock, parallel };
+    let outcome: PlanOutcome;
+    if (options.simulate === true) {
+      const stateDir = labStateDir(loaded, inv);
+      const lab = await acquireLab(stateDir, loaded.config);
+      try {
+        await checkChartVersion({
+          loaded,
+          helm: lab.target.helm,
+          warn: (m) => out.warn(m),
+          signal: ctx.signal,
+        });
+        outcome = await runPlan({ ...common, stateDir, target: lab.target });
+      } finally {
+        await lab.release();
+      }
+    } else {
       await checkChartVersion({
         loaded,
-        helm: lab.target.helm,
+        helm: execRunner(inv),
         warn: (m) => out.warn(m),
         signal: ctx.signal,
       });
-      const result = await runPlan({ loaded, stateDir, target: lab.target, out, signal: ctx.signal });
-      out.result(result, () => render(result));
-      return result.changes > 0 ? 2 : 0;
-    } finally {
-      await lab.release();
-    }
-  }
-  await checkChartVersion({ loaded, helm: execRunner(inv), warn: (m) => out.warn(m), signal: ctx.signal });
-  const stateDir = stateDirOf(inv, loaded);
-  const result = await runPlan({
-    loaded,
-    stateDir,
-    target: realTarget(ctx.env, execRunner(inv)),
-    out,
-    signal: ctx.signal,
-  });
-  const engine = typeof options.engine === "string" ? options.engine : loaded.config.engine;
-  if (engine === "tofu") {
-    // the tofu layer: render into infrastructure/, then `tofu plan` (-detailed-exitcode: 2 = changes)
-    try {
-      const { files } = await renderFiles(inv, loaded, { outDir: undefined });
-      await writeFilesAtomic(files);
-      const { runner } = await tofuFor(inv, loaded);
-      await runner.init({ signal: ctx.signal });
-      const tofu = await runner.plan({ signal: ctx.signal });
-      for (const c of tofu.changes)
-        result.items.push({
-          layer: "tofu",
-          subject: c.address,
-          change: c.action === "create" ? "create" : "update",
-          detail: c.action,
-        });
-      if (tofu.changes.length === 0)
-        result.items.push({
-          layer: "tofu",
-          subject: "infrastructure/",
-          change: "none",
-          detail: "no changes",
-        });
-    } catch (error) {
-      const message = (error as { rawMessage?: string }).rawMessage ?? (error as Error).message;
-      result.items.push({
-        layer: "tofu",
-        subject: "infrastructure/",
-        change: "unknown",
-        detail: `tofu plan failed: ${message.split("\n")[0]}`,
+      const engine = options.engine ?? loaded.config.engine;
+      const steps = engine === "tofu" ? await tofuSteps(inv, loaded) : undefined;
+      outcome = await runPlan({
+        ...common,
+        stateDir: stateDirOf(inv, loaded),
+        target: realTarget(ctx.env, execRunner(inv)),
+        ...(steps ? { steps } : {}),
       });
     }
-    result.changes = result.items.filter((i) => i.change !== "none").length;
-  }
-  out.result(result, () => render(result));
-  return result.changes > 0 ? 2 : 0;
-};
+    const doc = await json(outcome);
+    const text = await render(outcome);
+    out.result(doc, text);
+    return exitOf(outcome);
+  },
+});
+
+/** The tofu engine's plan: render into infrastructure/, `tofu plan` (a failed plan is an error), then Argo CD. */
+async function tofuSteps(
+  inv: Parameters<typeof command.run>[0],
+  loaded: Parameters<typeof renderAndInit>[1],
+): Promise<Step[]> {
+  const { argocdStep } = await import("../pipeline/steps/argocd.js");
+  const { kubeconfigStep } = await import("../pipeline/steps/kubeconfig.js");
+  const tofu: Step = {
+    id: "tofu",
+    title: "tofu",
+    async plan(): Promise<(Change | PlanFailure)[]> {
+      try {
+        const { runner } = await renderAndInit(inv, loaded);
+        const result = await runner.plan({ signal: inv.ctx.signal });
+        if (result.changes.length === 0)
+          return [
+            { id: "tofu", step: "tofu", subject: "infrastructure/", action: "none", summary: "no changes" },
+          ];
+        return result.changes.map((c) => ({
+          id: `tofu:${c.address}`,
+          step: "tofu",
+          subject: c.address,
+          action: c.action === "create" ? "create" : c.action === "delete" ? "delete" : "update",
+          summary: c.action,
+        }));
+      } catch (error) {
+        return [failureOf("tofu", "tofu", "infrastructure/", error)];
+      }
+    },
+    async apply() {
+      throw new Error("the tofu plan step is applied by `homelab up --engine tofu`");
+    },
+  };
+  return [tofu, kubeconfigStep as Step, argocdStep];
+}

@@ -1,11 +1,11 @@
 import { join, relative, resolve } from "node:path";
 import { loadTalosConfig } from "../adapters/talos-config.js";
-import type { Invocation, RunFn } from "../cli/spec.js";
+import { defineCommand, type Invocation } from "../cli/command.js";
 import type { LoadedConfig } from "../config/load.js";
 import { type FileToWrite, writeFilesAtomic } from "../fs/atomic.js";
 import { nodeIntent, nodeVersion } from "../plan/intent.js";
 import { schematicOf } from "../plan/schematic.js";
-import { loadProject, stateDirOf, stringOption } from "./common.js";
+import { loadProject, stateDirOf } from "./common.js";
 import { loadOrCreateSecrets, renderFullConfigs } from "./full-config.js";
 import { tfvarsInputOf } from "./tfvars.js";
 
@@ -53,20 +53,37 @@ export async function renderFiles(
 }
 
 /** `homelab render [--out DIR] [--full]` */
-export const run: RunFn = async (inv) => {
-  const { ctx, out, options } = inv;
-  const loaded = await loadProject(inv, { resolveSecrets: false });
-  const { files, schematicId } = await renderFiles(inv, loaded, {
-    outDir: stringOption(inv, "out"),
-    full: options.full === true,
-  });
-  await writeFilesAtomic(files);
-  const written = files.map((f) => ({
-    path: relative(ctx.cwd, f.path) || f.path,
-    mode: (f.mode ?? 0o644).toString(8),
-  }));
-  out.result({ written, schematicId }, () =>
-    written.map((p) => `wrote ${p.path}${p.mode === "600" ? " (0600)" : ""}`).join("\n"),
-  );
-  return 0;
-};
+export const command = defineCommand({
+  name: "render",
+  summary: "Write each node's Talos patches and the tofu variables (--full: complete configs + talosconfig)",
+  options: {
+    out: {
+      type: "string",
+      short: "o",
+      valueName: "DIR",
+      description: "Output directory (default: infrastructure/ next to the config)",
+    },
+    full: {
+      type: "boolean",
+      description:
+        "Also write complete machine configs (from secrets.yaml, generated once) and a talosconfig",
+    },
+  },
+  async run(inv) {
+    const { ctx, out, options } = inv;
+    const loaded = await loadProject(inv, { resolveSecrets: false });
+    const { files, schematicId } = await renderFiles(inv, loaded, {
+      outDir: options.out,
+      full: options.full === true,
+    });
+    await writeFilesAtomic(files);
+    const written = files.map((f) => ({
+      path: relative(ctx.cwd, f.path) || f.path,
+      mode: (f.mode ?? 0o644).toString(8),
+    }));
+    out.result({ written, schematicId }, () =>
+      written.map((p) => `wrote ${p.path}${p.mode === "600" ? " (0600)" : ""}`).join("\n"),
+    );
+    return 0;
+  },
+});

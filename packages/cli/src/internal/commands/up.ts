@@ -1,18 +1,20 @@
 import { join } from "node:path";
 import { HomelabError } from "../../errors.js";
-import { loadArgoBootstrap } from "../adapters/argo-bootstrap.js";
-import type { Invocation, RunFn } from "../cli/spec.js";
+import { defineCommand, type Invocation, type OptionDefs } from "../cli/command.js";
 import type { LoadedConfig } from "../config/load.js";
 import { checkChartVersion } from "../config/preflight.js";
 import { writeFilesAtomic } from "../fs/atomic.js";
 import { acquireLab, labStateDir } from "../lab/running.js";
-import { argoSettings } from "../pipeline/argo-settings.js";
+import { acquireStateLock } from "../pipeline/lock.js";
+import { type NodeTrust, parsePinnedFingerprints, parseReinstall } from "../pipeline/node-trust.js";
 import { parseDuration } from "../pipeline/node-wait.js";
+import type { PipelinePlan } from "../pipeline/run.js";
+import { applyArgoCd } from "../pipeline/steps/argocd.js";
 import { realTarget } from "../pipeline/target.js";
-import { runUp, type UpResult, type UpStep } from "../pipeline/up.js";
-import { confirm, execRunner, loadProject, stateDirOf, stringOption } from "./common.js";
-import { tofuFor } from "./infra.js";
-import { renderFiles } from "./render.js";
+import { runUp, type UpResult } from "../pipeline/up.js";
+import { confirm, execRunner, loadProject, parallelOf, stateDirOf } from "./common.js";
+import { renderAndInit } from "./infra/tofu.js";
+import { ENGINE_OPTION, PARALLEL_OPTION, STATE_DIR_OPTION } from "./options.js";
 
 export function renderUpSummary(
   result: Pick<UpResult, "cluster" | "changed" | "steps" | "stateDir">,
@@ -28,35 +30,43 @@ export function renderUpSummary(
   return lines.join("\n");
 }
 
-/** The tofu engine: render, tofu init + apply, outputs to the state dir (0600), then Argo CD. */
+/** Shows the plan on stderr, then asks (--yes skips; no TTY without --yes: exit 2, nothing changed). */
+async function showAndConfirm(inv: Invocation, plan: PipelinePlan, question: string): Promise<boolean> {
+  const { renderPlan } = await import("../pipeline/run.js");
+  inv.out.info(`Plan:\n${renderPlan(plan)}\n`);
+  return confirm(inv, question);
+}
+
+/** The tofu engine: render, tofu plan shown, asked, tofu apply, outputs to the state dir (0600), then Argo CD. */
 async function upWithTofu(inv: Invocation, loaded: LoadedConfig, stateDir: string): Promise<number> {
   const { out, ctx } = inv;
   const { config } = loaded;
-  if (!(await confirm(inv, `tofu apply for ${config.cluster.name} (${config.nodes.length} node(s))?`))) {
-    out.info("aborted: nothing changed");
-    return 1;
+  const { runner, dir, files } = await renderAndInit(inv, loaded);
+  const steps: { id: string; title: string; changed: boolean; detail: string }[] = [];
+  steps.push({ id: "render", title: "render", changed: true, detail: `${files.length} file(s) in ${dir}` });
+  const plan = await runner.plan({ signal: ctx.signal });
+  if (plan.hasChanges) {
+    out.info(`Plan:\n${plan.changes.map((c) => `  ${c.action.padEnd(8)} ${c.address}`).join("\n")}\n`);
+    if (!(await confirm(inv, `apply these ${plan.changes.length} change(s) with tofu?`))) {
+      out.info("aborted: nothing changed");
+      return 1;
+    }
+    const step = out.step("tofu apply");
+    await runner
+      .apply({ onProgress: (e) => e.message && step.update(e.message), signal: ctx.signal })
+      .catch((error: unknown) => {
+        if (ctx.signal.aborted) step.interrupted();
+        else step.fail();
+        throw error;
+      });
+    step.done("tofu apply");
   }
-  const { files } = await renderFiles(inv, loaded, { outDir: undefined });
-  await writeFilesAtomic(files);
-  const { runner, dir } = await tofuFor(inv, loaded);
-  const steps: UpStep[] = [];
-  const push = (step: UpStep) => {
-    steps.push(step);
-    out.stepDone(step);
-  };
-  push({ id: "render", title: "render", changed: true, detail: `${files.length} file(s) in ${dir}` });
-  for (const [verb, fn] of [
-    ["init", () => runner.init({ signal: ctx.signal })],
-    ["apply", () => runner.apply({ signal: ctx.signal })],
-  ] as const) {
-    const step = out.step(`tofu ${verb}`);
-    await (fn as () => Promise<unknown>)().catch((error: unknown) => {
-      step.fail();
-      throw error;
-    });
-    step.done(`tofu ${verb}`);
-    push({ id: `tofu-${verb}`, title: `tofu ${verb}`, changed: verb === "apply", detail: "done" });
-  }
+  steps.push({
+    id: "tofu-apply",
+    title: "tofu apply",
+    changed: plan.hasChanges,
+    detail: plan.hasChanges ? `${plan.changes.length} change(s)` : "no changes",
+  });
   const outputs = await runner.output({ signal: ctx.signal });
   const written = [];
   for (const name of ["talosconfig", "kubeconfig"] as const) {
@@ -65,7 +75,7 @@ async function upWithTofu(inv: Invocation, loaded: LoadedConfig, stateDir: strin
       written.push({ path: join(stateDir, name), content: o.value.reveal() as string, mode: 0o600 });
   }
   await writeFilesAtomic(written);
-  push({
+  steps.push({
     id: "outputs",
     title: "talosconfig and kubeconfig",
     changed: written.length > 0,
@@ -73,31 +83,26 @@ async function upWithTofu(inv: Invocation, loaded: LoadedConfig, stateDir: strin
   });
   const kubeconfig = written.find((w) => w.path.endsWith("kubeconfig"))?.content;
   if (config.argocd && kubeconfig) {
-    const argo = await loadArgoBootstrap();
+    const { loadArgoBootstrap } = await import("../adapters/argo-bootstrap.js");
     const step = out.step(`Argo CD ${config.argocd.chartVersion}`);
-    const rootApplication = argo.buildRootApplication({
-      repoURL: config.argocd.repoURL,
-      path: config.argocd.path,
-      targetRevision: config.argocd.targetRevision,
-    });
-    const settings = await argoSettings({
-      argo,
-      treeDir: join(loaded.dir, config.argocd.path),
-      rootApplication,
-      ...(config.argocd.values ? { values: config.argocd.values } : {}),
-    });
-    const result = await argo.bootstrapArgoCd({
-      helm: argo.createHelm({ run: execRunner(inv), kubeconfigPath: join(stateDir, "kubeconfig") }),
-      kubeconfig,
-      chartVersion: config.argocd.chartVersion,
-      values: settings.values,
-      syncWaves: settings.syncWaves,
-      rootApplication,
-      onProgress: (e) => step.update(e),
-      signal: ctx.signal,
+    const result = await applyArgoCd(
+      {
+        argo: await loadArgoBootstrap(),
+        loaded,
+        helm: execRunner(inv),
+        kubeconfigPath: join(stateDir, "kubeconfig"),
+        kubeconfig,
+        signal: ctx.signal,
+        lab: false,
+      },
+      step,
+    ).catch((error: unknown) => {
+      if (ctx.signal.aborted) step.interrupted();
+      else step.fail();
+      throw error;
     });
     step.done(`Argo CD ${config.argocd.chartVersion}: ${result.unchanged ? "up to date" : "installed"}`);
-    push({
+    steps.push({
       id: "argocd",
       title: "Argo CD",
       changed: result.unchanged !== true,
@@ -115,23 +120,100 @@ async function upWithTofu(inv: Invocation, loaded: LoadedConfig, stateDir: strin
   return 0;
 }
 
-/** `homelab up [--engine tofu|direct] [--simulate] [--yes]` */
-export const run: RunFn = async (inv) => {
+const UP_OPTIONS = {
+  engine: ENGINE_OPTION,
+  simulate: {
+    type: "boolean",
+    description:
+      "Run everything in-process against the emulators (no hardware, no accounts; asks on a terminal only)",
+  },
+  "state-dir": STATE_DIR_OPTION,
+  parallel: PARALLEL_OPTION,
+  reinstall: {
+    type: "string",
+    multiple: true,
+    valueName: "NODE",
+    description:
+      "A node known as configured that was wiped and is in maintenance mode again: allow sending it its config",
+  },
+  "node-timeout": {
+    type: "string",
+    valueName: "DURATION",
+    description: "How long to wait for a node that does not answer (default 2m; e.g. 30s, 5m)",
+  },
+  "cert-fingerprint": {
+    type: "string",
+    multiple: true,
+    valueName: "NODE=SHA256",
+    description:
+      "Pin a node's maintenance-mode certificate (base64 sha256 SPKI, as on its console; like talosctl --cert-fingerprint)",
+  },
+} as const satisfies OptionDefs;
+
+/** `--reinstall` and `--cert-fingerprint`, and who confirms a fingerprint seen for the first time. */
+function nodeTrust(inv: Invocation<typeof UP_OPTIONS>, loaded: LoadedConfig): NodeTrust {
+  const names = loaded.config.nodes.map((n) => n.name);
+  return {
+    reinstall: parseReinstall(inv.options.reinstall ?? [], names),
+    pinned: parsePinnedFingerprints(inv.options["cert-fingerprint"] ?? [], names),
+    ...(inv.flags.yes ? {} : { confirm: (question: string) => confirm(inv, question) }),
+  };
+}
+
+/** `homelab up [--engine tofu|direct] [--simulate] [--yes] [--parallel N]` */
+export const command = defineCommand({
+  name: "up",
+  summary: "Show the plan, ask, then bring the homelab to the state in homelab.yaml (resumable, idempotent)",
+  options: UP_OPTIONS,
+  examples: [
+    "homelab up --simulate --config examples/homelab.yaml",
+    "homelab up --engine direct --yes",
+    "homelab up --reinstall node2 --cert-fingerprint node2=<fingerprint>",
+  ],
+  async run(inv) {
+    const loaded = await loadProject(inv, {
+      resolveSecrets: true,
+      placeholderSecrets: inv.options.simulate === true,
+    });
+    if (inv.options.simulate !== true) {
+      // nothing can be asked: say so before reading anything (`homelab plan` shows the changes)
+      if (!inv.flags.yes && (!inv.ctx.isTTY.stdin || !inv.ctx.prompt || inv.flags.json))
+        throw new HomelabError("NEEDS_CONFIRMATION", "up changes your homelab and stdin is not a terminal", {
+          hint: "run `homelab plan` to see the changes, then `homelab up --yes`",
+        });
+    }
+    const stateDir = inv.options.simulate === true ? labStateDir(loaded, inv) : stateDirOf(inv, loaded);
+    const lock = await acquireStateLock(stateDir, "up");
+    try {
+      return await upLocked(inv, loaded, stateDir);
+    } finally {
+      await lock.release();
+    }
+  },
+});
+
+async function upLocked(
+  inv: Invocation<typeof UP_OPTIONS>,
+  loaded: LoadedConfig,
+  stateDir: string,
+): Promise<number> {
   const { out, ctx, options } = inv;
   const simulate = options.simulate === true;
-  const loaded = await loadProject(inv, { resolveSecrets: true, placeholderSecrets: simulate });
+  const parallel = parallelOf(options.parallel);
   const { config } = loaded;
-  const engine = stringOption(inv, "engine") ?? (simulate ? "direct" : config.engine);
-  const nodeTimeoutText = stringOption(inv, "node-timeout");
+  const trust = nodeTrust(inv, loaded);
+  const engine = options.engine ?? (simulate ? "direct" : config.engine);
+  const nodeTimeoutText = options["node-timeout"];
   const nodeTimeoutMs = nodeTimeoutText === undefined ? undefined : parseDuration(nodeTimeoutText);
   if (nodeTimeoutText !== undefined && nodeTimeoutMs === undefined)
     throw new HomelabError(
       "USAGE",
       `--node-timeout expects a duration like 30s or 5m, got '${nodeTimeoutText}'`,
     );
+  // what was done is recorded, so that `--json` can list it when a later step fails
   const waits = {
     ...(nodeTimeoutMs === undefined ? {} : { nodeTimeoutMs }),
-    onStep: (step: UpStep) => out.stepDone(step),
+    onStep: (step: unknown) => out.stepDone(step),
   };
   if (simulate && engine !== "direct")
     throw new HomelabError(
@@ -141,16 +223,7 @@ export const run: RunFn = async (inv) => {
 
   if (!simulate) {
     await checkChartVersion({ loaded, helm: execRunner(inv), warn: (m) => out.warn(m), signal: ctx.signal });
-    const stateDir = stateDirOf(inv, loaded);
     if (engine === "tofu") return upWithTofu(inv, loaded, stateDir);
-    const ok = await confirm(
-      inv,
-      `bring ${config.cluster.name} (${config.nodes.length} node(s)) to the state in homelab.yaml?`,
-    );
-    if (!ok) {
-      out.info("aborted: nothing changed");
-      return 1;
-    }
     const result = await runUp({
       loaded,
       stateDir,
@@ -158,25 +231,60 @@ export const run: RunFn = async (inv) => {
       out,
       signal: ctx.signal,
       ...waits,
+      clock: ctx.clock,
+      parallel,
+      trust,
+      confirm: (plan) =>
+        showAndConfirm(
+          inv,
+          plan,
+          `apply these changes to ${config.cluster.name} (${config.nodes.length} node(s))?`,
+        ),
     });
+    if (result.declined) {
+      out.info("aborted: nothing changed");
+      return 1;
+    }
     out.result(result, () => renderUpSummary(result));
     return 0;
   }
 
-  const stateDir = labStateDir(loaded, inv);
   const lab = await acquireLab(stateDir, config);
   try {
-    await checkChartVersion({ loaded, helm: lab.target.helm, warn: (m) => out.warn(m), signal: ctx.signal });
     if (lab.fresh)
       out.info(
         `Simulated lab: started in-process (${config.nodes.length} Talos node(s) in maintenance mode, Cloudflare and Kubernetes emulators on 127.0.0.1). Run \`homelab lab\` to keep one running between commands.`,
       );
     else out.info(`Simulated lab: using the lab running in process ${lab.info.pid}.`);
-    out.info("A real run does the same against your nodes, Cloudflare and the cluster API.");
-    const result = await runUp({ loaded, stateDir, target: lab.target, out, signal: ctx.signal, ...waits });
+    out.info("A real run does the same against your nodes, Cloudflare and the cluster API (and asks first).");
+    if (ctx.env.CLOUDFLARE_BASE_URL)
+      out.warn("CLOUDFLARE_BASE_URL is ignored: a simulated run talks to the lab's Cloudflare emulator");
+    await checkChartVersion({ loaded, helm: lab.target.helm, warn: (m) => out.warn(m), signal: ctx.signal });
+    const result = await runUp({
+      loaded,
+      stateDir,
+      target: lab.target,
+      out,
+      signal: ctx.signal,
+      ...waits,
+      clock: ctx.clock,
+      parallel,
+      trust,
+      // the lab is in-process: asked on a terminal only (a script's `up --simulate` just runs)
+      ...(ctx.isTTY.stdin && !inv.flags.yes && !inv.flags.json
+        ? {
+            confirm: (plan: PipelinePlan) =>
+              showAndConfirm(inv, plan, "apply these changes to the simulated lab?"),
+          }
+        : {}),
+    });
+    if (result.declined) {
+      out.info("aborted: nothing changed");
+      return 1;
+    }
     out.result({ ...result, lab: { fresh: lab.fresh, pid: lab.info.pid } }, () => renderUpSummary(result));
     return 0;
   } finally {
     await lab.release();
   }
-};
+}

@@ -13,7 +13,8 @@ export interface LabInfo {
   pid: number;
   cluster: string;
   startedAt: string;
-  nodes: { name: string; address: string; role: string; endpoint: string }[];
+  /** `fingerprint`: the SPKI fingerprint of the node's maintenance-mode certificate. */
+  nodes: { name: string; address: string; role: string; endpoint: string; fingerprint: string }[];
   cloudflare: { url: string; accountId: string; apiToken: string };
   kube: { url: string };
   helm: { url: string };
@@ -165,12 +166,19 @@ export async function startLab(options: {
     // cloudflared on each node: a connector appears once the node runs with a tunnel token
     const connectors = new Map<string, { token: string; tunnelId: string; connectorId?: string }>();
     const emulated = talos;
+    // the token of each node's applied config, read again only when that config changed
+    const tokens = new Map<string, { config: string | undefined; token: string | undefined }>();
+    const tokenOf = (name: string, config: string | undefined) => {
+      const seen = tokens.get(name);
+      if (seen && seen.config === config) return seen.token;
+      const token = /TUNNEL_TOKEN=([A-Za-z0-9+/=_-]+)/.exec(config ?? "")?.[1];
+      tokens.set(name, { config, token });
+      return token;
+    };
     const syncConnectors = () => {
       for (const node of emulated.nodes) {
         const running = node.state() === "running";
-        const token = running
-          ? /TUNNEL_TOKEN=([A-Za-z0-9+/=_-]+)/.exec(node.appliedConfig() ?? "")?.[1]
-          : undefined;
+        const token = running ? tokenOf(node.name, node.appliedConfig()) : undefined;
         const current = connectors.get(node.name);
         if (current && current.token !== token) {
           if (current.connectorId && cf.state.tunnel(current.tunnelId))
@@ -204,6 +212,7 @@ export async function startLab(options: {
         address: n.address,
         role: n.role,
         endpoint: talos.node(n.name).endpoint,
+        fingerprint: talos.node(n.name).maintenanceSpki,
       })),
       cloudflare: { url: cfServer.url, accountId, apiToken: LAB_API_TOKEN },
       kube: { url: kube.url },

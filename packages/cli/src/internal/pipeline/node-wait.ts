@@ -4,7 +4,7 @@ import { HomelabError } from "../../errors.js";
 /** Default of `--node-timeout`: long enough for a node that is still booting. */
 export const DEFAULT_NODE_TIMEOUT_MS = 120_000;
 
-const NOT_ANSWERING = new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED"]);
+const NOT_ANSWERING = new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "UNREACHABLE"]);
 
 /** Options of {@link waitForNode}. */
 export interface WaitForNodeOptions {
@@ -30,7 +30,7 @@ function codeOf(error: unknown): string | undefined {
  * node is waited for (each wait reported), then named with its address and what to check. Errors
  * other than "not answering" pass through at once.
  *
- * @throws HomelabError `NODE_UNREACHABLE` after the wait.
+ * @throws HomelabError `UNREACHABLE` after the wait.
  */
 export async function waitForNode<T>(probe: () => Promise<T>, options: WaitForNodeOptions): Promise<T> {
   const { node, clock } = options;
@@ -46,7 +46,7 @@ export async function waitForNode<T>(probe: () => Promise<T>, options: WaitForNo
       if (left <= 0) {
         const seconds = Math.round(options.timeoutMs / 1000);
         throw new HomelabError(
-          "NODE_UNREACHABLE",
+          "UNREACHABLE",
           `${node.name} (${node.address}) did not answer on the Talos API at ${options.endpoint} for ${seconds}s`,
           {
             cause: error,

@@ -5,8 +5,10 @@ import { writeFileAtomic } from "../fs/atomic.js";
 /** What `up` remembers between runs (no secrets: those live in their own 0600 files). */
 export interface Progress {
   version: 1;
-  /** Per node: the hash of the config inputs last applied. */
-  nodes: Record<string, { configHash: string; appliedAt: string }>;
+  /** Per node: when `up` last applied its config (a record only: plans read the live config). */
+  nodes: Record<string, { appliedAt: string }>;
+  /** Per node: the SPKI fingerprint (base64 sha256) of its maintenance-mode certificate, verified at first contact. */
+  fingerprints?: Record<string, string>;
   bootstrapped?: { node: string; at: string };
   tunnel?: { id: string; name: string };
   argocd?: { chartVersion: string; at: string };

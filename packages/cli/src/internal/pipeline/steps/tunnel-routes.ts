@@ -1,0 +1,86 @@
+import type { Plan } from "../../adapters/cf-tunnel.js";
+import { routesOf } from "../../plan/routes.js";
+import { failureOf, type Step } from "../step.js";
+import { cloudflareOf, readTunnelPlan } from "./tunnel.js";
+
+/** Number of changes in a cf-tunnel plan (tunnel ingress, DNS records, Access apps and policies). */
+export function countPlanChanges(plan: Plan): number {
+  const { access, ingress, dns } = plan;
+  return (
+    access.createPolicies.length +
+    access.updatePolicies.length +
+    access.createApps.length +
+    access.updateApps.length +
+    access.deleteApps.length +
+    access.deletePolicies.length +
+    ingress.add.length +
+    ingress.update.length +
+    ingress.remove.length +
+    dns.create.length +
+    dns.update.length +
+    dns.delete.length
+  );
+}
+
+/** Ingress rules, DNS records and Access, planned by cf-tunnel against what Cloudflare holds. */
+export const tunnelRoutesStep: Step = {
+  id: "tunnel-routes",
+  title: "tunnel, DNS and Access",
+  ownProgress: true,
+  async plan(ctx) {
+    const tunnel = ctx.config.tunnel;
+    const cf = ctx.libs.cf;
+    if (!tunnel || !cf) return [];
+    const subject = `${tunnel.zone} routes`;
+    try {
+      const plan = ctx.found.tunnelPlan ?? (await readTunnelPlan(ctx)).plan;
+      const n = countPlanChanges(plan);
+      if (n === 0)
+        return [
+          {
+            id: "tunnel-routes",
+            step: "tunnel-routes",
+            subject,
+            action: "none",
+            summary: "ingress, DNS and Access up to date",
+          },
+        ];
+      return [
+        {
+          id: "tunnel-routes",
+          step: "tunnel-routes",
+          subject,
+          action: "update",
+          summary: `${n} change(s)`,
+          diff: cf.renderPlan(plan).trimEnd(),
+        },
+      ];
+    } catch (error) {
+      return [failureOf("tunnel-routes", "tunnel-routes", subject, error)];
+    }
+  },
+  async apply(ctx) {
+    const tunnel = ctx.config.tunnel;
+    const cf = ctx.libs.cf;
+    if (!tunnel || !cf) return "no tunnel";
+    const step = ctx.out.step("tunnel ingress, DNS and Access");
+    try {
+      const result = await cf.reconcile({
+        client: await cloudflareOf(ctx),
+        accountId: tunnel.accountId,
+        zone: tunnel.zone,
+        tunnelName: tunnel.name,
+        routes: routesOf(ctx.config),
+        onProgress: (e) => step.update(e),
+        signal: ctx.signal,
+      });
+      const n = countPlanChanges(result.plan);
+      step.done(`tunnel routes: ${n === 0 ? "up to date" : `${n} change(s) applied`}`);
+      return n === 0 ? "up to date" : `${n} change(s)`;
+    } catch (error) {
+      if (ctx.signal.aborted) step.interrupted();
+      else step.fail();
+      throw error;
+    }
+  },
+};
