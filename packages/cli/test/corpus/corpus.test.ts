@@ -13,6 +13,7 @@ import {
 } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, it } from "vitest";
+import type { ConfigIssue } from "../../src/index.js";
 import { describeReadError } from "../../src/internal/config/read.js";
 import { listFiles, type RunOptions, run, tempDir } from "../helpers.js";
 
@@ -38,14 +39,7 @@ interface Row {
 }
 const rows: Row[] = [];
 
-interface Issue {
-  file: string;
-  line: number;
-  col: number;
-  path: string;
-  message: string;
-  hint?: string;
-}
+type Issue = ConfigIssue;
 
 const located = (i: Issue) => `${i.line}:${i.col}: ${i.path}: ${i.message}`;
 
