@@ -209,3 +209,19 @@ describe("upgradeArgoCd", () => {
     expect(run.calls.filter((c) => c.args[0] === "upgrade")).toHaveLength(1);
   });
 });
+
+describe("createHelmStandIn", () => {
+  it("answers helm show chart from its repository index, and fails for a version it lacks", async ({
+    expect,
+  }) => {
+    const run = createHelmStandIn({ kube });
+    const repo = ["--repo", "https://argoproj.github.io/argo-helm"];
+    const found = await run("helm", ["show", "chart", "argo-cd", ...repo, "--version", "10.4.0"]);
+    expect(found).toMatchObject({ exitCode: 0, stdout: expect.stringContaining("version: 10.4.0\n") });
+    const missing = await run("helm", ["show", "chart", "argo-cd", ...repo, "--version", "99.0.0"]);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toBe(
+      'Error: chart "argo-cd" version "99.0.0" not found in https://argoproj.github.io/argo-helm repository\n',
+    );
+  });
+});

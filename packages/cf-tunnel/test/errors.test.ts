@@ -27,3 +27,23 @@ describe("CfTunnelError", () => {
     expect(isCfTunnelError({ name: "CfTunnelError", code: "INTERNAL" })).toBe(false);
   });
 });
+
+describe("ensureTunnel when Cloudflare cannot be reached", () => {
+  it("retries the lost connection and then fails with API_ERROR, not INTERNAL", async ({ expect }) => {
+    const { default: Cloudflare } = await import("cloudflare");
+    const { ensureTunnel } = await import("../src/index.js");
+    // nothing listens on port 1: the SDK throws its APIConnectionError (whose name is plain "Error")
+    const client = new Cloudflare({ apiToken: "t", baseURL: "http://127.0.0.1:1/client/v4", maxRetries: 0 });
+    const events: string[] = [];
+    const error = await ensureTunnel({
+      client,
+      accountId: "0123456789abcdef0123456789abcdef",
+      name: "homelab",
+      retry: { retries: 1, sleep: async () => {} },
+      onProgress: (e) => events.push(e.type),
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "CfTunnelError", code: "API_ERROR" });
+    expect((error as Error).message).toContain("could not reach Cloudflare");
+    expect(events).toEqual(["retry"]);
+  });
+});

@@ -29,6 +29,11 @@ if (tooOld) {
   const context = createContext({
     signal: controller.signal,
     isTTY: { stdin: isatty(0) },
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    },
     prompt: async (question) => {
       const { createInterface } = await import("node:readline/promises");
       const rl = createInterface({ input: process.stdin, output: process.stderr });

@@ -51,6 +51,8 @@ export interface Context {
   stderr: TextSink;
   /** Reads one line from the terminal; only called when stdin is a TTY. */
   prompt?: (question: string) => Promise<string>;
+  /** Reads all of stdin (for `--config -`). */
+  readStdin?: () => Promise<Uint8Array>;
   env: Record<string, string | undefined>;
   cwd: string;
   isTTY: { stdin: boolean; stdout: boolean; stderr: boolean };
@@ -74,6 +76,7 @@ export interface CreateContextOptions {
   signal?: AbortSignal;
   homedir?: string;
   prompt?: (question: string) => Promise<string>;
+  readStdin?: () => Promise<Uint8Array>;
 }
 
 /** The process clock (`Date.now`, `setTimeout`); tests inject their own. */
@@ -184,5 +187,6 @@ export function createContext(options: CreateContextOptions = {}): Context {
     homedir: options.homedir ?? options.env?.HOME ?? process.env.HOME ?? "/",
   };
   if (options.prompt) ctx.prompt = options.prompt;
+  if (options.readStdin) ctx.readStdin = options.readStdin;
   return ctx;
 }

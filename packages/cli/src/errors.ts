@@ -2,6 +2,7 @@
 export const HomelabErrorCode = {
   USAGE: "USAGE",
   CONFIG_NOT_FOUND: "CONFIG_NOT_FOUND",
+  CONFIG_UNREADABLE: "CONFIG_UNREADABLE",
   CONFIG_INVALID: "CONFIG_INVALID",
   SECRET_UNRESOLVED: "SECRET_UNRESOLVED",
   MISSING_CREDENTIALS: "MISSING_CREDENTIALS",
@@ -32,6 +33,8 @@ export interface ConfigIssue {
   path: string;
   /** What was expected (never carries secret values). */
   message: string;
+  /** How to fix it, when there is more to say than the message. */
+  hint?: string;
 }
 
 /** Options for {@link HomelabError}. */

@@ -12,6 +12,7 @@ import {
 import { renderCommandHelp, renderGroupHelp } from "./internal/cli/help.js";
 import type { GlobalFlags } from "./internal/cli/output.js";
 import { ROOT } from "./internal/commands/index.js";
+import { didYouMean } from "./internal/config/suggest.js";
 
 /** Options of {@link main}. */
 export interface MainOptions {
@@ -138,7 +139,12 @@ export async function main(options: MainOptions): Promise<number> {
   try {
     parsed = parseOptions(node.kind === "command" ? node : undefined, resolved.rest);
   } catch (error) {
-    return usage((error as Error).message.replace(/\. To specify a positional.*$/s, ""), node, path);
+    const message = (error as Error).message.replace(/\. To specify a positional.*$/s, "");
+    const unknown = /^Unknown option '(-{1,2}[^']+)'/.exec(message)?.[1];
+    const options = node.kind === "command" ? node.options : {};
+    const names = Object.keys({ ...GLOBAL_OPTIONS, ...(options ?? {}) }).map((n) => `--${n}`);
+    const hint = unknown?.startsWith("--") ? didYouMean(unknown, names) : "";
+    return usage(`${message}${hint}`, node, path);
   }
   const v = parsed.values;
   if (v.help) {
@@ -191,11 +197,14 @@ export async function main(options: MainOptions): Promise<number> {
     return code ?? 0;
   } catch (error) {
     out.stopSpinner();
-    const p = presentError(error, ctx.signal.aborted);
+    const p = presentError(error, ctx.signal.aborted, {
+      options: Object.keys({ ...GLOBAL_OPTIONS, ...(node.options ?? {}) }).map((n) => `--${n}`),
+    });
     if (flags.json) {
       const doc: Record<string, unknown> = { code: p.code, source: p.source, message: p.message };
       if (p.hint) doc.hint = p.hint;
       if (p.issues) doc.issues = p.issues;
+      if (out.stepsDone.length > 0) doc.stepsDone = out.stepsDone;
       if (!out.resultWritten) ctx.stdout.write(`${JSON.stringify({ error: doc }, null, 2)}\n`);
     } else {
       const label = out.styleErr("red", "error");

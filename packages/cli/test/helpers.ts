@@ -24,6 +24,8 @@ export interface RunOptions {
   prompt?: (q: string) => Promise<string>;
   signal?: AbortSignal;
   exec?: Exec;
+  /** What stdin holds (for `--config -`). */
+  readStdin?: () => Promise<Uint8Array>;
 }
 
 /** Runs the CLI through its public entry with injected argv/env/stdio. */
@@ -41,6 +43,7 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<Run
   if (options.prompt) ctxOptions.prompt = options.prompt;
   if (options.signal) ctxOptions.signal = options.signal;
   if (options.exec) ctxOptions.exec = options.exec;
+  if (options.readStdin) ctxOptions.readStdin = options.readStdin;
   const code = await main({ argv, context: createContext(ctxOptions) });
   return { code, stdout, stderr, json: () => JSON.parse(stdout) };
 }

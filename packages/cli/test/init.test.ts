@@ -25,7 +25,7 @@ describe("homelab init", () => {
         "infrastructure/files/.gitkeep",
       ]);
       expect(await readFile(join(t.dir, ".gitignore"), "utf8")).toContain(".homelab/\nsecrets.yaml\n");
-      const doctor = await run(["doctor", "--json"], { cwd: t.dir });
+      const doctor = await run(["doctor", "--json"], { cwd: t.dir, env: { TS_AUTHKEY: "k" } });
       expect(doctor.json()).toMatchObject({ errors: 0 });
     } finally {
       await t.cleanup();

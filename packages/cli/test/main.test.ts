@@ -62,6 +62,16 @@ describe("main", () => {
     expect(r.stderr).toContain("Unknown option '--bogus'");
   });
 
+  it.for([
+    ["up", "--simualte", "--simulate"],
+    ["doctor", "--jsn", "--json"],
+    ["plan", "--confg", "--config"],
+  ])("suggests the nearest option for %s %s", async ([command, typo, meant], { expect }) => {
+    const r = await run([command as string, typo as string]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`Unknown option '${typo}' (did you mean '${meant}'?)`);
+  });
+
   it("prints a JSON usage error when --json is given with a bad option", async ({ expect }) => {
     const r = await run(["up", "--engine", "ansible", "--json"]);
     expect(r.code).toBe(2);

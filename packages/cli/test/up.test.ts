@@ -188,8 +188,29 @@ describe("homelab up --simulate", () => {
     it("lists services with talos services --json", async ({ expect }) => {
       const r = await talos(["services"]);
       expect(r.code).toBe(0);
-      const ids = r.json().nodes[0].value ?? r.json().nodes[0];
-      expect(JSON.stringify(ids)).toContain("etcd");
+      // the service list stays a list (it was spread into {"0":…,"1":…})
+      const [node] = r.json().nodes;
+      expect(Object.keys(node).sort()).toEqual(["node", "services"]);
+      expect(Array.isArray(node.services)).toBe(true);
+      expect(node.services.map((s: { id: string }) => s.id)).toContain("etcd");
+    });
+
+    it("prints talos get without --json as YAML, not JSON", async ({ expect }) => {
+      const r = await run(
+        [
+          "talos",
+          "get",
+          "machinestatus",
+          "--talosconfig",
+          join(labDir(), "talosconfig"),
+          "--nodes",
+          "192.168.50.200",
+        ],
+        { cwd: dir.dir, env },
+      );
+      expect(r.code).toBe(0);
+      expect(r.stdout.trimStart()).not.toMatch(/^[[{]/);
+      expect(r.stdout).toMatch(/^\S.*:/m);
     });
 
     it("lists etcd members with talos etcd members --json", async ({ expect }) => {

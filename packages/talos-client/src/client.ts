@@ -54,6 +54,7 @@ import type {
   NodeResult,
   NodesCallOptions,
   ResourceQuery,
+  RetryEvent,
   TalosClient,
   TalosClientOptions,
   TalosResource,
@@ -235,9 +236,15 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
   }
 
   /** Waits before retry `attempt + 1`: exponential from `retryBase`, capped at 3 s, with jitter. */
-  function backoff(attempt: number, signal: AbortSignal | undefined): Promise<void> {
+  function backoff(
+    attempt: number,
+    signal: AbortSignal | undefined,
+    retry: Omit<RetryEvent, "attempt" | "delayMs">,
+  ): Promise<void> {
     const cap = Math.min(3000, retryBase * 2 ** (attempt - 1));
-    return systemClock.sleep(cap / 2 + Math.random() * (cap / 2), signal);
+    const delayMs = cap / 2 + Math.random() * (cap / 2);
+    options.onRetry?.({ ...retry, attempt: attempt + 1, delayMs });
+    return systemClock.sleep(delayMs, signal);
   }
 
   async function unary<I extends DescMessage, O extends DescMessage>(
@@ -258,7 +265,12 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
         if (e.code !== "UNAVAILABLE" || attempt >= attempts || opts?.signal?.aborted) {
           throw withNode(e, node ?? endpointHost);
         }
-        await backoff(attempt, opts?.signal);
+        await backoff(attempt, opts?.signal, {
+          method: `/${method.parent.typeName}/${method.name}`,
+          node: node ?? endpointHost,
+          attempts,
+          error: e,
+        });
       }
     }
   }
@@ -301,7 +313,12 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
         if (received || e.code !== "UNAVAILABLE" || attempt >= attempts || opts?.signal?.aborted) {
           throw withNode(e, node ?? endpointHost);
         }
-        await backoff(attempt, opts?.signal);
+        await backoff(attempt, opts?.signal, {
+          method: `/${method.parent.typeName}/${method.name}`,
+          node: node ?? endpointHost,
+          attempts,
+          error: e,
+        });
       }
     }
   }
@@ -529,7 +546,8 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
         const ms = opts.tryModeTimeoutMs;
         request.tryModeTimeout = { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 };
       }
-      const res = await unary(MachineService.method.applyConfiguration, request, node, opts, false);
+      // the same document applied twice gives the same machine config: safe to retry on UNAVAILABLE
+      const res = await unary(MachineService.method.applyConfiguration, request, node, opts, true);
       const m = first(res.messages, label, "apply");
       return {
         node: label,

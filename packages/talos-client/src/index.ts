@@ -44,6 +44,7 @@ export type {
   ResourceMetadata,
   ResourceQuery,
   ResourceWatchEvent,
+  RetryEvent,
   ServiceStatus,
   TalosClient,
   TalosClientOptions,

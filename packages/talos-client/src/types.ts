@@ -59,6 +59,23 @@ export interface TalosClientOptions {
   readAttempts?: number;
   /** Base delay of the read retry backoff; default 200 ms (doubles, with jitter, capped at 3 s). */
   retryBaseDelayMs?: number;
+  /** Called before each retry (after an UNAVAILABLE), so a caller can tell the user why it waits. */
+  onRetry?: (event: RetryEvent) => void;
+}
+
+/** What {@link TalosClientOptions.onRetry} is told before a retry. */
+export interface RetryEvent {
+  /** The gRPC method, e.g. `/machine.MachineService/ApplyConfiguration`. */
+  method: string;
+  /** The node (or endpoint) the call went to. */
+  node: string;
+  /** The attempt that is about to start (2 for the first retry). */
+  attempt: number;
+  attempts: number;
+  /** The wait before it. */
+  delayMs: number;
+  /** The error of the failed attempt (code and secret-free message). */
+  error: TalosClientError;
 }
 
 /** One node's outcome of a fan-out call. */

@@ -207,6 +207,33 @@ describe("TalosClient", () => {
     cluster.emulator.clearFaults();
   });
 
+  it("retries ApplyConfiguration on UNAVAILABLE like a read, telling onRetry each time", async ({
+    expect,
+  }) => {
+    const retries: { method: string; node: string; attempt: number; code: string }[] = [];
+    const client = cluster.clientFor({
+      retryBaseDelayMs: 1,
+      onRetry: (e) =>
+        retries.push({ method: e.method, node: e.node, attempt: e.attempt, code: e.error.code }),
+    });
+    const data = buildMachineConfig({ type: "worker", ca: cluster.ca, clusterName: "lab", hostname: "w1" });
+    cluster.emulator.faults({ node: "w1", methods: ["ApplyConfiguration"], unavailable: 2 });
+    const before = cluster.emulator.callLog.length;
+    const applied = await client.applyConfiguration({ node: W1, data, dryRun: true });
+    expect(applied.node).toBe(W1);
+    const codes = cluster.emulator.callLog
+      .slice(before)
+      .filter((e) => e.method.endsWith("/ApplyConfiguration"))
+      .map((e) => e.code);
+    expect(codes).toEqual([14, 14, 0]);
+    expect(retries).toEqual([
+      { method: "/machine.MachineService/ApplyConfiguration", node: W1, attempt: 2, code: "UNAVAILABLE" },
+      { method: "/machine.MachineService/ApplyConfiguration", node: W1, attempt: 3, code: "UNAVAILABLE" },
+    ]);
+    cluster.emulator.clearFaults();
+    client.close();
+  });
+
   it("retries a read stream that fails before its first message and moves to the next endpoint", async ({
     expect,
   }) => {

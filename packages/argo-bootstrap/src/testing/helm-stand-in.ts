@@ -147,9 +147,26 @@ export function createHelmStandIn(options: HelmStandInOptions): HelmStandIn {
       }
       case "upgrade":
         return upgrade(parsed, namespace, runOptions);
+      case "show":
+        return show(parsed);
       default:
         return err(`Error: unknown command "${subcommand}" for "helm"`);
     }
+  }
+
+  // `helm show chart <chart> --repo URL --version V`: Chart.yaml of that version from the repo index
+  function show(parsed: ParsedArgs): ProcessResult {
+    const [, what, chartRef = ""] = parsed.positional;
+    if (what !== "chart") return err(`Error: unknown command "${what ?? ""}" for "helm show"`);
+    const source = last(parsed, "--repo") ?? repos.get(chartRef.split("/")[0] ?? "");
+    const chartName = last(parsed, "--repo") !== undefined ? chartRef : (chartRef.split("/")[1] ?? chartRef);
+    if (source === undefined) return err(`Error: repo ${chartRef.split("/")[0]} not found`);
+    if (chartName !== "argo-cd") return err(`Error: chart "${chartName}" not found in ${source} repository`);
+    const version = last(parsed, "--version") ?? Object.keys(charts).at(-1)!;
+    const appVersion = charts[version];
+    if (appVersion === undefined)
+      return err(`Error: chart "${chartName}" version "${version}" not found in ${source} repository`);
+    return ok(`apiVersion: v2\nappVersion: ${appVersion}\nname: ${chartName}\nversion: ${version}\n`);
   }
 
   function repo(parsed: ParsedArgs): ProcessResult {

@@ -38,10 +38,13 @@ function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
   return error instanceof Error && (error.name === "APIUserAbortError" || error.name === "AbortError");
 }
 
+const CONNECTION_ERRORS = new Set(["APIConnectionError", "APIConnectionTimeoutError"]);
+
 function isConnectionError(error: unknown): boolean {
+  // the SDK's error classes keep the default `name` ("Error"): their class is what tells them apart
   return (
     error instanceof Error &&
-    (error.name === "APIConnectionError" || error.name === "APIConnectionTimeoutError")
+    (CONNECTION_ERRORS.has(error.name) || CONNECTION_ERRORS.has(error.constructor.name))
   );
 }
 

@@ -6,6 +6,7 @@ import type * as TalosTestingLibrary from "@talos-homelab/talos-client/testing";
 export type {
   NodeResult,
   ProgressEvent,
+  RetryEvent,
   TalosClient,
   TalosClientOptions,
 } from "@talos-homelab/talos-client";

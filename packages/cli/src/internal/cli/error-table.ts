@@ -3,6 +3,8 @@ export interface ErrorPresentation {
   exit: number;
   message: string;
   hint?: string;
+  /** The hint for commands that lack an option `hint` names. */
+  hintWithoutOptions?: string;
 }
 
 /** Names of the error classes the CLI knows, to the short source name shown to users. */
@@ -23,6 +25,7 @@ export const ERROR_SOURCES: Record<string, string> = {
 export const ERROR_TABLE: Record<string, ErrorPresentation> = {
   "homelab:USAGE": { exit: 2, message: "invalid usage", hint: "see --help" },
   "homelab:CONFIG_NOT_FOUND": { exit: 1, message: "configuration file not found" },
+  "homelab:CONFIG_UNREADABLE": { exit: 1, message: "the configuration file cannot be read" },
   "homelab:CONFIG_INVALID": { exit: 1, message: "invalid homelab.yaml" },
   "homelab:SECRET_UNRESOLVED": { exit: 1, message: "a secret reference cannot be resolved" },
   "homelab:MISSING_CREDENTIALS": { exit: 1, message: "credentials are missing" },
@@ -70,6 +73,7 @@ export const ERROR_TABLE: Record<string, ErrorPresentation> = {
     exit: 1,
     message: "cannot reach the Talos API",
     hint: "check --endpoints and that the node is powered on (port 50000)",
+    hintWithoutOptions: "check that the node is powered on and that port 50000 is reachable from here",
   },
   "talos-client:DEADLINE_EXCEEDED": { exit: 1, message: "the Talos API did not answer in time" },
   "talos-client:CANCELLED": { exit: 130, message: "interrupted" },
@@ -77,6 +81,8 @@ export const ERROR_TABLE: Record<string, ErrorPresentation> = {
     exit: 1,
     message: "the Talos API rejected the client certificate",
     hint: "a node in maintenance mode needs --insecure; a configured node needs its talosconfig",
+    hintWithoutOptions:
+      "the node is not configured with this cluster's CA: check the talosconfig in the state directory",
   },
   "talos-client:PERMISSION_DENIED": {
     exit: 1,
@@ -97,6 +103,7 @@ export const ERROR_TABLE: Record<string, ErrorPresentation> = {
     exit: 1,
     message: "TLS handshake with the Talos API failed",
     hint: "the talosconfig may belong to another cluster, or the node is in maintenance mode (--insecure)",
+    hintWithoutOptions: "the talosconfig may belong to another cluster, or the node is in maintenance mode",
   },
   "talos-client:NODE_ERROR": { exit: 1, message: "a node returned an error" },
   "talos-client:HEALTH_TIMEOUT": { exit: 1, message: "the cluster did not become healthy in time" },
@@ -191,8 +198,69 @@ function isAbort(error: unknown): boolean {
   return error instanceof Error && error.name === "AbortError";
 }
 
+/** What the presentation knows about the command that failed. */
+export interface PresentContext {
+  /** The options the command accepts (`--name`): a hint never names another. */
+  options?: readonly string[];
+}
+
+const SOCKET_ERRORS: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ECONNRESET: "connection reset",
+  ETIMEDOUT: "connection timed out",
+  EHOSTUNREACH: "no route to host",
+  ENETUNREACH: "network unreachable",
+  ENOTFOUND: "host name not found",
+  EAI_AGAIN: "DNS lookup failed",
+};
+
+/**
+ * The library's text without transport internals: grpc-js spells errors as `14 UNAVAILABLE: No
+ * connection established. Last error: connect ECONNREFUSED …`; users get "connection refused".
+ */
+export function cleanTransportText(raw: string): string {
+  const grpc = /^\d+ [A-Z_]+: (.*)$/s.exec(raw)?.[1];
+  const text = grpc ?? raw;
+  const errno = /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN)\b/.exec(
+    text,
+  )?.[1];
+  if (errno) return SOCKET_ERRORS[errno] as string;
+  if (grpc === undefined) return raw;
+  if (/No connection established|Connection dropped|connection (closed|reset)/i.test(text))
+    return "no connection";
+  if (/Deadline exceeded/i.test(text)) return "no answer in time";
+  return text.split(". Last error:")[0]?.trim() || text;
+}
+
+/** The socket-level reason somewhere in an error's cause chain (e.g. ECONNREFUSED), in words. */
+function socketReason(error: unknown): string | undefined {
+  let e: unknown = error;
+  for (let depth = 0; depth < 6 && e !== null && typeof e === "object"; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && SOCKET_ERRORS[code]) return SOCKET_ERRORS[code];
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function hintFor(
+  entry: ErrorPresentation,
+  own: string | undefined,
+  context: PresentContext,
+): string | undefined {
+  const hint = own ?? entry.hint;
+  if (hint === undefined || context.options === undefined) return hint;
+  const named = hint.match(/--[a-z][a-z-]*/g) ?? [];
+  if (named.every((o) => context.options?.includes(o))) return hint;
+  return own === undefined ? entry.hintWithoutOptions : undefined;
+}
+
 /** Maps any thrown value to exit code, code and message through {@link ERROR_TABLE}. */
-export function presentError(error: unknown, interrupted: boolean): PresentedError {
+export function presentError(
+  error: unknown,
+  interrupted: boolean,
+  context: PresentContext = {},
+): PresentedError {
   if (interrupted || isAbort(error)) {
     return { source: "homelab", code: "INTERRUPTED", exit: 130, message: "interrupted" };
   }
@@ -209,13 +277,17 @@ export function presentError(error: unknown, interrupted: boolean): PresentedErr
     const entry = ERROR_TABLE[`${source}:${e.code}`];
     const raw = typeof e.rawMessage === "string" ? e.rawMessage : String(e.message ?? "");
     if (entry) {
-      const presented: PresentedError = {
-        source,
-        code: e.code,
-        exit: entry.exit,
-        message: raw === "" || raw === entry.message ? entry.message : raw,
-      };
-      const hint = typeof e.hint === "string" ? e.hint : entry.hint;
+      let message = raw === "" || raw === entry.message ? entry.message : raw;
+      if (source === "talos-client") {
+        // never grpc-js's own words: the table's, the node, and what the socket said
+        const node = (error as { details?: { node?: unknown } }).details?.node;
+        const why = cleanTransportText(raw);
+        message = `${entry.message}${typeof node === "string" ? ` (${node})` : ""}${why && why !== entry.message ? `: ${why}` : ""}`;
+      }
+      const socket = source === "talos-client" ? undefined : socketReason(error);
+      if (socket && !message.includes(socket)) message = `${message} (${socket})`;
+      const presented: PresentedError = { source, code: e.code, exit: entry.exit, message };
+      const hint = hintFor(entry, typeof e.hint === "string" ? e.hint : undefined, context);
       if (hint) presented.hint = hint;
       if (Array.isArray(e.issues) && e.issues.length > 0) presented.issues = e.issues;
       return presented;

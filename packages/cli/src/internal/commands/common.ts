@@ -19,6 +19,9 @@ export async function loadProject(
     resolveSecrets: options.resolveSecrets ?? true,
     placeholderSecrets: options.placeholderSecrets === true,
     homedir: inv.ctx.homedir,
+    readStdin: inv.ctx.readStdin,
+    stdinIsTTY: inv.ctx.isTTY.stdin,
+    signal: inv.ctx.signal,
   });
   inv.out.debug(`loaded ${loaded.path}`);
   for (const w of loaded.warnings) inv.out.warn(w);

@@ -1,3 +1,4 @@
+import { isHomelabError } from "../../errors.js";
 import { loadArgoBootstrap } from "../adapters/argo-bootstrap.js";
 import { loadCfTunnel } from "../adapters/cf-tunnel.js";
 import { type LintFinding, loadTalosConfig } from "../adapters/talos-config.js";
@@ -199,8 +200,23 @@ export const command = defineCommand({
   options: { live: { type: "boolean", description: "Also check the live cluster and Cloudflare" } },
   async run(inv) {
     const { out, options } = inv;
-    const loaded = await loadProject(inv, { resolveSecrets: false });
-    const checks = await doctorChecks(inv, loaded, options.live === true);
+    let checks: Check[];
+    try {
+      const loaded = await loadProject(inv, { resolveSecrets: true });
+      checks = await doctorChecks(inv, loaded, options.live === true);
+    } catch (error) {
+      // loading runs every library's checks; each located problem becomes a finding, all at once
+      if (!isHomelabError(error) || error.issues.length === 0) throw error;
+      const findings: Finding[] = error.issues.map((i) => ({
+        source: "homelab.yaml",
+        severity: "error",
+        code: error.code,
+        path: `${i.file}:${i.line}:${i.col} ${i.path}`,
+        message: i.message,
+        ...(i.hint ? { hint: i.hint } : {}),
+      }));
+      checks = [checked("homelab.yaml", "schema, secret references and every library's checks", findings)];
+    }
     const findings = checks.flatMap((c) => c.findings);
     const errors = findings.filter((f) => f.severity === "error").length;
     const warnings = findings.filter((f) => f.severity === "warning").length;

@@ -83,6 +83,11 @@ export const UP_OPTIONS = {
     description:
       "A node known as configured that was wiped and is in maintenance mode again: allow sending it its config",
   },
+  "node-timeout": {
+    type: "string",
+    valueName: "DURATION",
+    description: "How long to wait for a node that does not answer (default 2m; e.g. 30s, 5m)",
+  },
   "cert-fingerprint": {
     type: "string",
     multiple: true,

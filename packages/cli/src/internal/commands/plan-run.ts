@@ -1,4 +1,5 @@
 import type { Invocation } from "../cli/command.js";
+import { checkChartVersion } from "../config/preflight.js";
 import { acquireLab, labStateDir } from "../lab/running.js";
 import { type PlanOutcome, runPlan } from "../pipeline/plan.js";
 import { type Change, failureOf, type PlanFailure, type Step } from "../pipeline/step.js";
@@ -77,6 +78,12 @@ export async function runPlanCommand(inv: Invocation<typeof PLAN_OPTIONS>): Prom
     const stateDir = labStateDir(loaded, inv);
     const lab = await acquireLab(stateDir, loaded.config);
     try {
+      await checkChartVersion({
+        loaded,
+        helm: lab.target.helm,
+        warn: (m) => out.warn(m),
+        signal: ctx.signal,
+      });
       outcome = await runPlan({
         ...common,
         stateDir,
@@ -88,6 +95,7 @@ export async function runPlanCommand(inv: Invocation<typeof PLAN_OPTIONS>): Prom
       await lab.release();
     }
   } else {
+    await checkChartVersion({ loaded, helm: execRunner(inv), warn: (m) => out.warn(m), signal: ctx.signal });
     const engine = options.engine ?? loaded.config.engine;
     const steps = engine === "tofu" ? await tofuSteps(inv, loaded) : undefined;
     outcome = await runPlan({

@@ -3,11 +3,13 @@ import { HomelabError } from "../../errors.js";
 import { loadTalosConfig } from "../adapters/talos-config.js";
 import type { Invocation } from "../cli/command.js";
 import type { LoadedConfig } from "../config/load.js";
+import { checkChartVersion } from "../config/preflight.js";
 import { writeFilesAtomic } from "../fs/atomic.js";
 import { ensureSchematicRegistered, imageFactoryOf } from "../image-factory/register.js";
 import { acquireLab, labStateDir } from "../lab/running.js";
 import { acquireStateLock } from "../pipeline/lock.js";
 import { type NodeTrust, parsePinnedFingerprints, parseReinstall } from "../pipeline/node-trust.js";
+import { parseDuration } from "../pipeline/node-wait.js";
 import type { PipelinePlan } from "../pipeline/run.js";
 import { applyArgoCd } from "../pipeline/steps/argocd.js";
 import { realTarget } from "../pipeline/target.js";
@@ -179,6 +181,18 @@ async function upLocked(
   const { config } = loaded;
   const trust = nodeTrust(inv, loaded);
   const engine = options.engine ?? (simulate ? "direct" : config.engine);
+  const nodeTimeoutText = options["node-timeout"];
+  const nodeTimeoutMs = nodeTimeoutText === undefined ? undefined : parseDuration(nodeTimeoutText);
+  if (nodeTimeoutText !== undefined && nodeTimeoutMs === undefined)
+    throw new HomelabError(
+      "USAGE",
+      `--node-timeout expects a duration like 30s or 5m, got '${nodeTimeoutText}'`,
+    );
+  // what was done is recorded, so that `--json` can list it when a later step fails
+  const waits = {
+    ...(nodeTimeoutMs === undefined ? {} : { nodeTimeoutMs }),
+    onStep: (step: unknown) => out.stepDone(step),
+  };
   if (simulate && engine !== "direct")
     throw new HomelabError(
       "USAGE",
@@ -186,6 +200,7 @@ async function upLocked(
     );
 
   if (!simulate) {
+    await checkChartVersion({ loaded, helm: execRunner(inv), warn: (m) => out.warn(m), signal: ctx.signal });
     if (engine === "tofu") return upWithTofu(inv, loaded, stateDir);
     const target = realTarget(ctx.env, execRunner(inv));
     if (options.offline === true) delete target.imageFactory;
@@ -195,6 +210,7 @@ async function upLocked(
       target,
       out,
       signal: ctx.signal,
+      ...waits,
       clock: ctx.clock,
       parallel,
       trust,
@@ -223,12 +239,14 @@ async function upLocked(
     out.info("A real run does the same against your nodes, Cloudflare and the cluster API (and asks first).");
     if (ctx.env.CLOUDFLARE_BASE_URL)
       out.warn("CLOUDFLARE_BASE_URL is ignored: a simulated run talks to the lab's Cloudflare emulator");
+    await checkChartVersion({ loaded, helm: lab.target.helm, warn: (m) => out.warn(m), signal: ctx.signal });
     const result = await runUp({
       loaded,
       stateDir,
       target: lab.target,
       out,
       signal: ctx.signal,
+      ...waits,
       clock: ctx.clock,
       parallel,
       // a fresh lab is new hardware: what the state recorded about the last lab's nodes does not

@@ -240,8 +240,12 @@ const cluster = z.strictObject({
 });
 
 const tunnel = z.strictObject({
-  name: z.string().min(1),
-  accountId: z.string().min(1),
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, {
+    error: "expected a tunnel name of letters, digits, '.', '_' and '-' (at most 63, no spaces or '/')",
+  }),
+  accountId: z.string().regex(/^[0-9a-f]{32}$/, {
+    error: "expected a Cloudflare account id: 32 lowercase hex characters (dashboard URL or Account Home)",
+  }),
   zone: hostname,
   routes: z.array(tunnelRoute).default([]),
 });
@@ -261,7 +265,12 @@ const tailscale = z.strictObject({
 
 const argocd = z.strictObject({
   chartVersion: z.string().regex(/^\d+\.\d+\.\d+$/, { error: "expected a chart version like 10.4.0" }),
-  repoURL: z.string().min(1),
+  repoURL: z
+    .string()
+    .regex(/^(?:(?:https?|ssh|git|oci):\/\/[^\s/]+\S*|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\S+)$/, {
+      error:
+        "expected a Git repository URL like https://github.com/me/homelab.git or git@github.com:me/homelab.git",
+    }),
   path: z.string().min(1),
   targetRevision: z.string().default("HEAD"),
   namespace: dnsLabel.default("argocd"),
@@ -311,4 +320,37 @@ export function homelabJsonSchema(): Record<string, unknown> {
     description: "One declarative file describing a bare-metal Talos Kubernetes homelab",
     ...Object.fromEntries(Object.entries(schema).filter(([k]) => k !== "$schema")),
   };
+}
+
+interface ZodDef {
+  type: string;
+  shape?: Record<string, { _zod: { def: ZodDef } }>;
+  innerType?: { _zod: { def: ZodDef } };
+  in?: { _zod: { def: ZodDef } };
+  element?: { _zod: { def: ZodDef } };
+  options?: { _zod: { def: ZodDef } }[];
+}
+
+function unwrap(def: ZodDef): ZodDef {
+  let d = def;
+  for (;;) {
+    if (d.innerType) d = d.innerType._zod.def;
+    else if (d.type === "pipe" && d.in) d = d.in._zod.def;
+    else if (d.type === "union" && d.options) {
+      const object = d.options.map((o) => unwrap(o._zod.def)).find((o) => o.type === "object");
+      if (!object) return d;
+      d = object;
+    } else return d;
+  }
+}
+
+/** The keys homelab.yaml allows in the mapping at `path` (for "did you mean" on an unknown key). */
+export function keysAt(path: readonly (string | number)[], _input?: unknown): string[] {
+  let def = unwrap((homelabSchema as unknown as { _zod: { def: ZodDef } })._zod.def);
+  for (const key of path) {
+    if (typeof key === "number" && def.type === "array" && def.element) def = unwrap(def.element._zod.def);
+    else if (typeof key === "string" && def.shape?.[key]) def = unwrap(def.shape[key]._zod.def);
+    else return [];
+  }
+  return def.type === "object" && def.shape ? Object.keys(def.shape) : [];
 }

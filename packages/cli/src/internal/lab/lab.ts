@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { ProcessRunner } from "../adapters/argo-bootstrap.js";
+import type { KubeEmulator, ProcessRunner } from "../adapters/argo-bootstrap.js";
 import { loadArgoTesting } from "../adapters/argo-bootstrap.js";
-import { loadCfTesting } from "../adapters/cf-tunnel.js";
-import { loadTalosTesting } from "../adapters/talos-client.js";
+import { type CloudflareEmulator, loadCfTesting } from "../adapters/cf-tunnel.js";
+import { loadTalosTesting, type TalosEmulator } from "../adapters/talos-client.js";
 import { loadTalosConfig } from "../adapters/talos-config.js";
 import type { HomelabConfig } from "../config/load.js";
 import { createImageFactoryEmulator } from "./image-factory.js";
@@ -31,6 +31,8 @@ export interface Lab {
   helm: ProcessRunner;
   /** Node state as the emulator sees it (for tests and summaries). */
   nodeState(name: string): string;
+  /** The emulators themselves, for fault injection in tests. */
+  emulators: { talos: TalosEmulator; cloudflare: CloudflareEmulator; kube: KubeEmulator };
   close(): Promise<void>;
 }
 
@@ -223,7 +225,13 @@ export async function startLab(options: {
       helm: { url: helmServer.url },
       imageFactory: { url: factoryServer.url },
     };
-    return { info, helm, nodeState: (name) => talos.node(name).state(), close };
+    return {
+      info,
+      helm,
+      nodeState: (name) => talos.node(name).state(),
+      emulators: { talos, cloudflare: cf, kube },
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

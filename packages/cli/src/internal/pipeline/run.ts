@@ -36,6 +36,8 @@ export interface StepContextOptions {
   clock?: Clock;
   parallel?: number;
   healthTimeoutMs?: number;
+  /** How long to wait for a node that does not answer (`--node-timeout`). */
+  nodeTimeoutMs?: number;
   /** Who may receive a machine config in maintenance mode (default: nobody known, no pins, no prompt). */
   trust?: NodeTrust;
   /** Called with each item after it was applied or found done (tests interrupt here). */
@@ -63,6 +65,7 @@ export async function createStepContext(options: StepContextOptions): Promise<St
     signal: options.signal,
     clock: options.clock ?? realClock,
     parallel: options.parallel ?? DEFAULT_PARALLEL,
+    ...(options.nodeTimeoutMs === undefined ? {} : { nodeTimeoutMs: options.nodeTimeoutMs }),
     files: {
       secrets: join(stateDir, "secrets.yaml"),
       talosconfig: join(stateDir, "talosconfig"),

@@ -55,6 +55,8 @@ export interface StepContext {
   clock: Clock;
   /** How many nodes to read or change at once. */
   parallel: number;
+  /** How long to wait for a node that does not answer (`--node-timeout`). */
+  nodeTimeoutMs?: number;
   files: { secrets: string; talosconfig: string; kubeconfig: string };
   /** Where the machine secrets, talosconfig and kubeconfig are read and written (0600 files or the SOPS file). */
   state: StateSecrets;

@@ -44,6 +44,8 @@ export interface RunUpOptions {
   parallel?: number;
   /** Health wait limit. */
   healthTimeoutMs?: number;
+  /** How long to wait for a node that does not answer (`--node-timeout`). */
+  nodeTimeoutMs?: number;
   /** Who may receive a machine config in maintenance mode (default: nobody known, no pins, no prompt). */
   trust?: NodeTrust;
   /** Called with each item after it was applied or found done (tests interrupt here). */

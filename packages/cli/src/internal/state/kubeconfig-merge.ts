@@ -109,7 +109,9 @@ export function mergeKubeconfig(
     ...c,
     context: {
       ...c.context,
-      ...(c.context?.cluster !== undefined ? { cluster: clusters.get(c.context.cluster) ?? c.context.cluster } : {}),
+      ...(c.context?.cluster !== undefined
+        ? { cluster: clusters.get(c.context.cluster) ?? c.context.cluster }
+        : {}),
       ...(c.context?.user !== undefined ? { user: users.get(c.context.user) ?? c.context.user } : {}),
     },
   }));

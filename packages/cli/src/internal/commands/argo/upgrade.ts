@@ -54,7 +54,7 @@ export const command = defineCommand({
     }
     const step = out.step(`Argo CD chart ${preview.from ?? "-"} -> ${version}`);
     const result = await argo
-      .upgradeArgoCd({ ...common, onProgress: (e) => step.update(e.message) })
+      .upgradeArgoCd({ ...common, onProgress: (e) => step.update(e) })
       .catch((error: unknown) => {
         if (inv.ctx.signal.aborted) step.interrupted();
         else step.fail();

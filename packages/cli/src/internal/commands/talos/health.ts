@@ -47,7 +47,7 @@ export const command = defineCommand({
           ...roles,
           timeoutMs: timeout * 1000,
           signal: ctx.signal,
-          onProgress: (e) => step.update(e.message),
+          onProgress: (e) => step.update(e),
         })
         .catch((error: unknown) => {
           step.fail();

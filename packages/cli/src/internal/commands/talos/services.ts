@@ -10,7 +10,7 @@ export const command = defineCommand({
   run: (inv) =>
     withTalos(inv, async (client, nodes) => {
       const results = await client.serviceList(nodes ? { nodes } : {});
-      inv.out.result({ nodes: nodeJson(results) }, () =>
+      inv.out.result({ nodes: nodeJson(results, "services") }, () =>
         results
           .map((r) =>
             r.ok

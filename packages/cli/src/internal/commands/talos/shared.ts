@@ -1,3 +1,4 @@
+import { stringify as stringifyYaml } from "yaml";
 import type { NodeResult, TalosClient } from "../../adapters/talos-client.js";
 import type { Invocation } from "../../cli/command.js";
 import { talosClientFromFlags } from "../connect.js";
@@ -28,9 +29,10 @@ export function failures(results: NodeResult<unknown>[]): number {
   return results.filter((r) => !r.ok).length;
 }
 
+/** Human output is YAML: JSON is printed only with --json. */
 export function renderValue(value: unknown): string {
   if (typeof value === "string") return value;
-  return JSON.stringify(value, null, 2);
+  return stringifyYaml(value).trimEnd();
 }
 
 export function byNode<T>(results: NodeResult<T>[], line: (value: T) => string): string {
@@ -39,13 +41,16 @@ export function byNode<T>(results: NodeResult<T>[], line: (value: T) => string):
     .join("\n");
 }
 
-export function nodeJson<T>(results: NodeResult<T>[]): unknown[] {
+/** One object per node: the node's value spread in, or under `listKey` when it is a list (never spread). */
+export function nodeJson<T>(results: NodeResult<T>[], listKey = "items"): unknown[] {
   return results.map((r) =>
     r.ok
-      ? {
-          node: r.node,
-          ...((typeof r.value === "object" && r.value !== null ? r.value : { value: r.value }) as object),
-        }
+      ? Array.isArray(r.value)
+        ? { node: r.node, [listKey]: r.value }
+        : {
+            node: r.node,
+            ...((typeof r.value === "object" && r.value !== null ? r.value : { value: r.value }) as object),
+          }
       : { node: r.node, error: { code: r.error.code, message: r.error.message } },
   );
 }

@@ -30,7 +30,7 @@ export async function reconcileTunnel(
       tunnelName: tunnel.name,
       routes: routesOf(loaded.config),
       dryRun: options.dryRun,
-      onProgress: (e) => step.update(e.message),
+      onProgress: (e) => step.update(e),
       signal: inv.ctx.signal,
     })
     .catch((error: unknown) => {

@@ -110,7 +110,7 @@ export async function applyArgoCd(inputs: ArgoInputs, step: ProgressStep) {
     rootApplication,
     timeoutMs: inputs.lab ? 60_000 : 15 * 60_000,
     ...(inputs.lab ? { pollIntervalMs: 50 } : {}),
-    onProgress: (e) => step.update(e.message),
+    onProgress: (e) => step.update(e),
     signal: inputs.signal,
   });
 }

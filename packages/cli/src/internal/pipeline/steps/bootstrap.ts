@@ -108,7 +108,7 @@ export const healthStep: Step = {
         workerNodes: workers.map((n) => n.address),
         timeoutMs: ctx.healthTimeoutMs ?? (ctx.target.kind === "lab" ? 60_000 : 15 * 60_000),
         signal: ctx.signal,
-        onProgress: (e) => step.update(e.message),
+        onProgress: (e) => step.update(e),
       });
       step.done(
         `cluster healthy (${ctx.config.nodes.length} node(s), etcd members: ${report.etcdMembers.length})`,

@@ -1,11 +1,12 @@
 import type { Secret } from "../../../secret.js";
-import type { TalosClientModule } from "../../adapters/talos-client.js";
+import type { RetryEvent, TalosClientModule } from "../../adapters/talos-client.js";
 import type { SecretsBundle, TalosConfigModule } from "../../adapters/talos-config.js";
 import type { LoadedConfig } from "../../config/load.js";
 import { ensureSchematicRegistered } from "../../image-factory/register.js";
 import { nodeMachineConfig } from "../../plan/intent.js";
 import { schematicOf } from "../../plan/schematic.js";
 import { verifyMaintenanceNode } from "../node-trust.js";
+import { DEFAULT_NODE_TIMEOUT_MS, waitForNode } from "../node-wait.js";
 import {
   type Change,
   failureOf,
@@ -156,7 +157,18 @@ function configDiff(tc: TalosConfigModule, live: string, desired: string): strin
 
 async function planNode(ctx: StepContext, node: NodeConfig): Promise<Change<NodeChange> | PlanFailure> {
   const endpoint = ctx.target.talosEndpoint(node);
-  const probe = await probeNode(ctx.libs.talos, ctx.found.talosconfig, endpoint, node.address, ctx.signal);
+  // a node that does not answer (powered off, still booting) is waited for, then named
+  const probe = await waitForNode(
+    () => probeNode(ctx.libs.talos, ctx.found.talosconfig, endpoint, node.address, ctx.signal),
+    {
+      node,
+      endpoint,
+      timeoutMs: ctx.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS,
+      clock: ctx.clock,
+      signal: ctx.signal,
+      onRetry: (reason, waitMs) => ctx.out.retry({ source: node.name, reason, waitMs }),
+    },
+  );
   if (probe.state === "unverified") {
     // nothing is sent while planning: the fingerprint is checked (and asked for) again before the apply
     try {
@@ -230,6 +242,12 @@ export const machineConfigStep: Step<NodeChange> = {
       }
       ctx.out.debug(`${node.name}: maintenance-mode certificate ${fingerprint} (${verified.how})`);
     }
+    const onRetry = (e: RetryEvent) =>
+      ctx.out.retry({
+        source: `${node.name} (${node.address})`,
+        reason: `${e.error.code} on ${e.method.split("/").at(-1)}`,
+        waitMs: e.delayMs,
+      });
     const client =
       fingerprint !== undefined
         ? talos.createTalosClient({
@@ -237,12 +255,14 @@ export const machineConfigStep: Step<NodeChange> = {
             insecure: true,
             spkiPins: [fingerprint],
             timeoutMs: 30_000,
+            onRetry,
           })
         : talos.createTalosClient({
             talosconfig: ctx.found.talosconfig as string,
             endpoints: [endpoint],
             nodes: [node.address],
             timeoutMs: 30_000,
+            onRetry,
           });
     try {
       const result = await client.applyConfiguration({

@@ -71,7 +71,7 @@ export const tunnelRoutesStep: Step = {
         zone: tunnel.zone,
         tunnelName: tunnel.name,
         routes: routesOf(ctx.config),
-        onProgress: (e) => step.update(e.message),
+        onProgress: (e) => step.update(e),
         signal: ctx.signal,
       });
       const n = countPlanChanges(result.plan);

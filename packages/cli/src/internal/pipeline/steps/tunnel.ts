@@ -1,6 +1,7 @@
 import { HomelabError } from "../../../errors.js";
 import { Secret } from "../../../secret.js";
 import { createCloudflare, type Plan } from "../../adapters/cf-tunnel.js";
+import { retryOf } from "../../cli/output.js";
 import { routesOf } from "../../plan/routes.js";
 import { type Change, failureOf, type Step, type StepContext } from "../step.js";
 
@@ -71,6 +72,12 @@ export const tunnelStep: Step = {
       client: await cloudflareOf(ctx),
       accountId: tunnel.accountId,
       name: tunnel.name,
+      signal: ctx.signal,
+      // retries are shown once per burst (a 5xx storm used to be silent here)
+      onProgress: (e) => {
+        const retry = retryOf(e);
+        if (retry) ctx.out.retry(retry);
+      },
     });
     ctx.found.tunnelId = result.id;
     ctx.found.tunnelToken = new Secret(result.token, "cloudflare:tunnel-token");
