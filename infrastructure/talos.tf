@@ -49,6 +49,24 @@ locals {
     ])
   }
 
+  # `coredns` in cluster.nameservers (as in homelab.yaml): cloudflared alone gets its own resolv.conf
+  # with the CoreDNS ClusterIP (service subnet base + 10) first, then the other nameservers or the host
+  # DNS 127.0.0.53; the machine's nameservers never name CoreDNS (that loops through the host DNS;
+  # packages/talos-config/docs/dns.md).
+  machine_nameservers = [for ns in var.cluster.nameservers : ns if ns != "coredns"]
+  cloudflared_nameservers = !contains(var.cluster.nameservers, "coredns") ? [] : slice(
+    concat([cidrhost(var.cluster.service_subnets[0], 10)], length(local.machine_nameservers) > 0 ? local.machine_nameservers : ["127.0.0.53"]),
+    0,
+    min(3, 1 + max(1, length(local.machine_nameservers))),
+  )
+
+  talos_minor         = tonumber(split(".", var.cluster.talos_version)[1])
+  lone_schedulable_cp = length(local.control_planes) == 1 && var.cluster.allow_scheduling_on_control_planes
+  # A lone control plane that runs workloads is the only node external load balancers can use: the
+  # generated exclude-from-external-load-balancers label is deleted (machine.nodeLabels up to 1.13,
+  # KubeNodeConfig from 1.14), as the direct engine does.
+  lb_label_delete = { "node.kubernetes.io/exclude-from-external-load-balancers" = { "$patch" = "delete" } }
+
   node_patches = {
     for name, n in local.nodes : name => concat(
       [yamlencode({
@@ -63,9 +81,12 @@ locals {
           length(local.node_ip_subnets[name]) == 0 ? {} : {
             kubelet = { nodeIP = { validSubnets = local.node_ip_subnets[name] } }
           },
+          n.role == "controlplane" && local.lone_schedulable_cp && local.talos_minor <= 13 ? { nodeLabels = local.lb_label_delete } : {},
         )
         cluster = merge(
           n.role == "controlplane" ? { allowSchedulingOnControlPlanes = var.cluster.allow_scheduling_on_control_planes } : {},
+          # etcd advertises the LAN address, never a Tailscale 100.64/10 one that may sort first
+          n.role == "controlplane" && length(local.node_ip_subnets[name]) > 0 ? { etcd = { advertisedSubnets = local.node_ip_subnets[name] } } : {},
           {
             controlPlane = { endpoint = var.cluster.endpoint }
             network = {
@@ -88,11 +109,16 @@ locals {
           i.vip != null && n.role == "controlplane" ? [yamlencode({ apiVersion = "v1alpha1", kind = "Layer2VIPConfig", name = i.vip, link = i.name })] : [],
         )
       ]),
-      length(var.cluster.nameservers) == 0 ? [] : [yamlencode({
+      length(local.machine_nameservers) == 0 ? [] : [yamlencode({
         apiVersion  = "v1alpha1"
         kind        = "ResolverConfig"
-        nameservers = [for ns in var.cluster.nameservers : { address = ns }]
+        nameservers = [for ns in local.machine_nameservers : { address = ns }]
       })],
+      n.role == "controlplane" && local.lone_schedulable_cp && local.talos_minor >= 14 ? [yamlencode({
+        apiVersion = "v1alpha1"
+        kind       = "KubeNodeConfig"
+        labels     = local.lb_label_delete
+      })] : [],
     )
   }
 
@@ -101,15 +127,23 @@ locals {
   has_cloudflared = contains(var.cluster.extensions, "siderolabs/cloudflared")
   has_tailscale   = contains(var.cluster.extensions, "siderolabs/tailscale")
 
-  cloudflared_patch = var.tunnel == null || !local.has_cloudflared ? null : yamlencode({
-    apiVersion = "v1alpha1"
-    kind       = "ExtensionServiceConfig"
-    name       = "cloudflared"
-    environment = [
-      "TUNNEL_TOKEN=${data.cloudflare_zero_trust_tunnel_cloudflared_token.this[0].token}",
-      "TUNNEL_METRICS=localhost:2000",
-    ]
-  })
+  cloudflared_patch = var.tunnel == null || !local.has_cloudflared ? null : yamlencode(merge(
+    {
+      apiVersion = "v1alpha1"
+      kind       = "ExtensionServiceConfig"
+      name       = "cloudflared"
+      environment = [
+        "TUNNEL_TOKEN=${data.cloudflare_zero_trust_tunnel_cloudflared_token.this[0].token}",
+        "TUNNEL_METRICS=localhost:2000",
+      ]
+    },
+    length(local.cloudflared_nameservers) == 0 ? {} : {
+      configFiles = [{
+        mountPath = "/etc/resolv.conf"
+        content   = "${join("", [for ns in local.cloudflared_nameservers : "nameserver ${ns}\n"])}options timeout:1 attempts:2\n"
+      }]
+    },
+  ))
 
   tailscale_patches = {
     for name, n in local.nodes : name => var.tailscale == null || !local.has_tailscale || !n.tailscale.enabled ? null : yamlencode({

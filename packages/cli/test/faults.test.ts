@@ -85,8 +85,12 @@ describe("faults against homelab up --simulate", () => {
     await publishLab(join(t.dir, ".homelab", "homelab", "lab"), lab.info);
     const r = await run(["up", "--simulate", "--node-timeout", "4s"], { cwd: t.dir, env });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/homelab: error \[UNREACHABLE\]: node1 .*does not answer/);
-    expect(r.stderr).toMatch(/hint: check that node1 is powered on and reachable at 192\.168\.50\.200/);
+    // waited for (one line per burst), then named with its address and what to check
+    expect(r.stderr).toMatch(/node1 \(192\.168\.50\.200\) does not answer on the Talos API/);
+    expect(r.stderr).toMatch(
+      /homelab: error \[UNREACHABLE\]: node1 \(192\.168\.50\.200\) did not answer .* for 4s/,
+    );
+    expect(r.stderr).toMatch(/hint: check that node1 is powered on and booted/);
     expect(r.stderr).not.toMatch(/\b14 UNAVAILABLE|No connection established|grpc/i);
 
     const json = await run(["up", "--simulate", "--node-timeout", "4s", "--json"], { cwd: t.dir, env });

@@ -201,6 +201,7 @@ describe("runUp and a node seen for the first time", () => {
         out: quietOut(),
         signal: new AbortController().signal,
         trust: noTrust,
+        nodeTimeoutMs: 1_000,
       }).catch((e: unknown) => e);
       expect(error).toMatchObject({ code: "UNREACHABLE" });
       expect((error as Error).message).toContain(config.nodes[0]?.name as string);

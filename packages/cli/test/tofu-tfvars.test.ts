@@ -18,7 +18,7 @@ describe("renderTfvars", () => {
           "kubernetes_version": "1.34.1",
           "name": "homelab",
           "nameservers": [
-            "10.96.0.10",
+            "coredns",
             "1.1.1.1",
             "1.0.0.1",
           ],
@@ -111,10 +111,12 @@ describe("renderTfvars", () => {
     expect(JSON.parse(renderTfvars(singleNode))).not.toHaveProperty("argocd");
   });
 
-  it("resolves the coredns nameserver token from an IPv6 service subnet", ({ expect }) => {
+  it("keeps the coredns nameserver token: infrastructure/ gives CoreDNS to cloudflared alone", ({
+    expect,
+  }) => {
     const input = structuredClone(highlyAvailable);
     input.cluster.network = { serviceSubnets: ["fd00:10:96::/112"] };
-    expect(JSON.parse(renderTfvars(input)).cluster.nameservers).toEqual(["fd00:10:96::a", "1.1.1.1"]);
+    expect(JSON.parse(renderTfvars(input)).cluster.nameservers).toEqual(["coredns", "1.1.1.1"]);
   });
 
   it("writes origin settings in the provider's snake_case with durations in seconds", ({ expect }) => {

@@ -414,8 +414,8 @@ describe("homelab up --simulate", () => {
       expect(plan.code).toBe(2);
       expect(plan.stdout).toMatch(/^~ machine-config +node1: live config differs/m);
       expect(plan.stdout).toContain("~ ResolverConfig");
-      expect(plan.stdout).toContain('- nameservers[1]: {"address":"9.9.9.9"}');
-      expect(plan.stdout).toContain('+ nameservers[1]: {"address":"1.1.1.1"}');
+      expect(plan.stdout).toContain('- nameservers[0]: {"address":"9.9.9.9"}');
+      expect(plan.stdout).toContain('+ nameservers[0]: {"address":"1.1.1.1"}');
       expect(plan.stdout).not.toContain(env.TS_AUTHKEY);
       expect(plan.stdout).not.toMatch(/BEGIN|TUNNEL_TOKEN=ey/);
 

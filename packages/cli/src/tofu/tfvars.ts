@@ -99,28 +99,6 @@ export interface TofuSecretInput {
 const DEFAULT_POD_SUBNETS = ["10.244.0.0/16"];
 const DEFAULT_SERVICE_SUBNETS = ["10.96.0.0/12"];
 
-function ipv4Plus(base: string, offset: number): string | undefined {
-  const parts = base.split(".").map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return undefined;
-  const value = (parts.reduce((acc, p) => acc * 256 + p, 0) + offset) % 2 ** 32;
-  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join(".");
-}
-
-function ipv6Plus(base: string, offset: number): string | undefined {
-  const [head = "", tail] = base.split("::");
-  const h = head === "" ? [] : head.split(":");
-  const t = tail === undefined || tail === "" ? [] : tail.split(":");
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
-  if (groups.length !== 8 || groups.some((g) => !/^[0-9a-f]{1,4}$/i.test(g))) return undefined;
-  let value = groups.reduce((acc, g) => (acc << 16n) + BigInt(`0x${g}`), 0n) + BigInt(offset);
-  const out: string[] = [];
-  for (let i = 0; i < 8; i++) {
-    out.unshift((value & 0xffffn).toString(16));
-    value >>= 16n;
-  }
-  return out.join(":").replace(/(^|:)0(:0)+(:|$)/, "::");
-}
-
 const ORIGIN_REQUEST_KEYS: Record<string, "string" | "number" | "bool" | "access"> = {
   ca_pool: "string",
   connect_timeout: "number",
@@ -209,19 +187,6 @@ function originRequest(raw: Record<string, unknown>, where: string): Record<stri
   return out;
 }
 
-/** The CoreDNS ClusterIP the `coredns` nameserver token stands for: service subnet base + 10. */
-function corednsAddress(serviceSubnet: string): string {
-  const base = serviceSubnet.split("/")[0] ?? "";
-  const address = base.includes(":") ? ipv6Plus(base, 10) : ipv4Plus(base, 10);
-  if (address === undefined) {
-    throw new TofuError(
-      "INVALID_TFVARS_INPUT",
-      `cluster.network.serviceSubnets[0] is not a CIDR: ${serviceSubnet}`,
-    );
-  }
-  return address;
-}
-
 /**
  * Renders `homelab.auto.tfvars.json` (the exact shape `infrastructure/variables.tf` accepts) from
  * the core keys of homelab.yaml. Every key is written (null when absent) so the file is explicit.
@@ -241,9 +206,8 @@ export function renderTfvars(input: TfvarsInput): string {
   const c = input.cluster;
   const podSubnets = c.network?.podSubnets ?? DEFAULT_POD_SUBNETS;
   const serviceSubnets = c.network?.serviceSubnets ?? DEFAULT_SERVICE_SUBNETS;
-  const nameservers = (c.nameservers ?? []).map((ns) =>
-    ns === "coredns" ? corednsAddress(serviceSubnets[0] ?? DEFAULT_SERVICE_SUBNETS[0]!) : ns,
-  );
+  // `coredns` stays a token: infrastructure/ gives it to cloudflared alone, as the direct engine does
+  const nameservers = [...(c.nameservers ?? [])];
   const tfvars = {
     cluster: {
       name: c.name,

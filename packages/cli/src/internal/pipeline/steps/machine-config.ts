@@ -158,21 +158,23 @@ function configDiff(tc: TalosConfigModule, live: string, desired: string): strin
 async function planNode(ctx: StepContext, node: NodeConfig): Promise<Change<NodeChange> | PlanFailure> {
   const endpoint = ctx.target.talosEndpoint(node);
   // a node that does not answer (powered off, still booting) is waited for, then named
+  const waitOptions = {
+    node,
+    endpoint,
+    timeoutMs: ctx.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS,
+    clock: ctx.clock,
+    signal: ctx.signal,
+    onRetry: (reason: string, waitMs: number) => ctx.out.retry({ source: node.name, reason, waitMs }),
+  };
   const probe = await waitForNode(
     () => probeNode(ctx.libs.talos, ctx.found.talosconfig, endpoint, node.address, ctx.signal),
-    {
-      node,
-      endpoint,
-      timeoutMs: ctx.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS,
-      clock: ctx.clock,
-      signal: ctx.signal,
-      onRetry: (reason, waitMs) => ctx.out.retry({ source: node.name, reason, waitMs }),
-    },
+    waitOptions,
   );
   if (probe.state === "unverified") {
-    // nothing is sent while planning: the fingerprint is checked (and asked for) again before the apply
+    // nothing is sent while planning: the fingerprint is checked (and asked for) again before the apply;
+    // a node that fails mTLS because nothing answers at all is waited for here too
     try {
-      const verified = await verify(ctx, node, probe.reason, { ask: false });
+      const verified = await waitForNode(() => verify(ctx, node, probe.reason, { ask: false }), waitOptions);
       ctx.found.installing.add(node.name);
       return nodeChange(node, {
         action: "create",
