@@ -102,11 +102,21 @@ export async function installArgoCd(options: InstallArgoCdOptions): Promise<Inst
       };
     }
   }
+  let installSource = source;
   if (source.type === "repo" && source.useRepoFlag !== true) {
     const name = source.repoName ?? "argo";
     options.onProgress?.({ type: "helm-repo", message: `helm repo add ${name} ${source.repoURL}` });
-    await helm.repoAdd({ name, url: source.repoURL, ...signal });
-    await helm.repoUpdate({ names: [name], ...signal });
+    const added = await helm.repoAdd({ name, url: source.repoURL, ...signal });
+    if (added === "conflict") {
+      // the user's own repository entry by that name stays; install straight from the URL instead
+      options.onProgress?.({
+        type: "helm-repo-conflict",
+        message: `helm repository "${name}" points elsewhere: left alone, installing with --repo ${source.repoURL}`,
+      });
+      installSource = { ...source, useRepoFlag: true };
+    } else {
+      await helm.repoUpdate({ names: [name], ...signal });
+    }
   }
   options.onProgress?.({
     type: "helm-install",
@@ -117,7 +127,7 @@ export async function installArgoCd(options: InstallArgoCdOptions): Promise<Inst
   const release = await helm.upgradeInstall({
     release: ARGOCD_RELEASE_NAME,
     namespace,
-    source,
+    source: installSource,
     version: chartVersion,
     values,
     createNamespace: true,

@@ -157,7 +157,8 @@ describe("bootstrapArgoCd", () => {
     expect,
   }) => {
     kube.faults.stallRollout({ kind: "Deployment", name: "argocd-repo-server", mode: "old-replicas" });
-    const error = await bootstrapError(createHelmStandIn({ kube }), 3_000);
+    // Helm 3's legacy --wait passes with old replicas left; kubectl's rollout rule does not
+    const error = await bootstrapError(createHelmStandIn({ kube, helmVersion: "v3.21.4+g6f2e5b4" }), 3_000);
     expect(error.code).toBe("ROLLOUT_TIMEOUT");
     expect(error.message).toContain(
       'Deployment argocd/argocd-repo-server: Waiting for deployment "argocd-repo-server" rollout to finish: 1 old replicas are pending termination',
@@ -191,7 +192,7 @@ describe("bootstrapArgoCd", () => {
     kube.faults.stallRollout({ kind: "Deployment", name: "argocd-server", mode: "old-replicas" });
     const controller = new AbortController();
     const promise = bootstrapArgoCd({
-      helm: createHelm({ run: createHelmStandIn({ kube }) }),
+      helm: createHelm({ run: createHelmStandIn({ kube, helmVersion: "v3.21.4+g6f2e5b4" }) }),
       kubeconfig: kube.kubeconfig,
       rootApplication: root,
       ...FAST,
