@@ -38,6 +38,8 @@ export {
 } from "./constants.js";
 export type { ArgoBootstrapErrorOptions } from "./errors.js";
 export { ArgoBootstrapError, ArgoBootstrapErrorCode, isArgoBootstrapError } from "./errors.js";
+export type { GitOpsTree, ReadGitOpsTreeOptions } from "./gitops-tree.js";
+export { readGitOpsTree } from "./gitops-tree.js";
 export type { ChartSource, CreateHelmOptions, Helm, HelmRelease, HelmUpgradeInstallOptions } from "./helm.js";
 export { createHelm } from "./helm.js";
 export type { ProgressEvent, Sleep } from "./internal/util.js";

@@ -253,7 +253,7 @@ describe("bootstrapArgoCd", () => {
       syncWaves: true,
       ...FAST,
     });
-    const names = ["cert-manager", "traefik", "external-dns", "kube-prometheus-stack"];
+    const names = ["cert-manager", "external-dns", "kube-prometheus-stack"];
     const statuses = await Promise.all(
       names.map((name) =>
         waitForApplication({ kubeconfig: kube.kubeconfig, name, pollIntervalMs: 10, timeoutMs: 5_000 }),
