@@ -16,15 +16,23 @@ export {
   waitForApplication,
 } from "./application.js";
 export type {
+  ArgoCdPlan,
   BootstrapArgoCdOptions,
   BootstrapResult,
   ChartVersionChange,
+  ClusterSecret,
   InstallArgoCdOptions,
   InstallArgoCdResult,
   UpgradeArgoCdOptions,
   UpgradeArgoCdResult,
 } from "./bootstrap.js";
-export { bootstrapArgoCd, DEFAULT_CHART_SOURCE, installArgoCd, upgradeArgoCd } from "./bootstrap.js";
+export {
+  bootstrapArgoCd,
+  DEFAULT_CHART_SOURCE,
+  installArgoCd,
+  planArgoCd,
+  upgradeArgoCd,
+} from "./bootstrap.js";
 export {
   ARGOCD_CHART_OCI_REF,
   ARGOCD_CHART_REPO_URL,

@@ -12,7 +12,7 @@ import {
   waitForApplication,
 } from "../src/index.js";
 import { createHelmStandIn, createKubeEmulator, type KubeEmulator } from "../src/testing/index.js";
-import { repoRoot, run as runProgram } from "./helpers.js";
+import { repoRoot } from "./helpers.js";
 
 const FAST = { pollIntervalMs: 15, timeoutMs: 8_000, degradedGraceMs: 100 };
 const root = buildRootApplication({
@@ -237,22 +237,25 @@ describe("bootstrapArgoCd", () => {
   it("syncs the committed cluster/ tree: the project and every platform app become Healthy", async ({
     expect,
   }) => {
-    const built = await runProgram("kubectl", ["kustomize", join(repoRoot, "cluster", "app-of-apps")]);
-    expect(built.code, built.stderr).toBe(0);
     const rootApp = parseManifests(
       readFileSync(join(repoRoot, "cluster", "app-of-apps", "bootstrap.yaml"), "utf8"),
     )[0] as Application;
-    kube.argo.setGitContent(
-      { repoURL: rootApp.spec.source.repoURL, path: "cluster/app-of-apps" },
-      parseManifests(built.stdout) as object[],
-    );
-    await bootstrapArgoCd({
+    // the stand-in renders the root's path from this checkout with kubectl kustomize, as repo-server would
+    kube.argo.setGitRepo(rootApp.spec.source.repoURL, repoRoot);
+    const result = await bootstrapArgoCd({
       helm: createHelm({ run: createHelmStandIn({ kube }) }),
       kubeconfig: kube.kubeconfig,
       rootApplication: rootApp,
       syncWaves: true,
+      clusterSecrets: [
+        { namespace: "external-dns", name: "cloudflare-api-token", data: { "api-token": "cf-token-value" } },
+      ],
       ...FAST,
     });
+    expect(result.clusterSecrets).toEqual([
+      { namespace: "external-dns", name: "cloudflare-api-token", changed: true },
+    ]);
+    expect(JSON.stringify(result)).not.toContain("cf-token-value");
     const names = ["cert-manager", "external-dns", "kube-prometheus-stack"];
     const statuses = await Promise.all(
       names.map((name) =>
@@ -260,14 +263,32 @@ describe("bootstrapArgoCd", () => {
       ),
     );
     expect(statuses.map((s) => `${s.sync}/${s.health}`)).toEqual(names.map(() => "Synced/Healthy"));
-    expect(
-      kube.get({
-        apiVersion: "argoproj.io/v1alpha1",
-        kind: "AppProject",
-        namespace: "argocd",
-        name: "platform",
-      }),
-    ).toBeDefined();
+  });
+
+  it("keeps the root Progressing while external-dns waits for a Secret nobody created", async ({
+    expect,
+  }) => {
+    const rootApp = parseManifests(
+      readFileSync(join(repoRoot, "cluster", "app-of-apps", "bootstrap.yaml"), "utf8"),
+    )[0] as Application;
+    kube.argo.setGitRepo(rootApp.spec.source.repoURL, repoRoot);
+    const error = await bootstrapArgoCd({
+      helm: createHelm({ run: createHelmStandIn({ kube }) }),
+      kubeconfig: kube.kubeconfig,
+      rootApplication: rootApp,
+      syncWaves: true,
+      ...FAST,
+      timeoutMs: 4_000,
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "SYNC_TIMEOUT" });
+    const child = kube.get({
+      apiVersion: "argoproj.io/v1alpha1",
+      kind: "Application",
+      namespace: "argocd",
+      name: "external-dns",
+    });
+    expect(child?.status).toMatchObject({ health: { status: "Progressing" } });
+    expect(JSON.stringify(child?.status)).toContain('secret \\"cloudflare-api-token\\" not found');
   });
 
   it("reports at once that the admin password is managed by values", async ({ expect }) => {

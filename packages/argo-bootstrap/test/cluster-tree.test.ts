@@ -9,65 +9,30 @@ import {
   isSourcePermitted,
 } from "../src/internal/app-project.js";
 import { isRecord } from "../src/internal/util.js";
+import { inventoryRender, type RenderedObject } from "../src/testing/chart-inventory.js";
 import { repoRoot, run } from "./helpers.js";
 
-// The committed GitOps tree against what its pinned charts render (test/fixtures/chart-inventory.yaml,
+// The committed GitOps tree against what its pinned charts render (src/testing/chart-inventory.ts,
 // listed from the charts' sources) and against Argo CD's AppProject rules.
 
 type Obj = Record<string, unknown>;
-interface InventoryObject {
-  group: string;
-  kind: string;
-  namespace?: "release" | string | { value: string; default: string };
-  serviceType?: { value: string; default: string };
-  when?: Record<string, unknown>;
-}
-const inventory = parse(
-  readFileSync(join(import.meta.dirname, "fixtures", "chart-inventory.yaml"), "utf8"),
-) as {
-  charts: { chart: string; version: string; objects: InventoryObject[] }[];
-  defaults: Record<string, Record<string, unknown>>;
-};
 
 const clusterDir = join(repoRoot, "cluster");
 
-function valueAt(values: unknown, path: string): unknown {
-  let current = values;
-  for (const part of path.split(".")) current = isRecord(current) ? current[part] : undefined;
-  return current;
-}
-
 /** What an Application's chart renders, as namespaced (namespace set) or cluster-scoped objects. */
-function rendered(app: Obj): { group: string; kind: string; namespace?: string; serviceType?: string }[] {
+function rendered(app: Obj): RenderedObject[] {
   const spec = app.spec as Obj;
   const source = spec.source as Obj;
-  const destination = spec.destination as Obj;
-  const entry = inventory.charts.find((c) => c.chart === source.chart && c.version === source.targetRevision);
-  if (entry === undefined)
-    throw new Error(`no inventory for chart ${String(source.chart)} ${String(source.targetRevision)}`);
   const values = (source.helm as Obj | undefined)?.valuesObject ?? {};
-  const defaults = inventory.defaults[entry.chart] ?? {};
-  const pick = (path: string, fallback: unknown): unknown => valueAt(values, path) ?? fallback;
-  return entry.objects
-    .filter((o) => Object.entries(o.when ?? {}).every(([path, want]) => pick(path, defaults[path]) === want))
-    .map((o) => {
-      const namespace =
-        o.namespace === undefined
-          ? undefined
-          : o.namespace === "release"
-            ? String(destination.namespace)
-            : typeof o.namespace === "string"
-              ? o.namespace
-              : String(pick(o.namespace.value, o.namespace.default));
-      return {
-        group: o.group,
-        kind: o.kind,
-        ...(namespace === undefined ? {} : { namespace }),
-        ...(o.serviceType === undefined
-          ? {}
-          : { serviceType: String(pick(o.serviceType.value, o.serviceType.default)) }),
-      };
-    });
+  const objects = inventoryRender(
+    String(source.chart),
+    String(source.targetRevision),
+    values,
+    String((spec.destination as Obj).namespace),
+  );
+  if (objects === undefined)
+    throw new Error(`no inventory for chart ${String(source.chart)} ${String(source.targetRevision)}`);
+  return objects;
 }
 
 async function treeApps(dir: string): Promise<{ apps: Obj[]; projects: Map<string, Obj> }> {
