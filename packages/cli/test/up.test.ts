@@ -131,7 +131,7 @@ describe("homelab up --simulate", () => {
       changed: false,
     });
     expect(result.lab).toEqual({ fresh: false, pid: process.pid });
-  });
+  }, 60_000);
 
   it("changes nothing when run again", async ({ expect }) => {
     const r = await run(["up", "--simulate", "--json"], { cwd: dir.dir, env });

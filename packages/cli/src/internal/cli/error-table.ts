@@ -34,6 +34,13 @@ export const ERROR_TABLE: Record<string, ErrorPresentation> = {
   "homelab:FILE_EXISTS": { exit: 1, message: "file exists" },
   "homelab:COMMAND_FAILED": { exit: 1, message: "command failed" },
   "homelab:INTERRUPTED": { exit: 130, message: "interrupted" },
+  "homelab:NODE_UNVERIFIED": {
+    exit: 1,
+    message: "a node's identity could not be verified; its machine config was not sent",
+  },
+  "homelab:UNREACHABLE": { exit: 1, message: "a node does not answer" },
+  "homelab:UNSAFE_ENDPOINT": { exit: 1, message: "an API endpoint override was refused" },
+  "homelab:LOCKED": { exit: 1, message: "another homelab command holds the state directory" },
 
   "talos-client:INVALID_ARGUMENT": { exit: 1, message: "the Talos API rejected an argument" },
   "talos-client:INVALID_TALOSCONFIG": {

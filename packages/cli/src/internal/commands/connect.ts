@@ -5,6 +5,7 @@ import { HomelabError } from "../../errors.js";
 import { createCloudflare } from "../adapters/cf-tunnel.js";
 import { loadTalosClient, type TalosClient, type TalosClientOptions } from "../adapters/talos-client.js";
 import type { Invocation } from "../cli/spec.js";
+import { cloudflareBaseURL } from "../pipeline/target.js";
 import { listOption, stringOption } from "./common.js";
 
 async function exists(path: string): Promise<boolean> {
@@ -61,7 +62,9 @@ export async function cloudflareClient(inv: Invocation): Promise<Cloudflare> {
     throw new HomelabError("MISSING_CREDENTIALS", "CLOUDFLARE_API_TOKEN is not set", {
       hint: "create an API token with Cloudflare Tunnel:Edit, DNS:Edit and Access: Apps and Policies:Edit",
     });
-  return createCloudflare({ apiToken: token, baseURL: inv.ctx.env.CLOUDFLARE_BASE_URL, maxRetries: 2 });
+  const baseURL = cloudflareBaseURL(inv.ctx.env);
+  if (baseURL) inv.out.warn(`Cloudflare API calls go to ${new URL(baseURL).origin} (CLOUDFLARE_BASE_URL)`);
+  return createCloudflare({ apiToken: token, baseURL, maxRetries: 2 });
 }
 
 /** The kubeconfig text: --kubeconfig, then $KUBECONFIG, then `fallback` (the state dir's). */

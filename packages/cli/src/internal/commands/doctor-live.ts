@@ -5,6 +5,7 @@ import type { Invocation } from "../cli/spec.js";
 import type { LoadedConfig } from "../config/load.js";
 import { runningLab } from "../lab/running.js";
 import { readOptional } from "../pipeline/state.js";
+import { ALLOW_ENDPOINT_OVERRIDE } from "../pipeline/target.js";
 import { stateDirOf } from "./common.js";
 import { cloudflareClient, talosconfigPath } from "./connect.js";
 import type { Finding } from "./doctor.js";
@@ -88,7 +89,11 @@ export async function liveChecks(inv: Invocation, loaded: LoadedConfig): Promise
       const cf = await loadCfTunnel();
       const env =
         lab && !inv.ctx.env.CLOUDFLARE_API_TOKEN
-          ? { CLOUDFLARE_API_TOKEN: lab.cloudflare.apiToken, CLOUDFLARE_BASE_URL: lab.cloudflare.url }
+          ? {
+              CLOUDFLARE_API_TOKEN: lab.cloudflare.apiToken,
+              CLOUDFLARE_BASE_URL: lab.cloudflare.url,
+              [ALLOW_ENDPOINT_OVERRIDE]: "1",
+            }
           : {};
       const client = await cloudflareClient({ ...inv, ctx: { ...inv.ctx, env: { ...inv.ctx.env, ...env } } });
       try {

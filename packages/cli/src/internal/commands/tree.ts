@@ -113,8 +113,26 @@ export const ROOT: CommandSpec = {
           valueName: "DIR",
           description: "State directory (default .homelab/<cluster> next to the config)",
         },
+        reinstall: {
+          type: "string",
+          multiple: true,
+          valueName: "NODE",
+          description:
+            "A node known as configured that was wiped and is in maintenance mode again: allow sending it its config",
+        },
+        "cert-fingerprint": {
+          type: "string",
+          multiple: true,
+          valueName: "NODE=SHA256",
+          description:
+            "Pin a node's maintenance-mode certificate (base64 sha256 SPKI, as on its console; like talosctl --cert-fingerprint)",
+        },
       },
-      examples: ["homelab up --simulate --config examples/homelab.yaml", "homelab up --engine direct --yes"],
+      examples: [
+        "homelab up --simulate --config examples/homelab.yaml",
+        "homelab up --engine direct --yes",
+        "homelab up --reinstall node2 --cert-fingerprint node2=<fingerprint>",
+      ],
       load: async () => (await import("./up.js")).run,
     },
     {

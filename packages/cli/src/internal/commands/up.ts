@@ -6,6 +6,8 @@ import type { LoadedConfig } from "../config/load.js";
 import { writeFilesAtomic } from "../fs/atomic.js";
 import { acquireLab, labStateDir } from "../lab/running.js";
 import { argoSettings } from "../pipeline/argo-settings.js";
+import { acquireStateLock } from "../pipeline/lock.js";
+import { type NodeTrust, parsePinnedFingerprints, parseReinstall } from "../pipeline/node-trust.js";
 import { realTarget } from "../pipeline/target.js";
 import { runUp, type UpResult } from "../pipeline/up.js";
 import { confirm, execRunner, loadProject, stateDirOf, stringOption } from "./common.js";
@@ -109,12 +111,41 @@ async function upWithTofu(inv: Invocation, loaded: LoadedConfig, stateDir: strin
   return 0;
 }
 
+function listValues(inv: Invocation, name: string): string[] {
+  const v = inv.options[name];
+  return Array.isArray(v) ? v : typeof v === "string" ? [v] : [];
+}
+
+/** `--reinstall` and `--cert-fingerprint`, and who confirms a fingerprint seen for the first time. */
+function nodeTrust(inv: Invocation, loaded: LoadedConfig): NodeTrust {
+  const names = loaded.config.nodes.map((n) => n.name);
+  return {
+    reinstall: parseReinstall(listValues(inv, "reinstall"), names),
+    pinned: parsePinnedFingerprints(listValues(inv, "cert-fingerprint"), names),
+    ...(inv.flags.yes ? {} : { confirm: (question: string) => confirm(inv, question) }),
+  };
+}
+
 /** `homelab up [--engine tofu|direct] [--simulate] [--yes]` */
 export const run: RunFn = async (inv) => {
+  const loaded = await loadProject(inv, {
+    resolveSecrets: true,
+    placeholderSecrets: inv.options.simulate === true,
+  });
+  const stateDir = inv.options.simulate === true ? labStateDir(loaded, inv) : stateDirOf(inv, loaded);
+  const lock = await acquireStateLock(stateDir, "up");
+  try {
+    return await upLocked(inv, loaded, stateDir);
+  } finally {
+    await lock.release();
+  }
+};
+
+async function upLocked(inv: Invocation, loaded: LoadedConfig, stateDir: string): Promise<number> {
   const { out, ctx, options } = inv;
   const simulate = options.simulate === true;
-  const loaded = await loadProject(inv, { resolveSecrets: true, placeholderSecrets: simulate });
   const { config } = loaded;
+  const trust = nodeTrust(inv, loaded);
   const engine = stringOption(inv, "engine") ?? (simulate ? "direct" : config.engine);
   if (simulate && engine !== "direct")
     throw new HomelabError(
@@ -123,7 +154,6 @@ export const run: RunFn = async (inv) => {
     );
 
   if (!simulate) {
-    const stateDir = stateDirOf(inv, loaded);
     if (engine === "tofu") return upWithTofu(inv, loaded, stateDir);
     const ok = await confirm(
       inv,
@@ -139,12 +169,12 @@ export const run: RunFn = async (inv) => {
       target: realTarget(ctx.env, execRunner(inv)),
       out,
       signal: ctx.signal,
+      trust,
     });
     out.result(result, () => renderUpSummary(result));
     return 0;
   }
 
-  const stateDir = labStateDir(loaded, inv);
   const lab = await acquireLab(stateDir, config);
   try {
     if (lab.fresh)
@@ -153,10 +183,12 @@ export const run: RunFn = async (inv) => {
       );
     else out.info(`Simulated lab: using the lab running in process ${lab.info.pid}.`);
     out.info("A real run does the same against your nodes, Cloudflare and the cluster API.");
-    const result = await runUp({ loaded, stateDir, target: lab.target, out, signal: ctx.signal });
+    if (ctx.env.CLOUDFLARE_BASE_URL)
+      out.warn("CLOUDFLARE_BASE_URL is ignored: a simulated run talks to the lab's Cloudflare emulator");
+    const result = await runUp({ loaded, stateDir, target: lab.target, out, signal: ctx.signal, trust });
     out.result({ ...result, lab: { fresh: lab.fresh, pid: lab.info.pid } }, () => renderUpSummary(result));
     return 0;
   } finally {
     await lab.release();
   }
-};
+}

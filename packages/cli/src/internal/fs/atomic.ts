@@ -14,6 +14,20 @@ function tempPath(path: string): string {
   return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
 }
 
+/**
+ * Creates `dir` and any missing parent as 0700, whatever the umask (state and output directories
+ * hold secrets). Directories that already exist keep their mode.
+ */
+export async function ensurePrivateDir(dir: string): Promise<void> {
+  const first = await mkdir(dir, { recursive: true, mode: 0o700 });
+  if (first === undefined) return;
+  // mkdir's mode is filtered by the umask: set it on every level it created
+  for (let level = dir; ; level = dirname(level)) {
+    await chmod(level, 0o700);
+    if (level === first || dirname(level) === level) break;
+  }
+}
+
 /** Writes one file atomically: a temp file in the same directory, then rename. */
 export async function writeFileAtomic(
   path: string,
@@ -31,7 +45,7 @@ export async function writeFilesAtomic(files: readonly FileToWrite[]): Promise<v
   const temps: { temp: string; path: string }[] = [];
   try {
     for (const f of files) {
-      await mkdir(dirname(f.path), { recursive: true });
+      await ensurePrivateDir(dirname(f.path));
       const temp = tempPath(f.path);
       temps.push({ temp, path: f.path });
       const mode = f.mode ?? 0o644;

@@ -13,7 +13,8 @@ export interface LabInfo {
   pid: number;
   cluster: string;
   startedAt: string;
-  nodes: { name: string; address: string; role: string; endpoint: string }[];
+  /** `fingerprint`: the SPKI fingerprint of the node's maintenance-mode certificate. */
+  nodes: { name: string; address: string; role: string; endpoint: string; fingerprint: string }[];
   cloudflare: { url: string; accountId: string; apiToken: string };
   kube: { url: string };
   helm: { url: string };
@@ -202,6 +203,7 @@ export async function startLab(options: {
         address: n.address,
         role: n.role,
         endpoint: talos.node(n.name).endpoint,
+        fingerprint: talos.node(n.name).maintenanceSpki,
       })),
       cloudflare: { url: cfServer.url, accountId, apiToken: LAB_API_TOKEN },
       kube: { url: kube.url },

@@ -4,7 +4,7 @@ import type { Invocation } from "../cli/spec.js";
 import type { HomelabConfig, LoadedConfig } from "../config/load.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { readOptional } from "../pipeline/state.js";
-import { labTarget, type Target } from "../pipeline/target.js";
+import { ALLOW_ENDPOINT_OVERRIDE, labTarget, type Target } from "../pipeline/target.js";
 import { type Lab, type LabInfo, remoteHelm, startLab } from "./lab.js";
 
 /** The state directory of the simulated lab: `.homelab/<cluster>/lab` (never mixed with a real cluster's). */
@@ -67,7 +67,7 @@ export async function publishLab(stateDir: string, info: LabInfo): Promise<void>
   await writeFileAtomic(join(stateDir, "lab.json"), `${JSON.stringify(info, null, 2)}\n`, 0o600);
   await writeFileAtomic(
     join(stateDir, "cloudflare.env"),
-    `CLOUDFLARE_BASE_URL=${info.cloudflare.url}\nCLOUDFLARE_API_TOKEN=${info.cloudflare.apiToken}\n`,
+    `CLOUDFLARE_BASE_URL=${info.cloudflare.url}\nCLOUDFLARE_API_TOKEN=${info.cloudflare.apiToken}\n${ALLOW_ENDPOINT_OVERRIDE}=1\n`,
     0o600,
   );
 }

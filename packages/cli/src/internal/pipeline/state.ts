@@ -7,6 +7,8 @@ export interface Progress {
   version: 1;
   /** Per node: the hash of the config inputs last applied. */
   nodes: Record<string, { configHash: string; appliedAt: string }>;
+  /** Per node: the SPKI fingerprint (base64 sha256) of its maintenance-mode certificate, verified at first contact. */
+  fingerprints?: Record<string, string>;
   bootstrapped?: { node: string; at: string };
   tunnel?: { id: string; name: string };
   argocd?: { chartVersion: string; at: string };

@@ -1,3 +1,5 @@
+import { isIP } from "node:net";
+import { HomelabError } from "../../errors.js";
 import type { ProcessRunner } from "../adapters/argo-bootstrap.js";
 import type { LabInfo } from "../lab/lab.js";
 
@@ -10,23 +12,77 @@ export interface Target {
   cloudflare: { baseURL?: string; apiToken?: string };
   /** The helm runner. */
   helm: ProcessRunner;
+  /** The maintenance-mode certificate fingerprint the target itself vouches for (the simulated lab only). */
+  maintenanceFingerprint?(node: { name: string }): string | undefined;
 }
 
 /** A target that reaches the simulated lab described by `info`. */
 export function labTarget(info: LabInfo, helm: ProcessRunner): Target {
-  const byName = new Map(info.nodes.map((n) => [n.name, n.endpoint]));
+  const byName = new Map(info.nodes.map((n) => [n.name, n]));
   return {
     kind: "lab",
-    talosEndpoint: (node) => byName.get(node.name) ?? node.address,
+    talosEndpoint: (node) => byName.get(node.name)?.endpoint ?? node.address,
+    maintenanceFingerprint: (node) => byName.get(node.name)?.fingerprint,
     cloudflare: { baseURL: info.cloudflare.url, apiToken: info.cloudflare.apiToken },
     helm,
   };
+}
+
+/** The variable that allows an API endpoint override (`CLOUDFLARE_BASE_URL`) in a real run. */
+export const ALLOW_ENDPOINT_OVERRIDE = "HOMELAB_ALLOW_ENDPOINT_OVERRIDE";
+
+function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, "");
+  if (host === "localhost" || host === "::1") return true;
+  return isIP(host) === 4 && host.startsWith("127.");
+}
+
+/**
+ * The Cloudflare API base URL to use, or undefined for Cloudflare's own. `CLOUDFLARE_BASE_URL`
+ * would send the API token elsewhere, so it is refused unless it is https (plain http only to
+ * this machine's loopback, where the simulated lab listens) and {@link ALLOW_ENDPOINT_OVERRIDE}=1
+ * allows it explicitly.
+ * @throws HomelabError UNSAFE_ENDPOINT
+ */
+export function cloudflareBaseURL(env: Record<string, string | undefined>): string | undefined {
+  const value = env.CLOUDFLARE_BASE_URL;
+  if (value === undefined || value === "") return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new HomelabError("UNSAFE_ENDPOINT", "CLOUDFLARE_BASE_URL is not a URL", {
+      hint: "unset CLOUDFLARE_BASE_URL to talk to Cloudflare's API",
+    });
+  }
+  const where = `${url.protocol}//${url.host}`;
+  if (url.username !== "" || url.password !== "")
+    throw new HomelabError(
+      "UNSAFE_ENDPOINT",
+      `CLOUDFLARE_BASE_URL (${where}) carries credentials in the URL`,
+    );
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname)))
+    throw new HomelabError(
+      "UNSAFE_ENDPOINT",
+      `CLOUDFLARE_BASE_URL (${where}) is not https: the API token would travel in clear`,
+      { hint: "use an https URL (plain http is allowed only to 127.0.0.1/localhost), or unset it" },
+    );
+  if (env[ALLOW_ENDPOINT_OVERRIDE] !== "1")
+    throw new HomelabError(
+      "UNSAFE_ENDPOINT",
+      `CLOUDFLARE_BASE_URL is set: the Cloudflare API token would be sent to ${where} instead of Cloudflare`,
+      {
+        hint: `set ${ALLOW_ENDPOINT_OVERRIDE}=1 if you mean it (e.g. the lab's cloudflare.env), or unset CLOUDFLARE_BASE_URL`,
+      },
+    );
+  return value;
 }
 
 /** A target for real hardware; Cloudflare credentials come from the environment. */
 export function realTarget(env: Record<string, string | undefined>, helm: ProcessRunner): Target {
   const cloudflare: Target["cloudflare"] = {};
   if (env.CLOUDFLARE_API_TOKEN) cloudflare.apiToken = env.CLOUDFLARE_API_TOKEN;
-  if (env.CLOUDFLARE_BASE_URL) cloudflare.baseURL = env.CLOUDFLARE_BASE_URL;
+  const baseURL = cloudflareBaseURL(env);
+  if (baseURL) cloudflare.baseURL = baseURL;
   return { kind: "real", talosEndpoint: (node) => node.address, cloudflare, helm };
 }

@@ -14,7 +14,8 @@ import { nodeMachineConfig, nodeVersion } from "../plan/intent.js";
 import { routesOf } from "../plan/routes.js";
 import { schematicOf } from "../plan/schematic.js";
 import { argoSettings } from "./argo-settings.js";
-import { readOptional, readProgress, writeProgress } from "./state.js";
+import { type NodeTrust, verifyMaintenanceNode } from "./node-trust.js";
+import { type Progress, readOptional, readProgress, writeProgress } from "./state.js";
 import type { Target } from "./target.js";
 
 type NodeConfig = LoadedConfig["config"]["nodes"][number];
@@ -47,6 +48,8 @@ export interface RunUpOptions {
   signal: AbortSignal;
   /** Health wait limit. */
   healthTimeoutMs?: number;
+  /** Who may receive a machine config in maintenance mode (default: nobody known, no pins, no prompt). */
+  trust?: NodeTrust;
   /** Called after each completed step (tests interrupt here). */
   onStep?: (step: UpStep) => void;
 }
@@ -73,6 +76,7 @@ function aborted(signal: AbortSignal): void {
  */
 export async function runUp(options: RunUpOptions): Promise<UpResult> {
   const { loaded, stateDir, target, out, signal } = options;
+  const trust: NodeTrust = options.trust ?? { reinstall: new Set(), pinned: {} };
   const { config } = loaded;
   const steps: UpStep[] = [];
   const record = (step: UpStep) => {
@@ -180,8 +184,8 @@ export async function runUp(options: RunUpOptions): Promise<UpResult> {
     });
     const inputsHash = desired.inputsHash;
     const endpoint = target.talosEndpoint(node);
-    const state = await probeNode(talosLib, talosconfig, endpoint, node.address, signal);
-    if (state === "configured" && progress.nodes[node.name]?.configHash === inputsHash) {
+    const probe = await probeNode(talosLib, talosconfig, endpoint, node.address, signal);
+    if (probe.state === "configured" && progress.nodes[node.name]?.configHash === inputsHash) {
       step.done(`${node.name}: config up to date`);
       record({
         id: `config:${node.name}`,
@@ -191,10 +195,37 @@ export async function runUp(options: RunUpOptions): Promise<UpResult> {
       });
       continue;
     }
+    let fingerprint: string | undefined;
+    if (probe.state === "unverified") {
+      const verified = await verifyMaintenanceNode({
+        node,
+        endpoint,
+        mtlsError: probe.reason,
+        knownConfigured: await knownConfigured(node, progress, talosLib, talosconfig, cpEndpoints, signal),
+        recorded: progress.fingerprints?.[node.name],
+        vouched: target.maintenanceFingerprint?.(node),
+        trust,
+        signal,
+      }).catch((error: unknown) => {
+        step.fail(`${node.name}: not verified, nothing sent`);
+        throw error;
+      });
+      fingerprint = verified.fingerprint;
+      if (progress.fingerprints?.[node.name] !== fingerprint) {
+        progress.fingerprints = { ...progress.fingerprints, [node.name]: fingerprint };
+        await save();
+      }
+      out.debug(`${node.name}: maintenance-mode certificate ${fingerprint} (${verified.how})`);
+    }
     const data = desired.render();
     const client =
-      state === "maintenance"
-        ? talosLib.createTalosClient({ endpoints: [endpoint], insecure: true, timeoutMs: 30_000 })
+      fingerprint !== undefined
+        ? talosLib.createTalosClient({
+            endpoints: [endpoint],
+            insecure: true,
+            spkiPins: [fingerprint],
+            timeoutMs: 30_000,
+          })
         : talosLib.createTalosClient({
             talosconfig,
             endpoints: [endpoint],
@@ -205,11 +236,14 @@ export async function runUp(options: RunUpOptions): Promise<UpResult> {
       const result = await client.applyConfiguration({
         data,
         mode: "auto",
-        ...(state === "configured" ? { node: node.address } : {}),
+        ...(fingerprint === undefined ? { node: node.address } : {}),
       });
       progress.nodes[node.name] = { configHash: inputsHash, appliedAt: new Date().toISOString() };
       await save();
-      const how = state === "maintenance" ? "applied in maintenance mode" : "re-applied over mTLS";
+      const how =
+        fingerprint !== undefined
+          ? "applied in maintenance mode (certificate verified)"
+          : "re-applied over mTLS";
       step.done(`${node.name}: config ${how} (${result.modeDetails || result.mode || "auto"})`);
       record({ id: `config:${node.name}`, title: `${node.name} config`, changed: true, detail: how });
     } catch (error) {
@@ -416,14 +450,18 @@ export function secretsHashOf(text: string): string {
   return sha(text);
 }
 
-/** "configured" when the node answers over mTLS, "maintenance" when only insecurely. */
+/**
+ * "configured" when the node answers over mTLS with this cluster's CA; otherwise "unverified" with
+ * the reason: it may be in maintenance mode, or another machine, which {@link verifyMaintenanceNode}
+ * decides before anything is sent.
+ */
 async function probeNode(
   lib: TalosClientModule,
   talosconfig: string,
   endpoint: string,
   address: string,
   signal: AbortSignal,
-): Promise<"configured" | "maintenance"> {
+): Promise<{ state: "configured" } | { state: "unverified"; reason: string }> {
   aborted(signal);
   const secure = lib.createTalosClient({
     talosconfig,
@@ -433,22 +471,51 @@ async function probeNode(
   });
   try {
     const [result] = await secure.version({ nodes: [address] });
-    if (result?.ok) return "configured";
-  } catch {
-    // not configured with our CA: try maintenance mode
+    if (result?.ok) return { state: "configured" };
+    return { state: "unverified", reason: describeCode(result?.error) };
+  } catch (error) {
+    return { state: "unverified", reason: describeCode(error) };
   } finally {
     secure.close();
   }
-  const insecure = lib.createTalosClient({ endpoints: [endpoint], insecure: true, timeoutMs: 10_000 });
-  try {
-    const [result] = await insecure.version();
-    if (result?.ok) return "maintenance";
-    throw result && !result.ok
-      ? result.error
-      : new HomelabError("COMMAND_FAILED", `node ${address} did not answer`);
-  } finally {
-    insecure.close();
+}
+
+function describeCode(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" ? code : "no answer";
+}
+
+/**
+ * Where `node` is known as configured, or undefined: the state recorded an apply, or (for a
+ * control plane) another control plane's etcd lists it as a member.
+ */
+async function knownConfigured(
+  node: NodeConfig,
+  progress: Progress,
+  lib: TalosClientModule,
+  talosconfig: string,
+  cpEndpoints: readonly string[],
+  signal: AbortSignal,
+): Promise<string | undefined> {
+  const applied = progress.nodes[node.name];
+  if (applied) return `the state recorded its config applied at ${applied.appliedAt}`;
+  if (node.role !== "controlplane") return undefined;
+  for (const endpoint of cpEndpoints) {
+    aborted(signal);
+    const client = lib.createTalosClient({ talosconfig, endpoints: [endpoint], timeoutMs: 5_000 });
+    try {
+      const [answer] = await client.version();
+      if (!answer?.ok) continue;
+      const members = await client.etcdMemberList();
+      if (members.some((m) => m.hostname === node.name)) return "etcd lists it as a member";
+      return undefined;
+    } catch {
+      // that control plane is not configured or not reachable: ask the next one
+    } finally {
+      client.close();
+    }
   }
+  return undefined;
 }
 
 /** True when etcd already has members (bootstrapped before). */
