@@ -72,7 +72,15 @@ async function build(dir: string, files: string[], stack: string[]): Promise<Rec
   if (kustomizationPath === undefined) {
     // Argo CD's directory source: every YAML file of the directory (not recursive by default)
     const { readdir } = await import("node:fs/promises");
-    const names = (await readdir(dir)).filter((n) => /\.ya?ml$/i.test(n)).sort();
+    const names = (
+      await readdir(dir).catch((error: unknown) => {
+        throw new ArgoBootstrapError("INVALID_MANIFEST", `${dir}: not a directory that can be read`, {
+          cause: error,
+        });
+      })
+    )
+      .filter((n) => /\.ya?ml$/i.test(n))
+      .sort();
     const out: Record<string, unknown>[] = [];
     for (const name of names) out.push(...(await parseFile(join(dir, name), files)));
     return out;

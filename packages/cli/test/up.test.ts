@@ -283,7 +283,12 @@ describe("homelab up --simulate", () => {
         env,
       });
       expect(r.code).toBe(0);
-      expect(r.json().unchanged).toBe(true);
+      // read-only: the plan of a bootstrap finds nothing to change
+      expect(r.json()).toMatchObject({
+        changed: false,
+        release: { action: "none" },
+        rootApplication: { action: "none" },
+      });
     });
 
     it("prints the initial admin password with argo password", async ({ expect }) => {

@@ -305,19 +305,24 @@ export const ROOT: CommandSpec = {
     },
     {
       name: "argo",
-      summary: "Argo CD: bootstrap, status, upgrade, add-app, password",
+      summary: "Argo CD: bootstrap, status, upgrade, rollback, add-app, password",
       subcommands: [
         {
           name: "bootstrap",
-          summary: "Install Argo CD with Helm, wait for it, apply the root app",
+          summary: "Install Argo CD with Helm, wait for it, apply the cluster secrets and the root app",
           options: {
             kubeconfig: kubeconfigOption,
+            force: {
+              type: "boolean",
+              description:
+                "Reinstall Argo CD's Helm release even when it looks up to date (other workloads untouched)",
+            },
           },
           load: async () => (await import("./argo.js")).run,
         },
         {
           name: "status",
-          summary: "Argo CD rollouts and the root application's sync and health",
+          summary: "Read-only: the release's chart and values, the root application's sync and health",
           options: {
             kubeconfig: kubeconfigOption,
           },
@@ -325,9 +330,18 @@ export const ROOT: CommandSpec = {
         },
         {
           name: "upgrade",
-          summary: "Show the chart change, run the Helm upgrade and wait for the rollouts",
+          summary: "Show the chart versions in between, upgrade, wait, and write the version to homelab.yaml",
           options: {
             version: { type: "string", valueName: "X", description: "Chart version to upgrade to" },
+            kubeconfig: kubeconfigOption,
+          },
+          load: async () => (await import("./argo.js")).run,
+        },
+        {
+          name: "rollback",
+          summary: "Roll Argo CD's Helm release back (default: the previous revision) and wait",
+          options: {
+            revision: { type: "string", valueName: "N", description: "Release revision to roll back to" },
             kubeconfig: kubeconfigOption,
           },
           load: async () => (await import("./argo.js")).run,

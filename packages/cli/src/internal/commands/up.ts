@@ -71,24 +71,16 @@ async function upWithTofu(inv: Invocation, loaded: LoadedConfig, stateDir: strin
   if (config.argocd && kubeconfig) {
     const argo = await loadArgoBootstrap();
     const step = out.step(`Argo CD ${config.argocd.chartVersion}`);
-    const rootApplication = argo.buildRootApplication({
-      repoURL: config.argocd.repoURL,
-      path: config.argocd.path,
-      targetRevision: config.argocd.targetRevision,
-    });
-    const settings = await argoSettings({
-      argo,
-      treeDir: join(loaded.dir, config.argocd.path),
-      rootApplication,
-      ...(config.argocd.values ? { values: config.argocd.values } : {}),
-    });
+    const settings = await argoSettings({ argo, loaded, env: ctx.env });
     const result = await argo.bootstrapArgoCd({
       helm: argo.createHelm({ run: execRunner(inv), kubeconfigPath: join(stateDir, "kubeconfig") }),
       kubeconfig,
       chartVersion: config.argocd.chartVersion,
       values: settings.values,
       syncWaves: settings.syncWaves,
-      rootApplication,
+      rootApplication: settings.rootApplication,
+      clusterSecrets: settings.clusterSecrets,
+      namespace: config.argocd.namespace,
       onProgress: (e) => step.update(e.message),
       signal: ctx.signal,
     });
@@ -170,6 +162,7 @@ async function upLocked(inv: Invocation, loaded: LoadedConfig, stateDir: string)
       out,
       signal: ctx.signal,
       trust,
+      env: ctx.env,
     });
     out.result(result, () => renderUpSummary(result));
     return 0;
@@ -185,7 +178,15 @@ async function upLocked(inv: Invocation, loaded: LoadedConfig, stateDir: string)
     out.info("A real run does the same against your nodes, Cloudflare and the cluster API.");
     if (ctx.env.CLOUDFLARE_BASE_URL)
       out.warn("CLOUDFLARE_BASE_URL is ignored: a simulated run talks to the lab's Cloudflare emulator");
-    const result = await runUp({ loaded, stateDir, target: lab.target, out, signal: ctx.signal, trust });
+    const result = await runUp({
+      loaded,
+      stateDir,
+      target: lab.target,
+      out,
+      signal: ctx.signal,
+      trust,
+      env: ctx.env,
+    });
     out.result({ ...result, lab: { fresh: lab.fresh, pid: lab.info.pid } }, () => renderUpSummary(result));
     return 0;
   } finally {

@@ -52,6 +52,8 @@ export interface RunUpOptions {
   trust?: NodeTrust;
   /** Called after each completed step (tests interrupt here). */
   onStep?: (step: UpStep) => void;
+  /** Environment for secret references (argocd.clusterSecrets `env:`); default none. */
+  env?: Record<string, string | undefined>;
 }
 
 function sha(text: string): string {
@@ -353,16 +355,11 @@ export async function runUp(options: RunUpOptions): Promise<UpResult> {
     if (config.argocd && argoLib && kubeconfig) {
       step = out.step(`Argo CD ${config.argocd.chartVersion}`);
       const helm = argoLib.createHelm({ run: target.helm, kubeconfigPath: files.kubeconfig });
-      const rootApplication = argoLib.buildRootApplication({
-        repoURL: config.argocd.repoURL,
-        path: config.argocd.path,
-        targetRevision: config.argocd.targetRevision,
-      });
       const settings = await argoSettings({
         argo: argoLib,
-        treeDir: join(loaded.dir, config.argocd.path),
-        rootApplication,
-        ...(config.argocd.values ? { values: config.argocd.values } : {}),
+        loaded,
+        env: options.env ?? {},
+        placeholderSecrets: target.kind === "lab",
       });
       const result = await argoLib
         .bootstrapArgoCd({
@@ -371,7 +368,9 @@ export async function runUp(options: RunUpOptions): Promise<UpResult> {
           chartVersion: config.argocd.chartVersion,
           values: settings.values,
           syncWaves: settings.syncWaves,
-          rootApplication,
+          rootApplication: settings.rootApplication,
+          clusterSecrets: settings.clusterSecrets,
+          namespace: config.argocd.namespace,
           timeoutMs: target.kind === "lab" ? 60_000 : 15 * 60_000,
           // the lab's emulated Argo CD moves in milliseconds: poll it often
           ...(target.kind === "lab" ? { pollIntervalMs: 50 } : {}),
