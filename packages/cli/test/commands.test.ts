@@ -288,7 +288,7 @@ describe("homelab argo bootstrap", () => {
     const calls: string[][] = [];
     const r = await run(["argo", "bootstrap", "--kubeconfig", kubeconfig, "--yes", "--json"], {
       cwd: t.dir,
-      env: { KUBECONFIG: "/somewhere/else/config" },
+      env: { KUBECONFIG: "/somewhere/else/config", CLOUDFLARE_DNS_API_TOKEN: "dns-token" },
       exec: async (command, args) => {
         calls.push([command, ...args]);
         if (args[0] === "version") return { exitCode: 0, stdout: "v3.19.0+gabcdef\n", stderr: "" };

@@ -32,7 +32,14 @@ tunnel:
       service: http://status.apps.svc.cluster.local:80
       public: true # no Access in front, on purpose
 tailscale: { authKey: env:TS_AUTHKEY, routes: [10.96.0.0/12] }
-argocd: { chartVersion: 10.4.0, repoURL: https://github.com/me/homelab.git, path: cluster/app-of-apps }
+argocd:
+  chartVersion: 10.4.0
+  repoURL: https://github.com/me/homelab.git
+  path: cluster/app-of-apps
+  clusterSecrets: # Secrets the apps of cluster/ read, created by \`homelab up\` (never committed)
+    - namespace: external-dns
+      name: cloudflare-api-token
+      data: { api-token: env:CLOUDFLARE_DNS_API_TOKEN } # a Cloudflare token with Zone:DNS:Edit
 `;
 
 /** Lines `homelab init` makes sure are in .gitignore. */
