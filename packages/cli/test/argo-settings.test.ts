@@ -1,10 +1,10 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as argo from "@talos-homelab/argo-bootstrap";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import type { LoadedConfig } from "../src/internal/config/load.js";
 import { argoSettings, bootstrapYamlText } from "../src/internal/pipeline/argo-settings.js";
-import { tempDir } from "./helpers.js";
+import { EXAMPLES, REPO_ROOT, tempDir } from "./helpers.js";
 
 function app(name: string, wave?: string): string {
   const annotations =
@@ -109,5 +109,16 @@ describe("argoSettings", () => {
     const error = await argoSettings({ argo, loaded: config, env: {} }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "SECRET_UNRESOLVED" });
     expect(String(error)).toContain("argocd.clusterSecrets[0].data.api-token");
+  });
+});
+
+describe("bootstrapYamlText", () => {
+  it("is the committed cluster/app-of-apps/bootstrap.yaml for examples/homelab.yaml", async ({ expect }) => {
+    const { parse } = await import("yaml");
+    const example = parse(await readFile(join(EXAMPLES, "homelab.yaml"), "utf8")) as { argocd: Argocd };
+    const argocd = { targetRevision: "HEAD", namespace: "argocd", ...example.argocd };
+    expect(await readFile(join(REPO_ROOT, "cluster/app-of-apps/bootstrap.yaml"), "utf8")).toBe(
+      bootstrapYamlText(argo, argocd),
+    );
   });
 });
