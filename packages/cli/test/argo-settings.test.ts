@@ -116,7 +116,7 @@ describe("bootstrapYamlText", () => {
   it("is the committed cluster/app-of-apps/bootstrap.yaml for examples/homelab.yaml", async ({ expect }) => {
     const { parse } = await import("yaml");
     const example = parse(await readFile(join(EXAMPLES, "homelab.yaml"), "utf8")) as { argocd: Argocd };
-    const argocd = { targetRevision: "HEAD", namespace: "argocd", ...example.argocd };
+    const argocd: Argocd = { ...example.argocd, targetRevision: "HEAD", namespace: "argocd" };
     expect(await readFile(join(REPO_ROOT, "cluster/app-of-apps/bootstrap.yaml"), "utf8")).toBe(
       bootstrapYamlText(argo, argocd),
     );

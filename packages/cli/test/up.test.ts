@@ -70,7 +70,11 @@ describe("homelab up --simulate", () => {
         "  name: cert-manager",
         "  namespace: argocd",
         '  annotations: { argocd.argoproj.io/sync-wave: "-1" }',
-        "spec: { project: default }",
+        "spec:",
+        "  project: default",
+        "  source: { repoURL: https://charts.jetstack.io, chart: cert-manager, targetRevision: v1.18.2 }",
+        "  destination: { server: https://kubernetes.default.svc, namespace: cert-manager }",
+        "  syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: [CreateNamespace=true] }",
         "",
       ].join("\n"),
     );

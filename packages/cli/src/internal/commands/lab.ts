@@ -13,7 +13,7 @@ export const run: RunFn = async (inv) => {
   const loaded = await loadProject(inv, { resolveSecrets: true, placeholderSecrets: true });
   const { config } = loaded;
   const stateDir = labStateDir(loaded, inv);
-  const lab = await startLab({ config });
+  const lab = await startLab({ config, gitCheckout: loaded.dir });
   try {
     await publishLab(stateDir, lab.info);
     let upSummary: unknown;

@@ -31,7 +31,7 @@ export const run: RunFn = async (inv) => {
   });
   if (options.simulate === true) {
     const stateDir = labStateDir(loaded, inv);
-    const lab = await acquireLab(stateDir, loaded.config);
+    const lab = await acquireLab(stateDir, loaded.config, loaded.dir);
     try {
       const result = await runPlan({ loaded, stateDir, target: lab.target, out, signal: ctx.signal });
       out.result(result, () => render(result));

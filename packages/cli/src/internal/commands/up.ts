@@ -168,7 +168,7 @@ async function upLocked(inv: Invocation, loaded: LoadedConfig, stateDir: string)
     return 0;
   }
 
-  const lab = await acquireLab(stateDir, config);
+  const lab = await acquireLab(stateDir, config, loaded.dir);
   try {
     if (lab.fresh)
       out.info(

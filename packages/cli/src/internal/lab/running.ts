@@ -43,6 +43,7 @@ export async function runningLab(stateDir: string, config: HomelabConfig): Promi
 export async function acquireLab(
   stateDir: string,
   config: HomelabConfig,
+  projectDir?: string,
 ): Promise<{ target: Target; info: LabInfo; fresh: boolean; lab?: Lab; release(): Promise<void> }> {
   const info = await runningLab(stateDir, config);
   if (info)
@@ -52,7 +53,7 @@ export async function acquireLab(
       fresh: false,
       release: async () => {},
     };
-  const lab = await startLab({ config });
+  const lab = await startLab({ config, ...(projectDir === undefined ? {} : { gitCheckout: projectDir }) });
   return {
     target: labTarget(lab.info, lab.helm),
     info: lab.info,
