@@ -382,9 +382,7 @@ async function applyClusterSecrets(
     }
     const ref = { apiVersion: "v1", kind: "Secret", namespace: secret.namespace, name: secret.name };
     const before = await kube.get(ref);
-    const data = Object.fromEntries(
-      Object.entries(secret.data).map(([key, value]) => [key, Buffer.from(value).toString("base64")]),
-    );
+    const data = encodeSecretData(secret.data);
     const changed = before === undefined || !deepEqual(before.data, data);
     if (changed) {
       await kube.apply(
@@ -475,9 +473,7 @@ export async function planArgoCd(options: BootstrapArgoCdOptions): Promise<ArgoC
       namespace: secret.namespace,
       name: secret.name,
     });
-    const data = Object.fromEntries(
-      Object.entries(secret.data).map(([key, value]) => [key, Buffer.from(value).toString("base64")]),
-    );
+    const data = encodeSecretData(secret.data);
     clusterSecrets.push({
       namespace: secret.namespace,
       name: secret.name,
@@ -518,4 +514,10 @@ export async function planArgoCd(options: BootstrapArgoCdOptions): Promise<ArgoC
     changed:
       releaseAction !== "none" || rootAction !== "none" || clusterSecrets.some((c) => c.action !== "none"),
   };
+}
+
+function encodeSecretData(data: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(data).map(([key, value]) => [key, Buffer.from(value).toString("base64")]),
+  );
 }

@@ -14,6 +14,15 @@ import {
 import { createHelmStandIn, createKubeEmulator, type KubeEmulator } from "../src/testing/index.js";
 import { repoRoot } from "./helpers.js";
 
+/** cluster/app-of-apps/bootstrap.yaml, with the emulator rendering its repository from this checkout. */
+function committedRoot(kube: KubeEmulator): Application {
+  const rootApp = parseManifests(
+    readFileSync(join(repoRoot, "cluster", "app-of-apps", "bootstrap.yaml"), "utf8"),
+  )[0] as Application;
+  kube.argo.setGitRepo(rootApp.spec.source.repoURL, repoRoot);
+  return rootApp;
+}
+
 const FAST = { pollIntervalMs: 15, timeoutMs: 8_000, degradedGraceMs: 100 };
 const root = buildRootApplication({
   repoURL: "https://github.com/example/homelab.git",
@@ -237,11 +246,8 @@ describe("bootstrapArgoCd", () => {
   it("syncs the committed cluster/ tree: the project and every platform app become Healthy", async ({
     expect,
   }) => {
-    const rootApp = parseManifests(
-      readFileSync(join(repoRoot, "cluster", "app-of-apps", "bootstrap.yaml"), "utf8"),
-    )[0] as Application;
     // the stand-in renders the root's path from this checkout with kubectl kustomize, as repo-server would
-    kube.argo.setGitRepo(rootApp.spec.source.repoURL, repoRoot);
+    const rootApp = committedRoot(kube);
     const result = await bootstrapArgoCd({
       helm: createHelm({ run: createHelmStandIn({ kube }) }),
       kubeconfig: kube.kubeconfig,
@@ -268,10 +274,7 @@ describe("bootstrapArgoCd", () => {
   it("keeps the root Progressing while external-dns waits for a Secret nobody created", async ({
     expect,
   }) => {
-    const rootApp = parseManifests(
-      readFileSync(join(repoRoot, "cluster", "app-of-apps", "bootstrap.yaml"), "utf8"),
-    )[0] as Application;
-    kube.argo.setGitRepo(rootApp.spec.source.repoURL, repoRoot);
+    const rootApp = committedRoot(kube);
     const error = await bootstrapArgoCd({
       helm: createHelm({ run: createHelmStandIn({ kube }) }),
       kubeconfig: kube.kubeconfig,

@@ -208,11 +208,7 @@ export const run: RunFn = async (inv) => {
   const common = {
     helm,
     kubeconfig: kubeconfig.text,
-    namespace,
-    values: settings.values,
-    syncWaves: settings.syncWaves,
-    rootApplication: settings.rootApplication,
-    clusterSecrets: settings.clusterSecrets,
+    ...settings.bootstrap,
     signal: ctx.signal,
   };
 

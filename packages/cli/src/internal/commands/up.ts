@@ -75,12 +75,7 @@ async function upWithTofu(inv: Invocation, loaded: LoadedConfig, stateDir: strin
     const result = await argo.bootstrapArgoCd({
       helm: argo.createHelm({ run: execRunner(inv), kubeconfigPath: join(stateDir, "kubeconfig") }),
       kubeconfig,
-      chartVersion: config.argocd.chartVersion,
-      values: settings.values,
-      syncWaves: settings.syncWaves,
-      rootApplication: settings.rootApplication,
-      clusterSecrets: settings.clusterSecrets,
-      namespace: config.argocd.namespace,
+      ...settings.bootstrap,
       onProgress: (e) => step.update(e.message),
       signal: ctx.signal,
     });

@@ -16,6 +16,15 @@ export interface ArgoSettings {
   rootApplication: ReturnType<ArgoBootstrapModule["buildRootApplication"]>;
   /** argocd.clusterSecrets with their values resolved (never logged). */
   clusterSecrets: { namespace: string; name: string; data: Record<string, string> }[];
+  /** The options `bootstrapArgoCd`/`planArgoCd` take from homelab.yaml and the settings above. */
+  bootstrap: {
+    chartVersion: string;
+    namespace: string;
+    values: Record<string, unknown>;
+    syncWaves: boolean;
+    rootApplication: ArgoSettings["rootApplication"];
+    clusterSecrets: ArgoSettings["clusterSecrets"];
+  };
 }
 
 /** The root Application homelab.yaml's argocd section describes. */
@@ -125,17 +134,26 @@ export async function argoSettings(options: {
     if (!argo.isArgoBootstrapError(error)) throw error;
   }
   const syncWaves = argo.usesSyncWaves(objects);
-  const values = argocd.values ?? {};
+  const values = syncWaves ? argo.withApplicationHealthCheck(argocd.values ?? {}) : (argocd.values ?? {});
+  const clusterSecrets = await resolveClusterSecrets(
+    loaded,
+    argocd,
+    options.env,
+    options.placeholderSecrets === true,
+    options.skipUnresolvedSecrets === true,
+  );
   return {
     syncWaves,
-    values: syncWaves ? argo.withApplicationHealthCheck(values) : values,
+    values,
     rootApplication,
-    clusterSecrets: await resolveClusterSecrets(
-      loaded,
-      argocd,
-      options.env,
-      options.placeholderSecrets === true,
-      options.skipUnresolvedSecrets === true,
-    ),
+    clusterSecrets,
+    bootstrap: {
+      chartVersion: argocd.chartVersion,
+      namespace: argocd.namespace,
+      values,
+      syncWaves,
+      rootApplication,
+      clusterSecrets,
+    },
   };
 }

@@ -365,12 +365,7 @@ export async function runUp(options: RunUpOptions): Promise<UpResult> {
         .bootstrapArgoCd({
           helm,
           kubeconfig,
-          chartVersion: config.argocd.chartVersion,
-          values: settings.values,
-          syncWaves: settings.syncWaves,
-          rootApplication: settings.rootApplication,
-          clusterSecrets: settings.clusterSecrets,
-          namespace: config.argocd.namespace,
+          ...settings.bootstrap,
           timeoutMs: target.kind === "lab" ? 60_000 : 15 * 60_000,
           // the lab's emulated Argo CD moves in milliseconds: poll it often
           ...(target.kind === "lab" ? { pollIntervalMs: 50 } : {}),
