@@ -23,7 +23,7 @@ function committedRoot(kube: KubeEmulator): Application {
   return rootApp;
 }
 
-const FAST = { pollIntervalMs: 15, timeoutMs: 8_000, degradedGraceMs: 100 };
+const FAST = { pollIntervalMs: 15, timeoutMs: 30_000, degradedGraceMs: 100 };
 const root = buildRootApplication({
   repoURL: "https://github.com/example/homelab.git",
   path: "cluster/app-of-apps",
