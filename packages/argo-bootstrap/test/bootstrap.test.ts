@@ -275,23 +275,28 @@ describe("bootstrapArgoCd", () => {
     expect,
   }) => {
     const rootApp = committedRoot(kube);
-    const error = await bootstrapArgoCd({
+    const controller = new AbortController();
+    const running = bootstrapArgoCd({
       helm: createHelm({ run: createHelmStandIn({ kube }) }),
       kubeconfig: kube.kubeconfig,
       rootApplication: rootApp,
       syncWaves: true,
       ...FAST,
-      timeoutMs: 4_000,
+      signal: controller.signal,
     }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: "SYNC_TIMEOUT" });
-    const child = kube.get({
-      apiVersion: "argoproj.io/v1alpha1",
-      kind: "Application",
-      namespace: "argocd",
-      name: "external-dns",
-    });
-    expect(child?.status).toMatchObject({ health: { status: "Progressing" } });
-    expect(JSON.stringify(child?.status)).toContain('secret \\"cloudflare-api-token\\" not found');
+    const app = (name: string) =>
+      kube.get({ apiVersion: "argoproj.io/v1alpha1", kind: "Application", namespace: "argocd", name });
+    await kube.waitFor(
+      () =>
+        JSON.stringify(app("external-dns")?.status ?? {}).includes(
+          'secret \\"cloudflare-api-token\\" not found',
+        ),
+      30_000,
+    );
+    expect(app("external-dns")?.status).toMatchObject({ health: { status: "Progressing" } });
+    expect(app("root")?.status).toMatchObject({ health: { status: "Progressing" } });
+    controller.abort();
+    expect(await running).toMatchObject({ code: "ABORTED" });
   });
 
   it("reports at once that the admin password is managed by values", async ({ expect }) => {
