@@ -91,14 +91,6 @@ export async function kubeconfigOf(
   return projectKubeconfig(inv, loaded);
 }
 
-/** The Helm client for {@link ArgoInputs}: a merged $KUBECONFIG list has no path (helm reads $KUBECONFIG). */
-export function helmOf(inputs: ArgoInputs) {
-  return inputs.argo.createHelm({
-    run: inputs.helm,
-    ...(inputs.kubeconfigPath === undefined ? {} : { kubeconfigPath: inputs.kubeconfigPath }),
-  });
-}
-
 /** What the Argo CD step needs, for the cluster this invocation points at. */
 export async function argoInputsOf(inv: Invocation, loaded: LoadedConfig): Promise<ArgoInputs> {
   argocdOf(loaded);

@@ -1,8 +1,9 @@
 import { HomelabError } from "../../../errors.js";
 import { defineCommand } from "../../cli/command.js";
+import { helmOf } from "../../pipeline/steps/argocd.js";
 import { loadProject, stringOption } from "../common.js";
 import { KUBECONFIG_OPTION } from "../options.js";
-import { argocdOf, argoInputsOf, helmOf } from "./common.js";
+import { argocdOf, argoInputsOf } from "./common.js";
 
 /** `homelab argo rollback [--revision N]`: helm rollback of Argo CD's release, then waits for the rollouts. */
 export const command = defineCommand({

@@ -1,8 +1,9 @@
 import { defineCommand } from "../../cli/command.js";
 import { argoSettings } from "../../pipeline/argo-settings.js";
+import { helmOf } from "../../pipeline/steps/argocd.js";
 import { loadProject } from "../common.js";
 import { KUBECONFIG_OPTION } from "../options.js";
-import { argocdOf, argoInputsOf, helmOf } from "./common.js";
+import { argocdOf, argoInputsOf } from "./common.js";
 
 /** `homelab argo status`: read-only; what a bootstrap would change, and the root app's sync and health. */
 export const command = defineCommand({

@@ -4,9 +4,10 @@ import { HomelabError } from "../../../errors.js";
 import { defineCommand } from "../../cli/command.js";
 import { writeFileAtomic } from "../../fs/atomic.js";
 import { argoSettings } from "../../pipeline/argo-settings.js";
+import { helmOf } from "../../pipeline/steps/argocd.js";
 import { confirm, loadProject, stringOption } from "../common.js";
 import { KUBECONFIG_OPTION } from "../options.js";
-import { argocdOf, argoInputsOf, helmOf } from "./common.js";
+import { argocdOf, argoInputsOf } from "./common.js";
 
 /** `helm search repo --versions` rows strictly after `from` up to `to` (either direction), newest first. */
 function versionRows(

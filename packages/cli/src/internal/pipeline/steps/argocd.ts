@@ -27,7 +27,8 @@ export interface ArgoInputs {
   force?: boolean;
 }
 
-function helmOf(inputs: ArgoInputs) {
+/** The Helm client for {@link ArgoInputs}: a merged $KUBECONFIG list has no path (helm reads $KUBECONFIG). */
+export function helmOf(inputs: ArgoInputs) {
   return inputs.argo.createHelm({
     run: inputs.helm,
     ...(inputs.kubeconfigPath === undefined ? {} : { kubeconfigPath: inputs.kubeconfigPath }),
