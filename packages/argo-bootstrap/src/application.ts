@@ -63,7 +63,14 @@ export function applicationWaitStatus(application: Obj): ApplicationWaitStatus {
 
   let failure: string | undefined;
   const conditions = Array.isArray(status.conditions) ? status.conditions.map(rec) : [];
-  const errorCondition = conditions.find((c) => typeof c.type === "string" && c.type.endsWith("Error"));
+  // `argocd app wait` ignores conditions; a ComparisonError is often transient (repo-server restarting,
+  // a CRD not served yet) so it is only waited on. A spec error will not fix itself.
+  const comparisonError = conditions.find((c) => c.type === "ComparisonError");
+  if (comparisonError !== undefined)
+    waitingFor.push(
+      `a comparison without errors (ComparisonError: ${String(comparisonError.message ?? "")})`,
+    );
+  const errorCondition = conditions.find((c) => c.type === "InvalidSpecError");
   if (errorCondition !== undefined) {
     failure = `${String(errorCondition.type)}: ${String(errorCondition.message ?? "")}`;
   } else if (

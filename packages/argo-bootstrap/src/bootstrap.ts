@@ -1,6 +1,7 @@
 import {
   type ApplicationWaitStatus,
   type ApplyRootApplicationResult,
+  applicationWaitStatus,
   applyRootApplication,
   type InitialAdminPassword,
   readInitialAdminPassword,
@@ -11,6 +12,7 @@ import {
   ARGOCD_CHART_VERSION,
   ARGOCD_NAMESPACE,
   ARGOCD_RELEASE_NAME,
+  FIELD_MANAGER,
 } from "./constants.js";
 import { ArgoBootstrapError } from "./errors.js";
 import type { ChartSource, Helm, HelmRelease } from "./helm.js";
@@ -102,11 +104,21 @@ export async function installArgoCd(options: InstallArgoCdOptions): Promise<Inst
       };
     }
   }
+  let installSource = source;
   if (source.type === "repo" && source.useRepoFlag !== true) {
     const name = source.repoName ?? "argo";
     options.onProgress?.({ type: "helm-repo", message: `helm repo add ${name} ${source.repoURL}` });
-    await helm.repoAdd({ name, url: source.repoURL, ...signal });
-    await helm.repoUpdate({ names: [name], ...signal });
+    const added = await helm.repoAdd({ name, url: source.repoURL, ...signal });
+    if (added === "conflict") {
+      // the user's own repository entry by that name stays; install straight from the URL instead
+      options.onProgress?.({
+        type: "helm-repo-conflict",
+        message: `helm repository "${name}" points elsewhere: left alone, installing with --repo ${source.repoURL}`,
+      });
+      installSource = { ...source, useRepoFlag: true };
+    } else {
+      await helm.repoUpdate({ names: [name], ...signal });
+    }
   }
   options.onProgress?.({
     type: "helm-install",
@@ -117,7 +129,7 @@ export async function installArgoCd(options: InstallArgoCdOptions): Promise<Inst
   const release = await helm.upgradeInstall({
     release: ARGOCD_RELEASE_NAME,
     namespace,
-    source,
+    source: installSource,
     version: chartVersion,
     values,
     createNamespace: true,
@@ -213,12 +225,16 @@ export async function upgradeArgoCd(options: UpgradeArgoCdOptions): Promise<Upgr
 export interface BootstrapArgoCdOptions extends Omit<InstallArgoCdOptions, "timeoutMs"> {
   /** kubeconfig YAML text. */
   kubeconfig: string;
+  /** The Kubernetes client to use instead of one built from `kubeconfig`. */
+  kube?: KubeClient;
   /** The root Application (see {@link buildRootApplication}). */
   rootApplication: KubeObject;
   /** Overall limit for the whole bootstrap (default 15 minutes). */
   timeoutMs?: number;
   /** Read `argocd-initial-admin-secret` at the end (default false). */
   readAdminPassword?: boolean;
+  /** Secrets the GitOps tree's apps read, applied (with their namespaces) before the root app. */
+  clusterSecrets?: readonly ClusterSecret[];
   /** How long a Degraded root may last before failing (default 30 s). */
   degradedGraceMs?: number;
   pollIntervalMs?: number;
@@ -226,10 +242,20 @@ export interface BootstrapArgoCdOptions extends Omit<InstallArgoCdOptions, "time
   now?: () => number;
 }
 
+/** A Secret an app of the GitOps tree reads; the values come from the caller, never from Git. */
+export interface ClusterSecret {
+  namespace: string;
+  name: string;
+  /** Key to value; the values are secret and never appear in results, events or errors. */
+  data: Readonly<Record<string, string>>;
+}
+
 /** What {@link bootstrapArgoCd} did and found. */
 export interface BootstrapResult {
   chartVersion: string;
   helm: InstallArgoCdResult;
+  /** The cluster secrets applied (names only), `changed` when the apply moved them. */
+  clusterSecrets: { namespace: string; name: string; changed: boolean }[];
   rollouts: RolloutReport[];
   rootApplication: ApplyRootApplicationResult & { status: ApplicationWaitStatus };
   /** Present when `readAdminPassword` was asked for; the password is a redacting {@link SecretText}. */
@@ -269,16 +295,17 @@ export async function bootstrapArgoCd(options: BootstrapArgoCdOptions): Promise<
   };
   const namespace = options.namespace ?? ARGOCD_NAMESPACE;
   const chartVersion = options.chartVersion ?? ARGOCD_CHART_VERSION;
-  const kube = createKubeClient({ kubeconfig: options.kubeconfig });
+  const kube = options.kube ?? createKubeClient({ kubeconfig: options.kubeconfig });
   const common = {
     kube,
     ...pick(options, ["pollIntervalMs", "sleep", "now", "signal", "onProgress"]),
   };
   const helm = await installArgoCd({ ...options, chartVersion, timeoutMs: remaining() });
   const rollouts = await waitForRollouts({ ...common, namespace, timeoutMs: remaining() });
+  const clusterSecrets = await applyClusterSecrets(kube, options.clusterSecrets ?? [], options.onProgress);
   const applied = await applyRootApplication({
     ...common,
-    application: options.rootApplication,
+    application: withNamespace(options.rootApplication, namespace),
     crdTimeoutMs: remaining(),
   });
   const status = await waitForApplication({
@@ -291,9 +318,10 @@ export async function bootstrapArgoCd(options: BootstrapArgoCdOptions): Promise<
   const result: BootstrapResult = {
     chartVersion,
     helm,
+    clusterSecrets,
     rollouts,
     rootApplication: { ...applied, status },
-    unchanged: helm.action === "unchanged" && !applied.changed,
+    unchanged: helm.action === "unchanged" && !applied.changed && clusterSecrets.every((s) => !s.changed),
   };
   if (options.readAdminPassword === true) {
     result.adminPassword = await readInitialAdminPassword({
@@ -316,4 +344,180 @@ function pick<T extends object, K extends keyof T>(object: T, keys: K[]): Partia
   const out: Partial<Pick<T, K>> = {};
   for (const key of keys) if (object[key] !== undefined) out[key] = object[key];
   return out;
+}
+
+/** The root Application moved into Argo CD's namespace (and its destination, which is that namespace too). */
+function withNamespace(application: KubeObject, namespace: string): KubeObject {
+  const app = application as KubeObject & { spec?: { destination?: { namespace?: string } } };
+  const destination = app.spec?.destination;
+  return {
+    ...app,
+    metadata: { ...app.metadata, namespace },
+    ...(app.spec === undefined
+      ? {}
+      : {
+          spec: {
+            ...app.spec,
+            ...(destination === undefined ? {} : { destination: { ...destination, namespace } }),
+          },
+        }),
+  } as KubeObject;
+}
+
+async function applyClusterSecrets(
+  kube: KubeClient,
+  secrets: readonly ClusterSecret[],
+  onProgress: ((event: ProgressEvent) => void) | undefined,
+): Promise<{ namespace: string; name: string; changed: boolean }[]> {
+  const out: { namespace: string; name: string; changed: boolean }[] = [];
+  for (const secret of secrets) {
+    const namespaceRef = { apiVersion: "v1", kind: "Namespace", name: secret.namespace };
+    if ((await kube.get(namespaceRef)) === undefined) {
+      await kube.apply(
+        { apiVersion: "v1", kind: "Namespace", metadata: { name: secret.namespace } },
+        {
+          fieldManager: FIELD_MANAGER,
+        },
+      );
+    }
+    const ref = { apiVersion: "v1", kind: "Secret", namespace: secret.namespace, name: secret.name };
+    const before = await kube.get(ref);
+    const data = encodeSecretData(secret.data);
+    const changed = before === undefined || !deepEqual(before.data, data);
+    if (changed) {
+      await kube.apply(
+        {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: secret.name, namespace: secret.namespace },
+          type: "Opaque",
+          data,
+        } as KubeObject,
+        { fieldManager: FIELD_MANAGER },
+      );
+    }
+    onProgress?.({
+      type: "cluster-secret",
+      message: `Secret ${secret.namespace}/${secret.name} ${before === undefined ? "created" : changed ? "updated" : "unchanged"}`,
+      namespace: secret.namespace,
+      name: secret.name,
+      changed,
+    });
+    out.push({ namespace: secret.namespace, name: secret.name, changed });
+  }
+  return out;
+}
+
+/** What {@link planArgoCd} found: each step of {@link bootstrapArgoCd} with what it would change. */
+export interface ArgoCdPlan {
+  /** Helm's version (`helm version`), as the install would use it. */
+  helmVersion: string;
+  release: {
+    name: string;
+    namespace: string;
+    action: "install" | "upgrade" | "none";
+    /** The deployed chart version and status; undefined before the first install. */
+    live: { chartVersion: string; status: string; revision: number } | undefined;
+    chartVersion: string;
+    /** True when the release's user-supplied values differ from the ones the install would pass. */
+    valuesChanged: boolean;
+  };
+  clusterSecrets: { namespace: string; name: string; action: "create" | "update" | "none" }[];
+  rootApplication: {
+    name: string;
+    namespace: string;
+    action: "create" | "update" | "none";
+    /** The spec as applied now; undefined when the Application does not exist. */
+    liveSpec: unknown;
+    spec: unknown;
+    /** Sync and health by the `argocd app wait` rules; undefined when it does not exist. */
+    status: ApplicationWaitStatus | undefined;
+  };
+  changed: boolean;
+}
+
+/**
+ * The plan form of {@link bootstrapArgoCd}: reads the live release (chart version and values), the cluster
+ * secrets and the root Application, and says what a bootstrap would change. Changes nothing.
+ *
+ * @throws ArgoBootstrapError HELM_NOT_FOUND, HELM_FAILED, KUBE_API_ERROR, INVALID_OPTIONS
+ */
+export async function planArgoCd(options: BootstrapArgoCdOptions): Promise<ArgoCdPlan> {
+  const namespace = options.namespace ?? ARGOCD_NAMESPACE;
+  const chartVersion = options.chartVersion ?? ARGOCD_CHART_VERSION;
+  const signal = options.signal === undefined ? {} : { signal: options.signal };
+  const kube = options.kube ?? createKubeClient({ kubeconfig: options.kubeconfig });
+  const values =
+    options.syncWaves === true ? withApplicationHealthCheck(options.values) : (options.values ?? {});
+  const { version: helmVersion } = await options.helm.version(signal);
+  const live = await options.helm.getRelease({ release: ARGOCD_RELEASE_NAME, namespace, ...signal });
+  const liveValues =
+    live === undefined
+      ? undefined
+      : await options.helm.getValues({ release: ARGOCD_RELEASE_NAME, namespace, ...signal });
+  const valuesChanged = liveValues === undefined || !deepEqual(liveValues, values);
+  const releaseAction =
+    live === undefined
+      ? "install"
+      : live.status !== "deployed" ||
+          live.chartVersion !== chartVersion ||
+          valuesChanged ||
+          options.force === true
+        ? "upgrade"
+        : "none";
+  const clusterSecrets: ArgoCdPlan["clusterSecrets"] = [];
+  for (const secret of options.clusterSecrets ?? []) {
+    const before = await kube.get({
+      apiVersion: "v1",
+      kind: "Secret",
+      namespace: secret.namespace,
+      name: secret.name,
+    });
+    const data = encodeSecretData(secret.data);
+    clusterSecrets.push({
+      namespace: secret.namespace,
+      name: secret.name,
+      action: before === undefined ? "create" : deepEqual(before.data, data) ? "none" : "update",
+    });
+  }
+  const root = withNamespace(options.rootApplication, namespace) as KubeObject & { spec?: unknown };
+  const liveRoot = await kube.get({
+    apiVersion: root.apiVersion,
+    kind: root.kind,
+    namespace,
+    name: root.metadata.name,
+  });
+  const rootAction =
+    liveRoot === undefined ? "create" : deepEqual(liveRoot.spec, root.spec) ? "none" : "update";
+  return {
+    helmVersion,
+    release: {
+      name: ARGOCD_RELEASE_NAME,
+      namespace,
+      action: releaseAction,
+      live:
+        live === undefined
+          ? undefined
+          : { chartVersion: live.chartVersion, status: live.status, revision: live.revision },
+      chartVersion,
+      valuesChanged: live !== undefined && valuesChanged,
+    },
+    clusterSecrets,
+    rootApplication: {
+      name: root.metadata.name,
+      namespace,
+      action: rootAction,
+      liveSpec: liveRoot?.spec,
+      spec: root.spec,
+      status: liveRoot === undefined ? undefined : applicationWaitStatus(liveRoot),
+    },
+    changed:
+      releaseAction !== "none" || rootAction !== "none" || clusterSecrets.some((c) => c.action !== "none"),
+  };
+}
+
+function encodeSecretData(data: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(data).map(([key, value]) => [key, Buffer.from(value).toString("base64")]),
+  );
 }

@@ -63,8 +63,15 @@ export interface Helm {
   readonly bin: string;
   /** `helm version --short`, parsed. Cached after the first success. */
   version(options?: { signal?: AbortSignal }): Promise<{ version: string; major: number }>;
-  /** `helm repo add NAME URL --force-update`. */
-  repoAdd(options: { name: string; url: string; signal?: AbortSignal }): Promise<void>;
+  /**
+   * `helm repo add NAME URL` without `--force-update`: an entry NAME with another URL is the user's and is
+   * left alone (`conflict`); the same URL is `exists`.
+   */
+  repoAdd(options: {
+    name: string;
+    url: string;
+    signal?: AbortSignal;
+  }): Promise<"added" | "exists" | "conflict">;
   /** `helm repo update [NAME...]`. */
   repoUpdate(options?: { names?: string[]; signal?: AbortSignal }): Promise<void>;
   /** `helm upgrade --install`, returning the release afterwards. */
@@ -81,6 +88,21 @@ export interface Helm {
     namespace: string;
     signal?: AbortSignal;
   }): Promise<Record<string, unknown>>;
+  /** `helm search repo REPO/CHART --versions -o json`: the versions the repository offers, newest first. */
+  searchVersions(options: {
+    repoName: string;
+    chart: string;
+    signal?: AbortSignal;
+  }): Promise<{ version: string; appVersion: string }[]>;
+  /** `helm rollback RELEASE [REVISION] --wait --timeout`, returning the release afterwards. */
+  rollback(options: {
+    release: string;
+    namespace: string;
+    /** Default: the previous revision. */
+    revision?: number;
+    timeoutMs?: number;
+    signal?: AbortSignal;
+  }): Promise<HelmRelease>;
   /** The argument list `upgradeInstall` would run (for display and recovery hints). */
   upgradeInstallArgs(options: HelmUpgradeInstallOptions & { helmMajor: number }): string[];
 }
@@ -97,6 +119,8 @@ export interface CreateHelmOptions {
   kubeconfigPath?: string;
   /** Context name, passed as `--kube-context` on every call. */
   kubeContext?: string;
+  /** Clock for telling a killed-at-the-deadline helm from a failing one (default `Date.now`). */
+  now?: () => number;
 }
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
@@ -118,12 +142,14 @@ export function createHelm(options: CreateHelmOptions): Helm {
   if (options.kubeconfigPath !== undefined) globalArgs.push("--kubeconfig", options.kubeconfigPath);
   if (options.kubeContext !== undefined) globalArgs.push("--kube-context", options.kubeContext);
   let cachedVersion: { version: string; major: number } | undefined;
+  const now = options.now ?? Date.now;
 
   async function exec(
     args: string[],
     call: { signal?: AbortSignal | undefined; input?: string; timeoutMs?: number; recovery: string },
   ): Promise<ProcessResult> {
     throwIfAborted(call.signal);
+    const started = now();
     let result: ProcessResult;
     try {
       result = await options.run(
@@ -155,7 +181,9 @@ export function createHelm(options: CreateHelmOptions): Helm {
     }
     if (result.exitCode !== 0) {
       const output = tail(`${result.stdout}\n${result.stderr}`, 20);
-      const timedOut = result.timedOut === true || TIMEOUT_PATTERN.test(result.stderr);
+      // A runner that kills helm at timeoutMs may not say so (ProcessResult.timedOut is optional).
+      const killedAtDeadline = call.timeoutMs !== undefined && now() - started >= call.timeoutMs;
+      const timedOut = result.timedOut === true || killedAtDeadline || TIMEOUT_PATTERN.test(result.stderr);
       const code = timedOut ? "HELM_TIMEOUT" : "HELM_FAILED";
       const what = timedOut ? "timed out" : `failed with exit code ${result.exitCode}`;
       throw new ArgoBootstrapError(
@@ -214,10 +242,18 @@ export function createHelm(options: CreateHelmOptions): Helm {
       return cachedVersion;
     },
     async repoAdd({ name, url, signal }) {
-      await exec(["repo", "add", name, url, "--force-update"], {
-        signal,
-        recovery: `check the repository URL and your network, then run \`${bin} repo add ${name} ${url}\``,
-      });
+      try {
+        const result = await exec(["repo", "add", name, url], {
+          signal,
+          recovery: `check the repository URL and your network, then run \`${bin} repo add ${name} ${url}\``,
+        });
+        return /already exists with the same configuration/.test(result.stdout) ? "exists" : "added";
+      } catch (error) {
+        // helm/helm pkg/cmd/repo_add.go: a different entry under NAME is refused without --force-update
+        const tailText = String((error as ArgoBootstrapError).details?.outputTail ?? "");
+        if (/repository name \(.*\) already exists/.test(tailText)) return "conflict";
+        throw error;
+      }
     },
     async repoUpdate(call = {}) {
       await exec(["repo", "update", ...(call.names ?? [])], {
@@ -262,8 +298,20 @@ export function createHelm(options: CreateHelmOptions): Helm {
       return release;
     },
     async getRelease({ release, namespace, signal }) {
+      // Helm 3 lists only deployed and failed releases unless --all; Helm 4 lists every state and has no
+      // --all (helm/helm v4.2.4 pkg/cmd/list.go, pkg/action/list.go).
+      const { major } = await helm.version(signal === undefined ? {} : { signal });
       const result = await exec(
-        ["list", "--namespace", namespace, "--filter", `^${release}$`, "--all", "--output", "json"],
+        [
+          "list",
+          "--namespace",
+          namespace,
+          "--filter",
+          `^${release}$`,
+          ...(major < 4 ? ["--all"] : []),
+          "--output",
+          "json",
+        ],
         {
           signal,
           recovery: `check cluster access: ${bin} list -n ${namespace}`,
@@ -301,6 +349,42 @@ export function createHelm(options: CreateHelmOptions): Helm {
       if (text === "" || text === "null") return {};
       const parsed: unknown = JSON.parse(text);
       return isRecord(parsed) ? parsed : {};
+    },
+    async searchVersions({ repoName, chart, signal }) {
+      const result = await exec(
+        ["search", "repo", `${repoName}/${chart}`, "--versions", "--output", "json"],
+        {
+          signal,
+          recovery: `${bin} repo update ${repoName}; ${bin} search repo ${repoName}/${chart} --versions`,
+        },
+      );
+      const parsed: unknown = JSON.parse(result.stdout.trim() === "" ? "[]" : result.stdout);
+      return (Array.isArray(parsed) ? parsed : [])
+        .filter(isRecord)
+        .filter((item) => item.name === `${repoName}/${chart}`)
+        .map((item) => ({ version: String(item.version ?? ""), appVersion: String(item.app_version ?? "") }));
+    },
+    async rollback(opts) {
+      const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      const args = ["rollback", opts.release];
+      if (opts.revision !== undefined) args.push(String(opts.revision));
+      args.push("--namespace", opts.namespace, "--wait", "--timeout", goDuration(timeoutMs));
+      await exec(args, {
+        signal: opts.signal,
+        timeoutMs: timeoutMs + 60_000,
+        recovery: `inspect: ${bin} history ${opts.release} -n ${opts.namespace}`,
+      });
+      const release = await helm.getRelease({
+        release: opts.release,
+        namespace: opts.namespace,
+        ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+      });
+      if (release === undefined)
+        throw new ArgoBootstrapError(
+          "NOT_FOUND",
+          `release ${opts.release} is not listed in ${opts.namespace}`,
+        );
+      return release;
     },
     upgradeInstallArgs,
   };

@@ -16,15 +16,23 @@ export {
   waitForApplication,
 } from "./application.js";
 export type {
+  ArgoCdPlan,
   BootstrapArgoCdOptions,
   BootstrapResult,
   ChartVersionChange,
+  ClusterSecret,
   InstallArgoCdOptions,
   InstallArgoCdResult,
   UpgradeArgoCdOptions,
   UpgradeArgoCdResult,
 } from "./bootstrap.js";
-export { bootstrapArgoCd, DEFAULT_CHART_SOURCE, installArgoCd, upgradeArgoCd } from "./bootstrap.js";
+export {
+  bootstrapArgoCd,
+  DEFAULT_CHART_SOURCE,
+  installArgoCd,
+  planArgoCd,
+  upgradeArgoCd,
+} from "./bootstrap.js";
 export {
   ARGOCD_CHART_OCI_REF,
   ARGOCD_CHART_REPO_URL,
@@ -38,6 +46,8 @@ export {
 } from "./constants.js";
 export type { ArgoBootstrapErrorOptions } from "./errors.js";
 export { ArgoBootstrapError, ArgoBootstrapErrorCode, isArgoBootstrapError } from "./errors.js";
+export type { GitOpsTree, ReadGitOpsTreeOptions } from "./gitops-tree.js";
+export { readGitOpsTree } from "./gitops-tree.js";
 export type { ChartSource, CreateHelmOptions, Helm, HelmRelease, HelmUpgradeInstallOptions } from "./helm.js";
 export { createHelm } from "./helm.js";
 export type { ProgressEvent, Sleep } from "./internal/util.js";

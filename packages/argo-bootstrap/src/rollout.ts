@@ -141,7 +141,8 @@ export interface RolloutReport {
  * Waits until every workload has rolled out by the `kubectl rollout status` rules. Transient API
  * errors (5xx, connection resets) are retried until the deadline.
  *
- * @throws ArgoBootstrapError ROLLOUT_TIMEOUT (naming what is not ready), ROLLOUT_FAILED, KUBE_API_ERROR, ABORTED
+ * @throws ArgoBootstrapError ROLLOUT_TIMEOUT (naming what is not ready), ROLLOUT_FAILED, NOT_FOUND (a workload
+ *   does not exist, as kubectl fails at once), KUBE_API_ERROR, ABORTED
  */
 export async function waitForRollouts(options: WaitForRolloutsOptions): Promise<RolloutReport[]> {
   const kube = resolveKube(options);
@@ -176,12 +177,18 @@ export async function waitForRollouts(options: WaitForRolloutsOptions): Promise<
         }
         throw error;
       }
+      if (object === undefined) {
+        // kubectl rollout status fails at once on a missing object (NotFound); helm has already
+        // applied the chart, so a missing workload will not appear by waiting
+        const resource = workload.kind === "Deployment" ? "deployments.apps" : "statefulsets.apps";
+        throw new ArgoBootstrapError(
+          "NOT_FOUND",
+          `${resource} "${workload.name}" not found in namespace ${namespace}: is Argo CD installed there (argocd.namespace), and does the chart's values keep this component?`,
+          { details: { kind: workload.kind, name: workload.name, namespace } },
+        );
+      }
       const status: RolloutStatus =
-        object === undefined
-          ? { done: false, message: `${workload.kind} ${namespace}/${workload.name} does not exist yet` }
-          : workload.kind === "Deployment"
-            ? deploymentRolloutStatus(object)
-            : statefulSetRolloutStatus(object);
+        workload.kind === "Deployment" ? deploymentRolloutStatus(object) : statefulSetRolloutStatus(object);
       if ("error" in status) {
         throw new ArgoBootstrapError(
           "ROLLOUT_FAILED",

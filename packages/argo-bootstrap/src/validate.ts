@@ -1,6 +1,7 @@
 import { parseAllDocuments } from "yaml";
-import { ARGOCD_NAMESPACE, IN_CLUSTER_SERVER, SYNC_WAVE_ANNOTATION } from "./constants.js";
+import { ARGOCD_NAMESPACE, SYNC_WAVE_ANNOTATION } from "./constants.js";
 import { ArgoBootstrapError } from "./errors.js";
+import { isDestinationPermitted, isSourcePermitted } from "./internal/app-project.js";
 import { isPinnedVersion, isRecord } from "./internal/util.js";
 import { APPLICATION_HEALTH_KEY, isDns1123Label, isDns1123Subdomain } from "./manifests.js";
 
@@ -748,10 +749,9 @@ function checkApplicationPolicy(
     return;
   }
   const projectSpec = isRecord(found.spec) ? found.spec : {};
-  const repos = Array.isArray(projectSpec.sourceRepos) ? projectSpec.sourceRepos.map(String) : [];
   for (const [path, source] of sources) {
     const repoURL = String(source.repoURL ?? "");
-    if (!repos.some((pattern) => globMatch(pattern, repoURL))) {
+    if (!isSourcePermitted(projectSpec, repoURL)) {
       out.push({
         severity: "error",
         code: "SOURCE_NOT_PERMITTED",
@@ -761,21 +761,9 @@ function checkApplicationPolicy(
     }
   }
   if (destination !== undefined && typeof destination.namespace === "string") {
-    const allowed = (Array.isArray(projectSpec.destinations) ? projectSpec.destinations : []).filter(
-      isRecord,
-    );
     const server = typeof destination.server === "string" ? destination.server : undefined;
-    const ok = allowed.some(
-      (d) =>
-        globMatch(String(d.namespace ?? ""), String(destination.namespace)) &&
-        (server === undefined
-          ? globMatch(
-              String(d.name ?? (d.server === IN_CLUSTER_SERVER ? "in-cluster" : "")),
-              String(destination.name ?? ""),
-            )
-          : globMatch(String(d.server ?? (d.name === "in-cluster" ? IN_CLUSTER_SERVER : "")), server)),
-    );
-    if (!ok) {
+    const name = typeof destination.name === "string" ? destination.name : undefined;
+    if (!isDestinationPermitted(projectSpec, { server, name, namespace: destination.namespace })) {
       out.push({
         severity: "error",
         code: "DESTINATION_NOT_PERMITTED",
@@ -784,17 +772,4 @@ function checkApplicationPolicy(
       });
     }
   }
-}
-
-function globMatch(pattern: string, value: string): boolean {
-  if (pattern === "*") return true;
-  const negated = pattern.startsWith("!");
-  const body = negated ? pattern.slice(1) : pattern;
-  const regex = new RegExp(
-    `^${body
-      .split("*")
-      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-      .join(".*")}$`,
-  );
-  return negated ? !regex.test(value) : regex.test(value);
 }

@@ -72,10 +72,10 @@ describe("applicationWaitStatus", () => {
     expect(status.waitingFor).toContain(reason);
   });
 
-  it("reports a failure for an *Error condition or a failed sync with no retry left", ({ expect }) => {
+  it("reports a failure for an InvalidSpecError or a failed sync with no retry left", ({ expect }) => {
     const withCondition = synced() as Loose;
-    withCondition.status.conditions = [{ type: "ComparisonError", message: "repository not found" }];
-    expect(applicationWaitStatus(withCondition).failure).toBe("ComparisonError: repository not found");
+    withCondition.status.conditions = [{ type: "InvalidSpecError", message: "project platform not found" }];
+    expect(applicationWaitStatus(withCondition).failure).toBe("InvalidSpecError: project platform not found");
     const failed = synced() as Loose;
     failed.status.operationState = {
       phase: "Failed",
@@ -87,6 +87,17 @@ describe("applicationWaitStatus", () => {
     expect(applicationWaitStatus(failed).failure).toBeUndefined();
     failed.status.operationState.retryCount = 5;
     expect(applicationWaitStatus(failed).failure).toBe("sync Failed: one or more objects failed");
+  });
+
+  it("waits through a transient ComparisonError instead of failing (argocd app wait ignores conditions)", ({
+    expect,
+  }) => {
+    const app = synced() as Loose;
+    app.status.conditions = [{ type: "ComparisonError", message: "rpc error: repo-server unavailable" }];
+    const status = applicationWaitStatus(app);
+    expect(status.failure).toBeUndefined();
+    expect(status.done).toBe(false);
+    expect(status.waitingFor.join()).toContain("ComparisonError: rpc error: repo-server unavailable");
   });
 });
 

@@ -12,9 +12,18 @@ import {
   waitForApplication,
 } from "../src/index.js";
 import { createHelmStandIn, createKubeEmulator, type KubeEmulator } from "../src/testing/index.js";
-import { repoRoot, run as runProgram } from "./helpers.js";
+import { repoRoot } from "./helpers.js";
 
-const FAST = { pollIntervalMs: 15, timeoutMs: 8_000, degradedGraceMs: 100 };
+/** cluster/app-of-apps/bootstrap.yaml, with the emulator rendering its repository from this checkout. */
+function committedRoot(kube: KubeEmulator): Application {
+  const rootApp = parseManifests(
+    readFileSync(join(repoRoot, "cluster", "app-of-apps", "bootstrap.yaml"), "utf8"),
+  )[0] as Application;
+  kube.argo.setGitRepo(rootApp.spec.source.repoURL, repoRoot);
+  return rootApp;
+}
+
+const FAST = { pollIntervalMs: 15, timeoutMs: 30_000, degradedGraceMs: 100 };
 const root = buildRootApplication({
   repoURL: "https://github.com/example/homelab.git",
   path: "cluster/app-of-apps",
@@ -157,7 +166,8 @@ describe("bootstrapArgoCd", () => {
     expect,
   }) => {
     kube.faults.stallRollout({ kind: "Deployment", name: "argocd-repo-server", mode: "old-replicas" });
-    const error = await bootstrapError(createHelmStandIn({ kube }), 3_000);
+    // Helm 3's legacy --wait passes with old replicas left; kubectl's rollout rule does not
+    const error = await bootstrapError(createHelmStandIn({ kube, helmVersion: "v3.21.4+g6f2e5b4" }), 3_000);
     expect(error.code).toBe("ROLLOUT_TIMEOUT");
     expect(error.message).toContain(
       'Deployment argocd/argocd-repo-server: Waiting for deployment "argocd-repo-server" rollout to finish: 1 old replicas are pending termination',
@@ -191,7 +201,7 @@ describe("bootstrapArgoCd", () => {
     kube.faults.stallRollout({ kind: "Deployment", name: "argocd-server", mode: "old-replicas" });
     const controller = new AbortController();
     const promise = bootstrapArgoCd({
-      helm: createHelm({ run: createHelmStandIn({ kube }) }),
+      helm: createHelm({ run: createHelmStandIn({ kube, helmVersion: "v3.21.4+g6f2e5b4" }) }),
       kubeconfig: kube.kubeconfig,
       rootApplication: root,
       ...FAST,
@@ -236,37 +246,57 @@ describe("bootstrapArgoCd", () => {
   it("syncs the committed cluster/ tree: the project and every platform app become Healthy", async ({
     expect,
   }) => {
-    const built = await runProgram("kubectl", ["kustomize", join(repoRoot, "cluster", "app-of-apps")]);
-    expect(built.code, built.stderr).toBe(0);
-    const rootApp = parseManifests(
-      readFileSync(join(repoRoot, "cluster", "app-of-apps", "bootstrap.yaml"), "utf8"),
-    )[0] as Application;
-    kube.argo.setGitContent(
-      { repoURL: rootApp.spec.source.repoURL, path: "cluster/app-of-apps" },
-      parseManifests(built.stdout) as object[],
-    );
-    await bootstrapArgoCd({
+    // the stand-in renders the root's path from this checkout with kubectl kustomize, as repo-server would
+    const rootApp = committedRoot(kube);
+    const result = await bootstrapArgoCd({
       helm: createHelm({ run: createHelmStandIn({ kube }) }),
       kubeconfig: kube.kubeconfig,
       rootApplication: rootApp,
       syncWaves: true,
+      clusterSecrets: [
+        { namespace: "external-dns", name: "cloudflare-api-token", data: { "api-token": "cf-token-value" } },
+      ],
       ...FAST,
     });
-    const names = ["cert-manager", "traefik", "external-dns", "kube-prometheus-stack"];
+    expect(result.clusterSecrets).toEqual([
+      { namespace: "external-dns", name: "cloudflare-api-token", changed: true },
+    ]);
+    expect(JSON.stringify(result)).not.toContain("cf-token-value");
+    const names = ["cert-manager", "external-dns", "kube-prometheus-stack"];
     const statuses = await Promise.all(
       names.map((name) =>
         waitForApplication({ kubeconfig: kube.kubeconfig, name, pollIntervalMs: 10, timeoutMs: 5_000 }),
       ),
     );
     expect(statuses.map((s) => `${s.sync}/${s.health}`)).toEqual(names.map(() => "Synced/Healthy"));
-    expect(
-      kube.get({
-        apiVersion: "argoproj.io/v1alpha1",
-        kind: "AppProject",
-        namespace: "argocd",
-        name: "platform",
-      }),
-    ).toBeDefined();
+  });
+
+  it("keeps the root Progressing while external-dns waits for a Secret nobody created", async ({
+    expect,
+  }) => {
+    const rootApp = committedRoot(kube);
+    const controller = new AbortController();
+    const running = bootstrapArgoCd({
+      helm: createHelm({ run: createHelmStandIn({ kube }) }),
+      kubeconfig: kube.kubeconfig,
+      rootApplication: rootApp,
+      syncWaves: true,
+      ...FAST,
+      signal: controller.signal,
+    }).catch((e: unknown) => e);
+    const app = (name: string) =>
+      kube.get({ apiVersion: "argoproj.io/v1alpha1", kind: "Application", namespace: "argocd", name });
+    await kube.waitFor(
+      () =>
+        JSON.stringify(app("external-dns")?.status ?? {}).includes(
+          'secret \\"cloudflare-api-token\\" not found',
+        ),
+      30_000,
+    );
+    expect(app("external-dns")?.status).toMatchObject({ health: { status: "Progressing" } });
+    expect(app("root")?.status).toMatchObject({ health: { status: "Progressing" } });
+    controller.abort();
+    expect(await running).toMatchObject({ code: "ABORTED" });
   });
 
   it("reports at once that the admin password is managed by values", async ({ expect }) => {

@@ -87,7 +87,7 @@ describe("createHelm", () => {
   });
 
   it("fails like Helm 3 does when given the Helm 4 spelling", async ({ expect }) => {
-    const run = createHelmStandIn({ kube });
+    const run = createHelmStandIn({ kube, helmVersion: "v3.21.4+g6f2e5b4" });
     const result = await run("helm", [
       "upgrade",
       "--install",

@@ -165,6 +165,23 @@ describe("waitForRollouts", () => {
     kube = undefined;
   });
 
+  it("fails at once with NOT_FOUND when a workload does not exist, as kubectl rollout status does", async ({
+    expect,
+  }) => {
+    const slept: number[] = [];
+    const error = await waitForRollouts({
+      kube: { get: async () => undefined, apply: async () => ({}) },
+      namespace: "gitops",
+      timeoutMs: 600_000,
+      sleep: async (ms) => {
+        slept.push(ms);
+      },
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "NOT_FOUND" });
+    expect(String(error)).toContain('deployments.apps "argocd-server" not found in namespace gitops');
+    expect(slept).toEqual([]);
+  });
+
   it("names what is not ready when the fake clock runs out", async ({ expect }) => {
     let clock = 0;
     const objects: Record<string, Record<string, unknown>> = {
@@ -176,6 +193,11 @@ describe("waitForRollouts", () => {
         metadata: { name: "argocd-repo-server", generation: 1 },
         spec: { replicas: 1 },
         status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 0 },
+      },
+      "StatefulSet/argocd-application-controller": {
+        metadata: { name: "argocd-application-controller", generation: 1 },
+        spec: { replicas: 1, updateStrategy: { type: "RollingUpdate" } },
+        status: { observedGeneration: 1, replicas: 1, readyReplicas: 0, updatedReplicas: 1 },
       },
     };
     const kubeClient: KubeClient = {
@@ -205,11 +227,7 @@ describe("waitForRollouts", () => {
             message:
               'Waiting for deployment "argocd-repo-server" rollout to finish: 0 of 1 updated replicas are available...',
           },
-          {
-            kind: "StatefulSet",
-            name: "argocd-application-controller",
-            message: "StatefulSet argocd/argocd-application-controller does not exist yet",
-          },
+          { kind: "StatefulSet", name: "argocd-application-controller" },
         ],
       },
     });

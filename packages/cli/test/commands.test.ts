@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { copyFile, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ArgoBootstrapErrorCode } from "@talos-homelab/argo-bootstrap";
@@ -292,9 +293,20 @@ describe("homelab argo add-app", () => {
     const app = await readFile(join(t.dir, "cluster/apps/grafana.yaml"), "utf8");
     expect(app).toContain("kind: Application");
     expect(app).toContain("targetRevision: 8.5.0");
-    expect(await readFile(join(t.dir, "cluster/app-of-apps/kustomization.yaml"), "utf8")).toContain(
-      "- ../apps/grafana.yaml",
+    expect(await readFile(join(t.dir, "cluster/apps/kustomization.yaml"), "utf8")).toContain(
+      "- grafana.yaml",
     );
+    expect(await readFile(join(t.dir, "cluster/app-of-apps/kustomization.yaml"), "utf8")).toContain(
+      "- ../apps\n",
+    );
+    // what Argo CD's repo-server runs: kustomize refuses ../apps/x.yaml (load restriction), takes ../apps
+    const built = await new Promise<{ code: number; stdout: string; stderr: string }>((done) =>
+      execFile("kubectl", ["kustomize", join(t.dir, "cluster/app-of-apps")], (error, stdout, stderr) =>
+        done({ code: error === null ? 0 : 1, stdout, stderr }),
+      ),
+    );
+    expect(built.stderr).toBe("");
+    expect(built.stdout).toContain("name: grafana");
   });
 
   it("rejects an unpinned chart", async ({ expect }) => {
@@ -384,7 +396,7 @@ describe("homelab argo bootstrap", () => {
     const calls: string[][] = [];
     const r = await run(["argo", "bootstrap", "--kubeconfig", kubeconfig, "--yes", "--json"], {
       cwd: t.dir,
-      env: { KUBECONFIG: "/somewhere/else/config" },
+      env: { KUBECONFIG: "/somewhere/else/config", CLOUDFLARE_DNS_API_TOKEN: "dns-token" },
       exec: async (command, args) => {
         calls.push([command, ...args]);
         if (args[0] === "version") return { exitCode: 0, stdout: "v3.19.0+gabcdef\n", stderr: "" };

@@ -31,7 +31,11 @@ describe("homelab up --simulate", () => {
         "  name: cert-manager",
         "  namespace: argocd",
         '  annotations: { argocd.argoproj.io/sync-wave: "-1" }',
-        "spec: { project: default }",
+        "spec:",
+        "  project: default",
+        "  source: { repoURL: https://charts.jetstack.io, chart: cert-manager, targetRevision: v1.18.2 }",
+        "  destination: { server: https://kubernetes.default.svc, namespace: cert-manager }",
+        "  syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: [CreateNamespace=true] }",
         "",
       ].join("\n"),
     );
@@ -319,7 +323,12 @@ describe("homelab up --simulate", () => {
         env,
       });
       expect(r.code).toBe(0);
-      expect(r.json().unchanged).toBe(true);
+      // read-only: the plan of a bootstrap finds nothing to change
+      expect(r.json()).toMatchObject({
+        changed: false,
+        release: { action: "none" },
+        rootApplication: { action: "none" },
+      });
     });
 
     it("prints the initial admin password with argo password", async ({ expect }) => {
@@ -436,7 +445,7 @@ describe("homelab up --simulate", () => {
       const text = await readFile(join(dir.dir, "homelab.yaml"), "utf8");
       await writeFile(
         join(dir.dir, "changed.yaml"),
-        text.replace("path: cluster/app-of-apps }", "path: cluster/app-of-apps, targetRevision: v2 }"),
+        text.replace("  path: cluster/app-of-apps\n", "  path: cluster/app-of-apps\n  targetRevision: v2\n"),
       );
       const r = await run(["plan", "--simulate", "--config", "changed.yaml"], { cwd: dir.dir, env });
       expect(r.stdout).toMatch(/^~ argocd +argo-cd release: 1 difference\(s\)/m);

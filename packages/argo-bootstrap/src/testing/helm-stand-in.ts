@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { isRecord } from "../internal/util.js";
 import type { ProcessResult, ProcessRunner, ProcessRunOptions } from "../process-runner.js";
+import { type FlagSet, helmFlagSet } from "./helm-flags.js";
 import type { KubeEmulator } from "./kube-emulator.js";
 
 /** A recorded helm call. */
@@ -28,7 +29,10 @@ export interface HelmStandInFailure {
 export interface HelmStandInOptions {
   /** The emulator the releases are installed into. */
   kube: KubeEmulator;
-  /** What `helm version --short` says (default `v3.21.4+g6f2e5b4`); a `v4.` version switches to Helm 4 behaviour. */
+  /**
+   * What `helm version --short` says (default `v4.2.4+g1a2b3c4`, Helm 4). A `v3.` version switches to Helm 3:
+   * its flag sets, `helm list` showing only deployed and failed releases unless `--all`, boolean `--wait`.
+   */
   helmVersion?: string;
   /** Behave as if helm were not installed (the call rejects with code ENOENT). */
   missing?: boolean;
@@ -54,24 +58,6 @@ const DEFAULT_CHARTS: Record<string, string> = {
   "10.4.2": "v3.5.1",
 };
 
-const VALUE_FLAGS = new Set([
-  "--namespace",
-  "-n",
-  "--version",
-  "--values",
-  "-f",
-  "--set",
-  "--set-string",
-  "--timeout",
-  "--repo",
-  "--kubeconfig",
-  "--kube-context",
-  "--output",
-  "-o",
-  "--filter",
-  "--description",
-]);
-
 interface ParsedArgs {
   positional: string[];
   flags: Map<string, string[]>;
@@ -87,8 +73,8 @@ interface ParsedArgs {
  */
 export function createHelmStandIn(options: HelmStandInOptions): HelmStandIn {
   const kube = options.kube;
-  const helmVersion = options.helmVersion ?? "v3.21.4+g6f2e5b4";
-  const major = Number(/^v?(\d+)/.exec(helmVersion)?.[1] ?? "3");
+  const helmVersion = options.helmVersion ?? "v4.2.4+g1a2b3c4";
+  const major: 3 | 4 = Number(/^v?(\d+)/.exec(helmVersion)?.[1] ?? "4") >= 4 ? 4 : 3;
   const charts = options.chartVersions ?? DEFAULT_CHARTS;
   const pollMs = options.pollMs ?? 20;
   const repos = new Map<string, string>();
@@ -115,7 +101,10 @@ export function createHelmStandIn(options: HelmStandInOptions): HelmStandIn {
         path: command,
       });
     }
-    const parsed = parseArgs(args);
+    const commandPath = commandOf(args);
+    const flagSet = helmFlagSet(major, commandPath);
+    if (flagSet === undefined) return err(`Error: unknown command "${commandPath}" for "helm"`);
+    const parsed = parseArgs(args, flagSet);
     if (parsed instanceof Error) return err(`Error: ${parsed.message}`);
     const subcommand = parsed.positional[0] ?? "";
     const failure = failures.find((f) => f.subcommand === subcommand && f.remaining > 0);
@@ -123,14 +112,20 @@ export function createHelmStandIn(options: HelmStandInOptions): HelmStandIn {
       failure.remaining -= 1;
       return err(failure.stderr ?? `Error: ${subcommand} failed`, failure.exitCode ?? 1);
     }
-    const namespace = last(parsed, "--namespace", "-n") ?? "default";
+    const namespace = last(parsed, "--namespace") ?? "default";
     switch (subcommand) {
       case "version":
         return ok(`${helmVersion}\n`);
       case "repo":
         return repo(parsed);
       case "list":
-        return ok(`${JSON.stringify(listReleases(namespace, last(parsed, "--filter")))}\n`);
+        return ok(`${JSON.stringify(listReleases(namespace, last(parsed, "--filter"), statesOf(parsed)))}\n`);
+      case "search":
+        return search(parsed);
+      case "rollback":
+        return rollback(parsed, namespace, runOptions);
+      case "history":
+        return history(parsed, namespace);
       case "get": {
         if (parsed.positional[1] !== "values")
           return err(`Error: unknown command "${parsed.positional[1] ?? ""}" for "helm get"`);
@@ -185,6 +180,10 @@ export function createHelmStandIn(options: HelmStandInOptions): HelmStandIn {
           : `"${name}" has been added to your repositories\n`,
       );
     }
+    if (action === "list") {
+      if (repos.size === 0) return err("Error: no repositories to show");
+      return ok(`${JSON.stringify([...repos].map(([name, url]) => ({ name, url })))}\n`);
+    }
     if (action === "update") {
       const names = parsed.positional.slice(2);
       if (repos.size === 0) return err("Error: no repositories found. You must add one before updating");
@@ -199,42 +198,131 @@ export function createHelmStandIn(options: HelmStandInOptions): HelmStandIn {
     return err(`Error: unknown command "${action ?? ""}" for "helm repo"`);
   }
 
+  /** The --wait strategy: Helm 3 has a boolean (legacy waiter); Helm 4 a strategy, `--wait` alone = watcher. */
+  function waitMode(parsed: ParsedArgs): "none" | "legacy" | "watcher" | Error {
+    const value = parsed.flags.get("--wait")?.at(-1);
+    if (major < 4) {
+      if (value === undefined) return parsed.flags.has("--atomic") ? "legacy" : "none";
+      return value === "false" ? "none" : "legacy";
+    }
+    // helm/helm v4.2.4 pkg/cmd/flags.go waitValue.Set; --rollback-on-failure defaults the strategy to watcher
+    if (value === undefined)
+      return parsed.flags.has("--rollback-on-failure") || parsed.flags.has("--atomic") ? "watcher" : "none";
+    if (value === "" || value === "watcher" || value === "true") return "watcher";
+    if (value === "legacy") return "legacy";
+    if (value === "hookOnly" || value === "false") return "none";
+    return new Error(
+      `invalid argument "${value}" for "--wait" flag: invalid wait input "${value}". Valid inputs are watcher, hookOnly, and legacy`,
+    );
+  }
+
+  /** Release states `helm list` shows: Helm 3 deployed+failed unless --all, Helm 4 every state (pkg/action/list.go). */
+  function statesOf(parsed: ParsedArgs): Set<string> | undefined {
+    const picked = ["deployed", "failed", "pending", "superseded", "uninstalled", "uninstalling"].filter(
+      (s) => parsed.flags.has(`--${s}`),
+    );
+    if (picked.length > 0) {
+      const states = new Set(picked);
+      if (states.has("pending"))
+        for (const p of ["pending-install", "pending-upgrade", "pending-rollback"]) states.add(p);
+      return states;
+    }
+    if (major >= 4 || parsed.flags.has("--all")) return undefined;
+    return new Set(["deployed", "failed"]);
+  }
+
+  function search(parsed: ParsedArgs): ProcessResult {
+    if (parsed.positional[1] !== "repo")
+      return err(`Error: unknown command "${parsed.positional[1] ?? ""}" for "helm search"`);
+    const term = parsed.positional[2] ?? "";
+    const [repoName] = term.split("/");
+    if (repos.size === 0) return err("Error: no repositories configured");
+    const url = repos.get(repoName ?? "");
+    const entries = Object.entries(charts)
+      .map(([version, appVersion]) => ({
+        name: `${repoName}/argo-cd`,
+        version,
+        app_version: appVersion,
+        description:
+          "A Helm chart for Argo CD, a declarative, GitOps continuous delivery tool for Kubernetes.",
+      }))
+      .filter(() => url !== undefined && (term === `${repoName}/argo-cd` || term === repoName))
+      .sort((a, b) => compareVersions(b.version, a.version));
+    const shown = parsed.flags.has("--versions") ? entries : entries.slice(0, 1);
+    return ok(`${JSON.stringify(shown)}\n`);
+  }
+
+  async function rollback(
+    parsed: ParsedArgs,
+    namespace: string,
+    runOptions: ProcessRunOptions,
+  ): Promise<ProcessResult> {
+    const releaseName = parsed.positional[1];
+    if (releaseName === undefined) return err('Error: "helm rollback" requires at least 1 argument');
+    const current = latestRelease(namespace, releaseName);
+    if (current === undefined) return err("Error: release: not found");
+    const wanted = parsed.positional[2] === undefined ? current.revision - 1 : Number(parsed.positional[2]);
+    const target = releaseRevision(namespace, releaseName, wanted);
+    if (target === undefined) return err(`Error: release has no ${wanted} version`);
+    const wait = waitMode(parsed);
+    if (wait instanceof Error) return err(`Error: ${wait.message}`);
+    const version = target.chart.replace(/^argo-cd-/, "");
+    for (const object of argoCdObjects(
+      namespace,
+      releaseName,
+      version,
+      target.appVersion,
+      target.values,
+      options.crds,
+    ))
+      kube.apply(object, { fieldManager: "helm" });
+    if (wait !== "none") {
+      const timeoutMs = parseDuration(last(parsed, "--timeout") ?? "5m") ?? 300_000;
+      const waited = await waitReady(
+        namespace,
+        releaseName,
+        wait,
+        Math.min(timeoutMs, runOptions.timeoutMs ?? timeoutMs),
+        runOptions.signal,
+      );
+      if (waited !== true) return err("Error: context deadline exceeded");
+    }
+    storeRelease(namespace, { ...target, revision: current.revision + 1, status: "deployed" });
+    return ok("Rollback was a success! Happy Helming!\n");
+  }
+
+  function history(parsed: ParsedArgs, namespace: string): ProcessResult {
+    const releaseName = parsed.positional[1] ?? "";
+    const revisions = allRevisions(namespace, releaseName);
+    if (revisions.length === 0) return err("Error: release: not found");
+    return ok(
+      `${JSON.stringify(
+        revisions.map((r) => ({
+          revision: r.revision,
+          updated: r.updated,
+          status: r.status,
+          chart: r.chart,
+          app_version: r.appVersion,
+          description: r.status === "deployed" ? "Upgrade complete" : "Superseded",
+        })),
+      )}\n`,
+    );
+  }
+
   async function upgrade(
     parsed: ParsedArgs,
     namespace: string,
     runOptions: ProcessRunOptions,
   ): Promise<ProcessResult> {
     const [, releaseName, chartRef] = parsed.positional;
+    // flag values are checked while parsing, before anything else runs
+    const wait = waitMode(parsed);
+    if (wait instanceof Error) return err(`Error: ${wait.message}`);
     if (releaseName === undefined || chartRef === undefined)
       return err('Error: "helm upgrade" requires 2 arguments');
     if (!parsed.flags.has("--install")) {
       if (latestRelease(namespace, releaseName) === undefined)
         return err(`Error: UPGRADE FAILED: "${releaseName}" has no deployed releases`);
-    }
-    if (major < 4 && (parsed.flags.has("--rollback-on-failure") || parsed.flags.has("--force-conflicts"))) {
-      return err(
-        `Error: unknown flag: ${parsed.flags.has("--rollback-on-failure") ? "--rollback-on-failure" : "--force-conflicts"}`,
-      );
-    }
-    const waitValue = parsed.flags.get("--wait")?.at(-1);
-    let wait: "none" | "legacy" | "watcher" = "none";
-    if (waitValue !== undefined) {
-      if (major < 4) {
-        if (!["", "true", "false"].includes(waitValue))
-          return err(
-            `Error: invalid argument "${waitValue}" for "--wait" flag: strconv.ParseBool: parsing "${waitValue}": invalid syntax`,
-          );
-        wait = waitValue === "false" ? "none" : "legacy";
-      } else {
-        if (!["", "true", "false", "watcher", "legacy", "hookOnly"].includes(waitValue))
-          return err(`Error: invalid argument "${waitValue}" for "--wait" flag`);
-        wait =
-          waitValue === "false" || waitValue === "hookOnly"
-            ? "none"
-            : waitValue === "legacy"
-              ? "legacy"
-              : "watcher";
-      }
     }
     let chartName: string;
     let source: string;
@@ -340,9 +428,10 @@ export function createHelmStandIn(options: HelmStandInOptions): HelmStandIn {
           appVersion,
           values,
         });
+        // helm/helm v4.2.4 pkg/kube/statuswait.go: one "resource K/NS/N not ready" line per resource, then the context error
         const detail =
           major >= 4
-            ? `resource not ready, name: ${waited.name}, kind: ${waited.kind}, status: InProgress\n`
+            ? `resource ${waited.kind}/${namespace}/${waited.name} not ready. status: InProgress, message: Available: 0/1\n`
             : "";
         if (parsed.flags.has("--atomic") || parsed.flags.has("--rollback-on-failure")) {
           return err(`Error: ${verb}: ${detail}context deadline exceeded (rolled back)`);
@@ -394,7 +483,11 @@ export function createHelmStandIn(options: HelmStandInOptions): HelmStandIn {
     }
   }
 
-  function listReleases(namespace: string, filter: string | undefined): Record<string, unknown>[] {
+  function listReleases(
+    namespace: string,
+    filter: string | undefined,
+    states: Set<string> | undefined,
+  ): Record<string, unknown>[] {
     const pattern = filter === undefined ? undefined : new RegExp(filter);
     const latest = new Map<string, StoredRelease>();
     for (const secret of kube.list({ apiVersion: "v1", kind: "Secret", namespace })) {
@@ -405,26 +498,35 @@ export function createHelmStandIn(options: HelmStandInOptions): HelmStandIn {
       const seen = latest.get(release.name);
       if (seen === undefined || seen.revision < release.revision) latest.set(release.name, release);
     }
-    return [...latest.values()].map((r) => ({
-      name: r.name,
-      namespace,
-      revision: String(r.revision),
-      updated: r.updated,
-      status: r.status,
-      chart: r.chart,
-      app_version: r.appVersion,
-    }));
+    return [...latest.values()]
+      .filter((r) => states === undefined || states.has(r.status))
+      .map((r) => ({
+        name: r.name,
+        namespace,
+        revision: String(r.revision),
+        updated: r.updated,
+        status: r.status,
+        chart: r.chart,
+        app_version: r.appVersion,
+      }));
   }
 
-  function latestRelease(namespace: string, name: string): StoredRelease | undefined {
-    let found: StoredRelease | undefined;
+  function allRevisions(namespace: string, name: string): StoredRelease[] {
+    const found: StoredRelease[] = [];
     for (const secret of kube.list({ apiVersion: "v1", kind: "Secret", namespace })) {
       if (secret.type !== "helm.sh/release.v1") continue;
       const release = decodeRelease(secret);
-      if (release?.name === name && (found === undefined || found.revision < release.revision))
-        found = release;
+      if (release?.name === name) found.push(release);
     }
-    return found;
+    return found.sort((a, b) => a.revision - b.revision);
+  }
+
+  function latestRelease(namespace: string, name: string): StoredRelease | undefined {
+    return allRevisions(namespace, name).at(-1);
+  }
+
+  function releaseRevision(namespace: string, name: string, revision: number): StoredRelease | undefined {
+    return allRevisions(namespace, name).find((r) => r.revision === revision);
   }
 
   function storeRelease(namespace: string, release: Omit<StoredRelease, "updated">): void {
@@ -518,7 +620,15 @@ function workloadReady(object: Record<string, unknown>, mode: "legacy" | "watche
   );
 }
 
-function parseArgs(args: string[]): ParsedArgs | Error {
+/** The command path the flag set belongs to: `list`, `upgrade`, `repo add`, `get values`, `search repo`. */
+function commandOf(args: string[]): string {
+  const words = args.filter((a) => !a.startsWith("-"));
+  const [first = "", second = ""] = words;
+  return ["repo", "get", "search", "show"].includes(first) ? `${first} ${second}` : first;
+}
+
+/** Parses like cobra/pflag: unknown flags and missing values are errors with pflag's wording. */
+function parseArgs(args: string[], flagSet: FlagSet): ParsedArgs | Error {
   const positional: string[] = [];
   const flags = new Map<string, string[]>();
   const add = (flag: string, value: string): void => {
@@ -526,26 +636,63 @@ function parseArgs(args: string[]): ParsedArgs | Error {
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    if (arg.startsWith("-") && arg !== "-") {
-      const eq = arg.indexOf("=");
-      const name = eq >= 0 ? arg.slice(0, eq) : arg;
-      const canonical =
-        name === "-n" ? "--namespace" : name === "-f" ? "--values" : name === "-o" ? "--output" : name;
-      if (eq >= 0) add(canonical, arg.slice(eq + 1));
-      else if (VALUE_FLAGS.has(name)) {
-        const value = args[i + 1];
-        if (value === undefined) return new Error(`flag needs an argument: ${name}`);
-        add(canonical, value);
-        i++;
-      } else add(canonical, "");
-    } else positional.push(arg);
+    if (!arg.startsWith("-") || arg === "-") {
+      positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const written = eq >= 0 ? arg.slice(0, eq) : arg;
+    let name: string;
+    if (written.startsWith("--")) {
+      name = written.slice(2);
+      if (flagSet.flags[name] === undefined) return new Error(`unknown flag: ${written}`);
+    } else {
+      const letter = written.slice(1, 2);
+      const long = flagSet.short[letter];
+      if (long === undefined) return new Error(`unknown shorthand flag: '${letter}' in ${written}`);
+      name = long;
+      if (written.length > 2 && eq < 0) {
+        // -nargocd: the rest of the word is the value
+        add(`--${name}`, written.slice(2));
+        continue;
+      }
+    }
+    const kind = flagSet.flags[name]!;
+    if (eq >= 0) {
+      const value = arg.slice(eq + 1);
+      if (
+        kind === "bool" &&
+        !["true", "false", "1", "0", "t", "f", "TRUE", "FALSE", "True", "False"].includes(value)
+      )
+        return new Error(
+          `invalid argument "${value}" for "${written}" flag: strconv.ParseBool: parsing "${value}": invalid syntax`,
+        );
+      add(`--${name}`, value);
+    } else if (kind === "value") {
+      const value = args[i + 1];
+      if (value === undefined)
+        return new Error(
+          written.startsWith("--")
+            ? `flag needs an argument: ${written}`
+            : `flag needs an argument: '${name.slice(0, 1)}' in ${written}`,
+        );
+      add(`--${name}`, value);
+      i++;
+    } else add(`--${name}`, "");
   }
   return { positional, flags };
 }
 
+function compareVersions(a: string, b: string): number {
+  const pa = a.replace(/^v/, "").split(/[.-]/).map(Number);
+  const pb = b.replace(/^v/, "").split(/[.-]/).map(Number);
+  for (let i = 0; i < 3; i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0);
+  return 0;
+}
+
 function last(parsed: ParsedArgs, ...names: string[]): string | undefined {
   for (const name of names) {
-    const values = parsed.flags.get(name === "-n" ? "--namespace" : name);
+    const values = parsed.flags.get(name);
     if (values !== undefined && values.length > 0) return values.at(-1);
   }
   return undefined;

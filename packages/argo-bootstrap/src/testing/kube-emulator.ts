@@ -1,9 +1,17 @@
+import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { parse as parseYaml } from "yaml";
+import { join } from "node:path";
+import { parseAllDocuments, parse as parseYaml } from "yaml";
+import { IN_CLUSTER_SERVER as IN_CLUSTER } from "../constants.js";
+import { readGitOpsTree } from "../gitops-tree.js";
+import { isDestinationPermitted, isGroupKindPermitted, isSourcePermitted } from "../internal/app-project.js";
 import { isRecord } from "../internal/util.js";
+import { APPLICATION_HEALTH_KEY } from "../manifests.js";
 import { schemaFindings } from "../validate.js";
+import { chartObjects } from "./chart-inventory.js";
 import {
   apiVersionOf,
   mergeApplied,
@@ -70,6 +78,11 @@ export interface ArgoStandIn {
   ): void;
   /** Objects a Git source renders to: the stand-in applies them when it syncs an app with that source. */
   setGitContent(source: { repoURL: string; path: string }, objects: readonly object[]): void;
+  /**
+   * A local checkout of a Git repository: apps with that `repoURL` render their `path` from it with
+   * kustomize (the real `kubectl kustomize` where it is installed, else {@link readGitOpsTree}).
+   */
+  setGitRepo(repoURL: string, dir: string): void;
 }
 
 /** Options for {@link createKubeEmulator}. */
@@ -125,6 +138,9 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
   const gitContent = new Map<string, Record<string, unknown>[]>();
   const sims = new Map<string, { oldPods: number; newPods: number; newReady: number; generation: number }>();
   const appPhases = new Map<string, { phase: number; specHash: string }>();
+  const appResources = new Map<string, Record<string, unknown>[]>();
+  const gitRepos = new Map<string, string>();
+  const renders = new Map<string, { objects: Record<string, unknown>[] } | { error: string } | "pending">();
   const openResponses = new Set<ServerResponse>();
 
   const server = createServer((req, res) => {
@@ -606,7 +622,9 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
         const want = typeof spec.replicas === "number" ? spec.replicas : 1;
         const generation = Number(object.metadata.generation ?? 1);
         let sim = sims.get(k);
-        const stall = stalls.get(k);
+        // kubelet: a container whose env reads a missing Secret never starts (CreateContainerConfigError)
+        const stall =
+          stalls.get(k) ?? (missingSecret(object) === undefined ? undefined : ("unavailable" as const));
         let observing = false;
         if (sim === undefined || sim.generation !== generation) {
           const previousReady = sim?.newReady ?? 0;
@@ -759,6 +777,176 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
     return typeof status.readyReplicas === "number" && status.readyReplicas >= 1;
   }
 
+  /** What an app's source renders: Git content set by a test, a local checkout built with kustomize, or a known chart. */
+  function renderApp(
+    app: StoredObject,
+  ): { objects: Record<string, unknown>[] } | { error: string } | "pending" {
+    const spec = isRecord(app.spec) ? app.spec : {};
+    const source = isRecord(spec.source) ? spec.source : {};
+    const destinationNamespace = isRecord(spec.destination) ? String(spec.destination.namespace ?? "") : "";
+    if (typeof source.chart === "string") {
+      const values = isRecord(source.helm) ? source.helm.valuesObject : undefined;
+      const releaseName =
+        isRecord(source.helm) && typeof source.helm.releaseName === "string"
+          ? source.helm.releaseName
+          : app.metadata.name;
+      return {
+        objects: chartObjects(
+          source.chart,
+          String(source.targetRevision ?? ""),
+          values,
+          destinationNamespace,
+          releaseName,
+        ),
+      };
+    }
+    if (typeof source.path !== "string") return { objects: [] };
+    const set = gitContent.get(`${String(source.repoURL)}#${source.path}`);
+    if (set !== undefined) return { objects: set };
+    const checkout = gitRepos.get(String(source.repoURL));
+    if (checkout === undefined) return { objects: [] };
+    const key = `${checkout}#${source.path}`;
+    const cached = renders.get(key);
+    if (cached !== undefined) return cached;
+    renders.set(key, "pending");
+    kustomizeBuild(join(checkout, source.path)).then(
+      (objects) => renders.set(key, { objects }),
+      (error: unknown) =>
+        renders.set(key, { error: `kustomize build ${source.path} failed: ${(error as Error).message}` }),
+    );
+    return "pending";
+  }
+
+  function ensureNamespace(name: string): void {
+    const type = store.typeFor("v1", "Namespace")!;
+    if (store.get(type, undefined, name) === undefined)
+      applyObject({ apiVersion: "v1", kind: "Namespace", metadata: { name } }, "argocd-controller");
+  }
+
+  function permissionError(
+    object: Record<string, unknown>,
+    projectSpec: Record<string, unknown>,
+    project: string,
+  ): string[] {
+    const apiVersion = String(object.apiVersion ?? "");
+    const group = apiVersion.includes("/") ? apiVersion.split("/")[0]! : "";
+    const kind = String(object.kind ?? "");
+    const meta = isRecord(object.metadata) ? object.metadata : {};
+    const type = store.typeFor(apiVersion, kind);
+    const namespaced = type?.namespaced ?? typeof meta.namespace === "string";
+    if (!isGroupKindPermitted(projectSpec, { group, kind, name: String(meta.name ?? "") }, namespaced))
+      return [`resource ${group}:${kind} is not permitted in project ${project}`];
+    if (
+      namespaced &&
+      typeof meta.namespace === "string" &&
+      !isDestinationPermitted(projectSpec, { server: IN_CLUSTER, namespace: meta.namespace })
+    )
+      return [`namespace ${meta.namespace} is not permitted in project '${project}'`];
+    return [];
+  }
+
+  function specPermissionError(
+    spec: Record<string, unknown>,
+    projectSpec: Record<string, unknown>,
+    project: string,
+  ): string | undefined {
+    const source = isRecord(spec.source) ? spec.source : {};
+    if (!isSourcePermitted(projectSpec, String(source.repoURL ?? "")))
+      return `application repo ${String(source.repoURL)} is not permitted in project '${project}'`;
+    const destination = isRecord(spec.destination) ? spec.destination : {};
+    const server = typeof destination.server === "string" ? destination.server : undefined;
+    const name = typeof destination.name === "string" ? destination.name : undefined;
+    const namespace = String(destination.namespace ?? "");
+    if (!isDestinationPermitted(projectSpec, { server, name, namespace }))
+      return `application destination server '${server ?? name ?? ""}' and namespace '${namespace}' do not match any of the allowed destinations in project '${project}'`;
+    return undefined;
+  }
+
+  /** The worst health of an app's resources (gitops-engine health.IsWorse order). */
+  function aggregateHealth(
+    namespace: string,
+    resources: Record<string, unknown>[],
+  ): { status: string; message?: string } {
+    const order = ["Healthy", "Suspended", "Progressing", "Missing", "Degraded", "Unknown"];
+    let worst: { status: string; message?: string } = { status: "Healthy" };
+    for (const resource of resources) {
+      const health = resourceHealth(namespace, resource);
+      if (health !== undefined && order.indexOf(health.status) > order.indexOf(worst.status)) worst = health;
+    }
+    return worst;
+  }
+
+  function resourceHealth(
+    argoNamespace: string,
+    ref: Record<string, unknown>,
+  ): { status: string; message?: string } | undefined {
+    const meta = isRecord(ref.metadata) ? ref.metadata : {};
+    const type = store.typeFor(String(ref.apiVersion ?? ""), String(ref.kind ?? ""));
+    if (type === undefined) return undefined;
+    const live = store.get(
+      type,
+      type.namespaced ? String(meta.namespace ?? "") : undefined,
+      String(meta.name ?? ""),
+    );
+    const label = `${String(ref.kind)} ${String(meta.namespace ?? "")}/${String(meta.name ?? "")}`;
+    if (live === undefined) return { status: "Missing", message: `${label} is missing` };
+    const status = isRecord(live.status) ? live.status : {};
+    const liveSpec = isRecord(live.spec) ? live.spec : {};
+    if (live.kind === "Application") {
+      // Argo CD 3.x has no built-in Application health: only the argocd-cm Lua check gives one
+      const cm = store.get(store.typeFor("v1", "ConfigMap")!, argoNamespace, "argocd-cm");
+      const data = isRecord(cm?.data) ? cm.data : {};
+      if (typeof data[APPLICATION_HEALTH_KEY] !== "string") return undefined;
+      const health = isRecord(status.health) ? String(status.health.status ?? "") : "";
+      return health === ""
+        ? { status: "Progressing", message: `${label} has no health yet` }
+        : { status: health, message: `${label} is ${health}` };
+    }
+    if (live.kind === "Service" && liveSpec.type === "LoadBalancer") {
+      const ingress = isRecord(status.loadBalancer) ? status.loadBalancer.ingress : undefined;
+      if (!Array.isArray(ingress) || ingress.length === 0)
+        return {
+          status: "Progressing",
+          message: `${label}: waiting for a load balancer address (none is installed)`,
+        };
+    }
+    if (live.kind === "Deployment") {
+      const want = typeof liveSpec.replicas === "number" ? liveSpec.replicas : 1;
+      if (Number(status.availableReplicas ?? 0) < want) {
+        const secret = missingSecret(live);
+        return {
+          status: "Progressing",
+          message:
+            secret === undefined
+              ? `${label}: ${Number(status.availableReplicas ?? 0)} of ${want} available`
+              : `${label}: secret "${secret}" not found`,
+        };
+      }
+    }
+    return { status: "Healthy" };
+  }
+
+  /** The first Secret a workload's containers read through env that does not exist. */
+  function missingSecret(workload: StoredObject): string | undefined {
+    const spec = isRecord(workload.spec) ? workload.spec : {};
+    const template = isRecord(spec.template) ? spec.template : {};
+    const podSpec = isRecord(template.spec) ? template.spec : {};
+    const containers = Array.isArray(podSpec.containers) ? podSpec.containers.filter(isRecord) : [];
+    const secretType = store.typeFor("v1", "Secret")!;
+    for (const container of containers) {
+      for (const env of Array.isArray(container.env) ? container.env.filter(isRecord) : []) {
+        const ref =
+          isRecord(env.valueFrom) && isRecord(env.valueFrom.secretKeyRef)
+            ? env.valueFrom.secretKeyRef
+            : undefined;
+        if (ref === undefined || ref.optional === true) continue;
+        if (store.get(secretType, String(workload.metadata.namespace), String(ref.name)) === undefined)
+          return String(ref.name);
+      }
+    }
+    return undefined;
+  }
+
   function stepArgo(): void {
     const appType = store.typeFor("argoproj.io/v1alpha1", "Application");
     if (appType === undefined) return;
@@ -783,9 +971,12 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
       const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
       const override = healthOverrides.get(k);
       const project = String(spec.project ?? "default") || "default";
-      const projectExists =
-        project === "default" ||
-        (projectType !== undefined && store.get(projectType, namespace, project) !== undefined);
+      const projectObject =
+        projectType === undefined ? undefined : store.get(projectType, namespace, project);
+      const projectExists = project === "default" || projectObject !== undefined;
+      // the default project Argo CD creates permits everything
+      const projectSpec =
+        projectObject !== undefined && isRecord(projectObject.spec) ? projectObject.spec : undefined;
       const comparedTo = {
         ...(spec.source === undefined ? {} : { source: spec.source }),
         ...(spec.sources === undefined ? {} : { sources: spec.sources }),
@@ -812,6 +1003,17 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
         continue;
       }
       delete status.conditions;
+      const specError =
+        projectSpec === undefined ? undefined : specPermissionError(spec, projectSpec, project);
+      if (specError !== undefined) {
+        // argo-cd v3.5.1 util/argo/argo.go ValidatePermissions: an InvalidSpecError condition, no sync
+        status.conditions = [{ type: "InvalidSpecError", message: specError, lastTransitionTime: now }];
+        status.sync = { status: "Unknown", comparedTo };
+        status.health = { status: "Unknown" };
+        status.reconciledAt = now;
+        writeAppStatus(appType, app, status);
+        continue;
+      }
       const automated =
         isRecord(spec.syncPolicy) &&
         isRecord(spec.syncPolicy.automated) &&
@@ -830,22 +1032,70 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
           state.phase = 1;
         }
       } else if (state.phase === 1) {
-        if (source?.path !== undefined) {
-          for (const object of gitContent.get(`${String(source.repoURL)}#${String(source.path)}`) ?? []) {
-            const child = structuredClone(object);
-            const meta = isRecord(child.metadata) ? child.metadata : {};
-            child.metadata = {
-              ...meta,
-              namespace:
-                meta.namespace ?? (isRecord(spec.destination) ? spec.destination.namespace : undefined),
-            };
-            try {
-              applyObject(child, "argocd-controller");
-            } catch {
-              // An object the stand-in cannot store is skipped, as a failed resource would be.
-            }
+        const render = renderApp(app);
+        if (render === "pending") continue;
+        if ("error" in render) {
+          status.conditions = [{ type: "ComparisonError", message: render.error, lastTransitionTime: now }];
+          status.sync = { status: "Unknown", comparedTo, revision };
+          status.health = { status: "Unknown" };
+          status.reconciledAt = now;
+          writeAppStatus(appType, app, status);
+          continue;
+        }
+        const denied =
+          projectSpec === undefined
+            ? []
+            : render.objects.flatMap((o) => permissionError(o, projectSpec, project));
+        if (denied.length > 0) {
+          // argo-cd v3.5.1 controller/sync.go validateSyncPermissions: the sync fails, nothing is applied.
+          // The stand-in spends the retries at once (Argo CD would back off between them).
+          const limit =
+            isRecord(spec.syncPolicy) && isRecord(spec.syncPolicy.retry)
+              ? Number(spec.syncPolicy.retry.limit ?? 0)
+              : 0;
+          status.sync = { status: "OutOfSync", comparedTo, revision };
+          status.health = { status: "Missing" };
+          status.operationState = {
+            phase: "Failed",
+            startedAt: (isRecord(status.operationState) ? status.operationState.startedAt : now) ?? now,
+            finishedAt: now,
+            message: `one or more synchronization tasks are not valid: ${denied.join("; ")}`,
+            retryCount: limit,
+            operation: { sync: { revision } },
+          };
+          status.reconciledAt = now;
+          state.phase = 9;
+          writeAppStatus(appType, app, status);
+          continue;
+        }
+        const refs: Record<string, unknown>[] = [];
+        for (const object of render.objects) {
+          const child = structuredClone(object);
+          const meta = isRecord(child.metadata) ? child.metadata : {};
+          const type =
+            typeof child.apiVersion === "string"
+              ? store.typeFor(child.apiVersion, String(child.kind))
+              : undefined;
+          child.metadata = {
+            ...meta,
+            ...(type?.namespaced === false
+              ? {}
+              : {
+                  namespace:
+                    meta.namespace ?? (isRecord(spec.destination) ? spec.destination.namespace : undefined),
+                }),
+          };
+          if (type === undefined) continue;
+          try {
+            if (type.namespaced && typeof (child.metadata as Record<string, unknown>).namespace === "string")
+              ensureNamespace(String((child.metadata as Record<string, unknown>).namespace));
+            applyObject(child, "argocd-controller");
+            refs.push(child);
+          } catch {
+            // An object the stand-in cannot store is skipped, as a failed resource would be.
           }
         }
+        appResources.set(k, refs);
         status.sync = { status: "Synced", comparedTo, revision };
         status.health = { status: "Progressing" };
         status.operationState = {
@@ -864,10 +1114,10 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
           writeAppStatus(appType, withoutOperation as StoredObject, status);
           continue;
         }
-      } else {
+      } else if (state.phase < 9) {
         status.health =
           override === undefined
-            ? { status: "Healthy" }
+            ? aggregateHealth(namespace, appResources.get(k) ?? [])
             : {
                 status: override.health,
                 ...(override.message === undefined ? {} : { message: override.message }),
@@ -955,6 +1205,10 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
             health,
             ...(opts.message === undefined ? {} : { message: opts.message }),
           });
+      },
+      setGitRepo(repoURL, dir) {
+        gitRepos.set(repoURL, dir);
+        renders.clear();
       },
       setGitContent(source, objects) {
         gitContent.set(
@@ -1222,5 +1476,34 @@ function sendStatus(res: ServerResponse, status: number, reason: string, message
     message,
     reason,
     code: status,
+  });
+}
+
+/** `kubectl kustomize DIR` where kubectl is installed (what Argo CD's repo-server runs), else readGitOpsTree. */
+function kustomizeBuild(dir: string): Promise<Record<string, unknown>[]> {
+  // Argo CD renders a directory without a kustomization as plain YAML files (a "directory" source)
+  if (!["kustomization.yaml", "kustomization.yml", "Kustomization"].some((f) => existsSync(join(dir, f))))
+    return readGitOpsTree({ dir }).then((tree) => tree.objects);
+  return new Promise((resolve, reject) => {
+    execFile(
+      "kubectl",
+      ["kustomize", dir],
+      { encoding: "utf8", timeout: 30_000 },
+      (error, stdout, stderr) => {
+        if (error === null) {
+          resolve(
+            parseAllDocuments(stdout)
+              .map((d) => d.toJS() as unknown)
+              .filter(isRecord),
+          );
+          return;
+        }
+        if ((error as { code?: unknown }).code === "ENOENT") {
+          readGitOpsTree({ dir }).then((tree) => resolve(tree.objects), reject);
+          return;
+        }
+        reject(new Error(stderr.trim() || error.message));
+      },
+    );
   });
 }

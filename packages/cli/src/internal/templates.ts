@@ -47,7 +47,14 @@ tunnel: # a Cloudflare tunnel; cloudflared runs on every node (nodes[].tunnel: f
 tailscale: { authKey: env:TS_AUTHKEY, routes: [10.96.0.0/12] }
 # Argo CD, installed by Helm at this pinned chart version; its root application syncs \`path\` from
 # \`repoURL\` (this repository, pushed), where \`homelab argo add-app\` adds applications.
-argocd: { chartVersion: 10.4.0, repoURL: https://github.com/me/homelab.git, path: cluster/app-of-apps }
+argocd:
+  chartVersion: 10.4.0
+  repoURL: https://github.com/me/homelab.git
+  path: cluster/app-of-apps
+  clusterSecrets: # Secrets the apps of cluster/ read, created by \`homelab up\` (never committed)
+    - namespace: external-dns
+      name: cloudflare-api-token
+      data: { api-token: env:CLOUDFLARE_DNS_API_TOKEN } # a Cloudflare token with Zone:DNS:Edit
 `;
 
 /** Lines `homelab init` makes sure are in .gitignore. */

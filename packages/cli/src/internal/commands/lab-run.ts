@@ -13,7 +13,7 @@ export async function runLabCommand(inv: Invocation<typeof LAB_OPTIONS>): Promis
   const loaded = await loadProject(inv, { resolveSecrets: true, placeholderSecrets: true });
   const { config } = loaded;
   const stateDir = labStateDir(loaded, inv);
-  const lab = await startFreshLab(stateDir, config);
+  const lab = await startFreshLab(stateDir, config, loaded.dir);
   try {
     await publishLab(stateDir, lab.info);
     let upSummary: unknown;
@@ -26,6 +26,7 @@ export async function runLabCommand(inv: Invocation<typeof LAB_OPTIONS>): Promis
         signal: ctx.signal,
         clock: ctx.clock,
         parallel: parallelOf(options.parallel),
+        env: ctx.env,
       });
       upSummary = { changed: result.changed, steps: result.steps };
       out.info(renderUpSummary(result));

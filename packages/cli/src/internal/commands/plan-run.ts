@@ -72,11 +72,11 @@ export async function runPlanCommand(inv: Invocation<typeof PLAN_OPTIONS>): Prom
     resolveSecrets: true,
     placeholderSecrets: options.simulate === true,
   });
-  const common = { loaded, out, signal: ctx.signal, clock: ctx.clock, parallel };
+  const common = { loaded, out, signal: ctx.signal, clock: ctx.clock, parallel, env: ctx.env };
   let outcome: PlanOutcome;
   if (options.simulate === true) {
     const stateDir = labStateDir(loaded, inv);
-    const lab = await acquireLab(stateDir, loaded.config);
+    const lab = await acquireLab(stateDir, loaded.config, loaded.dir);
     try {
       await checkChartVersion({
         loaded,

@@ -110,7 +110,16 @@ async function upWithTofu(
     const argo = await loadArgoBootstrap();
     const result = await withStatePath(state, "kubeconfig", join(stateDir, "kubeconfig"), (kubeconfigPath) =>
       applyArgoCd(
-        { argo, loaded, helm: execRunner(inv), kubeconfigPath, kubeconfig, signal: ctx.signal, lab: false },
+        {
+          argo,
+          loaded,
+          helm: execRunner(inv),
+          kubeconfigPath,
+          kubeconfig,
+          signal: ctx.signal,
+          lab: false,
+          env: ctx.env,
+        },
         step,
       ),
     ).catch((error: unknown) => {
@@ -213,6 +222,7 @@ async function upLocked(
       ...waits,
       clock: ctx.clock,
       parallel,
+      env: ctx.env,
       trust,
       confirm: (plan) =>
         showAndConfirm(
@@ -229,7 +239,7 @@ async function upLocked(
     return 0;
   }
 
-  const lab = await acquireLab(stateDir, config);
+  const lab = await acquireLab(stateDir, config, loaded.dir);
   try {
     if (lab.fresh)
       out.info(
@@ -249,6 +259,7 @@ async function upLocked(
       ...waits,
       clock: ctx.clock,
       parallel,
+      env: ctx.env,
       // a fresh lab is new hardware: what the state recorded about the last lab's nodes does not
       // apply, and the lab vouches for its nodes' certificates
       trust: lab.fresh ? freshLabTrust(lab.info, trust) : trust,

@@ -275,6 +275,21 @@ const argocd = z.strictObject({
   targetRevision: z.string().default("HEAD"),
   namespace: dnsLabel.default("argocd"),
   values: z.record(z.string(), z.unknown()).optional().describe("Helm values for the argo-cd chart"),
+  clusterSecrets: z
+    .array(
+      z.strictObject({
+        namespace: dnsLabel.describe("Namespace of the Secret (created when missing)"),
+        name: z
+          .string()
+          .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { error: "expected a Kubernetes name" })
+          .describe("Secret name an app of the GitOps tree reads"),
+        data: z
+          .record(z.string().regex(/^[-._a-zA-Z0-9]+$/, { error: "expected a Secret data key" }), secretRef)
+          .describe("Key -> secret reference (env:NAME or file:PATH)"),
+      }),
+    )
+    .optional()
+    .describe("Secrets the GitOps tree's apps read; `up` creates them before the root app, never from Git"),
 });
 
 const secrets = z.strictObject({

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import type { KubeEmulator, ProcessRunner } from "../adapters/argo-bootstrap.js";
 import { loadArgoTesting } from "../adapters/argo-bootstrap.js";
 import { type CloudflareEmulator, loadCfTesting } from "../adapters/cf-tunnel.js";
@@ -127,6 +129,8 @@ export function remoteHelm(url: string): ProcessRunner {
 export async function startLab(options: {
   config: HomelabConfig;
   connectorIntervalMs?: number;
+  /** The project directory: the lab's Argo CD renders argocd.repoURL's paths from it (kustomize). */
+  gitCheckout?: string;
 }): Promise<Lab> {
   const { config } = options;
   const [talosTesting, cfTesting, argoTesting] = await Promise.all([
@@ -141,6 +145,13 @@ export async function startLab(options: {
   try {
     const kube = await argoTesting.createKubeEmulator({ stepMs: 5 });
     closers.push(() => kube.close());
+    // only a tree that is on disk: the lab cannot fetch the remote repository
+    if (
+      options.gitCheckout !== undefined &&
+      config.argocd &&
+      existsSync(join(options.gitCheckout, config.argocd.path))
+    )
+      kube.argo.setGitRepo(config.argocd.repoURL, options.gitCheckout);
     const helm = argoTesting.createHelmStandIn({ kube, pollMs: 5 });
     const helmServer = await serveHelm(helm);
     closers.push(

@@ -44,15 +44,20 @@ export async function runningLab(stateDir: string, config: HomelabConfig): Promi
  * the state recorded about an earlier lab's nodes (progress.json) describes machines that are gone:
  * it is dropped, or the next `up` would refuse the new nodes as unverified. secrets.yaml stays.
  */
-export async function startFreshLab(stateDir: string, config: HomelabConfig): Promise<Lab> {
+export async function startFreshLab(
+  stateDir: string,
+  config: HomelabConfig,
+  projectDir?: string,
+): Promise<Lab> {
   await rm(join(stateDir, "progress.json"), { force: true });
-  return startLab({ config });
+  return startLab({ config, ...(projectDir === undefined ? {} : { gitCheckout: projectDir }) });
 }
 
 /** A lab to run against: the running one, or a fresh in-process one (closed by `release`). */
 export async function acquireLab(
   stateDir: string,
   config: HomelabConfig,
+  projectDir?: string,
 ): Promise<{ target: Target; info: LabInfo; fresh: boolean; lab?: Lab; release(): Promise<void> }> {
   const info = await runningLab(stateDir, config);
   if (info)
@@ -62,7 +67,7 @@ export async function acquireLab(
       fresh: false,
       release: async () => {},
     };
-  const lab = await startFreshLab(stateDir, config);
+  const lab = await startFreshLab(stateDir, config, projectDir);
   return {
     target: labTarget(lab.info, lab.helm),
     info: lab.info,

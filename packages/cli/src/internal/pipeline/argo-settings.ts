@@ -1,49 +1,159 @@
-import { readdir, readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { readFile } from "node:fs/promises";
+import { isAbsolute, join, resolve } from "node:path";
+import { HomelabError } from "../../errors.js";
 import type { ArgoBootstrapModule } from "../adapters/argo-bootstrap.js";
+import type { LoadedConfig } from "../config/load.js";
+
+type ArgocdConfig = NonNullable<LoadedConfig["config"]["argocd"]>;
 
 /** What `bootstrapArgoCd` gets beyond homelab.yaml's argocd section. */
 export interface ArgoSettings {
-  /** True when the root app or the committed tree under `argocd.path` uses sync waves. */
+  /** True when the root app or the tree it renders uses sync waves. */
   syncWaves: boolean;
   /** The chart values, with the Application health check when sync waves are on. */
   values: Record<string, unknown>;
+  /** The root Application: `<argocd.path>/bootstrap.yaml`, which must match homelab.yaml. */
+  rootApplication: ReturnType<ArgoBootstrapModule["buildRootApplication"]>;
+  /** argocd.clusterSecrets with their values resolved (never logged). */
+  clusterSecrets: { namespace: string; name: string; data: Record<string, string> }[];
+  /** The options `bootstrapArgoCd`/`planArgoCd` take from homelab.yaml and the settings above. */
+  bootstrap: {
+    chartVersion: string;
+    namespace: string;
+    values: Record<string, unknown>;
+    syncWaves: boolean;
+    rootApplication: ArgoSettings["rootApplication"];
+    clusterSecrets: ArgoSettings["clusterSecrets"];
+  };
 }
 
-async function manifestFiles(dir: string): Promise<string[]> {
-  let entries: import("node:fs").Dirent[];
-  try {
-    entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  } catch {
-    return [];
-  }
-  return entries
-    .filter((e) => e.isFile() && /\.ya?ml$/i.test(e.name))
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
+/** The root Application homelab.yaml's argocd section describes. */
+export function rootApplicationOf(argo: ArgoBootstrapModule, argocd: ArgocdConfig) {
+  return argo.buildRootApplication({
+    repoURL: argocd.repoURL,
+    path: argocd.path,
+    targetRevision: argocd.targetRevision,
+    namespace: argocd.namespace,
+  });
+}
+
+/** The text of `<argocd.path>/bootstrap.yaml` as `init`/`render` write it. */
+export function bootstrapYamlText(argo: ArgoBootstrapModule, argocd: ArgocdConfig): string {
+  return [
+    "# The root app-of-apps Application, rendered from homelab.yaml's argocd section (homelab render).",
+    "# `homelab up` / `homelab argo bootstrap` apply this file; it is not listed in kustomization.yaml:",
+    "# the root must not manage itself. Project default, no cascade-delete finalizer.",
+    argo.toYaml([rootApplicationOf(argo, argocd)]),
+  ].join("\n");
 }
 
 /**
- * Looks for sync-wave annotations in the root Application and in the YAML under `treeDir` (the
- * committed `argocd.path`; missing is fine). Waves need the Application health check in argocd-cm, or
- * Argo CD moves to the next wave before the apps of the previous one are healthy.
+ * Reads `<argocd.path>/bootstrap.yaml` (the Application that is applied) and checks it against homelab.yaml;
+ * without the file, the Application homelab.yaml describes is used.
+ */
+async function readRootApplication(argo: ArgoBootstrapModule, loaded: LoadedConfig, argocd: ArgocdConfig) {
+  const expected = rootApplicationOf(argo, argocd);
+  const file = join(loaded.dir, argocd.path, "bootstrap.yaml");
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch {
+    return expected;
+  }
+  const [committed] = argo.parseManifests(text);
+  if (JSON.stringify(committed) !== JSON.stringify(expected)) {
+    throw new HomelabError("CONFIG_INVALID", `${file} does not match homelab.yaml's argocd section`, {
+      hint: "run `homelab render` to write it again from homelab.yaml, then commit it",
+    });
+  }
+  return expected;
+}
+
+async function resolveClusterSecrets(
+  loaded: LoadedConfig,
+  argocd: ArgocdConfig,
+  env: Record<string, string | undefined>,
+  placeholder: boolean,
+  skipUnresolved: boolean,
+): Promise<ArgoSettings["clusterSecrets"]> {
+  const out: ArgoSettings["clusterSecrets"] = [];
+  for (const [index, secret] of (argocd.clusterSecrets ?? []).entries()) {
+    const data: Record<string, string> = {};
+    let resolved = true;
+    for (const [key, ref] of Object.entries(secret.data)) {
+      const where = `homelab.yaml argocd.clusterSecrets[${index}].data.${key}`;
+      let value: string | undefined;
+      if (ref.startsWith("env:")) value = env[ref.slice(4)];
+      else {
+        const path = ref.slice(5);
+        value = await readFile(isAbsolute(path) ? path : resolve(loaded.dir, path), "utf8")
+          .then((t) => t.trim())
+          .catch(() => undefined);
+      }
+      if (value === undefined || value === "") {
+        if (skipUnresolved) {
+          resolved = false;
+          continue;
+        }
+        if (!placeholder)
+          throw new HomelabError("SECRET_UNRESOLVED", `${where}: secret reference ${ref} gives no value`, {
+            hint: "set the environment variable or create the file, then re-run",
+          });
+        value = "simulated-placeholder";
+      }
+      data[key] = value;
+    }
+    if (resolved) out.push({ namespace: secret.namespace, name: secret.name, data });
+  }
+  return out;
+}
+
+/**
+ * Everything `bootstrapArgoCd`/`planArgoCd` need beyond homelab.yaml's argocd section: the root Application
+ * (from bootstrap.yaml), sync waves found anywhere the root's kustomization reaches (waves need the Application
+ * health check in argocd-cm, or Argo CD moves on before a wave's apps are healthy), and the cluster secrets.
  */
 export async function argoSettings(options: {
   argo: ArgoBootstrapModule;
-  treeDir: string;
-  rootApplication: unknown;
-  values?: Record<string, unknown>;
+  loaded: LoadedConfig;
+  env: Record<string, string | undefined>;
+  /** Use a placeholder for unresolved cluster secrets (the simulated lab). */
+  placeholderSecrets?: boolean;
+  /** Leave out cluster secrets whose references give no value (read-only commands). */
+  skipUnresolvedSecrets?: boolean;
 }): Promise<ArgoSettings> {
-  const { argo } = options;
-  const objects: unknown[] = [options.rootApplication];
-  for (const file of await manifestFiles(resolve(options.treeDir))) {
-    try {
-      objects.push(...argo.parseManifests(await readFile(file, "utf8")));
-    } catch {
-      // not a manifest we can read (templated, broken): Argo CD reports those itself
-    }
+  const { argo, loaded } = options;
+  const argocd = loaded.config.argocd;
+  if (!argocd) throw new HomelabError("USAGE", "homelab.yaml has no 'argocd' section");
+  const rootApplication = await readRootApplication(argo, loaded, argocd);
+  const objects: unknown[] = [rootApplication];
+  try {
+    objects.push(...(await argo.readGitOpsTree({ dir: join(loaded.dir, argocd.path) })).objects);
+  } catch (error) {
+    // a tree that is missing or broken here is Argo CD's to report; waves cannot be read from it
+    if (!argo.isArgoBootstrapError(error)) throw error;
   }
   const syncWaves = argo.usesSyncWaves(objects);
-  const values = options.values ?? {};
-  return { syncWaves, values: syncWaves ? argo.withApplicationHealthCheck(values) : values };
+  const values = syncWaves ? argo.withApplicationHealthCheck(argocd.values ?? {}) : (argocd.values ?? {});
+  const clusterSecrets = await resolveClusterSecrets(
+    loaded,
+    argocd,
+    options.env,
+    options.placeholderSecrets === true,
+    options.skipUnresolvedSecrets === true,
+  );
+  return {
+    syncWaves,
+    values,
+    rootApplication,
+    clusterSecrets,
+    bootstrap: {
+      chartVersion: argocd.chartVersion,
+      namespace: argocd.namespace,
+      values,
+      syncWaves,
+      rootApplication,
+      clusterSecrets,
+    },
+  };
 }

@@ -28,6 +28,8 @@ export async function runPlan(options: {
   parallel?: number;
   trust?: NodeTrust;
   steps?: readonly Step[];
+  /** Environment for secret references (argocd.clusterSecrets `env:`); default none. */
+  env?: Record<string, string | undefined>;
 }): Promise<PlanOutcome> {
   const ctx = await createStepContext(options);
   const plan = await planSteps(ctx, options.steps ?? DIRECT_STEPS);

@@ -42,6 +42,8 @@ export interface StepContextOptions {
   trust?: NodeTrust;
   /** Called with each item after it was applied or found done (tests interrupt here). */
   onStep?: (item: AppliedItem) => void;
+  /** Environment for secret references (argocd.clusterSecrets `env:`); default none. */
+  env?: Record<string, string | undefined>;
 }
 
 /** Loads the libraries the config needs and the progress file, and wires the seams. */
@@ -78,6 +80,7 @@ export async function createStepContext(options: StepContextOptions): Promise<St
     found: { applied: new Set(), installing: new Set() },
     trust: options.trust ?? { reinstall: new Set(), pinned: {} },
     onStep: options.onStep,
+    env: options.env ?? {},
     event: (e) => {
       events.push(e);
       if (e.status !== "planned")

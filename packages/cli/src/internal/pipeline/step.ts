@@ -92,6 +92,8 @@ export interface StepContext {
   healthTimeoutMs?: number;
   /** Who may receive a machine config in maintenance mode. */
   trust: NodeTrust;
+  /** Environment for secret references (argocd.clusterSecrets `env:`). */
+  env: Record<string, string | undefined>;
   /** Called with each item after it was applied or found done. */
   onStep: ((item: { id: string; title: string; changed: boolean; detail: string }) => void) | undefined;
 }

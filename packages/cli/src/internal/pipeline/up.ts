@@ -55,6 +55,8 @@ export interface RunUpOptions {
    * with nothing changed (the result then says `declined`).
    */
   confirm?: (plan: PipelinePlan) => Promise<boolean>;
+  /** Environment for secret references (argocd.clusterSecrets `env:`); default none. */
+  env?: Record<string, string | undefined>;
 }
 
 /**

@@ -38,33 +38,52 @@ export const command = defineCommand({
         "USAGE",
         "add-app needs --repo and either --chart with --chart-version (Helm) or --path (Git)",
       );
-    let app: unknown;
+    let application: ReturnType<typeof argo.buildGitApplication>;
     if (chart !== undefined) {
       const version = stringOption(inv, "chart-version");
       if (!version)
         throw new HomelabError("USAGE", "a Helm application needs --chart-version (a pinned version)");
-      app = argo.buildHelmApplication({ name, destinationNamespace, repoURL, chart, version });
+      application = argo.buildHelmApplication({ name, destinationNamespace, repoURL, chart, version });
     } else {
-      app = argo.buildGitApplication({ name, destinationNamespace, repoURL, path: gitPath as string });
+      application = argo.buildGitApplication({
+        name,
+        destinationNamespace,
+        repoURL,
+        path: gitPath as string,
+      });
     }
-    const appFile = join(dir, "apps", `${name}.yaml`);
-    const kustomizationFile = join(dir, "app-of-apps", "kustomization.yaml");
-    const { parseDocument } = await import("yaml");
-    const current = await readFile(kustomizationFile, "utf8").catch(
-      () => "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n",
-    );
-    const doc = parseDocument(current);
-    const entry = `../apps/${name}.yaml`;
-    const resources =
-      (doc.get("resources") as { items?: { value?: unknown }[] } | undefined)?.items?.map((i) => i.value) ??
-      [];
-    if (!resources.includes(entry)) doc.set("resources", [...resources, entry]);
-    const files = [
-      { path: appFile, content: argo.toYaml([app]) },
-      { path: kustomizationFile, content: doc.toString() },
-    ];
+    // the app goes into apps/ and its kustomization (which the root's kustomization lists as a directory):
+    // a file path such as ../apps/x.yaml in app-of-apps/ breaks kustomize's load restriction
+    const appsDir = join(dir, "apps");
+    const kustomization = await readFile(join(appsDir, "kustomization.yaml"), "utf8").catch(() => undefined);
+    const result = argo.addApp({
+      application,
+      appsDir,
+      ...(kustomization === undefined ? {} : { kustomization }),
+    });
+    // the root renders app-of-apps/: it must list ../apps (a directory, which kustomize may load)
+    const rootFile = join(dir, "app-of-apps", "kustomization.yaml");
+    const rootText = await readFile(rootFile, "utf8").catch(() => undefined);
+    const files = [...result.files];
+    if (rootText !== undefined) {
+      const { isSeq, parseDocument } = await import("yaml");
+      const doc = parseDocument(rootText);
+      const resources = doc.get("resources");
+      const listed =
+        isSeq(resources) &&
+        resources.items.some(
+          (i) => String((i as { value?: unknown }).value ?? i).replace(/\/$/, "") === "../apps",
+        );
+      if (!listed) {
+        if (isSeq(resources)) {
+          resources.flow = false;
+          resources.add("../apps");
+        } else doc.set("resources", doc.createNode(["../apps"]));
+        files.push({ path: rootFile, content: doc.toString() });
+      }
+    }
     await writeFilesAtomic(files);
-    out.result({ files: files.map((f) => f.path), application: app }, () =>
+    out.result({ files: files.map((f) => f.path), application }, () =>
       files.map((f) => `wrote ${relative(ctx.cwd, f.path)}`).join("\n"),
     );
     return 0;

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { delimiter, resolve } from "node:path";
 import { HomelabError } from "../../../errors.js";
 import { loadArgoBootstrap, type ProcessRunner } from "../../adapters/argo-bootstrap.js";
 import type { Invocation } from "../../cli/command.js";
@@ -21,17 +22,67 @@ export function argocdOf(loaded: LoadedConfig) {
 async function helmRunner(
   inv: Invocation,
   loaded: LoadedConfig,
-  kubeconfigPath: string,
+  kubeconfigPath: string | undefined,
 ): Promise<{ helm: ProcessRunner; lab: boolean }> {
   const state = await projectState(inv, loaded);
-  if (state.lab && kubeconfigPath.startsWith(state.dir))
+  if (state.lab && kubeconfigPath?.startsWith(state.dir))
     return { helm: remoteHelm(state.lab.helm.url), lab: true };
   return { helm: execRunner(inv), lab: false };
 }
 
-/** The kubeconfig in use ({@link projectKubeconfig}: flag, $KUBECONFIG, the SOPS file, the project's state) and its path. */
-export async function kubeconfigOf(inv: Invocation, loaded: LoadedConfig) {
-  const explicit = stringOption(inv, "kubeconfig") ?? inv.ctx.env.KUBECONFIG;
+type KubeconfigDoc = Record<string, unknown> & { "current-context"?: string };
+
+/**
+ * A $KUBECONFIG list (`a:b`) merged the way kubectl merges it (client-go clientcmd loading rules):
+ * missing files are skipped, the first file to name a cluster, user or context wins, and so does the
+ * first current-context.
+ */
+async function mergedKubeconfig(inv: Invocation, list: string[]): Promise<{ text: string; path: undefined }> {
+  const texts: string[] = [];
+  for (const path of list.map((p) => resolve(inv.ctx.cwd, p)))
+    texts.push(
+      ...(await readFile(path, "utf8").then(
+        (t) => [t],
+        () => [],
+      )),
+    );
+  if (texts.length === 0)
+    throw new HomelabError("MISSING_CREDENTIALS", "none of the $KUBECONFIG files exists", {
+      hint: "pass --kubeconfig, or set $KUBECONFIG to existing files",
+    });
+  const { parse, stringify } = await import("yaml");
+  const merged: KubeconfigDoc = { apiVersion: "v1", kind: "Config" };
+  for (const text of texts) {
+    const doc = (parse(text) ?? {}) as KubeconfigDoc;
+    for (const key of ["clusters", "users", "contexts"]) {
+      const have = (merged[key] as { name?: string }[] | undefined) ?? [];
+      const names = new Set(have.map((e) => e.name));
+      for (const entry of (doc[key] as { name?: string }[] | undefined) ?? [])
+        if (!names.has(entry.name)) {
+          have.push(entry);
+          names.add(entry.name);
+        }
+      merged[key] = have;
+    }
+    if (!merged["current-context"] && doc["current-context"])
+      merged["current-context"] = doc["current-context"];
+  }
+  // no single path: helm reads $KUBECONFIG itself (same loading rules)
+  return { text: stringify(merged), path: undefined };
+}
+
+/**
+ * The kubeconfig in use ({@link projectKubeconfig}: flag, $KUBECONFIG, the SOPS file, the project's state) and
+ * its path; a $KUBECONFIG that lists several files is merged like kubectl does (path undefined).
+ */
+export async function kubeconfigOf(
+  inv: Invocation,
+  loaded: LoadedConfig,
+): Promise<{ text: string; path: string | undefined }> {
+  const option = stringOption(inv, "kubeconfig");
+  const list = (inv.ctx.env.KUBECONFIG ?? "").split(delimiter).filter((p) => p !== "");
+  if (!option && list.length > 1) return mergedKubeconfig(inv, list);
+  const explicit = option ?? inv.ctx.env.KUBECONFIG;
   if (!explicit && loaded.secrets) {
     // kept in the SOPS file: helm reads a 0600 temp copy, removed when the process exits
     const copy = await stateSecretsOf(loaded, stateDirOf(inv, loaded)).materialize("kubeconfig");
@@ -53,5 +104,6 @@ export async function argoInputsOf(inv: Invocation, loaded: LoadedConfig): Promi
     kubeconfig: kubeconfig.text,
     signal: inv.ctx.signal,
     lab,
+    env: inv.ctx.env,
   };
 }

@@ -14,7 +14,8 @@ export const command = defineCommand({
     const loaded = await loadProject(inv, { resolveSecrets: false });
     const { text: kubeconfig } = await kubeconfigOf(inv, loaded);
     const argo = await loadArgoBootstrap();
-    const result = await argo.readInitialAdminPassword({ kubeconfig });
+    const namespace = loaded.config.argocd?.namespace ?? "argocd";
+    const result = await argo.readInitialAdminPassword({ kubeconfig, namespace });
     if (!result.found)
       throw new HomelabError("COMMAND_FAILED", `no initial admin password: ${result.reason}`, {
         hint: "Argo CD deletes argocd-initial-admin-secret once the password was changed",

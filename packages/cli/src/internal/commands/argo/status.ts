@@ -1,35 +1,47 @@
 import { defineCommand } from "../../cli/command.js";
-import { isFailure } from "../../pipeline/step.js";
-import { planArgoCd } from "../../pipeline/steps/argocd.js";
+import { argoSettings } from "../../pipeline/argo-settings.js";
+import { helmOf } from "../../pipeline/steps/argocd.js";
 import { loadProject } from "../common.js";
 import { KUBECONFIG_OPTION } from "../options.js";
-import { argoInputsOf } from "./common.js";
+import { argocdOf, argoInputsOf } from "./common.js";
 
-/** `homelab argo status`: the Argo CD step's plan (read only): exit 0 as declared, 2 differs, 1 error. */
+/** `homelab argo status`: read-only; what a bootstrap would change, and the root app's sync and health. */
 export const command = defineCommand({
   name: "status",
-  summary:
-    "Argo CD release and root application against homelab.yaml (exit 0 as declared, 2 differs, 1 error)",
+  summary: "Read-only: the release's chart and values, the root application's sync and health",
   options: { kubeconfig: KUBECONFIG_OPTION },
   async run(inv) {
     const loaded = await loadProject(inv, { resolveSecrets: false });
-    const item = await planArgoCd(await argoInputsOf(inv, loaded));
-    if (isFailure(item)) {
-      inv.out.result(
-        { unchanged: false, error: { code: item.code, message: item.message } },
-        () => `cannot read Argo CD: [${item.code}] ${item.message}`,
-      );
-      return 1;
-    }
-    inv.out.result(
-      {
-        unchanged: item.action === "none",
-        action: item.action,
-        summary: item.summary,
-        ...(item.diff ? { diff: item.diff } : {}),
-      },
-      () => [`Argo CD: ${item.summary}`, ...(item.diff ? [item.diff] : [])].join("\n"),
-    );
-    return item.action === "none" ? 0 : 2;
+    const argocd = argocdOf(loaded);
+    const inputs = await argoInputsOf(inv, loaded);
+    const { argo } = inputs;
+    const settings = await argoSettings({
+      argo,
+      loaded,
+      env: inputs.env,
+      placeholderSecrets: inputs.lab,
+      skipUnresolvedSecrets: true,
+    });
+    const plan = await argo.planArgoCd({
+      helm: helmOf(inputs),
+      kubeconfig: inputs.kubeconfig as string,
+      ...settings.bootstrap,
+      signal: inv.ctx.signal,
+    });
+    const namespace = argocd.namespace;
+    inv.out.result(plan, () => {
+      const live = plan.release.live;
+      const root = plan.rootApplication.status;
+      return [
+        `Helm ${plan.helmVersion}; release ${namespace}/${plan.release.name}: ${live ? `chart ${live.chartVersion}, ${live.status}, revision ${live.revision}` : "not installed"} (homelab.yaml: ${plan.release.chartVersion}${plan.release.valuesChanged ? ", values differ" : ""})`,
+        `root app ${namespace}/${plan.rootApplication.name}: ${root ? `${root.sync}/${root.health}${root.done ? "" : ` (waiting for ${root.waitingFor.join(", ")})`}` : "not applied"}`,
+        ...plan.clusterSecrets.map(
+          (s) =>
+            `secret ${s.namespace}/${s.name}: ${s.action === "none" ? "up to date" : `would ${s.action}`}`,
+        ),
+        plan.changed ? "`homelab argo bootstrap` would change the cluster" : "nothing to change",
+      ].join("\n");
+    });
+    return 0;
   },
 });

@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import type { ArgoBootstrapModule, ProcessRunner } from "../../adapters/argo-bootstrap.js";
 import type { Step as ProgressStep } from "../../cli/output.js";
 import type { LoadedConfig } from "../../config/load.js";
@@ -13,12 +12,27 @@ export interface ArgoInputs {
   argo: ArgoBootstrapModule;
   loaded: LoadedConfig;
   helm: ProcessRunner;
-  kubeconfigPath: string;
+  /** Undefined for a merged $KUBECONFIG list: helm then reads $KUBECONFIG itself. */
+  kubeconfigPath: string | undefined;
   /** The kubeconfig text; undefined when there is no cluster yet. */
   kubeconfig: string | undefined;
   signal: AbortSignal;
   /** The lab's emulated Argo CD moves in milliseconds: poll it often and wait less. */
   lab: boolean;
+  /** Environment for secret references (argocd.clusterSecrets `env:`). */
+  env: Record<string, string | undefined>;
+  /** Read-only callers leave out cluster secrets whose references give no value. */
+  readOnly?: boolean;
+  /** Reinstall the release even when it looks up to date (`argo bootstrap --force`). */
+  force?: boolean;
+}
+
+/** The Helm client for {@link ArgoInputs}: a merged $KUBECONFIG list has no path (helm reads $KUBECONFIG). */
+export function helmOf(inputs: ArgoInputs) {
+  return inputs.argo.createHelm({
+    run: inputs.helm,
+    ...(inputs.kubeconfigPath === undefined ? {} : { kubeconfigPath: inputs.kubeconfigPath }),
+  });
 }
 
 function argocdOf(loaded: LoadedConfig) {
@@ -29,18 +43,14 @@ function argocdOf(loaded: LoadedConfig) {
 
 async function desired(inputs: ArgoInputs) {
   const argocd = argocdOf(inputs.loaded);
-  const rootApplication = inputs.argo.buildRootApplication({
-    repoURL: argocd.repoURL,
-    path: argocd.path,
-    targetRevision: argocd.targetRevision,
-  });
   const settings = await argoSettings({
     argo: inputs.argo,
-    treeDir: join(inputs.loaded.dir, argocd.path),
-    rootApplication,
-    ...(argocd.values ? { values: argocd.values } : {}),
+    loaded: inputs.loaded,
+    env: inputs.env,
+    placeholderSecrets: inputs.lab,
+    skipUnresolvedSecrets: inputs.readOnly === true,
   });
-  return { argocd, rootApplication, settings };
+  return { argocd, rootApplication: settings.rootApplication, settings };
 }
 
 /**
@@ -53,7 +63,7 @@ export async function planArgoCd(inputs: ArgoInputs): Promise<Change | PlanFailu
   if (inputs.kubeconfig === undefined)
     return { ...base, action: "create", summary: `install chart ${argocd.chartVersion} and the root app` };
   try {
-    const helm = inputs.argo.createHelm({ run: inputs.helm, kubeconfigPath: inputs.kubeconfigPath });
+    const helm = helmOf(inputs);
     const release = await helm.getRelease({
       release: "argocd",
       namespace: argocd.namespace,
@@ -100,14 +110,14 @@ export async function planArgoCd(inputs: ArgoInputs): Promise<Change | PlanFailu
 
 /** Installs or upgrades the release, waits for the rollouts, applies the root app and waits for it. */
 export async function applyArgoCd(inputs: ArgoInputs, step: ProgressStep) {
-  const { argocd, rootApplication, settings } = await desired(inputs);
+  const { settings } = await desired(inputs);
   return inputs.argo.bootstrapArgoCd({
-    helm: inputs.argo.createHelm({ run: inputs.helm, kubeconfigPath: inputs.kubeconfigPath }),
+    helm: helmOf(inputs),
     kubeconfig: inputs.kubeconfig as string,
-    chartVersion: argocd.chartVersion,
-    values: settings.values,
-    syncWaves: settings.syncWaves,
-    rootApplication,
+    ...settings.bootstrap,
+    // break-glass: helm upgrade --install even when the release looks right; only Argo CD's own
+    // release is touched (no uninstall, so the CRDs and every Application stay)
+    ...(inputs.force === true ? { force: true } : {}),
     timeoutMs: inputs.lab ? 60_000 : 15 * 60_000,
     ...(inputs.lab ? { pollIntervalMs: 50 } : {}),
     onProgress: (e) => step.update(e),
@@ -133,6 +143,8 @@ export const argocdStep: Step = {
           kubeconfig: ctx.found.kubeconfig,
           signal: ctx.signal,
           lab: ctx.target.kind === "lab",
+          env: ctx.env,
+          readOnly: true,
         }),
       ),
     ];
@@ -153,6 +165,7 @@ export const argocdStep: Step = {
             kubeconfig: ctx.found.kubeconfig,
             signal: ctx.signal,
             lab: ctx.target.kind === "lab",
+            env: ctx.env,
           },
           step,
         ),
