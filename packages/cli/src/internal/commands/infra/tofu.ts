@@ -4,7 +4,7 @@ import type { TofuExec } from "../../../tofu/index.js";
 import type { Invocation } from "../../cli/command.js";
 import type { LoadedConfig } from "../../config/load.js";
 import { writeFilesAtomic } from "../../fs/atomic.js";
-import { renderFiles } from "../render.js";
+import { renderFiles } from "../render-run.js";
 
 /** The tofu runner's executor over the Context's one `exec` (so tests and the lab see every process). */
 export function tofuExecOf(ctx: Context): TofuExec {
