@@ -1,9 +1,5 @@
-import type { Clock } from "../../context.js";
 import { HomelabError } from "../../errors.js";
-import type { Output } from "../cli/output.js";
-import type { LoadedConfig } from "../config/load.js";
 import { DIRECT_STEPS } from "./engines.js";
-import type { NodeTrust } from "./node-trust.js";
 import {
   type AppliedItem,
   applySteps,
@@ -12,9 +8,9 @@ import {
   pendingChanges,
   planFailures,
   planSteps,
+  type StepContextOptions,
 } from "./run.js";
 import type { StepContext, StepEvent } from "./step.js";
-import type { Target } from "./target.js";
 
 /** One thing `up` did (or found already done). */
 export type UpStep = AppliedItem;
@@ -31,32 +27,13 @@ export interface UpResult {
   files: { talosconfig: string; kubeconfig: string; secrets: string };
 }
 
-/** Options of {@link runUp}. */
-export interface RunUpOptions {
-  loaded: LoadedConfig;
-  stateDir: string;
-  target: Target;
-  out: Output;
-  signal: AbortSignal;
-  /** Default: the real clock. */
-  clock?: Clock;
-  /** Nodes read and changed at once (default 8). */
-  parallel?: number;
-  /** Health wait limit. */
-  healthTimeoutMs?: number;
-  /** How long to wait for a node that does not answer (`--node-timeout`). */
-  nodeTimeoutMs?: number;
-  /** Who may receive a machine config in maintenance mode (default: nobody known, no pins, no prompt). */
-  trust?: NodeTrust;
-  /** Called with each item after it was applied or found done (tests interrupt here). */
-  onStep?: (step: UpStep) => void;
+/** Options of {@link runUp}: the step context's, plus the question asked before changing anything. */
+export interface RunUpOptions extends StepContextOptions {
   /**
    * Called with the plan when it has changes, before anything is changed; resolving false stops
    * with nothing changed (the result then says `declined`).
    */
   confirm?: (plan: PipelinePlan) => Promise<boolean>;
-  /** Environment for secret references (argocd.clusterSecrets `env:`); default none. */
-  env?: Record<string, string | undefined>;
 }
 
 /**
