@@ -106,8 +106,8 @@ export interface NodesCallOptions extends CallOptions {
   legacyFanOut?: boolean;
 }
 
-/** What `version` returns per node. */
-export interface TalosVersion {
+/** What `version` returns per node: the build (as `machine.VersionInfo`), platform and features. */
+export interface VersionInfo {
   tag: string;
   sha: string;
   built: string;
@@ -331,7 +331,7 @@ export interface HealthReport {
 /** A typed client of the Talos machine API. */
 export interface TalosClient {
   /** Talos version of each node (MachineService.Version). Read; retried on UNAVAILABLE. */
-  version(options?: NodesCallOptions): Promise<NodeResult<TalosVersion>[]>;
+  version(options?: NodesCallOptions): Promise<NodeResult<VersionInfo>[]>;
   /** Hostname of each node. */
   hostname(options?: NodesCallOptions): Promise<NodeResult<string>[]>;
   /** Applies a full machine config to one node; never retried. @throws INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION */
