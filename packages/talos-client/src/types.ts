@@ -125,6 +125,11 @@ export type ApplyMode = "auto" | "no-reboot" | "reboot" | "staged" | "try";
 export interface ApplyConfigurationOptions extends NodeCallOptions {
   /** The full machine configuration (multi-document YAML). */
   data: string | Uint8Array;
+  /**
+   * Default `auto`: ≤1.13 applies live when it can and reboots otherwise, ≥1.14 never reboots. `reboot`
+   * is refused (UNIMPLEMENTED) by a configured node on ≥1.14; ≤1.12 maintenance accepts only `auto`,
+   * `reboot` and `try`.
+   */
   mode?: ApplyMode;
   dryRun?: boolean;
   /** TRY mode rollback timeout; Talos defaults to 1 minute. */
