@@ -6,8 +6,8 @@ import { lazyConnection } from "./internal/connection.js";
 import { iterable } from "./internal/messages.js";
 import { etcdMethods } from "./methods/etcd.js";
 import { lifecycleMethods } from "./methods/lifecycle.js";
-import { streamMethods } from "./methods/logs.js";
 import { machineMethods } from "./methods/machine.js";
+import { streamMethods } from "./methods/streams.js";
 import type { TalosClient, TalosClientOptions } from "./types.js";
 import { upgradeMethod } from "./upgrade.js";
 
