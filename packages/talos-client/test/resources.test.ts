@@ -104,7 +104,8 @@ describe("TalosClient events", () => {
   let cluster: Cluster;
 
   beforeAll(async () => {
-    cluster = await startCluster({ emulator: { rebootDelayMs: 30 } });
+    // Long enough that the node is still rebooting when the reply is read on a busy machine.
+    cluster = await startCluster({ emulator: { rebootDelayMs: 1000 } });
   });
   afterAll(async () => {
     await cluster.close();
