@@ -3,11 +3,13 @@ import { join } from "node:path";
 import { InfraCheckError } from "./errors.js";
 import { type ScannedAttribute, type ScannedBlock, type ScannedBody, scanHcl } from "./hcl-scan.js";
 import {
+  type Ast,
   checkJsonValue,
   describeType,
   fromSchemaAttribute,
-  parseTypeExpression,
+  objectItems,
   type TypeExpr,
+  typeFromAst,
 } from "./hcl-types.js";
 import { REQUIRED_NESTED } from "./required-nested.js";
 
@@ -117,8 +119,6 @@ const ENUMS: Record<string, Record<string, string[]>> = {
     ),
   },
 };
-
-type Ast = { type: string; meta?: Record<string, unknown>; children?: Ast[] };
 
 interface Hcl2Json {
   parse(filename: string, contents: string): Promise<Record<string, unknown>>;
@@ -245,6 +245,7 @@ export async function validateInfrastructure(
 
   const declared = collectDeclarations([...units, ...broken], () => {});
   collectDeclarations(units, add);
+  await readVariableTypes(hcl, declared, new Set(broken.map((b) => b.file)), add);
   checkTerraformBlock(units, schema, declared, add);
   for (const [address, r] of declared.resources) {
     const s = resourceSchema(schema, declared, r.block);
@@ -350,18 +351,32 @@ export async function validateInfrastructure(
       // unparseable expressions were reported by the parse step
     }
   }
+  const resources = new Map<string, SchemaBlock>();
+  for (const [address, r] of declared.resources) {
+    const s = resourceSchema(schema, declared, r.block);
+    if (s !== undefined) resources.set(address, s);
+  }
+  const variables = new Map(
+    [...declared.variables].flatMap(([name, v]) => (v.type === undefined ? [] : [[name, v.type] as const])),
+  );
   for (const unit of units) {
     for (const block of unit.body.blocks) {
       if (block.type !== "resource" && block.type !== "data" && block.type !== "ephemeral") continue;
       const s = resourceSchema(schema, declared, block);
       if (s === undefined) continue;
-      await checkValues(hcl, unit.file, block, block.body, s, add, {
+      const context: ValueContext = {
         locals: localAsts,
-        variables: new Map(
-          [...declared.variables].flatMap(([name, v]) => (v.type === undefined ? [] : [[name, v.type]])),
-        ),
+        variables,
+        resources,
         required: new Set(REQUIRED_NESTED[block.labels[0] ?? ""] ?? []),
-      });
+      };
+      const forEach = attr(block.body, "for_each");
+      if (forEach !== undefined) {
+        const ast = await expressionAst(hcl, unit.file, forEach.expression);
+        const each = ast === null ? undefined : eachValueType(inferType(ast, context, new Set()));
+        if (each !== undefined) context.eachValue = each;
+      }
+      await checkValues(hcl, unit.file, block, block.body, s, add, context);
     }
   }
 
@@ -401,26 +416,9 @@ function collectDeclarations(units: FileUnit[], add: (f: InfraFinding) => void):
       switch (block.type) {
         case "variable": {
           if (declared.variables.has(a)) duplicate(file, block.line, `var.${a}`);
-          const typeAttr = attr(block.body, "type");
-          let type: TypeExpr | undefined;
-          if (typeAttr !== undefined) {
-            try {
-              type = parseTypeExpression(typeAttr.expression);
-            } catch (error) {
-              add({
-                code: "VARIABLE_BAD_TYPE",
-                severity: "error",
-                file,
-                line: typeAttr.line,
-                address: `var.${a}`,
-                message: `variable ${a}: cannot read its type: ${(error as Error).message}`,
-              });
-            }
-          }
           declared.variables.set(a, {
             block,
             file,
-            ...(type === undefined ? {} : { type }),
             sensitive: attr(block.body, "sensitive")?.expression === "true",
             hasDefault: attr(block.body, "default") !== undefined,
           });
@@ -457,6 +455,38 @@ function collectDeclarations(units: FileUnit[], add: (f: InfraFinding) => void):
     }
   }
   return declared;
+}
+
+/** Reads each variable's `type` through the parser's expression AST; unreadable ones are findings. */
+async function readVariableTypes(
+  hcl: Hcl2Json,
+  declared: Declared,
+  brokenFiles: Set<string>,
+  add: (f: InfraFinding) => void,
+): Promise<void> {
+  for (const [name, v] of declared.variables) {
+    const typeAttr = attr(v.block.body, "type");
+    if (typeAttr === undefined) continue;
+    try {
+      const ast = await hcl.getExpressionAst(v.file, `${typeAttr.expression}\n`);
+      if (ast === null) throw new Error("empty type expression");
+      v.type = typeFromAst(ast);
+    } catch (error) {
+      if (brokenFiles.has(v.file)) continue;
+      const reason = ((error as Error).message ?? String(error)).replace(
+        /^getExpressionAst errors on input string '[^']*'\s*:\s*/s,
+        "",
+      );
+      add({
+        code: "VARIABLE_BAD_TYPE",
+        severity: "error",
+        file: v.file,
+        line: typeAttr.line,
+        address: `var.${name}`,
+        message: `variable ${name}: cannot read its type: ${reason.trim()}`,
+      });
+    }
+  }
 }
 
 function checkTerraformBlock(
@@ -919,7 +949,11 @@ function resolveReference(
       const v = declared.variables.get(second);
       if (v === undefined) return { code: "UNRESOLVED_REFERENCE", message: `var.${second} is not declared` };
       if (v.type !== undefined) {
-        const missing = typeAtPath(v.type, parts.slice(2));
+        // Index keys arrive quoted (`var.x."key"`).
+        const missing = typeAtPath(
+          v.type,
+          parts.slice(2).map((part) => /^"(.*)"$/.exec(part)?.[1] ?? part),
+        );
         if (missing !== undefined) {
           return {
             code: "UNRESOLVED_REFERENCE",
@@ -981,6 +1015,10 @@ interface ValueContext {
   variables: Map<string, TypeExpr>;
   /** Nested attributes the resource type requires (dotted paths, see required-nested.ts). */
   required: Set<string>;
+  /** Schemas of the declared resources and data sources, by address (`talos_x.y`, `data.talos_x.y`). */
+  resources: Map<string, SchemaBlock>;
+  /** The type of `each.value` in the block being checked, when its for_each tells it. */
+  eachValue?: TypeExpr;
 }
 
 /** `type` with the nested attributes listed in `required` (below `prefix`) marked required. */
@@ -1026,6 +1064,147 @@ function typeAt(type: TypeExpr, segments: string[]): TypeExpr | undefined {
 }
 
 const COLLECTION_KINDS = new Set(["object", "list", "set", "map", "tuple"]);
+
+function isCollection(type: TypeExpr): boolean {
+  return COLLECTION_KINDS.has(type.kind);
+}
+
+/** The names and index keys (unquoted) of a traversal node, or undefined for splats and the like. */
+function traversalSegments(node: Ast): string[] | undefined {
+  const steps = node.meta?.traversal;
+  if (!Array.isArray(steps)) return undefined;
+  const out: string[] = [];
+  for (const step of steps as { type?: string; segment?: string }[]) {
+    const segment = String(step.segment ?? "");
+    if (step.type === "nameTraversal") out.push(segment);
+    else if (step.type === "indexTraversal") out.push(/^"(.*)"$/.exec(segment)?.[1] ?? segment);
+    else return undefined;
+  }
+  return out;
+}
+
+/** The type of a resource's (or data source's) attribute path, skipping a count/for_each index. */
+function resourceAttributeType(context: ValueContext, address: string, rest: string[]): TypeExpr | undefined {
+  const s = context.resources.get(address);
+  if (s === undefined) return undefined;
+  const attributes = s.attributes ?? {};
+  const skip = rest[0] !== undefined && !(rest[0] in attributes) ? 1 : 0;
+  const def = attributes[rest[skip] ?? ""];
+  return def === undefined ? undefined : typeAt(fromSchemaAttribute(def), rest.slice(skip + 1));
+}
+
+/** The type a reference evaluates to, where the declarations tell it; undefined when unknown. */
+function referenceType(node: Ast, context: ValueContext, seen: Set<string>): TypeExpr | undefined {
+  const segments = traversalSegments(node);
+  if (segments === undefined) return undefined;
+  const [root = "", second = "", ...rest] = segments;
+  switch (root) {
+    case "var": {
+      const declared = context.variables.get(second);
+      return declared === undefined ? undefined : typeAt(declared, rest);
+    }
+    case "local": {
+      const key = `local.${second}`;
+      const ast = context.locals.get(second);
+      if (ast === undefined || seen.has(key)) return undefined;
+      seen.add(key);
+      const inferred = inferType(ast, context, seen);
+      seen.delete(key);
+      return typeAt(inferred, rest);
+    }
+    case "each":
+      if (second === "key") return { kind: "string" };
+      return second === "value" && context.eachValue !== undefined
+        ? typeAt(context.eachValue, rest)
+        : undefined;
+    case "count":
+    case "path":
+    case "terraform":
+    case "self":
+    case "module":
+      return undefined;
+    case "data":
+    case "ephemeral": {
+      const [name = "", ...more] = rest;
+      return resourceAttributeType(context, `${root}.${second}.${name}`, more);
+    }
+    default:
+      return resourceAttributeType(context, `${root}.${second}`, rest);
+  }
+}
+
+const STRING_FUNCTIONS = new Set([
+  "format",
+  "join",
+  "jsonencode",
+  "yamlencode",
+  "templatefile",
+  "tostring",
+  "lower",
+  "upper",
+  "trimspace",
+  "replace",
+  "base64encode",
+  "sha256",
+]);
+
+/** The type of an expression as far as its syntax and the declarations tell (`any` where they do not). */
+function inferType(node: Ast, context: ValueContext, seen: Set<string>): TypeExpr {
+  const children = node.children ?? [];
+  switch (node.type) {
+    case "object": {
+      const attributes: Record<string, { type: TypeExpr; optional: boolean }> = {};
+      for (const [key, value] of objectItems(node)) {
+        attributes[key] = { type: inferType(value, context, seen), optional: false };
+      }
+      return { kind: "object", attributes };
+    }
+    case "tuple":
+      return { kind: "tuple", elements: children.map((c) => inferType(c, context, seen)) };
+    case "template":
+      return { kind: "string" };
+    case "literalValue": {
+      const kind = node.meta?.type;
+      return kind === "number" || kind === "bool" || kind === "string" ? { kind } : { kind: "any" };
+    }
+    case "scopeTraversal":
+      return referenceType(node, context, seen) ?? { kind: "any" };
+    case "conditional": {
+      const branches = children
+        .filter(
+          (c) => c.meta?.value === node.meta?.trueExpression || c.meta?.value === node.meta?.falseExpression,
+        )
+        .map((c) => inferType(c, context, seen));
+      const [first, second] = branches;
+      return first !== undefined && second !== undefined && first.kind === second.kind
+        ? first
+        : { kind: "any" };
+    }
+    case "for":
+      return node.meta?.openRangeValue === "["
+        ? { kind: "list", element: { kind: "any" } }
+        : { kind: "map", element: { kind: "any" } };
+    case "function":
+      return STRING_FUNCTIONS.has(String(node.meta?.name ?? "")) ? { kind: "string" } : { kind: "any" };
+    default:
+      return { kind: "any" };
+  }
+}
+
+/** What `each.value` is for a `for_each` of this type (the element of a map, set or list). */
+function eachValueType(forEach: TypeExpr): TypeExpr | undefined {
+  return forEach.kind === "map" || forEach.kind === "set" || forEach.kind === "list"
+    ? forEach.element
+    : undefined;
+}
+
+async function expressionAst(hcl: Hcl2Json, file: string, expression: string): Promise<Ast | null> {
+  try {
+    return await hcl.getExpressionAst(file, `${expression}\n`);
+  } catch {
+    return null; // unparseable expressions were reported by the parse step
+  }
+}
 
 async function checkValues(
   hcl: Hcl2Json,
@@ -1199,26 +1378,24 @@ function checkAst(
     }
     case "scopeTraversal": {
       const accessor = String(meta.fullAccessor ?? "");
-      // A variable (or a path into one): its declared type must fit where the value goes; an object
-      // or a list where a string, number or bool is expected is an error at plan time.
-      const variable = /^var\.([A-Za-z_][A-Za-z0-9_-]*)((?:\.[A-Za-z0-9_-]+)*)$/.exec(accessor);
-      if (variable !== null) {
-        const declaredType = context.variables.get(variable[1] ?? "");
-        const segments = (variable[2] ?? "").split(".").filter((x) => x !== "");
-        const found = declaredType === undefined ? undefined : typeAt(declaredType, segments);
-        if (found !== undefined && COLLECTION_KINDS.has(found.kind) && !COLLECTION_KINDS.has(type.kind)) {
-          return [`${path}: ${accessor} is ${describeType(found)} where ${describeType(type)} is expected`];
-        }
-        return [];
-      }
       // A bare local: check its expression in place (once per chain, to stop cycles).
       const m = /^local\.([A-Za-z_][A-Za-z0-9_-]*)$/.exec(accessor);
       const target = m === null ? undefined : locals.get(m[1] ?? "");
-      if (target === undefined || seen.has(accessor)) return [];
-      seen.add(accessor);
-      const errors = recurse(target, type, `${path} (via ${accessor})`);
-      seen.delete(accessor);
-      return errors;
+      if (target !== undefined) {
+        if (seen.has(accessor)) return [];
+        seen.add(accessor);
+        const errors = recurse(target, type, `${path} (via ${accessor})`);
+        seen.delete(accessor);
+        return errors;
+      }
+      // Any other reference (a variable, a path into a local, each.value, a resource attribute, with
+      // indexes): its type must be of the same family as the place it goes. An object or a list
+      // where a string, number or bool is expected (or the reverse) is an error at plan time.
+      const found = referenceType(node, context, new Set(seen));
+      if (found !== undefined && found.kind !== "any" && isCollection(found) !== isCollection(type)) {
+        return [`${path}: ${accessor} is ${describeType(found)} where ${describeType(type)} is expected`];
+      }
+      return [];
     }
     default:
       return [];
