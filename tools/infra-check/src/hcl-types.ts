@@ -201,3 +201,51 @@ export function checkJsonValue(value: unknown, type: TypeExpr, path: string): st
     }
   }
 }
+
+/** `type` with the nested attributes listed in `required` (below `prefix`) marked required. */
+export function withRequired(type: TypeExpr, required: Set<string>, prefix: string): TypeExpr {
+  switch (type.kind) {
+    case "object": {
+      const attributes: Record<string, { type: TypeExpr; optional: boolean }> = {};
+      for (const [key, a] of Object.entries(type.attributes)) {
+        const path = `${prefix}.${key}`;
+        attributes[key] = {
+          type: withRequired(a.type, required, path),
+          optional: a.optional && !required.has(path),
+        };
+      }
+      return { kind: "object", attributes };
+    }
+    case "list":
+    case "set":
+    case "map":
+      return { kind: type.kind, element: withRequired(type.element, required, prefix) };
+    default:
+      return type;
+  }
+}
+
+/** The declared type at `segments` below `type`, or undefined when it cannot be followed. */
+export function typeAt(type: TypeExpr, segments: string[]): TypeExpr | undefined {
+  let current: TypeExpr = type;
+  for (const segment of segments) {
+    if (current.kind === "object") {
+      const next = current.attributes[segment];
+      if (next === undefined) return undefined;
+      current = next.type;
+    } else if (current.kind === "list" || current.kind === "set" || current.kind === "map") {
+      current = current.element;
+    } else if (current.kind === "tuple") {
+      current = current.elements[Number(segment)] ?? { kind: "any" };
+    } else {
+      return undefined;
+    }
+  }
+  return current;
+}
+
+const COLLECTION_KINDS = new Set(["object", "list", "set", "map", "tuple"]);
+
+export function isCollection(type: TypeExpr): boolean {
+  return COLLECTION_KINDS.has(type.kind);
+}
