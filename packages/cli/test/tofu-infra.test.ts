@@ -388,8 +388,8 @@ describe("infrastructure/ on its own: copy terraform.tfvars.example, init, plan"
     expect(text).toMatch(/provider/i);
     expect(text).toMatch(/siderolabs\/talos|cloudflare\/cloudflare/);
     expect(text).not.toMatch(/Unsupported argument|Reference to undeclared|Invalid expression/);
-    // plan cannot run without providers; what it would evaluate first (the variables with their
-    // validation rules, and every local) is evaluated by the tests above from the same tfvars.
+    // Past init, with stand-in provider plugins serving the schemas, validate and a full plan with
+    // mock providers run offline: tools/infra-check/test/terraform.test.ts.
   });
 });
 
