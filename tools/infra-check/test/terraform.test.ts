@@ -67,6 +67,20 @@ describe("terraform, offline, on infrastructure/", () => {
     expect(code).toBe(0);
   });
 
+  it("orders the DNS records after the Access applications in terraform's own graph (destroy reverses it)", async ({
+    expect,
+  }) => {
+    const dir = await quickStartCopy();
+    const { code, output } = await terraform(dir, ["graph"]);
+    expect(code).toBe(0);
+    const edges = output.split("\n").filter((line) => line.includes('"cloudflare_dns_record.route" ->'));
+    expect(edges.map((line) => line.trim())).toContain(
+      '"cloudflare_dns_record.route" -> "cloudflare_zero_trust_access_application.route";',
+    );
+    // And nothing makes an Access application wait for DNS (that would invert the order).
+    expect(output).not.toMatch(/"cloudflare_zero_trust_access_application\.route" -> "cloudflare_dns_record/);
+  });
+
   it("plans from terraform.tfvars.example alone with mock providers (terraform test)", async ({ expect }) => {
     const dir = await quickStartCopy();
     const { code, output } = await terraform(dir, ["test"]);
