@@ -8,6 +8,7 @@ import { checkReferences } from "./references.js";
 import { loadSchema } from "./schema.js";
 import { checkTfvars } from "./tfvars.js";
 import { checkResourceValues } from "./values.js";
+import { checkRequiredVersion } from "./versions.js";
 
 /** Options of {@link validateInfrastructure}. */
 export interface ValidateInfrastructureOptions {
@@ -53,6 +54,7 @@ export async function validateInfrastructure(
   await readVariableTypes(hcl, declared, new Set(broken.map((b) => b.file)), add);
   indexSchemaAttributes(declared, schema);
   checkBlocks(units, schema, declared, add);
+  checkRequiredVersion(units, add);
   await checkReferences(hcl, units, declared, schema, add);
   await checkResourceValues(hcl, units, declared, schema, add);
   await checkTfvars(hcl, options.dir, names, options.tfvars, declared, add);

@@ -472,4 +472,37 @@ resource "cloudflare_zero_trust_tunnel_cloudflared" "resource" {
       "account_id: talos_machine_secrets.this.client_configuration is object where string is expected",
     ]);
   });
+  it("reports a feature newer than the lowest version required_version allows", async ({ expect }) => {
+    const dir = await mkdtemp(join(scratch, "module-"));
+    await writeFile(join(dir, "providers.tf"), PROVIDERS.replace('">= 1.11.0"', '">= 1.6.0"'));
+    await writeFile(
+      join(dir, "main.tf"),
+      `locals {
+  greeting = templatestring("hello \${name}", { name = "x" })
+}
+
+removed {
+  from = terraform_data.old
+  lifecycle {
+    destroy = false
+  }
+}
+`,
+    );
+    const findings = await validateInfrastructure({ dir, providersSchemaPath });
+    expect(
+      findings.filter((f) => f.code === "REQUIRED_VERSION_TOO_LOW").map((f) => [f.file, f.line, f.message]),
+    ).toEqual([
+      [
+        "main.tf",
+        2,
+        "required_version allows 1.6.0, but templatestring() needs Terraform >= 1.9 and OpenTofu >= 1.7",
+      ],
+      [
+        "main.tf",
+        5,
+        "required_version allows 1.6.0, but removed blocks need Terraform >= 1.7 and OpenTofu >= 1.7",
+      ],
+    ]);
+  });
 });
