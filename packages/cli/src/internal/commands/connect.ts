@@ -8,7 +8,7 @@ import type { Invocation } from "../cli/command.js";
 import type { LoadedConfig } from "../config/load.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { cloudflareBaseURL } from "../pipeline/target.js";
-import { locateKubeconfig, locateTalosconfig, optionalProject } from "../state/locate.js";
+import { type Located, locateKubeconfig, locateTalosconfig, optionalProject } from "../state/locate.js";
 import { listOption, stringOption } from "./common.js";
 
 /** A talos-client built from the connection flags. */
@@ -32,11 +32,8 @@ export async function talosClientFromFlags(
       throw new HomelabError("MISSING_CREDENTIALS", "no talosconfig found", {
         hint: "run `homelab up` (it writes one to the state directory next to homelab.yaml), pass --talosconfig or --config, set $TALOSCONFIG, or use --insecure for a node in maintenance mode",
       });
-    const path = found.path;
-    inv.out.debug(`talosconfig: ${path} (${found.source})`);
-    options.talosconfig = await readFile(path, "utf8").catch((cause: unknown) => {
-      throw new HomelabError("MISSING_CREDENTIALS", `cannot read talosconfig ${path}`, { cause });
-    });
+    inv.out.debug(`talosconfig: ${found.path} (${found.source})`);
+    options.talosconfig = await readLocated(found, "talosconfig");
   }
   return { client: lib.createTalosClient(options), nodes };
 }
@@ -53,22 +50,37 @@ export async function cloudflareClient(inv: Invocation): Promise<Cloudflare> {
   return createCloudflare({ apiToken: token, baseURL, maxRetries: 2 });
 }
 
-/** The project's kubeconfig ({@link locateKubeconfig}): its path and text. */
+/**
+ * The project's kubeconfig ({@link locateKubeconfig}): its text and a path for helm (a 0600 temp copy
+ * when it is kept in the SOPS file); `project` when it is the project's own (state dir or SOPS file).
+ */
 export async function projectKubeconfig(
   inv: Invocation,
   loaded: LoadedConfig,
-): Promise<{ path: string; text: string }> {
+): Promise<{ path: string; text: string; project: boolean }> {
   const found = await locateKubeconfig(inv, loaded);
   if (!found)
     throw new HomelabError("MISSING_CREDENTIALS", "no kubeconfig found", {
       hint: "run `homelab up` (it writes one to the state directory next to homelab.yaml), or pass --kubeconfig or set $KUBECONFIG",
     });
-  const path = found.path;
+  const text = await readLocated(found, "kubeconfig");
+  // helm and kubectl take a path: a SOPS-kept kubeconfig gets a 0600 temp copy, removed when done
+  const file = await found.materialize();
+  if (!file) throw new HomelabError("MISSING_CREDENTIALS", `cannot read kubeconfig ${found.path}`);
+  inv.defer(file.dispose);
+  return { path: file.path, text, project: found.source === "state" || found.source === "sops" };
+}
+
+/** The content of a located credential, or MISSING_CREDENTIALS naming where it was looked for. */
+async function readLocated(found: Located, what: string): Promise<string> {
+  let text: string | undefined;
   try {
-    return { path, text: await readFile(path, "utf8") };
+    text = await found.read();
   } catch (cause) {
-    throw new HomelabError("MISSING_CREDENTIALS", `cannot read kubeconfig ${path}`, { cause });
+    throw new HomelabError("MISSING_CREDENTIALS", `cannot read ${what} ${found.path}`, { cause });
   }
+  if (text === undefined) throw new HomelabError("MISSING_CREDENTIALS", `cannot read ${what} ${found.path}`);
+  return text;
 }
 
 /**

@@ -3,7 +3,6 @@ import { loadCfTunnel } from "../adapters/cf-tunnel.js";
 import { loadTalosClient } from "../adapters/talos-client.js";
 import type { Invocation } from "../cli/command.js";
 import type { LoadedConfig } from "../config/load.js";
-import { readOptional } from "../pipeline/state.js";
 import { ALLOW_ENDPOINT_OVERRIDE } from "../pipeline/target.js";
 import { locateTalosconfig, projectState } from "../state/locate.js";
 import { cloudflareClient } from "./connect.js";
@@ -18,8 +17,9 @@ export async function liveChecks(inv: Invocation, loaded: LoadedConfig): Promise
   const { config } = loaded;
   const findings: Finding[] = [];
   const { dir, lab } = await projectState(inv, loaded);
-  const path = (await locateTalosconfig(inv, loaded))?.path ?? join(dir, "talosconfig");
-  const talosconfig = await readOptional(path);
+  const found = await locateTalosconfig(inv, loaded);
+  const path = found?.path ?? (loaded.secrets ? loaded.secrets.path : join(dir, "talosconfig"));
+  const talosconfig = await found?.read();
   if (!talosconfig) {
     findings.push(
       live("error", "NO_TALOSCONFIG", "talos", `no talosconfig (looked at ${path}): nodes cannot be checked`),

@@ -6,7 +6,6 @@ import type { Invocation } from "../cli/command.js";
 import { execRunner } from "../commands/common.js";
 import type { LoadedConfig } from "../config/load.js";
 import { remoteHelm } from "../lab/lab.js";
-import { readOptional } from "../pipeline/state.js";
 import { labTarget, realTarget, type Target } from "../pipeline/target.js";
 import { locateKubeconfig, locateTalosconfig, type ProjectState, projectState } from "./locate.js";
 
@@ -30,11 +29,9 @@ export async function projectSystems(inv: Invocation, loaded: LoadedConfig): Pro
     ? labTarget(state.lab, remoteHelm(state.lab.helm.url))
     : realTarget(inv.ctx.env, execRunner(inv));
   const systems: ProjectSystems = { state, target };
-  const talosconfigFile = await locateTalosconfig(inv, loaded);
-  const talosconfig = talosconfigFile && (await readOptional(talosconfigFile.path));
+  const talosconfig = await (await locateTalosconfig(inv, loaded))?.read();
   if (talosconfig) systems.talosconfig = talosconfig;
-  const kubeconfigFile = await locateKubeconfig(inv, loaded);
-  const kubeconfig = kubeconfigFile && (await readOptional(kubeconfigFile.path));
+  const kubeconfig = await (await locateKubeconfig(inv, loaded))?.read();
   if (kubeconfig) systems.kubeconfig = kubeconfig;
   if (loaded.config.tunnel && target.cloudflare.apiToken)
     systems.cloudflare = await createCloudflare({
