@@ -8,6 +8,7 @@ import type { Invocation } from "../cli/command.js";
 import type { LoadedConfig } from "../config/load.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { cloudflareBaseURL } from "../pipeline/target.js";
+import { cloudflareApiToken, cloudflareTokenSource, missingCloudflareToken } from "../secrets/cloudflare-token.js";
 import { type Located, locateKubeconfig, locateTalosconfig, optionalProject } from "../state/locate.js";
 import { listOption, stringOption } from "./common.js";
 
@@ -38,16 +39,20 @@ export async function talosClientFromFlags(
   return { client: lib.createTalosClient(options), nodes };
 }
 
-/** A Cloudflare SDK client from CLOUDFLARE_API_TOKEN (and CLOUDFLARE_BASE_URL when set). */
-export async function cloudflareClient(inv: Invocation): Promise<Cloudflare> {
-  const token = inv.ctx.env.CLOUDFLARE_API_TOKEN;
-  if (!token)
-    throw new HomelabError("MISSING_CREDENTIALS", "CLOUDFLARE_API_TOKEN is not set", {
-      hint: "create an API token with Cloudflare Tunnel:Edit, DNS:Edit and Access: Apps and Policies:Edit",
-    });
+/**
+ * A Cloudflare SDK client with the project's token ({@link cloudflareApiToken}: CLOUDFLARE_API_TOKEN, else
+ * homelab.yaml's tunnel.apiToken) and CLOUDFLARE_BASE_URL when set.
+ */
+export async function cloudflareClient(
+  inv: Invocation,
+  loaded: Pick<LoadedConfig, "config" | "dir" | "secrets">,
+): Promise<Cloudflare> {
+  const token = await cloudflareApiToken(loaded, inv.ctx.env);
+  if (!token) throw missingCloudflareToken();
+  inv.out.debug(`Cloudflare API token: ${cloudflareTokenSource(loaded, inv.ctx.env)}`);
   const baseURL = cloudflareBaseURL(inv.ctx.env);
   if (baseURL) inv.out.warn(`Cloudflare API calls go to ${new URL(baseURL).origin} (CLOUDFLARE_BASE_URL)`);
-  return createCloudflare({ apiToken: token, baseURL, maxRetries: 2 });
+  return createCloudflare({ apiToken: token.reveal(), baseURL, maxRetries: 2 });
 }
 
 /**

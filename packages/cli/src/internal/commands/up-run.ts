@@ -13,6 +13,7 @@ import { parseDuration } from "../pipeline/node-wait.js";
 import type { PipelinePlan } from "../pipeline/run.js";
 import { applyArgoCd } from "../pipeline/steps/argocd.js";
 import { realTarget } from "../pipeline/target.js";
+import { cloudflareApiToken } from "../secrets/cloudflare-token.js";
 import { runUp, type UpResult } from "../pipeline/up.js";
 import { schematicOf } from "../plan/schematic.js";
 import { stateSecretsOf, storeStateFiles, withStatePath } from "../secrets/state-secrets.js";
@@ -211,7 +212,7 @@ async function upLocked(
   if (!simulate) {
     await checkChartVersion({ loaded, helm: execRunner(inv), warn: (m) => out.warn(m), signal: ctx.signal });
     if (engine === "tofu") return upWithTofu(inv, loaded, stateDir);
-    const target = realTarget(ctx.env, execRunner(inv));
+    const target = realTarget(ctx.env, execRunner(inv), await cloudflareApiToken(loaded, ctx.env));
     if (options.offline === true) delete target.imageFactory;
     const result = await runUp({
       loaded,

@@ -22,7 +22,7 @@ async function rotate(inv: Invocation, loaded: LoadedConfig): Promise<number> {
   const cf = await loadCfTunnel();
   const tc = await loadTalosConfig();
   const talosLib = await loadTalosClient();
-  const client = await cloudflareClient(inv);
+  const client = await cloudflareClient(inv, loaded);
   const found = await locateTalosconfig(inv, loaded);
   const talosconfig = await found?.read();
   if (!found || !talosconfig)
