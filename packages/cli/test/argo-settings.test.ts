@@ -119,7 +119,10 @@ describe("argoSettings", () => {
     const file = join(dir.dir, "secrets.sops.yaml");
     await writeFile(
       file,
-      await encrypt("cloudflare:\n  dnsApiToken: from-sops\n", { format: "yaml", recipients: [key.recipient] }),
+      await encrypt("cloudflare:\n  dnsApiToken: from-sops\n", {
+        format: "yaml",
+        recipients: [key.recipient],
+      }),
     );
     const config = {
       ...loaded(join(dir.dir, "waves"), {

@@ -36,10 +36,13 @@ describe("every command reads its credentials from the SOPS file (secrets: in ho
     );
     await writeFile(
       join(repo(), "secrets.sops.yaml"),
-      await encrypt(`tailscale:\n  authKey: ${AUTH_KEY}\ncloudflare:\n  dnsApiToken: ${DNS_TOKEN}\n  apiToken: ${API_TOKEN}\n`, {
-        format: "yaml",
-        recipients: [key.recipient],
-      }),
+      await encrypt(
+        `tailscale:\n  authKey: ${AUTH_KEY}\ncloudflare:\n  dnsApiToken: ${DNS_TOKEN}\n  apiToken: ${API_TOKEN}\n`,
+        {
+          format: "yaml",
+          recipients: [key.recipient],
+        },
+      ),
     );
     lab = await startLab(repo(), env);
     cloudflareURL = ((await lab.ready).lab as { cloudflare: { url: string } }).cloudflare.url;

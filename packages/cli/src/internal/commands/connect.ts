@@ -8,7 +8,11 @@ import type { Invocation } from "../cli/command.js";
 import type { LoadedConfig } from "../config/load.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { cloudflareBaseURL } from "../pipeline/target.js";
-import { cloudflareApiToken, cloudflareTokenSource, missingCloudflareToken } from "../secrets/cloudflare-token.js";
+import {
+  cloudflareApiToken,
+  cloudflareTokenSource,
+  missingCloudflareToken,
+} from "../secrets/cloudflare-token.js";
 import { type Located, locateKubeconfig, locateTalosconfig, optionalProject } from "../state/locate.js";
 import { listOption, stringOption } from "./common.js";
 

@@ -52,7 +52,9 @@ export async function planDown(
 
   if (config.tunnel) {
     if (!systems.cloudflare)
-      throw systems.cloudflareProblem ?? missingCloudflareToken("the tunnel, DNS and Access cannot be planned");
+      throw (
+        systems.cloudflareProblem ?? missingCloudflareToken("the tunnel, DNS and Access cannot be planned")
+      );
     const cf = await loadCfTunnel();
     // the desired state of a homelab that is gone: no routes; cf-tunnel plans the removal of what it owns
     const result = await cf.reconcile({

@@ -1,9 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { HomelabError } from "../../errors.js";
-import { resolveReference } from "../secrets/reference.js";
 import type { ArgoBootstrapModule } from "../adapters/argo-bootstrap.js";
 import type { LoadedConfig } from "../config/load.js";
+import { resolveReference } from "../secrets/reference.js";
 
 type ArgocdConfig = NonNullable<LoadedConfig["config"]["argocd"]>;
 
