@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encrypt, generateAgeKey } from "@talos-homelab/sops";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { EXAMPLES, run, startLab, tempDir } from "./helpers.js";
+import { EXAMPLES, listFiles, run, startLab, tempDir } from "./helpers.js";
 
 // Issue #19: a directory holding only homelab.yaml, the SOPS file and (elsewhere) the age key runs every
 // command against `homelab lab` with no --talosconfig or --kubeconfig: each finds its credentials in the
@@ -90,10 +90,19 @@ describe("every command reads its credentials from the SOPS file (secrets: in ho
     const argo = await run(["argo", "status", "--json"], { cwd: repo(), env });
     expect(argo.code, argo.stdout + argo.stderr).toBe(0);
 
-    const all = [plan, up, version, doctor, status, argo].map((r) => r.stdout + r.stderr).join("\n");
+    const render = await run(["render", "--full", "--json"], { cwd: repo(), env });
+    expect(render.code, render.stdout).toBe(0);
+
+    const all = [plan, up, version, doctor, status, argo, render].map((r) => r.stdout + r.stderr).join("\n");
     expect(all).not.toContain(AUTH_KEY);
     expect(all).not.toContain(DNS_TOKEN);
     expect(await clearFiles()).toEqual([]);
+    // no file of the project holds a secret in clear text: not the state, not render's output
+    for (const file of await listFiles(repo())) {
+      const text = await readFile(join(repo(), file), "utf8");
+      for (const secret of [AUTH_KEY, DNS_TOKEN, API_TOKEN, "bootstraptoken", "client-key-data", "key: LS0t"])
+        expect(text.includes(secret), `${file} holds ${secret}`).toBe(false);
+    }
     // temp copies (helm's kubeconfig) are gone once the command is done
     const left = (await readdir(tmpdir())).filter(
       (f) => !before.includes(f) && f.startsWith("homelab-state-"),
