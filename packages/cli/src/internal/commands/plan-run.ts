@@ -72,6 +72,7 @@ export async function runPlanCommand(inv: Invocation<typeof PLAN_OPTIONS>): Prom
   const loaded = await loadProject(inv, {
     resolveSecrets: true,
     placeholderSecrets: options.simulate === true,
+    checkReferences: true,
   });
   const common = { loaded, out, signal: ctx.signal, clock: ctx.clock, parallel, env: ctx.env };
   let outcome: PlanOutcome;

@@ -163,6 +163,7 @@ export async function runUpCommand(inv: Invocation<typeof UP_OPTIONS>): Promise<
   const loaded = await loadProject(inv, {
     resolveSecrets: true,
     placeholderSecrets: inv.options.simulate === true,
+    checkReferences: true,
   });
   if (inv.options.simulate !== true) {
     // nothing can be asked: say so before reading anything (`homelab plan` shows the changes)

@@ -45,6 +45,11 @@ export interface LoadConfigOptions {
   env: Record<string, string | undefined>;
   /** Resolve secret references (default true); false validates their form only. */
   resolveSecrets?: boolean;
+  /**
+   * Also check, before anything runs, that the references resolved later (argocd.clusterSecrets; tunnel.apiToken
+   * unless CLOUDFLARE_API_TOKEN is set) give a value, so `up` names every missing one at once, with its line.
+   */
+  checkReferences?: boolean;
   /** Reads `file:PATH` references; default node:fs. */
   readSecretFile?: (path: string) => Promise<string>;
   /** Name shown in error locations (default: path relative to cwd). */
@@ -489,6 +494,18 @@ export async function parseConfig(
         ? new Secret("", tailscale.authKey)
         : await resolveSecret(tailscale.authKey, ["tailscale", "authKey"], { ...options, dir, secrets }, c);
     config.tailscale = { ...tailscale, authKey };
+  }
+  if (options.resolveSecrets !== false && options.checkReferences === true) {
+    const scope = { ...options, dir, secrets };
+    if (
+      rest.tunnel?.apiToken !== undefined &&
+      !options.env.CLOUDFLARE_API_TOKEN &&
+      !options.placeholderSecrets
+    )
+      await resolveSecret(rest.tunnel.apiToken, ["tunnel", "apiToken"], scope, c);
+    for (const [index, secret] of (rest.argocd?.clusterSecrets ?? []).entries())
+      for (const [key, ref] of Object.entries(secret.data))
+        await resolveSecret(ref, ["argocd", "clusterSecrets", index, "data", key], scope, c);
   }
   if (c.issues.length > structural && options.placeholderSecrets) {
     for (const issue of c.issues.slice(structural))

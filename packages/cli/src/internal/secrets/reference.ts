@@ -81,3 +81,50 @@ export async function resolveReference(ref: string, scope: ReferenceScope): Prom
   }
   return { problem: `${ref} is not a secret reference (env:NAME, file:PATH or sops:key.path)` };
 }
+
+/** A reference of homelab.yaml that gives no value, with where it is (`argocd.clusterSecrets[0].data.x`). */
+export interface ReferenceProblem {
+  path: string;
+  ref: string;
+  problem: string;
+  hint?: string;
+}
+
+/**
+ * Every secret reference of homelab.yaml that gives no value: tailscale.authKey, tunnel.apiToken (unless
+ * CLOUDFLARE_API_TOKEN is set, which wins) and argocd.clusterSecrets. Values are never returned.
+ */
+export async function referenceProblems(
+  loaded: {
+    dir: string;
+    secrets?: SecretsStore | undefined;
+    config: {
+      tailscale?: { authKey: { source: string } } | undefined;
+      tunnel?: { apiToken?: string | undefined } | undefined;
+      argocd?: { clusterSecrets?: { data: Record<string, string> }[] | undefined } | undefined;
+    };
+  },
+  env: Record<string, string | undefined>,
+): Promise<ReferenceProblem[]> {
+  const refs: { path: string; ref: string }[] = [];
+  const { tailscale, tunnel, argocd } = loaded.config;
+  if (tailscale) refs.push({ path: "tailscale.authKey", ref: tailscale.authKey.source });
+  if (tunnel?.apiToken !== undefined && !env.CLOUDFLARE_API_TOKEN)
+    refs.push({ path: "tunnel.apiToken", ref: tunnel.apiToken });
+  for (const [index, secret] of (argocd?.clusterSecrets ?? []).entries())
+    for (const [key, ref] of Object.entries(secret.data))
+      refs.push({ path: `argocd.clusterSecrets[${index}].data.${key}`, ref });
+  const scope = { dir: loaded.dir, env, secrets: loaded.secrets };
+  const problems: ReferenceProblem[] = [];
+  for (const { path, ref } of refs) {
+    const resolved = await resolveReference(ref, scope);
+    if ("problem" in resolved)
+      problems.push({
+        path,
+        ref,
+        problem: resolved.problem,
+        ...(resolved.hint ? { hint: resolved.hint } : {}),
+      });
+  }
+  return problems;
+}
