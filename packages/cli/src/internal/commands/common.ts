@@ -9,7 +9,7 @@ import type { NodeTrust } from "../pipeline/node-trust.js";
 /** Loads the project's homelab.yaml (--config, default ./homelab.yaml). */
 export async function loadProject(
   inv: Invocation,
-  options: { resolveSecrets?: boolean; placeholderSecrets?: boolean } = {},
+  options: { resolveSecrets?: boolean; placeholderSecrets?: boolean; checkReferences?: boolean } = {},
 ): Promise<LoadedConfig> {
   const path = inv.flags.config ?? "homelab.yaml";
   const { loadConfig } = await import("../config/load.js");
@@ -18,6 +18,7 @@ export async function loadProject(
     env: inv.ctx.env,
     resolveSecrets: options.resolveSecrets ?? true,
     placeholderSecrets: options.placeholderSecrets === true,
+    checkReferences: options.checkReferences === true,
     homedir: inv.ctx.homedir,
     readStdin: inv.ctx.readStdin,
     stdinIsTTY: inv.ctx.isTTY.stdin,

@@ -4,6 +4,7 @@ import { acquireLab, labStateDir } from "../lab/running.js";
 import { type PlanOutcome, runPlan } from "../pipeline/plan.js";
 import { type Change, failureOf, type PlanFailure, type Step } from "../pipeline/step.js";
 import { realTarget } from "../pipeline/target.js";
+import { cloudflareApiToken } from "../secrets/cloudflare-token.js";
 import { execRunner, freshLabTrust, loadProject, parallelOf, stateDirOf } from "./common.js";
 import { renderAndInit } from "./infra/tofu.js";
 import type { PLAN_OPTIONS } from "./options.js";
@@ -71,6 +72,7 @@ export async function runPlanCommand(inv: Invocation<typeof PLAN_OPTIONS>): Prom
   const loaded = await loadProject(inv, {
     resolveSecrets: true,
     placeholderSecrets: options.simulate === true,
+    checkReferences: true,
   });
   const common = { loaded, out, signal: ctx.signal, clock: ctx.clock, parallel, env: ctx.env };
   let outcome: PlanOutcome;
@@ -101,7 +103,7 @@ export async function runPlanCommand(inv: Invocation<typeof PLAN_OPTIONS>): Prom
     outcome = await runPlan({
       ...common,
       stateDir: stateDirOf(inv, loaded),
-      target: realTarget(ctx.env, execRunner(inv)),
+      target: realTarget(ctx.env, execRunner(inv), await cloudflareApiToken(loaded, ctx.env)),
       ...(steps ? { steps } : {}),
     });
   }

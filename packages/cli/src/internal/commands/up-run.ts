@@ -15,6 +15,7 @@ import { applyArgoCd } from "../pipeline/steps/argocd.js";
 import { realTarget } from "../pipeline/target.js";
 import { runUp, type UpResult } from "../pipeline/up.js";
 import { schematicOf } from "../plan/schematic.js";
+import { cloudflareApiToken } from "../secrets/cloudflare-token.js";
 import { stateSecretsOf, storeStateFiles, withStatePath } from "../secrets/state-secrets.js";
 import { confirm, execRunner, freshLabTrust, loadProject, parallelOf, stateDirOf } from "./common.js";
 import { renderAndInit } from "./infra/tofu.js";
@@ -162,6 +163,7 @@ export async function runUpCommand(inv: Invocation<typeof UP_OPTIONS>): Promise<
   const loaded = await loadProject(inv, {
     resolveSecrets: true,
     placeholderSecrets: inv.options.simulate === true,
+    checkReferences: true,
   });
   if (inv.options.simulate !== true) {
     // nothing can be asked: say so before reading anything (`homelab plan` shows the changes)
@@ -211,7 +213,7 @@ async function upLocked(
   if (!simulate) {
     await checkChartVersion({ loaded, helm: execRunner(inv), warn: (m) => out.warn(m), signal: ctx.signal });
     if (engine === "tofu") return upWithTofu(inv, loaded, stateDir);
-    const target = realTarget(ctx.env, execRunner(inv));
+    const target = realTarget(ctx.env, execRunner(inv), await cloudflareApiToken(loaded, ctx.env));
     if (options.offline === true) delete target.imageFactory;
     const result = await runUp({
       loaded,

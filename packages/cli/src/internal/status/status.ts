@@ -177,7 +177,8 @@ export async function collectStatus(
   } else if (config.argocd) report.argocd = { unavailable: "no kubeconfig (run `homelab up`)" };
 
   if (config.tunnel) {
-    if (!systems.cloudflare) report.tunnel = { unavailable: "CLOUDFLARE_API_TOKEN is not set" };
+    if (!systems.cloudflare)
+      report.tunnel = { unavailable: systems.cloudflareProblem?.rawMessage ?? "no Cloudflare API token" };
     else {
       const cf = await loadCfTunnel();
       const common = {

@@ -9,8 +9,7 @@ import type { LoadedConfig } from "../../config/load.js";
 import { readOptional } from "../../pipeline/state.js";
 import { desiredNodeConfig } from "../../pipeline/steps/machine-config.js";
 import { schematicOf } from "../../plan/schematic.js";
-import { stateSecretsOf } from "../../secrets/state-secrets.js";
-import { locateTalosconfig } from "../../state/locate.js";
+import { locateTalosconfig, projectStateSecrets } from "../../state/locate.js";
 import { confirm, loadProject, stateDirOf } from "../common.js";
 import { cloudflareClient } from "../connect.js";
 import { TALOS_CONNECTION } from "../options.js";
@@ -23,24 +22,21 @@ async function rotate(inv: Invocation, loaded: LoadedConfig): Promise<number> {
   const cf = await loadCfTunnel();
   const tc = await loadTalosConfig();
   const talosLib = await loadTalosClient();
-  const client = await cloudflareClient(inv);
+  const client = await cloudflareClient(inv, loaded);
   const found = await locateTalosconfig(inv, loaded);
-  const explicit = found?.source === "flag" || found?.source === "env";
-  const path = found?.path ?? join(stateDirOf(inv, loaded), "talosconfig");
-  // with secrets: in homelab.yaml, the talosconfig and machine secrets are in the SOPS file
-  const state =
-    loaded.secrets && !explicit
-      ? stateSecretsOf(loaded, found?.source === "state" ? dirname(found.path) : stateDirOf(inv, loaded))
-      : undefined;
-  const talosconfig = state ? await state.read("talosconfig") : await readOptional(path);
-  if (!talosconfig)
-    throw new HomelabError("MISSING_CREDENTIALS", `no talosconfig at ${path}`, {
-      hint: "run `homelab up` first, or pass --talosconfig",
-    });
-  const stateDir = dirname(path);
-  const secretsText = state
-    ? await state.read("secrets.yaml")
-    : await readOptional(join(stateDir, "secrets.yaml"));
+  const talosconfig = await found?.read();
+  if (!found || !talosconfig)
+    throw new HomelabError(
+      "MISSING_CREDENTIALS",
+      `no talosconfig at ${found?.path ?? join(stateDirOf(inv, loaded), "talosconfig")}`,
+      { hint: "run `homelab up` first, or pass --talosconfig" },
+    );
+  const path = found.path;
+  // the machine secrets sit beside the talosconfig: in the same SOPS file, or the same directory
+  const secretsText =
+    found.source === "sops"
+      ? await (await projectStateSecrets(inv, loaded)).read("secrets.yaml")
+      : await readOptional(join(dirname(path), "secrets.yaml"));
   if (!secretsText)
     throw new HomelabError(
       "STATE_INVALID",
