@@ -85,6 +85,9 @@ describe("homelab argo against a cluster", () => {
     expect(forced.code, forced.stdout).toBe(0);
     expect(helmCalls.filter((c) => c[0] === "upgrade")).toHaveLength(1);
     expect(helmCalls.some((c) => c[0] === "uninstall")).toBe(false);
+    // `homelab status` reads the root app in argocd.namespace too
+    const status = await run(["status", "--json"], { cwd: dir.dir, exec, env: { KUBECONFIG: kubeconfig } });
+    expect(status.json().argocd).toEqual({ apps: [{ name: "root", sync: "Synced", health: "Healthy" }] });
   });
 
   it("upgrade shows the versions in between and writes the version into homelab.yaml, comments kept", async ({
