@@ -205,4 +205,47 @@ describe("homelab argo in a checkout of this repository's cluster/ tree", () => 
     );
     kube.argo.setHealth("external-dns", undefined);
   });
+
+  it("says precisely why the optional traefik app is not Healthy once enabled without a load balancer", async ({
+    expect,
+  }) => {
+    const apps = join(dir.dir, "cluster", "apps", "kustomization.yaml");
+    await writeFile(apps, `${await readFile(apps, "utf8")}  - ../optional/traefik\n`);
+    // what the next bootstrap does: a refresh of the unchanged root, which renders the pushed tree
+    kube.apply(
+      {
+        apiVersion: "argoproj.io/v1alpha1",
+        kind: "Application",
+        metadata: {
+          name: "root",
+          namespace: "argocd",
+          annotations: { "argocd.argoproj.io/refresh": "normal" },
+        },
+      },
+      { fieldManager: "argo-bootstrap" },
+    );
+    const app = () =>
+      kube.get({
+        apiVersion: "argoproj.io/v1alpha1",
+        kind: "Application",
+        namespace: "argocd",
+        name: "traefik",
+      });
+    await kube.waitFor(() => JSON.stringify(app()?.status ?? {}).includes("load balancer"), 20_000);
+    const status = await argo(["status"]);
+    expect(status.json().applications, JSON.stringify(status.json().applications)).toContainEqual({
+      name: "traefik",
+      sync: "Synced",
+      health: "Progressing",
+      message: expect.stringMatching(
+        /^Service traefik\/\S+: waiting for a load balancer address \(none is installed\)$/,
+      ),
+    });
+    // and the root says which child holds it back
+    expect(status.json().applications[0]).toMatchObject({
+      name: "root",
+      health: "Progressing",
+      message: "Application argocd/traefik is Progressing",
+    });
+  });
 });
