@@ -87,6 +87,17 @@ describe("homelab init", () => {
           hint: expect.stringContaining("homelab render"),
         }),
       ]);
+      // without a kustomization Argo CD renders every file of the directory: bootstrap.yaml too
+      await run(["render"], { cwd: t.dir, env });
+      await rm(join(t.dir, "cluster/app-of-apps/kustomization.yaml"));
+      const itself = await run(["doctor", "--json"], { cwd: t.dir, env });
+      expect(itself.json().findings).toEqual([
+        expect.objectContaining({
+          code: "BOOTSTRAP_SELF_MANAGED",
+          message:
+            "cluster/app-of-apps renders bootstrap.yaml itself: the root Application would manage itself",
+        }),
+      ]);
     } finally {
       await t.cleanup();
     }

@@ -155,7 +155,12 @@ export async function doctorChecks(inv: Invocation, loaded: LoadedConfig, live: 
         findings.push({
           source: "argo-bootstrap",
           severity: "error",
-          code: bootstrap.state === "missing" ? "BOOTSTRAP_MISSING" : "BOOTSTRAP_DRIFT",
+          code:
+            bootstrap.state === "missing"
+              ? "BOOTSTRAP_MISSING"
+              : bootstrap.state === "self-managed"
+                ? "BOOTSTRAP_SELF_MANAGED"
+                : "BOOTSTRAP_DRIFT",
           path: file,
           message: bootstrap.problem.message,
           hint: bootstrap.problem.hint,

@@ -49,12 +49,13 @@ export interface BootstrapFile {
   text: string;
   /**
    * in-sync: the file is what homelab.yaml renders; drifted: it is not; missing: the GitOps tree is here
-   * but the file is not; no-tree: `argocd.path` is not checked out here (the rendered text is applied).
+   * but the file is not; self-managed: the tree renders the file too (the root would manage itself);
+   * no-tree: `argocd.path` is not checked out here (the rendered text is applied).
    */
-  state: "in-sync" | "drifted" | "missing" | "no-tree";
+  state: "in-sync" | "drifted" | "missing" | "self-managed" | "no-tree";
   /** The Application the file holds (when it parses as one), else the one `text` holds. */
   application: Application;
-  /** For drifted and missing: what is wrong and the fix. */
+  /** For drifted, missing and self-managed: what is wrong and the fix. */
   problem?: { message: string; hint: string };
 }
 
@@ -128,7 +129,7 @@ export async function readBootstrapFile(
       return {
         file,
         text,
-        state: "drifted",
+        state: "self-managed",
         application,
         problem: {
           message: `${argocd.path} renders bootstrap.yaml itself: the root Application would manage itself`,
