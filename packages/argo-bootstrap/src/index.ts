@@ -68,6 +68,7 @@ export type {
 export {
   APPLICATION_HEALTH_KEY,
   APPLICATION_HEALTH_LUA,
+  bootstrapYamlText,
   buildAppProject,
   buildGitApplication,
   buildHelmApplication,

@@ -177,7 +177,7 @@ describe("homelab doctor", () => {
       ["homelab.yaml", "secret references resolve (values never shown)", "warning"],
       ["talos-config", "node1: controlplane machine config for Talos v1.13.9", "ok"],
       ["cf-tunnel", "2 route(s) in zone example.com", "ok"],
-      ["argo-bootstrap", "root application (cluster/app-of-apps)", "ok"],
+      ["argo-bootstrap", "root application (cluster/app-of-apps/bootstrap.yaml)", "ok"],
       ["talos", "nodes reachable, versions, cluster health", "skipped"],
       ["cloudflare", "tunnel audit", "skipped"],
     ]);

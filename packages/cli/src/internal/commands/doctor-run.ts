@@ -4,6 +4,7 @@ import { loadCfTunnel } from "../adapters/cf-tunnel.js";
 import { type LintFinding, loadTalosConfig } from "../adapters/talos-config.js";
 import type { Invocation } from "../cli/command.js";
 import type { HomelabConfig, LoadedConfig } from "../config/load.js";
+import { readBootstrapFile } from "../pipeline/argo-settings.js";
 import { nodeIntent } from "../plan/intent.js";
 import { routesOf } from "../plan/routes.js";
 import { referenceProblems } from "../secrets/reference.js";
@@ -166,12 +167,31 @@ export async function doctorChecks(inv: Invocation, loaded: LoadedConfig, live: 
   if (config.argocd) {
     const argo = await loadArgoBootstrap();
     const findings: Finding[] = [];
+    const file = `${config.argocd.path}/bootstrap.yaml`;
     try {
-      argo.buildRootApplication({
-        repoURL: config.argocd.repoURL,
-        path: config.argocd.path,
-        targetRevision: config.argocd.targetRevision,
-      });
+      const bootstrap = await readBootstrapFile(argo, loaded, config.argocd);
+      if (bootstrap.problem)
+        findings.push({
+          source: "argo-bootstrap",
+          severity: "error",
+          code:
+            bootstrap.state === "missing"
+              ? "BOOTSTRAP_MISSING"
+              : bootstrap.state === "self-managed"
+                ? "BOOTSTRAP_SELF_MANAGED"
+                : "BOOTSTRAP_DRIFT",
+          path: file,
+          message: bootstrap.problem.message,
+          hint: bootstrap.problem.hint,
+        });
+      else if (bootstrap.state === "no-tree")
+        findings.push({
+          source: "argo-bootstrap",
+          severity: "info",
+          code: "NO_GITOPS_TREE",
+          path: file,
+          message: `${config.argocd.path} is not checked out here: up applies the root Application homelab.yaml renders`,
+        });
     } catch (error) {
       if (!argo.isArgoBootstrapError(error)) throw error;
       findings.push({
@@ -182,7 +202,7 @@ export async function doctorChecks(inv: Invocation, loaded: LoadedConfig, live: 
         message: error.rawMessage,
       });
     }
-    checks.push(checked("argo-bootstrap", `root application (${config.argocd.path})`, findings));
+    checks.push(checked("argo-bootstrap", `root application (${file})`, findings));
   } else checks.push(skipped("argo-bootstrap", "root application", "no argocd section"));
 
   if (!live) {

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { Invocation } from "../cli/command.js";
 import { labStateDir, publishLab, startFreshLab, unpublishLab } from "../lab/running.js";
+import { gitopsCheckout } from "../pipeline/argo-settings.js";
 import { labTarget } from "../pipeline/target.js";
 import { runUp } from "../pipeline/up.js";
 import { stateSecretsOf } from "../secrets/state-secrets.js";
@@ -14,7 +15,7 @@ export async function runLabCommand(inv: Invocation<typeof LAB_OPTIONS>): Promis
   const loaded = await loadProject(inv, { resolveSecrets: true, placeholderSecrets: true });
   const { config } = loaded;
   const stateDir = labStateDir(loaded, inv);
-  const lab = await startFreshLab(stateDir, config, loaded.dir);
+  const lab = await startFreshLab(stateDir, config, gitopsCheckout(loaded));
   try {
     await publishLab(stateDir, lab.info);
     let upSummary: unknown;

@@ -1,6 +1,7 @@
 import type { Invocation } from "../cli/command.js";
 import { checkChartVersion } from "../config/preflight.js";
 import { acquireLab, labStateDir } from "../lab/running.js";
+import { gitopsCheckout } from "../pipeline/argo-settings.js";
 import { type PlanOutcome, runPlan } from "../pipeline/plan.js";
 import { type Change, failureOf, type PlanFailure, type Step } from "../pipeline/step.js";
 import { realTarget } from "../pipeline/target.js";
@@ -78,7 +79,7 @@ export async function runPlanCommand(inv: Invocation<typeof PLAN_OPTIONS>): Prom
   let outcome: PlanOutcome;
   if (options.simulate === true) {
     const stateDir = labStateDir(loaded, inv);
-    const lab = await acquireLab(stateDir, loaded.config, loaded.dir);
+    const lab = await acquireLab(stateDir, loaded.config, gitopsCheckout(loaded));
     try {
       await checkChartVersion({
         loaded,

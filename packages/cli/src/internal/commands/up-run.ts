@@ -7,6 +7,7 @@ import { checkChartVersion } from "../config/preflight.js";
 import { writeFilesAtomic } from "../fs/atomic.js";
 import { ensureSchematicRegistered, imageFactoryOf } from "../image-factory/register.js";
 import { acquireLab, labStateDir } from "../lab/running.js";
+import { gitopsCheckout } from "../pipeline/argo-settings.js";
 import { acquireStateLock } from "../pipeline/lock.js";
 import { type NodeTrust, parsePinnedFingerprints, parseReinstall } from "../pipeline/node-trust.js";
 import { parseDuration } from "../pipeline/node-wait.js";
@@ -241,7 +242,7 @@ async function upLocked(
     return 0;
   }
 
-  const lab = await acquireLab(stateDir, config, loaded.dir);
+  const lab = await acquireLab(stateDir, config, gitopsCheckout(loaded));
   try {
     if (lab.fresh)
       out.info(

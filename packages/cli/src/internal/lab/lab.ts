@@ -129,7 +129,7 @@ export function remoteHelm(url: string): ProcessRunner {
 export async function startLab(options: {
   config: HomelabConfig;
   connectorIntervalMs?: number;
-  /** The project directory: the lab's Argo CD renders argocd.repoURL's paths from it (kustomize). */
+  /** The project's checkout (see gitopsCheckout): the lab's Argo CD renders argocd.repoURL's paths from it (kustomize). */
   gitCheckout?: string;
 }): Promise<Lab> {
   const { config } = options;
