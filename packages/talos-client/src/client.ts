@@ -81,6 +81,14 @@ interface ResourceDefinition {
 }
 
 /**
+ * A Get that may succeed once the type is resolved: not found as written, or refused as an unknown
+ * type (talos internal/app/resources/access.go answers PermissionDenied "resource type ... is not supported").
+ */
+function isLookupMiss(error: unknown): boolean {
+  return isTalosClientError(error) && (error.code === "NOT_FOUND" || error.code === "PERMISSION_DENIED");
+}
+
+/**
  * Creates a Talos API client. Connection material comes from a talosconfig (path, YAML, object), from
  * PEM options, or `insecure` for maintenance mode; nothing connects until the first call.
  *
@@ -1051,8 +1059,23 @@ export function createTalosClient(options: TalosClientOptions = {}): TalosClient
 
     async get<Spec>(opts: ResourceQuery & { id: string }) {
       const { node, label } = await singleNode(opts.node);
-      const { type, namespace } = await resolveType({ ...opts, ...(node === undefined ? {} : { node }) });
-      const res = await unary(State.method.get, { namespace, type, id: opts.id }, node, opts, true);
+      const getAs = (type: string, namespace: string) =>
+        unary(State.method.get, { namespace, type, id: opts.id }, node, opts, true);
+      // A full type with its namespace is asked for as given (one call); only a miss (another casing,
+      // a name that is not a type) reads the node's resource definitions to resolve it.
+      let named = { type: opts.type, namespace: opts.namespace ?? "" };
+      let res =
+        opts.namespace !== undefined && opts.type.includes(".")
+          ? await getAs(named.type, named.namespace).catch((error: unknown) => {
+              if (isLookupMiss(error)) return undefined;
+              throw error;
+            })
+          : undefined;
+      if (res === undefined) {
+        named = await resolveType({ ...opts, ...(node === undefined ? {} : { node }) });
+        res = await getAs(named.type, named.namespace);
+      }
+      const { type, namespace } = named;
       const resource = decodeResource(res.resource, label);
       if (resource === undefined) {
         throw new TalosClientError("NOT_FOUND", `${type} ${namespace}/${opts.id} not found`, {
