@@ -4,7 +4,7 @@ import { acquireLab, labStateDir } from "../lab/running.js";
 import { type PlanOutcome, runPlan } from "../pipeline/plan.js";
 import { type Change, failureOf, type PlanFailure, type Step } from "../pipeline/step.js";
 import { realTarget } from "../pipeline/target.js";
-import { execRunner, freshLabTrust, loadProject, parallelOf, stateDirOf } from "./common.js";
+import { execRunner, freshLabTrust, loadProject, nodeTimeoutOf, parallelOf, stateDirOf } from "./common.js";
 import { renderAndInit } from "./infra/tofu.js";
 import type { PLAN_OPTIONS } from "./options.js";
 
@@ -68,11 +68,20 @@ async function tofuSteps(
 export async function runPlanCommand(inv: Invocation<typeof PLAN_OPTIONS>): Promise<number> {
   const { out, ctx, options } = inv;
   const parallel = parallelOf(options.parallel);
+  const nodeTimeoutMs = nodeTimeoutOf(options["node-timeout"]);
   const loaded = await loadProject(inv, {
     resolveSecrets: true,
     placeholderSecrets: options.simulate === true,
   });
-  const common = { loaded, out, signal: ctx.signal, clock: ctx.clock, parallel, env: ctx.env };
+  const common = {
+    loaded,
+    out,
+    signal: ctx.signal,
+    clock: ctx.clock,
+    parallel,
+    env: ctx.env,
+    ...(nodeTimeoutMs === undefined ? {} : { nodeTimeoutMs }),
+  };
   let outcome: PlanOutcome;
   if (options.simulate === true) {
     const stateDir = labStateDir(loaded, inv);

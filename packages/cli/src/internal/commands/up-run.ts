@@ -9,14 +9,21 @@ import { ensureSchematicRegistered, imageFactoryOf } from "../image-factory/regi
 import { acquireLab, labStateDir } from "../lab/running.js";
 import { acquireStateLock } from "../pipeline/lock.js";
 import { type NodeTrust, parsePinnedFingerprints, parseReinstall } from "../pipeline/node-trust.js";
-import { parseDuration } from "../pipeline/node-wait.js";
 import type { PipelinePlan } from "../pipeline/run.js";
 import { applyArgoCd } from "../pipeline/steps/argocd.js";
 import { realTarget } from "../pipeline/target.js";
 import { runUp, type UpResult } from "../pipeline/up.js";
 import { schematicOf } from "../plan/schematic.js";
 import { stateSecretsOf, storeStateFiles, withStatePath } from "../secrets/state-secrets.js";
-import { confirm, execRunner, freshLabTrust, loadProject, parallelOf, stateDirOf } from "./common.js";
+import {
+  confirm,
+  execRunner,
+  freshLabTrust,
+  loadProject,
+  nodeTimeoutOf,
+  parallelOf,
+  stateDirOf,
+} from "./common.js";
 import { renderAndInit } from "./infra/tofu.js";
 import type { UP_OPTIONS } from "./options.js";
 
@@ -190,13 +197,7 @@ async function upLocked(
   const { config } = loaded;
   const trust = nodeTrust(inv, loaded);
   const engine = options.engine ?? (simulate ? "direct" : config.engine);
-  const nodeTimeoutText = options["node-timeout"];
-  const nodeTimeoutMs = nodeTimeoutText === undefined ? undefined : parseDuration(nodeTimeoutText);
-  if (nodeTimeoutText !== undefined && nodeTimeoutMs === undefined)
-    throw new HomelabError(
-      "USAGE",
-      `--node-timeout expects a duration like 30s or 5m, got '${nodeTimeoutText}'`,
-    );
+  const nodeTimeoutMs = nodeTimeoutOf(options["node-timeout"]);
   // what was done is recorded, so that `--json` can list it when a later step fails
   const waits = {
     ...(nodeTimeoutMs === undefined ? {} : { nodeTimeoutMs }),
