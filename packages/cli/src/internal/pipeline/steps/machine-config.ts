@@ -3,7 +3,7 @@ import type { RetryEvent, TalosClientModule } from "../../adapters/talos-client.
 import type { SecretsBundle, TalosConfigModule } from "../../adapters/talos-config.js";
 import type { LoadedConfig } from "../../config/load.js";
 import { ensureSchematicRegistered } from "../../image-factory/register.js";
-import { nodeMachineConfig } from "../../plan/intent.js";
+import { nodeMachineConfig, type StringifyDocuments, sharedStringify } from "../../plan/intent.js";
 import { schematicOf } from "../../plan/schematic.js";
 import { verifyMaintenanceNode } from "../node-trust.js";
 import { DEFAULT_NODE_TIMEOUT_MS, isNotAnswering, waitForNode } from "../node-wait.js";
@@ -32,7 +32,7 @@ export function desiredNodeConfig(
   config: LoadedConfig["config"],
   node: NodeConfig,
   options: { bundle: SecretsBundle; schematicId: string; tunnelToken?: Secret | undefined },
-): { render(): string } {
+): { render(stringify?: StringifyDocuments): string } {
   const machine = nodeMachineConfig(tc, config, node, options.bundle, {
     schematicId: options.schematicId,
     withTailscale: true,
@@ -176,13 +176,13 @@ function nodeChange(
   return { id: `config:${node.name}`, step: "machine-config", subject: node.name, ...change };
 }
 
-function desiredFor(ctx: StepContext, node: NodeConfig): string {
+function desiredFor(ctx: StepContext, node: NodeConfig, stringify?: StringifyDocuments): string {
   if (!ctx.found.bundle) throw new Error("machine-config: no secrets bundle (the secrets step runs first)");
   return desiredNodeConfig(ctx.libs.tc, ctx.config, node, {
     bundle: ctx.found.bundle,
     schematicId: schematicOf(ctx.libs.tc, ctx.config).id,
     tunnelToken: ctx.found.tunnelToken,
-  }).render();
+  }).render(stringify);
 }
 
 /** Live against desired, document by document, secrets redacted (like `talosctl apply --dry-run`). */
@@ -196,7 +196,7 @@ function configDiff(tc: TalosConfigModule, live: string, desired: string): strin
 async function planNode(
   ctx: StepContext,
   node: NodeConfig,
-  routed: RoutedRead | undefined,
+  shared: { routed: RoutedRead | undefined; stringify: StringifyDocuments },
 ): Promise<Change<NodeChange> | PlanFailure> {
   const endpoint = ctx.target.talosEndpoint(node);
   // a node that does not answer (powered off, still booting) is waited for, then named
@@ -208,7 +208,7 @@ async function planNode(
     signal: ctx.signal,
     onRetry: (reason: string, waitMs: number) => ctx.out.retry({ source: node.name, reason, waitMs }),
   };
-  const liveConfig = await routed?.(node);
+  const liveConfig = await shared.routed?.(node);
   let probe: NodeProbe;
   try {
     probe =
@@ -246,7 +246,7 @@ async function planNode(
       code: "STATE_INVALID",
       message: `${node.name} is configured but there is no secrets.yaml in ${ctx.stateDir}: its config cannot be compared`,
     };
-  const diff = configDiff(ctx.libs.tc, probe.liveConfig, desiredFor(ctx, node));
+  const diff = configDiff(ctx.libs.tc, probe.liveConfig, desiredFor(ctx, node, shared.stringify));
   if (diff === undefined) return nodeChange(node, { action: "none", summary: "config matches" });
   return nodeChange(node, {
     action: "update",
@@ -264,9 +264,10 @@ export const machineConfigStep: Step<NodeChange> = {
   async plan(ctx) {
     const nodes = ctx.config.nodes;
     const routed = routedReader(ctx);
+    const shared = { routed: routed?.read, stringify: sharedStringify(ctx.libs.tc) };
     try {
       return await mapBounded(nodes, ctx.parallel, async (node) => {
-        const item = await planNode(ctx, node, routed?.read);
+        const item = await planNode(ctx, node, shared);
         if ("action" in item)
           ctx.event({
             at: new Date(ctx.clock.now()).toISOString(),
