@@ -49,6 +49,23 @@ describe("faults against homelab up --simulate", () => {
     ]);
   });
 
+  it("waits out Cloudflare's retries on the context's clock", async ({ expect }) => {
+    lab.emulators.cloudflare.faults({ operation: "tunnels.create", status: 500, times: 1 });
+    const waits: number[] = [];
+    const clock = {
+      now: () => Date.now(),
+      // recorded, and shortened so that nothing waits out a real backoff
+      sleep: (ms: number) => {
+        waits.push(ms);
+        return new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 5)));
+      },
+    };
+    const r = await run(["up", "--simulate"], { cwd: t.dir, env, clock });
+    expect(r.code).toBe(0);
+    // cf-tunnel's first backoff (0.5 s less up to 25 % jitter), on the injected clock
+    expect(waits.filter((ms) => ms > 375 && ms <= 500)).toHaveLength(1);
+  });
+
   it("retries ApplyConfiguration on UNAVAILABLE and says so once per node", async ({ expect }) => {
     lab.emulators.talos.faults({ node: "node1", methods: ["ApplyConfiguration"], unavailable: 2 });
     const r = await run(["up", "--simulate"], { cwd: t.dir, env });

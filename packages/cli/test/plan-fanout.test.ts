@@ -70,6 +70,21 @@ describe("plan against a converged multi-node lab", () => {
       const failed = configs.find((p: { subject: string }) => p.subject === "worker2");
       expect(failed.error.code).toBe("UNREACHABLE");
       expect(failed.error.message).toMatch(/^worker2 \(192\.168\.50\.22\) did not answer on the Talos API/);
+      // each node's progress as an event
+      const events = doc.events.filter((e: { step: string }) => e.step === "machine-config");
+      expect(events.map((e: { id: string; status: string }) => `${e.id} ${e.status}`).sort()).toEqual([
+        "config:cp1 planned",
+        "config:cp2 planned",
+        "config:cp3 planned",
+        "config:worker1 planned",
+        "config:worker2 failed",
+      ]);
+
+      // on a terminal, the node's own line as soon as it is known
+      const text = await run(["plan", "--simulate", "--node-timeout", "1s"], { cwd: t.dir, env });
+      expect(text.code).toBe(1);
+      expect(text.stderr).toMatch(/^✗ worker2: cannot plan: \[UNREACHABLE\] worker2 \(192\.168\.50\.22\)/m);
+      expect(text.stdout).toMatch(/^! machine-config +worker2: cannot plan: \[UNREACHABLE\]/m);
     } finally {
       worker.start();
     }

@@ -20,7 +20,12 @@ async function render(outcome: PlanOutcome): Promise<string> {
 
 async function json(outcome: PlanOutcome) {
   const { planToJson } = await import("../pipeline/run.js");
-  return { changes: outcome.changes, failures: outcome.failures, items: planToJson(outcome.plan) };
+  return {
+    changes: outcome.changes,
+    failures: outcome.failures,
+    items: planToJson(outcome.plan),
+    events: outcome.events,
+  };
 }
 
 /** Exit 0 no changes, 2 changes, 1 when any part could not be planned (like `terraform plan -detailed-exitcode`). */

@@ -178,7 +178,7 @@ export async function runUpCommand(inv: Invocation<typeof UP_OPTIONS>): Promise<
       });
   }
   const stateDir = inv.options.simulate === true ? labStateDir(loaded, inv) : stateDirOf(inv, loaded);
-  const lock = await acquireStateLock(stateDir, "up");
+  const lock = await acquireStateLock(stateDir, "up", inv.ctx.clock);
   try {
     return await upLocked(inv, loaded, stateDir);
   } finally {

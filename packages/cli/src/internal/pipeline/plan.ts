@@ -7,13 +7,15 @@ import {
   planSteps,
   type StepContextOptions,
 } from "./run.js";
-import type { Step } from "./step.js";
+import type { Step, StepEvent } from "./step.js";
 
 /** What `plan` found: the plan, how many changes and how many parts could not be read. */
 export interface PlanOutcome {
   plan: PipelinePlan;
   changes: number;
   failures: number;
+  /** Per-node progress, in the order it happened (`--json`). */
+  events: StepEvent[];
 }
 
 /**
@@ -25,5 +27,10 @@ export async function runPlan(
 ): Promise<PlanOutcome> {
   const ctx = await createStepContext(options);
   const plan = await planSteps(ctx, options.steps ?? DIRECT_STEPS);
-  return { plan, changes: pendingChanges(plan).length, failures: planFailures(plan).length };
+  return {
+    plan,
+    changes: pendingChanges(plan).length,
+    failures: planFailures(plan).length,
+    events: ctx.events,
+  };
 }

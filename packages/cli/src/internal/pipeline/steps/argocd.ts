@@ -1,3 +1,4 @@
+import type { Clock } from "../../../context.js";
 import type { ArgoBootstrapModule, ProcessRunner } from "../../adapters/argo-bootstrap.js";
 import type { Step as ProgressStep } from "../../cli/output.js";
 import type { LoadedConfig } from "../../config/load.js";
@@ -25,6 +26,8 @@ export interface ArgoInputs {
   readOnly?: boolean;
   /** Reinstall the release even when it looks up to date (`argo bootstrap --force`). */
   force?: boolean;
+  /** What the rollout and sync waits sleep on (default: the real clock). */
+  clock?: Clock;
 }
 
 /** The Helm client for {@link ArgoInputs}: a merged $KUBECONFIG list has no path (helm reads $KUBECONFIG). */
@@ -120,6 +123,7 @@ export async function applyArgoCd(inputs: ArgoInputs, step: ProgressStep) {
     ...(inputs.force === true ? { force: true } : {}),
     timeoutMs: inputs.lab ? 60_000 : 15 * 60_000,
     ...(inputs.lab ? { pollIntervalMs: 50 } : {}),
+    ...(inputs.clock ? { sleep: inputs.clock.sleep, now: inputs.clock.now } : {}),
     onProgress: (e) => step.update(e),
     signal: inputs.signal,
   });
@@ -166,6 +170,7 @@ export const argocdStep: Step = {
             signal: ctx.signal,
             lab: ctx.target.kind === "lab",
             env: ctx.env,
+            clock: ctx.clock,
           },
           step,
         ),

@@ -10,6 +10,7 @@ import { DEFAULT_NODE_TIMEOUT_MS, isNotAnswering, waitForNode } from "../node-wa
 import {
   type Change,
   failureOf,
+  isFailure,
   mapBounded,
   type PlanFailure,
   type Step,
@@ -268,14 +269,14 @@ export const machineConfigStep: Step<NodeChange> = {
     try {
       return await mapBounded(nodes, ctx.parallel, async (node) => {
         const item = await planNode(ctx, node, shared);
-        if ("action" in item)
-          ctx.event({
-            at: new Date(ctx.clock.now()).toISOString(),
-            step: "machine-config",
-            id: item.id,
-            status: "planned",
-            message: `${node.name}: ${item.summary}`,
-          });
+        ctx.event({
+          at: new Date(ctx.clock.now()).toISOString(),
+          step: "machine-config",
+          id: item.id,
+          ...(isFailure(item)
+            ? { status: "failed", message: `${node.name}: cannot plan: [${item.code}] ${item.message}` }
+            : { status: "planned", message: `${node.name}: ${item.summary}` }),
+        });
         return item;
       });
     } finally {

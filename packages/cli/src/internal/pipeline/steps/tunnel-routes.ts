@@ -73,6 +73,7 @@ export const tunnelRoutesStep: Step = {
         routes: routesOf(ctx.config),
         onProgress: (e) => step.update(e),
         signal: ctx.signal,
+        retry: { sleep: ctx.clock.sleep },
       });
       const n = countPlanChanges(result.plan);
       step.done(`tunnel routes: ${n === 0 ? "up to date" : `${n} change(s) applied`}`);

@@ -33,6 +33,7 @@ export async function readTunnelPlan(ctx: StepContext): Promise<{ plan: Plan; tu
     routes: routesOf(ctx.config),
     dryRun: true,
     signal: ctx.signal,
+    retry: { sleep: ctx.clock.sleep },
   });
   return { plan: result.plan, tunnelId: result.tunnel.id };
 }
@@ -56,6 +57,8 @@ export const tunnelStep: Step = {
         client: await cloudflareOf(ctx),
         accountId: tunnel.accountId,
         name: tunnel.name,
+        signal: ctx.signal,
+        retry: { sleep: ctx.clock.sleep },
       });
       ctx.found.tunnelId = existing.id;
       ctx.found.tunnelToken = new Secret(existing.token, "cloudflare:tunnel-token");
@@ -73,6 +76,7 @@ export const tunnelStep: Step = {
       accountId: tunnel.accountId,
       name: tunnel.name,
       signal: ctx.signal,
+      retry: { sleep: ctx.clock.sleep },
       // retries are shown once per burst (a 5xx storm used to be silent here)
       onProgress: (e) => {
         const retry = retryOf(e);
