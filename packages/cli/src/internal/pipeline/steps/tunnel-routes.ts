@@ -1,26 +1,6 @@
-import type { Plan } from "../../adapters/cf-tunnel.js";
 import { routesOf } from "../../plan/routes.js";
 import { failureOf, type Step } from "../step.js";
 import { cloudflareOf, readTunnelPlan } from "./tunnel.js";
-
-/** Number of changes in a cf-tunnel plan (tunnel ingress, DNS records, Access apps and policies). */
-export function countPlanChanges(plan: Plan): number {
-  const { access, ingress, dns } = plan;
-  return (
-    access.createPolicies.length +
-    access.updatePolicies.length +
-    access.createApps.length +
-    access.updateApps.length +
-    access.deleteApps.length +
-    access.deletePolicies.length +
-    ingress.add.length +
-    ingress.update.length +
-    ingress.remove.length +
-    dns.create.length +
-    dns.update.length +
-    dns.delete.length
-  );
-}
 
 /** Ingress rules, DNS records and Access, planned by cf-tunnel against what Cloudflare holds. */
 export const tunnelRoutesStep: Step = {
@@ -34,7 +14,7 @@ export const tunnelRoutesStep: Step = {
     const subject = `${tunnel.zone} routes`;
     try {
       const plan = ctx.found.tunnelPlan ?? (await readTunnelPlan(ctx)).plan;
-      const n = countPlanChanges(plan);
+      const n = cf.countChanges(plan);
       if (n === 0)
         return [
           {
@@ -75,7 +55,7 @@ export const tunnelRoutesStep: Step = {
         signal: ctx.signal,
         retry: { sleep: ctx.clock.sleep },
       });
-      const n = countPlanChanges(result.plan);
+      const n = cf.countChanges(result.plan);
       step.done(`tunnel routes: ${n === 0 ? "up to date" : `${n} change(s) applied`}`);
       return n === 0 ? "up to date" : `${n} change(s)`;
     } catch (error) {
