@@ -6,7 +6,7 @@ import { withStatePath } from "../../secrets/state-secrets.js";
 import { argoSettings } from "../argo-settings.js";
 import { diffDesired, diffValues } from "../diff.js";
 import { readArgoObject } from "../kube-read.js";
-import { type Change, failureOf, type PlanFailure, type Step } from "../step.js";
+import { type Change, failureOf, type PlanFailure, type Step, type StepContext } from "../step.js";
 
 /** What the Argo CD step needs: `up`, `plan` and `argo bootstrap` build it their own way. */
 export interface ArgoInputs {
@@ -129,6 +129,25 @@ export async function applyArgoCd(inputs: ArgoInputs, step: ProgressStep) {
   });
 }
 
+/** The step's {@link ArgoInputs}: the config, the target's helm, the state's kubeconfig. */
+function inputsOf(
+  ctx: StepContext,
+  argo: ArgoBootstrapModule,
+  kubeconfigPath: string | undefined,
+): ArgoInputs {
+  return {
+    argo,
+    loaded: ctx.loaded,
+    helm: ctx.target.helm,
+    kubeconfigPath,
+    kubeconfig: ctx.found.kubeconfig,
+    signal: ctx.signal,
+    lab: ctx.target.kind === "lab",
+    env: ctx.env,
+    clock: ctx.clock,
+  };
+}
+
 /** Argo CD and the root application, as a pipeline step. */
 export const argocdStep: Step = {
   id: "argocd",
@@ -139,17 +158,7 @@ export const argocdStep: Step = {
     const argo = ctx.libs.argo;
     return [
       await withStatePath(ctx.state, "kubeconfig", ctx.files.kubeconfig, (kubeconfigPath) =>
-        planArgoCd({
-          argo,
-          loaded: ctx.loaded,
-          helm: ctx.target.helm,
-          kubeconfigPath,
-          kubeconfig: ctx.found.kubeconfig,
-          signal: ctx.signal,
-          lab: ctx.target.kind === "lab",
-          env: ctx.env,
-          readOnly: true,
-        }),
+        planArgoCd({ ...inputsOf(ctx, argo, kubeconfigPath), readOnly: true }),
       ),
     ];
   },
@@ -160,20 +169,7 @@ export const argocdStep: Step = {
     try {
       const argo = ctx.libs.argo;
       const result = await withStatePath(ctx.state, "kubeconfig", ctx.files.kubeconfig, (kubeconfigPath) =>
-        applyArgoCd(
-          {
-            argo,
-            loaded: ctx.loaded,
-            helm: ctx.target.helm,
-            kubeconfigPath,
-            kubeconfig: ctx.found.kubeconfig,
-            signal: ctx.signal,
-            lab: ctx.target.kind === "lab",
-            env: ctx.env,
-            clock: ctx.clock,
-          },
-          step,
-        ),
+        applyArgoCd(inputsOf(ctx, argo, kubeconfigPath), step),
       );
       ctx.progress.argocd = {
         chartVersion: argocd.chartVersion,

@@ -1,6 +1,5 @@
-import { routesOf } from "../../plan/routes.js";
 import { failureOf, type Step } from "../step.js";
-import { cloudflareOf, readTunnelPlan } from "./tunnel.js";
+import { readTunnelPlan, reconcileRoutes } from "./tunnel.js";
 
 /** Ingress rules, DNS records and Access, planned by cf-tunnel against what Cloudflare holds. */
 export const tunnelRoutesStep: Step = {
@@ -45,16 +44,7 @@ export const tunnelRoutesStep: Step = {
     if (!tunnel || !cf) return "no tunnel";
     const step = ctx.out.step("tunnel ingress, DNS and Access");
     try {
-      const result = await cf.reconcile({
-        client: await cloudflareOf(ctx),
-        accountId: tunnel.accountId,
-        zone: tunnel.zone,
-        tunnelName: tunnel.name,
-        routes: routesOf(ctx.config),
-        onProgress: (e) => step.update(e),
-        signal: ctx.signal,
-        retry: { sleep: ctx.clock.sleep },
-      });
+      const result = await reconcileRoutes(ctx, { onProgress: (e) => step.update(e) });
       const n = cf.countChanges(result.plan);
       step.done(`tunnel routes: ${n === 0 ? "up to date" : `${n} change(s) applied`}`);
       return n === 0 ? "up to date" : `${n} change(s)`;
