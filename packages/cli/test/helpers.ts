@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { Exec } from "../src/index.js";
+import type { Clock, Exec } from "../src/index.js";
 import { createContext, main } from "../src/index.js";
 
 /** Repo root (the worktree). */
@@ -24,6 +24,7 @@ export interface RunOptions {
   prompt?: (q: string) => Promise<string>;
   signal?: AbortSignal;
   exec?: Exec;
+  clock?: Clock;
   /** What stdin holds (for `--config -`). */
   readStdin?: () => Promise<Uint8Array>;
 }
@@ -43,6 +44,7 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<Run
   if (options.prompt) ctxOptions.prompt = options.prompt;
   if (options.signal) ctxOptions.signal = options.signal;
   if (options.exec) ctxOptions.exec = options.exec;
+  if (options.clock) ctxOptions.clock = options.clock;
   if (options.readStdin) ctxOptions.readStdin = options.readStdin;
   const code = await main({ argv, context: createContext(ctxOptions) });
   return { code, stdout, stderr, json: () => JSON.parse(stdout) };

@@ -5,6 +5,7 @@ import type { Invocation } from "../cli/command.js";
 import type { LoadedConfig } from "../config/load.js";
 import type { LabInfo } from "../lab/lab.js";
 import type { NodeTrust } from "../pipeline/node-trust.js";
+import { parseDuration } from "../pipeline/node-wait.js";
 
 /** Loads the project's homelab.yaml (--config, default ./homelab.yaml). */
 export async function loadProject(
@@ -84,6 +85,15 @@ export function parallelOf(value: string | undefined): number {
   if (!/^\d+$/.test(value) || Number(value) < 1)
     throw new HomelabError("USAGE", `--parallel needs a whole number from 1, got '${value}'`);
   return Number(value);
+}
+
+/** `--node-timeout` in ms (undefined: the default wait). */
+export function nodeTimeoutOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(value);
+  if (ms === undefined)
+    throw new HomelabError("USAGE", `--node-timeout expects a duration like 30s or 5m, got '${value}'`);
+  return ms;
 }
 
 /**

@@ -1,5 +1,4 @@
 import { defineCommand } from "../../cli/command.js";
-import { countPlanChanges } from "../../pipeline/steps/tunnel-routes.js";
 import { loadProject } from "../common.js";
 import { cloudflareClient } from "../connect.js";
 import { reconcileTunnel } from "./common.js";
@@ -15,7 +14,7 @@ export const command = defineCommand({
       dryRun: true,
       title: "reading Cloudflare",
     });
-    const changes = countPlanChanges(result.plan) + (result.tunnel.id === "" ? 1 : 0);
+    const changes = cf.countChanges(result.plan) + (result.tunnel.id === "" ? 1 : 0);
     inv.out.result({ tunnel: result.tunnel, changes, applied: false, plan: result.plan }, () =>
       cf.renderPlan(result.plan),
     );
