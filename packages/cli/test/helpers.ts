@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { Clock } from "../src/context.js";
 import type { Exec } from "../src/index.js";
 import { createContext, main } from "../src/index.js";
 
@@ -26,6 +27,8 @@ export interface RunOptions {
   exec?: Exec;
   /** What stdin holds (for `--config -`). */
   readStdin?: () => Promise<Uint8Array>;
+  /** The time seam (default: the real clock). */
+  clock?: Clock;
 }
 
 /** Runs the CLI through its public entry with injected argv/env/stdio. */
@@ -44,6 +47,7 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<Run
   if (options.signal) ctxOptions.signal = options.signal;
   if (options.exec) ctxOptions.exec = options.exec;
   if (options.readStdin) ctxOptions.readStdin = options.readStdin;
+  if (options.clock) ctxOptions.clock = options.clock;
   const code = await main({ argv, context: createContext(ctxOptions) });
   return { code, stdout, stderr, json: () => JSON.parse(stdout) };
 }

@@ -1,0 +1,130 @@
+import { copyFile, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, it } from "vitest";
+import type { Clock } from "../src/context.js";
+import { loadConfig } from "../src/internal/config/load.js";
+import { type Lab, startLab } from "../src/internal/lab/lab.js";
+import { publishLab } from "../src/internal/lab/running.js";
+import { EXAMPLES, run, tempDir } from "./helpers.js";
+
+/**
+ * `homelab upgrade talos --simulate` end to end: a lab in this process, published in the state
+ * directory (as `homelab lab` does), brought up with `up --simulate`, then upgraded.
+ */
+
+const env = { TS_AUTHKEY: "tskey-upgrade" };
+/** Real time, short sleeps: the polls of the roll-out (2 s in talos-client) do not slow the test down. */
+const fastClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const t = setTimeout(resolve, Math.min(ms, 50));
+      signal?.addEventListener("abort", () => {
+        clearTimeout(t);
+        reject(signal.reason);
+      });
+    }),
+};
+
+let t: { dir: string; cleanup(): Promise<void> };
+let lab: Lab;
+
+async function bringUp(example: string): Promise<void> {
+  await copyFile(join(EXAMPLES, example), join(t.dir, "homelab.yaml"));
+  const { config } = await loadConfig("homelab.yaml", { cwd: t.dir, env });
+  lab = await startLab({ config });
+  await publishLab(join(t.dir, ".homelab", config.cluster.name, "lab"), lab.info);
+  const up = await run(["up", "--simulate", "--json"], { cwd: t.dir, env });
+  if (up.code !== 0) throw new Error(`up failed: ${up.stdout}${up.stderr}`);
+}
+
+const upgrade = (args: string[], options: { stdinTTY?: boolean } = {}) =>
+  run(["upgrade", "talos", ...args], { cwd: t.dir, env, clock: fastClock, ...options });
+
+beforeEach(async () => {
+  t = await tempDir();
+});
+
+afterEach(async () => {
+  await lab?.close();
+  await t.cleanup();
+});
+
+describe("homelab upgrade talos --simulate", () => {
+  it("bumps cluster.talosVersion (comments kept) and rolls the node to the new version, drained and uncordoned", async ({
+    expect,
+  }) => {
+    await bringUp("homelab.yaml");
+    const kube = lab.emulators.kube;
+    kube.apply({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "web", namespace: "default" },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: "web" } },
+        template: {
+          metadata: { labels: { app: "web" } },
+          spec: { containers: [{ name: "web", image: "nginx" }] },
+        },
+      },
+    });
+    const r = await upgrade(["--to", "v1.14.1", "--simulate", "--yes", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = r.json();
+    expect(doc.goal).toBe("v1.14.1");
+    expect(doc.steps.map((s: { id: string }) => s.id)).toEqual([
+      "config:talosVersion",
+      "schematic",
+      "health:before",
+      "etcd-quorum:node1",
+      "drain:node1",
+      "upgrade:node1",
+      "ready:node1",
+      "uncordon:node1",
+      "health:node1",
+    ]);
+    expect(doc.steps.find((s: { id: string }) => s.id === "etcd-quorum:node1").detail).toContain(
+      "single etcd member",
+    );
+    expect(doc.steps.find((s: { id: string }) => s.id === "drain:node1").detail).toMatch(
+      /\d+ pod\(s\) evicted/,
+    );
+    expect(lab.emulators.talos.node("node1").talosVersion()).toBe("v1.14.1");
+    const yaml = await readFile(join(t.dir, "homelab.yaml"), "utf8");
+    expect(yaml).toContain("talosVersion: v1.14.1 # the Talos release every node installs");
+    const node = kube.get({ apiVersion: "v1", kind: "Node", name: "node1" }) as unknown as {
+      spec: { unschedulable?: boolean };
+      status: { nodeInfo: { osImage: string } };
+    };
+    expect(node.spec.unschedulable).toBeUndefined();
+    expect(node.status.nodeInfo.osImage).toBe("Talos (v1.14.1)");
+
+    // run again: nothing to do
+    const again = await upgrade(["--simulate", "--yes"]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain("Nothing to do: every node of homelab runs Talos v1.14.1.");
+  }, 60_000);
+
+  it("refuses a jump that skips a minor line, changing nothing", async ({ expect }) => {
+    await bringUp("homelab.yaml");
+    const before = await readFile(join(t.dir, "homelab.yaml"), "utf8");
+    const r = await upgrade(["--to", "v1.15.0", "--simulate", "--yes"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      "going to v1.15.0 skips the 1.14 line, and Talos upgrades one minor line at a time",
+    );
+    expect(r.stderr).toContain("upgrade to the latest v1.14.x first");
+    expect(await readFile(join(t.dir, "homelab.yaml"), "utf8")).toBe(before);
+    expect(lab.emulators.talos.node("node1").talosVersion()).toBe("v1.13.9");
+  }, 60_000);
+
+  it("needs --yes without a terminal (real runs), changing nothing", async ({ expect }) => {
+    await bringUp("homelab.yaml");
+    const r = await upgrade(["--to", "v1.14.1"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("NEEDS_CONFIRMATION");
+    expect(lab.emulators.talos.node("node1").talosVersion()).toBe("v1.13.9");
+  }, 60_000);
+});
