@@ -1,10 +1,9 @@
-import type { KubernetesAccess } from "@talos-homelab/talos-client";
 import { HomelabError } from "../../errors.js";
 import { loadTalosClient, type TalosClient, type TalosClientModule } from "../adapters/talos-client.js";
 import type { Invocation } from "../cli/command.js";
 import { execRunner, loadProject } from "../commands/common.js";
 import type { HomelabConfig, LoadedConfig } from "../config/load.js";
-import { createKubernetesAccess } from "../kube/access.js";
+import { type ClusterKubernetes, createKubernetesAccess } from "../kube/access.js";
 import { remoteHelm } from "../lab/lab.js";
 import { labTarget, realTarget, type Target } from "../pipeline/target.js";
 import { stateSecretsOf } from "../secrets/state-secrets.js";
@@ -23,7 +22,7 @@ export interface Day2Cluster {
   talos: TalosClientModule;
   /** A client that talks to `node` directly (its own endpoint), so a node can be upgraded or rebooted while the others answer. */
   client(node: Day2Node): TalosClient;
-  kubernetes: KubernetesAccess;
+  kubernetes: ClusterKubernetes;
   close(): void;
 }
 
