@@ -72,7 +72,11 @@ export async function openDay2Cluster(
     client(node) {
       let client = clients.get(node.name);
       if (client === undefined) {
-        client = talos.createTalosClient({ talosconfig, endpoints: [target.talosEndpoint(node)] });
+        client = talos.createTalosClient({
+          talosconfig,
+          endpoints: [target.talosEndpoint(node)],
+          nodes: [node.address],
+        });
         clients.set(node.name, client);
       }
       return client;

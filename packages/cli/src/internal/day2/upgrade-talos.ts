@@ -79,7 +79,7 @@ function nodeSteps(
     id: `upgrade:${node.name}`,
     kind: "upgrade",
     node: node.name,
-    description: `upgrade ${node.name} to ${options.target} (installer ${options.image})`,
+    description: `upgrade ${node.name} to ${options.target}`,
     run: async (ctx) => {
       const client = cluster.client(node);
       const [answer] = await client.version({ signal: ctx.signal, timeoutMs: 10_000 });
@@ -93,9 +93,13 @@ function nodeSteps(
         waitTimeoutMs: options.nodeTimeoutMs,
         clock: ctx.clock,
         signal: ctx.signal,
-        onProgress: (e) => ctx.progress(e),
+        // one line per layer of the pull is noise here
+        onProgress: (e) => {
+          if (e.type !== "upgrade.pull.progress") ctx.progress(e);
+        },
       });
-      return `${result.flow} upgrade: ${result.steps.map((s) => `${s.step} ${s.status}`).join(", ")}`;
+      const done = result.steps.filter((s) => s.status === "done").map((s) => s.step);
+      return `${done.join(", ")} (${result.flow === "lifecycle" ? "LifecycleService" : "MachineService.Upgrade"})`;
     },
   });
   steps.push(
@@ -211,6 +215,7 @@ export async function runUpgradeTalos(inv: Invocation<Options>): Promise<number>
         );
       if (todo.length > 0)
         notes.push(
+          `installer image: ${image}`,
           "each node's machine config keeps its install image until the next `homelab up`, which updates it without a reboot",
         );
       const from = [...new Set(todo.map((n) => versions.get(n.name)))].join(", ");
