@@ -107,6 +107,41 @@ describe("homelab upgrade talos --simulate", () => {
     expect(again.stdout).toContain("Nothing to do: every node of homelab runs Talos v1.14.1.");
   }, 60_000);
 
+  it("stops when interrupted in the middle of a node, then resumes from that step and says so", async ({
+    expect,
+  }) => {
+    await bringUp("homelab.yaml");
+    const controller = new AbortController();
+    const node = lab.emulators.talos.node("node1");
+    const watch = setInterval(() => {
+      if (node.state() === "rebooting") controller.abort();
+    }, 5);
+    const stopped = await run(["upgrade", "talos", "--to", "v1.14.1", "--simulate", "--yes"], {
+      cwd: t.dir,
+      env,
+      clock: fastClock,
+      signal: controller.signal,
+    });
+    clearInterval(watch);
+    expect(stopped.code).toBe(130);
+    expect(stopped.stderr).toContain(
+      'run `homelab upgrade talos --to v1.14.1 --simulate` again to continue from "upgrade node1 to v1.14.1"',
+    );
+    const journal = JSON.parse(
+      await readFile(join(t.dir, ".homelab/homelab/lab/day2/upgrade-talos.json"), "utf8"),
+    );
+    expect(journal.steps["drain:node1"].status).toBe("done");
+    expect(journal.steps["upgrade:node1"].status).toBe("interrupted");
+
+    const resumed = await upgrade(["--to", "v1.14.1", "--simulate", "--yes"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(
+      /Resuming the upgrade-talos to v1\.14\.1 started .*: 4 of 8 step\(s\) done earlier are skipped\./,
+    );
+    expect(resumed.stdout).toContain("✓ upgrade node1 to v1.14.1: already on v1.14.1");
+    expect(node.talosVersion()).toBe("v1.14.1");
+  }, 60_000);
+
   it("refuses a jump that skips a minor line, changing nothing", async ({ expect }) => {
     await bringUp("homelab.yaml");
     const before = await readFile(join(t.dir, "homelab.yaml"), "utf8");

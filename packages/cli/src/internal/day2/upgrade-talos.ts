@@ -19,6 +19,7 @@ import {
   healthStep,
   uncordonStep,
   waitReadyStep,
+  waitUntil,
 } from "./node-steps.js";
 import type { Day2Plan, Day2Step } from "./operation.js";
 import { checkTalosUpgrade, parseVersion } from "./versions.js";
@@ -42,12 +43,20 @@ export function rerunCommand(inv: Invocation, words: string): string {
   return parts.join(" ");
 }
 
-/** The Talos version each node answers with (the plan needs every node up). */
-async function liveVersions(cluster: Day2Cluster, signal: AbortSignal): Promise<Map<string, string>> {
+/**
+ * The Talos version each node answers with. The plan needs every node up, except one a stopped run
+ * left half way (it may be rebooting into the new version): its version is then unknown.
+ */
+async function liveVersions(
+  cluster: Day2Cluster,
+  signal: AbortSignal,
+  halfway: (node: string) => boolean,
+): Promise<Map<string, string>> {
   const versions = new Map<string, string>();
   await Promise.all(
     cluster.loaded.config.nodes.map(async (node) => {
       const [answer] = await cluster.client(node).version({ signal, timeoutMs: 10_000 });
+      if (!answer?.ok && halfway(node.name)) return;
       if (!answer?.ok)
         throw new HomelabError(
           "UNREACHABLE",
@@ -82,8 +91,15 @@ function nodeSteps(
     description: `upgrade ${node.name} to ${options.target}`,
     run: async (ctx) => {
       const client = cluster.client(node);
-      const [answer] = await client.version({ signal: ctx.signal, timeoutMs: 10_000 });
-      if (answer?.ok && answer.value.tag === options.target) return `already on ${options.target}`;
+      // a node a stopped run left rebooting is waited for before deciding
+      let tag: string | undefined;
+      await waitUntil(ctx, options.nodeTimeoutMs, `${node.name} does not answer`, async () => {
+        const [answer] = await client.version({ signal: ctx.signal, timeoutMs: 5_000 });
+        if (!answer?.ok) return `${node.name} does not answer yet`;
+        tag = answer.value.tag;
+        return undefined;
+      });
+      if (tag === options.target) return `already on ${options.target}`;
       // talos-client's flow: pull + install (LifecycleService on 1.13+), reboot, wait for the new version
       const result = await client.upgrade({
         image: options.image,
@@ -152,7 +168,9 @@ export async function runUpgradeTalos(inv: Invocation<Options>): Promise<number>
       `upgrade Talos to ${target} on ${plan.steps.filter((s) => s.kind === "upgrade").length} node(s) of ${config.cluster.name}?`,
     finally: () => cluster.close(),
     plan: async (previous): Promise<Day2Plan> => {
-      const versions = await liveVersions(cluster, inv.ctx.signal);
+      const versions = await liveVersions(cluster, inv.ctx.signal, (name) =>
+        halfDone(previous, target, name),
+      );
       const tc = await loadTalosConfig();
       const schematic = schematicOf(tc, config);
       const image = tc.installerImage({ schematicId: schematic.id, version: target });
@@ -169,7 +187,7 @@ export async function runUpgradeTalos(inv: Invocation<Options>): Promise<number>
         (n) => versions.get(n.name) !== target || halfDone(previous, target, n.name),
       );
       for (const n of todo)
-        if (versions.get(n.name) !== target)
+        if (versions.has(n.name) && versions.get(n.name) !== target)
           checkTalosUpgrade({
             node: n.name,
             from: versions.get(n.name) as string,
@@ -218,7 +236,9 @@ export async function runUpgradeTalos(inv: Invocation<Options>): Promise<number>
           `installer image: ${image}`,
           "each node's machine config keeps its install image until the next `homelab up`, which updates it without a reboot",
         );
-      const from = [...new Set(todo.map((n) => versions.get(n.name)))].join(", ");
+      const moving = todo.filter((n) => versions.has(n.name) && versions.get(n.name) !== target);
+      const from = [...new Set(moving.map((n) => versions.get(n.name)))].join(", ");
+      const names = todo.map((n) => n.name).join(", ");
       return {
         operation: "upgrade-talos",
         command: rerunCommand(inv, `upgrade talos --to ${target}`),
@@ -226,7 +246,9 @@ export async function runUpgradeTalos(inv: Invocation<Options>): Promise<number>
         summary:
           todo.length === 0
             ? `every node of ${config.cluster.name} runs Talos ${target}`
-            : `Talos ${from} -> ${target} on ${todo.map((n) => n.name).join(", ")} (one node at a time, control planes first)`,
+            : moving.length === 0
+              ? `finishing the upgrade to Talos ${target} on ${names}`
+              : `Talos ${from} -> ${target} on ${names} (one node at a time, control planes first)`,
         steps,
         notes,
       };
