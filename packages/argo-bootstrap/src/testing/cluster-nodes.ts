@@ -558,6 +558,33 @@ export function createClusterNodes(store: ObjectStore): {
     }
   }
 
+  /** The DaemonSet controller's status counts (kubectl rollout status and the kube-proxy health check read them). */
+  function stepDaemonSetStatus(): void {
+    for (const ds of store.list(DAEMONSET_TYPE)) {
+      const mine = store.list(podType(), ds.metadata.namespace).filter((p) => {
+        const ref = controllerOf(p);
+        return ref?.kind === "DaemonSet" && ref.name === ds.metadata.name;
+      });
+      const ready = mine.filter(isPodReady).length;
+      const status = {
+        observedGeneration: ds.metadata.generation,
+        desiredNumberScheduled: mine.length,
+        currentNumberScheduled: mine.length,
+        updatedNumberScheduled: mine.length,
+        numberReady: ready,
+        numberAvailable: ready,
+        numberMisscheduled: 0,
+        ...(mine.length - ready > 0 ? { numberUnavailable: mine.length - ready } : {}),
+      };
+      if (!sameJson(record(ds.status), status))
+        store.replace(
+          DAEMONSET_TYPE,
+          { ...ds, status },
+          { manager: "kube-controller-manager", statusOnly: true },
+        );
+    }
+  }
+
   function stepMirrorPods(all: StoredObject[]): void {
     const pods = store.list(podType(), "kube-system").filter((p) => controllerOf(p)?.kind === "Node");
     const wanted = new Set<string>();
@@ -718,6 +745,7 @@ export function createClusterNodes(store: ObjectStore): {
     stepMirrorPods(all);
     stepWorkloadPods(all);
     stepPodStatus(all);
+    stepDaemonSetStatus();
     stepBudgets();
   }
 
