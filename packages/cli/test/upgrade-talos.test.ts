@@ -142,6 +142,55 @@ describe("homelab upgrade talos --simulate", () => {
     expect(node.talosVersion()).toBe("v1.14.1");
   }, 60_000);
 
+  it("stops at a drain a PodDisruptionBudget blocks with the node uncordoned and untouched, and continues once it allows", async ({
+    expect,
+  }) => {
+    await bringUp("homelab.yaml");
+    const kube = lab.emulators.kube;
+    kube.apply({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "db", namespace: "default" },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: "db" } },
+        template: {
+          metadata: { labels: { app: "db" } },
+          spec: { containers: [{ name: "db", image: "postgres" }] },
+        },
+      },
+    });
+    kube.apply({
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: { name: "db", namespace: "default" },
+      spec: { minAvailable: 1, selector: { matchLabels: { app: "db" } } },
+    });
+    const r = await upgrade(["--to", "v1.14.1", "--simulate", "--yes", "--drain-timeout", "2s"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /upgrade-talos stopped at step 5 of 9 \(cordon and drain node1 \(PodDisruptionBudgets honoured\)\): draining node1 did not finish within 2000 ms: a PodDisruptionBudget blocks default\/db-/,
+    );
+    expect(r.stderr).toContain(
+      "run `homelab upgrade talos --to v1.14.1 --simulate` again: it continues from this step",
+    );
+    // the cluster is as it was: node1 schedulable, on its version, the pod still running
+    const node = kube.get({ apiVersion: "v1", kind: "Node", name: "node1" }) as unknown as {
+      spec: { unschedulable?: boolean };
+    };
+    expect(node.spec.unschedulable).toBeUndefined();
+    expect(lab.emulators.talos.node("node1").talosVersion()).toBe("v1.13.9");
+    const health = await run(["talos", "health", "--wait-timeout", "10", "--json"], { cwd: t.dir, env });
+    expect(health.code, health.stderr).toBe(0);
+
+    // the budget is relaxed: the same command continues from the drain
+    kube.delete({ apiVersion: "policy/v1", kind: "PodDisruptionBudget", name: "db", namespace: "default" });
+    const again = await upgrade(["--to", "v1.14.1", "--simulate", "--yes"]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain("3 of 8 step(s) done earlier are skipped");
+    expect(lab.emulators.talos.node("node1").talosVersion()).toBe("v1.14.1");
+  }, 60_000);
+
   it("refuses a jump that skips a minor line, changing nothing", async ({ expect }) => {
     await bringUp("homelab.yaml");
     const before = await readFile(join(t.dir, "homelab.yaml"), "utf8");
