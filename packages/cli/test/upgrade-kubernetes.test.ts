@@ -1,38 +1,18 @@
-import { copyFile, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "vitest";
-import type { Clock } from "../src/context.js";
-import { loadConfig } from "../src/internal/config/load.js";
-import { type Lab, startLab } from "../src/internal/lab/lab.js";
-import { publishLab } from "../src/internal/lab/running.js";
-import { EXAMPLES, run, tempDir } from "./helpers.js";
+import type { Lab } from "../src/internal/lab/lab.js";
+import { fastClock, run, tempDir, upPublishedLab } from "./helpers.js";
 
 /** `homelab upgrade kubernetes --simulate` end to end against a lab in this process. */
 
 const env = { TS_AUTHKEY: "tskey-upgrade" };
-const fastClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const t = setTimeout(resolve, Math.min(ms, 50));
-      signal?.addEventListener("abort", () => {
-        clearTimeout(t);
-        reject(signal.reason);
-      });
-    }),
-};
 
 let t: { dir: string; cleanup(): Promise<void> };
 let lab: Lab;
 
 async function bringUp(example: string): Promise<void> {
-  await copyFile(join(EXAMPLES, example), join(t.dir, "homelab.yaml"));
-  const { config } = await loadConfig("homelab.yaml", { cwd: t.dir, env });
-  lab = await startLab({ config });
-  await publishLab(join(t.dir, ".homelab", config.cluster.name, "lab"), lab.info);
-  const up = await run(["up", "--simulate", "--json"], { cwd: t.dir, env });
-  if (up.code !== 0) throw new Error(`up failed: ${up.stdout}${up.stderr}`);
+  lab = await upPublishedLab(t.dir, example, env);
 }
 
 const upgrade = (args: string[]) =>

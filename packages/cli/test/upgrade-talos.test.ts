@@ -1,11 +1,8 @@
-import { copyFile, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "vitest";
-import type { Clock } from "../src/context.js";
-import { loadConfig } from "../src/internal/config/load.js";
-import { type Lab, startLab } from "../src/internal/lab/lab.js";
-import { publishLab } from "../src/internal/lab/running.js";
-import { EXAMPLES, run, tempDir } from "./helpers.js";
+import type { Lab } from "../src/internal/lab/lab.js";
+import { deployment, fastClock, run, tempDir, upPublishedLab } from "./helpers.js";
 
 /**
  * `homelab upgrade talos --simulate` end to end: a lab in this process, published in the state
@@ -14,29 +11,12 @@ import { EXAMPLES, run, tempDir } from "./helpers.js";
 
 const env = { TS_AUTHKEY: "tskey-upgrade" };
 /** Real time, short sleeps: the polls of the roll-out (2 s in talos-client) do not slow the test down. */
-const fastClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const t = setTimeout(resolve, Math.min(ms, 50));
-      signal?.addEventListener("abort", () => {
-        clearTimeout(t);
-        reject(signal.reason);
-      });
-    }),
-};
 
 let t: { dir: string; cleanup(): Promise<void> };
 let lab: Lab;
 
 async function bringUp(example: string): Promise<void> {
-  await copyFile(join(EXAMPLES, example), join(t.dir, "homelab.yaml"));
-  const { config } = await loadConfig("homelab.yaml", { cwd: t.dir, env });
-  lab = await startLab({ config });
-  await publishLab(join(t.dir, ".homelab", config.cluster.name, "lab"), lab.info);
-  const up = await run(["up", "--simulate", "--json"], { cwd: t.dir, env });
-  if (up.code !== 0) throw new Error(`up failed: ${up.stdout}${up.stderr}`);
+  lab = await upPublishedLab(t.dir, example, env);
 }
 
 const upgrade = (args: string[], options: { stdinTTY?: boolean } = {}) =>
@@ -57,19 +37,7 @@ describe("homelab upgrade talos --simulate", () => {
   }) => {
     await bringUp("homelab.yaml");
     const kube = lab.emulators.kube;
-    kube.apply({
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      metadata: { name: "web", namespace: "default" },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: { app: "web" } },
-        template: {
-          metadata: { labels: { app: "web" } },
-          spec: { containers: [{ name: "web", image: "nginx" }] },
-        },
-      },
-    });
+    kube.apply(deployment("web", 1));
     const r = await upgrade(["--to", "v1.14.1", "--simulate", "--yes", "--json"]);
     expect(r.code, r.stderr).toBe(0);
     const doc = r.json();
@@ -147,19 +115,7 @@ describe("homelab upgrade talos --simulate", () => {
   }) => {
     await bringUp("homelab.yaml");
     const kube = lab.emulators.kube;
-    kube.apply({
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      metadata: { name: "db", namespace: "default" },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: { app: "db" } },
-        template: {
-          metadata: { labels: { app: "db" } },
-          spec: { containers: [{ name: "db", image: "postgres" }] },
-        },
-      },
-    });
+    kube.apply(deployment("db", 1));
     kube.apply({
       apiVersion: "policy/v1",
       kind: "PodDisruptionBudget",

@@ -324,7 +324,12 @@ export function createClusterNodes(store: ObjectStore): {
       { manager: "kubelet" },
     );
     const status = nodeStatus(reg, reg.ready, record(written.status));
-    if (JSON.stringify(stripHeartbeat(status)) !== JSON.stringify(stripHeartbeat(record(written.status))))
+    if (
+      !sameJson(
+        withoutConditionTime(status, "lastHeartbeatTime"),
+        withoutConditionTime(record(written.status), "lastHeartbeatTime"),
+      )
+    )
       store.replace(NODE_TYPE, { ...written, status }, { manager: "kubelet", statusOnly: true });
   }
 
@@ -720,7 +725,12 @@ export function createClusterNodes(store: ObjectStore): {
         ...(Object.keys(disrupted).length > 0 ? { disruptedPods: disrupted } : {}),
         conditions: [disruptionCondition(allowed, previous, failed)],
       };
-      if (!sameJson(stripTimes(previous), stripTimes(status)))
+      if (
+        !sameJson(
+          withoutConditionTime(previous, "lastTransitionTime"),
+          withoutConditionTime(status, "lastTransitionTime"),
+        )
+      )
         store.replace(PDB_TYPE, { ...pdb, status }, { manager: "kube-controller-manager", statusOnly: true });
     }
   }
@@ -843,23 +853,13 @@ function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a ?? {}) === JSON.stringify(b ?? {});
 }
 
-function stripTimes(status: Record<string, unknown>): unknown {
+/** A status without one time field of its conditions (a refreshed timestamp alone is no change). */
+function withoutConditionTime(status: Record<string, unknown>, field: string): unknown {
   const conditions = Array.isArray(status.conditions)
     ? status.conditions.map((c: unknown) => {
-        const { lastTransitionTime, ...rest } = record(c);
-        void lastTransitionTime;
-        return rest;
-      })
-    : undefined;
-  return { ...status, conditions };
-}
-
-function stripHeartbeat(status: Record<string, unknown>): unknown {
-  const conditions = Array.isArray(status.conditions)
-    ? status.conditions.map((c: unknown) => {
-        const { lastHeartbeatTime, ...rest } = record(c);
-        void lastHeartbeatTime;
-        return rest;
+        const copy = { ...record(c) };
+        delete copy[field];
+        return copy;
       })
     : undefined;
   return { ...status, conditions };
