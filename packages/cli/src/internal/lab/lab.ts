@@ -35,6 +35,11 @@ export interface Lab {
   nodeState(name: string): string;
   /** The emulators themselves, for fault injection in tests. */
   emulators: { talos: TalosEmulator; cloudflare: CloudflareEmulator; kube: KubeEmulator };
+  /** Each node's cloudflared, for fault injection in tests. */
+  cloudflared: {
+    /** From its next restart on, cloudflared on this node never connects (a crash loop); `false` heals it. */
+    failOnRestart(node: string, fail?: boolean): void;
+  };
   close(): Promise<void>;
 }
 
@@ -181,7 +186,8 @@ export async function startLab(options: {
     closers.push(() => factoryServer.close());
 
     // cloudflared on each node: a connector appears once the node runs with a tunnel token
-    const connectors = new Map<string, { token: string; tunnelId: string; connectorId?: string }>();
+    const connectors = new Map<string, { token: string; tunnelId: string; connectorId: string }>();
+    const broken = new Set<string>();
     const emulated = talos;
     // the token of each node's applied config, read again only when that config changed
     const tokens = new Map<string, { config: string | undefined; token: string | undefined }>();
@@ -197,25 +203,40 @@ export async function startLab(options: {
         const running = node.state() === "running";
         const token = running ? tokenOf(node.name, node.appliedConfig()) : undefined;
         const current = connectors.get(node.name);
-        if (current && current.token !== token) {
-          if (current.connectorId && cf.state.tunnel(current.tunnelId))
-            cf.removeConnector(current.tunnelId, current.connectorId);
-          connectors.delete(node.name);
-          continue; // re-registers on the next tick, like a restarting cloudflared
+        if (current) {
+          const live = cf.state.tunnel(current.tunnelId)?.connectors.some((c) => c.id === current.connectorId);
+          // a new token restarts cloudflared (Talos restarts an extension service whose config changed)
+          if (current.token !== token && live) cf.removeConnector(current.tunnelId, current.connectorId);
+          // stopped, restarted, or its connections were deleted: it connects again on the next tick
+          if (current.token !== token || !live) connectors.delete(node.name);
+          continue;
         }
-        if (!token || current) continue;
+        if (!token || broken.has(node.name)) continue;
         const tunnelId = tunnelIdFromToken(token);
         if (!tunnelId || !cf.state.tunnel(tunnelId)) continue;
-        const c = cf.addConnector(tunnelId, {
-          id: randomUUID(),
-          originIp: node.address,
-          version: "2025.11.1",
-          arch: "linux_amd64",
-        });
-        connectors.set(node.name, { token, tunnelId, connectorId: c.id });
+        try {
+          const c = cf.addConnector(tunnelId, {
+            id: randomUUID(),
+            originIp: node.address,
+            version: "2025.11.1",
+            arch: "linux_amd64",
+            token,
+          });
+          connectors.set(node.name, { token, tunnelId, connectorId: c.id });
+        } catch {
+          // refused (a token from before a rotation): cloudflared keeps retrying, as the real one does
+        }
       }
     };
-    const timer = setInterval(syncConnectors, options.connectorIntervalMs ?? 50);
+    const failing = new Set<string>();
+    const watchRestarts = () => {
+      // a failing cloudflared breaks once its connector is gone (restart, new token, deleted connections)
+      for (const name of failing) if (!connectors.has(name)) broken.add(name);
+    };
+    const timer = setInterval(() => {
+      syncConnectors();
+      watchRestarts();
+    }, options.connectorIntervalMs ?? 50);
     timer.unref();
     closers.push(async () => clearInterval(timer));
 
@@ -241,6 +262,16 @@ export async function startLab(options: {
       helm,
       nodeState: (name) => talos.node(name).state(),
       emulators: { talos, cloudflare: cf, kube },
+      cloudflared: {
+        failOnRestart(node, fail = true) {
+          talos.node(node);
+          if (fail) failing.add(node);
+          else {
+            failing.delete(node);
+            broken.delete(node);
+          }
+        },
+      },
       close,
     };
   } catch (error) {
