@@ -1270,7 +1270,9 @@ export function createEmulatorCore(options: CloudflareEmulatorOptions = {}): Emu
       if (input.token !== undefined) {
         const claims = tokenClaims(input.token);
         if (claims?.t !== tunnelId || claims.s !== t.secret)
-          throw new Error(`tunnel ${tunnelId} refused the connector: the token is not the tunnel's current one`);
+          throw new Error(
+            `tunnel ${tunnelId} refused the connector: the token is not the tunnel's current one`,
+          );
       }
       const c: EmulatedConnector = {
         id: input.id ?? randomUUID(),

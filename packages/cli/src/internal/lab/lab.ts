@@ -204,7 +204,9 @@ export async function startLab(options: {
         const token = running ? tokenOf(node.name, node.appliedConfig()) : undefined;
         const current = connectors.get(node.name);
         if (current) {
-          const live = cf.state.tunnel(current.tunnelId)?.connectors.some((c) => c.id === current.connectorId);
+          const live = cf.state
+            .tunnel(current.tunnelId)
+            ?.connectors.some((c) => c.id === current.connectorId);
           // a new token restarts cloudflared (Talos restarts an extension service whose config changed)
           if (current.token !== token && live) cf.removeConnector(current.tunnelId, current.connectorId);
           // stopped, restarted, or its connections were deleted: it connects again on the next tick
