@@ -58,7 +58,7 @@ describe("homelab tunnel rotate-token", () => {
   it("rolls the new token one node at a time and leaves only connectors on the new secret", async ({
     expect,
   }) => {
-    const oldToken = tokenOf("worker1");
+    const oldToken = tokenOf("worker1") ?? "";
     const r = await run(["tunnel", "rotate-token", "--yes", "--json"], {
       cwd: t.dir,
       env: { ...env, ...cfEnv },

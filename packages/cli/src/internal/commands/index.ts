@@ -16,6 +16,8 @@ export const ROOT = defineGroup({
     status: () => import("./status.js").then((m) => m.command),
     down: () => import("./down.js").then((m) => m.command),
     lab: () => import("./lab.js").then((m) => m.command),
+    backup: () => import("./backup.js").then((m) => m.command),
+    restore: () => import("./restore.js").then((m) => m.command),
     talos: () => import("./talos/index.js").then((m) => m.group),
     image: () => import("./image/index.js").then((m) => m.group),
     tunnel: () => import("./tunnel/index.js").then((m) => m.group),
