@@ -18,6 +18,7 @@ export const ROOT = defineGroup({
     lab: () => import("./lab.js").then((m) => m.command),
     backup: () => import("./backup.js").then((m) => m.command),
     restore: () => import("./restore.js").then((m) => m.command),
+    node: () => import("./node/index.js").then((m) => m.group),
     talos: () => import("./talos/index.js").then((m) => m.group),
     image: () => import("./image/index.js").then((m) => m.group),
     tunnel: () => import("./tunnel/index.js").then((m) => m.group),

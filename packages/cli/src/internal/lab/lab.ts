@@ -24,6 +24,8 @@ export interface LabInfo {
   helm: { url: string };
   /** The Image Factory emulator (absent in a lab.json written before it existed). */
   imageFactory?: { url: string };
+  /** Where `node add` powers on a machine for a new node (absent in a lab.json written before it existed). */
+  machines?: { url: string };
 }
 
 /** A running simulated lab. */
