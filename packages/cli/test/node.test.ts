@@ -1,6 +1,7 @@
-import { copyFile, readFile } from "node:fs/promises";
+import { copyFile, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, it } from "vitest";
+import { addNodeText, removeNodeText } from "../src/internal/config/edit.js";
 import { loadConfig } from "../src/internal/config/load.js";
 import { type Lab, startLab } from "../src/internal/lab/lab.js";
 import { publishLab } from "../src/internal/lab/running.js";
@@ -15,10 +16,20 @@ const env = { TS_AUTHKEY: "tskey-node" };
 let t: { dir: string; cleanup(): Promise<void> } | undefined;
 let lab: Lab | undefined;
 
-async function startProject(example: string): Promise<{ dir: string; lab: Lab; cf: Record<string, string> }> {
+/**
+ * A project from an example, its lab started and `up` run. `spare`: nodes left out of homelab.yaml
+ * whose machines the lab still has, in maintenance mode (hardware waiting to be added).
+ */
+async function startProject(
+  example: string,
+  spare: string[] = [],
+): Promise<{ dir: string; lab: Lab; cf: Record<string, string> }> {
   t = await tempDir();
   await copyFile(join(EXAMPLES, example), join(t.dir, "homelab.yaml"));
   const { config } = await loadConfig("homelab.yaml", { cwd: t.dir, env });
+  let text = await readFile(join(t.dir, "homelab.yaml"), "utf8");
+  for (const name of spare) text = removeNodeText(text, "homelab.yaml", name);
+  await writeFile(join(t.dir, "homelab.yaml"), text);
   lab = await startLab({ config });
   await publishLab(join(t.dir, ".homelab", config.cluster.name, "lab"), lab.info);
   const up = await run(["up", "--simulate", "--json"], { cwd: t.dir, env });
@@ -117,5 +128,104 @@ describe("homelab node remove", () => {
     const r = await run(["node", "remove", "nodeX", "--yes", "--json"], { cwd: p.dir, env });
     expect(r.code).toBe(2);
     expect(r.json().error).toMatchObject({ code: "USAGE", hint: "nodes: node1" });
+  }, 60_000);
+});
+
+describe("addNodeText / removeNodeText", () => {
+  it("cuts and appends only the entry's lines, leaving the rest of homelab.yaml byte for byte", async ({
+    expect,
+  }) => {
+    const text = await readFile(join(EXAMPLES, "ha.yaml"), "utf8");
+    const entry = {
+      name: "worker3",
+      role: "worker" as const,
+      address: "192.168.50.23",
+      installDiskSelector: { type: "ssd", size: ">= 200GB" },
+      interfaces: [{ name: "eno1", addresses: ["192.168.50.23/24"], gateway: "192.168.50.1" }],
+    };
+    const added = addNodeText(text, "ha.yaml", entry);
+    expect(added.split("\n").length).toBe(text.split("\n").length + 6);
+    expect(removeNodeText(added, "ha.yaml", "worker3")).toBe(text);
+    const without = removeNodeText(text, "ha.yaml", "cp2");
+    expect(text.replace(/ {2}- name: cp2\n(?: {4}.*\n)+/, "")).toBe(without);
+    expect(() => addNodeText(text, "ha.yaml", { ...entry, name: "cp1" })).toThrow(/already lists cp1/);
+    expect(() => removeNodeText(text, "ha.yaml", "nope")).toThrow(/lists no nope/);
+  });
+});
+
+describe("homelab node add", () => {
+  it("writes a new worker into homelab.yaml, applies its config, waits for it and the cluster", async ({
+    expect,
+  }) => {
+    const p = await startProject("ha.yaml", ["worker2"]);
+    expect(p.lab.emulators.talos.node("worker2").state()).toBe("maintenance");
+    const r = await run(["node", "add", "worker2", "--address", "192.168.50.22", "--yes", "--json"], {
+      cwd: p.dir,
+      env,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json().steps.map((s: { id: string }) => s.id)).toEqual([
+      "config",
+      "apply:worker2",
+      "join:worker2",
+      "health",
+    ]);
+    expect(p.lab.emulators.talos.node("worker2").state()).toBe("running");
+    const yaml = await readFile(join(p.dir, "homelab.yaml"), "utf8");
+    expect(yaml).toContain("# A highly available homelab");
+    expect(yaml).toContain(
+      [
+        "  - name: worker2",
+        "    role: worker",
+        "    address: 192.168.50.22",
+        '    installDiskSelector: { size: ">= 200GB", type: ssd }',
+        "    interfaces:",
+        "      - { name: eno1, addresses: [192.168.50.22/24], gateway: 192.168.50.1 }",
+      ].join("\n"),
+    );
+    const tunnel = () => p.lab.emulators.cloudflare.state.tunnels().find((x) => x.deletedAt === null);
+    await waitFor("worker2's connector", () =>
+      (tunnel()?.connectors ?? []).some((c) => c.originIp === "192.168.50.22"),
+    );
+    const again = await run(["up", "--simulate", "--json"], { cwd: p.dir, env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json().changed).toBe(0);
+    const noop = await run(["node", "add", "worker2", "--yes", "--json"], { cwd: p.dir, env });
+    expect(noop.code).toBe(0);
+    expect(noop.json()).toMatchObject({ changed: false, steps: [] });
+  }, 120_000);
+
+  it("writes a control plane into homelab.yaml (sharing the VIP) and joins it as an etcd member", async ({
+    expect,
+  }) => {
+    const p = await startProject("ha.yaml", ["cp3"]);
+    expect(await etcdMembers(p.dir)).toEqual(["cp1", "cp2"]);
+    const r = await run(
+      ["node", "add", "cp3", "--role", "controlplane", "--address", "192.168.50.13", "--yes", "--json"],
+      { cwd: p.dir, env },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json().steps.find((s: { id: string }) => s.id === "join:cp3").detail).toBe(
+      "etcd member (3 member(s))",
+    );
+    expect(await etcdMembers(p.dir)).toEqual(["cp1", "cp2", "cp3"]);
+    expect(await readFile(join(p.dir, "homelab.yaml"), "utf8")).toContain(
+      "      - { name: eno1, addresses: [192.168.50.13/24], gateway: 192.168.50.1, vip: 192.168.50.10 }",
+    );
+  }, 120_000);
+
+  it("refuses node flags without --address, and --address for a name listed with another", async ({
+    expect,
+  }) => {
+    const p = await startProject("homelab.yaml");
+    const a = await run(["node", "add", "n2", "--role", "worker", "--yes", "--json"], { cwd: p.dir, env });
+    expect(a.code).toBe(2);
+    expect(a.json().error.message).toMatch(/--role describes a new node: give its --address too/);
+    const b = await run(["node", "add", "node1", "--address", "192.168.50.9", "--yes", "--json"], {
+      cwd: p.dir,
+      env,
+    });
+    expect(b.code).toBe(2);
+    expect(b.json().error.message).toMatch(/already lists node1 with address 192\.168\.50\.200/);
   }, 60_000);
 });
