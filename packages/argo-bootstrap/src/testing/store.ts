@@ -152,6 +152,12 @@ export class ObjectStore {
     }
   }
 
+  /** Serves more built-in types (the cluster-nodes part adds Node, PodDisruptionBudget, DaemonSet). */
+  addTypes(types: readonly ResourceType[]): void {
+    for (const type of types)
+      if (!this.#types.some((t) => t.group === type.group && t.kind === type.kind)) this.#types.push(type);
+  }
+
   get resourceVersion(): string {
     return String(this.#resourceVersion);
   }

@@ -10,6 +10,7 @@ import { loadTalosTesting, type TalosEmulator } from "../adapters/talos-client.j
 import { loadTalosConfig } from "../adapters/talos-config.js";
 import type { HomelabConfig } from "../config/load.js";
 import { createImageFactoryEmulator } from "./image-factory.js";
+import { startKubeNodeSync } from "./kube-nodes.js";
 
 /** Where a running lab can be reached; written to `lab.json` so other processes can use it. */
 export interface LabInfo {
@@ -131,7 +132,8 @@ export function remoteHelm(url: string): ProcessRunner {
  * the Kubernetes emulator (its kubeconfig is what the Talos nodes hand out), the Helm stand-in
  * (served on 127.0.0.1 so another process can use it), the Cloudflare emulator on 127.0.0.1, and
  * a loop that registers a cloudflared connector for every running node whose config carries a
- * tunnel token, as `cloudflared tunnel run` would.
+ * tunnel token, as `cloudflared tunnel run` would, and one that keeps a Kubernetes Node per running
+ * Talos node (Ready while it runs, with its kubelet version), as the kubelets would.
  */
 export async function startLab(options: {
   config: HomelabConfig;
@@ -243,6 +245,14 @@ export async function startLab(options: {
     }, options.connectorIntervalMs ?? 50);
     timer.unref();
     closers.push(async () => clearInterval(timer));
+    // the kubelets: a Kubernetes Node per running Talos node, Ready while it runs
+    const stopNodeSync = startKubeNodeSync({
+      talos,
+      kube,
+      config,
+      intervalMs: options.connectorIntervalMs ?? 50,
+    });
+    closers.push(async () => stopNodeSync());
 
     const info: LabInfo = {
       version: 1,

@@ -1,0 +1,144 @@
+import { parseAllDocuments } from "yaml";
+import type { KubeEmulator } from "../adapters/argo-bootstrap.js";
+import type { TalosEmulator } from "../adapters/talos-client.js";
+import type { HomelabConfig } from "../config/load.js";
+
+// The kubelets of the simulated lab: every Talos node that runs with a config in a bootstrapped
+// cluster registers a Kubernetes Node in the Kubernetes emulator, Ready while the Talos node runs
+// (NotReady while it reboots, is upgraded or is down), reporting the kubelet version of its
+// machine config; control planes run the static pods of their config (kube-apiserver,
+// kube-controller-manager, kube-scheduler), and the API server's version follows theirs.
+
+/** Images of the Kubernetes components a machine config names (v1alpha1 fields or the 1.14+ Kube*Config documents). */
+export interface ComponentImages {
+  kubelet?: string;
+  "kube-apiserver"?: string;
+  "kube-controller-manager"?: string;
+  "kube-scheduler"?: string;
+  "kube-proxy"?: string;
+}
+
+/** Where each component's image lives: the 1.14+ document kind, and the v1alpha1 path. */
+export const COMPONENT_FIELDS = {
+  kubelet: { kind: "KubeletConfig", v1alpha1: ["machine", "kubelet", "image"] },
+  "kube-apiserver": { kind: "KubeAPIServerConfig", v1alpha1: ["cluster", "apiServer", "image"] },
+  "kube-controller-manager": {
+    kind: "KubeControllerManagerConfig",
+    v1alpha1: ["cluster", "controllerManager", "image"],
+  },
+  "kube-scheduler": { kind: "KubeSchedulerConfig", v1alpha1: ["cluster", "scheduler", "image"] },
+  "kube-proxy": { kind: "KubeProxyConfig", v1alpha1: ["cluster", "proxy", "image"] },
+} as const;
+
+/** The component images a machine config (YAML, possibly several documents) names. */
+export function componentImages(configText: string): ComponentImages {
+  const docs = parseAllDocuments(configText).map((d) => d.toJS() as Record<string, unknown> | null);
+  const images: ComponentImages = {};
+  for (const [component, where] of Object.entries(COMPONENT_FIELDS) as [
+    keyof ComponentImages,
+    (typeof COMPONENT_FIELDS)[keyof ComponentImages],
+  ][]) {
+    const doc = docs.find((d) => d?.kind === where.kind);
+    if (typeof doc?.image === "string") {
+      images[component] = doc.image;
+      continue;
+    }
+    const v1alpha1 = docs.find((d) => d !== null && d.kind === undefined && d.version === "v1alpha1");
+    let value: unknown = v1alpha1;
+    for (const key of where.v1alpha1)
+      value =
+        typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+    if (typeof value === "string") images[component] = value;
+  }
+  return images;
+}
+
+/** The tag of an image reference (`…/kubelet:v1.35.0` → `v1.35.0`). */
+export function imageVersion(image: string | undefined): string | undefined {
+  if (image === undefined) return undefined;
+  const name = image.split("@")[0] ?? image;
+  const colon = name.lastIndexOf(":");
+  return colon > name.lastIndexOf("/") ? name.slice(colon + 1) : undefined;
+}
+
+/**
+ * Keeps the Kubernetes emulator's Nodes in step with the Talos emulator's nodes every
+ * `intervalMs`; returns the function that stops it.
+ */
+export function startKubeNodeSync(options: {
+  talos: TalosEmulator;
+  kube: KubeEmulator;
+  config: HomelabConfig;
+  intervalMs: number;
+}): () => void {
+  const { talos, kube, config } = options;
+  const defaultVersion = `v${config.cluster.kubernetesVersion.replace(/^v/, "")}`;
+  const parsed = new Map<string, { text: string; images: ComponentImages }>();
+  const imagesOf = (name: string, text: string): ComponentImages => {
+    const seen = parsed.get(name);
+    if (seen?.text === text) return seen.images;
+    const images = componentImages(text);
+    parsed.set(name, { text, images });
+    return images;
+  };
+  const registered = new Map<string, string>();
+  const sync = () => {
+    if (!talos.isBootstrapped()) return;
+    let apiServer: string | undefined;
+    for (const node of talos.nodes) {
+      const text = node.appliedConfig();
+      const role = node.role();
+      const running = node.state() === "running";
+      if (text === undefined || role === undefined) {
+        // wiped or reset: the Node stays, NotReady, until someone deletes it
+        if (registered.has(node.name) && registered.get(node.name) !== "gone") {
+          kube.nodes.setReady(node.name, false);
+          registered.set(node.name, "gone");
+        }
+        continue;
+      }
+      const images = imagesOf(node.name, text);
+      const controlPlane = role === "controlplane";
+      const staticPods = controlPlane
+        ? (["kube-apiserver", "kube-controller-manager", "kube-scheduler"] as const).map((component) => ({
+            name: component,
+            image: images[component] ?? `registry.k8s.io/${component}:${defaultVersion}`,
+          }))
+        : [];
+      if (controlPlane && running && apiServer === undefined)
+        apiServer = imageVersion(staticPods[0]?.image) ?? defaultVersion;
+      const registration = {
+        kubeletVersion: imageVersion(images.kubelet) ?? defaultVersion,
+        osImage: `Talos (${node.talosVersion()})`,
+        staticPods,
+        ready: running,
+      };
+      const fingerprint = JSON.stringify(registration);
+      if (registered.get(node.name) === fingerprint) continue;
+      if (!registered.has(node.name)) {
+        // the kubelet registers once it first runs
+        if (!running) continue;
+        kube.nodes.register({
+          name: node.name,
+          internalIP: node.address,
+          controlPlane,
+          ...(controlPlane && !config.cluster.allowSchedulingOnControlPlanes
+            ? { taints: [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" as const }] }
+            : {}),
+          ...registration,
+        });
+      } else kube.nodes.update(node.name, registration);
+      registered.set(node.name, fingerprint);
+    }
+    if (apiServer !== undefined) kube.setKubernetesVersion(apiServer);
+  };
+  const timer = setInterval(() => {
+    try {
+      sync();
+    } catch {
+      // a half-written config is read again on the next tick
+    }
+  }, options.intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
