@@ -57,6 +57,45 @@ async function waitFor(what: string, check: () => boolean): Promise<void> {
   if (!check()) throw new Error(`timed out waiting for ${what}`);
 }
 
+const nodeNames = (l: Lab) =>
+  l.emulators.kube.list({ apiVersion: "v1", kind: "Node" }).map((n) => n.metadata.name);
+
+type Pod = { metadata: { name: string; labels?: Record<string, string> }; spec: { nodeName?: string } };
+const webPods = (l: Lab) =>
+  (l.emulators.kube.list({ apiVersion: "v1", kind: "Pod", namespace: "shop" }) as unknown as Pod[]).filter(
+    (p) => p.metadata.labels?.app === "web",
+  );
+
+/** A Deployment of 4 pods across the workers, behind a PodDisruptionBudget allowing `minAvailable`. */
+async function deployWeb(l: Lab, minAvailable: number): Promise<void> {
+  const kube = l.emulators.kube;
+  kube.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: "shop" } });
+  kube.apply({
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "web", namespace: "shop" },
+    spec: {
+      replicas: 4,
+      selector: { matchLabels: { app: "web" } },
+      template: {
+        metadata: { labels: { app: "web" } },
+        spec: { containers: [{ name: "web", image: "nginx" }] },
+      },
+    },
+  });
+  setBudget(l, minAvailable);
+  await kube.waitFor(() => webPods(l).filter((p) => p.spec.nodeName).length === 4);
+}
+
+function setBudget(l: Lab, minAvailable: number): void {
+  l.emulators.kube.apply({
+    apiVersion: "policy/v1",
+    kind: "PodDisruptionBudget",
+    metadata: { name: "web", namespace: "shop" },
+    spec: { minAvailable, selector: { matchLabels: { app: "web" } } },
+  });
+}
+
 const etcdMembers = async (dir: string) => {
   const r = await run(["talos", "etcd", "members", "--json", "--nodes", "192.168.50.11"], { cwd: dir, env });
   return (r.json().members as { hostname: string }[]).map((m) => m.hostname).sort();
@@ -69,9 +108,15 @@ describe("homelab node remove", () => {
     await waitFor("both connectors", () => tunnel()?.connectors.length === 2);
     const r = await run(["node", "remove", "worker2", "--yes", "--json"], { cwd: p.dir, env });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json().steps.map((s: { id: string }) => s.id)).toEqual(
-      expect.arrayContaining(["reset", "tunnel", "config"]),
-    );
+    expect(r.json().steps.map((s: { id: string }) => s.id)).toEqual([
+      "cordon",
+      "drain",
+      "reset",
+      "delete-node",
+      "tunnel",
+      "config",
+    ]);
+    expect(nodeNames(p.lab)).not.toContain("worker2");
     expect(p.lab.emulators.talos.node("worker2").state()).toBe("maintenance");
     const yaml = await readFile(join(p.dir, "homelab.yaml"), "utf8");
     expect(yaml).not.toContain("worker2");
@@ -88,6 +133,36 @@ describe("homelab node remove", () => {
     expect(again.json().changed).toBe(0);
   }, 120_000);
 
+  it("stops at a drain a PodDisruptionBudget blocks, the node cordoned but in the cluster, and resumes", async ({
+    expect,
+  }) => {
+    const p = await startProject("ha.yaml");
+    await deployWeb(p.lab, 4);
+    expect(webPods(p.lab).some((pod) => pod.spec.nodeName === "worker2")).toBe(true);
+    const r = await run(["node", "remove", "worker2", "--yes", "--json", "--node-timeout", "2s"], {
+      cwd: p.dir,
+      env,
+    });
+    expect(r.code).toBe(1);
+    expect(r.json().error.message).toMatch(/node-remove stopped at step 2 of \d+ \(drain worker2/);
+    expect(p.lab.emulators.talos.node("worker2").state()).toBe("running");
+    expect(nodeNames(p.lab)).toContain("worker2");
+    const node = p.lab.emulators.kube
+      .list({ apiVersion: "v1", kind: "Node" })
+      .find((n) => n.metadata.name === "worker2") as unknown as { spec: { unschedulable?: boolean } };
+    expect(node.spec.unschedulable).toBe(true);
+    expect(await readFile(join(p.dir, "homelab.yaml"), "utf8")).toContain("name: worker2");
+    // the budget allows one pod down: the rerun continues at the drain and finishes
+    setBudget(p.lab, 3);
+    const again = await run(["node", "remove", "worker2", "--yes", "--json"], { cwd: p.dir, env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json().resumed).toBe(1);
+    expect(nodeNames(p.lab)).not.toContain("worker2");
+    await p.lab.emulators.kube.waitFor(
+      () => webPods(p.lab).length === 4 && webPods(p.lab).every((pod) => pod.spec.nodeName === "worker1"),
+    );
+  }, 120_000);
+
   it("makes a control plane leave etcd before wiping it", async ({ expect }) => {
     const p = await startProject("ha.yaml");
     expect(await etcdMembers(p.dir)).toEqual(["cp1", "cp2", "cp3"]);
@@ -96,7 +171,14 @@ describe("homelab node remove", () => {
     expect(r.json().plan.notes).toEqual([
       expect.stringMatching(/etcd keeps quorum: 2 member\(s\) left, 2 healthy, 2 needed/),
     ]);
-    expect(r.json().steps.map((s: { id: string }) => s.id)).toEqual(["etcd-leave", "reset", "config"]);
+    expect(r.json().steps.map((s: { id: string }) => s.id)).toEqual([
+      "cordon",
+      "drain",
+      "etcd-leave",
+      "reset",
+      "delete-node",
+      "config",
+    ]);
     expect(await etcdMembers(p.dir)).toEqual(["cp1", "cp2"]);
     expect(p.lab.emulators.talos.node("cp3").state()).toBe("maintenance");
   }, 120_000);

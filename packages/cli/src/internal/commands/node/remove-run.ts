@@ -5,6 +5,7 @@ import { removeNodeText, writeConfigText } from "../../config/edit.js";
 import type { LoadedConfig } from "../../config/load.js";
 import { runDay2 } from "../../day2/command.js";
 import type { Day2Plan, Day2Step } from "../../day2/operation.js";
+import { projectKubernetes } from "../../kube/project.js";
 import { parseDuration } from "../../pipeline/node-wait.js";
 import { clusterAccess } from "../../state/cluster-access.js";
 import { loadProject } from "../common.js";
@@ -80,6 +81,7 @@ export async function runNodeRemove(inv: Invocation<typeof NODE_REMOVE_OPTIONS>)
   const talosLib = await loadTalosClient();
   const talos = talosLib.createTalosClient({ talosconfig: access.talosconfig, timeoutMs: 30_000 });
   const cps = config.nodes.filter((n) => n.role === "controlplane");
+  const kube = await projectKubernetes(inv, access);
   return runDay2(inv, {
     stateDir: access.stateDir,
     operation: "node-remove",
@@ -91,7 +93,35 @@ export async function runNodeRemove(inv: Invocation<typeof NODE_REMOVE_OPTIONS>)
       const isControlPlane = node.role === "controlplane";
       // gate first, read only: the cluster must survive without this node
       const quorum = isControlPlane ? await checkEtcdQuorum(talos, node, cps) : undefined;
-      const steps: Day2Step[] = [];
+      const steps: Day2Step[] = [
+        {
+          id: "cordon",
+          kind: "cordon",
+          node: node.name,
+          description: `cordon ${node.name}: no new pods are scheduled there`,
+          async run(step) {
+            await kube.access.setUnschedulable(node.name, true, { signal: step.signal });
+            return "cordoned";
+          },
+        },
+        {
+          id: "drain",
+          kind: "drain",
+          node: node.name,
+          description: `drain ${node.name}: evict its pods (PodDisruptionBudgets honoured; DaemonSet and static pods stay)`,
+          async run(step) {
+            const evicted = await talosLib.drainNode({
+              kubernetes: kube.access,
+              node: node.name,
+              timeoutMs,
+              clock: step.clock,
+              signal: step.signal,
+              onProgress: (e) => step.progress(e),
+            });
+            return `${evicted} pod(s) evicted`;
+          },
+        },
+      ];
       if (isControlPlane)
         steps.push({
           id: "etcd-leave",
@@ -123,6 +153,17 @@ export async function runNodeRemove(inv: Invocation<typeof NODE_REMOVE_OPTIONS>)
             const [answer] = await talos.version({ nodes: [node.address], timeoutMs: 5_000 });
             return answer?.ok ? undefined : "wiped: it no longer answers as a member of this cluster";
           });
+        },
+      });
+      steps.push({
+        id: "delete-node",
+        kind: "kubernetes",
+        node: node.name,
+        description: `delete the Kubernetes Node ${node.name}`,
+        async run(step) {
+          return (await kube.deleteNode(node.name, step.signal)) === "deleted"
+            ? "deleted"
+            : "no such Node (deleted earlier)";
         },
       });
       if (config.tunnel && node.tunnel !== false)
