@@ -136,6 +136,88 @@ describe("homelab restore", () => {
   }, 60_000);
 });
 
+describe("homelab restore against a lab", () => {
+  async function talosClient() {
+    const { createTalosClient } = await import("@talos-homelab/talos-client");
+    const talosconfig = await readFile(join(t.dir, `.homelab/${clusterName}/lab/talosconfig`), "utf8");
+    return createTalosClient({ talosconfig });
+  }
+  let clusterName = "homelab";
+  const waitFor = async (what: string, check: () => boolean) => {
+    for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
+    if (!check()) throw new Error(`timed out waiting for ${what}`);
+  };
+
+  it("recovers etcd from the backup after its data was lost, and the cluster is healthy", async ({
+    expect,
+  }) => {
+    clusterName = "homelab";
+    await startProject("homelab.yaml");
+    lab.emulators.talos.etcd.put("/registry/namespaces/shop", "{}");
+    const b = await run(["backup", "--out", "b", "--yes", "--json"], { cwd: t.dir, env });
+    expect(b.code, b.stderr).toBe(0);
+    lab.emulators.talos.etcd.put("/registry/namespaces/after-the-backup", "{}");
+    // the disaster: EPHEMERAL (etcd's data) wiped on the only control plane
+    const talos = await talosClient();
+    try {
+      await talos.reset({
+        node: "192.168.50.200",
+        graceful: false,
+        reboot: true,
+        systemPartitionsToWipe: ["EPHEMERAL"],
+      });
+    } finally {
+      talos.close();
+    }
+    await waitFor("etcd's data to be gone", () => !lab.emulators.talos.isBootstrapped());
+    await waitFor("node1 to be back", () => lab.emulators.talos.node("node1").state() === "running");
+    const r = await run(["restore", "b", "--yes", "--json"], { cwd: t.dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json().steps.map((s: { id: string }) => s.id)).toEqual([
+      "recover:node1",
+      "bootstrap:node1",
+      "health",
+    ]);
+    expect(lab.emulators.talos.etcd.keys()).toEqual(["/registry/namespaces/shop"]);
+    const health = await run(["talos", "health", "--json"], { cwd: t.dir, env });
+    expect(health.code, health.stderr).toBe(0);
+  }, 120_000);
+
+  it("with --wipe, replaces a running etcd: the others leave, every control plane is wiped, then recovered", async ({
+    expect,
+  }) => {
+    clusterName = "homelab-ha";
+    await startProject("ha.yaml");
+    lab.emulators.talos.etcd.put("/registry/a", "1");
+    const b = await run(["backup", "--out", "b", "--yes", "--json"], { cwd: t.dir, env });
+    expect(b.code, b.stderr).toBe(0);
+    lab.emulators.talos.etcd.put("/registry/b", "2");
+    const r = await run(["restore", "b", "--wipe", "--yes", "--json"], { cwd: t.dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json().steps.map((s: { id: string }) => s.id)).toEqual([
+      "leave:cp2",
+      "leave:cp3",
+      "wipe:cp1",
+      "wipe:cp2",
+      "wipe:cp3",
+      "recover:cp1",
+      "bootstrap:cp1",
+      "health",
+    ]);
+    expect(lab.emulators.talos.etcd.keys()).toEqual(["/registry/a"]);
+    const members = await run(["talos", "etcd", "members", "--json", "--nodes", "192.168.50.11"], {
+      cwd: t.dir,
+      env,
+    });
+    expect(
+      members
+        .json()
+        .members.map((m: { hostname: string }) => m.hostname)
+        .sort(),
+    ).toEqual(["cp1", "cp2", "cp3"]);
+  }, 120_000);
+});
+
 describe("homelab backup with secrets: in homelab.yaml", () => {
   it("encrypts the machine secrets and talosconfig for the recipients", async ({ expect }) => {
     const key = await generateAgeKey();

@@ -296,6 +296,31 @@ describe("homelab node add", () => {
     );
   }, 120_000);
 
+  it("powers on a machine in the running lab for a node that is new hardware, then joins it", async ({
+    expect,
+  }) => {
+    const p = await startProject("ha.yaml");
+    const r = await run(["node", "add", "worker3", "--address", "192.168.50.23", "--yes", "--json"], {
+      cwd: p.dir,
+      env,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json().steps.map((s: { id: string }) => s.id)).toEqual([
+      "config",
+      "machine:worker3",
+      "apply:worker3",
+      "join:worker3",
+      "health",
+    ]);
+    expect(p.lab.emulators.talos.node("worker3").state()).toBe("running");
+    const labJson = JSON.parse(await readFile(join(p.dir, ".homelab/homelab-ha/lab/lab.json"), "utf8"));
+    expect(labJson.nodes.map((n: { name: string }) => n.name)).toContain("worker3");
+    await p.lab.emulators.kube.waitFor(() => nodeNames(p.lab).includes("worker3"));
+    const again = await run(["up", "--simulate", "--json"], { cwd: p.dir, env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json().changed).toBe(0);
+  }, 120_000);
+
   it("refuses node flags without --address, and --address for a name listed with another", async ({
     expect,
   }) => {

@@ -144,7 +144,9 @@ export async function runRestore(inv: Invocation<typeof RESTORE_OPTIONS>): Promi
               return "left etcd";
             },
           });
-        for (const node of [...cps.filter((n) => n !== target), target])
+        // the node still running etcd first (talos internal/integration/api/etcd-recover.go): the
+        // others left it, so once its data is gone no member holds any and none rejoins the old cluster
+        for (const node of [target, ...cps.filter((n) => n !== target)])
           steps.push({
             id: `wipe:${node.name}`,
             kind: "reset",

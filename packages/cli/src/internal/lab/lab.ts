@@ -38,6 +38,8 @@ export interface Lab {
   nodeState(name: string): string;
   /** The emulators themselves, for fault injection in tests. */
   emulators: { talos: TalosEmulator; cloudflare: CloudflareEmulator; kube: KubeEmulator };
+  /** Powers on one more machine (maintenance mode), as `node add` asks a running lab to. */
+  addMachine(spec: LabMachineSpec): Promise<LabInfo>;
   /** Each node's cloudflared, for fault injection in tests. */
   cloudflared: {
     /** From its next restart on, cloudflared on this node never connects (a crash loop); `false` heals it. */
@@ -58,11 +60,42 @@ function tunnelIdFromToken(token: string): string | undefined {
   }
 }
 
-async function serveHelm(helm: ProcessRunner): Promise<{ server: Server; url: string }> {
+/** A machine `node add` powers on in the lab. */
+export interface LabMachineSpec {
+  name: string;
+  address: string;
+  role?: string;
+  talosVersion?: string;
+}
+
+/** The lab's 127.0.0.1 endpoint for other processes: `/helm` runs helm, `/machines` powers machines on. */
+async function serveLab(
+  helm: ProcessRunner,
+  addMachine: (spec: LabMachineSpec) => Promise<LabInfo>,
+): Promise<{ server: Server; url: string; machinesUrl: string }> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
+      if (req.url === "/machines") {
+        let spec: LabMachineSpec;
+        try {
+          spec = JSON.parse(Buffer.concat(chunks).toString("utf8")) as LabMachineSpec;
+        } catch {
+          res.writeHead(400).end();
+          return;
+        }
+        addMachine(spec)
+          .then((info) =>
+            res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ info })),
+          )
+          .catch((error: unknown) =>
+            res
+              .writeHead(409, { "content-type": "application/json" })
+              .end(JSON.stringify({ error: String((error as Error).message ?? error) })),
+          );
+        return;
+      }
       let body: {
         command: string;
         args: string[];
@@ -96,7 +129,7 @@ async function serveHelm(helm: ProcessRunner): Promise<{ server: Server; url: st
     server.listen(0, "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  return { server, url: `http://127.0.0.1:${port}/helm` };
+  return { server, url: `http://127.0.0.1:${port}/helm`, machinesUrl: `http://127.0.0.1:${port}/machines` };
 }
 
 /** A ProcessRunner that runs `helm` inside a lab (possibly another process) over its 127.0.0.1 endpoint. */
@@ -162,7 +195,11 @@ export async function startLab(options: {
     )
       kube.argo.setGitRepo(config.argocd.repoURL, options.gitCheckout);
     const helm = argoTesting.createHelmStandIn({ kube, pollMs: 5 });
-    const helmServer = await serveHelm(helm);
+    // set once the lab is up; the endpoint only answers after that
+    let addMachine: (spec: LabMachineSpec) => Promise<LabInfo> = async () => {
+      throw new Error("the lab is still starting");
+    };
+    const helmServer = await serveLab(helm, (spec) => addMachine(spec));
     closers.push(
       () =>
         new Promise<void>((resolve) => {
@@ -270,12 +307,29 @@ export async function startLab(options: {
       kube: { url: kube.url },
       helm: { url: helmServer.url },
       imageFactory: { url: factoryServer.url },
+      machines: { url: helmServer.machinesUrl },
+    };
+    addMachine = async (spec) => {
+      const node = await talos.addNode({
+        name: spec.name,
+        address: spec.address,
+        talosVersion: spec.talosVersion ?? config.cluster.talosVersion,
+      });
+      info.nodes.push({
+        name: spec.name,
+        address: spec.address,
+        role: spec.role ?? "worker",
+        endpoint: node.endpoint,
+        fingerprint: node.maintenanceSpki,
+      });
+      return info;
     };
     return {
       info,
       helm,
       nodeState: (name) => talos.node(name).state(),
       emulators: { talos, cloudflare: cf, kube },
+      addMachine: (spec) => addMachine(spec),
       cloudflared: {
         failOnRestart(node, fail = true) {
           talos.node(node);
