@@ -138,6 +138,31 @@ describe("createCloudflareEmulator", () => {
     expect(tunnel.status).toBe("healthy");
   });
 
+  it("keeps connectors up across a token rotation but refuses new ones with the old token", async ({
+    expect,
+  }) => {
+    const { emulator, client } = setup();
+    const t = emulator.state.seedTunnel({ name: "lab" });
+    const oldToken = await client.zeroTrust.tunnels.cloudflared.token.get(t.id, { account_id: ACCOUNT });
+    const before = emulator.addConnector(t.id, { originIp: "192.168.1.10", token: oldToken });
+    await client.zeroTrust.tunnels.cloudflared.edit(t.id, {
+      account_id: ACCOUNT,
+      tunnel_secret: Buffer.alloc(32, 7).toString("base64"),
+    });
+    const newToken = await client.zeroTrust.tunnels.cloudflared.token.get(t.id, { account_id: ACCOUNT });
+    expect(() => emulator.addConnector(t.id, { originIp: "192.168.1.11", token: oldToken })).toThrow(
+      /not the tunnel's current one/,
+    );
+    emulator.addConnector(t.id, { originIp: "192.168.1.11", token: newToken });
+    const page = await client.zeroTrust.tunnels.cloudflared.connections.get(t.id, { account_id: ACCOUNT });
+    expect(page.result.map((c) => c.conns?.[0]?.origin_ip)).toEqual(["192.168.1.10", "192.168.1.11"]);
+    await client.zeroTrust.tunnels.cloudflared.connections.delete(t.id, {
+      account_id: ACCOUNT,
+      client_id: before.id,
+    });
+    expect(emulator.state.tunnel(t.id)?.connectors.map((c) => c.originIp)).toEqual(["192.168.1.11"]);
+  });
+
   it("answers 401 with code 10000 when no token is sent", async ({ expect }) => {
     const emulator = createCloudflareEmulator({ zones: [{ name: ZONE }] });
     const response = await emulator.handle(new Request("https://api.cloudflare.com/client/v4/zones"));

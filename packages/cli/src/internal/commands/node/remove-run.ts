@@ -1,0 +1,201 @@
+import { HomelabError } from "../../../errors.js";
+import { loadTalosClient, type TalosClient } from "../../adapters/talos-client.js";
+import type { Invocation } from "../../cli/command.js";
+import { removeNodeText, writeConfigText } from "../../config/edit.js";
+import type { LoadedConfig } from "../../config/load.js";
+import { runDay2 } from "../../day2/command.js";
+import type { Day2Plan, Day2Step } from "../../day2/operation.js";
+import { projectKubernetes } from "../../kube/project.js";
+import { parseDuration } from "../../pipeline/node-wait.js";
+import { clusterAccess } from "../../state/cluster-access.js";
+import { loadProject } from "../common.js";
+import { retryUntil } from "../restore-run.js";
+import type { NODE_REMOVE_OPTIONS } from "./remove.js";
+import { tunnelConnections } from "./tunnel-connections.js";
+
+type NodeConfig = LoadedConfig["config"]["nodes"][number];
+
+/**
+ * The etcd gate of removing a control plane: refused for the last one, and when the members left
+ * after it would not have a healthy majority (quorum lost, the cluster stops accepting writes).
+ * @returns one line on what was checked
+ * @throws HomelabError COMMAND_FAILED
+ */
+export async function checkEtcdQuorum(
+  talos: TalosClient,
+  node: NodeConfig,
+  cps: NodeConfig[],
+): Promise<string> {
+  const others = cps.filter((n) => n.name !== node.name);
+  if (others.length === 0)
+    throw new HomelabError(
+      "COMMAND_FAILED",
+      `${node.name} is the last control plane: removing it ends the cluster`,
+      {
+        hint: "add another control plane first (`homelab node add`), or take the cluster down with `homelab down`",
+      },
+    );
+  const statuses = await talos.etcdStatus({ nodes: others.map((n) => n.address) });
+  const healthy = others.filter((n) => statuses.some((s) => s.node === n.address && s.ok));
+  const ask = healthy[0];
+  if (!ask)
+    throw new HomelabError(
+      "COMMAND_FAILED",
+      `etcd answers on none of the other control planes (${others.map((n) => n.name).join(", ")}): removing ${node.name} would leave no quorum`,
+    );
+  const members = await talos.etcdMemberList({ node: ask.address });
+  const isMember = members.some((m) => m.hostname === node.name);
+  const after = members.length - (isMember ? 1 : 0);
+  const quorum = Math.floor(after / 2) + 1;
+  if (healthy.length < quorum)
+    throw new HomelabError(
+      "COMMAND_FAILED",
+      `removing ${node.name} would lose etcd quorum: ${after} member(s) would remain, ${quorum} needed, but only ${healthy.length} (${healthy.map((n) => n.name).join(", ")}) answer`,
+      {
+        hint: `bring ${others
+          .filter((n) => !healthy.includes(n))
+          .map((n) => n.name)
+          .join(", ")} back first, then remove ${node.name}`,
+        details: { members: members.length, healthy: healthy.map((n) => n.name) },
+      },
+    );
+  return `etcd keeps quorum: ${after} member(s) left, ${healthy.length} healthy, ${quorum} needed`;
+}
+
+/** `homelab node remove NAME` */
+export async function runNodeRemove(inv: Invocation<typeof NODE_REMOVE_OPTIONS>): Promise<number> {
+  const name = inv.args[0];
+  if (name === undefined) throw new HomelabError("USAGE", "node remove needs the node's name");
+  const timeoutText = inv.options["node-timeout"];
+  const timeoutMs = timeoutText === undefined ? 600_000 : parseDuration(timeoutText);
+  if (timeoutMs === undefined)
+    throw new HomelabError("USAGE", `--node-timeout expects a duration like 30s or 5m, got '${timeoutText}'`);
+  const loaded = await loadProject(inv, { resolveSecrets: false });
+  const { config } = loaded;
+  const node = config.nodes.find((n) => n.name === name);
+  if (!node)
+    throw new HomelabError("USAGE", `${loaded.path}: nodes lists no ${name}`, {
+      hint: `nodes: ${config.nodes.map((n) => n.name).join(", ")}`,
+    });
+  const access = await clusterAccess(inv, loaded);
+  const talosLib = await loadTalosClient();
+  const talos = talosLib.createTalosClient({ talosconfig: access.talosconfig, timeoutMs: 30_000 });
+  const cps = config.nodes.filter((n) => n.role === "controlplane");
+  const kube = await projectKubernetes(inv, access);
+  return runDay2(inv, {
+    stateDir: access.stateDir,
+    operation: "node-remove",
+    simulate: false,
+    question: () =>
+      `remove ${node.name} (${node.role}, ${node.address}) from ${config.cluster.name} and wipe it?`,
+    finally: () => talos.close(),
+    plan: async () => {
+      const isControlPlane = node.role === "controlplane";
+      // gate first, read only: the cluster must survive without this node
+      const quorum = isControlPlane ? await checkEtcdQuorum(talos, node, cps) : undefined;
+      const steps: Day2Step[] = [
+        {
+          id: "cordon",
+          kind: "cordon",
+          node: node.name,
+          description: `cordon ${node.name}: no new pods are scheduled there`,
+          async run(step) {
+            await kube.access.setUnschedulable(node.name, true, { signal: step.signal });
+            return "cordoned";
+          },
+        },
+        {
+          id: "drain",
+          kind: "drain",
+          node: node.name,
+          description: `drain ${node.name}: evict its pods (PodDisruptionBudgets honoured; DaemonSet and static pods stay)`,
+          async run(step) {
+            const evicted = await talosLib.drainNode({
+              kubernetes: kube.access,
+              node: node.name,
+              timeoutMs,
+              clock: step.clock,
+              signal: step.signal,
+              onProgress: (e) => step.progress(e),
+            });
+            return `${evicted} pod(s) evicted`;
+          },
+        },
+      ];
+      if (isControlPlane)
+        steps.push({
+          id: "etcd-leave",
+          kind: "etcd",
+          node: node.name,
+          description: `${node.name} hands etcd leadership over and leaves etcd`,
+          async run() {
+            const others = cps.filter((n) => n.name !== node.name);
+            const ask = others[0];
+            const members = ask ? await talos.etcdMemberList({ node: ask.address }) : [];
+            if (!members.some((m) => m.hostname === node.name)) return "not an etcd member (left earlier)";
+            await talos.etcdForfeitLeadership({ node: node.address });
+            await talos.etcdLeaveCluster({ node: node.address });
+            return "left etcd";
+          },
+        });
+      steps.push({
+        id: "reset",
+        kind: "reset",
+        node: node.name,
+        description: `reset ${node.name} (wipe; it reboots into maintenance mode) and wait until it has left the cluster`,
+        async run(ctx) {
+          const [version] = await talos.version({ nodes: [node.address] });
+          if (version?.ok) {
+            await talos.reset({ node: node.address, graceful: false, reboot: true });
+            ctx.progress("reset sent");
+          }
+          return retryUntil(ctx, { what: `${node.name} leaving the cluster`, timeoutMs }, async () => {
+            const [answer] = await talos.version({ nodes: [node.address], timeoutMs: 5_000 });
+            return answer?.ok ? undefined : "wiped: it no longer answers as a member of this cluster";
+          });
+        },
+      });
+      steps.push({
+        id: "delete-node",
+        kind: "kubernetes",
+        node: node.name,
+        description: `delete the Kubernetes Node ${node.name}`,
+        async run(step) {
+          return (await kube.deleteNode(node.name, step.signal)) === "deleted"
+            ? "deleted"
+            : "no such Node (deleted earlier)";
+        },
+      });
+      if (config.tunnel && node.tunnel !== false)
+        steps.push({
+          id: "tunnel",
+          kind: "config",
+          node: node.name,
+          description: `delete the cloudflared connections from ${node.address}, so the tunnel audit no longer lists ${node.name}`,
+          async run() {
+            const deleted = await tunnelConnections(inv, access, loaded).deleteFrom(node.address);
+            return deleted === 0 ? "no connection left" : `deleted ${deleted} connection(s)`;
+          },
+        });
+      steps.push({
+        id: "config",
+        kind: "config",
+        node: node.name,
+        description: `remove ${node.name} from ${loaded.displayName ?? loaded.path} (comments kept)`,
+        async run() {
+          await writeConfigText(loaded.path, removeNodeText(loaded.text, loaded.path, node.name));
+          return `${node.name} removed from nodes`;
+        },
+      });
+      const plan: Day2Plan = {
+        operation: "node-remove",
+        command: `homelab node remove ${node.name}`,
+        goal: node.name,
+        summary: `remove ${node.role} ${node.name} (${node.address}) from ${config.cluster.name}`,
+        steps,
+        ...(quorum ? { notes: [quorum] } : {}),
+      };
+      return plan;
+    },
+  });
+}

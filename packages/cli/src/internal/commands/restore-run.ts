@@ -1,0 +1,256 @@
+import { createReadStream } from "node:fs";
+import { join, resolve } from "node:path";
+import { HomelabError } from "../../errors.js";
+import { loadTalosClient, type TalosClient } from "../adapters/talos-client.js";
+import { readVerifiedBackup, SNAPSHOT_FILE, sha256Of } from "../backup/manifest.js";
+import type { Invocation } from "../cli/command.js";
+import type { LoadedConfig } from "../config/load.js";
+import { runDay2 } from "../day2/command.js";
+import type { Day2Plan, Day2Step, Day2StepContext } from "../day2/operation.js";
+import { parseDuration } from "../pipeline/node-wait.js";
+import { clusterAccess } from "../state/cluster-access.js";
+import { controlPlaneOf } from "./backup-run.js";
+import { loadProject } from "./common.js";
+import type { RESTORE_OPTIONS } from "./restore.js";
+
+type NodeConfig = LoadedConfig["config"]["nodes"][number];
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+function messageOf(error: unknown): string {
+  const raw = (error as { rawMessage?: unknown })?.rawMessage;
+  return typeof raw === "string" ? raw : error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Runs `attempt` until it returns a value, for at most `timeoutMs`; `attempt` returns undefined (or
+ * throws an error `retryable` accepts) while the node is not there yet.
+ * @throws HomelabError COMMAND_FAILED naming `what` and the last reason after the deadline
+ */
+export async function retryUntil<T>(
+  ctx: Day2StepContext,
+  options: { what: string; timeoutMs: number; retryable?: (error: unknown) => boolean; intervalMs?: number },
+  attempt: () => Promise<T | undefined>,
+): Promise<T> {
+  const deadline = ctx.clock.now() + options.timeoutMs;
+  let last = "no answer yet";
+  for (;;) {
+    try {
+      const value = await attempt();
+      if (value !== undefined) return value;
+    } catch (error) {
+      if (ctx.signal.aborted || (options.retryable && !options.retryable(error))) throw error;
+      last = messageOf(error);
+    }
+    if (ctx.clock.now() >= deadline)
+      throw new HomelabError(
+        "COMMAND_FAILED",
+        `${options.what} did not happen within ${Math.round(options.timeoutMs / 1000)} s (last: ${last})`,
+      );
+    ctx.progress(`waiting: ${options.what} (${last})`);
+    await ctx.clock.sleep(options.intervalMs ?? 500, ctx.signal);
+  }
+}
+
+/** The state of the etcd service of each node (undefined: the node did not answer). */
+async function etcdStates(talos: TalosClient, nodes: NodeConfig[]): Promise<Map<string, string | undefined>> {
+  const results = await talos.serviceList({ nodes: nodes.map((n) => n.address) });
+  const states = new Map<string, string | undefined>();
+  for (const node of nodes) {
+    const r = results.find((x) => x.node === node.address);
+    states.set(node.name, r?.ok ? (r.value.find((s) => s.id === "etcd")?.state ?? "absent") : undefined);
+  }
+  return states;
+}
+
+/**
+ * `homelab restore DIR`: verifies the backup, then recovers etcd on one control plane from its
+ * snapshot (EtcdRecover, then Bootstrap with recover_etcd, as `talosctl bootstrap --recover-from`),
+ * optionally wiping every control plane's EPHEMERAL first, and waits for the cluster to be healthy.
+ */
+export async function runRestore(inv: Invocation<typeof RESTORE_OPTIONS>): Promise<number> {
+  const dirArg = inv.args[0];
+  if (dirArg === undefined)
+    throw new HomelabError("USAGE", "restore needs the backup directory: homelab restore DIR");
+  const dir = resolve(inv.ctx.cwd, dirArg);
+  const timeoutText = inv.options["node-timeout"];
+  const timeoutMs = timeoutText === undefined ? 600_000 : parseDuration(timeoutText);
+  if (timeoutMs === undefined)
+    throw new HomelabError("USAGE", `--node-timeout expects a duration like 30s or 5m, got '${timeoutText}'`);
+  // the checksums first: a damaged backup stops everything before the cluster is read
+  const manifest = await readVerifiedBackup(dir);
+  const loaded = await loadProject(inv, { resolveSecrets: false });
+  const { config } = loaded;
+  if (manifest.cluster !== config.cluster.name)
+    throw new HomelabError(
+      "BACKUP_INVALID",
+      `${join(dir, "manifest.json")}: a backup of cluster ${manifest.cluster}, but homelab.yaml describes ${config.cluster.name}`,
+    );
+  const target = controlPlaneOf(loaded, inv.options.node);
+  const access = await clusterAccess(inv, loaded);
+  if (sha256Of(await access.secretsYaml()) !== manifest.machineSecretsSha256)
+    throw new HomelabError(
+      "BACKUP_INVALID",
+      `${dir} was taken from a cluster with other machine secrets than ${access.stateDir}'s: its etcd cannot serve this cluster's nodes`,
+      { hint: "restore the backup of this cluster" },
+    );
+  const talosLib = await loadTalosClient();
+  const talos = talosLib.createTalosClient({ talosconfig: access.talosconfig, timeoutMs: 30_000 });
+  const cps = config.nodes.filter((n) => n.role === "controlplane");
+  const workers = config.nodes.filter((n) => n.role === "worker");
+  const snapshot = join(dir, SNAPSHOT_FILE);
+  return runDay2(inv, {
+    stateDir: access.stateDir,
+    operation: "restore",
+    simulate: false,
+    question: () => `recover etcd of ${config.cluster.name} on ${target.name} from ${dir}?`,
+    finally: () => talos.close(),
+    plan: async (previous) => {
+      const resuming = previous !== undefined && previous.finishedAt === undefined && previous.goal === dir;
+      const states = await etcdStates(talos, cps);
+      const silent = cps.filter((n) => states.get(n.name) === undefined);
+      if (silent.length > 0 && !resuming)
+        throw new HomelabError(
+          "UNREACHABLE",
+          `${silent.map((n) => `${n.name} (${n.address})`).join(", ")} did not answer: every control plane must be up to recover etcd`,
+        );
+      const running = cps.filter((n) => states.get(n.name) === "Running");
+      if (running.length > 0 && inv.options.wipe !== true && !resuming)
+        throw new HomelabError(
+          "COMMAND_FAILED",
+          `etcd runs on ${running.map((n) => n.name).join(", ")}: Talos recovers etcd only onto a node whose etcd data directory is empty; nothing was changed`,
+          {
+            hint: "if this cluster's etcd is what you mean to replace, pass --wipe (the other control planes leave etcd, then EPHEMERAL is wiped on every control plane)",
+            details: { running: running.map((n) => n.name) },
+          },
+        );
+      const steps: Day2Step[] = [];
+      const wipe = inv.options.wipe === true && (running.length > 0 || resuming);
+      if (wipe) {
+        for (const node of cps.filter((n) => n !== target && (running.includes(n) || resuming)))
+          steps.push({
+            id: `leave:${node.name}`,
+            kind: "etcd",
+            node: node.name,
+            description: `${node.name} hands etcd leadership over and leaves etcd`,
+            async run() {
+              const [state] = [(await etcdStates(talos, [node])).get(node.name)];
+              if (state !== "Running") return `etcd is ${state ?? "not answering"}: nothing to leave`;
+              await talos.etcdForfeitLeadership({ node: node.address });
+              await talos.etcdLeaveCluster({ node: node.address });
+              return "left etcd";
+            },
+          });
+        // the node still running etcd first (talos internal/integration/api/etcd-recover.go): the
+        // others left it, so once its data is gone no member holds any and none rejoins the old cluster
+        for (const node of [target, ...cps.filter((n) => n !== target)])
+          steps.push({
+            id: `wipe:${node.name}`,
+            kind: "reset",
+            node: node.name,
+            description: `${node.name}: wipe EPHEMERAL (etcd's data; the machine config stays) and reboot`,
+            async run(ctx) {
+              await talos.reset({
+                node: node.address,
+                graceful: false,
+                reboot: true,
+                systemPartitionsToWipe: ["EPHEMERAL"],
+              });
+              ctx.progress("reset sent; waiting for the node to come back");
+              return retryUntil(
+                ctx,
+                { what: `${node.name} back with an empty etcd`, timeoutMs },
+                async () => {
+                  const state = (await etcdStates(talos, [node])).get(node.name);
+                  return state !== undefined && state !== "Running" ? `back, etcd ${state}` : undefined;
+                },
+              );
+            },
+          });
+      }
+      steps.push(
+        {
+          id: `recover:${target.name}`,
+          kind: "restore",
+          node: target.name,
+          description: `upload ${SNAPSHOT_FILE} to ${target.name} (EtcdRecover)`,
+          run: (ctx) =>
+            retryUntil(
+              ctx,
+              {
+                what: `${target.name} accepting the snapshot`,
+                timeoutMs,
+                retryable: (e) =>
+                  ["FAILED_PRECONDITION", "UNAVAILABLE", "DEADLINE_EXCEEDED"].includes(codeOf(e) ?? ""),
+              },
+              async () => {
+                const { bytes } = await talos.etcdRecover({
+                  node: target.address,
+                  source: createReadStream(snapshot),
+                  signal: ctx.signal,
+                });
+                return `${bytes} bytes uploaded`;
+              },
+            ),
+        },
+        {
+          id: `bootstrap:${target.name}`,
+          kind: "etcd",
+          node: target.name,
+          description: `bootstrap etcd on ${target.name} from the snapshot (Bootstrap, recover_etcd)`,
+          run: (ctx) =>
+            retryUntil(
+              ctx,
+              {
+                what: `${target.name} bootstrapping etcd`,
+                timeoutMs,
+                retryable: (e) =>
+                  ["FAILED_PRECONDITION", "UNAVAILABLE", "DEADLINE_EXCEEDED"].includes(codeOf(e) ?? ""),
+              },
+              async () => {
+                try {
+                  await talos.bootstrap({ node: target.address, recoverEtcd: true });
+                } catch (error) {
+                  if (codeOf(error) === "ALREADY_EXISTS")
+                    throw new HomelabError(
+                      "COMMAND_FAILED",
+                      `${target.name} refused to recover: its etcd data directory is not empty (etcd ran there since the check)`,
+                      { cause: error, hint: "run restore again with --wipe" },
+                    );
+                  throw error;
+                }
+                return "etcd bootstrapped from the snapshot";
+              },
+            ),
+        },
+        {
+          id: "health",
+          kind: "health",
+          description: `wait until the cluster is healthy (${cps.length} control plane(s) in etcd, ${workers.length} worker(s))`,
+          async run(ctx) {
+            const report = await talos.waitForHealthy({
+              controlPlaneNodes: cps.map((n) => n.address),
+              workerNodes: workers.map((n) => n.address),
+              timeoutMs,
+              signal: ctx.signal,
+              onProgress: (e) => ctx.progress(e),
+            });
+            return `healthy (etcd members: ${report.etcdMembers.length})`;
+          },
+        },
+      );
+      const plan: Day2Plan = {
+        operation: "restore",
+        command: `homelab restore ${dirArg}${inv.options.wipe === true ? " --wipe" : ""}`,
+        goal: dir,
+        summary: `recover etcd of ${config.cluster.name} on ${target.name} from the snapshot of ${manifest.createdAt} (taken on ${manifest.etcd.node}: Talos ${manifest.versions.talos}, Kubernetes ${manifest.versions.kubernetes ?? "unknown"})`,
+        steps,
+        notes: [`every file of ${dir} matches manifest.json's sha256`],
+      };
+      return plan;
+    },
+  });
+}
