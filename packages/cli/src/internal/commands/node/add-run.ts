@@ -16,6 +16,7 @@ import { secretsStep } from "../../pipeline/steps/secrets.js";
 import { talosconfigStep } from "../../pipeline/steps/talosconfig.js";
 import { tunnelStep } from "../../pipeline/steps/tunnel.js";
 import { labTarget, realTarget, type Target } from "../../pipeline/target.js";
+import { cloudflareApiToken } from "../../secrets/cloudflare-token.js";
 import { clusterAccess } from "../../state/cluster-access.js";
 import { confirm, execRunner, loadProject } from "../common.js";
 import { retryUntil } from "../restore-run.js";
@@ -175,7 +176,7 @@ export async function runNodeAdd(inv: Invocation<typeof NODE_ADD_OPTIONS>): Prom
               const info = (await runningLab(access.stateDir, config)) ?? lab;
               target = labTarget(info, remoteHelm(info.helm.url));
             } else {
-              target = realTarget(ctx.env, execRunner(inv));
+              target = realTarget(ctx.env, execRunner(inv), await cloudflareApiToken(loaded, ctx.env));
               if (options.offline === true) delete target.imageFactory;
             }
             const trust: NodeTrust = {

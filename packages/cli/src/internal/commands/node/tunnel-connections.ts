@@ -6,15 +6,19 @@ import type { ClusterAccess } from "../../state/cluster-access.js";
 import { cloudflareClient } from "../connect.js";
 import { tunnelOf } from "../tunnel/common.js";
 
-/** The Cloudflare client for a project: the running lab's emulator, else CLOUDFLARE_API_TOKEN's. */
-export async function projectCloudflare(inv: Invocation, access: ClusterAccess): Promise<Cloudflare> {
+/** The Cloudflare client for a project: the running lab's emulator, else the project's API token (cloudflareApiToken). */
+export async function projectCloudflare(
+  inv: Invocation,
+  access: ClusterAccess,
+  loaded: LoadedConfig,
+): Promise<Cloudflare> {
   if (access.lab)
     return createCloudflare({
       apiToken: access.lab.cloudflare.apiToken,
       baseURL: access.lab.cloudflare.url,
       maxRetries: 2,
     });
-  return cloudflareClient(inv);
+  return cloudflareClient(inv, loaded);
 }
 
 /** The tunnel's connections, by the node address they come from. */
@@ -24,7 +28,7 @@ export function tunnelConnections(inv: Invocation, access: ClusterAccess, loaded
     async deleteFrom(address: string): Promise<number> {
       const tunnel = tunnelOf(loaded);
       const cf = await loadCfTunnel();
-      const client = await projectCloudflare(inv, access);
+      const client = await projectCloudflare(inv, access, loaded);
       const existing = await cf.ensureTunnel({
         client,
         accountId: tunnel.accountId,

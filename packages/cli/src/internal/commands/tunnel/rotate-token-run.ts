@@ -56,7 +56,7 @@ export async function runRotateToken(inv: Invocation<typeof ROTATE_TOKEN_OPTIONS
     throw new HomelabError("USAGE", `--node-timeout expects a duration like 30s or 5m, got '${timeoutText}'`);
   const access = await clusterAccess(inv, loaded);
   const [cf, tc, talosLib] = await Promise.all([loadCfTunnel(), loadTalosConfig(), loadTalosClient()]);
-  const client = await cloudflareClient(inv);
+  const client = await cloudflareClient(inv, loaded);
   const talos = talosLib.createTalosClient({ talosconfig: access.talosconfig, timeoutMs: 30_000 });
   return runDay2(inv, {
     stateDir: access.stateDir,
