@@ -421,7 +421,7 @@ run "apply_with_mocks" {
 
   it.for(examples)(
     "plans and applies with mock providers from the tfvars rendered for the $name example",
-    { timeout: 120_000 },
+    { timeout: 180_000 },
     async ({ input }, { expect }) => {
       const offline = await prepareOfflineTerraform({
         workDir: join(scratch, "offline"),
@@ -438,7 +438,7 @@ run "apply_with_mocks" {
       const result = await promisify(execFile)("terraform", ["test", "-no-color"], {
         cwd: dir,
         env: { ...env, ...offline.env },
-        timeout: 110_000,
+        timeout: 170_000,
       }).catch((error: { stdout?: string; stderr?: string }) => ({
         stdout: error.stdout ?? "",
         stderr: error.stderr ?? "",

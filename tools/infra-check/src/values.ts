@@ -33,12 +33,8 @@ export async function checkResourceValues(
 ): Promise<void> {
   const localAsts = new Map<string, Ast>();
   for (const [name, l] of declared.locals) {
-    try {
-      const ast = await hcl.getExpressionAst(l.file, `${l.attr.expression}\n`);
-      if (ast !== null) localAsts.set(name, ast);
-    } catch {
-      // unparseable expressions were reported by the parse step
-    }
+    const ast = await expressionAst(hcl, l.file, l.attr.expression);
+    if (ast !== null) localAsts.set(name, ast);
   }
   const resources = new Map<string, SchemaBlock>();
   for (const [address, r] of declared.resources) {
@@ -70,7 +66,7 @@ export async function checkResourceValues(
   }
 }
 
-/** What a value check can follow: locals' expressions and variables' declared types. */
+/** What a value check can follow: locals' expressions, variables' declared types, resource schemas, each.value. */
 interface ValueContext {
   locals: Map<string, Ast>;
   variables: Map<string, TypeExpr>;
@@ -228,12 +224,7 @@ async function checkValues(
     const name = prefix === "" ? a.name : `${prefix}.${a.name}`;
     const type = withRequired(fromSchemaAttribute(def), context.required, name);
     if (type.kind === "any") continue;
-    let ast: Ast | null = null;
-    try {
-      ast = await hcl.getExpressionAst(file, `${a.expression}\n`);
-    } catch {
-      continue;
-    }
+    const ast = await expressionAst(hcl, file, a.expression);
     if (ast === null) continue;
     for (const problem of checkAst(ast, type, a.name, context, new Set())) {
       add({
