@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encrypt, generateAgeKey } from "@talos-homelab/sops";
-import { afterAll, beforeAll, describe, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXAMPLES, listFiles, run, startLab, tempDir } from "./helpers.js";
 
 // Issue #19: a directory holding only homelab.yaml, the SOPS file and (elsewhere) the age key runs every
@@ -45,7 +45,10 @@ describe("every command reads its credentials from the SOPS file (secrets: in ho
       ),
     );
     lab = await startLab(repo(), env);
-    cloudflareURL = ((await lab.ready).lab as { cloudflare: { url: string } }).cloudflare.url;
+    const doc = (await lab.ready) as { lab: { cloudflare: { url: string } }; files: { talosconfig: string } };
+    cloudflareURL = doc.lab.cloudflare.url;
+    // the lab points at where the credentials are: values in the SOPS file, not files
+    expect(doc.files.talosconfig).toBe(`${join(repo(), "secrets.sops.yaml")}#lab.talos.talosconfig`);
   }, 90_000);
 
   afterAll(async () => {

@@ -495,13 +495,10 @@ export async function parseConfig(
         : await resolveSecret(tailscale.authKey, ["tailscale", "authKey"], { ...options, dir, secrets }, c);
     config.tailscale = { ...tailscale, authKey };
   }
-  if (options.resolveSecrets !== false && options.checkReferences === true) {
+  // the simulated lab needs neither (its own Cloudflare token; placeholders for the cluster's Secrets)
+  if (options.resolveSecrets !== false && options.checkReferences === true && !options.placeholderSecrets) {
     const scope = { ...options, dir, secrets };
-    if (
-      rest.tunnel?.apiToken !== undefined &&
-      !options.env.CLOUDFLARE_API_TOKEN &&
-      !options.placeholderSecrets
-    )
+    if (rest.tunnel?.apiToken !== undefined && !options.env.CLOUDFLARE_API_TOKEN)
       await resolveSecret(rest.tunnel.apiToken, ["tunnel", "apiToken"], scope, c);
     for (const [index, secret] of (rest.argocd?.clusterSecrets ?? []).entries())
       for (const [key, ref] of Object.entries(secret.data))

@@ -138,8 +138,8 @@ export function locateTalosconfig(inv: Invocation, project: ProjectSource): Prom
 
 /**
  * The kubeconfig: --kubeconfig, $KUBECONFIG (its first file), the project's SOPS file (with `secrets:`)
- * or state directory. Never
- * ~/.kube/config: a project's commands act on the project's cluster, not on whatever is current.
+ * or state directory. Never ~/.kube/config: a project's commands act on the project's cluster, not on
+ * whatever is current.
  */
 export function locateKubeconfig(inv: Invocation, project: ProjectSource): Promise<Located | undefined> {
   return locate(inv, project, { option: "kubeconfig", env: "KUBECONFIG", file: "kubeconfig" });
