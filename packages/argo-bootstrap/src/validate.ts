@@ -358,12 +358,21 @@ function ajv(): Ajv {
 }
 
 const compiled = new WeakMap<Schema, ValidateFunction>();
+const compiledByText = new Map<string, ValidateFunction>();
 
-/** The compiled check for one part of a CRD's openAPIV3Schema, compiled once per schema object. */
+/**
+ * The compiled check for one part of a CRD's openAPIV3Schema, compiled once per process: the same CRD parsed
+ * again (another validator, the emulator registering it again) reuses it.
+ */
 function compiledCheck(schema: Schema): ValidateFunction {
   let check = compiled.get(schema);
   if (check === undefined) {
-    check = ajv().compile(toJsonSchema(schema));
+    const text = JSON.stringify(schema);
+    check = compiledByText.get(text);
+    if (check === undefined) {
+      check = ajv().compile(toJsonSchema(schema));
+      compiledByText.set(text, check);
+    }
     compiled.set(schema, check);
   }
   return check;

@@ -216,6 +216,61 @@ describe("validateManifests", () => {
     ]);
   });
 
+  it.for<[string, string, boolean]>([
+    // argo-cd v3.5.1 app_project_types.go IsSourcePermitted: gobwas/glob with '/' as separator on
+    // NormalizeGitURL'd URLs (lower case, no .git suffix)
+    ["https://github.com/example/*", "https://github.com/example/homelab.git", true],
+    ["https://github.com/example/*", "https://github.com/example/team/homelab.git", false],
+    ["https://github.com/example/**", "https://github.com/example/team/homelab.git", true],
+    ["https://GitHub.com/Example/homelab.git", "https://github.com/example/homelab", true],
+    ["https://github.com/example/{homelab,lab}", "https://github.com/example/lab.git", true],
+    ["git@github.com:example/*", "git@github.com:example/homelab.git", true],
+  ])("matches sourceRepos %s against %s as Argo CD does: %s", ([pattern, repoURL, permitted], { expect }) => {
+    const project = {
+      apiVersion: "argoproj.io/v1alpha1",
+      kind: "AppProject",
+      metadata: { name: "platform", namespace: "argocd" },
+      spec: {
+        sourceRepos: [pattern],
+        destinations: [{ server: "https://kubernetes.default.svc", namespace: "*" }],
+      },
+    };
+    const manifest = app();
+    Object.assign(manifest.spec as object, {
+      project: "platform",
+      source: { repoURL, path: "apps", targetRevision: "v1.0.0" },
+    });
+    expect(codes(validator.validate([project, manifest]))).toEqual(
+      permitted ? [] : ["SOURCE_NOT_PERMITTED /spec/source/repoURL"],
+    );
+  });
+
+  it("refuses a source a deny pattern names although another pattern permits it", ({ expect }) => {
+    const project = {
+      apiVersion: "argoproj.io/v1alpha1",
+      kind: "AppProject",
+      metadata: { name: "platform", namespace: "argocd" },
+      spec: {
+        sourceRepos: ["https://github.com/example/*", "!https://github.com/example/secret"],
+        destinations: [{ server: "https://kubernetes.default.svc", namespace: "*" }],
+      },
+    };
+    const manifest = (repoURL: string) => {
+      const m = app();
+      Object.assign(m.spec as object, {
+        project: "platform",
+        source: { repoURL, path: "a", targetRevision: "v1" },
+      });
+      return m;
+    };
+    expect(codes(validator.validate([project, manifest("https://github.com/example/public.git")]))).toEqual(
+      [],
+    );
+    expect(codes(validator.validate([project, manifest("https://github.com/example/secret.git")]))).toEqual([
+      "SOURCE_NOT_PERMITTED /spec/source/repoURL",
+    ]);
+  });
+
   it("warns when sync waves are used and the Argo CD values lack the Application health check", ({
     expect,
   }) => {
