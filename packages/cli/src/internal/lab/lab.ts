@@ -215,9 +215,25 @@ export async function startLab(options: {
         connectors.set(node.name, { token, tunnelId, connectorId: c.id });
       }
     };
-    const timer = setInterval(syncConnectors, options.connectorIntervalMs ?? 50);
-    timer.unref();
-    closers.push(async () => clearInterval(timer));
+    // Connectors change after calls to the nodes (an applied config, a reboot) or to Cloudflare (the
+    // tunnel created): checked every `connectorIntervalMs` while either was called in the last 2 s, every
+    // second when the lab is idle (20 wake-ups a second cost an idle lab most of its CPU).
+    const fast = options.connectorIntervalMs ?? 50;
+    let calls = -1;
+    let lastCall = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const tick = () => {
+      const seen = talos.callLog.length + cf.requestLog.length;
+      if (seen !== calls) {
+        calls = seen;
+        lastCall = Date.now();
+      }
+      syncConnectors();
+      timer = setTimeout(tick, Date.now() - lastCall < 2_000 ? fast : Math.max(fast, 1_000));
+      timer.unref();
+    };
+    tick();
+    closers.push(async () => clearTimeout(timer));
 
     const info: LabInfo = {
       version: 1,
