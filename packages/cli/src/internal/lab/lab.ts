@@ -216,7 +216,7 @@ export async function startLab(options: {
       }
     };
     // Connectors change after calls to the nodes (an applied config, a reboot) or to Cloudflare (the
-    // tunnel created): checked every `connectorIntervalMs` while either was called in the last 2 s, every
+    // tunnel created): checked every `connectorIntervalMs` while either was called in the last second, every
     // second when the lab is idle (20 wake-ups a second cost an idle lab most of its CPU).
     const fast = options.connectorIntervalMs ?? 50;
     let calls = -1;
@@ -229,7 +229,7 @@ export async function startLab(options: {
         lastCall = Date.now();
       }
       syncConnectors();
-      timer = setTimeout(tick, Date.now() - lastCall < 2_000 ? fast : Math.max(fast, 1_000));
+      timer = setTimeout(tick, Date.now() - lastCall < 1_000 ? fast : Math.max(fast, 1_000));
       timer.unref();
     };
     tick();
