@@ -1,9 +1,7 @@
 import { defineCommand } from "../../cli/command.js";
 import { argoSettings } from "../../pipeline/argo-settings.js";
-import { helmOf } from "../../pipeline/steps/argocd.js";
-import { loadProject } from "../common.js";
 import { KUBECONFIG_OPTION } from "../options.js";
-import { argocdOf, argoInputsOf } from "./common.js";
+import { argoReleaseOf } from "./common.js";
 
 /** `homelab argo status`: read-only; what a bootstrap would change, and the root app's sync and health. */
 export const command = defineCommand({
@@ -11,9 +9,7 @@ export const command = defineCommand({
   summary: "Read-only: the release's chart and values, the root application's sync and health",
   options: { kubeconfig: KUBECONFIG_OPTION },
   async run(inv) {
-    const loaded = await loadProject(inv, { resolveSecrets: false });
-    const argocd = argocdOf(loaded);
-    const inputs = await argoInputsOf(inv, loaded);
+    const { loaded, argocd, inputs, helm } = await argoReleaseOf(inv);
     const { argo } = inputs;
     const settings = await argoSettings({
       argo,
@@ -23,7 +19,7 @@ export const command = defineCommand({
       skipUnresolvedSecrets: true,
     });
     const plan = await argo.planArgoCd({
-      helm: helmOf(inputs),
+      helm,
       kubeconfig: inputs.kubeconfig as string,
       ...settings.bootstrap,
       signal: inv.ctx.signal,
