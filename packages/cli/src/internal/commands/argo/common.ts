@@ -5,9 +5,10 @@ import { loadArgoBootstrap, type ProcessRunner } from "../../adapters/argo-boots
 import type { Invocation } from "../../cli/command.js";
 import type { LoadedConfig } from "../../config/load.js";
 import { remoteHelm } from "../../lab/lab.js";
-import type { ArgoInputs } from "../../pipeline/steps/argocd.js";
+import { type ArgoInputs, helmOf } from "../../pipeline/steps/argocd.js";
+import { stateSecretsOf } from "../../secrets/state-secrets.js";
 import { projectState } from "../../state/locate.js";
-import { execRunner, stringOption } from "../common.js";
+import { execRunner, loadProject, stateDirOf, stringOption } from "../common.js";
 import { projectKubeconfig } from "../connect.js";
 
 /** The `argocd` section, or a usage error when homelab.yaml has none. */
@@ -98,5 +99,14 @@ export async function argoInputsOf(inv: Invocation, loaded: LoadedConfig): Promi
     signal: inv.ctx.signal,
     lab,
     env: inv.ctx.env,
+    clock: inv.ctx.clock,
   };
+}
+
+/** What the release verbs (status, upgrade, rollback) start from: homelab.yaml, its argocd section, the inputs and their Helm client. */
+export async function argoReleaseOf(inv: Invocation) {
+  const loaded = await loadProject(inv, { resolveSecrets: false });
+  const argocd = argocdOf(loaded);
+  const inputs = await argoInputsOf(inv, loaded);
+  return { loaded, argocd, inputs, helm: helmOf(inputs) };
 }
