@@ -1,3 +1,5 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "vitest";
 import type { Lab } from "../src/internal/lab/lab.js";
 import { deployment, fastClock, run, tempDir, upPublishedLab } from "./helpers.js";
@@ -102,6 +104,40 @@ describe("a node that does not come back", () => {
     }[];
     expect(after.every((n) => n.spec.unschedulable !== true)).toBe(true);
   }, 120_000);
+
+  it("does not take a control plane down when etcd would lose quorum without it", async ({ expect }) => {
+    // the roll-out started while the cluster was healthy (its first gates are in the journal), then
+    // cp2's etcd went unhealthy: cp1 going down now would leave one healthy member of three
+    const dir = join(t.dir, ".homelab/homelab-ha/lab/day2");
+    await mkdir(dir, { recursive: true });
+    const at = new Date().toISOString();
+    await writeFile(
+      join(dir, "upgrade-talos.json"),
+      JSON.stringify({
+        version: 1,
+        operation: "upgrade-talos",
+        goal: "v1.14.1",
+        startedAt: at,
+        updatedAt: at,
+        steps: {
+          schematic: { status: "done", at, detail: "registered" },
+          "health:before": { status: "done", at, detail: "healthy" },
+        },
+      }),
+    );
+    lab.emulators.talos.node("cp2").setService("etcd", "Running", false);
+    const r = await cli(["upgrade", "talos", "--to", "v1.14.1", "--simulate", "--yes"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      "(etcd keeps quorum while cp1 is down): etcd would lose quorum: 3 members need 2, and without cp1 only 1 are healthy (not healthy: cp2)",
+    );
+    expect(r.stderr).toContain("bring cp2 back first");
+    expect(lab.emulators.talos.node("cp1").talosVersion()).toBe("v1.13.9");
+    const cp1 = lab.emulators.kube.get({ apiVersion: "v1", kind: "Node", name: "cp1" }) as unknown as {
+      spec: { unschedulable?: boolean };
+    };
+    expect(cp1.spec.unschedulable).toBeUndefined();
+  }, 60_000);
 
   it("stops upgrade kubernetes at the kubelet of a worker that went down, the nodes after it untouched", async ({
     expect,
