@@ -2,7 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "vitest";
 import type { Lab } from "../src/internal/lab/lab.js";
-import { deployment, fastClock, run, tempDir, upPublishedLab } from "./helpers.js";
+import { budget, deployment, fastClock, run, tempDir, upPublishedLab } from "./helpers.js";
 
 /**
  * A node that does not come back in the middle of a roll-out on the HA lab (3 control planes, 2
@@ -38,12 +38,7 @@ describe("a node that does not come back", () => {
   }) => {
     const kube = lab.emulators.kube;
     kube.apply(deployment("web", 2));
-    kube.apply({
-      apiVersion: "policy/v1",
-      kind: "PodDisruptionBudget",
-      metadata: { name: "web", namespace: "default" },
-      spec: { minAvailable: 1, selector: { matchLabels: { app: "web" } } },
-    });
+    kube.apply(budget("web", 1));
     const cp2 = lab.emulators.talos.node("cp2");
     cp2.hangOnNextBoot();
     const r = await cli([
