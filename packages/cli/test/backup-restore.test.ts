@@ -41,7 +41,7 @@ describe("homelab backup", () => {
   }) => {
     const out = join(t.dir, "backup1");
     const r = await run(["backup", "--out", "backup1", "--yes", "--json"], { cwd: t.dir, env });
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.json().steps.map((s: { id: string }) => s.id)).toEqual(["snapshot", "secrets", "manifest"]);
     expect((await readdir(out)).sort()).toEqual([
       "etcd.snapshot",
@@ -172,7 +172,7 @@ describe("homelab restore against a lab", () => {
     await waitFor("etcd's data to be gone", () => !lab.emulators.talos.isBootstrapped());
     await waitFor("node1 to be back", () => lab.emulators.talos.node("node1").state() === "running");
     const r = await run(["restore", "b", "--yes", "--json"], { cwd: t.dir, env });
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.json().steps.map((s: { id: string }) => s.id)).toEqual([
       "recover:node1",
       "bootstrap:node1",
@@ -193,7 +193,7 @@ describe("homelab restore against a lab", () => {
     expect(b.code, b.stderr).toBe(0);
     lab.emulators.talos.etcd.put("/registry/b", "2");
     const r = await run(["restore", "b", "--wipe", "--yes", "--json"], { cwd: t.dir, env });
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.json().steps.map((s: { id: string }) => s.id)).toEqual([
       "leave:cp2",
       "leave:cp3",
@@ -238,7 +238,7 @@ describe("homelab backup with secrets: in homelab.yaml", () => {
     const up = await run(["up", "--simulate", "--json"], { cwd: t.dir, env: sopsEnv });
     expect(up.code, up.stderr).toBe(0);
     const r = await run(["backup", "--out", "b", "--yes", "--json"], { cwd: t.dir, env: sopsEnv });
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
     expect((await readdir(join(t.dir, "b"))).sort()).toEqual([
       "etcd.snapshot",
       "manifest.json",

@@ -107,7 +107,7 @@ describe("homelab node remove", () => {
     const tunnel = () => p.lab.emulators.cloudflare.state.tunnels().find((x) => x.deletedAt === null);
     await waitFor("both connectors", () => tunnel()?.connectors.length === 2);
     const r = await run(["node", "remove", "worker2", "--yes", "--json"], { cwd: p.dir, env });
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.json().steps.map((s: { id: string }) => s.id)).toEqual([
       "cordon",
       "drain",
@@ -167,7 +167,7 @@ describe("homelab node remove", () => {
     const p = await startProject("ha.yaml");
     expect(await etcdMembers(p.dir)).toEqual(["cp1", "cp2", "cp3"]);
     const r = await run(["node", "remove", "cp3", "--yes", "--json"], { cwd: p.dir, env });
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.json().plan.notes).toEqual([
       expect.stringMatching(/etcd keeps quorum: 2 member\(s\) left, 2 healthy, 2 needed/),
     ]);
@@ -245,7 +245,7 @@ describe("homelab node add", () => {
       cwd: p.dir,
       env,
     });
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.json().steps.map((s: { id: string }) => s.id)).toEqual([
       "config",
       "apply:worker2",
@@ -286,7 +286,7 @@ describe("homelab node add", () => {
       ["node", "add", "cp3", "--role", "controlplane", "--address", "192.168.50.13", "--yes", "--json"],
       { cwd: p.dir, env },
     );
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.json().steps.find((s: { id: string }) => s.id === "join:cp3").detail).toBe(
       "etcd member (3 member(s))",
     );
@@ -304,7 +304,7 @@ describe("homelab node add", () => {
       cwd: p.dir,
       env,
     });
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.json().steps.map((s: { id: string }) => s.id)).toEqual([
       "config",
       "machine:worker3",

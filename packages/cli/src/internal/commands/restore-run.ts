@@ -165,7 +165,9 @@ export async function runRestore(inv: Invocation<typeof RESTORE_OPTIONS>): Promi
                 { what: `${node.name} back with an empty etcd`, timeoutMs },
                 async () => {
                   const state = (await etcdStates(talos, [node])).get(node.name);
-                  return state !== undefined && state !== "Running" ? `back, etcd ${state}` : undefined;
+                  // back from the reboot, etcd waiting to be bootstrapped (before: it ran, or had
+                  // finished after the node left etcd)
+                  return state === "Preparing" || state === "Waiting" ? `back, etcd ${state}` : undefined;
                 },
               );
             },
