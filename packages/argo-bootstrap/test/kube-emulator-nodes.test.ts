@@ -16,7 +16,8 @@ interface Pod {
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the test reads objects of several shapes from the store
-const get = (ref: { apiVersion: string; kind: string; name: string }): any => kube.get(ref);
+const get = (ref: { apiVersion: string; kind: string; name: string; namespace?: string }): any =>
+  kube.get(ref);
 
 const pods = (selector: string): Pod[] =>
   kube
@@ -112,6 +113,19 @@ describe("createKubeEmulator: nodes, pods and evictions", () => {
         .map((p) => p.spec.nodeName)
         .sort(),
     ).toEqual(["cp1", "w1", "w2"]);
+  });
+
+  it("counts the DaemonSet's pods in its status, as kubectl rollout status reads them", async ({
+    expect,
+  }) => {
+    const result = await kubectl("rollout", "status", "daemonset/agent", "-n", "shop", "--timeout=10s");
+    expect(result.code, result.stderr).toBe(0);
+    expect(
+      get({ apiVersion: "apps/v1", kind: "DaemonSet", name: "agent", namespace: "shop" }).status,
+    ).toMatchObject({
+      desiredNumberScheduled: 3,
+      numberReady: 3,
+    });
   });
 
   it("cordons and drains with kubectl: the pod moves to the other node, the DaemonSet pod stays", async ({

@@ -210,7 +210,7 @@ describe("runDay2", () => {
       });
       expect(code).toBe(1);
       expect(ran).toEqual([]);
-      expect(stderr()).toContain("Plan:\ndemo v1 -> v2 on 1 node(s)\n   1. cordon     cordon cp1");
+      expect(stderr()).toContain("Plan:\ndemo v1 -> v2 on 1 node(s)\n   1.   cordon     cordon cp1");
       expect(await readJournal(dir.dir, "upgrade-demo")).toBeUndefined();
     } finally {
       await dir.cleanup();

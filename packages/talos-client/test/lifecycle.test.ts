@@ -39,6 +39,27 @@ describe("TalosClient lifecycle operations", () => {
     expect(version?.ok && version.value.tag).toBe("v1.14.0");
   });
 
+  it("keeps a node that hangs on its next boot down after an upgrade, until it is started again", async ({
+    expect,
+  }) => {
+    cluster = await startCluster({ emulator: { rebootDelayMs: 20 } });
+    const node = cluster.emulator.node("w1");
+    node.hangOnNextBoot();
+    await cluster.client.upgrade({
+      node: W1,
+      image: "factory.talos.dev/metal-installer/abc:v1.14.0",
+      wait: false,
+    });
+    await until(() => node.state() === "down");
+    await new Promise((r) => setTimeout(r, 100));
+    expect(node.state()).toBe("down");
+    const [answer] = await cluster.client.version({ nodes: [W1], timeoutMs: 2_000 });
+    expect(answer?.ok).toBe(false);
+    node.start();
+    await until(() => node.state() === "running");
+    expect(node.talosVersion()).toBe("v1.14.0");
+  });
+
   it("falls back to the legacy Upgrade when the node is older than 1.13", async ({ expect }) => {
     cluster = await startCluster({
       fleet: [{ name: "old", address: "10.9.1.2", type: "controlplane", talosVersion: "v1.12.6" }],

@@ -324,7 +324,12 @@ export function createClusterNodes(store: ObjectStore): {
       { manager: "kubelet" },
     );
     const status = nodeStatus(reg, reg.ready, record(written.status));
-    if (JSON.stringify(stripHeartbeat(status)) !== JSON.stringify(stripHeartbeat(record(written.status))))
+    if (
+      !sameJson(
+        withoutConditionTime(status, "lastHeartbeatTime"),
+        withoutConditionTime(record(written.status), "lastHeartbeatTime"),
+      )
+    )
       store.replace(NODE_TYPE, { ...written, status }, { manager: "kubelet", statusOnly: true });
   }
 
@@ -558,6 +563,33 @@ export function createClusterNodes(store: ObjectStore): {
     }
   }
 
+  /** The DaemonSet controller's status counts (kubectl rollout status and the kube-proxy health check read them). */
+  function stepDaemonSetStatus(): void {
+    for (const ds of store.list(DAEMONSET_TYPE)) {
+      const mine = store.list(podType(), ds.metadata.namespace).filter((p) => {
+        const ref = controllerOf(p);
+        return ref?.kind === "DaemonSet" && ref.name === ds.metadata.name;
+      });
+      const ready = mine.filter(isPodReady).length;
+      const status = {
+        observedGeneration: ds.metadata.generation,
+        desiredNumberScheduled: mine.length,
+        currentNumberScheduled: mine.length,
+        updatedNumberScheduled: mine.length,
+        numberReady: ready,
+        numberAvailable: ready,
+        numberMisscheduled: 0,
+        ...(mine.length - ready > 0 ? { numberUnavailable: mine.length - ready } : {}),
+      };
+      if (!sameJson(record(ds.status), status))
+        store.replace(
+          DAEMONSET_TYPE,
+          { ...ds, status },
+          { manager: "kube-controller-manager", statusOnly: true },
+        );
+    }
+  }
+
   function stepMirrorPods(all: StoredObject[]): void {
     const pods = store.list(podType(), "kube-system").filter((p) => controllerOf(p)?.kind === "Node");
     const wanted = new Set<string>();
@@ -693,7 +725,12 @@ export function createClusterNodes(store: ObjectStore): {
         ...(Object.keys(disrupted).length > 0 ? { disruptedPods: disrupted } : {}),
         conditions: [disruptionCondition(allowed, previous, failed)],
       };
-      if (!sameJson(stripTimes(previous), stripTimes(status)))
+      if (
+        !sameJson(
+          withoutConditionTime(previous, "lastTransitionTime"),
+          withoutConditionTime(status, "lastTransitionTime"),
+        )
+      )
         store.replace(PDB_TYPE, { ...pdb, status }, { manager: "kube-controller-manager", statusOnly: true });
     }
   }
@@ -718,6 +755,7 @@ export function createClusterNodes(store: ObjectStore): {
     stepMirrorPods(all);
     stepWorkloadPods(all);
     stepPodStatus(all);
+    stepDaemonSetStatus();
     stepBudgets();
   }
 
@@ -815,23 +853,13 @@ function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a ?? {}) === JSON.stringify(b ?? {});
 }
 
-function stripTimes(status: Record<string, unknown>): unknown {
+/** A status without one time field of its conditions (a refreshed timestamp alone is no change). */
+function withoutConditionTime(status: Record<string, unknown>, field: string): unknown {
   const conditions = Array.isArray(status.conditions)
     ? status.conditions.map((c: unknown) => {
-        const { lastTransitionTime, ...rest } = record(c);
-        void lastTransitionTime;
-        return rest;
-      })
-    : undefined;
-  return { ...status, conditions };
-}
-
-function stripHeartbeat(status: Record<string, unknown>): unknown {
-  const conditions = Array.isArray(status.conditions)
-    ? status.conditions.map((c: unknown) => {
-        const { lastHeartbeatTime, ...rest } = record(c);
-        void lastHeartbeatTime;
-        return rest;
+        const copy = { ...record(c) };
+        delete copy[field];
+        return copy;
       })
     : undefined;
   return { ...status, conditions };

@@ -483,6 +483,10 @@ function applyDefaults(type: ResourceType, object: StoredObject): void {
     spec.revisionHistoryLimit ??= 10;
     spec.strategy ??= { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: "25%" } };
   }
+  if (type.kind === "DaemonSet" && spec !== undefined) {
+    spec.revisionHistoryLimit ??= 10;
+    spec.updateStrategy ??= { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } };
+  }
   if (type.kind === "StatefulSet" && spec !== undefined) {
     spec.replicas ??= 1;
     spec.podManagementPolicy ??= "OrderedReady";

@@ -14,6 +14,7 @@ export const ROOT = defineGroup({
     plan: () => import("./plan.js").then((m) => m.command),
     up: () => import("./up.js").then((m) => m.command),
     status: () => import("./status.js").then((m) => m.command),
+    upgrade: () => import("./upgrade/index.js").then((m) => m.group),
     down: () => import("./down.js").then((m) => m.command),
     lab: () => import("./lab.js").then((m) => m.command),
     backup: () => import("./backup.js").then((m) => m.command),

@@ -100,7 +100,7 @@ export function renderDay2Plan(plan: Day2Plan, journal?: Journal): string {
   plan.steps.forEach((step, i) => {
     const done = journal?.steps[step.id]?.status === "done";
     lines.push(
-      `  ${String(i + 1).padStart(2)}. ${done ? "= " : ""}${step.kind.padEnd(10)} ${step.description}${done ? " (done earlier)" : ""}`,
+      `  ${String(i + 1).padStart(2)}. ${done ? "= " : "  "}${step.kind.padEnd(10)} ${step.description}${done ? " (done earlier)" : ""}`,
     );
   });
   for (const note of plan.notes ?? []) lines.push(`  note: ${note}`);

@@ -78,11 +78,36 @@ function toPod(pod: {
   };
 }
 
+/** A pod with its containers' images (what an upgrade waits for). */
+export interface PodImages {
+  namespace: string;
+  name: string;
+  nodeName: string;
+  ready: boolean;
+  images: string[];
+}
+
+/** talos-client's {@link KubernetesAccess} plus what the day-2 operations read and do beyond it. */
+export interface ClusterKubernetes extends KubernetesAccess {
+  /** Pods of a namespace matching a label selector, with their images. */
+  listPodImages(
+    namespace: string,
+    labelSelector: string,
+    options?: { signal?: AbortSignal },
+  ): Promise<PodImages[]>;
+  /** Each Node's kubelet version (`v1.35.0`), by node name. */
+  kubeletVersions(options?: { signal?: AbortSignal }): Promise<Record<string, string>>;
+  /** The API server's version (`v1.35.0`, from /version). */
+  serverVersion(options?: { signal?: AbortSignal }): Promise<string>;
+  /** Deletes a Node object (`kubectl delete node`); false when it did not exist. */
+  deleteNode(name: string, options?: { signal?: AbortSignal }): Promise<boolean>;
+}
+
 /**
- * A {@link KubernetesAccess} for the cluster of `kubeconfig` (text; never printed).
+ * A {@link ClusterKubernetes} for the cluster of `kubeconfig` (text; never printed).
  * @throws HomelabError STATE_INVALID when the kubeconfig cannot be read; COMMAND_FAILED or UNREACHABLE from calls
  */
-export async function createKubernetesAccess(kubeconfig: string, source: string): Promise<KubernetesAccess> {
+export async function createKubernetesAccess(kubeconfig: string, source: string): Promise<ClusterKubernetes> {
   const k8s = await import("@kubernetes/client-node");
   const kc = new k8s.KubeConfig();
   try {
@@ -94,6 +119,7 @@ export async function createKubernetesAccess(kubeconfig: string, source: string)
     throw new HomelabError("STATE_INVALID", `${source}: the current context names no cluster`);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const apps = kc.makeApiClient(k8s.AppsV1Api);
+  const version = kc.makeApiClient(k8s.VersionApi);
   const call = async <T>(what: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> => {
     throwIfAborted(signal);
     try {
@@ -103,6 +129,35 @@ export async function createKubernetesAccess(kubeconfig: string, source: string)
     }
   };
   return {
+    async listPodImages(namespace, labelSelector, options = {}) {
+      const list = await call(`listing pods ${labelSelector}`, options.signal, () =>
+        core.listNamespacedPod({ namespace, labelSelector }),
+      );
+      return list.items.map((p) => ({
+        ...toPod(p),
+        images: (p.spec?.containers ?? []).map((c) => c.image ?? ""),
+      }));
+    },
+    async kubeletVersions(options = {}) {
+      const list = await call("listing nodes", options.signal, () => core.listNode());
+      return Object.fromEntries(
+        list.items.map((n) => [n.metadata?.name ?? "", n.status?.nodeInfo?.kubeletVersion ?? ""]),
+      );
+    },
+    async serverVersion(options = {}) {
+      const info = await call("reading /version", options.signal, () => version.getCode());
+      return info.gitVersion;
+    },
+    async deleteNode(name, options = {}) {
+      try {
+        throwIfAborted(options.signal);
+        await core.deleteNode({ name });
+        return true;
+      } catch (error) {
+        if (statusOf(error) === 404) return false;
+        throw kubeError(error, `deleting node ${name}`);
+      }
+    },
     async listNodes(options = {}): Promise<KubernetesNode[]> {
       const list = await call("listing nodes", options.signal, () => core.listNode());
       return list.items.map((n) => ({
@@ -173,7 +228,7 @@ export async function createKubernetesAccess(kubeconfig: string, source: string)
 export async function kubernetesFromFlags(
   inv: Invocation,
   project: ProjectSource,
-): Promise<{ access: KubernetesAccess; path: string } | { access: undefined; why: string }> {
+): Promise<{ access: ClusterKubernetes; path: string } | { access: undefined; why: string }> {
   const found = await locateKubeconfig(inv, project);
   if (!found)
     return {

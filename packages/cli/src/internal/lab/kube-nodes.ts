@@ -1,65 +1,13 @@
-import { parseAllDocuments } from "yaml";
 import type { KubeEmulator } from "../adapters/argo-bootstrap.js";
 import type { TalosEmulator } from "../adapters/talos-client.js";
 import type { HomelabConfig } from "../config/load.js";
+import { type ComponentImages, componentImages, imageVersion } from "../plan/kubernetes-images.js";
 
 // The kubelets of the simulated lab: every Talos node that runs with a config in a bootstrapped
 // cluster registers a Kubernetes Node in the Kubernetes emulator, Ready while the Talos node runs
 // (NotReady while it reboots, is upgraded or is down), reporting the kubelet version of its
 // machine config; control planes run the static pods of their config (kube-apiserver,
 // kube-controller-manager, kube-scheduler), and the API server's version follows theirs.
-
-/** Images of the Kubernetes components a machine config names (v1alpha1 fields or the 1.14+ Kube*Config documents). */
-export interface ComponentImages {
-  kubelet?: string;
-  "kube-apiserver"?: string;
-  "kube-controller-manager"?: string;
-  "kube-scheduler"?: string;
-  "kube-proxy"?: string;
-}
-
-/** Where each component's image lives: the 1.14+ document kind, and the v1alpha1 path. */
-export const COMPONENT_FIELDS = {
-  kubelet: { kind: "KubeletConfig", v1alpha1: ["machine", "kubelet", "image"] },
-  "kube-apiserver": { kind: "KubeAPIServerConfig", v1alpha1: ["cluster", "apiServer", "image"] },
-  "kube-controller-manager": {
-    kind: "KubeControllerManagerConfig",
-    v1alpha1: ["cluster", "controllerManager", "image"],
-  },
-  "kube-scheduler": { kind: "KubeSchedulerConfig", v1alpha1: ["cluster", "scheduler", "image"] },
-  "kube-proxy": { kind: "KubeProxyConfig", v1alpha1: ["cluster", "proxy", "image"] },
-} as const;
-
-/** The component images a machine config (YAML, possibly several documents) names. */
-export function componentImages(configText: string): ComponentImages {
-  const docs = parseAllDocuments(configText).map((d) => d.toJS() as Record<string, unknown> | null);
-  const images: ComponentImages = {};
-  for (const [component, where] of Object.entries(COMPONENT_FIELDS) as [
-    keyof ComponentImages,
-    (typeof COMPONENT_FIELDS)[keyof ComponentImages],
-  ][]) {
-    const doc = docs.find((d) => d?.kind === where.kind);
-    if (typeof doc?.image === "string") {
-      images[component] = doc.image;
-      continue;
-    }
-    const v1alpha1 = docs.find((d) => d !== null && d.kind === undefined && d.version === "v1alpha1");
-    let value: unknown = v1alpha1;
-    for (const key of where.v1alpha1)
-      value =
-        typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined;
-    if (typeof value === "string") images[component] = value;
-  }
-  return images;
-}
-
-/** The tag of an image reference (`…/kubelet:v1.35.0` → `v1.35.0`). */
-export function imageVersion(image: string | undefined): string | undefined {
-  if (image === undefined) return undefined;
-  const name = image.split("@")[0] ?? image;
-  const colon = name.lastIndexOf(":");
-  return colon > name.lastIndexOf("/") ? name.slice(colon + 1) : undefined;
-}
 
 /**
  * Keeps the Kubernetes emulator's Nodes in step with the Talos emulator's nodes every

@@ -132,6 +132,10 @@ export class NodeImpl implements EmulatedNode {
   maintenanceSpki = "";
   version: string;
   pendingVersion: string | undefined;
+  /** {@link hangOnNextBoot} was called: the next boot stops before the node comes back. */
+  hangBoot = false;
+  /** The rest of a boot held back by a hang, run by start(). */
+  heldBoot: (() => Promise<void>) | undefined;
   stagedConfig: ParsedConfig | undefined;
   currentState: EmulatedNodeState = "maintenance";
   config: ParsedConfig | undefined;
@@ -246,9 +250,18 @@ export class NodeImpl implements EmulatedNode {
   }
 
   start(): void {
-    if (this.currentState === "down") {
-      this.currentState = this.config === undefined ? "maintenance" : "running";
+    if (this.currentState !== "down") return;
+    const boot = this.heldBoot;
+    if (boot !== undefined) {
+      this.heldBoot = undefined;
+      this.later(0, boot);
+      return;
     }
+    this.currentState = this.config === undefined ? "maintenance" : "running";
+  }
+
+  hangOnNextBoot(): void {
+    this.hangBoot = true;
   }
 
   later(ms: number, fn: () => void | Promise<void>): void {
@@ -582,19 +595,32 @@ export class NodeImpl implements EmulatedNode {
     // Well after the reply has gone out (20 ms raced it on a busy machine); back up after that.
     this.later(50, () => this.dropConnections());
     this.later(Math.max(60, this.fleet.options.rebootDelayMs ?? 60), async () => {
-      then?.();
-      const staged = this.stagedConfig;
-      this.stagedConfig = undefined;
-      if (staged !== undefined && this.config !== undefined) await this.applyConfig(staged);
-      if (this.pendingVersion !== undefined) {
-        this.version = this.pendingVersion;
-        this.pendingVersion = undefined;
-        this.putResource("runtime", "Versions.runtime.talos.dev", "version", { version: this.version });
+      if (this.hangBoot) {
+        // the machine does not come back: the rest of the boot waits for start()
+        this.hangBoot = false;
+        this.currentState = "down";
+        this.dropConnections();
+        this.heldBoot = () => this.finishBoot(then);
+        return;
       }
-      if (this.config === undefined) {
-        this.currentState = "maintenance";
-        this.setStage(MachineStatusEvent_MachineStage.MAINTENANCE, true);
-      } else this.startServices();
+      await this.finishBoot(then);
     });
+  }
+
+  /** The end of a reboot: the staged config, the new version, then maintenance or the services. */
+  async finishBoot(then?: () => void): Promise<void> {
+    then?.();
+    const staged = this.stagedConfig;
+    this.stagedConfig = undefined;
+    if (staged !== undefined && this.config !== undefined) await this.applyConfig(staged);
+    if (this.pendingVersion !== undefined) {
+      this.version = this.pendingVersion;
+      this.pendingVersion = undefined;
+      this.putResource("runtime", "Versions.runtime.talos.dev", "version", { version: this.version });
+    }
+    if (this.config === undefined) {
+      this.currentState = "maintenance";
+      this.setStage(MachineStatusEvent_MachineStage.MAINTENANCE, true);
+    } else this.startServices();
   }
 }

@@ -92,8 +92,13 @@ export interface EmulatedNode {
   appliedConfig(): string | undefined;
   /** Stops answering (connections refused, proxied calls UNAVAILABLE), like a node losing power. */
   stop(): void;
-  /** Answers again. */
+  /** Answers again (and finishes a boot that {@link hangOnNextBoot} held back). */
   start(): void;
+  /**
+   * The next reboot (a reboot, an upgrade, a config applied with a reboot) does not come back: the
+   * node goes down and stays down, like a machine that hangs in firmware, until {@link start}.
+   */
+  hangOnNextBoot(): void;
   /** Overrides one service's state and health. */
   setService(id: string, state: string, healthy: boolean): void;
   /** The mode of the last Reboot call as this node's Talos line understood it (1.11 takes FORCE for DEFAULT). */
