@@ -40,7 +40,7 @@ describe("homelab backup", () => {
     expect,
   }) => {
     const out = join(t.dir, "backup1");
-    const r = await run(["backup", "--out", "backup1", "--yes", "--json"], { cwd: t.dir, env });
+    const r = await run(["backup", "--out", "backup1", "--simulate", "--json"], { cwd: t.dir, env });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.json().steps.map((s: { id: string }) => s.id)).toEqual(["snapshot", "secrets", "manifest"]);
     expect((await readdir(out)).sort()).toEqual([
@@ -216,6 +216,16 @@ describe("homelab restore against a lab", () => {
         .sort(),
     ).toEqual(["cp1", "cp2", "cp3"]);
   }, 120_000);
+});
+
+describe("homelab backup --simulate", () => {
+  it("needs the lab `homelab lab` keeps running", async ({ expect }) => {
+    t = await tempDir();
+    await copyFile(join(EXAMPLES, "homelab.yaml"), join(t.dir, "homelab.yaml"));
+    const r = await run(["backup", "--simulate", "--yes", "--json"], { cwd: t.dir, env });
+    expect(r.code).toBe(2);
+    expect(r.json().error).toMatchObject({ code: "USAGE", hint: expect.stringContaining("homelab lab") });
+  });
 });
 
 describe("homelab backup with secrets: in homelab.yaml", () => {

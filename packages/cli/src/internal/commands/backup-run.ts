@@ -92,7 +92,7 @@ export async function runBackup(inv: Invocation<typeof BACKUP_OPTIONS>): Promise
   return runDay2(inv, {
     stateDir: access.stateDir,
     operation: "backup",
-    simulate: false,
+    simulate: inv.options.simulate === true,
     question: (plan) => `write the backup to ${plan.goal}?`,
     finally: () => talos.close(),
     plan: async (previous) => {

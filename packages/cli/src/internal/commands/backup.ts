@@ -1,8 +1,10 @@
 import { defineCommand, type OptionDef } from "../cli/command.js";
 import { STATE_DIR_OPTION } from "./options.js";
+import { DAY2_OPTIONS } from "./upgrade/options.js";
 
 /** The options of `homelab backup`. */
 export const BACKUP_OPTIONS = {
+  simulate: DAY2_OPTIONS.simulate,
   out: {
     type: "string",
     valueName: "DIR",

@@ -8,6 +8,7 @@ import type { Invocation } from "../cli/command.js";
 import type { LoadedConfig } from "../config/load.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { cloudflareBaseURL } from "../pipeline/target.js";
+import type { ClusterAccess } from "../state/cluster-access.js";
 import { locateKubeconfig, locateTalosconfig, optionalProject } from "../state/locate.js";
 import { listOption, stringOption } from "./common.js";
 
@@ -39,6 +40,20 @@ export async function talosClientFromFlags(
     });
   }
   return { client: lib.createTalosClient(options), nodes };
+}
+
+/** The Cloudflare client for a project: the running lab's emulator, else CLOUDFLARE_API_TOKEN's. */
+export async function projectCloudflare(
+  inv: Invocation,
+  access: Pick<ClusterAccess, "lab">,
+): Promise<Cloudflare> {
+  if (access.lab)
+    return createCloudflare({
+      apiToken: access.lab.cloudflare.apiToken,
+      baseURL: access.lab.cloudflare.url,
+      maxRetries: 2,
+    });
+  return cloudflareClient(inv);
 }
 
 /** A Cloudflare SDK client from CLOUDFLARE_API_TOKEN (and CLOUDFLARE_BASE_URL when set). */

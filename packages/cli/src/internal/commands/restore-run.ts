@@ -105,7 +105,7 @@ export async function runRestore(inv: Invocation<typeof RESTORE_OPTIONS>): Promi
   return runDay2(inv, {
     stateDir: access.stateDir,
     operation: "restore",
-    simulate: false,
+    simulate: inv.options.simulate === true,
     question: () => `recover etcd of ${config.cluster.name} on ${target.name} from ${dir}?`,
     finally: () => talos.close(),
     plan: async (previous) => {

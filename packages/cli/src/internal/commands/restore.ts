@@ -1,8 +1,10 @@
 import { defineCommand, type OptionDef } from "../cli/command.js";
 import { STATE_DIR_OPTION } from "./options.js";
+import { DAY2_OPTIONS } from "./upgrade/options.js";
 
 /** The options of `homelab restore`. */
 export const RESTORE_OPTIONS = {
+  simulate: DAY2_OPTIONS.simulate,
   node: {
     type: "string",
     valueName: "NAME",

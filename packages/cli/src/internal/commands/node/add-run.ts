@@ -118,7 +118,7 @@ export async function runNodeAdd(inv: Invocation<typeof NODE_ADD_OPTIONS>): Prom
   return runDay2(inv, {
     stateDir: access.stateDir,
     operation: "node-add",
-    simulate: false,
+    simulate: inv.options.simulate === true,
     question: (plan) => `${plan.summary}?`,
     finally: () => talos.close(),
     plan: async () => {

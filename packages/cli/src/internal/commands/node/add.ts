@@ -1,8 +1,10 @@
 import { defineCommand, type OptionDef } from "../../cli/command.js";
 import { OFFLINE_OPTION, STATE_DIR_OPTION } from "../options.js";
+import { DAY2_OPTIONS } from "../upgrade/options.js";
 
 /** The options of `homelab node add`. */
 export const NODE_ADD_OPTIONS = {
+  simulate: DAY2_OPTIONS.simulate,
   role: {
     type: "string",
     valueName: "ROLE",

@@ -85,7 +85,7 @@ export async function runNodeRemove(inv: Invocation<typeof NODE_REMOVE_OPTIONS>)
   return runDay2(inv, {
     stateDir: access.stateDir,
     operation: "node-remove",
-    simulate: false,
+    simulate: inv.options.simulate === true,
     question: () =>
       `remove ${node.name} (${node.role}, ${node.address}) from ${config.cluster.name} and wipe it?`,
     finally: () => talos.close(),

@@ -1,8 +1,10 @@
 import { defineCommand, type OptionDef } from "../../cli/command.js";
 import { KUBECONFIG_OPTION, STATE_DIR_OPTION } from "../options.js";
+import { DAY2_OPTIONS } from "../upgrade/options.js";
 
 /** The options of `homelab node remove`. */
 export const NODE_REMOVE_OPTIONS = {
+  simulate: DAY2_OPTIONS.simulate,
   talosconfig: {
     type: "string",
     valueName: "FILE",

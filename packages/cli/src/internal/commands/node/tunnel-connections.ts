@@ -1,21 +1,9 @@
-import type Cloudflare from "cloudflare";
-import { createCloudflare, loadCfTunnel } from "../../adapters/cf-tunnel.js";
+import { loadCfTunnel } from "../../adapters/cf-tunnel.js";
 import type { Invocation } from "../../cli/command.js";
 import type { LoadedConfig } from "../../config/load.js";
 import type { ClusterAccess } from "../../state/cluster-access.js";
-import { cloudflareClient } from "../connect.js";
+import { projectCloudflare } from "../connect.js";
 import { tunnelOf } from "../tunnel/common.js";
-
-/** The Cloudflare client for a project: the running lab's emulator, else CLOUDFLARE_API_TOKEN's. */
-export async function projectCloudflare(inv: Invocation, access: ClusterAccess): Promise<Cloudflare> {
-  if (access.lab)
-    return createCloudflare({
-      apiToken: access.lab.cloudflare.apiToken,
-      baseURL: access.lab.cloudflare.url,
-      maxRetries: 2,
-    });
-  return cloudflareClient(inv);
-}
 
 /** The tunnel's connections, by the node address they come from. */
 export function tunnelConnections(inv: Invocation, access: ClusterAccess, loaded: LoadedConfig) {

@@ -12,7 +12,7 @@ import { desiredNodeConfig } from "../../pipeline/steps/machine-config.js";
 import { schematicOf } from "../../plan/schematic.js";
 import { clusterAccess } from "../../state/cluster-access.js";
 import { loadProject } from "../common.js";
-import { cloudflareClient } from "../connect.js";
+import { projectCloudflare } from "../connect.js";
 import { tunnelOf } from "./common.js";
 import type { ROTATE_TOKEN_OPTIONS } from "./rotate-token.js";
 
@@ -48,7 +48,10 @@ function oldConnectorsOf(detail: string | undefined): string[] | undefined {
  */
 export async function runRotateToken(inv: Invocation<typeof ROTATE_TOKEN_OPTIONS>): Promise<number> {
   // the node configs are rendered again, and they carry the tailscale auth key
-  const loaded = await loadProject(inv, { resolveSecrets: true });
+  const loaded = await loadProject(inv, {
+    resolveSecrets: true,
+    placeholderSecrets: inv.options.simulate === true,
+  });
   const tunnel = tunnelOf(loaded);
   const timeoutText = inv.options["node-timeout"];
   const timeoutMs = timeoutText === undefined ? 120_000 : parseDuration(timeoutText);
@@ -56,12 +59,13 @@ export async function runRotateToken(inv: Invocation<typeof ROTATE_TOKEN_OPTIONS
     throw new HomelabError("USAGE", `--node-timeout expects a duration like 30s or 5m, got '${timeoutText}'`);
   const access = await clusterAccess(inv, loaded);
   const [cf, tc, talosLib] = await Promise.all([loadCfTunnel(), loadTalosConfig(), loadTalosClient()]);
-  const client = await cloudflareClient(inv);
+  // the running lab's Cloudflare emulator, else CLOUDFLARE_API_TOKEN's account
+  const client = await projectCloudflare(inv, access);
   const talos = talosLib.createTalosClient({ talosconfig: access.talosconfig, timeoutMs: 30_000 });
   return runDay2(inv, {
     stateDir: access.stateDir,
     operation: "rotate-token",
-    simulate: false,
+    simulate: inv.options.simulate === true,
     question: (plan) => `rotate the token of tunnel ${tunnel.name} (${plan.steps.length} step(s))?`,
     finally: () => talos.close(),
     plan: async (previous) => {

@@ -1,8 +1,10 @@
 import { defineCommand, type OptionDef } from "../../cli/command.js";
 import { TALOS_CONNECTION } from "../options.js";
+import { DAY2_OPTIONS } from "../upgrade/options.js";
 
 /** The options of `homelab tunnel rotate-token`. */
 export const ROTATE_TOKEN_OPTIONS = {
+  simulate: DAY2_OPTIONS.simulate,
   ...TALOS_CONNECTION,
   "node-timeout": {
     type: "string",
