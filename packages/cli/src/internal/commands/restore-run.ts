@@ -7,7 +7,7 @@ import type { Invocation } from "../cli/command.js";
 import type { LoadedConfig } from "../config/load.js";
 import { runDay2 } from "../day2/command.js";
 import type { Day2Plan, Day2Step, Day2StepContext } from "../day2/operation.js";
-import { parseDuration } from "../pipeline/node-wait.js";
+import { durationOption, rerunCommand } from "../day2/upgrade-talos.js";
 import { clusterAccess } from "../state/cluster-access.js";
 import { controlPlaneOf } from "./backup-run.js";
 import { loadProject } from "./common.js";
@@ -76,10 +76,7 @@ export async function runRestore(inv: Invocation<typeof RESTORE_OPTIONS>): Promi
   if (dirArg === undefined)
     throw new HomelabError("USAGE", "restore needs the backup directory: homelab restore DIR");
   const dir = resolve(inv.ctx.cwd, dirArg);
-  const timeoutText = inv.options["node-timeout"];
-  const timeoutMs = timeoutText === undefined ? 600_000 : parseDuration(timeoutText);
-  if (timeoutMs === undefined)
-    throw new HomelabError("USAGE", `--node-timeout expects a duration like 30s or 5m, got '${timeoutText}'`);
+  const timeoutMs = durationOption(inv.options["node-timeout"], "node-timeout", 600_000);
   // the checksums first: a damaged backup stops everything before the cluster is read
   const manifest = await readVerifiedBackup(dir);
   const loaded = await loadProject(inv, { resolveSecrets: false });
@@ -246,7 +243,7 @@ export async function runRestore(inv: Invocation<typeof RESTORE_OPTIONS>): Promi
       );
       const plan: Day2Plan = {
         operation: "restore",
-        command: `homelab restore ${dirArg}${inv.options.wipe === true ? " --wipe" : ""}`,
+        command: rerunCommand(inv, `restore ${dirArg}${inv.options.wipe === true ? " --wipe" : ""}`),
         goal: dir,
         summary: `recover etcd of ${config.cluster.name} on ${target.name} from the snapshot of ${manifest.createdAt} (taken on ${manifest.etcd.node}: Talos ${manifest.versions.talos}, Kubernetes ${manifest.versions.kubernetes ?? "unknown"})`,
         steps,

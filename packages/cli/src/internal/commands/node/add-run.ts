@@ -5,10 +5,10 @@ import { addNodeText, type NodeEntry, writeConfigText } from "../../config/edit.
 import { type LoadedConfig, parseConfig } from "../../config/load.js";
 import { runDay2 } from "../../day2/command.js";
 import type { Day2Plan, Day2Step } from "../../day2/operation.js";
+import { durationOption, rerunCommand } from "../../day2/upgrade-talos.js";
 import { remoteHelm } from "../../lab/lab.js";
 import { powerOnLabMachine, runningLab } from "../../lab/running.js";
 import type { NodeTrust } from "../../pipeline/node-trust.js";
-import { parseDuration } from "../../pipeline/node-wait.js";
 import { createStepContext, planSteps } from "../../pipeline/run.js";
 import { type Change, isFailure } from "../../pipeline/step.js";
 import { machineConfigStep } from "../../pipeline/steps/machine-config.js";
@@ -71,10 +71,7 @@ async function isMember(talos: TalosClient, node: NodeConfig): Promise<boolean> 
 export async function runNodeAdd(inv: Invocation<typeof NODE_ADD_OPTIONS>): Promise<number> {
   const { options, ctx } = inv;
   const name = inv.args[0];
-  const timeoutText = options["node-timeout"];
-  const timeoutMs = timeoutText === undefined ? 600_000 : parseDuration(timeoutText);
-  if (timeoutMs === undefined)
-    throw new HomelabError("USAGE", `--node-timeout expects a duration like 30s or 5m, got '${timeoutText}'`);
+  const timeoutMs = durationOption(options["node-timeout"], "node-timeout", 600_000);
   const shaping = (["role", "install-disk", "interface", "gateway"] as const).filter(
     (k) => options[k] !== undefined,
   );
@@ -274,7 +271,7 @@ export async function runNodeAdd(inv: Invocation<typeof NODE_ADD_OPTIONS>): Prom
         });
       const plan: Day2Plan = {
         operation: "node-add",
-        command: `homelab node add${name ? ` ${name}` : ""}`,
+        command: rerunCommand(inv, `node add${name ? ` ${name}` : ""}`),
         goal,
         summary:
           fresh.length === 0

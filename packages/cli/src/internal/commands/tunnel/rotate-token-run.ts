@@ -7,7 +7,7 @@ import { loadTalosConfig } from "../../adapters/talos-config.js";
 import type { Invocation } from "../../cli/command.js";
 import { runDay2 } from "../../day2/command.js";
 import type { Day2Plan, Day2Step } from "../../day2/operation.js";
-import { parseDuration } from "../../pipeline/node-wait.js";
+import { durationOption, rerunCommand } from "../../day2/upgrade-talos.js";
 import { desiredNodeConfig } from "../../pipeline/steps/machine-config.js";
 import { schematicOf } from "../../plan/schematic.js";
 import { clusterAccess } from "../../state/cluster-access.js";
@@ -53,10 +53,7 @@ export async function runRotateToken(inv: Invocation<typeof ROTATE_TOKEN_OPTIONS
     placeholderSecrets: inv.options.simulate === true,
   });
   const tunnel = tunnelOf(loaded);
-  const timeoutText = inv.options["node-timeout"];
-  const timeoutMs = timeoutText === undefined ? 120_000 : parseDuration(timeoutText);
-  if (timeoutMs === undefined)
-    throw new HomelabError("USAGE", `--node-timeout expects a duration like 30s or 5m, got '${timeoutText}'`);
+  const timeoutMs = durationOption(inv.options["node-timeout"], "node-timeout", 120_000);
   const access = await clusterAccess(inv, loaded);
   const [cf, tc, talosLib] = await Promise.all([loadCfTunnel(), loadTalosConfig(), loadTalosClient()]);
   // the running lab's Cloudflare emulator, else CLOUDFLARE_API_TOKEN's account
@@ -181,7 +178,7 @@ export async function runRotateToken(inv: Invocation<typeof ROTATE_TOKEN_OPTIONS
       });
       const plan: Day2Plan = {
         operation: "rotate-token",
-        command: "homelab tunnel rotate-token",
+        command: rerunCommand(inv, "tunnel rotate-token"),
         goal,
         summary: `rotate the token of tunnel ${tunnel.name}, then roll it to ${nodes.length} node(s) one at a time (${nodes.map((n) => n.name).join(", ") || "no node runs cloudflared"})`,
         steps,
