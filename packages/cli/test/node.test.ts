@@ -174,8 +174,12 @@ describe("homelab node remove", () => {
       "etcd-leave",
       "reset",
       "delete-node",
+      "talosconfig",
       "config",
     ]);
+    const talosconfig = await readFile(join(p.dir, ".homelab/homelab-ha/lab/talosconfig"), "utf8");
+    expect(talosconfig).not.toContain(p.lab.emulators.talos.node("cp3").endpoint);
+    expect(talosconfig).toContain(p.lab.emulators.talos.node("cp2").endpoint);
     expect(await etcdMembers(p.dir)).toEqual(["cp1", "cp2"]);
     expect(p.lab.emulators.talos.node("cp3").state()).toBe("maintenance");
   }, 120_000);

@@ -2,12 +2,16 @@ import { HomelabError } from "../../../errors.js";
 import type { TalosClient } from "../../adapters/talos-client.js";
 import type { Invocation } from "../../cli/command.js";
 import { removeNodeText, writeConfigText } from "../../config/edit.js";
-import type { LoadedConfig } from "../../config/load.js";
+import { type LoadedConfig, parseConfig } from "../../config/load.js";
 import { openDay2Cluster } from "../../day2/cluster.js";
 import { runDay2 } from "../../day2/command.js";
 import { cordonDrainStep, kubernetesNodeName } from "../../day2/node-steps.js";
 import type { Day2Plan, Day2Step } from "../../day2/operation.js";
 import { durationOption, rerunCommand } from "../../day2/upgrade-talos.js";
+import { createStepContext, planSteps } from "../../pipeline/run.js";
+import { isFailure } from "../../pipeline/step.js";
+import { secretsStep } from "../../pipeline/steps/secrets.js";
+import { talosconfigStep } from "../../pipeline/steps/talosconfig.js";
 import { retryUntil } from "../restore-run.js";
 import type { NODE_REMOVE_OPTIONS } from "./remove.js";
 import { tunnelConnections } from "./tunnel-connections.js";
@@ -145,6 +149,33 @@ export async function runNodeRemove(inv: Invocation<typeof NODE_REMOVE_OPTIONS>)
           async run() {
             const deleted = await tunnelConnections(cluster.target, loaded).deleteFrom(node.address);
             return deleted === 0 ? "no connection left" : `deleted ${deleted} connection(s)`;
+          },
+        });
+      if (isControlPlane)
+        steps.push({
+          id: "talosconfig",
+          kind: "config",
+          description: `rewrite the talosconfig without ${node.name}'s endpoint`,
+          async run(step) {
+            const text = removeNodeText(loaded.text, loaded.path, node.name);
+            const without = await parseConfig(text, {
+              path: loaded.path,
+              dir: loaded.dir,
+              env: inv.ctx.env,
+              resolveSecrets: false,
+            });
+            const sc = await createStepContext({
+              loaded: without,
+              stateDir: cluster.stateDir,
+              target: cluster.target,
+              out: inv.out,
+              signal: step.signal,
+              clock: step.clock,
+            });
+            const planned = await planSteps(sc, [secretsStep, talosconfigStep]);
+            const change = planned.steps.find((s) => s.step.id === "talosconfig")?.items[0];
+            if (!change || isFailure(change) || change.action === "none") return "no endpoint to drop";
+            return talosconfigStep.apply(sc, change);
           },
         });
       steps.push({
