@@ -322,6 +322,26 @@ describe("homelab node add", () => {
     expect(again.json().changed).toBe(0);
   }, 120_000);
 
+  it("points up --simulate at node add when homelab.yaml lists a node the running lab has no machine for", async ({
+    expect,
+  }) => {
+    const p = await startProject("homelab.yaml");
+    const text = await readFile(join(p.dir, "homelab.yaml"), "utf8");
+    await writeFile(
+      join(p.dir, "homelab.yaml"),
+      addNodeText(text, "homelab.yaml", {
+        name: "node2",
+        role: "worker",
+        address: "192.168.50.201",
+        installDisk: "/dev/sda",
+      }),
+    );
+    const r = await run(["up", "--simulate", "--json"], { cwd: p.dir, env });
+    expect(r.code, r.stdout).toBe(2);
+    expect(r.json().error.message).toMatch(/the running lab .* has no machine for node2/);
+    expect(r.json().error.hint).toMatch(/homelab node add node2/);
+  }, 60_000);
+
   it("refuses node flags without --address, and --address for a name listed with another", async ({
     expect,
   }) => {

@@ -6,7 +6,8 @@ import { readVerifiedBackup, SNAPSHOT_FILE, sha256Of } from "../backup/manifest.
 import type { Invocation } from "../cli/command.js";
 import type { LoadedConfig } from "../config/load.js";
 import { runDay2 } from "../day2/command.js";
-import type { Day2Plan, Day2Step, Day2StepContext } from "../day2/operation.js";
+import type { Day2Plan, Day2Step } from "../day2/operation.js";
+import { retryUntil } from "../day2/retry.js";
 import { durationOption, rerunCommand } from "../day2/upgrade-talos.js";
 import { clusterAccess } from "../state/cluster-access.js";
 import { controlPlaneOf } from "./backup-run.js";
@@ -18,41 +19,6 @@ type NodeConfig = LoadedConfig["config"]["nodes"][number];
 function codeOf(error: unknown): string | undefined {
   const code = (error as { code?: unknown })?.code;
   return typeof code === "string" ? code : undefined;
-}
-
-function messageOf(error: unknown): string {
-  const raw = (error as { rawMessage?: unknown })?.rawMessage;
-  return typeof raw === "string" ? raw : error instanceof Error ? error.message : String(error);
-}
-
-/**
- * Runs `attempt` until it returns a value, for at most `timeoutMs`; `attempt` returns undefined (or
- * throws an error `retryable` accepts) while the node is not there yet.
- * @throws HomelabError COMMAND_FAILED naming `what` and the last reason after the deadline
- */
-export async function retryUntil<T>(
-  ctx: Day2StepContext,
-  options: { what: string; timeoutMs: number; retryable?: (error: unknown) => boolean; intervalMs?: number },
-  attempt: () => Promise<T | undefined>,
-): Promise<T> {
-  const deadline = ctx.clock.now() + options.timeoutMs;
-  let last = "no answer yet";
-  for (;;) {
-    try {
-      const value = await attempt();
-      if (value !== undefined) return value;
-    } catch (error) {
-      if (ctx.signal.aborted || (options.retryable && !options.retryable(error))) throw error;
-      last = messageOf(error);
-    }
-    if (ctx.clock.now() >= deadline)
-      throw new HomelabError(
-        "COMMAND_FAILED",
-        `${options.what} did not happen within ${Math.round(options.timeoutMs / 1000)} s (last: ${last})`,
-      );
-    ctx.progress(`waiting: ${options.what} (${last})`);
-    await ctx.clock.sleep(options.intervalMs ?? 500, ctx.signal);
-  }
 }
 
 /** The state of the etcd service of each node (undefined: the node did not answer). */

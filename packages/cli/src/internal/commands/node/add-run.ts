@@ -5,6 +5,7 @@ import { addNodeText, type NodeEntry, writeConfigText } from "../../config/edit.
 import { type LoadedConfig, parseConfig } from "../../config/load.js";
 import { runDay2 } from "../../day2/command.js";
 import type { Day2Plan, Day2Step } from "../../day2/operation.js";
+import { retryUntil } from "../../day2/retry.js";
 import { durationOption, rerunCommand } from "../../day2/upgrade-talos.js";
 import { remoteHelm } from "../../lab/lab.js";
 import { powerOnLabMachine, runningLab } from "../../lab/running.js";
@@ -18,7 +19,6 @@ import { tunnelStep } from "../../pipeline/steps/tunnel.js";
 import { labTarget, realTarget, type Target } from "../../pipeline/target.js";
 import { clusterAccess } from "../../state/cluster-access.js";
 import { confirm, execRunner, loadProject } from "../common.js";
-import { retryUntil } from "../restore-run.js";
 import type { NODE_ADD_OPTIONS } from "./add.js";
 
 type NodeConfig = LoadedConfig["config"]["nodes"][number];

@@ -7,12 +7,12 @@ import { openDay2Cluster } from "../../day2/cluster.js";
 import { runDay2 } from "../../day2/command.js";
 import { cordonDrainStep, kubernetesNodeName } from "../../day2/node-steps.js";
 import type { Day2Plan, Day2Step } from "../../day2/operation.js";
+import { retryUntil } from "../../day2/retry.js";
 import { durationOption, rerunCommand } from "../../day2/upgrade-talos.js";
 import { createStepContext, planSteps } from "../../pipeline/run.js";
 import { isFailure } from "../../pipeline/step.js";
 import { secretsStep } from "../../pipeline/steps/secrets.js";
 import { talosconfigStep } from "../../pipeline/steps/talosconfig.js";
-import { retryUntil } from "../restore-run.js";
 import type { NODE_REMOVE_OPTIONS } from "./remove.js";
 import { tunnelConnections } from "./tunnel-connections.js";
 
