@@ -224,6 +224,19 @@ describe("createKubeEmulator: nodes, pods and evictions", () => {
     expect(node.status.nodeInfo.kubeletVersion).toBe("v1.35.0");
   });
 
+  it("keeps a Node deleted through the API deleted while its kubelet is down, and registers it again when it runs", async ({
+    expect,
+  }) => {
+    kube.nodes.register({ name: "w9", internalIP: "10.0.0.9", kubeletVersion: "v1.35.0" });
+    kube.nodes.setReady("w9", false);
+    expect((await kubectl("delete", "node", "w9")).code).toBe(0);
+    kube.nodes.setReady("w9", false);
+    expect(get({ apiVersion: "v1", kind: "Node", name: "w9" })).toBeUndefined();
+    kube.nodes.setReady("w9", true);
+    expect(get({ apiVersion: "v1", kind: "Node", name: "w9" })?.metadata.name).toBe("w9");
+    kube.nodes.remove("w9");
+  });
+
   it("deletes a removed node and its pods; the Deployment's pod comes back elsewhere", async ({ expect }) => {
     kube.nodes.remove("w2");
     await kube.waitFor(

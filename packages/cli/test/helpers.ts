@@ -159,3 +159,13 @@ export function deployment(name: string, replicas: number, namespace = "default"
     },
   };
 }
+
+/** A PodDisruptionBudget that keeps `minAvailable` pods labelled app=`name`. */
+export function budget(name: string, minAvailable: number, namespace = "default") {
+  return {
+    apiVersion: "policy/v1",
+    kind: "PodDisruptionBudget",
+    metadata: { name, namespace },
+    spec: { minAvailable, selector: { matchLabels: { app: name } } },
+  };
+}

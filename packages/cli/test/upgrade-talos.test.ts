@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "vitest";
 import type { Lab } from "../src/internal/lab/lab.js";
-import { deployment, fastClock, run, tempDir, upPublishedLab } from "./helpers.js";
+import { budget, deployment, fastClock, run, tempDir, upPublishedLab } from "./helpers.js";
 
 /**
  * `homelab upgrade talos --simulate` end to end: a lab in this process, published in the state
@@ -116,12 +116,7 @@ describe("homelab upgrade talos --simulate", () => {
     await bringUp("homelab.yaml");
     const kube = lab.emulators.kube;
     kube.apply(deployment("db", 1));
-    kube.apply({
-      apiVersion: "policy/v1",
-      kind: "PodDisruptionBudget",
-      metadata: { name: "db", namespace: "default" },
-      spec: { minAvailable: 1, selector: { matchLabels: { app: "db" } } },
-    });
+    kube.apply(budget("db", 1));
     const r = await upgrade(["--to", "v1.14.1", "--simulate", "--yes", "--drain-timeout", "2s"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(

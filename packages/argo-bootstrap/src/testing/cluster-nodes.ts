@@ -291,6 +291,8 @@ export function createClusterNodes(store: ObjectStore): {
       ...(reg.controlPlane ? { [CONTROL_PLANE_LABEL]: "" } : {}),
     };
     if (current === undefined) {
+      // a Node deleted through the API comes back only when its kubelet runs and registers again
+      if (!reg.ready) return;
       const created = store.create(
         NODE_TYPE,
         {

@@ -49,6 +49,7 @@ export const command = defineCommand({
               ...(kube.access === undefined ? {} : { kubernetes: kube.access }),
               ...(inv.options["no-drain"] === true ? { drain: false } : {}),
               signal: inv.ctx.signal,
+              clock: inv.ctx.clock,
               onProgress: (e) => step.update(e),
             })
             .then(
