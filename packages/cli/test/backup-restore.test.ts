@@ -40,8 +40,8 @@ describe("homelab backup", () => {
     expect,
   }) => {
     const out = join(t.dir, "backup1");
-    const r = await run(["backup", "--out", "backup1", "--yes", "--json"], { cwd: t.dir, env });
-    expect(r.code, r.stderr).toBe(0);
+    const r = await run(["backup", "--out", "backup1", "--simulate", "--json"], { cwd: t.dir, env });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.json().steps.map((s: { id: string }) => s.id)).toEqual(["snapshot", "secrets", "manifest"]);
     expect((await readdir(out)).sort()).toEqual([
       "etcd.snapshot",
@@ -172,7 +172,7 @@ describe("homelab restore against a lab", () => {
     await waitFor("etcd's data to be gone", () => !lab.emulators.talos.isBootstrapped());
     await waitFor("node1 to be back", () => lab.emulators.talos.node("node1").state() === "running");
     const r = await run(["restore", "b", "--yes", "--json"], { cwd: t.dir, env });
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.json().steps.map((s: { id: string }) => s.id)).toEqual([
       "recover:node1",
       "bootstrap:node1",
@@ -193,7 +193,7 @@ describe("homelab restore against a lab", () => {
     expect(b.code, b.stderr).toBe(0);
     lab.emulators.talos.etcd.put("/registry/b", "2");
     const r = await run(["restore", "b", "--wipe", "--yes", "--json"], { cwd: t.dir, env });
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.json().steps.map((s: { id: string }) => s.id)).toEqual([
       "leave:cp2",
       "leave:cp3",
@@ -218,6 +218,16 @@ describe("homelab restore against a lab", () => {
   }, 120_000);
 });
 
+describe("homelab backup --simulate", () => {
+  it("needs the lab `homelab lab` keeps running", async ({ expect }) => {
+    t = await tempDir();
+    await copyFile(join(EXAMPLES, "homelab.yaml"), join(t.dir, "homelab.yaml"));
+    const r = await run(["backup", "--simulate", "--yes", "--json"], { cwd: t.dir, env });
+    expect(r.code).toBe(2);
+    expect(r.json().error).toMatchObject({ code: "USAGE", hint: expect.stringContaining("homelab lab") });
+  });
+});
+
 describe("homelab backup with secrets: in homelab.yaml", () => {
   it("encrypts the machine secrets and talosconfig for the recipients", async ({ expect }) => {
     const key = await generateAgeKey();
@@ -238,7 +248,7 @@ describe("homelab backup with secrets: in homelab.yaml", () => {
     const up = await run(["up", "--simulate", "--json"], { cwd: t.dir, env: sopsEnv });
     expect(up.code, up.stderr).toBe(0);
     const r = await run(["backup", "--out", "b", "--yes", "--json"], { cwd: t.dir, env: sopsEnv });
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
     expect((await readdir(join(t.dir, "b"))).sort()).toEqual([
       "etcd.snapshot",
       "manifest.json",

@@ -107,10 +107,9 @@ describe("homelab node remove", () => {
     const tunnel = () => p.lab.emulators.cloudflare.state.tunnels().find((x) => x.deletedAt === null);
     await waitFor("both connectors", () => tunnel()?.connectors.length === 2);
     const r = await run(["node", "remove", "worker2", "--yes", "--json"], { cwd: p.dir, env });
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.json().steps.map((s: { id: string }) => s.id)).toEqual([
-      "cordon",
-      "drain",
+      "drain:worker2",
       "reset",
       "delete-node",
       "tunnel",
@@ -133,7 +132,7 @@ describe("homelab node remove", () => {
     expect(again.json().changed).toBe(0);
   }, 120_000);
 
-  it("stops at a drain a PodDisruptionBudget blocks, the node cordoned but in the cluster, and resumes", async ({
+  it("stops at a drain a PodDisruptionBudget blocks, the node uncordoned again and in the cluster", async ({
     expect,
   }) => {
     const p = await startProject("ha.yaml");
@@ -144,19 +143,18 @@ describe("homelab node remove", () => {
       env,
     });
     expect(r.code).toBe(1);
-    expect(r.json().error.message).toMatch(/node-remove stopped at step 2 of \d+ \(drain worker2/);
+    expect(r.json().error.message).toMatch(/node-remove stopped at step 1 of \d+ \(cordon and drain worker2/);
     expect(p.lab.emulators.talos.node("worker2").state()).toBe("running");
     expect(nodeNames(p.lab)).toContain("worker2");
     const node = p.lab.emulators.kube
       .list({ apiVersion: "v1", kind: "Node" })
       .find((n) => n.metadata.name === "worker2") as unknown as { spec: { unschedulable?: boolean } };
-    expect(node.spec.unschedulable).toBe(true);
+    expect(node.spec.unschedulable ?? false).toBe(false);
     expect(await readFile(join(p.dir, "homelab.yaml"), "utf8")).toContain("name: worker2");
-    // the budget allows one pod down: the rerun continues at the drain and finishes
+    // the budget allows one pod down: the rerun drains and finishes
     setBudget(p.lab, 3);
     const again = await run(["node", "remove", "worker2", "--yes", "--json"], { cwd: p.dir, env });
-    expect(again.code, again.stderr).toBe(0);
-    expect(again.json().resumed).toBe(1);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(nodeNames(p.lab)).not.toContain("worker2");
     await p.lab.emulators.kube.waitFor(
       () => webPods(p.lab).length === 4 && webPods(p.lab).every((pod) => pod.spec.nodeName === "worker1"),
@@ -167,18 +165,21 @@ describe("homelab node remove", () => {
     const p = await startProject("ha.yaml");
     expect(await etcdMembers(p.dir)).toEqual(["cp1", "cp2", "cp3"]);
     const r = await run(["node", "remove", "cp3", "--yes", "--json"], { cwd: p.dir, env });
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.json().plan.notes).toEqual([
       expect.stringMatching(/etcd keeps quorum: 2 member\(s\) left, 2 healthy, 2 needed/),
     ]);
     expect(r.json().steps.map((s: { id: string }) => s.id)).toEqual([
-      "cordon",
-      "drain",
+      "drain:cp3",
       "etcd-leave",
       "reset",
       "delete-node",
+      "talosconfig",
       "config",
     ]);
+    const talosconfig = await readFile(join(p.dir, ".homelab/homelab-ha/lab/talosconfig"), "utf8");
+    expect(talosconfig).not.toContain(p.lab.emulators.talos.node("cp3").endpoint);
+    expect(talosconfig).toContain(p.lab.emulators.talos.node("cp2").endpoint);
     expect(await etcdMembers(p.dir)).toEqual(["cp1", "cp2"]);
     expect(p.lab.emulators.talos.node("cp3").state()).toBe("maintenance");
   }, 120_000);
@@ -245,7 +246,7 @@ describe("homelab node add", () => {
       cwd: p.dir,
       env,
     });
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.json().steps.map((s: { id: string }) => s.id)).toEqual([
       "config",
       "apply:worker2",
@@ -286,7 +287,7 @@ describe("homelab node add", () => {
       ["node", "add", "cp3", "--role", "controlplane", "--address", "192.168.50.13", "--yes", "--json"],
       { cwd: p.dir, env },
     );
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.json().steps.find((s: { id: string }) => s.id === "join:cp3").detail).toBe(
       "etcd member (3 member(s))",
     );
@@ -304,7 +305,7 @@ describe("homelab node add", () => {
       cwd: p.dir,
       env,
     });
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.json().steps.map((s: { id: string }) => s.id)).toEqual([
       "config",
       "machine:worker3",
@@ -320,6 +321,26 @@ describe("homelab node add", () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.json().changed).toBe(0);
   }, 120_000);
+
+  it("points up --simulate at node add when homelab.yaml lists a node the running lab has no machine for", async ({
+    expect,
+  }) => {
+    const p = await startProject("homelab.yaml");
+    const text = await readFile(join(p.dir, "homelab.yaml"), "utf8");
+    await writeFile(
+      join(p.dir, "homelab.yaml"),
+      addNodeText(text, "homelab.yaml", {
+        name: "node2",
+        role: "worker",
+        address: "192.168.50.201",
+        installDisk: "/dev/sda",
+      }),
+    );
+    const r = await run(["up", "--simulate", "--json"], { cwd: p.dir, env });
+    expect(r.code, r.stdout).toBe(2);
+    expect(r.json().error.message).toMatch(/the running lab .* has no machine for node2/);
+    expect(r.json().error.hint).toMatch(/homelab node add node2/);
+  }, 60_000);
 
   it("refuses node flags without --address, and --address for a name listed with another", async ({
     expect,

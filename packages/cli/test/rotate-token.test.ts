@@ -63,7 +63,7 @@ describe("homelab tunnel rotate-token", () => {
       cwd: t.dir,
       env: { ...env, ...cfEnv },
     });
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
     const result = r.json();
     expect(result.steps.map((s: { id: string }) => s.id)).toEqual([
       "rotate",

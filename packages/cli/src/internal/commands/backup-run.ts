@@ -21,6 +21,7 @@ import type { Invocation } from "../cli/command.js";
 import type { LoadedConfig } from "../config/load.js";
 import { runDay2 } from "../day2/command.js";
 import type { Day2Plan } from "../day2/operation.js";
+import { rerunCommand } from "../day2/upgrade-talos.js";
 import { ensurePrivateDir, writeFileAtomic, writeFilesAtomic } from "../fs/atomic.js";
 import { clusterAccess } from "../state/cluster-access.js";
 import type { BACKUP_OPTIONS } from "./backup.js";
@@ -92,7 +93,7 @@ export async function runBackup(inv: Invocation<typeof BACKUP_OPTIONS>): Promise
   return runDay2(inv, {
     stateDir: access.stateDir,
     operation: "backup",
-    simulate: false,
+    simulate: inv.options.simulate === true,
     question: (plan) => `write the backup to ${plan.goal}?`,
     finally: () => talos.close(),
     plan: async (previous) => {
@@ -117,7 +118,7 @@ export async function runBackup(inv: Invocation<typeof BACKUP_OPTIONS>): Promise
       const secretsFiles = sealed ? [SEALED_SECRETS_FILE] : [PLAIN_SECRETS_FILE, PLAIN_TALOSCONFIG_FILE];
       const plan: Day2Plan = {
         operation: "backup",
-        command: `homelab backup --out ${out}`,
+        command: rerunCommand(inv, `backup --out ${out}`),
         goal: out,
         summary: `back up ${config.cluster.name} (Talos ${talosVersion}, Kubernetes ${kubernetesVersion ?? "unknown"}) to ${out}`,
         steps: [

@@ -1,8 +1,10 @@
 import { defineCommand, type OptionDef } from "../cli/command.js";
-import { STATE_DIR_OPTION } from "./options.js";
+import { STATE_DIR_OPTION, TALOSCONFIG_OPTION } from "./options.js";
+import { DAY2_OPTIONS } from "./upgrade/options.js";
 
 /** The options of `homelab backup`. */
 export const BACKUP_OPTIONS = {
+  simulate: DAY2_OPTIONS.simulate,
   out: {
     type: "string",
     valueName: "DIR",
@@ -14,11 +16,7 @@ export const BACKUP_OPTIONS = {
     valueName: "NAME",
     description: "Control plane to take the etcd snapshot from (default the first one in homelab.yaml)",
   },
-  talosconfig: {
-    type: "string",
-    valueName: "FILE",
-    description: "talosconfig (default $TALOSCONFIG, then the state directory of homelab.yaml)",
-  },
+  talosconfig: TALOSCONFIG_OPTION,
   "state-dir": STATE_DIR_OPTION,
 } as const satisfies Record<string, OptionDef>;
 

@@ -13,6 +13,7 @@ import {
   cloudflareTokenSource,
   missingCloudflareToken,
 } from "../secrets/cloudflare-token.js";
+import type { ClusterAccess } from "../state/cluster-access.js";
 import { type Located, locateKubeconfig, locateTalosconfig, optionalProject } from "../state/locate.js";
 import { listOption, stringOption } from "./common.js";
 
@@ -41,6 +42,21 @@ export async function talosClientFromFlags(
     options.talosconfig = await readLocated(found, "talosconfig");
   }
   return { client: lib.createTalosClient(options), nodes };
+}
+
+/** The Cloudflare client for a project: the running lab's emulator, else the project's token's account. */
+export async function projectCloudflare(
+  inv: Invocation,
+  access: Pick<ClusterAccess, "lab">,
+  loaded: Pick<LoadedConfig, "config" | "dir" | "secrets">,
+): Promise<Cloudflare> {
+  if (access.lab)
+    return createCloudflare({
+      apiToken: access.lab.cloudflare.apiToken,
+      baseURL: access.lab.cloudflare.url,
+      maxRetries: 2,
+    });
+  return cloudflareClient(inv, loaded);
 }
 
 /**

@@ -6,8 +6,9 @@ import { readVerifiedBackup, SNAPSHOT_FILE, sha256Of } from "../backup/manifest.
 import type { Invocation } from "../cli/command.js";
 import type { LoadedConfig } from "../config/load.js";
 import { runDay2 } from "../day2/command.js";
-import type { Day2Plan, Day2Step, Day2StepContext } from "../day2/operation.js";
-import { parseDuration } from "../pipeline/node-wait.js";
+import type { Day2Plan, Day2Step } from "../day2/operation.js";
+import { retryUntil } from "../day2/retry.js";
+import { durationOption, rerunCommand } from "../day2/upgrade-talos.js";
 import { clusterAccess } from "../state/cluster-access.js";
 import { controlPlaneOf } from "./backup-run.js";
 import { loadProject } from "./common.js";
@@ -18,41 +19,6 @@ type NodeConfig = LoadedConfig["config"]["nodes"][number];
 function codeOf(error: unknown): string | undefined {
   const code = (error as { code?: unknown })?.code;
   return typeof code === "string" ? code : undefined;
-}
-
-function messageOf(error: unknown): string {
-  const raw = (error as { rawMessage?: unknown })?.rawMessage;
-  return typeof raw === "string" ? raw : error instanceof Error ? error.message : String(error);
-}
-
-/**
- * Runs `attempt` until it returns a value, for at most `timeoutMs`; `attempt` returns undefined (or
- * throws an error `retryable` accepts) while the node is not there yet.
- * @throws HomelabError COMMAND_FAILED naming `what` and the last reason after the deadline
- */
-export async function retryUntil<T>(
-  ctx: Day2StepContext,
-  options: { what: string; timeoutMs: number; retryable?: (error: unknown) => boolean; intervalMs?: number },
-  attempt: () => Promise<T | undefined>,
-): Promise<T> {
-  const deadline = ctx.clock.now() + options.timeoutMs;
-  let last = "no answer yet";
-  for (;;) {
-    try {
-      const value = await attempt();
-      if (value !== undefined) return value;
-    } catch (error) {
-      if (ctx.signal.aborted || (options.retryable && !options.retryable(error))) throw error;
-      last = messageOf(error);
-    }
-    if (ctx.clock.now() >= deadline)
-      throw new HomelabError(
-        "COMMAND_FAILED",
-        `${options.what} did not happen within ${Math.round(options.timeoutMs / 1000)} s (last: ${last})`,
-      );
-    ctx.progress(`waiting: ${options.what} (${last})`);
-    await ctx.clock.sleep(options.intervalMs ?? 500, ctx.signal);
-  }
 }
 
 /** The state of the etcd service of each node (undefined: the node did not answer). */
@@ -76,10 +42,7 @@ export async function runRestore(inv: Invocation<typeof RESTORE_OPTIONS>): Promi
   if (dirArg === undefined)
     throw new HomelabError("USAGE", "restore needs the backup directory: homelab restore DIR");
   const dir = resolve(inv.ctx.cwd, dirArg);
-  const timeoutText = inv.options["node-timeout"];
-  const timeoutMs = timeoutText === undefined ? 600_000 : parseDuration(timeoutText);
-  if (timeoutMs === undefined)
-    throw new HomelabError("USAGE", `--node-timeout expects a duration like 30s or 5m, got '${timeoutText}'`);
+  const timeoutMs = durationOption(inv.options["node-timeout"], "node-timeout", 600_000);
   // the checksums first: a damaged backup stops everything before the cluster is read
   const manifest = await readVerifiedBackup(dir);
   const loaded = await loadProject(inv, { resolveSecrets: false });
@@ -105,7 +68,7 @@ export async function runRestore(inv: Invocation<typeof RESTORE_OPTIONS>): Promi
   return runDay2(inv, {
     stateDir: access.stateDir,
     operation: "restore",
-    simulate: false,
+    simulate: inv.options.simulate === true,
     question: () => `recover etcd of ${config.cluster.name} on ${target.name} from ${dir}?`,
     finally: () => talos.close(),
     plan: async (previous) => {
@@ -165,7 +128,9 @@ export async function runRestore(inv: Invocation<typeof RESTORE_OPTIONS>): Promi
                 { what: `${node.name} back with an empty etcd`, timeoutMs },
                 async () => {
                   const state = (await etcdStates(talos, [node])).get(node.name);
-                  return state !== undefined && state !== "Running" ? `back, etcd ${state}` : undefined;
+                  // back from the reboot, etcd waiting to be bootstrapped (before: it ran, or had
+                  // finished after the node left etcd)
+                  return state === "Preparing" || state === "Waiting" ? `back, etcd ${state}` : undefined;
                 },
               );
             },
@@ -244,7 +209,7 @@ export async function runRestore(inv: Invocation<typeof RESTORE_OPTIONS>): Promi
       );
       const plan: Day2Plan = {
         operation: "restore",
-        command: `homelab restore ${dirArg}${inv.options.wipe === true ? " --wipe" : ""}`,
+        command: rerunCommand(inv, `restore ${dirArg}${inv.options.wipe === true ? " --wipe" : ""}`),
         goal: dir,
         summary: `recover etcd of ${config.cluster.name} on ${target.name} from the snapshot of ${manifest.createdAt} (taken on ${manifest.etcd.node}: Talos ${manifest.versions.talos}, Kubernetes ${manifest.versions.kubernetes ?? "unknown"})`,
         steps,

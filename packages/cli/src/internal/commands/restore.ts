@@ -1,8 +1,10 @@
 import { defineCommand, type OptionDef } from "../cli/command.js";
-import { STATE_DIR_OPTION } from "./options.js";
+import { nodeTimeoutOption, STATE_DIR_OPTION, TALOSCONFIG_OPTION } from "./options.js";
+import { DAY2_OPTIONS } from "./upgrade/options.js";
 
 /** The options of `homelab restore`. */
 export const RESTORE_OPTIONS = {
+  simulate: DAY2_OPTIONS.simulate,
   node: {
     type: "string",
     valueName: "NAME",
@@ -13,16 +15,10 @@ export const RESTORE_OPTIONS = {
     description:
       "etcd still runs: make every other control plane leave etcd, then wipe EPHEMERAL (etcd's data) on every control plane first",
   },
-  talosconfig: {
-    type: "string",
-    valueName: "FILE",
-    description: "talosconfig (default $TALOSCONFIG, then the state directory of homelab.yaml)",
-  },
-  "node-timeout": {
-    type: "string",
-    valueName: "DURATION",
-    description: "How long to wait for each node and for the cluster to be healthy (default 10m)",
-  },
+  talosconfig: TALOSCONFIG_OPTION,
+  "node-timeout": nodeTimeoutOption(
+    "How long to wait for each node and for the cluster to be healthy (default 10m)",
+  ),
   "state-dir": STATE_DIR_OPTION,
 } as const satisfies Record<string, OptionDef>;
 

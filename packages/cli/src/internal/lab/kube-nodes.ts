@@ -13,7 +13,11 @@ import { type ComponentImages, componentImages, imageVersion } from "../plan/kub
  * The function that brings the Kubernetes emulator's Nodes in step with the Talos emulator's nodes;
  * the lab calls it on its tick (often while the nodes are being called, seldom when idle).
  */
-export function kubeNodeSync(options: { talos: TalosEmulator; kube: KubeEmulator; config: HomelabConfig }): () => void {
+export function kubeNodeSync(options: {
+  talos: TalosEmulator;
+  kube: KubeEmulator;
+  config: HomelabConfig;
+}): () => void {
   const { talos, kube, config } = options;
   const defaultVersion = `v${config.cluster.kubernetesVersion.replace(/^v/, "")}`;
   const parsed = new Map<string, { text: string; images: ComponentImages }>();

@@ -28,11 +28,15 @@ export interface ClusterAccess {
 /**
  * The state and credentials of a project: --talosconfig or $TALOSCONFIG when given (the state is
  * the directory holding it), else the project's state directory (with `secrets:` in homelab.yaml,
- * the SOPS file).
- * @throws HomelabError MISSING_CREDENTIALS when there is no talosconfig
+ * the SOPS file): the running lab's while `homelab lab` runs for homelab.yaml.
+ * @throws HomelabError USAGE (--simulate without a running lab), MISSING_CREDENTIALS (no talosconfig)
  */
 export async function clusterAccess(inv: Invocation, loaded: LoadedConfig): Promise<ClusterAccess> {
   const project = await projectState(inv, loaded);
+  if (inv.options.simulate === true && project.lab === undefined)
+    throw new HomelabError("USAGE", `no simulated lab is running for ${loaded.path}`, {
+      hint: "start one with `homelab lab` (it brings it up as `homelab up --simulate` does), then run this again",
+    });
   const found = await locateTalosconfig(inv, loaded);
   const explicit = found?.source === "flag" || found?.source === "env";
   const stateDir = explicit && found ? dirname(found.path) : project.dir;

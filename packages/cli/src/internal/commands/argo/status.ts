@@ -2,7 +2,7 @@ import { defineCommand } from "../../cli/command.js";
 import { argoSettings, declaredApplications } from "../../pipeline/argo-settings.js";
 import type { ArgoInputs } from "../../pipeline/steps/argocd.js";
 import { KUBECONFIG_OPTION } from "../options.js";
-import { argocdOf, argoReleaseOf } from "./common.js";
+import { type argocdOf, argoReleaseOf } from "./common.js";
 
 /** One Application the GitOps tree declares, as the cluster has it. */
 interface ApplicationStatus {

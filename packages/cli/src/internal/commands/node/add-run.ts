@@ -5,10 +5,11 @@ import { addNodeText, type NodeEntry, writeConfigText } from "../../config/edit.
 import { type LoadedConfig, parseConfig } from "../../config/load.js";
 import { runDay2 } from "../../day2/command.js";
 import type { Day2Plan, Day2Step } from "../../day2/operation.js";
+import { retryUntil } from "../../day2/retry.js";
+import { durationOption, rerunCommand } from "../../day2/upgrade-talos.js";
 import { remoteHelm } from "../../lab/lab.js";
 import { powerOnLabMachine, runningLab } from "../../lab/running.js";
 import type { NodeTrust } from "../../pipeline/node-trust.js";
-import { parseDuration } from "../../pipeline/node-wait.js";
 import { createStepContext, planSteps } from "../../pipeline/run.js";
 import { type Change, isFailure } from "../../pipeline/step.js";
 import { machineConfigStep } from "../../pipeline/steps/machine-config.js";
@@ -19,7 +20,6 @@ import { labTarget, realTarget, type Target } from "../../pipeline/target.js";
 import { cloudflareApiToken } from "../../secrets/cloudflare-token.js";
 import { clusterAccess } from "../../state/cluster-access.js";
 import { confirm, execRunner, loadProject } from "../common.js";
-import { retryUntil } from "../restore-run.js";
 import type { NODE_ADD_OPTIONS } from "./add.js";
 
 type NodeConfig = LoadedConfig["config"]["nodes"][number];
@@ -72,10 +72,7 @@ async function isMember(talos: TalosClient, node: NodeConfig): Promise<boolean> 
 export async function runNodeAdd(inv: Invocation<typeof NODE_ADD_OPTIONS>): Promise<number> {
   const { options, ctx } = inv;
   const name = inv.args[0];
-  const timeoutText = options["node-timeout"];
-  const timeoutMs = timeoutText === undefined ? 600_000 : parseDuration(timeoutText);
-  if (timeoutMs === undefined)
-    throw new HomelabError("USAGE", `--node-timeout expects a duration like 30s or 5m, got '${timeoutText}'`);
+  const timeoutMs = durationOption(options["node-timeout"], "node-timeout", 600_000);
   const shaping = (["role", "install-disk", "interface", "gateway"] as const).filter(
     (k) => options[k] !== undefined,
   );
@@ -119,7 +116,7 @@ export async function runNodeAdd(inv: Invocation<typeof NODE_ADD_OPTIONS>): Prom
   return runDay2(inv, {
     stateDir: access.stateDir,
     operation: "node-add",
-    simulate: false,
+    simulate: inv.options.simulate === true,
     question: (plan) => `${plan.summary}?`,
     finally: () => talos.close(),
     plan: async () => {
@@ -275,7 +272,7 @@ export async function runNodeAdd(inv: Invocation<typeof NODE_ADD_OPTIONS>): Prom
         });
       const plan: Day2Plan = {
         operation: "node-add",
-        command: `homelab node add${name ? ` ${name}` : ""}`,
+        command: rerunCommand(inv, `node add${name ? ` ${name}` : ""}`),
         goal,
         summary:
           fresh.length === 0

@@ -1,8 +1,10 @@
 import { defineCommand, type OptionDef } from "../../cli/command.js";
-import { OFFLINE_OPTION, STATE_DIR_OPTION } from "../options.js";
+import { nodeTimeoutOption, OFFLINE_OPTION, STATE_DIR_OPTION, TALOSCONFIG_OPTION } from "../options.js";
+import { DAY2_OPTIONS } from "../upgrade/options.js";
 
 /** The options of `homelab node add`. */
 export const NODE_ADD_OPTIONS = {
+  simulate: DAY2_OPTIONS.simulate,
   role: {
     type: "string",
     valueName: "ROLE",
@@ -32,16 +34,10 @@ export const NODE_ADD_OPTIONS = {
     description:
       "The SPKI fingerprint of the node's maintenance-mode certificate (as talosctl --cert-fingerprint)",
   },
-  talosconfig: {
-    type: "string",
-    valueName: "FILE",
-    description: "talosconfig (default $TALOSCONFIG, then the state directory of homelab.yaml)",
-  },
-  "node-timeout": {
-    type: "string",
-    valueName: "DURATION",
-    description: "How long to wait for the node to answer, join and the cluster to be healthy (default 10m)",
-  },
+  talosconfig: TALOSCONFIG_OPTION,
+  "node-timeout": nodeTimeoutOption(
+    "How long to wait for the node to answer, join and the cluster to be healthy (default 10m)",
+  ),
   offline: OFFLINE_OPTION,
   "state-dir": STATE_DIR_OPTION,
 } as const satisfies Record<string, OptionDef>;

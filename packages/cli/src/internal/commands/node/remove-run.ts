@@ -1,15 +1,18 @@
 import { HomelabError } from "../../../errors.js";
-import { loadTalosClient, type TalosClient } from "../../adapters/talos-client.js";
+import type { TalosClient } from "../../adapters/talos-client.js";
 import type { Invocation } from "../../cli/command.js";
 import { removeNodeText, writeConfigText } from "../../config/edit.js";
-import type { LoadedConfig } from "../../config/load.js";
+import { type LoadedConfig, parseConfig } from "../../config/load.js";
+import { openDay2Cluster } from "../../day2/cluster.js";
 import { runDay2 } from "../../day2/command.js";
+import { cordonDrainStep, kubernetesNodeName } from "../../day2/node-steps.js";
 import type { Day2Plan, Day2Step } from "../../day2/operation.js";
-import { projectKubernetes } from "../../kube/project.js";
-import { parseDuration } from "../../pipeline/node-wait.js";
-import { clusterAccess } from "../../state/cluster-access.js";
-import { loadProject } from "../common.js";
-import { retryUntil } from "../restore-run.js";
+import { retryUntil } from "../../day2/retry.js";
+import { durationOption, rerunCommand } from "../../day2/upgrade-talos.js";
+import { createStepContext, planSteps } from "../../pipeline/run.js";
+import { isFailure } from "../../pipeline/step.js";
+import { secretsStep } from "../../pipeline/steps/secrets.js";
+import { talosconfigStep } from "../../pipeline/steps/talosconfig.js";
 import type { NODE_REMOVE_OPTIONS } from "./remove.js";
 import { tunnelConnections } from "./tunnel-connections.js";
 
@@ -66,62 +69,32 @@ export async function checkEtcdQuorum(
 export async function runNodeRemove(inv: Invocation<typeof NODE_REMOVE_OPTIONS>): Promise<number> {
   const name = inv.args[0];
   if (name === undefined) throw new HomelabError("USAGE", "node remove needs the node's name");
-  const timeoutText = inv.options["node-timeout"];
-  const timeoutMs = timeoutText === undefined ? 600_000 : parseDuration(timeoutText);
-  if (timeoutMs === undefined)
-    throw new HomelabError("USAGE", `--node-timeout expects a duration like 30s or 5m, got '${timeoutText}'`);
-  const loaded = await loadProject(inv, { resolveSecrets: false });
+  const timeoutMs = durationOption(inv.options["node-timeout"], "node-timeout", 600_000);
+  const cluster = await openDay2Cluster(inv, { simulate: inv.options.simulate === true });
+  const { loaded } = cluster;
   const { config } = loaded;
   const node = config.nodes.find((n) => n.name === name);
-  if (!node)
+  if (!node) {
+    cluster.close();
     throw new HomelabError("USAGE", `${loaded.path}: nodes lists no ${name}`, {
       hint: `nodes: ${config.nodes.map((n) => n.name).join(", ")}`,
     });
-  const access = await clusterAccess(inv, loaded);
-  const talosLib = await loadTalosClient();
-  const talos = talosLib.createTalosClient({ talosconfig: access.talosconfig, timeoutMs: 30_000 });
+  }
   const cps = config.nodes.filter((n) => n.role === "controlplane");
-  const kube = await projectKubernetes(inv, access);
+  // etcd questions go to another control plane: this one may be on its way out
+  const talos = cluster.client(cps.find((n) => n.name !== node.name) ?? node);
   return runDay2(inv, {
-    stateDir: access.stateDir,
+    stateDir: cluster.stateDir,
     operation: "node-remove",
-    simulate: false,
+    simulate: inv.options.simulate === true,
     question: () =>
       `remove ${node.name} (${node.role}, ${node.address}) from ${config.cluster.name} and wipe it?`,
-    finally: () => talos.close(),
+    finally: () => cluster.close(),
     plan: async () => {
       const isControlPlane = node.role === "controlplane";
       // gate first, read only: the cluster must survive without this node
       const quorum = isControlPlane ? await checkEtcdQuorum(talos, node, cps) : undefined;
-      const steps: Day2Step[] = [
-        {
-          id: "cordon",
-          kind: "cordon",
-          node: node.name,
-          description: `cordon ${node.name}: no new pods are scheduled there`,
-          async run(step) {
-            await kube.access.setUnschedulable(node.name, true, { signal: step.signal });
-            return "cordoned";
-          },
-        },
-        {
-          id: "drain",
-          kind: "drain",
-          node: node.name,
-          description: `drain ${node.name}: evict its pods (PodDisruptionBudgets honoured; DaemonSet and static pods stay)`,
-          async run(step) {
-            const evicted = await talosLib.drainNode({
-              kubernetes: kube.access,
-              node: node.name,
-              timeoutMs,
-              clock: step.clock,
-              signal: step.signal,
-              onProgress: (e) => step.progress(e),
-            });
-            return `${evicted} pod(s) evicted`;
-          },
-        },
-      ];
+      const steps: Day2Step[] = [cordonDrainStep(cluster, node, { drainTimeoutMs: timeoutMs })];
       if (isControlPlane)
         steps.push({
           id: "etcd-leave",
@@ -161,8 +134,9 @@ export async function runNodeRemove(inv: Invocation<typeof NODE_REMOVE_OPTIONS>)
         node: node.name,
         description: `delete the Kubernetes Node ${node.name}`,
         async run(step) {
-          return (await kube.deleteNode(node.name, step.signal)) === "deleted"
-            ? "deleted"
+          const kubeName = await kubernetesNodeName(cluster.kubernetes, node, step.signal);
+          return (await cluster.kubernetes.deleteNode(kubeName, { signal: step.signal }))
+            ? `deleted ${kubeName}`
             : "no such Node (deleted earlier)";
         },
       });
@@ -173,8 +147,35 @@ export async function runNodeRemove(inv: Invocation<typeof NODE_REMOVE_OPTIONS>)
           node: node.name,
           description: `delete the cloudflared connections from ${node.address}, so the tunnel audit no longer lists ${node.name}`,
           async run() {
-            const deleted = await tunnelConnections(inv, access, loaded).deleteFrom(node.address);
+            const deleted = await tunnelConnections(cluster.target, loaded).deleteFrom(node.address);
             return deleted === 0 ? "no connection left" : `deleted ${deleted} connection(s)`;
+          },
+        });
+      if (isControlPlane)
+        steps.push({
+          id: "talosconfig",
+          kind: "config",
+          description: `rewrite the talosconfig without ${node.name}'s endpoint`,
+          async run(step) {
+            const text = removeNodeText(loaded.text, loaded.path, node.name);
+            const without = await parseConfig(text, {
+              path: loaded.path,
+              dir: loaded.dir,
+              env: inv.ctx.env,
+              resolveSecrets: false,
+            });
+            const sc = await createStepContext({
+              loaded: without,
+              stateDir: cluster.stateDir,
+              target: cluster.target,
+              out: inv.out,
+              signal: step.signal,
+              clock: step.clock,
+            });
+            const planned = await planSteps(sc, [secretsStep, talosconfigStep]);
+            const change = planned.steps.find((s) => s.step.id === "talosconfig")?.items[0];
+            if (!change || isFailure(change) || change.action === "none") return "no endpoint to drop";
+            return talosconfigStep.apply(sc, change);
           },
         });
       steps.push({
@@ -189,7 +190,7 @@ export async function runNodeRemove(inv: Invocation<typeof NODE_REMOVE_OPTIONS>)
       });
       const plan: Day2Plan = {
         operation: "node-remove",
-        command: `homelab node remove ${node.name}`,
+        command: rerunCommand(inv, `node remove ${node.name}`),
         goal: node.name,
         summary: `remove ${node.role} ${node.name} (${node.address}) from ${config.cluster.name}`,
         steps,

@@ -1,19 +1,11 @@
 import { defineCommand, type OptionDef } from "../../cli/command.js";
-import { KUBECONFIG_OPTION, STATE_DIR_OPTION } from "../options.js";
+import { nodeTimeoutOption, STATE_DIR_OPTION } from "../options.js";
+import { DAY2_OPTIONS } from "../upgrade/options.js";
 
 /** The options of `homelab node remove`. */
 export const NODE_REMOVE_OPTIONS = {
-  talosconfig: {
-    type: "string",
-    valueName: "FILE",
-    description: "talosconfig (default $TALOSCONFIG, then the state directory of homelab.yaml)",
-  },
-  kubeconfig: KUBECONFIG_OPTION,
-  "node-timeout": {
-    type: "string",
-    valueName: "DURATION",
-    description: "How long to wait for the drain and for the node to leave (default 10m)",
-  },
+  simulate: DAY2_OPTIONS.simulate,
+  "node-timeout": nodeTimeoutOption("How long to wait for the drain and for the node to leave (default 10m)"),
   "state-dir": STATE_DIR_OPTION,
 } as const satisfies Record<string, OptionDef>;
 

@@ -1,34 +1,22 @@
-import type Cloudflare from "cloudflare";
+import { HomelabError } from "../../../errors.js";
 import { createCloudflare, loadCfTunnel } from "../../adapters/cf-tunnel.js";
-import type { Invocation } from "../../cli/command.js";
 import type { LoadedConfig } from "../../config/load.js";
-import type { ClusterAccess } from "../../state/cluster-access.js";
-import { cloudflareClient } from "../connect.js";
+import type { Target } from "../../pipeline/target.js";
 import { tunnelOf } from "../tunnel/common.js";
 
-/** The Cloudflare client for a project: the running lab's emulator, else the project's API token (cloudflareApiToken). */
-export async function projectCloudflare(
-  inv: Invocation,
-  access: ClusterAccess,
-  loaded: LoadedConfig,
-): Promise<Cloudflare> {
-  if (access.lab)
-    return createCloudflare({
-      apiToken: access.lab.cloudflare.apiToken,
-      baseURL: access.lab.cloudflare.url,
-      maxRetries: 2,
-    });
-  return cloudflareClient(inv, loaded);
-}
-
-/** The tunnel's connections, by the node address they come from. */
-export function tunnelConnections(inv: Invocation, access: ClusterAccess, loaded: LoadedConfig) {
+/** The tunnel's connections, by the node address they come from (the lab's Cloudflare emulator, or Cloudflare). */
+export function tunnelConnections(target: Target, loaded: LoadedConfig) {
   return {
     /** Deletes every connector whose connections come from `address`; resolves to how many. */
     async deleteFrom(address: string): Promise<number> {
       const tunnel = tunnelOf(loaded);
+      const { apiToken, baseURL } = target.cloudflare;
+      if (!apiToken)
+        throw new HomelabError("MISSING_CREDENTIALS", "CLOUDFLARE_API_TOKEN is not set", {
+          hint: "the node's cloudflared connections are deleted through the API: set a token with Cloudflare Tunnel:Edit",
+        });
       const cf = await loadCfTunnel();
-      const client = await projectCloudflare(inv, access, loaded);
+      const client = await createCloudflare({ apiToken, baseURL, maxRetries: 2 });
       const existing = await cf.ensureTunnel({
         client,
         accountId: tunnel.accountId,

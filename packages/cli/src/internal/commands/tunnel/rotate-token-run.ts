@@ -7,12 +7,12 @@ import { loadTalosConfig } from "../../adapters/talos-config.js";
 import type { Invocation } from "../../cli/command.js";
 import { runDay2 } from "../../day2/command.js";
 import type { Day2Plan, Day2Step } from "../../day2/operation.js";
-import { parseDuration } from "../../pipeline/node-wait.js";
+import { durationOption, rerunCommand } from "../../day2/upgrade-talos.js";
 import { desiredNodeConfig } from "../../pipeline/steps/machine-config.js";
 import { schematicOf } from "../../plan/schematic.js";
 import { clusterAccess } from "../../state/cluster-access.js";
 import { loadProject } from "../common.js";
-import { cloudflareClient } from "../connect.js";
+import { projectCloudflare } from "../connect.js";
 import { tunnelOf } from "./common.js";
 import type { ROTATE_TOKEN_OPTIONS } from "./rotate-token.js";
 
@@ -48,20 +48,21 @@ function oldConnectorsOf(detail: string | undefined): string[] | undefined {
  */
 export async function runRotateToken(inv: Invocation<typeof ROTATE_TOKEN_OPTIONS>): Promise<number> {
   // the node configs are rendered again, and they carry the tailscale auth key
-  const loaded = await loadProject(inv, { resolveSecrets: true });
+  const loaded = await loadProject(inv, {
+    resolveSecrets: true,
+    placeholderSecrets: inv.options.simulate === true,
+  });
   const tunnel = tunnelOf(loaded);
-  const timeoutText = inv.options["node-timeout"];
-  const timeoutMs = timeoutText === undefined ? 120_000 : parseDuration(timeoutText);
-  if (timeoutMs === undefined)
-    throw new HomelabError("USAGE", `--node-timeout expects a duration like 30s or 5m, got '${timeoutText}'`);
+  const timeoutMs = durationOption(inv.options["node-timeout"], "node-timeout", 120_000);
   const access = await clusterAccess(inv, loaded);
   const [cf, tc, talosLib] = await Promise.all([loadCfTunnel(), loadTalosConfig(), loadTalosClient()]);
-  const client = await cloudflareClient(inv, loaded);
+  // the running lab's Cloudflare emulator, else the project's Cloudflare account
+  const client = await projectCloudflare(inv, access, loaded);
   const talos = talosLib.createTalosClient({ talosconfig: access.talosconfig, timeoutMs: 30_000 });
   return runDay2(inv, {
     stateDir: access.stateDir,
     operation: "rotate-token",
-    simulate: false,
+    simulate: inv.options.simulate === true,
     question: (plan) => `rotate the token of tunnel ${tunnel.name} (${plan.steps.length} step(s))?`,
     finally: () => talos.close(),
     plan: async (previous) => {
@@ -177,7 +178,7 @@ export async function runRotateToken(inv: Invocation<typeof ROTATE_TOKEN_OPTIONS
       });
       const plan: Day2Plan = {
         operation: "rotate-token",
-        command: "homelab tunnel rotate-token",
+        command: rerunCommand(inv, "tunnel rotate-token"),
         goal,
         summary: `rotate the token of tunnel ${tunnel.name}, then roll it to ${nodes.length} node(s) one at a time (${nodes.map((n) => n.name).join(", ") || "no node runs cloudflared"})`,
         steps,

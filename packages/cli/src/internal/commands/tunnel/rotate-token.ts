@@ -1,14 +1,12 @@
 import { defineCommand, type OptionDef } from "../../cli/command.js";
-import { TALOS_CONNECTION } from "../options.js";
+import { nodeTimeoutOption, TALOS_CONNECTION } from "../options.js";
+import { DAY2_OPTIONS } from "../upgrade/options.js";
 
 /** The options of `homelab tunnel rotate-token`. */
 export const ROTATE_TOKEN_OPTIONS = {
+  simulate: DAY2_OPTIONS.simulate,
   ...TALOS_CONNECTION,
-  "node-timeout": {
-    type: "string",
-    valueName: "DURATION",
-    description: "How long to wait for each node's connector to come back (default 2m)",
-  },
+  "node-timeout": nodeTimeoutOption("How long to wait for each node's connector to come back (default 2m)"),
 } as const satisfies Record<string, OptionDef>;
 
 /** `homelab tunnel rotate-token`: a planned, resumable, rolling rotation of the tunnel's secret. */
