@@ -6,9 +6,8 @@ import type { Invocation } from "../../cli/command.js";
 import type { LoadedConfig } from "../../config/load.js";
 import { remoteHelm } from "../../lab/lab.js";
 import { type ArgoInputs, helmOf } from "../../pipeline/steps/argocd.js";
-import { stateSecretsOf } from "../../secrets/state-secrets.js";
 import { projectState } from "../../state/locate.js";
-import { execRunner, loadProject, stateDirOf, stringOption } from "../common.js";
+import { execRunner, loadProject, stringOption } from "../common.js";
 import { projectKubeconfig } from "../connect.js";
 
 /** The `argocd` section, or a usage error when homelab.yaml has none. */
