@@ -60,7 +60,8 @@ describe("homelab init", () => {
       const env = { TS_AUTHKEY: "k" };
       const drifted = await run(["doctor", "--json"], { cwd: t.dir, env });
       expect(drifted.code).toBe(1);
-      expect(drifted.json().findings).toEqual([
+      // the one error is the drift (unset secret references are warnings: doctor needs no secret values)
+      expect(drifted.json().findings.filter((f: { severity: string }) => f.severity === "error")).toEqual([
         {
           source: "argo-bootstrap",
           severity: "error",
