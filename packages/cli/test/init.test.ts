@@ -57,7 +57,7 @@ describe("homelab init", () => {
           "  path: cluster/app-of-apps\n  targetRevision: v1.0.0\n",
         ),
       );
-      const env = { TS_AUTHKEY: "k" };
+      const env = { TS_AUTHKEY: "k", CLOUDFLARE_DNS_API_TOKEN: "t" };
       const drifted = await run(["doctor", "--json"], { cwd: t.dir, env });
       expect(drifted.code).toBe(1);
       // the one error is the drift (unset secret references are warnings: doctor needs no secret values)
