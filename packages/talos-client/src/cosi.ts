@@ -1,7 +1,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { fromBinary } from "@bufbuild/protobuf";
 import { parse as parseYaml } from "yaml";
-import { TalosClientError } from "./errors.js";
+import { isTalosClientError, TalosClientError } from "./errors.js";
 import { ResourceDefinitionSpecSchema } from "./gen/v1alpha1/meta_pb.js";
 import { State } from "./gen/v1alpha1/state_pb.js";
 import type { Calls } from "./internal/call.js";
@@ -18,6 +18,15 @@ interface ResourceDefinition {
  * COSI resources: get, list and watch by type or alias, resolved through the node's
  * ResourceDefinitions (read once per node and cached).
  */
+
+/**
+ * A Get that may succeed once the type is resolved: not found as written, or refused as an unknown
+ * type (talos internal/app/resources/access.go answers PermissionDenied "resource type ... is not supported").
+ */
+function isLookupMiss(error: unknown): boolean {
+  return isTalosClientError(error) && (error.code === "NOT_FOUND" || error.code === "PERMISSION_DENIED");
+}
+
 export function cosiMethods(c: Calls): Pick<TalosClient, "get" | "list" | "watch"> {
   const definitions = new Map<string, Promise<ResourceDefinition[]>>();
 
@@ -94,8 +103,23 @@ export function cosiMethods(c: Calls): Pick<TalosClient, "get" | "list" | "watch
   return {
     async get<Spec>(opts: ResourceQuery & { id: string }) {
       const { node, label } = await c.singleNode(opts.node);
-      const { type, namespace } = await resolveType({ ...opts, ...(node === undefined ? {} : { node }) });
-      const res = await c.unary(State.method.get, { namespace, type, id: opts.id }, node, opts, true);
+      const getAs = (type: string, namespace: string) =>
+        c.unary(State.method.get, { namespace, type, id: opts.id }, node, opts, true);
+      // A full type with its namespace is asked for as given (one call); only a miss (another casing,
+      // a name that is not a type) reads the node's resource definitions to resolve it.
+      let named = { type: opts.type, namespace: opts.namespace ?? "" };
+      let res =
+        opts.namespace !== undefined && opts.type.includes(".")
+          ? await getAs(named.type, named.namespace).catch((error: unknown) => {
+              if (isLookupMiss(error)) return undefined;
+              throw error;
+            })
+          : undefined;
+      if (res === undefined) {
+        named = await resolveType({ ...opts, ...(node === undefined ? {} : { node }) });
+        res = await getAs(named.type, named.namespace);
+      }
+      const { type, namespace } = named;
       const resource = decodeResource(res.resource, label);
       if (resource === undefined) {
         throw new TalosClientError("NOT_FOUND", `${type} ${namespace}/${opts.id} not found`, {

@@ -55,7 +55,8 @@ export type {
   VersionInfo,
   WaitForHealthyOptions,
 } from "./types.js";
-export type { UpgradeStep } from "./upgrade.js";
+export type { DrainNodeOptions, UpgradeStep } from "./upgrade.js";
+export { drainNode } from "./upgrade.js";
 
 // ---- integration and advanced use
 

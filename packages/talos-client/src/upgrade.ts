@@ -7,7 +7,7 @@ import type { Clock, KubernetesAccess } from "./health.js";
 import { systemClock } from "./health.js";
 import type { Calls } from "./internal/call.js";
 import { first, firstIfAny, parseTag } from "./internal/messages.js";
-import type { TalosClient, UpgradeResult } from "./types.js";
+import type { ProgressEvent, TalosClient, UpgradeResult } from "./types.js";
 
 /** One step of an upgrade and what happened. */
 export interface UpgradeStep {
@@ -43,6 +43,8 @@ export interface FinishUpgradeOptions {
 
 /** `kubectl drain` polls every few seconds; talosctl's nodedrain waits at most 5 minutes. */
 const DRAIN_POLL_MS = 5_000;
+/** `kubectl drain` waits for evicted pods to be gone, checking every second. */
+const DELETE_POLL_MS = 1_000;
 const DEFAULT_DRAIN_TIMEOUT_MS = 5 * 60_000;
 const WAIT_POLL_MS = 2_000;
 const DEFAULT_WAIT_TIMEOUT_MS = 15 * 60_000;
@@ -70,17 +72,30 @@ async function kubernetesNodeName(kube: KubernetesAccess, options: FinishUpgrade
   return match.name;
 }
 
+/** Options of {@link drainNode}. */
+export interface DrainNodeOptions {
+  kubernetes: KubernetesAccess;
+  /** The Kubernetes node name. */
+  node: string;
+  /** Default 5 minutes (talosctl's). */
+  timeoutMs?: number;
+  clock?: Clock;
+  signal?: AbortSignal;
+  /** One event per eviction pass (`drain.evicted`, `drain.blocked`). */
+  onProgress?: (event: ProgressEvent) => void;
+}
+
 /**
- * Evicts every pod of the node through the eviction API (PodDisruptionBudgets honoured: a refused
- * eviction is retried until `timeoutMs`), leaving DaemonSet and mirror pods, then waits until they are gone.
+ * Drains a (cordoned) Kubernetes node as `kubectl drain --ignore-daemonsets` does: evicts every pod
+ * through the eviction API, so PodDisruptionBudgets hold (a refused eviction, HTTP 429, is retried
+ * every 5 s until `timeoutMs`), leaves DaemonSet and mirror pods, then waits until the evicted pods
+ * are gone (polled every second). Resolves to the number of pods evicted.
+ * @throws TalosClientError DEADLINE_EXCEEDED naming the pods a budget still blocks
  */
-async function drain(
-  kube: KubernetesAccess,
-  name: string,
-  clock: Clock,
-  timeoutMs: number,
-  signal: AbortSignal | undefined,
-): Promise<number> {
+export async function drainNode(options: DrainNodeOptions): Promise<number> {
+  const { kubernetes: kube, node: name, signal } = options;
+  const clock = options.clock ?? systemClock;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
   const started = clock.now();
   const call = signal ? { signal } : {};
   let evicted = 0;
@@ -90,10 +105,23 @@ async function drain(
     const blocked: string[] = [];
     for (const pod of pods) {
       const outcome = await kube.evictPod(pod.namespace, pod.name, call);
-      if (outcome === "evicted") evicted++;
-      else if (outcome === "blocked") blocked.push(`${pod.namespace}/${pod.name}`);
+      if (outcome === "evicted") {
+        evicted++;
+        options.onProgress?.({
+          type: "drain.evicted",
+          message: `evicted ${pod.namespace}/${pod.name}`,
+          node: name,
+        });
+      } else if (outcome === "blocked") blocked.push(`${pod.namespace}/${pod.name}`);
     }
-    if (clock.now() - started + DRAIN_POLL_MS > timeoutMs) {
+    if (blocked.length > 0)
+      options.onProgress?.({
+        type: "drain.blocked",
+        message: `a PodDisruptionBudget blocks ${blocked.join(", ")}; retrying`,
+        node: name,
+      });
+    const wait = blocked.length > 0 ? DRAIN_POLL_MS : DELETE_POLL_MS;
+    if (clock.now() - started + wait > timeoutMs) {
       throw new TalosClientError(
         "DEADLINE_EXCEEDED",
         `draining ${name} did not finish within ${timeoutMs} ms` +
@@ -101,7 +129,7 @@ async function drain(
         { details: { node: name, blocked } },
       );
     }
-    await clock.sleep(DRAIN_POLL_MS, signal);
+    await clock.sleep(wait, signal);
   }
 }
 
@@ -164,13 +192,14 @@ export async function finishUpgrade(options: FinishUpgradeOptions): Promise<stri
       cordoned = name;
       steps.push({ step: "cordon", status: "done", detail: `cordoned ${name}` });
       progress("upgrade.drain", `draining ${name}`);
-      const evicted = await drain(
-        kube,
-        name,
+      const evicted = await drainNode({
+        kubernetes: kube,
+        node: name,
         clock,
-        options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
-        options.signal,
-      );
+        ...(options.drainTimeoutMs === undefined ? {} : { timeoutMs: options.drainTimeoutMs }),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+        onProgress: (e) => progress(`upgrade.${e.type}`, e.message),
+      });
       steps.push({ step: "drain", status: "done", detail: `evicted ${evicted} pod(s) from ${name}` });
     } else {
       const why = kube === undefined ? "no Kubernetes access" : "drain: false";
