@@ -15,11 +15,6 @@ interface ResourceDefinition {
 }
 
 /**
- * COSI resources: get, list and watch by type or alias, resolved through the node's
- * ResourceDefinitions (read once per node and cached).
- */
-
-/**
  * A Get that may succeed once the type is resolved: not found as written, or refused as an unknown
  * type (talos internal/app/resources/access.go answers PermissionDenied "resource type ... is not supported").
  */
@@ -27,6 +22,10 @@ function isLookupMiss(error: unknown): boolean {
   return isTalosClientError(error) && (error.code === "NOT_FOUND" || error.code === "PERMISSION_DENIED");
 }
 
+/**
+ * COSI resources: get, list and watch by type or alias, resolved through the node's
+ * ResourceDefinitions (read once per node and cached).
+ */
 export function cosiMethods(c: Calls): Pick<TalosClient, "get" | "list" | "watch"> {
   const definitions = new Map<string, Promise<ResourceDefinition[]>>();
 
