@@ -1,9 +1,11 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as argo from "@talos-homelab/argo-bootstrap";
+import { encrypt, generateAgeKey } from "@talos-homelab/sops";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import type { LoadedConfig } from "../src/internal/config/load.js";
 import { argoSettings, gitopsCheckout, readBootstrapFile } from "../src/internal/pipeline/argo-settings.js";
+import { createSecretsStore } from "../src/internal/secrets/store.js";
 import { EXAMPLES, REPO_ROOT, tempDir } from "./helpers.js";
 
 function app(name: string, wave?: string): string {
@@ -169,6 +171,38 @@ describe("argoSettings", () => {
     const error = await argoSettings({ argo, loaded: config, env: {} }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "SECRET_UNRESOLVED" });
     expect(String(error)).toContain("argocd.clusterSecrets[0].data.api-token");
+    expect(String(error)).toContain("environment variable CF_DNS is not set");
+  });
+
+  it("resolves argocd.clusterSecrets from sops: references in the secrets: file", async ({ expect }) => {
+    const key = await generateAgeKey();
+    const file = join(dir.dir, "secrets.sops.yaml");
+    await writeFile(
+      file,
+      await encrypt("cloudflare:\n  dnsApiToken: from-sops\n", {
+        format: "yaml",
+        recipients: [key.recipient],
+      }),
+    );
+    const config = {
+      ...loaded(join(dir.dir, "waves"), {
+        clusterSecrets: [
+          {
+            namespace: "external-dns",
+            name: "cloudflare-api-token",
+            data: { "api-token": "sops:cloudflare.dnsApiToken" },
+          },
+        ],
+      }),
+      secrets: createSecretsStore({
+        file,
+        recipients: [key.recipient],
+        env: { SOPS_AGE_KEY: key.identity },
+        homedir: "/nonexistent-home",
+      }),
+    };
+    const settings = await argoSettings({ argo, loaded: config, env: {} });
+    expect(settings.clusterSecrets[0]?.data).toEqual({ "api-token": "from-sops" });
   });
 });
 

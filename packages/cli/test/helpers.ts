@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { Exec } from "../src/index.js";
+import type { Clock, Exec } from "../src/index.js";
 import { createContext, main } from "../src/index.js";
 
 /** Repo root (the worktree). */
@@ -24,6 +24,7 @@ export interface RunOptions {
   prompt?: (q: string) => Promise<string>;
   signal?: AbortSignal;
   exec?: Exec;
+  clock?: Clock;
   /** What stdin holds (for `--config -`). */
   readStdin?: () => Promise<Uint8Array>;
 }
@@ -43,6 +44,7 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<Run
   if (options.prompt) ctxOptions.prompt = options.prompt;
   if (options.signal) ctxOptions.signal = options.signal;
   if (options.exec) ctxOptions.exec = options.exec;
+  if (options.clock) ctxOptions.clock = options.clock;
   if (options.readStdin) ctxOptions.readStdin = options.readStdin;
   const code = await main({ argv, context: createContext(ctxOptions) });
   return { code, stdout, stderr, json: () => JSON.parse(stdout) };
@@ -103,4 +105,65 @@ export async function startLab(cwd: string, env: Record<string, string>, options
     done.catch(reject);
   });
   return { ready, stop: () => controller.abort() };
+}
+
+/** Real time with sleeps of at most 50 ms: the polls of a roll-out (1-5 s) do not slow a test down. */
+export const fastClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const t = setTimeout(resolve, Math.min(ms, 50));
+      signal?.addEventListener("abort", () => {
+        clearTimeout(t);
+        reject(signal.reason);
+      });
+    }),
+};
+
+/**
+ * A lab in this process for the example config copied into `dir`, published in its state directory
+ * (as `homelab lab` does, so the CLI uses it) and brought up with `up --simulate`.
+ */
+export async function upPublishedLab(dir: string, example: string, env: Record<string, string>) {
+  const [{ copyFile }, { loadConfig }, { startLab: start }, { publishLab }] = await Promise.all([
+    import("node:fs/promises"),
+    import("../src/internal/config/load.js"),
+    import("../src/internal/lab/lab.js"),
+    import("../src/internal/lab/running.js"),
+  ]);
+  await copyFile(join(EXAMPLES, example), join(dir, "homelab.yaml"));
+  const { config } = await loadConfig("homelab.yaml", { cwd: dir, env });
+  const lab = await start({ config });
+  await publishLab(join(dir, ".homelab", config.cluster.name, "lab"), lab.info);
+  const up = await run(["up", "--simulate", "--json"], { cwd: dir, env });
+  if (up.code !== 0) {
+    await lab.close();
+    throw new Error(`up failed: ${up.stdout}${up.stderr}`);
+  }
+  return lab;
+}
+
+/** A Deployment of `replicas` pods labelled app=`name` (what a drain moves). */
+export function deployment(name: string, replicas: number, namespace = "default") {
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name, namespace },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name, image: `${name}:1` }] } },
+    },
+  };
+}
+
+/** A PodDisruptionBudget that keeps `minAvailable` pods labelled app=`name`. */
+export function budget(name: string, minAvailable: number, namespace = "default") {
+  return {
+    apiVersion: "policy/v1",
+    kind: "PodDisruptionBudget",
+    metadata: { name, namespace },
+    spec: { minAvailable, selector: { matchLabels: { app: name } } },
+  };
 }

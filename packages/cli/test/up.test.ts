@@ -395,7 +395,11 @@ describe("homelab up --simulate", () => {
         },
       );
       expect(r.code).toBe(0);
-      expect(r.json()).toMatchObject({ rotated: true, nodes: [{ node: "node1", connector: true }] });
+      expect(r.json().steps.map((s: { id: string; status: string }) => [s.id, s.status])).toEqual([
+        ["rotate", "done"],
+        ["roll:node1", "done"],
+        ["revoke", "done"],
+      ]);
       expect(r.stdout).not.toMatch(/eyJ|TUNNEL_TOKEN/);
       const again = await run(["up", "--simulate", "--json"], { cwd: dir.dir, env });
       expect(again.json().changed).toBe(0);

@@ -152,6 +152,12 @@ export class ObjectStore {
     }
   }
 
+  /** Serves more built-in types (the cluster-nodes part adds Node, PodDisruptionBudget, DaemonSet). */
+  addTypes(types: readonly ResourceType[]): void {
+    for (const type of types)
+      if (!this.#types.some((t) => t.group === type.group && t.kind === type.kind)) this.#types.push(type);
+  }
+
   get resourceVersion(): string {
     return String(this.#resourceVersion);
   }
@@ -480,6 +486,10 @@ function applyDefaults(type: ResourceType, object: StoredObject): void {
     spec.progressDeadlineSeconds ??= 600;
     spec.revisionHistoryLimit ??= 10;
     spec.strategy ??= { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: "25%" } };
+  }
+  if (type.kind === "DaemonSet" && spec !== undefined) {
+    spec.revisionHistoryLimit ??= 10;
+    spec.updateStrategy ??= { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } };
   }
   if (type.kind === "StatefulSet" && spec !== undefined) {
     spec.replicas ??= 1;

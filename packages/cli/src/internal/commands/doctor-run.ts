@@ -7,6 +7,7 @@ import type { HomelabConfig, LoadedConfig } from "../config/load.js";
 import { readBootstrapFile } from "../pipeline/argo-settings.js";
 import { nodeIntent } from "../plan/intent.js";
 import { routesOf } from "../plan/routes.js";
+import { referenceProblems } from "../secrets/reference.js";
 import { loadProject } from "./common.js";
 import type { DOCTOR_OPTIONS } from "./doctor.js";
 import type { Finding } from "./finding.js";
@@ -90,10 +91,28 @@ function fileChecks(config: HomelabConfig): Check[] {
   ];
 }
 
+/**
+ * The secret references (tailscale.authKey, tunnel.apiToken, argocd.clusterSecrets): one that gives no
+ * value here is a warning, not a failure (`doctor` checks the file; `up` is where they must resolve).
+ */
+async function referenceCheck(inv: Invocation, loaded: LoadedConfig): Promise<Check> {
+  const problems = await referenceProblems(loaded, inv.ctx.env);
+  const findings: Finding[] = problems.map((p) => ({
+    source: "homelab.yaml",
+    severity: "warning",
+    code: "SECRET_UNRESOLVED",
+    path: p.path,
+    message: `${p.problem}: \`homelab up\` needs it`,
+    ...(p.hint ? { hint: p.hint } : {}),
+  }));
+  return checked("homelab.yaml", "secret references resolve (values never shown)", findings);
+}
+
 /** Every check doctor runs (--live adds the live ones), in layer order. */
 export async function doctorChecks(inv: Invocation, loaded: LoadedConfig, live: boolean): Promise<Check[]> {
   const { config } = loaded;
   const checks = fileChecks(config);
+  checks.push(await referenceCheck(inv, loaded));
 
   const tc = await loadTalosConfig();
   const controlPlaneAddresses = config.nodes
@@ -218,7 +237,8 @@ export async function runDoctor(inv: Invocation<typeof DOCTOR_OPTIONS>): Promise
   const { out, options } = inv;
   let checks: Check[];
   try {
-    const loaded = await loadProject(inv, { resolveSecrets: true });
+    // references are checked one by one below (a finding each), so an unset one never stops doctor
+    const loaded = await loadProject(inv, { resolveSecrets: false });
     checks = await doctorChecks(inv, loaded, options.live === true);
   } catch (error) {
     // loading runs every library's checks; each located problem becomes a finding, all at once

@@ -1,11 +1,12 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import type { Application } from "@talos-homelab/argo-bootstrap";
 import { HomelabError } from "../../errors.js";
 import type { ArgoBootstrapModule } from "../adapters/argo-bootstrap.js";
 import type { LoadedConfig } from "../config/load.js";
+import { resolveReference } from "../secrets/reference.js";
 
 type ArgocdConfig = NonNullable<LoadedConfig["config"]["argocd"]>;
 
@@ -211,31 +212,25 @@ async function resolveClusterSecrets(
   const out: ArgoSettings["clusterSecrets"] = [];
   for (const [index, secret] of (argocd.clusterSecrets ?? []).entries()) {
     const data: Record<string, string> = {};
-    let resolved = true;
+    let complete = true;
     for (const [key, ref] of Object.entries(secret.data)) {
       const where = `homelab.yaml argocd.clusterSecrets[${index}].data.${key}`;
-      let value: string | undefined;
-      if (ref.startsWith("env:")) value = env[ref.slice(4)];
-      else {
-        const path = ref.slice(5);
-        value = await readFile(isAbsolute(path) ? path : resolve(loaded.dir, path), "utf8")
-          .then((t) => t.trim())
-          .catch(() => undefined);
+      const resolved = await resolveReference(ref, { dir: loaded.dir, env, secrets: loaded.secrets });
+      if ("value" in resolved) {
+        data[key] = resolved.value;
+        continue;
       }
-      if (value === undefined || value === "") {
-        if (skipUnresolved) {
-          resolved = false;
-          continue;
-        }
-        if (!placeholder)
-          throw new HomelabError("SECRET_UNRESOLVED", `${where}: secret reference ${ref} gives no value`, {
-            hint: "set the environment variable or create the file, then re-run",
-          });
-        value = "simulated-placeholder";
+      if (skipUnresolved) {
+        complete = false;
+        continue;
       }
-      data[key] = value;
+      if (!placeholder)
+        throw new HomelabError("SECRET_UNRESOLVED", `${where}: ${resolved.problem}`, {
+          hint: resolved.hint ?? "set it, then re-run",
+        });
+      data[key] = "simulated-placeholder";
     }
-    if (resolved) out.push({ namespace: secret.namespace, name: secret.name, data });
+    if (complete) out.push({ namespace: secret.namespace, name: secret.name, data });
   }
   return out;
 }

@@ -2,7 +2,6 @@ import { loadArgoBootstrap } from "../adapters/argo-bootstrap.js";
 import { loadCfTunnel } from "../adapters/cf-tunnel.js";
 import type { LoadedConfig } from "../config/load.js";
 import { declaredApplications } from "../pipeline/argo-settings.js";
-import { countPlanChanges } from "../pipeline/steps/tunnel-routes.js";
 import { routesOf } from "../plan/routes.js";
 import { nodeClient, type ProjectSystems } from "../state/systems.js";
 
@@ -153,7 +152,8 @@ export async function collectStatus(
   } else if (config.argocd) report.argocd = { unavailable: "no kubeconfig (run `homelab up`)" };
 
   if (config.tunnel) {
-    if (!systems.cloudflare) report.tunnel = { unavailable: "CLOUDFLARE_API_TOKEN is not set" };
+    if (!systems.cloudflare)
+      report.tunnel = { unavailable: systems.cloudflareProblem?.rawMessage ?? "no Cloudflare API token" };
     else {
       const cf = await loadCfTunnel();
       const common = {
@@ -183,7 +183,7 @@ export async function collectStatus(
             .map((n) => ({ node: n.name, up: ips.includes(n.address) })),
           other: ips.filter((ip) => !config.nodes.some((n) => n.address === ip)),
           routes: config.tunnel.routes.length,
-          pending: countPlanChanges(plan.plan),
+          pending: cf.countChanges(plan.plan),
           findings: audit.findings.map((f) => ({ severity: f.severity, code: f.code, message: f.message })),
         };
       } catch (error) {

@@ -1,9 +1,8 @@
 import { defineCommand } from "../../cli/command.js";
 import { argoSettings, declaredApplications } from "../../pipeline/argo-settings.js";
-import { type ArgoInputs, helmOf } from "../../pipeline/steps/argocd.js";
-import { loadProject } from "../common.js";
+import type { ArgoInputs } from "../../pipeline/steps/argocd.js";
 import { KUBECONFIG_OPTION } from "../options.js";
-import { argocdOf, argoInputsOf } from "./common.js";
+import { type argocdOf, argoReleaseOf } from "./common.js";
 
 /** One Application the GitOps tree declares, as the cluster has it. */
 interface ApplicationStatus {
@@ -63,9 +62,7 @@ export const command = defineCommand({
     "Read-only: the release's chart and values, the sync and health of the root and every app it renders",
   options: { kubeconfig: KUBECONFIG_OPTION },
   async run(inv) {
-    const loaded = await loadProject(inv, { resolveSecrets: false });
-    const argocd = argocdOf(loaded);
-    const inputs = await argoInputsOf(inv, loaded);
+    const { loaded, argocd, inputs, helm } = await argoReleaseOf(inv);
     const { argo } = inputs;
     const settings = await argoSettings({
       argo,
@@ -75,7 +72,7 @@ export const command = defineCommand({
       skipUnresolvedSecrets: true,
     });
     const plan = await argo.planArgoCd({
-      helm: helmOf(inputs),
+      helm,
       kubeconfig: inputs.kubeconfig as string,
       ...settings.bootstrap,
       signal: inv.ctx.signal,
