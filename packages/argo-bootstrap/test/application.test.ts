@@ -258,7 +258,8 @@ describe("waitForApplication", () => {
           kubeconfig: kube.kubeconfig,
           name: "root",
           pollIntervalMs: 5,
-          timeoutMs: 5_000,
+          // the stand-in renders with the real `kubectl kustomize`: an upper bound for a loaded machine
+          timeoutMs: 60_000,
         });
       await applyRootApplication({ kubeconfig: kube.kubeconfig, application: buildRootApplication(source) });
       await wait();
@@ -286,7 +287,7 @@ describe("waitForApplication", () => {
     } finally {
       rmSync(checkout, { recursive: true, force: true });
     }
-  });
+  }, 150_000);
 
   it("syncs the children a Git path renders when the stand-in knows the content", async ({ expect }) => {
     const child = buildGitApplication({
