@@ -1,7 +1,7 @@
-import { HomelabError } from "../../../errors.js";
 import { createCloudflare, loadCfTunnel } from "../../adapters/cf-tunnel.js";
 import type { LoadedConfig } from "../../config/load.js";
 import type { Target } from "../../pipeline/target.js";
+import { missingCloudflareToken } from "../../secrets/cloudflare-token.js";
 import { tunnelOf } from "../tunnel/common.js";
 
 /** The tunnel's connections, by the node address they come from (the lab's Cloudflare emulator, or Cloudflare). */
@@ -11,10 +11,7 @@ export function tunnelConnections(target: Target, loaded: LoadedConfig) {
     async deleteFrom(address: string): Promise<number> {
       const tunnel = tunnelOf(loaded);
       const { apiToken, baseURL } = target.cloudflare;
-      if (!apiToken)
-        throw new HomelabError("MISSING_CREDENTIALS", "CLOUDFLARE_API_TOKEN is not set", {
-          hint: "the node's cloudflared connections are deleted through the API: set a token with Cloudflare Tunnel:Edit",
-        });
+      if (!apiToken) throw missingCloudflareToken("the node's cloudflared connections cannot be deleted");
       const cf = await loadCfTunnel();
       const client = await createCloudflare({ apiToken, baseURL, maxRetries: 2 });
       const existing = await cf.ensureTunnel({
