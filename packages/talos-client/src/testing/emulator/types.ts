@@ -115,6 +115,17 @@ export interface TalosEmulator {
   faults(fault: EmulatorFault | EmulatorFault[]): void;
   clearFaults(): void;
   isBootstrapped(): boolean;
+  /**
+   * The cluster's etcd keyspace, as the API server would write it: what a snapshot carries and a
+   * recovery restores. `put` throws while etcd is not running.
+   */
+  readonly etcd: {
+    put(key: string, value: string): void;
+    get(key: string): string | undefined;
+    keys(): string[];
+  };
+  /** Powers on one more machine, in maintenance mode (as a new machine booted from the Talos ISO). */
+  addNode(spec: EmulatorNodeSpec): Promise<EmulatedNode>;
   /** Admin talosconfig for the fleet (requires a config to have been applied). */
   talosconfig(options?: { endpoints?: string[]; roles?: string[] }): Promise<string>;
   close(): Promise<void>;
