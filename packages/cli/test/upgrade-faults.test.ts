@@ -48,8 +48,9 @@ describe("a node that does not come back", () => {
       "v1.14.1",
       "--simulate",
       "--yes",
+      // long enough for a node that does come back on a loaded machine
       "--node-timeout",
-      "3s",
+      "10s",
     ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/upgrade-talos stopped at step 12 of 31 \(upgrade cp2 to v1\.14\.1\): /);
@@ -154,9 +155,9 @@ describe("a node that does not come back", () => {
       "--simulate",
       "--yes",
       "--node-timeout",
-      "3s",
+      "10s",
       "--health-timeout",
-      "3s",
+      "10s",
     ]);
     clearInterval(watch);
     expect(r.code).toBe(1);
