@@ -27,7 +27,7 @@ export type {
   PlanOptions,
   PolicyCreate,
 } from "./plan.js";
-export { plan, planToJson, policiesFor, renderPlan } from "./plan.js";
+export { countChanges, plan, planToJson, policiesFor, renderPlan } from "./plan.js";
 export type { ReconcileOptions, ReconcileResult } from "./reconcile.js";
 export { reconcile } from "./reconcile.js";
 export { CATCH_ALL_RULE, validateRoutes } from "./routes.js";

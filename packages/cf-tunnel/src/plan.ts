@@ -409,19 +409,7 @@ export function plan(current: CurrentState, desired: DesiredState, options: Plan
   const staged = [...desiredRules, ...lingering].sort(compareRules).concat({ ...CATCH_ALL_RULE });
   const desiredIngress = desired.ingress;
 
-  const hasChanges =
-    access.createPolicies.length +
-      access.updatePolicies.length +
-      access.createApps.length +
-      access.updateApps.length +
-      access.deleteApps.length +
-      access.deletePolicies.length +
-      dns.create.length +
-      dns.update.length +
-      dns.delete.length >
-      0 || !sameRules(current.ingress, desiredIngress);
-
-  return {
+  const planned: Plan = {
     version: 1,
     accountId: current.accountId,
     zone: current.zone,
@@ -440,8 +428,32 @@ export function plan(current: CurrentState, desired: DesiredState, options: Plan
     },
     dns,
     batchSize: options.batchSize ?? 200,
-    hasChanges,
+    hasChanges: false,
   };
+  planned.hasChanges = countChanges(planned) > 0;
+  return planned;
+}
+
+/**
+ * How many changes a plan makes: Access policies and applications, ingress rules and DNS records; an
+ * ingress rewrite that changes no rule (their order) counts as one. `hasChanges` is this above zero.
+ */
+export function countChanges(p: Pick<Plan, "access" | "ingress" | "dns">): number {
+  const { access, ingress, dns } = p;
+  const rules = ingress.add.length + ingress.update.length + ingress.remove.length;
+  return (
+    access.createPolicies.length +
+    access.updatePolicies.length +
+    access.createApps.length +
+    access.updateApps.length +
+    access.deleteApps.length +
+    access.deletePolicies.length +
+    rules +
+    (rules === 0 && !sameRules(ingress.current, ingress.desired) ? 1 : 0) +
+    dns.create.length +
+    dns.update.length +
+    dns.delete.length
+  );
 }
 
 /** @internal Whether two ingress lists are identical. */
@@ -489,22 +501,7 @@ export function renderPlan(p: Plan): string {
       p.warnings.map((w) => `? ${w}`),
     );
   if (!p.hasChanges && p.conflicts.length === 0) lines.push("", "No changes.");
-  else {
-    const n =
-      p.access.createPolicies.length +
-      p.access.updatePolicies.length +
-      p.access.createApps.length +
-      p.access.updateApps.length +
-      p.access.deleteApps.length +
-      p.access.deletePolicies.length +
-      p.ingress.add.length +
-      p.ingress.update.length +
-      p.ingress.remove.length +
-      p.dns.create.length +
-      p.dns.update.length +
-      p.dns.delete.length;
-    lines.push("", `${n} change(s), ${p.conflicts.length} conflict(s).`);
-  }
+  else lines.push("", `${countChanges(p)} change(s), ${p.conflicts.length} conflict(s).`);
   return `${lines.join("\n")}\n`;
 }
 

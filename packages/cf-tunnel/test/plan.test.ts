@@ -1,5 +1,13 @@
 import { describe, it } from "vitest";
-import { type CurrentState, plan, planToJson, renderPlan, validateRoutes } from "../src/index.js";
+import {
+  type CurrentState,
+  countChanges,
+  type IngressRule,
+  plan,
+  planToJson,
+  renderPlan,
+  validateRoutes,
+} from "../src/index.js";
 
 const tunnelId = "6c1f3c1e-1111-4222-8333-444455556666";
 const target = `${tunnelId}.cfargotunnel.com`;
@@ -88,6 +96,24 @@ describe("plan", () => {
     const p = plan(current({ dnsRecords: current().dnsRecords.slice(0, 2) }), same);
     expect(p.hasChanges).toBe(false);
     expect(p.conflicts).toEqual([]);
+  });
+
+  it("counts the changes; an ingress rewrite that changes no rule (their order) counts as one", ({
+    expect,
+  }) => {
+    expect(countChanges(plan(current(), desired))).toBe(7);
+    const same = validateRoutes({
+      zone: "example.com",
+      routes: [
+        { hostname: "old.example.com", service: "http://old:80", public: true },
+        { hostname: "keep.example.com", service: "http://keep:80", public: true },
+      ],
+    });
+    const records = current().dnsRecords.slice(0, 2);
+    expect(countChanges(plan(current({ dnsRecords: records }), same))).toBe(0);
+    const [keep, old, catchAll] = current().ingress as [IngressRule, IngressRule, IngressRule];
+    const reordered = plan(current({ dnsRecords: records, ingress: [old, keep, catchAll] }), same);
+    expect([reordered.hasChanges, countChanges(reordered)]).toEqual([true, 1]);
   });
 
   it("plans a drift fix when our record lost its proxy flag", ({ expect }) => {

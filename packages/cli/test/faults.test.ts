@@ -36,17 +36,29 @@ afterEach(async () => {
 const lines = (text: string, pattern: RegExp) => text.split("\n").filter((l) => pattern.test(l));
 
 describe("faults against homelab up --simulate", () => {
-  it("shows one line for a burst of Cloudflare 500s, with the reason and the wait, and recovers", async ({
+  it("shows one line for a burst of Cloudflare 500s, with the reason and the wait, waits on the context's clock and recovers", async ({
     expect,
   }) => {
     lab.emulators.cloudflare.faults({ operation: "tunnels.create", status: 500, times: 3 });
-    const r = await run(["up", "--simulate"], { cwd: t.dir, env });
+    const waits: number[] = [];
+    const clock = {
+      now: () => Date.now(),
+      // recorded, and shortened so that the test does not wait out a real backoff
+      sleep: (ms: number) => {
+        waits.push(ms);
+        return new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 5)));
+      },
+    };
+    const r = await run(["up", "--simulate"], { cwd: t.dir, env, clock });
     expect(r.code).toBe(0);
     expect(lines(r.stderr, /Cloudflare API/)).toEqual([
       expect.stringMatching(
         /^ {2}retrying Cloudflare API: 500 while creating .*; next try in \d+(\.\d)?m?s$/,
       ),
     ]);
+    // cf-tunnel's backoff (0.5 s, 1 s, 2 s, each less up to 25 % jitter) went through the injected clock
+    expect(waits.filter((ms) => ms > 375 && ms <= 500)).toHaveLength(1);
+    expect(waits.filter((ms) => ms > 1500 && ms <= 2000)).toHaveLength(1);
   });
 
   it("retries ApplyConfiguration on UNAVAILABLE and says so once per node", async ({ expect }) => {

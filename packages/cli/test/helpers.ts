@@ -1,8 +1,7 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { Clock } from "../src/context.js";
-import type { Exec } from "../src/index.js";
+import type { Clock, Exec } from "../src/index.js";
 import { createContext, main } from "../src/index.js";
 
 /** Repo root (the worktree). */
@@ -25,10 +24,9 @@ export interface RunOptions {
   prompt?: (q: string) => Promise<string>;
   signal?: AbortSignal;
   exec?: Exec;
+  clock?: Clock;
   /** What stdin holds (for `--config -`). */
   readStdin?: () => Promise<Uint8Array>;
-  /** The time seam (default: the real clock). */
-  clock?: Clock;
 }
 
 /** Runs the CLI through its public entry with injected argv/env/stdio. */
@@ -46,8 +44,8 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<Run
   if (options.prompt) ctxOptions.prompt = options.prompt;
   if (options.signal) ctxOptions.signal = options.signal;
   if (options.exec) ctxOptions.exec = options.exec;
-  if (options.readStdin) ctxOptions.readStdin = options.readStdin;
   if (options.clock) ctxOptions.clock = options.clock;
+  if (options.readStdin) ctxOptions.readStdin = options.readStdin;
   const code = await main({ argv, context: createContext(ctxOptions) });
   return { code, stdout, stderr, json: () => JSON.parse(stdout) };
 }

@@ -44,15 +44,29 @@ describe("ensurePrivateDir", () => {
 });
 
 describe("acquireStateLock", () => {
+  const clock = { now: () => Date.UTC(2030, 0, 2, 3, 4, 5) };
+
+  it("records when it was taken from the clock it is given", async ({ expect }) => {
+    const tmp = await tempDir();
+    try {
+      const lock = await acquireStateLock(tmp.dir, "up", clock);
+      const holder = JSON.parse(await readFile(join(tmp.dir, "homelab.lock"), "utf8"));
+      expect(holder).toMatchObject({ command: "up", startedAt: "2030-01-02T03:04:05.000Z" });
+      await lock.release();
+    } finally {
+      await tmp.cleanup();
+    }
+  });
+
   it("stops a second holder with the first one's pid and host, and frees on release", async ({ expect }) => {
     const tmp = await tempDir();
     try {
-      const first = await acquireStateLock(tmp.dir, "up");
-      const error = await acquireStateLock(tmp.dir, "up").catch((e: unknown) => e);
+      const first = await acquireStateLock(tmp.dir, "up", clock);
+      const error = await acquireStateLock(tmp.dir, "up", clock).catch((e: unknown) => e);
       expect(error).toMatchObject({ code: "LOCKED" });
       expect((error as Error).message).toContain(`pid ${process.pid} on ${hostname()}`);
       await first.release();
-      const again = await acquireStateLock(tmp.dir, "up");
+      const again = await acquireStateLock(tmp.dir, "up", clock);
       await again.release();
     } finally {
       await tmp.cleanup();
@@ -69,7 +83,7 @@ describe("acquireStateLock", () => {
         join(tmp.dir, "homelab.lock"),
         JSON.stringify({ pid, host: hostname(), command: "up", startedAt: "2026-01-01T00:00:00Z" }),
       );
-      const lock = await acquireStateLock(tmp.dir, "up");
+      const lock = await acquireStateLock(tmp.dir, "up", clock);
       expect(JSON.parse(await readFile(join(tmp.dir, "homelab.lock"), "utf8")).pid).toBe(process.pid);
       await lock.release();
     } finally {
@@ -84,7 +98,7 @@ describe("acquireStateLock", () => {
         join(tmp.dir, "homelab.lock"),
         JSON.stringify({ pid: 1, host: "elsewhere", command: "up", startedAt: "2026-01-01T00:00:00Z" }),
       );
-      const error = await acquireStateLock(tmp.dir, "up").catch((e: unknown) => e);
+      const error = await acquireStateLock(tmp.dir, "up", clock).catch((e: unknown) => e);
       expect(error).toMatchObject({ code: "LOCKED" });
       expect((error as { hint?: string }).hint).toContain("homelab.lock");
     } finally {
@@ -125,8 +139,8 @@ describe("cloudflareBaseURL", () => {
   ])("accepts %s when explicitly allowed", (url, { expect }) => {
     const env = { CLOUDFLARE_BASE_URL: url, HOMELAB_ALLOW_ENDPOINT_OVERRIDE: "1" };
     expect(cloudflareBaseURL(env)).toBe(url);
-    expect(realTarget(env, async () => ({ exitCode: 0, stdout: "", stderr: "" })).cloudflare.baseURL).toBe(
-      url,
-    );
+    expect(
+      realTarget(env, async () => ({ exitCode: 0, stdout: "", stderr: "" }), undefined).cloudflare.baseURL,
+    ).toBe(url);
   });
 });

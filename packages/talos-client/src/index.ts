@@ -50,9 +50,9 @@ export type {
   TalosClientOptions,
   TalosEvent,
   TalosResource,
-  TalosVersion,
   UpgradeOptions,
   UpgradeResult,
+  VersionInfo,
   WaitForHealthyOptions,
 } from "./types.js";
 export type { DrainNodeOptions, UpgradeStep } from "./upgrade.js";

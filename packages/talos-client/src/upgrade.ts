@@ -1,7 +1,13 @@
-import { TalosClientError } from "./errors.js";
+import { isTalosClientError, TalosClientError } from "./errors.js";
+import { ContainerDriver, ContainerdNamespace } from "./gen/common/common_pb.js";
+import { ImageService } from "./gen/machine/image_pb.js";
+import { LifecycleService } from "./gen/machine/lifecycle_pb.js";
+import { MachineService, RebootRequest_Mode, UpgradeRequest_RebootMode } from "./gen/machine/machine_pb.js";
 import type { Clock, KubernetesAccess } from "./health.js";
 import { systemClock } from "./health.js";
-import type { ProgressEvent, TalosClient } from "./types.js";
+import type { Calls } from "./internal/call.js";
+import { first, firstIfAny, parseTag } from "./internal/messages.js";
+import type { ProgressEvent, TalosClient, UpgradeResult } from "./types.js";
 
 /** One step of an upgrade and what happened. */
 export interface UpgradeStep {
@@ -231,4 +237,116 @@ export async function finishUpgrade(options: FinishUpgradeOptions): Promise<stri
       steps.push({ step: "uncordon", status: "skipped", detail: "not cordoned" });
     }
   }
+}
+
+/**
+ * `TalosClient.upgrade`: on 1.13+ pull and install through ImageService/LifecycleService, then (unless
+ * `reboot: false`) cordon, drain, reboot, wait and uncordon through {@link finishUpgrade}; before 1.13,
+ * or staged, the legacy MachineService.Upgrade.
+ */
+export function upgradeMethod(c: Calls, client: () => TalosClient): TalosClient["upgrade"] {
+  return async (opts) => {
+    const { node, label } = await c.singleNode(opts.node);
+    const progress = (type: string, message: string, data: Record<string, unknown> = {}): void =>
+      opts.onProgress?.({ type, message, node: label, ...data });
+    const legacy = async (): Promise<UpgradeResult> => {
+      progress("upgrade.legacy", `upgrading ${label} with MachineService.Upgrade`);
+      const res = await c.unary(
+        MachineService.method.upgrade,
+        {
+          image: opts.image,
+          stage: opts.stage ?? false,
+          force: opts.force ?? false,
+          preserve: opts.preserve ?? false,
+          rebootMode:
+            opts.rebootMode === "powercycle"
+              ? UpgradeRequest_RebootMode.POWERCYCLE
+              : UpgradeRequest_RebootMode.DEFAULT,
+        },
+        node,
+        opts,
+        false,
+      );
+      const m = firstIfAny(res.messages, label);
+      progress("upgrade.accepted", m?.ack ?? "upgrade accepted");
+      const steps: UpgradeStep[] = [
+        { step: "upgrade", status: "done", detail: m?.ack ?? "upgrade accepted (MachineService.Upgrade)" },
+      ];
+      return { node: label, flow: "legacy", actorId: m?.actorId ?? "", steps };
+    };
+    if (opts.stage === true) return legacy();
+    const versionRes = await c.unary(MachineService.method.version, {}, node, opts, true);
+    const tag = parseTag(first(versionRes.messages, label, "version").version?.tag ?? "");
+    if (tag === undefined || tag[0] < 1 || (tag[0] === 1 && tag[1] < 13)) return legacy();
+    const containerd = { driver: ContainerDriver.CRI, namespace: ContainerdNamespace.NS_SYSTEM };
+    const steps: UpgradeStep[] = [];
+    try {
+      progress("upgrade.pull", `pulling ${opts.image}`);
+      for await (const item of c.serverStream(
+        ImageService.method.pull,
+        { containerd, imageRef: opts.image },
+        node,
+        opts,
+      )) {
+        if (item.response.case === "name") progress("upgrade.pulled", `pulled ${item.response.value}`);
+        else if (item.response.case === "pullProgress") {
+          const p = item.response.value;
+          progress("upgrade.pull.progress", `layer ${p.layerId}`, {
+            layer: p.layerId,
+            offset: Number(p.progress?.offset ?? 0n),
+            total: Number(p.progress?.total ?? 0n),
+          });
+        }
+      }
+    } catch (error) {
+      if (isTalosClientError(error) && error.code === "UNIMPLEMENTED") return legacy();
+      throw error;
+    }
+    steps.push({ step: "pull", status: "done", detail: `pulled ${opts.image}` });
+    for await (const item of c.serverStream(
+      LifecycleService.method.upgrade,
+      { containerd, source: { imageName: opts.image } },
+      node,
+      opts,
+    )) {
+      const p = item.progress?.response;
+      if (p?.case === "message") progress("upgrade.progress", p.value);
+      else if (p?.case === "exitCode" && p.value !== 0) {
+        throw new TalosClientError("NODE_ERROR", `${label}: the upgrade failed with exit code ${p.value}`, {
+          details: { node: label, exitCode: p.value },
+        });
+      }
+    }
+    steps.push({ step: "install", status: "done", detail: `installed ${opts.image}` });
+    let actorId = "";
+    if (opts.reboot === false) {
+      for (const step of ["cordon", "drain", "reboot", "wait", "uncordon"] as const) {
+        steps.push({ step, status: "skipped", detail: "reboot: false" });
+      }
+    } else {
+      const mode =
+        opts.rebootMode === "powercycle" ? RebootRequest_Mode.POWERCYCLE : RebootRequest_Mode.DEFAULT;
+      actorId = await finishUpgrade({
+        client: client(),
+        node,
+        label,
+        expectedTag: imageTag(opts.image),
+        kubernetes: opts.kubernetes,
+        drain: opts.drain,
+        kubernetesNodeName: opts.kubernetesNodeName,
+        drainTimeoutMs: opts.drainTimeoutMs,
+        wait: opts.wait,
+        waitTimeoutMs: opts.waitTimeoutMs,
+        clock: opts.clock,
+        signal: opts.signal,
+        steps,
+        progress,
+        reboot: async () => {
+          const res = await c.unary(MachineService.method.reboot, { mode }, node, opts, false);
+          return res.messages[0]?.actorId ?? "";
+        },
+      });
+    }
+    return { node: label, flow: "lifecycle", actorId, steps };
+  };
 }

@@ -50,6 +50,46 @@ describe("TalosClient COSI resources", () => {
     expect(config.spec).toContain("type: worker");
   });
 
+  it("gets a resource named by its full type and namespace with one call, without reading the definitions", async ({
+    expect,
+  }) => {
+    // a fresh client: the definitions of W1 are not cached yet
+    const client = cluster.clientFor();
+    try {
+      const before = cluster.emulator.callLog.length;
+      const config = await client.get<string>({
+        node: W1,
+        type: "MachineConfigs.config.talos.dev",
+        namespace: "config",
+        id: "v1alpha1",
+      });
+      expect(config.spec).toContain("type: worker");
+      expect(cluster.emulator.callLog.slice(before).map((e) => e.method)).toEqual([
+        "/cosi.resource.State/Get",
+      ]);
+    } finally {
+      client.close();
+    }
+  });
+
+  it("still finds a full type written in another case, through the definitions", async ({ expect }) => {
+    const status = await cluster.client.get({
+      node: W1,
+      type: "machinestatuses.runtime.talos.dev",
+      namespace: "runtime",
+      id: "machine",
+    });
+    expect(status.metadata.type).toBe("MachineStatuses.runtime.talos.dev");
+    await expect(
+      cluster.client.get({
+        node: W1,
+        type: "MachineStatuses.runtime.talos.dev",
+        namespace: "runtime",
+        id: "x",
+      }),
+    ).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+
   it("throws NOT_FOUND for an unknown type or id", async ({ expect }) => {
     await expect(cluster.client.list({ node: CP1, type: "nonsense" })).rejects.toMatchObject({
       code: "NOT_FOUND",

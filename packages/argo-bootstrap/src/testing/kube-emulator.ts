@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
-import { IN_CLUSTER_SERVER as IN_CLUSTER } from "../constants.js";
+import { IN_CLUSTER_SERVER as IN_CLUSTER, REFRESH_ANNOTATION } from "../constants.js";
 import { readGitOpsTree } from "../gitops-tree.js";
 import { isDestinationPermitted, isGroupKindPermitted, isSourcePermitted } from "../internal/app-project.js";
 import { isRecord } from "../internal/util.js";
@@ -996,6 +996,17 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
         state = { phase: 0, specHash };
         appPhases.set(k, state);
       }
+      // argo-cd v3.5.1 controller/appcontroller.go needRefreshAppStatus: a refresh request compares with Git
+      // again (automated apps sync what changed); persistReconciliationStatus removes the annotation with the
+      // new status (below, once the render is done)
+      const refresh = isRecord(app.metadata.annotations)
+        ? app.metadata.annotations[REFRESH_ANNOTATION] !== undefined
+        : false;
+      if (refresh && (state.phase === 3 || state.phase === 9)) {
+        const checkout = source === undefined ? undefined : gitRepos.get(String(source.repoURL));
+        if (checkout !== undefined) renders.delete(`${checkout}#${String(source?.path)}`);
+        if (state.phase === 3) state.phase = 1;
+      }
       const status: Record<string, unknown> = isRecord(app.status) ? structuredClone(app.status) : {};
       const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
       const override = healthOverrides.get(k);
@@ -1162,6 +1173,18 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
 
   function writeAppStatus(type: ResourceType, app: StoredObject, status: Record<string, unknown>): void {
     const current = isRecord(app.status) ? app.status : undefined;
+    const annotations = isRecord(app.metadata.annotations) ? app.metadata.annotations : {};
+    const phase = appPhases.get(`${app.metadata.namespace}/${app.metadata.name}`)?.phase ?? 0;
+    if (annotations[REFRESH_ANNOTATION] !== undefined && phase >= 2) {
+      // the refresh is done: the new status goes with the annotation removed, as one write
+      const { [REFRESH_ANNOTATION]: _refresh, ...rest } = annotations;
+      store.replace(
+        type,
+        { ...app, metadata: { ...app.metadata, annotations: rest }, status },
+        { manager: "argocd-application-controller" },
+      );
+      return;
+    }
     if (JSON.stringify(current) === JSON.stringify(status)) return;
     store.replace(
       type,

@@ -311,7 +311,11 @@ export class ObjectStore {
     const operation = options.operation ?? "Update";
     const hasManager = managers.some((m) => m.manager === options.manager && m.operation === operation);
     if (!anyChanged && hasManager) return structuredClone(current);
-    if (specChanged) next.metadata.generation = Number(current.metadata.generation ?? 0) + 1;
+    // kubernetes apiextensions-apiserver pkg/registry/customresource/strategy.go PrepareForUpdate: a custom
+    // resource without the status subresource (Argo CD's Application) gets a new generation on status writes too
+    const statusBumps =
+      type.fromCrd === true && type.statusSubresource !== true && !sameJson(current.status, next.status);
+    if (specChanged || statusBumps) next.metadata.generation = Number(current.metadata.generation ?? 0) + 1;
     next.metadata.managedFields = [
       ...managers.filter((m) => !(m.manager === options.manager && m.operation === operation)),
       managedField(options.manager, next.apiVersion, operation),

@@ -4,7 +4,7 @@ import type Cloudflare from "cloudflare";
 
 // Loaded on first use so `--help`/`--version` never pay for the Cloudflare SDK; the types are the library's own.
 
-export type { Plan, ReconcileResult, RouteInput } from "@talos-homelab/cf-tunnel";
+export type { Plan, ProgressEvent, ReconcileResult, RouteInput } from "@talos-homelab/cf-tunnel";
 export type { CloudflareEmulator } from "@talos-homelab/cf-tunnel/testing";
 
 export type CfTunnelModule = typeof CfTunnelLibrary;

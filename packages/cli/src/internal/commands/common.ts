@@ -5,11 +5,12 @@ import type { Invocation } from "../cli/command.js";
 import type { LoadedConfig } from "../config/load.js";
 import type { LabInfo } from "../lab/lab.js";
 import type { NodeTrust } from "../pipeline/node-trust.js";
+import { parseDuration } from "../pipeline/node-wait.js";
 
 /** Loads the project's homelab.yaml (--config, default ./homelab.yaml). */
 export async function loadProject(
   inv: Invocation,
-  options: { resolveSecrets?: boolean; placeholderSecrets?: boolean } = {},
+  options: { resolveSecrets?: boolean; placeholderSecrets?: boolean; checkReferences?: boolean } = {},
 ): Promise<LoadedConfig> {
   const path = inv.flags.config ?? "homelab.yaml";
   const { loadConfig } = await import("../config/load.js");
@@ -18,6 +19,7 @@ export async function loadProject(
     env: inv.ctx.env,
     resolveSecrets: options.resolveSecrets ?? true,
     placeholderSecrets: options.placeholderSecrets === true,
+    checkReferences: options.checkReferences === true,
     homedir: inv.ctx.homedir,
     readStdin: inv.ctx.readStdin,
     stdinIsTTY: inv.ctx.isTTY.stdin,
@@ -83,6 +85,15 @@ export function parallelOf(value: string | undefined): number {
   if (!/^\d+$/.test(value) || Number(value) < 1)
     throw new HomelabError("USAGE", `--parallel needs a whole number from 1, got '${value}'`);
   return Number(value);
+}
+
+/** `--node-timeout` in ms (undefined: the default wait). */
+export function nodeTimeoutOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(value);
+  if (ms === undefined)
+    throw new HomelabError("USAGE", `--node-timeout expects a duration like 30s or 5m, got '${value}'`);
+  return ms;
 }
 
 /**

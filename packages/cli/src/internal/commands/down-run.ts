@@ -27,7 +27,7 @@ export async function runDown(inv: Invocation<typeof DOWN_OPTIONS>): Promise<num
     return 1;
   }
   // never while an `up` changes the same homelab
-  const lock = await acquireStateLock(systems.state.dir, "down");
+  const lock = await acquireStateLock(systems.state.dir, "down", ctx.clock);
   const result = await applyDown(plan, loaded, systems, {
     signal: ctx.signal,
     onStep: (s) =>

@@ -71,6 +71,12 @@ export const PARALLEL_OPTION = {
   description: "How many nodes to plan and apply at once (default 8)",
 } as const satisfies OptionDef;
 
+export const NODE_TIMEOUT_OPTION = {
+  type: "string",
+  valueName: "DURATION",
+  description: "How long to wait for a node that does not answer (default 2m; e.g. 30s, 5m)",
+} as const satisfies OptionDef;
+
 export const INFRA_DIR_OPTION = {
   type: "string",
   valueName: "DIR",
@@ -95,11 +101,7 @@ export const UP_OPTIONS = {
     description:
       "A node known as configured that was wiped and is in maintenance mode again: allow sending it its config",
   },
-  "node-timeout": {
-    type: "string",
-    valueName: "DURATION",
-    description: "How long to wait for a node that does not answer (default 2m; e.g. 30s, 5m)",
-  },
+  "node-timeout": NODE_TIMEOUT_OPTION,
   "cert-fingerprint": {
     type: "string",
     multiple: true,
@@ -114,6 +116,7 @@ export const PLAN_OPTIONS = {
   engine: ENGINE_OPTION,
   simulate: { type: "boolean", description: "Plan against the simulated lab" },
   parallel: PARALLEL_OPTION,
+  "node-timeout": NODE_TIMEOUT_OPTION,
 } as const satisfies OptionDefs;
 
 /** The options of `homelab lab` (here so `--help` does not load the pipeline). */

@@ -1,10 +1,12 @@
 import type { Invocation } from "../cli/command.js";
 import { checkChartVersion } from "../config/preflight.js";
 import { acquireLab, labStateDir } from "../lab/running.js";
+import { gitopsCheckout } from "../pipeline/argo-settings.js";
 import { type PlanOutcome, runPlan } from "../pipeline/plan.js";
 import { type Change, failureOf, type PlanFailure, type Step } from "../pipeline/step.js";
 import { realTarget } from "../pipeline/target.js";
-import { execRunner, freshLabTrust, loadProject, parallelOf, stateDirOf } from "./common.js";
+import { cloudflareApiToken } from "../secrets/cloudflare-token.js";
+import { execRunner, freshLabTrust, loadProject, nodeTimeoutOf, parallelOf, stateDirOf } from "./common.js";
 import { renderAndInit } from "./infra/tofu.js";
 import type { PLAN_OPTIONS } from "./options.js";
 
@@ -20,7 +22,12 @@ async function render(outcome: PlanOutcome): Promise<string> {
 
 async function json(outcome: PlanOutcome) {
   const { planToJson } = await import("../pipeline/run.js");
-  return { changes: outcome.changes, failures: outcome.failures, items: planToJson(outcome.plan) };
+  return {
+    changes: outcome.changes,
+    failures: outcome.failures,
+    items: planToJson(outcome.plan),
+    events: outcome.events,
+  };
 }
 
 /** Exit 0 no changes, 2 changes, 1 when any part could not be planned (like `terraform plan -detailed-exitcode`). */
@@ -68,15 +75,25 @@ async function tofuSteps(
 export async function runPlanCommand(inv: Invocation<typeof PLAN_OPTIONS>): Promise<number> {
   const { out, ctx, options } = inv;
   const parallel = parallelOf(options.parallel);
+  const nodeTimeoutMs = nodeTimeoutOf(options["node-timeout"]);
   const loaded = await loadProject(inv, {
     resolveSecrets: true,
     placeholderSecrets: options.simulate === true,
+    checkReferences: true,
   });
-  const common = { loaded, out, signal: ctx.signal, clock: ctx.clock, parallel, env: ctx.env };
+  const common = {
+    loaded,
+    out,
+    signal: ctx.signal,
+    clock: ctx.clock,
+    parallel,
+    env: ctx.env,
+    ...(nodeTimeoutMs === undefined ? {} : { nodeTimeoutMs }),
+  };
   let outcome: PlanOutcome;
   if (options.simulate === true) {
     const stateDir = labStateDir(loaded, inv);
-    const lab = await acquireLab(stateDir, loaded.config, loaded.dir);
+    const lab = await acquireLab(stateDir, loaded.config, gitopsCheckout(loaded));
     try {
       await checkChartVersion({
         loaded,
@@ -101,7 +118,7 @@ export async function runPlanCommand(inv: Invocation<typeof PLAN_OPTIONS>): Prom
     outcome = await runPlan({
       ...common,
       stateDir: stateDirOf(inv, loaded),
-      target: realTarget(ctx.env, execRunner(inv)),
+      target: realTarget(ctx.env, execRunner(inv), await cloudflareApiToken(loaded, ctx.env)),
       ...(steps ? { steps } : {}),
     });
   }

@@ -7,16 +7,25 @@ import { checkChartVersion } from "../config/preflight.js";
 import { writeFilesAtomic } from "../fs/atomic.js";
 import { ensureSchematicRegistered, imageFactoryOf } from "../image-factory/register.js";
 import { acquireLab, labStateDir } from "../lab/running.js";
+import { gitopsCheckout } from "../pipeline/argo-settings.js";
 import { acquireStateLock } from "../pipeline/lock.js";
 import { type NodeTrust, parsePinnedFingerprints, parseReinstall } from "../pipeline/node-trust.js";
-import { parseDuration } from "../pipeline/node-wait.js";
 import type { PipelinePlan } from "../pipeline/run.js";
 import { applyArgoCd } from "../pipeline/steps/argocd.js";
-import { realTarget } from "../pipeline/target.js";
+import { realTarget, type Target } from "../pipeline/target.js";
 import { runUp, type UpResult } from "../pipeline/up.js";
 import { schematicOf } from "../plan/schematic.js";
+import { cloudflareApiToken } from "../secrets/cloudflare-token.js";
 import { stateSecretsOf, storeStateFiles, withStatePath } from "../secrets/state-secrets.js";
-import { confirm, execRunner, freshLabTrust, loadProject, parallelOf, stateDirOf } from "./common.js";
+import {
+  confirm,
+  execRunner,
+  freshLabTrust,
+  loadProject,
+  nodeTimeoutOf,
+  parallelOf,
+  stateDirOf,
+} from "./common.js";
 import { renderAndInit } from "./infra/tofu.js";
 import type { UP_OPTIONS } from "./options.js";
 
@@ -162,6 +171,7 @@ export async function runUpCommand(inv: Invocation<typeof UP_OPTIONS>): Promise<
   const loaded = await loadProject(inv, {
     resolveSecrets: true,
     placeholderSecrets: inv.options.simulate === true,
+    checkReferences: true,
   });
   if (inv.options.simulate !== true) {
     // nothing can be asked: say so before reading anything (`homelab plan` shows the changes)
@@ -171,7 +181,7 @@ export async function runUpCommand(inv: Invocation<typeof UP_OPTIONS>): Promise<
       });
   }
   const stateDir = inv.options.simulate === true ? labStateDir(loaded, inv) : stateDirOf(inv, loaded);
-  const lock = await acquireStateLock(stateDir, "up");
+  const lock = await acquireStateLock(stateDir, "up", inv.ctx.clock);
   try {
     return await upLocked(inv, loaded, stateDir);
   } finally {
@@ -179,6 +189,7 @@ export async function runUpCommand(inv: Invocation<typeof UP_OPTIONS>): Promise<
   }
 }
 
+/** Checks the chart version with `helm`, then `up` with the given engine (tofu: real hardware only). */
 async function upLocked(
   inv: Invocation<typeof UP_OPTIONS>,
   loaded: LoadedConfig,
@@ -186,21 +197,13 @@ async function upLocked(
 ): Promise<number> {
   const { out, ctx, options } = inv;
   const simulate = options.simulate === true;
-  const parallel = parallelOf(options.parallel);
   const { config } = loaded;
   const trust = nodeTrust(inv, loaded);
   const engine = options.engine ?? (simulate ? "direct" : config.engine);
-  const nodeTimeoutText = options["node-timeout"];
-  const nodeTimeoutMs = nodeTimeoutText === undefined ? undefined : parseDuration(nodeTimeoutText);
-  if (nodeTimeoutText !== undefined && nodeTimeoutMs === undefined)
-    throw new HomelabError(
-      "USAGE",
-      `--node-timeout expects a duration like 30s or 5m, got '${nodeTimeoutText}'`,
-    );
-  // what was done is recorded, so that `--json` can list it when a later step fails
-  const waits = {
+  const nodeTimeoutMs = nodeTimeoutOf(options["node-timeout"]);
+  const tuning = {
+    parallel: parallelOf(options.parallel),
     ...(nodeTimeoutMs === undefined ? {} : { nodeTimeoutMs }),
-    onStep: (step: unknown) => out.stepDone(step),
   };
   if (simulate && engine !== "direct")
     throw new HomelabError(
@@ -211,18 +214,11 @@ async function upLocked(
   if (!simulate) {
     await checkChartVersion({ loaded, helm: execRunner(inv), warn: (m) => out.warn(m), signal: ctx.signal });
     if (engine === "tofu") return upWithTofu(inv, loaded, stateDir);
-    const target = realTarget(ctx.env, execRunner(inv));
+    const target = realTarget(ctx.env, execRunner(inv), await cloudflareApiToken(loaded, ctx.env));
     if (options.offline === true) delete target.imageFactory;
-    const result = await runUp({
-      loaded,
-      stateDir,
+    return upDirect(inv, loaded, stateDir, {
+      ...tuning,
       target,
-      out,
-      signal: ctx.signal,
-      ...waits,
-      clock: ctx.clock,
-      parallel,
-      env: ctx.env,
       trust,
       confirm: (plan) =>
         showAndConfirm(
@@ -231,15 +227,9 @@ async function upLocked(
           `apply these changes to ${config.cluster.name} (${config.nodes.length} node(s))?`,
         ),
     });
-    if (result.declined) {
-      out.info("aborted: nothing changed");
-      return 1;
-    }
-    out.result(result, () => renderUpSummary({ ...result, encrypted: loaded.secrets?.path }));
-    return 0;
   }
 
-  const lab = await acquireLab(stateDir, config, loaded.dir);
+  const lab = await acquireLab(stateDir, config, gitopsCheckout(loaded));
   try {
     if (lab.fresh)
       out.info(
@@ -250,16 +240,9 @@ async function upLocked(
     if (ctx.env.CLOUDFLARE_BASE_URL)
       out.warn("CLOUDFLARE_BASE_URL is ignored: a simulated run talks to the lab's Cloudflare emulator");
     await checkChartVersion({ loaded, helm: lab.target.helm, warn: (m) => out.warn(m), signal: ctx.signal });
-    const result = await runUp({
-      loaded,
-      stateDir,
+    return await upDirect(inv, loaded, stateDir, {
+      ...tuning,
       target: lab.target,
-      out,
-      signal: ctx.signal,
-      ...waits,
-      clock: ctx.clock,
-      parallel,
-      env: ctx.env,
       // a fresh lab is new hardware: what the state recorded about the last lab's nodes does not
       // apply, and the lab vouches for its nodes' certificates
       trust: lab.fresh ? freshLabTrust(lab.info, trust) : trust,
@@ -270,16 +253,50 @@ async function upLocked(
               showAndConfirm(inv, plan, "apply these changes to the simulated lab?"),
           }
         : {}),
+      result: { lab: { fresh: lab.fresh, pid: lab.info.pid } },
     });
-    if (result.declined) {
-      out.info("aborted: nothing changed");
-      return 1;
-    }
-    out.result({ ...result, lab: { fresh: lab.fresh, pid: lab.info.pid } }, () =>
-      renderUpSummary({ ...result, encrypted: loaded.secrets?.path }),
-    );
-    return 0;
   } finally {
     await lab.release();
   }
+}
+
+/** The direct engine against `target`: plan, the question, apply, then the summary. */
+async function upDirect(
+  inv: Invocation<typeof UP_OPTIONS>,
+  loaded: LoadedConfig,
+  stateDir: string,
+  how: {
+    target: Target;
+    trust: NodeTrust;
+    parallel: number;
+    nodeTimeoutMs?: number;
+    confirm?: (plan: PipelinePlan) => Promise<boolean>;
+    /** Added to the `--json` result. */
+    result?: Record<string, unknown>;
+  },
+): Promise<number> {
+  const { out, ctx } = inv;
+  const result = await runUp({
+    loaded,
+    stateDir,
+    target: how.target,
+    out,
+    signal: ctx.signal,
+    clock: ctx.clock,
+    parallel: how.parallel,
+    env: ctx.env,
+    trust: how.trust,
+    ...(how.nodeTimeoutMs === undefined ? {} : { nodeTimeoutMs: how.nodeTimeoutMs }),
+    // what was done is recorded, so that `--json` can list it when a later step fails
+    onStep: (step) => out.stepDone(step),
+    ...(how.confirm ? { confirm: how.confirm } : {}),
+  });
+  if (result.declined) {
+    out.info("aborted: nothing changed");
+    return 1;
+  }
+  out.result({ ...result, ...how.result }, () =>
+    renderUpSummary({ ...result, encrypted: loaded.secrets?.path }),
+  );
+  return 0;
 }

@@ -6,6 +6,7 @@ import type { HomelabConfig, LoadedConfig } from "../config/load.js";
 import { type ClusterKubernetes, createKubernetesAccess } from "../kube/access.js";
 import { remoteHelm } from "../lab/lab.js";
 import { labTarget, realTarget, type Target } from "../pipeline/target.js";
+import { cloudflareApiToken } from "../secrets/cloudflare-token.js";
 import { stateSecretsOf } from "../secrets/state-secrets.js";
 import { projectState } from "../state/locate.js";
 
@@ -46,7 +47,7 @@ export async function openDay2Cluster(
     });
   const target = state.lab
     ? labTarget(state.lab, remoteHelm(state.lab.helm.url))
-    : realTarget(inv.ctx.env, execRunner(inv));
+    : realTarget(inv.ctx.env, execRunner(inv), await cloudflareApiToken(loaded, inv.ctx.env));
   const secrets = stateSecretsOf(loaded, state.dir, { simulated: state.lab !== undefined, env: inv.ctx.env });
   const [talosconfig, kubeconfig] = await Promise.all([
     secrets.read("talosconfig"),

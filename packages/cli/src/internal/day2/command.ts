@@ -52,7 +52,7 @@ export async function runDay2(inv: Invocation, options: RunDay2Options): Promise
         hint: "run it on a terminal to see the plan and answer, or pass --yes",
       },
     );
-  const lock = await acquireStateLock(options.stateDir, inv.path.join(" "));
+  const lock = await acquireStateLock(options.stateDir, inv.path.join(" "), inv.ctx.clock);
   try {
     const previous = await readJournal(options.stateDir, options.operation);
     const plan = await options.plan(previous);

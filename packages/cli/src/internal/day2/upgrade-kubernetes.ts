@@ -168,7 +168,7 @@ export async function runUpgradeKubernetes(inv: Invocation<Options>): Promise<nu
     question: (plan) =>
       `upgrade Kubernetes to ${target} on ${config.cluster.name} (${plan.steps.filter((s) => s.kind === "kubernetes").length} change(s))?`,
     finally: () => cluster.close(),
-    plan: async (): Promise<Day2Plan> => {
+    plan: async (previous): Promise<Day2Plan> => {
       const signal = inv.ctx.signal;
       const nodes = config.nodes;
       const cps = nodes.filter((n) => n.role === "controlplane");
@@ -185,8 +185,15 @@ export async function runUpgradeKubernetes(inv: Invocation<Options>): Promise<nu
       const server = await cluster.kubernetes.serverVersion({ signal });
       const from = server.replace(/^v/, "");
       const want = `v${target}`;
+      // a step a stopped run left failed or interrupted may have patched the config already: it
+      // stays in the plan, so that its wait (and the health gate after it) still happen
+      const unfinished = (id: string) =>
+        previous?.goal === target &&
+        previous.finishedAt === undefined &&
+        previous.steps[id] !== undefined &&
+        previous.steps[id]?.status !== "done";
       const differs = (node: Day2Node, component: keyof ComponentImages) =>
-        imageVersion(live.get(node.name)?.[component]) !== want;
+        imageVersion(live.get(node.name)?.[component]) !== want || unfinished(`${component}:${node.name}`);
       const steps: Day2Step[] = [];
       if (config.cluster.kubernetesVersion !== target)
         steps.push(

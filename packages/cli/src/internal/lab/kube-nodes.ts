@@ -10,14 +10,13 @@ import { type ComponentImages, componentImages, imageVersion } from "../plan/kub
 // kube-controller-manager, kube-scheduler), and the API server's version follows theirs.
 
 /**
- * Keeps the Kubernetes emulator's Nodes in step with the Talos emulator's nodes every
- * `intervalMs`; returns the function that stops it.
+ * The function that brings the Kubernetes emulator's Nodes in step with the Talos emulator's nodes;
+ * the lab calls it on its tick (often while the nodes are being called, seldom when idle).
  */
-export function startKubeNodeSync(options: {
+export function kubeNodeSync(options: {
   talos: TalosEmulator;
   kube: KubeEmulator;
   config: HomelabConfig;
-  intervalMs: number;
 }): () => void {
   const { talos, kube, config } = options;
   const defaultVersion = `v${config.cluster.kubernetesVersion.replace(/^v/, "")}`;
@@ -80,13 +79,11 @@ export function startKubeNodeSync(options: {
     }
     if (apiServer !== undefined) kube.setKubernetesVersion(apiServer);
   };
-  const timer = setInterval(() => {
+  return () => {
     try {
       sync();
     } catch {
       // a half-written config is read again on the next tick
     }
-  }, options.intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  };
 }

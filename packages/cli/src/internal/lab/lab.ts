@@ -10,7 +10,7 @@ import { loadTalosTesting, type TalosEmulator } from "../adapters/talos-client.j
 import { loadTalosConfig } from "../adapters/talos-config.js";
 import type { HomelabConfig } from "../config/load.js";
 import { createImageFactoryEmulator } from "./image-factory.js";
-import { startKubeNodeSync } from "./kube-nodes.js";
+import { kubeNodeSync } from "./kube-nodes.js";
 
 /** Where a running lab can be reached; written to `lab.json` so other processes can use it. */
 export interface LabInfo {
@@ -171,7 +171,7 @@ export function remoteHelm(url: string): ProcessRunner {
 export async function startLab(options: {
   config: HomelabConfig;
   connectorIntervalMs?: number;
-  /** The project directory: the lab's Argo CD renders argocd.repoURL's paths from it (kustomize). */
+  /** The project's checkout (see gitopsCheckout): the lab's Argo CD renders argocd.repoURL's paths from it (kustomize). */
   gitCheckout?: string;
 }): Promise<Lab> {
   const { config } = options;
@@ -276,20 +276,29 @@ export async function startLab(options: {
       // a failing cloudflared breaks once its connector is gone (restart, new token, deleted connections)
       for (const name of failing) if (!connectors.has(name)) broken.add(name);
     };
-    const timer = setInterval(() => {
+    // the kubelets: a Kubernetes Node per running Talos node, Ready while it runs
+    const syncKubeNodes = kubeNodeSync({ talos, kube, config });
+    // Connectors and Nodes change after calls to the nodes (an applied config, a reboot) or to Cloudflare (the
+    // tunnel created): checked every `connectorIntervalMs` while either was called in the last second, every
+    // second when the lab is idle (20 wake-ups a second cost an idle lab most of its CPU).
+    const fast = options.connectorIntervalMs ?? 50;
+    let calls = -1;
+    let lastCall = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const tick = () => {
+      const seen = talos.callLog.length + cf.requestLog.length;
+      if (seen !== calls) {
+        calls = seen;
+        lastCall = Date.now();
+      }
       syncConnectors();
       watchRestarts();
-    }, options.connectorIntervalMs ?? 50);
-    timer.unref();
-    closers.push(async () => clearInterval(timer));
-    // the kubelets: a Kubernetes Node per running Talos node, Ready while it runs
-    const stopNodeSync = startKubeNodeSync({
-      talos,
-      kube,
-      config,
-      intervalMs: options.connectorIntervalMs ?? 50,
-    });
-    closers.push(async () => stopNodeSync());
+      syncKubeNodes();
+      timer = setTimeout(tick, Date.now() - lastCall < 1_000 ? fast : Math.max(fast, 1_000));
+      timer.unref();
+    };
+    tick();
+    closers.push(async () => clearTimeout(timer));
 
     const info: LabInfo = {
       version: 1,

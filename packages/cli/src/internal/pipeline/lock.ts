@@ -1,6 +1,7 @@
 import { open, readFile, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import type { Clock } from "../../context.js";
 import { HomelabError } from "../../errors.js";
 import { ensurePrivateDir } from "../fs/atomic.js";
 
@@ -35,16 +36,19 @@ async function readHolder(path: string): Promise<LockHolder | undefined> {
 /**
  * Takes the state directory's lock so two commands that change the same homelab never run at once.
  * A lock left by a process that no longer runs on this host is stale and taken over; a lock held
- * on another host (a shared directory) cannot be checked and is reported with its holder.
+ * on another host (a shared directory) cannot be checked and is reported with its holder; `clock`
+ * says when it was taken.
  * @throws HomelabError LOCKED
  */
 export async function acquireStateLock(
   stateDir: string,
   command: string,
+  clock: Pick<Clock, "now">,
 ): Promise<{ release(): Promise<void> }> {
   await ensurePrivateDir(stateDir);
   const path = join(stateDir, "homelab.lock");
-  const me: LockHolder = { pid: process.pid, host: hostname(), command, startedAt: new Date().toISOString() };
+  const startedAt = new Date(clock.now()).toISOString();
+  const me: LockHolder = { pid: process.pid, host: hostname(), command, startedAt };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const file = await open(path, "wx", 0o600);

@@ -25,6 +25,12 @@ function codeOf(error: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
+/** True for an error that means nothing answered (refused, timed out): {@link waitForNode} waits on these. */
+export function isNotAnswering(error: unknown): boolean {
+  const code = codeOf(error);
+  return code !== undefined && NOT_ANSWERING.has(code);
+}
+
 /**
  * Runs `probe` until the node answers, for at most `timeoutMs`: a powered-off or still booting
  * node is waited for (each wait reported), then named with its address and what to check. Errors
@@ -40,8 +46,7 @@ export async function waitForNode<T>(probe: () => Promise<T>, options: WaitForNo
     try {
       return await probe();
     } catch (error) {
-      const code = codeOf(error);
-      if (code === undefined || !NOT_ANSWERING.has(code) || options.signal.aborted) throw error;
+      if (!isNotAnswering(error) || options.signal.aborted) throw error;
       const left = options.timeoutMs - (clock.now() - start);
       if (left <= 0) {
         const seconds = Math.round(options.timeoutMs / 1000);

@@ -127,6 +127,30 @@ export function nodeIntent(config: HomelabConfig, node: NodeConfig, extras: Inte
   return intent;
 }
 
+/** How a node's documents become text: `tc.stringifyDocuments`, or {@link sharedStringify}'s. */
+export type StringifyDocuments = (docs: readonly ConfigDocument[]) => string;
+
+/**
+ * `tc.stringifyDocuments` that writes each distinct document once: the nodes of a cluster share most
+ * of theirs (v1alpha1, resolvers, extension services), so reading many nodes writes those once. The
+ * texts hold secrets: keep the function for one run only.
+ */
+export function sharedStringify(tc: TalosConfigModule): StringifyDocuments {
+  const written = new Map<string, string>();
+  return (docs) =>
+    docs
+      .map((doc) => {
+        const key = JSON.stringify(doc);
+        let text = written.get(key);
+        if (text === undefined) {
+          text = tc.stringifyDocuments([doc]);
+          written.set(key, text);
+        }
+        return text;
+      })
+      .join("---\n");
+}
+
 /**
  * One node's patches (from its intent and the schematic's installer image) and its complete machine
  * config: generateConfig with those patches, rendered on demand.
@@ -137,7 +161,7 @@ export function nodeMachineConfig(
   node: NodeConfig,
   bundle: SecretsBundle,
   extras: Omit<IntentExtras, "installImage"> & { schematicId: string },
-): { patches: ConfigDocument[]; render(): string } {
+): { patches: ConfigDocument[]; render(stringify?: StringifyDocuments): string } {
   const { schematicId, ...intentExtras } = extras;
   const target = nodeVersion(config, node);
   const installImage = tc.installerImage({ schematicId, version: target });
@@ -146,7 +170,7 @@ export function nodeMachineConfig(
   const c = config.cluster;
   return {
     patches,
-    render: () => {
+    render: (stringify = tc.stringifyDocuments) => {
       const docs = tc.generateConfig({
         secrets: bundle,
         role: node.role,
@@ -157,7 +181,7 @@ export function nodeMachineConfig(
         patches: [patches, ...json],
       });
       tc.validateConfig(docs, { target });
-      return tc.stringifyDocuments(docs);
+      return stringify(docs);
     },
   };
 }

@@ -1,9 +1,8 @@
 import { HomelabError } from "../../../errors.js";
 import { defineCommand } from "../../cli/command.js";
-import { helmOf } from "../../pipeline/steps/argocd.js";
-import { loadProject, stringOption } from "../common.js";
+import { stringOption } from "../common.js";
 import { KUBECONFIG_OPTION } from "../options.js";
-import { argocdOf, argoInputsOf } from "./common.js";
+import { argoReleaseOf } from "./common.js";
 
 /** `homelab argo rollback [--revision N]`: helm rollback of Argo CD's release, then waits for the rollouts. */
 export const command = defineCommand({
@@ -19,12 +18,10 @@ export const command = defineCommand({
     const revision = revisionText === undefined ? undefined : Number(revisionText);
     if (revision !== undefined && !(Number.isInteger(revision) && revision > 0))
       throw new HomelabError("USAGE", `--revision must be a release revision number (got ${revisionText})`);
-    const loaded = await loadProject(inv, { resolveSecrets: false });
-    const argocd = argocdOf(loaded);
-    const inputs = await argoInputsOf(inv, loaded);
+    const { argocd, inputs, helm } = await argoReleaseOf(inv);
     const namespace = argocd.namespace;
     const step = out.step(`helm rollback argocd${revision === undefined ? "" : ` ${revision}`}`);
-    const release = await helmOf(inputs)
+    const release = await helm
       .rollback({
         release: "argocd",
         namespace,

@@ -4,10 +4,9 @@ import { HomelabError } from "../../../errors.js";
 import { defineCommand } from "../../cli/command.js";
 import { writeFileAtomic } from "../../fs/atomic.js";
 import { argoSettings } from "../../pipeline/argo-settings.js";
-import { helmOf } from "../../pipeline/steps/argocd.js";
-import { confirm, loadProject, stringOption } from "../common.js";
+import { confirm, stringOption } from "../common.js";
 import { KUBECONFIG_OPTION } from "../options.js";
-import { argocdOf, argoInputsOf } from "./common.js";
+import { argoReleaseOf } from "./common.js";
 
 /** `helm search repo --versions` rows strictly after `from` up to `to` (either direction), newest first. */
 function versionRows(
@@ -48,11 +47,8 @@ export const command = defineCommand({
     const { out, ctx } = inv;
     const version = stringOption(inv, "version");
     if (!version) throw new HomelabError("USAGE", "argo upgrade needs --version X (the chart version)");
-    const loaded = await loadProject(inv, { resolveSecrets: false });
-    argocdOf(loaded);
-    const inputs = await argoInputsOf(inv, loaded);
+    const { loaded, inputs, helm } = await argoReleaseOf(inv);
     const { argo } = inputs;
-    const helm = helmOf(inputs);
     const settings = await argoSettings({
       argo,
       loaded,

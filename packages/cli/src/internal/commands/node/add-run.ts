@@ -17,6 +17,7 @@ import { secretsStep } from "../../pipeline/steps/secrets.js";
 import { talosconfigStep } from "../../pipeline/steps/talosconfig.js";
 import { tunnelStep } from "../../pipeline/steps/tunnel.js";
 import { labTarget, realTarget, type Target } from "../../pipeline/target.js";
+import { cloudflareApiToken } from "../../secrets/cloudflare-token.js";
 import { clusterAccess } from "../../state/cluster-access.js";
 import { confirm, execRunner, loadProject } from "../common.js";
 import type { NODE_ADD_OPTIONS } from "./add.js";
@@ -172,7 +173,7 @@ export async function runNodeAdd(inv: Invocation<typeof NODE_ADD_OPTIONS>): Prom
               const info = (await runningLab(access.stateDir, config)) ?? lab;
               target = labTarget(info, remoteHelm(info.helm.url));
             } else {
-              target = realTarget(ctx.env, execRunner(inv));
+              target = realTarget(ctx.env, execRunner(inv), await cloudflareApiToken(loaded, ctx.env));
               if (options.offline === true) delete target.imageFactory;
             }
             const trust: NodeTrust = {

@@ -1,5 +1,4 @@
 import { defineCommand } from "../../cli/command.js";
-import { countPlanChanges } from "../../pipeline/steps/tunnel-routes.js";
 import { loadProject } from "../common.js";
 import { cloudflareClient } from "../connect.js";
 import { reconcileTunnel } from "./common.js";
@@ -10,12 +9,12 @@ export const command = defineCommand({
   summary: "What `tunnel sync` would change (exit 0 none, 2 changes, 1 error)",
   async run(inv) {
     const loaded = await loadProject(inv, { resolveSecrets: false });
-    const client = await cloudflareClient(inv);
+    const client = await cloudflareClient(inv, loaded);
     const { cf, result } = await reconcileTunnel(inv, loaded, client, {
       dryRun: true,
       title: "reading Cloudflare",
     });
-    const changes = countPlanChanges(result.plan) + (result.tunnel.id === "" ? 1 : 0);
+    const changes = cf.countChanges(result.plan) + (result.tunnel.id === "" ? 1 : 0);
     inv.out.result({ tunnel: result.tunnel, changes, applied: false, plan: result.plan }, () =>
       cf.renderPlan(result.plan),
     );

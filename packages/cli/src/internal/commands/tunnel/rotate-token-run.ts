@@ -69,8 +69,8 @@ export async function runRotateToken(inv: Invocation<typeof ROTATE_TOKEN_OPTIONS
   const timeoutMs = durationOption(inv.options["node-timeout"], "node-timeout", 120_000);
   const access = await clusterAccess(inv, loaded);
   const [cf, tc, talosLib] = await Promise.all([loadCfTunnel(), loadTalosConfig(), loadTalosClient()]);
-  // the running lab's Cloudflare emulator, else CLOUDFLARE_API_TOKEN's account
-  const client = await projectCloudflare(inv, access);
+  // the running lab's Cloudflare emulator, else the project's Cloudflare account
+  const client = await projectCloudflare(inv, access, loaded);
   const talos = talosLib.createTalosClient({ talosconfig: access.talosconfig, timeoutMs: 30_000 });
   return runDay2(inv, {
     stateDir: access.stateDir,

@@ -1,5 +1,4 @@
 import { defineCommand } from "../../cli/command.js";
-import { countPlanChanges } from "../../pipeline/steps/tunnel-routes.js";
 import { confirm, loadProject } from "../common.js";
 import { cloudflareClient } from "../connect.js";
 import { reconcileTunnel } from "./common.js";
@@ -11,9 +10,9 @@ export const command = defineCommand({
   async run(inv) {
     const { out } = inv;
     const loaded = await loadProject(inv, { resolveSecrets: false });
-    const client = await cloudflareClient(inv);
+    const client = await cloudflareClient(inv, loaded);
     const planned = await reconcileTunnel(inv, loaded, client, { dryRun: true, title: "reading Cloudflare" });
-    const pending = countPlanChanges(planned.result.plan) + (planned.result.tunnel.id === "" ? 1 : 0);
+    const pending = planned.cf.countChanges(planned.result.plan) + (planned.result.tunnel.id === "" ? 1 : 0);
     if (pending === 0) {
       out.result(
         { tunnel: planned.result.tunnel, changes: 0, applied: false, plan: planned.result.plan },
@@ -30,7 +29,7 @@ export const command = defineCommand({
       dryRun: false,
       title: "reconciling tunnel, DNS and Access",
     });
-    const changes = countPlanChanges(result.plan);
+    const changes = cf.countChanges(result.plan);
     out.result({ tunnel: result.tunnel, changes, applied: result.applied, plan: result.plan }, () =>
       cf.renderPlan(result.plan),
     );

@@ -1,3 +1,4 @@
+import type { Clock } from "../../../context.js";
 import type { ArgoBootstrapModule, ProcessRunner } from "../../adapters/argo-bootstrap.js";
 import type { Step as ProgressStep } from "../../cli/output.js";
 import type { LoadedConfig } from "../../config/load.js";
@@ -5,7 +6,7 @@ import { withStatePath } from "../../secrets/state-secrets.js";
 import { argoSettings } from "../argo-settings.js";
 import { diffDesired, diffValues } from "../diff.js";
 import { readArgoObject } from "../kube-read.js";
-import { type Change, failureOf, type PlanFailure, type Step } from "../step.js";
+import { type Change, failureOf, type PlanFailure, type Step, type StepContext } from "../step.js";
 
 /** What the Argo CD step needs: `up`, `plan` and `argo bootstrap` build it their own way. */
 export interface ArgoInputs {
@@ -25,6 +26,8 @@ export interface ArgoInputs {
   readOnly?: boolean;
   /** Reinstall the release even when it looks up to date (`argo bootstrap --force`). */
   force?: boolean;
+  /** What the rollout and sync waits sleep on (default: the real clock). */
+  clock?: Clock;
 }
 
 /** The Helm client for {@link ArgoInputs}: a merged $KUBECONFIG list has no path (helm reads $KUBECONFIG). */
@@ -120,9 +123,29 @@ export async function applyArgoCd(inputs: ArgoInputs, step: ProgressStep) {
     ...(inputs.force === true ? { force: true } : {}),
     timeoutMs: inputs.lab ? 60_000 : 15 * 60_000,
     ...(inputs.lab ? { pollIntervalMs: 50 } : {}),
+    ...(inputs.clock ? { sleep: inputs.clock.sleep, now: inputs.clock.now } : {}),
     onProgress: (e) => step.update(e),
     signal: inputs.signal,
   });
+}
+
+/** The step's {@link ArgoInputs}: the config, the target's helm, the state's kubeconfig. */
+function inputsOf(
+  ctx: StepContext,
+  argo: ArgoBootstrapModule,
+  kubeconfigPath: string | undefined,
+): ArgoInputs {
+  return {
+    argo,
+    loaded: ctx.loaded,
+    helm: ctx.target.helm,
+    kubeconfigPath,
+    kubeconfig: ctx.found.kubeconfig,
+    signal: ctx.signal,
+    lab: ctx.target.kind === "lab",
+    env: ctx.env,
+    clock: ctx.clock,
+  };
 }
 
 /** Argo CD and the root application, as a pipeline step. */
@@ -135,17 +158,7 @@ export const argocdStep: Step = {
     const argo = ctx.libs.argo;
     return [
       await withStatePath(ctx.state, "kubeconfig", ctx.files.kubeconfig, (kubeconfigPath) =>
-        planArgoCd({
-          argo,
-          loaded: ctx.loaded,
-          helm: ctx.target.helm,
-          kubeconfigPath,
-          kubeconfig: ctx.found.kubeconfig,
-          signal: ctx.signal,
-          lab: ctx.target.kind === "lab",
-          env: ctx.env,
-          readOnly: true,
-        }),
+        planArgoCd({ ...inputsOf(ctx, argo, kubeconfigPath), readOnly: true }),
       ),
     ];
   },
@@ -156,19 +169,7 @@ export const argocdStep: Step = {
     try {
       const argo = ctx.libs.argo;
       const result = await withStatePath(ctx.state, "kubeconfig", ctx.files.kubeconfig, (kubeconfigPath) =>
-        applyArgoCd(
-          {
-            argo,
-            loaded: ctx.loaded,
-            helm: ctx.target.helm,
-            kubeconfigPath,
-            kubeconfig: ctx.found.kubeconfig,
-            signal: ctx.signal,
-            lab: ctx.target.kind === "lab",
-            env: ctx.env,
-          },
-          step,
-        ),
+        applyArgoCd(inputsOf(ctx, argo, kubeconfigPath), step),
       );
       ctx.progress.argocd = {
         chartVersion: argocd.chartVersion,

@@ -108,6 +108,7 @@ export const healthStep: Step = {
         workerNodes: workers.map((n) => n.address),
         timeoutMs: ctx.healthTimeoutMs ?? (ctx.target.kind === "lab" ? 60_000 : 15 * 60_000),
         signal: ctx.signal,
+        clock: ctx.clock,
         onProgress: (e) => step.update(e),
       });
       step.done(

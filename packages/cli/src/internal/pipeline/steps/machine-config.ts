@@ -3,13 +3,14 @@ import type { RetryEvent, TalosClientModule } from "../../adapters/talos-client.
 import type { SecretsBundle, TalosConfigModule } from "../../adapters/talos-config.js";
 import type { LoadedConfig } from "../../config/load.js";
 import { ensureSchematicRegistered } from "../../image-factory/register.js";
-import { nodeMachineConfig } from "../../plan/intent.js";
+import { nodeMachineConfig, type StringifyDocuments, sharedStringify } from "../../plan/intent.js";
 import { schematicOf } from "../../plan/schematic.js";
 import { verifyMaintenanceNode } from "../node-trust.js";
-import { DEFAULT_NODE_TIMEOUT_MS, waitForNode } from "../node-wait.js";
+import { DEFAULT_NODE_TIMEOUT_MS, isNotAnswering, waitForNode } from "../node-wait.js";
 import {
   type Change,
   failureOf,
+  isFailure,
   mapBounded,
   type PlanFailure,
   type Step,
@@ -32,7 +33,7 @@ export function desiredNodeConfig(
   config: LoadedConfig["config"],
   node: NodeConfig,
   options: { bundle: SecretsBundle; schematicId: string; tunnelToken?: Secret | undefined },
-): { render(): string } {
+): { render(stringify?: StringifyDocuments): string } {
   const machine = nodeMachineConfig(tc, config, node, options.bundle, {
     schematicId: options.schematicId,
     withTailscale: true,
@@ -47,7 +48,8 @@ export type NodeProbe = { state: "configured"; liveConfig: string } | { state: "
 /**
  * "configured" when the node answers over mTLS with this cluster's CA (its live machine config read
  * over COSI); otherwise "unverified" with the reason: it may be in maintenance mode, or another
- * machine, which {@link verifyMaintenanceNode} decides before anything is sent.
+ * machine, which {@link verifyMaintenanceNode} decides before anything is sent. A node where nothing
+ * answers (powered off, booting) throws its UNAVAILABLE or DEADLINE_EXCEEDED, for {@link waitForNode}.
  */
 export async function probeNode(
   lib: TalosClientModule,
@@ -69,10 +71,47 @@ export async function probeNode(
     if (typeof resource.spec === "string") return { state: "configured", liveConfig: resource.spec };
     return { state: "unverified", reason: "no machine config" };
   } catch (error) {
+    if (isNotAnswering(error)) throw error;
     return { state: "unverified", reason: describeCode(error) };
   } finally {
     secure.close();
   }
+}
+
+/** Reads live machine configs through the control planes; undefined for a node it could not read. */
+type RoutedRead = (node: NodeConfig) => Promise<string | undefined>;
+
+/**
+ * Reads each node's live machine config through the talosconfig's control-plane endpoints, the
+ * `node` metadata routing the read (as `talosctl -n NODE` does): one connection for every node
+ * instead of one each. apid dials the node with its own certificate and verifies the node's against
+ * this cluster's CA, so an answer proves the same as a direct mTLS read. A node it cannot read
+ * (powered off, in maintenance mode, another cluster's) gets undefined and is probed directly, which
+ * finds the reason.
+ */
+function routedReader(ctx: StepContext): { read: RoutedRead; close(): void } | undefined {
+  const talosconfig = ctx.found.talosconfig;
+  const cps = ctx.config.nodes.filter((n) => n.role === "controlplane");
+  if (talosconfig === undefined || cps.length === 0) return undefined;
+  const client = ctx.libs.talos.createTalosClient({
+    talosconfig,
+    endpoints: cps.map((n) => ctx.target.talosEndpoint(n)),
+    timeoutMs: 10_000,
+    // a read that fails is not retried here: the direct probe waits for the node and names the reason
+    readAttempts: 1,
+  });
+  return {
+    async read(node) {
+      throwIfInterrupted(ctx.signal);
+      try {
+        const resource = await client.get({ ...MACHINE_CONFIG, node: node.address, signal: ctx.signal });
+        return typeof resource.spec === "string" ? resource.spec : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    close: () => client.close(),
+  };
 }
 
 function describeCode(error: unknown): string {
@@ -138,13 +177,13 @@ function nodeChange(
   return { id: `config:${node.name}`, step: "machine-config", subject: node.name, ...change };
 }
 
-function desiredFor(ctx: StepContext, node: NodeConfig): string {
+function desiredFor(ctx: StepContext, node: NodeConfig, stringify?: StringifyDocuments): string {
   if (!ctx.found.bundle) throw new Error("machine-config: no secrets bundle (the secrets step runs first)");
   return desiredNodeConfig(ctx.libs.tc, ctx.config, node, {
     bundle: ctx.found.bundle,
     schematicId: schematicOf(ctx.libs.tc, ctx.config).id,
     tunnelToken: ctx.found.tunnelToken,
-  }).render();
+  }).render(stringify);
 }
 
 /** Live against desired, document by document, secrets redacted (like `talosctl apply --dry-run`). */
@@ -155,7 +194,11 @@ function configDiff(tc: TalosConfigModule, live: string, desired: string): strin
   return diff.hasChanges ? tc.renderDiff(diff).trimEnd() : undefined;
 }
 
-async function planNode(ctx: StepContext, node: NodeConfig): Promise<Change<NodeChange> | PlanFailure> {
+async function planNode(
+  ctx: StepContext,
+  node: NodeConfig,
+  shared: { routed: RoutedRead | undefined; stringify: StringifyDocuments },
+): Promise<Change<NodeChange> | PlanFailure> {
   const endpoint = ctx.target.talosEndpoint(node);
   // a node that does not answer (powered off, still booting) is waited for, then named
   const waitOptions = {
@@ -166,10 +209,20 @@ async function planNode(ctx: StepContext, node: NodeConfig): Promise<Change<Node
     signal: ctx.signal,
     onRetry: (reason: string, waitMs: number) => ctx.out.retry({ source: node.name, reason, waitMs }),
   };
-  const probe = await waitForNode(
-    () => probeNode(ctx.libs.talos, ctx.found.talosconfig, endpoint, node.address, ctx.signal),
-    waitOptions,
-  );
+  const liveConfig = await shared.routed?.(node);
+  let probe: NodeProbe;
+  try {
+    probe =
+      liveConfig !== undefined
+        ? { state: "configured", liveConfig }
+        : await waitForNode(
+            () => probeNode(ctx.libs.talos, ctx.found.talosconfig, endpoint, node.address, ctx.signal),
+            waitOptions,
+          );
+  } catch (error) {
+    if (ctx.signal.aborted) throw error;
+    return failureOf("machine-config", `config:${node.name}`, node.name, error);
+  }
   if (probe.state === "unverified") {
     // nothing is sent while planning: the fingerprint is checked (and asked for) again before the apply;
     // a node that fails mTLS because nothing answers at all is waited for here too
@@ -194,7 +247,7 @@ async function planNode(ctx: StepContext, node: NodeConfig): Promise<Change<Node
       code: "STATE_INVALID",
       message: `${node.name} is configured but there is no secrets.yaml in ${ctx.stateDir}: its config cannot be compared`,
     };
-  const diff = configDiff(ctx.libs.tc, probe.liveConfig, desiredFor(ctx, node));
+  const diff = configDiff(ctx.libs.tc, probe.liveConfig, desiredFor(ctx, node, shared.stringify));
   if (diff === undefined) return nodeChange(node, { action: "none", summary: "config matches" });
   return nodeChange(node, {
     action: "update",
@@ -211,18 +264,24 @@ export const machineConfigStep: Step<NodeChange> = {
   order: "control-planes-first",
   async plan(ctx) {
     const nodes = ctx.config.nodes;
-    return mapBounded(nodes, ctx.parallel, async (node) => {
-      const item = await planNode(ctx, node);
-      if ("action" in item)
+    const routed = routedReader(ctx);
+    const shared = { routed: routed?.read, stringify: sharedStringify(ctx.libs.tc) };
+    try {
+      return await mapBounded(nodes, ctx.parallel, async (node) => {
+        const item = await planNode(ctx, node, shared);
         ctx.event({
           at: new Date(ctx.clock.now()).toISOString(),
           step: "machine-config",
           id: item.id,
-          status: "planned",
-          message: `${node.name}: ${item.summary}`,
+          ...(isFailure(item)
+            ? { status: "failed", message: `${node.name}: cannot plan: [${item.code}] ${item.message}` }
+            : { status: "planned", message: `${node.name}: ${item.summary}` }),
         });
-      return item;
-    });
+        return item;
+      });
+    } finally {
+      routed?.close();
+    }
   },
   async apply(ctx, change) {
     await ensureSchematicRegistered(

@@ -1,26 +1,5 @@
-import type { Plan } from "../../adapters/cf-tunnel.js";
-import { routesOf } from "../../plan/routes.js";
 import { failureOf, type Step } from "../step.js";
-import { cloudflareOf, readTunnelPlan } from "./tunnel.js";
-
-/** Number of changes in a cf-tunnel plan (tunnel ingress, DNS records, Access apps and policies). */
-export function countPlanChanges(plan: Plan): number {
-  const { access, ingress, dns } = plan;
-  return (
-    access.createPolicies.length +
-    access.updatePolicies.length +
-    access.createApps.length +
-    access.updateApps.length +
-    access.deleteApps.length +
-    access.deletePolicies.length +
-    ingress.add.length +
-    ingress.update.length +
-    ingress.remove.length +
-    dns.create.length +
-    dns.update.length +
-    dns.delete.length
-  );
-}
+import { readTunnelPlan, reconcileRoutes } from "./tunnel.js";
 
 /** Ingress rules, DNS records and Access, planned by cf-tunnel against what Cloudflare holds. */
 export const tunnelRoutesStep: Step = {
@@ -34,7 +13,7 @@ export const tunnelRoutesStep: Step = {
     const subject = `${tunnel.zone} routes`;
     try {
       const plan = ctx.found.tunnelPlan ?? (await readTunnelPlan(ctx)).plan;
-      const n = countPlanChanges(plan);
+      const n = cf.countChanges(plan);
       if (n === 0)
         return [
           {
@@ -65,16 +44,8 @@ export const tunnelRoutesStep: Step = {
     if (!tunnel || !cf) return "no tunnel";
     const step = ctx.out.step("tunnel ingress, DNS and Access");
     try {
-      const result = await cf.reconcile({
-        client: await cloudflareOf(ctx),
-        accountId: tunnel.accountId,
-        zone: tunnel.zone,
-        tunnelName: tunnel.name,
-        routes: routesOf(ctx.config),
-        onProgress: (e) => step.update(e),
-        signal: ctx.signal,
-      });
-      const n = countPlanChanges(result.plan);
+      const result = await reconcileRoutes(ctx, { onProgress: (e) => step.update(e) });
+      const n = cf.countChanges(result.plan);
       step.done(`tunnel routes: ${n === 0 ? "up to date" : `${n} change(s) applied`}`);
       return n === 0 ? "up to date" : `${n} change(s)`;
     } catch (error) {

@@ -1,17 +1,21 @@
 import { HomelabError } from "../../../errors.js";
 import { Secret } from "../../../secret.js";
-import { createCloudflare, type Plan } from "../../adapters/cf-tunnel.js";
+import {
+  createCloudflare,
+  type Plan,
+  type ProgressEvent,
+  type ReconcileResult,
+} from "../../adapters/cf-tunnel.js";
 import { retryOf } from "../../cli/output.js";
 import { routesOf } from "../../plan/routes.js";
+import { missingCloudflareToken } from "../../secrets/cloudflare-token.js";
 import { type Change, failureOf, type Step, type StepContext } from "../step.js";
 
 /** The Cloudflare client of this run (built once; the lab's emulator has no retries to wait for). */
 export async function cloudflareOf(ctx: StepContext) {
   if (ctx.found.cloudflare) return ctx.found.cloudflare;
   if (!ctx.target.cloudflare.apiToken)
-    throw new HomelabError("MISSING_CREDENTIALS", "CLOUDFLARE_API_TOKEN is not set", {
-      hint: "create an API token with Cloudflare Tunnel:Edit, DNS:Edit and Access: Apps and Policies:Edit",
-    });
+    throw missingCloudflareToken("the tunnel, DNS and Access cannot be reconciled");
   ctx.found.cloudflare = await createCloudflare({
     apiToken: ctx.target.cloudflare.apiToken,
     baseURL: ctx.target.cloudflare.baseURL,
@@ -20,20 +24,47 @@ export async function cloudflareOf(ctx: StepContext) {
   return ctx.found.cloudflare;
 }
 
-/** Reads Cloudflare once per plan: the tunnel, its ingress, DNS and Access (kept for tunnel-routes). */
-export async function readTunnelPlan(ctx: StepContext): Promise<{ plan: Plan; tunnelId: string }> {
+function tunnelOf(ctx: StepContext) {
   const cf = ctx.libs.cf;
   const tunnel = ctx.config.tunnel;
   if (!cf || !tunnel) throw new HomelabError("USAGE", "homelab.yaml has no 'tunnel' section");
-  const result = await cf.reconcile({
+  return { cf, tunnel };
+}
+
+/** cf-tunnel's reconcile of homelab.yaml's routes (`dryRun`: the plan only), waiting on `ctx.clock`. */
+export async function reconcileRoutes(
+  ctx: StepContext,
+  options: { dryRun?: boolean; onProgress?: (event: ProgressEvent) => void },
+): Promise<ReconcileResult> {
+  const { cf, tunnel } = tunnelOf(ctx);
+  return cf.reconcile({
     client: await cloudflareOf(ctx),
     accountId: tunnel.accountId,
     zone: tunnel.zone,
     tunnelName: tunnel.name,
     routes: routesOf(ctx.config),
-    dryRun: true,
+    ...options,
     signal: ctx.signal,
+    retry: { sleep: ctx.clock.sleep },
   });
+}
+
+/** Finds (or creates) the tunnel and reads its token, waiting on `ctx.clock`. */
+async function ensureTunnel(ctx: StepContext, onProgress?: (event: ProgressEvent) => void) {
+  const { cf, tunnel } = tunnelOf(ctx);
+  return cf.ensureTunnel({
+    client: await cloudflareOf(ctx),
+    accountId: tunnel.accountId,
+    name: tunnel.name,
+    signal: ctx.signal,
+    retry: { sleep: ctx.clock.sleep },
+    ...(onProgress ? { onProgress } : {}),
+  });
+}
+
+/** Reads Cloudflare once per plan: the tunnel, its ingress, DNS and Access (kept for tunnel-routes). */
+export async function readTunnelPlan(ctx: StepContext): Promise<{ plan: Plan; tunnelId: string }> {
+  const result = await reconcileRoutes(ctx, { dryRun: true });
   return { plan: result.plan, tunnelId: result.tunnel.id };
 }
 
@@ -52,11 +83,7 @@ export const tunnelStep: Step = {
       if (tunnelId === "")
         return [{ id: "tunnel", step: "tunnel", subject, action: "create", summary: "create the tunnel" }];
       // the tunnel exists: this reads its token (node configs are then compared exactly)
-      const existing = await cf.ensureTunnel({
-        client: await cloudflareOf(ctx),
-        accountId: tunnel.accountId,
-        name: tunnel.name,
-      });
+      const existing = await ensureTunnel(ctx);
       ctx.found.tunnelId = existing.id;
       ctx.found.tunnelToken = new Secret(existing.token, "cloudflare:tunnel-token");
       return [{ id: "tunnel", step: "tunnel", subject, action: "none", summary: `exists (${existing.id})` }];
@@ -68,16 +95,10 @@ export const tunnelStep: Step = {
     const tunnel = ctx.config.tunnel;
     const cf = ctx.libs.cf;
     if (!tunnel || !cf) return "no tunnel";
-    const result = await cf.ensureTunnel({
-      client: await cloudflareOf(ctx),
-      accountId: tunnel.accountId,
-      name: tunnel.name,
-      signal: ctx.signal,
-      // retries are shown once per burst (a 5xx storm used to be silent here)
-      onProgress: (e) => {
-        const retry = retryOf(e);
-        if (retry) ctx.out.retry(retry);
-      },
+    // retries are shown once per burst (a 5xx storm used to be silent here)
+    const result = await ensureTunnel(ctx, (e) => {
+      const retry = retryOf(e);
+      if (retry) ctx.out.retry(retry);
     });
     ctx.found.tunnelId = result.id;
     ctx.found.tunnelToken = new Secret(result.token, "cloudflare:tunnel-token");

@@ -81,7 +81,10 @@ function appliesLive(current: ParsedConfig, next: ParsedConfig): boolean {
 /** Machine lifecycle: apply, bootstrap, reboot, shutdown, reset, upgrade (MachineService, ImageService, LifecycleService). */
 export const lifecycleRoutes: Route[] = [
   unary(M.applyConfiguration, async (req, { node, roles, maintenance }) => {
-    const config = parseMachineConfig(new TextDecoder().decode(req.data));
+    const config = parseMachineConfig(
+      new TextDecoder().decode(req.data),
+      !maintenance && node.config !== undefined,
+    );
     if (!maintenance && !roles.includes("os:admin")) {
       throw new StatusError(grpc.status.PERMISSION_DENIED, "not authorized");
     }
