@@ -100,7 +100,7 @@ export async function runRestore(inv: Invocation<typeof RESTORE_OPTIONS>): Promi
             node: node.name,
             description: `${node.name} hands etcd leadership over and leaves etcd`,
             async run() {
-              const [state] = [(await etcdStates(talos, [node])).get(node.name)];
+              const state = (await etcdStates(talos, [node])).get(node.name);
               if (state !== "Running") return `etcd is ${state ?? "not answering"}: nothing to leave`;
               await talos.etcdForfeitLeadership({ node: node.address });
               await talos.etcdLeaveCluster({ node: node.address });

@@ -1,3 +1,5 @@
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import type Cloudflare from "cloudflare";
 import { HomelabError } from "../../../errors.js";
 import { Secret } from "../../../secret.js";
@@ -8,6 +10,8 @@ import type { Invocation } from "../../cli/command.js";
 import { runDay2 } from "../../day2/command.js";
 import type { Day2Plan, Day2Step } from "../../day2/operation.js";
 import { durationOption, rerunCommand } from "../../day2/upgrade-talos.js";
+import { writeFileAtomic } from "../../fs/atomic.js";
+import { readOptional } from "../../pipeline/state.js";
 import { desiredNodeConfig } from "../../pipeline/steps/machine-config.js";
 import { schematicOf } from "../../plan/schematic.js";
 import { clusterAccess } from "../../state/cluster-access.js";
@@ -32,13 +36,22 @@ async function liveConnectors(
   return report.connectors.map((c) => ({ id: c.id, originIps: c.originIps }));
 }
 
-const ROTATED = "new secret set; connectors on the old secret: ";
+/** Where a rotation records the connectors that were up on the old secret (ids only, no secret). */
+function oldConnectorsPath(stateDir: string): string {
+  return join(stateDir, "day2", "rotate-token.old-connectors.json");
+}
 
 /** The connector ids a run recorded as being on the old secret when it rotated (none: not rotated yet). */
-function oldConnectorsOf(detail: string | undefined): string[] | undefined {
-  if (detail === undefined || !detail.startsWith(ROTATED)) return undefined;
-  const list = detail.slice(ROTATED.length);
-  return list === "none" ? [] : list.split(",");
+async function recordedOldConnectors(stateDir: string, tunnelId: string): Promise<string[] | undefined> {
+  const text = await readOptional(oldConnectorsPath(stateDir));
+  if (text === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(text) as { tunnelId?: unknown; connectors?: unknown };
+    if (parsed.tunnelId !== tunnelId || !Array.isArray(parsed.connectors)) return undefined;
+    return parsed.connectors.filter((c): c is string => typeof c === "string");
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -76,7 +89,10 @@ export async function runRotateToken(inv: Invocation<typeof ROTATE_TOKEN_OPTIONS
       const nodes = loaded.config.nodes.filter((n) => n.tunnel !== false);
       const goal = `tunnel ${existing.id}`;
       const resuming = previous && previous.finishedAt === undefined && previous.goal === goal;
-      const recorded = resuming ? oldConnectorsOf(previous.steps.rotate?.detail) : undefined;
+      const recorded =
+        resuming && previous.steps.rotate?.status === "done"
+          ? await recordedOldConnectors(access.stateDir, existing.id)
+          : undefined;
       const before = await liveConnectors(cf, client, tunnel, existing.id);
       // gate: a node with no connector now would be waited for in vain after the rotation
       if (recorded === undefined) {
@@ -115,7 +131,12 @@ export async function runRotateToken(inv: Invocation<typeof ROTATE_TOKEN_OPTIONS
               tunnelId: existing.id,
             });
             token = new Secret(rotated.token, "cloudflare:tunnel-token");
-            return `${ROTATED}${oldIds.length === 0 ? "none" : oldIds.join(",")}`;
+            await writeFileAtomic(
+              oldConnectorsPath(access.stateDir),
+              `${JSON.stringify({ tunnelId: existing.id, connectors: oldIds })}\n`,
+              0o600,
+            );
+            return `new secret set; ${oldIds.length} connector(s) stay up on the old one until their node moves`;
           },
         },
       ];
@@ -171,6 +192,7 @@ export async function runRotateToken(inv: Invocation<typeof ROTATE_TOKEN_OPTIONS
               account_id: tunnel.accountId,
               client_id: c.id,
             });
+          await rm(oldConnectorsPath(access.stateDir), { force: true });
           return stale.length === 0
             ? "no connection was left on the old secret"
             : `deleted ${stale.length} connection(s) on the old secret (${stale.map((c) => c.originIps.join("/")).join(", ")})`;
