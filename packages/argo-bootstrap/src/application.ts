@@ -1,5 +1,5 @@
 import { inspect } from "node:util";
-import { ARGOCD_NAMESPACE, FIELD_MANAGER } from "./constants.js";
+import { ARGOCD_NAMESPACE, FIELD_MANAGER, REFRESH_ANNOTATION } from "./constants.js";
 import { ArgoBootstrapError, isArgoBootstrapError } from "./errors.js";
 import {
   deepEqual,
@@ -46,6 +46,10 @@ export function applicationWaitStatus(application: Obj): ApplicationWaitStatus {
   if (healthStatus !== "Healthy") waitingFor.push(`health status ${healthStatus}`);
   if (application.operation !== undefined && application.operation !== null)
     waitingFor.push("a pending operation");
+  // argo-cd v3.5.1 server/application/application.go Get: a refresh is done once the controller removed the
+  // annotation (controller/appcontroller.go persistReconciliationStatus); the status until then is older
+  if (rec(rec(application.metadata).annotations)[REFRESH_ANNOTATION] !== undefined)
+    waitingFor.push("the requested refresh");
   if (operationState !== undefined) {
     const finishedAt =
       typeof operationState.finishedAt === "string" ? Date.parse(operationState.finishedAt) : undefined;
@@ -116,13 +120,14 @@ export interface ApplyRootApplicationOptions {
 export interface ApplyRootApplicationResult {
   name: string;
   namespace: string;
-  /** False when the apply changed nothing (same generation, labels and annotations as before). */
+  /** False when the apply changed nothing (same spec, labels and annotations as before). */
   changed: boolean;
   created: boolean;
 }
 
 /**
- * Server-side applies the root Application once the Application CRD is established.
+ * Server-side applies the root Application once the Application CRD is established, with the refresh
+ * annotation `argocd.argoproj.io/refresh: normal` so Argo CD compares it with Git at once.
  *
  * @throws ArgoBootstrapError KUBE_API_ERROR, SYNC_TIMEOUT (CRD never established), ABORTED
  */
@@ -166,19 +171,23 @@ export async function applyRootApplication(
   }
   const ref = { apiVersion: app.apiVersion, kind: app.kind, name: app.metadata.name, namespace };
   const before = await retrying(() => kube.get(ref), options);
-  const object: KubeObject = { ...app, metadata: { ...app.metadata, namespace } };
+  // with a refresh request, as `argocd app get --refresh` makes: an unchanged root is compared with Git now,
+  // not at the next reconciliation (3 minutes by default)
+  const metadata = { ...app.metadata, namespace } as KubeObject["metadata"] & { annotations?: Obj };
+  metadata.annotations = { ...metadata.annotations, [REFRESH_ANNOTATION]: "normal" };
+  const object: KubeObject = { ...app, metadata };
   const after = await retrying(
     () => kube.apply(object, { fieldManager: options.fieldManager ?? FIELD_MANAGER }),
     options,
   );
-  // Status writes by the controller also move resourceVersion, so compare what the apply can change.
-  const beforeMeta = rec(before?.metadata);
-  const afterMeta = rec(after.metadata);
-  const changed =
-    before === undefined ||
-    beforeMeta.generation !== afterMeta.generation ||
-    !deepEqual(beforeMeta.labels, afterMeta.labels) ||
-    !deepEqual(beforeMeta.annotations, afterMeta.annotations);
+  // The Application CRD has no status subresource, so the controller's status writes move the generation
+  // too: compare what the apply can change (spec, labels, annotations but the refresh request).
+  const applied = (o: Obj | undefined) => {
+    const metadata = rec(o?.metadata);
+    const { [REFRESH_ANNOTATION]: _refresh, ...annotations } = rec(metadata.annotations);
+    return [o?.spec, metadata.labels ?? {}, annotations];
+  };
+  const changed = before === undefined || !deepEqual(applied(before), applied(after));
   options.onProgress?.({
     type: "root-app-applied",
     message:

@@ -30,3 +30,9 @@ export const SYNC_WAVE_ANNOTATION = "argocd.argoproj.io/sync-wave";
 
 /** The finalizer that makes deleting an Application delete what it deployed. */
 export const RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io";
+
+/**
+ * Asks Argo CD's controller to compare an Application with Git now (value `normal` or `hard`); the
+ * controller removes it once the status is refreshed (argo-cd util/argo/argo.go RefreshApp).
+ */
+export const REFRESH_ANNOTATION = "argocd.argoproj.io/refresh";

@@ -1,4 +1,4 @@
-export type { AddAppOptions, AddAppResult, FileChange } from "./add-app.js";
+export type { AddAppOptions, AddAppResult } from "./add-app.js";
 export { addApp } from "./add-app.js";
 export type {
   ApplicationWaitStatus,
@@ -19,7 +19,6 @@ export type {
   ArgoCdPlan,
   BootstrapArgoCdOptions,
   BootstrapResult,
-  ChartVersionChange,
   ClusterSecret,
   InstallArgoCdOptions,
   InstallArgoCdResult,
@@ -33,17 +32,7 @@ export {
   planArgoCd,
   upgradeArgoCd,
 } from "./bootstrap.js";
-export {
-  ARGOCD_CHART_OCI_REF,
-  ARGOCD_CHART_REPO_URL,
-  ARGOCD_CHART_VERSION,
-  ARGOCD_NAMESPACE,
-  ARGOCD_RELEASE_NAME,
-  FIELD_MANAGER,
-  IN_CLUSTER_SERVER,
-  RESOURCES_FINALIZER,
-  SYNC_WAVE_ANNOTATION,
-} from "./constants.js";
+export { ARGOCD_CHART_REPO_URL, ARGOCD_NAMESPACE, ARGOCD_RELEASE_NAME } from "./constants.js";
 export type { ArgoBootstrapErrorOptions } from "./errors.js";
 export { ArgoBootstrapError, ArgoBootstrapErrorCode, isArgoBootstrapError } from "./errors.js";
 export type { GitOpsTree, ReadGitOpsTreeOptions } from "./gitops-tree.js";
@@ -55,19 +44,17 @@ export type { CreateKubeClientOptions, KubeClient, KubeObject, KubeObjectRef } f
 export { createKubeClient } from "./kube.js";
 export type {
   Application,
-  ApplicationCommonOptions,
-  ApplicationSource,
   AppProject,
   AppProjectOptions,
   GitApplicationOptions,
   HelmApplicationOptions,
   Kustomization,
   RootApplicationOptions,
-  SyncPolicy,
 } from "./manifests.js";
 export {
   APPLICATION_HEALTH_KEY,
   APPLICATION_HEALTH_LUA,
+  bootstrapYamlText,
   buildAppProject,
   buildGitApplication,
   buildHelmApplication,
@@ -85,13 +72,8 @@ export type {
   ProcessRunOptions,
 } from "./process-runner.js";
 export { createProcessRunner } from "./process-runner.js";
-export type { RolloutReport, RolloutStatus, RolloutTarget, WaitForRolloutsOptions } from "./rollout.js";
-export {
-  ARGOCD_WORKLOADS,
-  deploymentRolloutStatus,
-  statefulSetRolloutStatus,
-  waitForRollouts,
-} from "./rollout.js";
+export type { RolloutReport, RolloutStatus, WaitForRolloutsOptions } from "./rollout.js";
+export { deploymentRolloutStatus, statefulSetRolloutStatus, waitForRollouts } from "./rollout.js";
 export type {
   ManifestFile,
   ManifestInput,

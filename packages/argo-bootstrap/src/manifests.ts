@@ -212,6 +212,23 @@ export function buildRootApplication(options: RootApplicationOptions): Applicati
   );
 }
 
+/**
+ * The text of the GitOps tree's `bootstrap.yaml`: the root Application of {@link buildRootApplication}
+ * as YAML under a comment saying where it comes from. It is the one file that gets applied by hand (the
+ * root must not manage itself, so no kustomization lists it); write it from the same options the
+ * bootstrap uses and compare it with the committed file to find drift.
+ *
+ * @throws ArgoBootstrapError INVALID_OPTIONS when a name is invalid
+ */
+export function bootstrapYamlText(options: RootApplicationOptions): string {
+  return [
+    "# The root app-of-apps Application, rendered from homelab.yaml's argocd section (homelab render).",
+    "# `homelab up` / `homelab argo bootstrap` apply this file; it is not listed in kustomization.yaml:",
+    "# the root must not manage itself. Project default, no cascade-delete finalizer.",
+    toYaml([buildRootApplication(options)]),
+  ].join("\n");
+}
+
 function buildApplication(options: ApplicationCommonOptions, source: ApplicationSource): Application {
   assertName(options.name, "name");
   assertLabel(options.destinationNamespace, "destinationNamespace");

@@ -1,3 +1,5 @@
+import { createRequire } from "node:module";
+import type { Ajv, ErrorObject, ValidateFunction } from "ajv";
 import { parseAllDocuments } from "yaml";
 import { ARGOCD_NAMESPACE, SYNC_WAVE_ANNOTATION } from "./constants.js";
 import { ArgoBootstrapError } from "./errors.js";
@@ -252,7 +254,7 @@ function run(
     const schema = schemas.get(`${group}/${version}/${object.kind}`);
     const isArgo = group === "argoproj.io";
     if (schema !== undefined) {
-      checkSchema(object, schema, "", local, true);
+      checkSchema(object, schema, local);
     } else if (isArgo && schemas.size > 0) {
       local.push({
         severity: "error",
@@ -330,23 +332,91 @@ function typeName(value: unknown): string {
   return typeof value;
 }
 
-function matchesType(value: unknown, type: unknown): boolean {
-  switch (type) {
-    case "object":
-      return isRecord(value);
-    case "array":
-      return Array.isArray(value);
-    case "string":
-      return typeof value === "string";
-    case "integer":
-      return typeof value === "number" && Number.isInteger(value);
-    case "number":
-      return typeof value === "number" && Number.isFinite(value);
-    case "boolean":
-      return typeof value === "boolean";
-    default:
-      return true;
+let sharedAjv: Ajv | undefined;
+/** One Ajv for every schema, loaded on first use (importing the library stays light). */
+function ajv(): Ajv {
+  if (sharedAjv === undefined) {
+    const { Ajv: AjvClass } = createRequire(import.meta.url)("ajv") as typeof import("ajv");
+    sharedAjv = new AjvClass({
+      allErrors: true,
+      verbose: true,
+      strict: false,
+      logger: false,
+      // the formats a Kubernetes structural schema names; only date-time is checked by the API server here
+      formats: {
+        "date-time": /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/,
+        int32: true,
+        int64: true,
+        float: true,
+        double: true,
+        byte: true,
+        "int-or-string": true,
+      },
+    });
   }
+  return sharedAjv;
+}
+
+const compiled = new WeakMap<Schema, ValidateFunction>();
+const compiledByText = new Map<string, ValidateFunction>();
+
+/**
+ * The compiled check for one part of a CRD's openAPIV3Schema, compiled once per process: the same CRD parsed
+ * again (another validator, the emulator registering it again) reuses it.
+ */
+function compiledCheck(schema: Schema): ValidateFunction {
+  let check = compiled.get(schema);
+  if (check === undefined) {
+    const text = JSON.stringify(schema);
+    check = compiledByText.get(text);
+    if (check === undefined) {
+      check = ajv().compile(toJsonSchema(schema));
+      compiledByText.set(text, check);
+    }
+    compiled.set(schema, check);
+  }
+  return check;
+}
+
+/**
+ * A Kubernetes structural schema as JSON Schema: unknown fields forbidden where the API server would prune
+ * them (no `x-kubernetes-preserve-unknown-fields`), int-or-string and nullable as types, and OpenAPI 3.0's
+ * boolean exclusiveMinimum/Maximum as numbers.
+ */
+function toJsonSchema(schema: Schema): Schema {
+  const out: Schema = {};
+  const sub = (v: unknown): unknown => (isRecord(v) ? toJsonSchema(v) : v);
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === "description" || key === "nullable" || key === "default" || key.startsWith("x-kubernetes-"))
+      continue;
+    if (key === "properties" && isRecord(value))
+      out.properties = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, sub(v)]));
+    else if (key === "items" || key === "additionalProperties" || key === "not") out[key] = sub(value);
+    else if ((key === "anyOf" || key === "oneOf" || key === "allOf") && Array.isArray(value))
+      out[key] = value.map(sub);
+    else out[key] = value;
+  }
+  for (const [flag, limit] of [
+    ["exclusiveMinimum", "minimum"],
+    ["exclusiveMaximum", "maximum"],
+  ] as const) {
+    if (out[flag] === true) {
+      out[flag] = out[limit];
+      delete out[limit];
+    } else if (out[flag] === false) delete out[flag];
+  }
+  if (schema["x-kubernetes-int-or-string"] === true) {
+    delete out.anyOf;
+    out.type = ["integer", "string"];
+  } else if (typeof out.type === "string" && schema.nullable === true) out.type = [out.type, "null"];
+  const isObject = out.type === "object" || isRecord(out.properties);
+  if (
+    isObject &&
+    out.additionalProperties === undefined &&
+    schema["x-kubernetes-preserve-unknown-fields"] !== true
+  )
+    out.additionalProperties = false;
+  return out;
 }
 
 /**
@@ -359,150 +429,147 @@ export function schemaFindings(
   schema: Record<string, unknown>,
 ): { code: string; path: string; message: string }[] {
   const out: Finding[] = [];
-  checkSchema(object, schema, "", out, true);
+  checkSchema(object, schema, out);
   return out.map(({ code, path, message }) => ({ code, path, message }));
 }
 
-function checkSchema(value: unknown, schema: Schema, path: string, out: Finding[], isRoot = false): void {
-  if (value === null) {
-    if (schema.nullable !== true)
-      out.push({ severity: "error", code: "SCHEMA_TYPE", path, message: "must not be null" });
-    return;
-  }
-  if (schema["x-kubernetes-int-or-string"] === true) {
-    if (!(typeof value === "string" || (typeof value === "number" && Number.isInteger(value)))) {
-      out.push({
-        severity: "error",
-        code: "SCHEMA_TYPE",
-        path,
-        message: `must be an integer or a string (got ${typeName(value)})`,
-      });
-    }
-    return;
-  }
-  if (schema.type !== undefined && !matchesType(value, schema.type)) {
+/**
+ * Checks an object against a CRD's root schema. Each top-level field is compiled on first use (an
+ * Application's status schema is three times the size of its spec's, and manifests rarely carry one);
+ * metadata is left to {@link checkMetadata}.
+ */
+function checkSchema(value: unknown, schema: Schema, out: Finding[]): void {
+  if (!isRecord(value)) {
     out.push({
       severity: "error",
       code: "SCHEMA_TYPE",
-      path,
-      message: `must be ${String(schema.type)} (got ${typeName(value)})`,
+      path: "",
+      message: `must be object (got ${typeName(value)})`,
     });
     return;
   }
-  if (Array.isArray(schema.enum) && !schema.enum.some((e) => e === value)) {
-    out.push({
-      severity: "error",
-      code: "SCHEMA_ENUM",
-      path,
-      message: `must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(", ")}`,
-    });
-  }
-  if (typeof value === "string") {
-    if (
-      schema.format === "date-time" &&
-      !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value)
-    ) {
-      out.push({ severity: "error", code: "SCHEMA_FORMAT", path, message: "must be an RFC 3339 date-time" });
-    }
-    checkLength(value.length, schema.minLength, schema.maxLength, "characters", path, out);
-    if (typeof schema.pattern === "string" && !new RegExp(schema.pattern, "u").test(value)) {
-      out.push({ severity: "error", code: "SCHEMA_PATTERN", path, message: `must match ${schema.pattern}` });
-    }
-  }
-  if (typeof value === "number") {
-    if (typeof schema.minimum === "number" && value < schema.minimum) {
-      out.push({ severity: "error", code: "SCHEMA_RANGE", path, message: `must be >= ${schema.minimum}` });
-    }
-    if (typeof schema.maximum === "number" && value > schema.maximum) {
-      out.push({ severity: "error", code: "SCHEMA_RANGE", path, message: `must be <= ${schema.maximum}` });
-    }
-  }
-  for (const branch of Array.isArray(schema.allOf) ? schema.allOf : []) {
-    if (isRecord(branch)) checkSchema(value, branch, path, out);
-  }
-  for (const keyword of ["anyOf", "oneOf"] as const) {
-    const branches = Array.isArray(schema[keyword]) ? (schema[keyword] as unknown[]).filter(isRecord) : [];
-    if (branches.length === 0) continue;
-    const passing = branches.filter((b) => {
-      const scratch: Finding[] = [];
-      checkSchema(value, b, path, scratch);
-      return scratch.length === 0;
-    }).length;
-    if (keyword === "anyOf" ? passing === 0 : passing !== 1) {
-      out.push({
-        severity: "error",
-        code: "SCHEMA_TYPE",
-        path,
-        message: `must match ${keyword === "anyOf" ? "at least one" : "exactly one"} of the allowed forms`,
-      });
-    }
-  }
-  if (Array.isArray(value)) {
-    checkLength(value.length, schema.minItems, schema.maxItems, "items", path, out);
-    if (isRecord(schema.items)) {
-      for (const [i, item] of value.entries()) checkSchema(item, schema.items, `${path}/${i}`, out);
-    }
-    return;
-  }
-  if (!isRecord(value)) return;
-  for (const required of Array.isArray(schema.required) ? schema.required : []) {
-    if (typeof required === "string" && value[required] === undefined) {
+  const properties = isRecord(schema.properties) ? schema.properties : {};
+  for (const required of Array.isArray(schema.required) ? schema.required : [])
+    if (typeof required === "string" && value[required] === undefined)
       out.push({
         severity: "error",
         code: "SCHEMA_REQUIRED",
-        path: `${path}/${required}`,
+        path: `/${escapePointer(required)}`,
         message: `${required} is required`,
       });
-    }
-  }
-  const properties = isRecord(schema.properties) ? schema.properties : undefined;
-  const preserve = schema["x-kubernetes-preserve-unknown-fields"] === true;
-  const additional = schema.additionalProperties;
   for (const [key, child] of Object.entries(value)) {
-    if (child === undefined) continue;
-    const childPath = `${path}/${escapePointer(key)}`;
-    if (isRoot && key === "metadata") continue;
-    const propertySchema = properties?.[key];
-    if (isRecord(propertySchema)) {
-      checkSchema(child, propertySchema, childPath, out);
-    } else if (isRecord(additional)) {
-      checkSchema(child, additional, childPath, out);
-    } else if (!(preserve || additional === true)) {
-      const hint = properties === undefined ? "" : closest(key, Object.keys(properties));
+    if (child === undefined || key === "metadata") continue;
+    const path = `/${escapePointer(key)}`;
+    const part = properties[key];
+    if (!isRecord(part)) {
+      if (schema["x-kubernetes-preserve-unknown-fields"] === true) continue;
+      const hint = closest(key, Object.keys(properties));
       out.push({
         severity: "error",
         code: "SCHEMA_UNKNOWN_FIELD",
-        path: childPath,
-        message: `unknown field "${key}"${hint === undefined || hint === "" ? "" : ` (did you mean "${hint}"?)`}`,
+        path,
+        message: `unknown field "${key}"${hint === undefined ? "" : ` (did you mean "${hint}"?)`}`,
       });
+      continue;
+    }
+    const check = compiledCheck(part);
+    if (check(child)) continue;
+    for (const error of check.errors ?? []) {
+      // a failed anyOf/oneOf reports each branch's errors too: the combinator's own error says it
+      if (/\/(anyOf|oneOf)\/\d+\//.test(error.schemaPath)) continue;
+      const finding = findingOf(error);
+      if (finding !== undefined) out.push({ severity: "error", ...finding, path: `${path}${finding.path}` });
     }
   }
 }
 
-function checkLength(
-  length: number,
-  min: unknown,
-  max: unknown,
-  unit: "characters" | "items",
-  path: string,
-  out: Finding[],
-): void {
-  const verb = unit === "items" ? "have" : "be";
-  if (typeof max === "number" && length > max) {
-    out.push({
-      severity: "error",
-      code: "SCHEMA_LENGTH",
-      path,
-      message: `must ${verb} at most ${max} ${unit}`,
-    });
-  }
-  if (typeof min === "number" && length < min) {
-    out.push({
-      severity: "error",
-      code: "SCHEMA_LENGTH",
-      path,
-      message: `must ${verb} at least ${min} ${unit}`,
-    });
+function findingOf(error: ErrorObject): Omit<Finding, "severity"> | undefined {
+  const path = error.instancePath;
+  const params = error.params as Record<string, unknown>;
+  const verb = Array.isArray(error.data) || isRecord(error.data) ? "have" : "be";
+  const unit = Array.isArray(error.data) ? "items" : isRecord(error.data) ? "properties" : "characters";
+  switch (error.keyword) {
+    case "type": {
+      if (error.data === null) return { code: "SCHEMA_TYPE", path, message: "must not be null" };
+      const types = Array.isArray(params.type) ? params.type : String(params.type).split(",");
+      const expected =
+        types.length === 2 && types.includes("integer") && types.includes("string")
+          ? "an integer or a string"
+          : types.filter((t) => t !== "null").join(" or ");
+      return { code: "SCHEMA_TYPE", path, message: `must be ${expected} (got ${typeName(error.data)})` };
+    }
+    case "additionalProperties": {
+      const key = String(params.additionalProperty);
+      const parent = isRecord(error.parentSchema) ? error.parentSchema.properties : undefined;
+      const hint = isRecord(parent) ? closest(key, Object.keys(parent)) : undefined;
+      return {
+        code: "SCHEMA_UNKNOWN_FIELD",
+        path: `${path}/${escapePointer(key)}`,
+        message: `unknown field "${key}"${hint === undefined ? "" : ` (did you mean "${hint}"?)`}`,
+      };
+    }
+    case "required": {
+      const key = String(params.missingProperty);
+      return {
+        code: "SCHEMA_REQUIRED",
+        path: `${path}/${escapePointer(key)}`,
+        message: `${key} is required`,
+      };
+    }
+    case "enum":
+      return {
+        code: "SCHEMA_ENUM",
+        path,
+        message: `must be one of ${(params.allowedValues as unknown[]).map((e) => JSON.stringify(e)).join(", ")}`,
+      };
+    case "format":
+      return {
+        code: "SCHEMA_FORMAT",
+        path,
+        message:
+          params.format === "date-time"
+            ? "must be an RFC 3339 date-time"
+            : `must be a ${String(params.format)}`,
+      };
+    case "pattern":
+      return { code: "SCHEMA_PATTERN", path, message: `must match ${String(params.pattern)}` };
+    case "minLength":
+    case "minItems":
+    case "minProperties":
+      return {
+        code: "SCHEMA_LENGTH",
+        path,
+        message: `must ${verb} at least ${String(params.limit)} ${unit}`,
+      };
+    case "maxLength":
+    case "maxItems":
+    case "maxProperties":
+      return { code: "SCHEMA_LENGTH", path, message: `must ${verb} at most ${String(params.limit)} ${unit}` };
+    case "minimum":
+    case "maximum":
+    case "exclusiveMinimum":
+    case "exclusiveMaximum":
+      return {
+        code: "SCHEMA_RANGE",
+        path,
+        message: `must be ${String(params.comparison)} ${String(params.limit)}`,
+      };
+    case "multipleOf":
+      return { code: "SCHEMA_RANGE", path, message: `must be a multiple of ${String(params.multipleOf)}` };
+    case "uniqueItems":
+      return {
+        code: "SCHEMA_UNIQUE",
+        path,
+        message: `must not repeat items (items ${String(params.j)} and ${String(params.i)} are equal)`,
+      };
+    case "anyOf":
+      return { code: "SCHEMA_TYPE", path, message: "must match at least one of the allowed forms" };
+    case "oneOf":
+      return { code: "SCHEMA_TYPE", path, message: "must match exactly one of the allowed forms" };
+    case "not":
+      return { code: "SCHEMA_TYPE", path, message: "must not match the form the schema forbids" };
+    default:
+      return { code: "SCHEMA_INVALID", path, message: error.message ?? `fails ${error.keyword}` };
   }
 }
 

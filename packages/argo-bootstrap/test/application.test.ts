@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { inspect } from "node:util";
 import { afterEach, beforeEach, describe, it } from "vitest";
 import {
@@ -6,9 +9,12 @@ import {
   buildGitApplication,
   buildRootApplication,
   createHelm,
+  createKubeClient,
   installArgoCd,
+  type KubeClient,
   readInitialAdminPassword,
   SecretText,
+  toYaml,
   waitForApplication,
   waitForRollouts,
 } from "../src/index.js";
@@ -33,6 +39,14 @@ const synced = () => ({
 });
 
 describe("applicationWaitStatus", () => {
+  it("waits while a requested refresh is pending: the status is from before it", ({ expect }) => {
+    // argo-cd v3.5.1 server/application/application.go Get: a refresh is done once the controller removed
+    // the argocd.argoproj.io/refresh annotation (controller/appcontroller.go persistReconciliationStatus)
+    const app: Loose = synced();
+    app.metadata = { annotations: { "argocd.argoproj.io/refresh": "normal" } };
+    expect(applicationWaitStatus(app)).toMatchObject({ done: false, waitingFor: ["the requested refresh"] });
+  });
+
   it("is done when Synced, Healthy, reconciled after the sync and compared against the current spec", ({
     expect,
   }) => {
@@ -198,6 +212,80 @@ describe("waitForApplication", () => {
       code: "SYNC_TIMEOUT",
       details: { sync: "Synced", health: "Progressing" },
     });
+  });
+
+  it("reports no change when the controller wrote the status between the read and the apply", async ({
+    expect,
+  }) => {
+    await installArgoCd({ helm: createHelm({ run: createHelmStandIn({ kube }) }), timeoutMs: 10_000 });
+    const application = buildRootApplication(source);
+    await applyRootApplication({ kubeconfig: kube.kubeconfig, application });
+    // the Application CRD has no status subresource: a status write moves metadata.generation
+    const real = createKubeClient({ kubeconfig: kube.kubeconfig });
+    const racing: KubeClient = {
+      get: async (ref, options) => {
+        const found = await real.get(ref, options);
+        if (ref.kind === "Application")
+          kube.apply(
+            {
+              apiVersion: "argoproj.io/v1alpha1",
+              kind: "Application",
+              metadata: { name: "root", namespace: "argocd" },
+              status: { reconciledAt: new Date().toISOString(), sync: { status: "Synced" } },
+            },
+            { fieldManager: "argocd-application-controller" },
+          );
+        return found;
+      },
+      apply: (object, options) => real.apply(object, options),
+    };
+    const again = await applyRootApplication({ kube: racing, application });
+    expect(again).toMatchObject({ created: false, changed: false });
+  });
+
+  it("asks for a refresh, so an unchanged root syncs what was pushed since (no 3-minute wait)", async ({
+    expect,
+  }) => {
+    await installArgoCd({ helm: createHelm({ run: createHelmStandIn({ kube }) }), timeoutMs: 10_000 });
+    const checkout = mkdtempSync(join(tmpdir(), "argo-refresh-"));
+    try {
+      const tree = join(checkout, "cluster", "app-of-apps");
+      mkdirSync(tree, { recursive: true });
+      writeFileSync(join(tree, "kustomization.yaml"), "resources: []\n");
+      kube.argo.setGitRepo(source.repoURL, checkout);
+      const wait = () =>
+        waitForApplication({
+          kubeconfig: kube.kubeconfig,
+          name: "root",
+          pollIntervalMs: 5,
+          timeoutMs: 5_000,
+        });
+      await applyRootApplication({ kubeconfig: kube.kubeconfig, application: buildRootApplication(source) });
+      await wait();
+      // a push: the tree now lists an app
+      const child = buildGitApplication({
+        name: "pushed",
+        repoURL: source.repoURL,
+        path: "pushed",
+        destinationNamespace: "pushed",
+      });
+      writeFileSync(join(tree, "pushed.yaml"), toYaml([child]));
+      writeFileSync(join(tree, "kustomization.yaml"), "resources: [pushed.yaml]\n");
+      const again = await applyRootApplication({
+        kubeconfig: kube.kubeconfig,
+        application: buildRootApplication(source),
+      });
+      expect(again.changed).toBe(false);
+      await wait();
+      const ref = { apiVersion: "argoproj.io/v1alpha1", kind: "Application", namespace: "argocd" };
+      expect(kube.get({ ...ref, name: "pushed" })).toBeDefined();
+      // the controller consumed the request
+      expect(kube.get({ ...ref, name: "root" })?.metadata.annotations).not.toHaveProperty(
+        "argocd.argoproj.io/refresh",
+      );
+    } finally {
+      rmSync(checkout, { recursive: true, force: true });
+    }
   });
 
   it("syncs the children a Git path renders when the stand-in knows the content", async ({ expect }) => {

@@ -1,11 +1,6 @@
 import { afterEach, beforeEach, describe, it } from "vitest";
-import {
-  ARGOCD_CHART_OCI_REF,
-  createHelm,
-  installArgoCd,
-  type ProgressEvent,
-  upgradeArgoCd,
-} from "../src/index.js";
+import { ARGOCD_CHART_OCI_REF } from "../src/constants.js";
+import { createHelm, installArgoCd, type ProgressEvent, upgradeArgoCd } from "../src/index.js";
 import { createHelmStandIn, createKubeEmulator, type KubeEmulator } from "../src/testing/index.js";
 
 let kube: KubeEmulator;

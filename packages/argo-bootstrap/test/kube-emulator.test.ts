@@ -168,6 +168,58 @@ describe("createKubeEmulator", () => {
     expect(Buffer.from(result.stdout, "base64").toString("utf8")).toMatch(/^[A-Za-z0-9-]{16}$/);
   });
 
+  it("bumps an Application's generation on a status write (its CRD has no status subresource), a Deployment's only on spec changes", ({
+    expect,
+  }) => {
+    // kubernetes apiextensions-apiserver pkg/registry/customresource/strategy.go PrepareForUpdate: without
+    // the status subresource every change outside metadata increments the generation
+    const ref = { apiVersion: "argoproj.io/v1alpha1", kind: "Application", namespace: "argocd", name: "gen" };
+    kube.apply(
+      buildGitApplication({
+        name: "gen",
+        repoURL: "https://g.example/r.git",
+        path: "x",
+        destinationNamespace: "x",
+        automated: false,
+      }) as never,
+      { fieldManager: "test" },
+    );
+    const first = Number(kube.get(ref)?.metadata.generation);
+    kube.apply(
+      {
+        apiVersion: ref.apiVersion,
+        kind: ref.kind,
+        metadata: { name: "gen", namespace: "argocd" },
+        status: { reconciledAt: "2026-12-05T10:00:00Z" },
+      },
+      { fieldManager: "test-controller" },
+    );
+    expect(Number(kube.get(ref)?.metadata.generation)).toBe(first + 1);
+    kube.delete(ref);
+    const deployment = { apiVersion: "apps/v1", kind: "Deployment", namespace: "argocd", name: "gen" };
+    const metadata = { name: "gen", namespace: "argocd" };
+    const template = {
+      metadata: { labels: { app: "gen" } },
+      spec: { containers: [{ name: "c", image: "i" }] },
+    };
+    kube.apply(
+      {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata,
+        spec: { selector: { matchLabels: { app: "gen" } }, template },
+      },
+      { fieldManager: "test" },
+    );
+    const generation = kube.get(deployment)?.metadata.generation;
+    kube.apply(
+      { apiVersion: "apps/v1", kind: "Deployment", metadata, status: { observedGeneration: 99 } },
+      { fieldManager: "test-controller" },
+    );
+    expect(kube.get(deployment)?.metadata.generation).toBe(generation);
+    kube.delete(deployment);
+  });
+
   it("answers 404 for an object that does not exist and injected 500s while a fault is set", async ({
     expect,
   }) => {

@@ -3,6 +3,7 @@ import {
   APPLICATION_HEALTH_KEY,
   APPLICATION_HEALTH_LUA,
   addApp,
+  bootstrapYamlText,
   buildAppProject,
   buildGitApplication,
   buildHelmApplication,
@@ -131,6 +132,28 @@ describe("buildRootApplication", () => {
         retry: { limit: 10 },
       },
     });
+  });
+});
+
+describe("bootstrapYamlText", () => {
+  it("is the root Application as a commented YAML file that parses back to buildRootApplication", ({
+    expect,
+  }) => {
+    const options = {
+      repoURL: "https://github.com/example/homelab.git",
+      path: "cluster/app-of-apps",
+      namespace: "gitops",
+    };
+    const text = bootstrapYamlText(options);
+    expect(text.startsWith("# ")).toBe(true);
+    expect(text.endsWith("\n")).toBe(true);
+    expect(parseManifests(text)).toEqual([buildRootApplication(options)]);
+  });
+
+  it("throws INVALID_OPTIONS for a namespace Kubernetes would refuse", ({ expect }) => {
+    expect(() =>
+      bootstrapYamlText({ repoURL: "https://g.example/r.git", path: "x", namespace: "Argo_CD" }),
+    ).toThrow(expect.objectContaining({ code: "INVALID_OPTIONS" }));
   });
 });
 

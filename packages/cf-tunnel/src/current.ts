@@ -1,3 +1,4 @@
+import type { ApplicationListResponse } from "cloudflare/resources/zero-trust/access/applications";
 import { CfTunnelError } from "./errors.js";
 import { type CallSpec, createRetrier, PERMISSIONS, type Retrier } from "./internal/call.js";
 import { findTunnel, type TunnelInfo } from "./tunnel.js";
@@ -210,26 +211,31 @@ export async function listDnsRecords(
   });
 }
 
-type RawApp = {
-  id?: string;
-  name?: string;
-  domain?: string;
-  type?: string;
-  session_duration?: string;
+/**
+ * The fields read from an Access application, typed by the SDK: every kind of application in the
+ * list response must fit (a field the SDK retypes on any kind fails the build here).
+ */
+type AppFields = Partial<
+  Pick<
+    ApplicationListResponse.SelfHostedApplication,
+    "id" | "name" | "domain" | "type" | "session_duration" | "destinations" | "self_hosted_domains"
+  >
+> & {
+  // Each kind types its own policy shape; the two fields read here are common to all of them.
   policies?: { id?: string; precedence?: number }[];
-  destinations?: { type?: string; uri?: string }[];
-  self_hosted_domains?: string[];
 };
 
 /** Every `host[/path]` an application covers (the fields an app can name a host with). */
-function coveredEntries(app: RawApp): string[] {
+function coveredEntries(app: AppFields): string[] {
   const entries = new Set<string>();
   const add = (value: string | undefined) => {
     if (value) entries.add(value.toLowerCase().replace(/^https?:\/\//, ""));
   };
   add(app.domain);
   for (const d of app.self_hosted_domains ?? []) add(d);
-  for (const d of app.destinations ?? []) if (d.type === undefined || d.type === "public") add(d.uri);
+  for (const d of app.destinations ?? []) {
+    if ("uri" in d && (d.type === undefined || d.type === "public")) add(d.uri);
+  }
   return [...entries];
 }
 
@@ -260,8 +266,7 @@ export async function listAccessApps(
     zoneId === undefined ? Promise.resolve([]) : read({ zone_id: zoneId }),
   ]);
   const prefix = accessAppName(tunnelName, "");
-  const info = (a: unknown, zone?: string): AccessAppInfo => {
-    const app = a as RawApp;
+  const info = (app: AppFields, zone?: string): AccessAppInfo => {
     const policies = [...(app.policies ?? [])].sort((x, y) => (x.precedence ?? 0) - (y.precedence ?? 0));
     return {
       id: app.id ?? "",

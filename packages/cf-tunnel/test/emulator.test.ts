@@ -1,7 +1,7 @@
 import Cloudflare from "cloudflare";
 import { http, passthrough } from "msw";
 import { describe, it } from "vitest";
-import { createCloudflareEmulator } from "../src/testing/index.js";
+import { createCloudflareEmulator, type RequestLogEntry } from "../src/testing/index.js";
 import { createValidator } from "./openapi.js";
 import { server as msw } from "./setup.js";
 import { ACCOUNT, setup, ZONE } from "./support.js";
@@ -136,6 +136,31 @@ describe("createCloudflareEmulator", () => {
     expect(page.result.map((c) => c.conns?.[0]?.origin_ip)).toEqual(["192.168.1.10", "192.168.1.11"]);
     const tunnel = await client.zeroTrust.tunnels.cloudflared.get(t.id, { account_id: ACCOUNT });
     expect(tunnel.status).toBe("healthy");
+  });
+
+  it("keeps connectors up across a token rotation but refuses new ones with the old token", async ({
+    expect,
+  }) => {
+    const { emulator, client } = setup();
+    const t = emulator.state.seedTunnel({ name: "lab" });
+    const oldToken = await client.zeroTrust.tunnels.cloudflared.token.get(t.id, { account_id: ACCOUNT });
+    const before = emulator.addConnector(t.id, { originIp: "192.168.1.10", token: oldToken });
+    await client.zeroTrust.tunnels.cloudflared.edit(t.id, {
+      account_id: ACCOUNT,
+      tunnel_secret: Buffer.alloc(32, 7).toString("base64"),
+    });
+    const newToken = await client.zeroTrust.tunnels.cloudflared.token.get(t.id, { account_id: ACCOUNT });
+    expect(() => emulator.addConnector(t.id, { originIp: "192.168.1.11", token: oldToken })).toThrow(
+      /not the tunnel's current one/,
+    );
+    emulator.addConnector(t.id, { originIp: "192.168.1.11", token: newToken });
+    const page = await client.zeroTrust.tunnels.cloudflared.connections.get(t.id, { account_id: ACCOUNT });
+    expect(page.result.map((c) => c.conns?.[0]?.origin_ip)).toEqual(["192.168.1.10", "192.168.1.11"]);
+    await client.zeroTrust.tunnels.cloudflared.connections.delete(t.id, {
+      account_id: ACCOUNT,
+      client_id: before.id,
+    });
+    expect(emulator.state.tunnel(t.id)?.connectors.map((c) => c.originIp)).toEqual(["192.168.1.11"]);
   });
 
   it("answers 401 with code 10000 when no token is sent", async ({ expect }) => {
@@ -319,5 +344,93 @@ describe("createValidator", () => {
       responseBody: { success: true, errors: [], messages: [], result: [{ id: 5, type: "CNAME" }] },
     });
     expect(errors.length).toBeGreaterThan(0);
+  });
+});
+
+describe("createValidator: fields newer than the OpenAPI snapshot, against the SDK's types", () => {
+  const entry = (over: Partial<RequestLogEntry>): RequestLogEntry => ({
+    seq: 1,
+    method: "POST",
+    path: `/accounts/${"a".repeat(32)}/access/apps`,
+    query: "",
+    operation: "access.apps.create",
+    status: 200,
+    requestBody: undefined,
+    responseBody: { success: true, errors: [], messages: [], result: {} },
+    ...over,
+  });
+
+  it("accepts destinations, self_hosted_domains and config_src as the SDK types them", ({ expect }) => {
+    const validator = createValidator();
+    const app = {
+      type: "self_hosted",
+      name: "a",
+      domain: "a.example.com",
+      destinations: [{ type: "public", uri: "b.example.com" }],
+      self_hosted_domains: ["c.example.com"],
+    };
+    const sdk = (value: unknown) =>
+      validator.validate(entry(value as Partial<RequestLogEntry>)).filter((e) => e.includes("SDK type"));
+    expect(sdk({ requestBody: app })).toEqual([]);
+    expect(
+      sdk({
+        method: "GET",
+        path: `/accounts/${"a".repeat(32)}/cfd_tunnel`,
+        operation: "tunnels.list",
+        responseBody: {
+          success: true,
+          errors: [],
+          messages: [],
+          result: [{ id: "t", config_src: "cloudflare" }],
+        },
+      }),
+    ).toEqual([]);
+  });
+
+  it("reports a destination, a self-hosted domain or a config_src the SDK does not type that way", ({
+    expect,
+  }) => {
+    const validator = createValidator();
+    const errors = [
+      ...validator.validate(
+        entry({
+          requestBody: {
+            type: "self_hosted",
+            domain: "a.example.com",
+            destinations: [{ type: "public", url: "b.example.com" }],
+            self_hosted_domains: [5],
+          },
+        }),
+      ),
+      ...validator.validate(
+        entry({
+          method: "POST",
+          path: `/accounts/${"a".repeat(32)}/cfd_tunnel`,
+          operation: "tunnels.create",
+          requestBody: { name: "t", config_src: "remote" },
+        }),
+      ),
+      ...validator.validate(
+        entry({
+          method: "GET",
+          path: `/accounts/${"a".repeat(32)}/cfd_tunnel`,
+          operation: "tunnels.list",
+          responseBody: {
+            success: true,
+            errors: [],
+            messages: [],
+            result: [{ id: "t", config_src: "dashboard" }],
+          },
+        }),
+      ),
+    ].filter((e) => e.includes("SDK type"));
+    expect(
+      errors.map((e) => e.replace(/ \(SDK type\).*/, "").replace(/^#1 [A-Z]+ \S+ -> 200: /, "")),
+    ).toEqual([
+      "request body.destinations",
+      "request body.self_hosted_domains",
+      "request body.config_src",
+      "result[0].config_src",
+    ]);
   });
 });

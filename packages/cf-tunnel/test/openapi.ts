@@ -34,6 +34,11 @@ function walk(node: unknown, visit: (obj: Json) => void): void {
  *   (cloudflared's own rule; Terraform v5 marks it optional; see facts §2.1).
  * Operations the subset lacks (zones list, tunnel edit, connections, single GETs) are checked against the
  * generic envelope and, for bodies, against schemas composed from the subset's components.
+ *
+ * Fields newer than the snapshot (the Access applications' `destinations` and `self_hosted_domains`,
+ * the tunnels' `config_src`) are checked, in requests and in responses, against schemas that the
+ * TypeScript checker derives from the `cloudflare` SDK's own types (./sdk-types.ts): no newer official
+ * OpenAPI document can be obtained here (see ../shared/cloudflare/README.md).
  */
 export function createValidator(): { validate(entry: RequestLogEntry): string[] } {
   const doc = JSON.parse(
@@ -108,6 +113,49 @@ export function createValidator(): { validate(entry: RequestLogEntry): string[] 
     "access.policies.get": { success: ref("access_reusable-policies_components-schemas-single_response") },
   };
 
+  const sdk = sdkFieldSchemas();
+  const sdkAjv = new Ajv({ strict: false, allErrors: true });
+  const sdkValidators = Object.fromEntries(
+    Object.entries(sdk).map(([name, schema]) => [name, sdkAjv.compile(schema)]),
+  ) as Record<keyof typeof SDK_FIELDS, ValidateFunction>;
+  /** Checks the newer fields of one Access application or tunnel object, in a request or a response. */
+  const checkSdkFields = (
+    kind: "app" | "tunnel",
+    direction: "request" | "response",
+    value: unknown,
+    what: string,
+  ): string[] => {
+    if (typeof value !== "object" || value === null) return [];
+    const fields = kind === "app" ? ["destinations", "self_hosted_domains"] : ["config_src"];
+    const out: string[] = [];
+    for (const field of fields) {
+      const v = (value as Record<string, unknown>)[field];
+      if (v === undefined) continue;
+      const validate = sdkValidators[`${kind}.${field}.${direction}` as keyof typeof SDK_FIELDS];
+      if (!validate(v)) {
+        out.push(`${what}.${field} (SDK type): ${sdkAjv.errorsText(validate.errors, { separator: "; " })}`);
+      }
+    }
+    return out;
+  };
+  const sdkFieldErrors = (entry: RequestLogEntry, where: string): string[] => {
+    const kind = /\/access\/apps(\/[^/]+)?$/.test(entry.path)
+      ? "app"
+      : /\/cfd_tunnel(\/[^/]+)?$/.test(entry.path)
+        ? "tunnel"
+        : undefined;
+    if (kind === undefined) return [];
+    const errors = checkSdkFields(kind, "request", entry.requestBody, `${where}: request body`);
+    const result = (entry.responseBody as { result?: unknown } | undefined)?.result;
+    const items = Array.isArray(result) ? result : [result];
+    items.forEach((item, i) => {
+      errors.push(
+        ...checkSdkFields(kind, "response", item, `${where}: result${Array.isArray(result) ? `[${i}]` : ""}`),
+      );
+    });
+    return errors;
+  };
+
   return {
     validate(logged) {
       // The schema's envelope wants codes >= 1000, yet the API's own 429 answers code 971
@@ -123,6 +171,7 @@ export function createValidator(): { validate(entry: RequestLogEntry): string[] 
         }
       };
       const failed = entry.status >= 400;
+      errors.push(...sdkFieldErrors(entry, where));
       const failure = ref("common_api-response-common-failure");
       // Zone-scoped Access applications take the account paths' schemas (the subset holds only those).
       const path = entry.path.replace(/^\/zones\/([^/]+)\/access\/apps/, "/accounts/$1/access/apps");
@@ -177,6 +226,39 @@ export function createValidator(): { validate(entry: RequestLogEntry): string[] 
       return errors;
     },
   };
+}
+
+/** The fields the snapshot lacks, as the SDK types them: requests with the params, responses with the results. */
+export const SDK_FIELDS = {
+  "app.destinations.request": 'NonNullable<ApplicationCreateParams.SelfHostedApplication["destinations"]>',
+  "app.self_hosted_domains.request":
+    'NonNullable<ApplicationCreateParams.SelfHostedApplication["self_hosted_domains"]>',
+  "app.destinations.response": 'NonNullable<ApplicationGetResponse.SelfHostedApplication["destinations"]>',
+  "app.self_hosted_domains.response":
+    'NonNullable<ApplicationGetResponse.SelfHostedApplication["self_hosted_domains"]>',
+  "tunnel.config_src.request": 'NonNullable<CloudflaredCreateParams["config_src"]>',
+  "tunnel.config_src.response": 'NonNullable<CloudflareTunnel["config_src"]>',
+} as const;
+
+/** Where the types of SDK_FIELDS live in the SDK. */
+export const SDK_IMPORTS: Record<string, string[]> = {
+  "cloudflare/resources/zero-trust/access/applications/applications": [
+    "ApplicationCreateParams",
+    "ApplicationGetResponse",
+  ],
+  "cloudflare/resources/zero-trust/tunnels/cloudflared/cloudflared": ["CloudflaredCreateParams"],
+  "cloudflare/resources/shared": ["CloudflareTunnel"],
+};
+
+/**
+ * The schemas of SDK_FIELDS, derived by the TypeScript checker from the SDK's declarations and kept
+ * in fixtures/sdk-field-schemas.json (the checker takes seconds over the SDK; sdk-types.test.ts
+ * derives them again and fails when the file is stale: `UPDATE_SDK_SCHEMAS=1` rewrites it).
+ */
+export const SDK_SCHEMAS_FILE: string = join(here, "fixtures", "sdk-field-schemas.json");
+
+function sdkFieldSchemas(): Record<string, Json> {
+  return JSON.parse(readFileSync(SDK_SCHEMAS_FILE, "utf8")) as Record<string, Json>;
 }
 
 function rateLimitAsSchema(body: unknown): unknown {

@@ -26,6 +26,8 @@ if (tooOld) {
   };
   process.on("SIGINT", interrupt);
   process.on("SIGTERM", interrupt);
+  // a closed terminal too: its default action would exit without cleanup (e.g. `secrets edit`'s clear text)
+  process.on("SIGHUP", interrupt);
   const context = createContext({
     signal: controller.signal,
     isTTY: { stdin: isatty(0) },

@@ -16,6 +16,7 @@ export const HomelabErrorCode = {
   LOCKED: "LOCKED",
   INTERRUPTED: "INTERRUPTED",
   INTERNAL: "INTERNAL",
+  BACKUP_INVALID: "BACKUP_INVALID",
 } as const;
 
 /** Union of the values of {@link HomelabErrorCode}. */

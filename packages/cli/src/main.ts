@@ -184,6 +184,7 @@ export async function main(options: MainOptions): Promise<number> {
     import("./internal/cli/error-table.js"),
   ]);
   const out = new Output(ctx, flags);
+  const deferred: (() => Promise<void>)[] = [];
   try {
     const code = await node.run({
       ctx,
@@ -193,6 +194,7 @@ export async function main(options: MainOptions): Promise<number> {
       options: v as OptionValues<OptionDefs>,
       path,
       root: ROOT,
+      defer: (cleanup) => deferred.push(cleanup),
     });
     return code ?? 0;
   } catch (error) {
@@ -215,5 +217,7 @@ export async function main(options: MainOptions): Promise<number> {
         ctx.stderr.write(`${error.stack}\n`);
     }
     return p.exit;
+  } finally {
+    for (const cleanup of deferred.reverse()) await cleanup();
   }
 }

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   createHelmStandIn,
@@ -7,7 +7,7 @@ import {
 } from "@talos-homelab/argo-bootstrap/testing";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import type { Exec } from "../src/context.js";
-import { run, tempDir } from "./helpers.js";
+import { REPO_ROOT, run, tempDir } from "./helpers.js";
 
 // `homelab argo` against the Kubernetes emulator, with the Helm stand-in (Helm 4) as the helm binary.
 
@@ -85,6 +85,9 @@ describe("homelab argo against a cluster", () => {
     expect(forced.code, forced.stdout).toBe(0);
     expect(helmCalls.filter((c) => c[0] === "upgrade")).toHaveLength(1);
     expect(helmCalls.some((c) => c[0] === "uninstall")).toBe(false);
+    // `homelab status` reads the root app in argocd.namespace too
+    const status = await run(["status", "--json"], { cwd: dir.dir, exec, env: { KUBECONFIG: kubeconfig } });
+    expect(status.json().argocd).toEqual({ apps: [{ name: "root", sync: "Synced", health: "Healthy" }] });
   });
 
   it("upgrade shows the versions in between and writes the version into homelab.yaml, comments kept", async ({
@@ -127,5 +130,122 @@ describe("homelab argo against a cluster", () => {
     const r = await argo(["status"], { KUBECONFIG: [join(dir.dir, "missing"), kubeconfig, other].join(":") });
     expect(r.code, r.stdout).toBe(0);
     expect(r.json().release.live).toBeDefined();
+  });
+});
+
+describe("homelab argo in a checkout of this repository's cluster/ tree", () => {
+  let kube: KubeEmulator;
+  let dir: { dir: string; cleanup(): Promise<void> };
+  let exec: Exec;
+  let kubeconfig: string;
+  beforeAll(async () => {
+    kube = await createKubeEmulator({ stepMs: 5 });
+    dir = await tempDir();
+    // a checkout: .git at the top, homelab.yaml in a subdirectory (as examples/ is), argocd.path from the top
+    await mkdir(join(dir.dir, ".git"));
+    await cp(join(REPO_ROOT, "cluster"), join(dir.dir, "cluster"), { recursive: true });
+    await mkdir(join(dir.dir, "lab"));
+    await writeFile(
+      join(dir.dir, "lab", "homelab.yaml"),
+      `${HOMELAB_YAML.replace("  namespace: gitops\n", "")}  clusterSecrets:
+    - { namespace: external-dns, name: cloudflare-api-token, data: { api-token: env:CF_DNS } }
+`,
+    );
+    kube.argo.setGitRepo("https://github.com/me/homelab.git", dir.dir);
+    kubeconfig = join(dir.dir, "kubeconfig");
+    await writeFile(kubeconfig, kube.kubeconfig, { mode: 0o600 });
+    const helm = createHelmStandIn({ kube, pollMs: 5 });
+    exec = async (command, args, options) =>
+      helm(command, [...args], options?.input === undefined ? {} : { input: options.input });
+  });
+  afterAll(async () => {
+    await kube.close();
+    await dir?.cleanup();
+  });
+  const argo = (args: string[]) =>
+    run(["argo", ...args, "--json"], {
+      cwd: join(dir.dir, "lab"),
+      exec,
+      env: { KUBECONFIG: kubeconfig, CF_DNS: "t0ken" },
+    });
+
+  it("bootstraps the committed bootstrap.yaml and status shows every app of cluster/ Synced and Healthy", async ({
+    expect,
+  }) => {
+    const bootstrap = await argo(["bootstrap"]);
+    expect(bootstrap.code, bootstrap.stdout + bootstrap.stderr).toBe(0);
+    const status = await argo(["status"]);
+    expect(status.code, status.stdout).toBe(0);
+    expect(status.json().applications).toEqual([
+      { name: "root", sync: "Synced", health: "Healthy" },
+      { name: "cert-manager", sync: "Synced", health: "Healthy" },
+      { name: "external-dns", sync: "Synced", health: "Healthy" },
+      { name: "kube-prometheus-stack", sync: "Synced", health: "Healthy" },
+    ]);
+    kube.argo.setHealth("external-dns", "Degraded", { message: "Deployment external-dns: 0 of 1 available" });
+    await kube.waitFor(
+      () =>
+        JSON.stringify(
+          kube.get({
+            apiVersion: "argoproj.io/v1alpha1",
+            kind: "Application",
+            namespace: "argocd",
+            name: "external-dns",
+          })?.status,
+        ).includes("Degraded"),
+      10_000,
+    );
+    const text = await run(["argo", "status"], {
+      cwd: join(dir.dir, "lab"),
+      exec,
+      env: { KUBECONFIG: kubeconfig, NO_COLOR: "1" },
+    });
+    expect(text.stdout).toContain(
+      "app argocd/external-dns: Synced/Degraded (Deployment external-dns: 0 of 1 available)",
+    );
+    kube.argo.setHealth("external-dns", undefined);
+  });
+
+  it("says precisely why the optional traefik app is not Healthy once enabled without a load balancer", async ({
+    expect,
+  }) => {
+    const apps = join(dir.dir, "cluster", "apps", "kustomization.yaml");
+    await writeFile(apps, `${await readFile(apps, "utf8")}  - ../optional/traefik\n`);
+    // what the next bootstrap does: a refresh of the unchanged root, which renders the pushed tree
+    kube.apply(
+      {
+        apiVersion: "argoproj.io/v1alpha1",
+        kind: "Application",
+        metadata: {
+          name: "root",
+          namespace: "argocd",
+          annotations: { "argocd.argoproj.io/refresh": "normal" },
+        },
+      },
+      { fieldManager: "argo-bootstrap" },
+    );
+    const app = () =>
+      kube.get({
+        apiVersion: "argoproj.io/v1alpha1",
+        kind: "Application",
+        namespace: "argocd",
+        name: "traefik",
+      });
+    await kube.waitFor(() => JSON.stringify(app()?.status ?? {}).includes("load balancer"), 20_000);
+    const status = await argo(["status"]);
+    expect(status.json().applications, JSON.stringify(status.json().applications)).toContainEqual({
+      name: "traefik",
+      sync: "Synced",
+      health: "Progressing",
+      message: expect.stringMatching(
+        /^Service traefik\/\S+: waiting for a load balancer address \(none is installed\)$/,
+      ),
+    });
+    // and the root says which child holds it back
+    expect(status.json().applications[0]).toMatchObject({
+      name: "root",
+      health: "Progressing",
+      message: "Application argocd/traefik is Progressing",
+    });
   });
 });

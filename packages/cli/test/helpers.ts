@@ -106,3 +106,64 @@ export async function startLab(cwd: string, env: Record<string, string>, options
   });
   return { ready, stop: () => controller.abort() };
 }
+
+/** Real time with sleeps of at most 50 ms: the polls of a roll-out (1-5 s) do not slow a test down. */
+export const fastClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const t = setTimeout(resolve, Math.min(ms, 50));
+      signal?.addEventListener("abort", () => {
+        clearTimeout(t);
+        reject(signal.reason);
+      });
+    }),
+};
+
+/**
+ * A lab in this process for the example config copied into `dir`, published in its state directory
+ * (as `homelab lab` does, so the CLI uses it) and brought up with `up --simulate`.
+ */
+export async function upPublishedLab(dir: string, example: string, env: Record<string, string>) {
+  const [{ copyFile }, { loadConfig }, { startLab: start }, { publishLab }] = await Promise.all([
+    import("node:fs/promises"),
+    import("../src/internal/config/load.js"),
+    import("../src/internal/lab/lab.js"),
+    import("../src/internal/lab/running.js"),
+  ]);
+  await copyFile(join(EXAMPLES, example), join(dir, "homelab.yaml"));
+  const { config } = await loadConfig("homelab.yaml", { cwd: dir, env });
+  const lab = await start({ config });
+  await publishLab(join(dir, ".homelab", config.cluster.name, "lab"), lab.info);
+  const up = await run(["up", "--simulate", "--json"], { cwd: dir, env });
+  if (up.code !== 0) {
+    await lab.close();
+    throw new Error(`up failed: ${up.stdout}${up.stderr}`);
+  }
+  return lab;
+}
+
+/** A Deployment of `replicas` pods labelled app=`name` (what a drain moves). */
+export function deployment(name: string, replicas: number, namespace = "default") {
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name, namespace },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name, image: `${name}:1` }] } },
+    },
+  };
+}
+
+/** A PodDisruptionBudget that keeps `minAvailable` pods labelled app=`name`. */
+export function budget(name: string, minAvailable: number, namespace = "default") {
+  return {
+    apiVersion: "policy/v1",
+    kind: "PodDisruptionBudget",
+    metadata: { name, namespace },
+    spec: { minAvailable, selector: { matchLabels: { app: name } } },
+  };
+}

@@ -1,4 +1,4 @@
-import { readFile, stat, writeFile } from "node:fs/promises";
+import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "vitest";
 import { listFiles, run, tempDir } from "./helpers.js";
@@ -16,6 +16,7 @@ describe("homelab init", () => {
           .sort(),
       ).toEqual([
         ".gitignore",
+        "cluster/app-of-apps/bootstrap.yaml",
         "cluster/app-of-apps/kustomization.yaml",
         "cluster/apps/.gitkeep",
         "cluster/projects/.gitkeep",
@@ -27,6 +28,77 @@ describe("homelab init", () => {
       expect(await readFile(join(t.dir, ".gitignore"), "utf8")).toContain(".homelab/\nsecrets.yaml\n");
       const doctor = await run(["doctor", "--json"], { cwd: t.dir, env: { TS_AUTHKEY: "k" } });
       expect(doctor.json()).toMatchObject({ errors: 0 });
+      // bootstrap.yaml is the root Application homelab.yaml renders, checked by doctor
+      expect(doctor.json().checks).toContainEqual(
+        expect.objectContaining({
+          layer: "argo-bootstrap",
+          check: "root application (cluster/app-of-apps/bootstrap.yaml)",
+          result: "ok",
+          findings: [],
+        }),
+      );
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it("has doctor report a bootstrap.yaml that drifted from homelab.yaml, and render write it again", async ({
+    expect,
+  }) => {
+    const t = await tempDir();
+    try {
+      expect((await run(["init"], { cwd: t.dir })).code).toBe(0);
+      const config = join(t.dir, "homelab.yaml");
+      const text = await readFile(config, "utf8");
+      await writeFile(
+        config,
+        text.replace(
+          "  path: cluster/app-of-apps\n",
+          "  path: cluster/app-of-apps\n  targetRevision: v1.0.0\n",
+        ),
+      );
+      const env = { TS_AUTHKEY: "k", CLOUDFLARE_DNS_API_TOKEN: "t" };
+      const drifted = await run(["doctor", "--json"], { cwd: t.dir, env });
+      expect(drifted.code).toBe(1);
+      // the one error is the drift (unset secret references are warnings: doctor needs no secret values)
+      expect(drifted.json().findings.filter((f: { severity: string }) => f.severity === "error")).toEqual([
+        {
+          source: "argo-bootstrap",
+          severity: "error",
+          code: "BOOTSTRAP_DRIFT",
+          path: "cluster/app-of-apps/bootstrap.yaml",
+          message:
+            "cluster/app-of-apps/bootstrap.yaml does not match homelab.yaml's argocd section (spec.source.targetRevision)",
+          hint: "run `homelab render` to write it from homelab.yaml's argocd section, then commit it",
+        },
+      ]);
+      const render = await run(["render", "--json"], { cwd: t.dir, env });
+      expect(render.json().written.map((w: { path: string }) => w.path)).toContain(
+        "cluster/app-of-apps/bootstrap.yaml",
+      );
+      expect(await readFile(join(t.dir, "cluster/app-of-apps/bootstrap.yaml"), "utf8")).toContain(
+        "targetRevision: v1.0.0",
+      );
+      expect((await run(["doctor", "--json"], { cwd: t.dir, env })).json()).toMatchObject({ errors: 0 });
+      await rm(join(t.dir, "cluster/app-of-apps/bootstrap.yaml"));
+      const missing = await run(["doctor", "--json"], { cwd: t.dir, env });
+      expect(missing.json().findings).toEqual([
+        expect.objectContaining({
+          code: "BOOTSTRAP_MISSING",
+          hint: expect.stringContaining("homelab render"),
+        }),
+      ]);
+      // without a kustomization Argo CD renders every file of the directory: bootstrap.yaml too
+      await run(["render"], { cwd: t.dir, env });
+      await rm(join(t.dir, "cluster/app-of-apps/kustomization.yaml"));
+      const itself = await run(["doctor", "--json"], { cwd: t.dir, env });
+      expect(itself.json().findings).toEqual([
+        expect.objectContaining({
+          code: "BOOTSTRAP_SELF_MANAGED",
+          message:
+            "cluster/app-of-apps renders bootstrap.yaml itself: the root Application would manage itself",
+        }),
+      ]);
     } finally {
       await t.cleanup();
     }

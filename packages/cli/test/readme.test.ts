@@ -28,7 +28,7 @@ describe("README", () => {
     process.chdir(REPO_ROOT);
     try {
       await import(file);
-      expect(log.mock.calls).toEqual([[["node1 controlplane 192.168.50.200"]], ["[redacted]"], [0, true, 8]]);
+      expect(log.mock.calls).toEqual([[["node1 controlplane 192.168.50.200"]], ["[redacted]"], [0, true, 9]]);
     } finally {
       process.chdir(cwd);
       log.mockRestore();

@@ -156,6 +156,19 @@ describe("homelab secrets edit", () => {
     expect(await readFile(file, "utf8")).toBe(before);
   });
 
+  it("removes the clear text and keeps the file when the editor cannot be started", async ({ expect }) => {
+    const { env, file, tmp } = await project("a: one\n");
+    const before = await readFile(file, "utf8");
+    const r = await run(["secrets", "edit", "--json"], {
+      cwd: t.dir,
+      env: { ...env, EDITOR: join(t.dir, "no-such-editor") },
+    });
+    expect(r.code).toBe(1);
+    expect(r.json().error.message).toContain("cannot start the editor");
+    expect(await readdir(tmp)).toEqual([]);
+    expect(await readFile(file, "utf8")).toBe(before);
+  });
+
   it("removes the clear text and keeps the file when interrupted (Ctrl-C) while the editor runs", async ({
     expect,
   }) => {

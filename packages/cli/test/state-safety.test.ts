@@ -139,8 +139,8 @@ describe("cloudflareBaseURL", () => {
   ])("accepts %s when explicitly allowed", (url, { expect }) => {
     const env = { CLOUDFLARE_BASE_URL: url, HOMELAB_ALLOW_ENDPOINT_OVERRIDE: "1" };
     expect(cloudflareBaseURL(env)).toBe(url);
-    expect(realTarget(env, async () => ({ exitCode: 0, stdout: "", stderr: "" })).cloudflare.baseURL).toBe(
-      url,
-    );
+    expect(
+      realTarget(env, async () => ({ exitCode: 0, stdout: "", stderr: "" }), undefined).cloudflare.baseURL,
+    ).toBe(url);
   });
 });

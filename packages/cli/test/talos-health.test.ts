@@ -49,6 +49,20 @@ describe("homelab talos health on the HA lab", () => {
     expect(r.json().report.etcdMembers).toHaveLength(3);
   });
 
+  it("runs the Kubernetes checks with the project's kubeconfig: every Talos node has a Ready Node", async ({
+    expect,
+  }) => {
+    const r = await health();
+    expect(r.code).toBe(0);
+    const checks = r.json().report.checks as { name: string; ok: boolean; skipped: boolean }[];
+    for (const name of [
+      "all k8s nodes to report",
+      "all k8s nodes to report ready",
+      "all k8s nodes to report schedulable",
+    ])
+      expect(checks.find((c) => c.name === name)).toMatchObject({ ok: true, skipped: false });
+  });
+
   it("keeps the roles of homelab.yaml for the nodes named with --nodes", async ({ expect }) => {
     const r = await health(["--nodes", CONTROL_PLANES.join(",")]);
     expect(r.code).toBe(0);

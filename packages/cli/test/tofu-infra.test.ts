@@ -2,10 +2,12 @@
 // directory validated offline against the provider schemas, with the tfvars the CLI renders for
 // the single-node and the 3 + 2 examples; `fmt -check`; and the variables' own validation rules
 // evaluated by the real binary against those tfvars.
+import { execFile } from "node:child_process";
 import { copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { scanHcl, validateInfrastructure } from "@talos-homelab/infra-check";
+import { promisify } from "node:util";
+import { prepareOfflineTerraform, scanHcl, validateInfrastructure } from "@talos-homelab/infra-check";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { loadTalosConfig } from "../src/internal/adapters/talos-config.js";
@@ -388,11 +390,60 @@ describe("infrastructure/ on its own: copy terraform.tfvars.example, init, plan"
     expect(text).toMatch(/provider/i);
     expect(text).toMatch(/siderolabs\/talos|cloudflare\/cloudflare/);
     expect(text).not.toMatch(/Unsupported argument|Reference to undeclared|Invalid expression/);
-    // plan cannot run without providers; what it would evaluate first (the variables with their
-    // validation rules, and every local) is evaluated by the tests above from the same tfvars.
+    // Past init, with stand-in provider plugins serving the schemas, validate and a full plan with
+    // mock providers run offline: tools/infra-check/test/terraform.test.ts.
   });
 });
 
 function byKind(docs: Record<string, unknown>[]): Record<string, unknown> {
   return Object.fromEntries(docs.map((d) => [`${String(d.kind ?? "v1alpha1")}/${String(d.name ?? "")}`, d]));
 }
+
+describe("infrastructure/ planned offline from the CLI's tfvars", () => {
+  // Stand-in provider plugins serve the providers' schemas (tools/infra-check), and mock providers
+  // compute what the real ones would: terraform plans, then applies in memory, the whole module from
+  // the homelab.auto.tfvars.json that `homelab render` writes.
+  const MOCK_RUNS = `mock_provider "talos" {}
+mock_provider "cloudflare" {}
+
+variables {
+  tailscale_auth_key = "tskey-auth-test"
+}
+
+run "plan" {
+  command = plan
+}
+
+run "apply_with_mocks" {
+  command = apply
+}
+`;
+
+  it.for(examples)(
+    "plans and applies with mock providers from the tfvars rendered for the $name example",
+    { timeout: 180_000 },
+    async ({ input }, { expect }) => {
+      const offline = await prepareOfflineTerraform({
+        workDir: join(scratch, "offline"),
+        providersSchemaPath,
+        sources: ["siderolabs/talos", "cloudflare/cloudflare"],
+        nodePath: process.execPath,
+      });
+      const dir = await mkdtemp(join(scratch, "offline-plan-"));
+      await cp(infrastructureDir, dir, { recursive: true });
+      await rm(join(dir, "tests"), { recursive: true, force: true });
+      await mkdir(join(dir, "tests"));
+      await writeFile(join(dir, "tests", "cli.tftest.hcl"), MOCK_RUNS);
+      await writeFile(join(dir, TFVARS_FILE_NAME), renderTfvars(input));
+      const result = await promisify(execFile)("terraform", ["test", "-no-color"], {
+        cwd: dir,
+        env: { ...env, ...offline.env },
+        timeout: 170_000,
+      }).catch((error: { stdout?: string; stderr?: string }) => ({
+        stdout: error.stdout ?? "",
+        stderr: error.stderr ?? "",
+      }));
+      expect(`${result.stdout}${result.stderr}`).toContain("Success! 2 passed, 0 failed.");
+    },
+  );
+});

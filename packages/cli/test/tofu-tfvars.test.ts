@@ -161,6 +161,7 @@ describe("tofuSecretEnv", () => {
       TF_VAR_tailscale_auth_key: "tskey-abc",
     });
     expect(tofuSecretEnv({})).toEqual({});
+    expect(tofuSecretEnv({ cloudflareApiToken: "cf-token" })).toEqual({ CLOUDFLARE_API_TOKEN: "cf-token" });
   });
 });
 

@@ -39,6 +39,13 @@ describe("homelab up --simulate", () => {
         "",
       ].join("\n"),
     );
+    await writeFile(
+      join(dir.dir, "cluster/app-of-apps/kustomization.yaml"),
+      "resources: [cert-manager.yaml]\n",
+    );
+    // the root Application up applies: cluster/app-of-apps/bootstrap.yaml, written by render
+    const render = await run(["render"], { cwd: dir.dir, env });
+    if (render.code !== 0) throw new Error(render.stderr);
     lab = await startLab(dir.dir, env);
     info = (await lab.ready) as typeof info;
   }, 60_000);
@@ -388,7 +395,11 @@ describe("homelab up --simulate", () => {
         },
       );
       expect(r.code).toBe(0);
-      expect(r.json()).toMatchObject({ rotated: true, nodes: [{ node: "node1", connector: true }] });
+      expect(r.json().steps.map((s: { id: string; status: string }) => [s.id, s.status])).toEqual([
+        ["rotate", "done"],
+        ["roll:node1", "done"],
+        ["revoke", "done"],
+      ]);
       expect(r.stdout).not.toMatch(/eyJ|TUNNEL_TOKEN/);
       const again = await run(["up", "--simulate", "--json"], { cwd: dir.dir, env });
       expect(again.json().changed).toBe(0);
@@ -447,10 +458,16 @@ describe("homelab up --simulate", () => {
         join(dir.dir, "changed.yaml"),
         text.replace("  path: cluster/app-of-apps\n", "  path: cluster/app-of-apps\n  targetRevision: v2\n"),
       );
+      // bootstrap.yaml is what gets applied: until render writes it again, plan refuses the drift
+      const drifted = await run(["plan", "--simulate", "--config", "changed.yaml"], { cwd: dir.dir, env });
+      expect(drifted.stdout + drifted.stderr).toContain("cluster/app-of-apps/bootstrap.yaml does not match");
+      expect(drifted.code).toBe(1);
+      expect((await run(["render", "--config", "changed.yaml"], { cwd: dir.dir, env })).code).toBe(0);
       const r = await run(["plan", "--simulate", "--config", "changed.yaml"], { cwd: dir.dir, env });
       expect(r.stdout).toMatch(/^~ argocd +argo-cd release: 1 difference\(s\)/m);
       expect(r.stdout).toContain('~ Application root spec.source.targetRevision: "HEAD" → "v2"');
       expect(r.code).toBe(2);
+      expect((await run(["render"], { cwd: dir.dir, env })).code).toBe(0);
     });
 
     it("plans no changes against the converged lab when the local state file is deleted", async ({

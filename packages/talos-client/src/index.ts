@@ -50,12 +50,13 @@ export type {
   TalosClientOptions,
   TalosEvent,
   TalosResource,
-  TalosVersion,
   UpgradeOptions,
   UpgradeResult,
+  VersionInfo,
   WaitForHealthyOptions,
 } from "./types.js";
-export type { UpgradeStep } from "./upgrade.js";
+export type { DrainNodeOptions, UpgradeStep } from "./upgrade.js";
+export { drainNode } from "./upgrade.js";
 
 // ---- integration and advanced use
 

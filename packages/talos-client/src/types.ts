@@ -106,8 +106,8 @@ export interface NodesCallOptions extends CallOptions {
   legacyFanOut?: boolean;
 }
 
-/** What `version` returns per node. */
-export interface TalosVersion {
+/** What `version` returns per node: the build (as `machine.VersionInfo`), platform and features. */
+export interface VersionInfo {
   tag: string;
   sha: string;
   built: string;
@@ -125,6 +125,11 @@ export type ApplyMode = "auto" | "no-reboot" | "reboot" | "staged" | "try";
 export interface ApplyConfigurationOptions extends NodeCallOptions {
   /** The full machine configuration (multi-document YAML). */
   data: string | Uint8Array;
+  /**
+   * Default `auto`: ≤1.13 applies live when it can and reboots otherwise, ≥1.14 never reboots. `reboot`
+   * is refused (UNIMPLEMENTED) by a configured node on ≥1.14; ≤1.12 maintenance accepts only `auto`,
+   * `reboot` and `try`.
+   */
   mode?: ApplyMode;
   dryRun?: boolean;
   /** TRY mode rollback timeout; Talos defaults to 1 minute. */
@@ -331,7 +336,7 @@ export interface HealthReport {
 /** A typed client of the Talos machine API. */
 export interface TalosClient {
   /** Talos version of each node (MachineService.Version). Read; retried on UNAVAILABLE. */
-  version(options?: NodesCallOptions): Promise<NodeResult<TalosVersion>[]>;
+  version(options?: NodesCallOptions): Promise<NodeResult<VersionInfo>[]>;
   /** Hostname of each node. */
   hostname(options?: NodesCallOptions): Promise<NodeResult<string>[]>;
   /** Applies a full machine config to one node; never retried. @throws INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION */

@@ -1,7 +1,13 @@
-import { TalosClientError } from "./errors.js";
+import { isTalosClientError, TalosClientError } from "./errors.js";
+import { ContainerDriver, ContainerdNamespace } from "./gen/common/common_pb.js";
+import { ImageService } from "./gen/machine/image_pb.js";
+import { LifecycleService } from "./gen/machine/lifecycle_pb.js";
+import { MachineService, RebootRequest_Mode, UpgradeRequest_RebootMode } from "./gen/machine/machine_pb.js";
 import type { Clock, KubernetesAccess } from "./health.js";
 import { systemClock } from "./health.js";
-import type { TalosClient } from "./types.js";
+import type { Calls } from "./internal/call.js";
+import { first, firstIfAny, parseTag } from "./internal/messages.js";
+import type { ProgressEvent, TalosClient, UpgradeResult } from "./types.js";
 
 /** One step of an upgrade and what happened. */
 export interface UpgradeStep {
@@ -37,6 +43,8 @@ export interface FinishUpgradeOptions {
 
 /** `kubectl drain` polls every few seconds; talosctl's nodedrain waits at most 5 minutes. */
 const DRAIN_POLL_MS = 5_000;
+/** `kubectl drain` waits for evicted pods to be gone, checking every second. */
+const DELETE_POLL_MS = 1_000;
 const DEFAULT_DRAIN_TIMEOUT_MS = 5 * 60_000;
 const WAIT_POLL_MS = 2_000;
 const DEFAULT_WAIT_TIMEOUT_MS = 15 * 60_000;
@@ -64,17 +72,30 @@ async function kubernetesNodeName(kube: KubernetesAccess, options: FinishUpgrade
   return match.name;
 }
 
+/** Options of {@link drainNode}. */
+export interface DrainNodeOptions {
+  kubernetes: KubernetesAccess;
+  /** The Kubernetes node name. */
+  node: string;
+  /** Default 5 minutes (talosctl's). */
+  timeoutMs?: number;
+  clock?: Clock;
+  signal?: AbortSignal;
+  /** One event per eviction pass (`drain.evicted`, `drain.blocked`). */
+  onProgress?: (event: ProgressEvent) => void;
+}
+
 /**
- * Evicts every pod of the node through the eviction API (PodDisruptionBudgets honoured: a refused
- * eviction is retried until `timeoutMs`), leaving DaemonSet and mirror pods, then waits until they are gone.
+ * Drains a (cordoned) Kubernetes node as `kubectl drain --ignore-daemonsets` does: evicts every pod
+ * through the eviction API, so PodDisruptionBudgets hold (a refused eviction, HTTP 429, is retried
+ * every 5 s until `timeoutMs`), leaves DaemonSet and mirror pods, then waits until the evicted pods
+ * are gone (polled every second). Resolves to the number of pods evicted.
+ * @throws TalosClientError DEADLINE_EXCEEDED naming the pods a budget still blocks
  */
-async function drain(
-  kube: KubernetesAccess,
-  name: string,
-  clock: Clock,
-  timeoutMs: number,
-  signal: AbortSignal | undefined,
-): Promise<number> {
+export async function drainNode(options: DrainNodeOptions): Promise<number> {
+  const { kubernetes: kube, node: name, signal } = options;
+  const clock = options.clock ?? systemClock;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
   const started = clock.now();
   const call = signal ? { signal } : {};
   let evicted = 0;
@@ -84,10 +105,23 @@ async function drain(
     const blocked: string[] = [];
     for (const pod of pods) {
       const outcome = await kube.evictPod(pod.namespace, pod.name, call);
-      if (outcome === "evicted") evicted++;
-      else if (outcome === "blocked") blocked.push(`${pod.namespace}/${pod.name}`);
+      if (outcome === "evicted") {
+        evicted++;
+        options.onProgress?.({
+          type: "drain.evicted",
+          message: `evicted ${pod.namespace}/${pod.name}`,
+          node: name,
+        });
+      } else if (outcome === "blocked") blocked.push(`${pod.namespace}/${pod.name}`);
     }
-    if (clock.now() - started + DRAIN_POLL_MS > timeoutMs) {
+    if (blocked.length > 0)
+      options.onProgress?.({
+        type: "drain.blocked",
+        message: `a PodDisruptionBudget blocks ${blocked.join(", ")}; retrying`,
+        node: name,
+      });
+    const wait = blocked.length > 0 ? DRAIN_POLL_MS : DELETE_POLL_MS;
+    if (clock.now() - started + wait > timeoutMs) {
       throw new TalosClientError(
         "DEADLINE_EXCEEDED",
         `draining ${name} did not finish within ${timeoutMs} ms` +
@@ -95,7 +129,7 @@ async function drain(
         { details: { node: name, blocked } },
       );
     }
-    await clock.sleep(DRAIN_POLL_MS, signal);
+    await clock.sleep(wait, signal);
   }
 }
 
@@ -158,13 +192,14 @@ export async function finishUpgrade(options: FinishUpgradeOptions): Promise<stri
       cordoned = name;
       steps.push({ step: "cordon", status: "done", detail: `cordoned ${name}` });
       progress("upgrade.drain", `draining ${name}`);
-      const evicted = await drain(
-        kube,
-        name,
+      const evicted = await drainNode({
+        kubernetes: kube,
+        node: name,
         clock,
-        options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
-        options.signal,
-      );
+        ...(options.drainTimeoutMs === undefined ? {} : { timeoutMs: options.drainTimeoutMs }),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+        onProgress: (e) => progress(`upgrade.${e.type}`, e.message),
+      });
       steps.push({ step: "drain", status: "done", detail: `evicted ${evicted} pod(s) from ${name}` });
     } else {
       const why = kube === undefined ? "no Kubernetes access" : "drain: false";
@@ -202,4 +237,116 @@ export async function finishUpgrade(options: FinishUpgradeOptions): Promise<stri
       steps.push({ step: "uncordon", status: "skipped", detail: "not cordoned" });
     }
   }
+}
+
+/**
+ * `TalosClient.upgrade`: on 1.13+ pull and install through ImageService/LifecycleService, then (unless
+ * `reboot: false`) cordon, drain, reboot, wait and uncordon through {@link finishUpgrade}; before 1.13,
+ * or staged, the legacy MachineService.Upgrade.
+ */
+export function upgradeMethod(c: Calls, client: () => TalosClient): TalosClient["upgrade"] {
+  return async (opts) => {
+    const { node, label } = await c.singleNode(opts.node);
+    const progress = (type: string, message: string, data: Record<string, unknown> = {}): void =>
+      opts.onProgress?.({ type, message, node: label, ...data });
+    const legacy = async (): Promise<UpgradeResult> => {
+      progress("upgrade.legacy", `upgrading ${label} with MachineService.Upgrade`);
+      const res = await c.unary(
+        MachineService.method.upgrade,
+        {
+          image: opts.image,
+          stage: opts.stage ?? false,
+          force: opts.force ?? false,
+          preserve: opts.preserve ?? false,
+          rebootMode:
+            opts.rebootMode === "powercycle"
+              ? UpgradeRequest_RebootMode.POWERCYCLE
+              : UpgradeRequest_RebootMode.DEFAULT,
+        },
+        node,
+        opts,
+        false,
+      );
+      const m = firstIfAny(res.messages, label);
+      progress("upgrade.accepted", m?.ack ?? "upgrade accepted");
+      const steps: UpgradeStep[] = [
+        { step: "upgrade", status: "done", detail: m?.ack ?? "upgrade accepted (MachineService.Upgrade)" },
+      ];
+      return { node: label, flow: "legacy", actorId: m?.actorId ?? "", steps };
+    };
+    if (opts.stage === true) return legacy();
+    const versionRes = await c.unary(MachineService.method.version, {}, node, opts, true);
+    const tag = parseTag(first(versionRes.messages, label, "version").version?.tag ?? "");
+    if (tag === undefined || tag[0] < 1 || (tag[0] === 1 && tag[1] < 13)) return legacy();
+    const containerd = { driver: ContainerDriver.CRI, namespace: ContainerdNamespace.NS_SYSTEM };
+    const steps: UpgradeStep[] = [];
+    try {
+      progress("upgrade.pull", `pulling ${opts.image}`);
+      for await (const item of c.serverStream(
+        ImageService.method.pull,
+        { containerd, imageRef: opts.image },
+        node,
+        opts,
+      )) {
+        if (item.response.case === "name") progress("upgrade.pulled", `pulled ${item.response.value}`);
+        else if (item.response.case === "pullProgress") {
+          const p = item.response.value;
+          progress("upgrade.pull.progress", `layer ${p.layerId}`, {
+            layer: p.layerId,
+            offset: Number(p.progress?.offset ?? 0n),
+            total: Number(p.progress?.total ?? 0n),
+          });
+        }
+      }
+    } catch (error) {
+      if (isTalosClientError(error) && error.code === "UNIMPLEMENTED") return legacy();
+      throw error;
+    }
+    steps.push({ step: "pull", status: "done", detail: `pulled ${opts.image}` });
+    for await (const item of c.serverStream(
+      LifecycleService.method.upgrade,
+      { containerd, source: { imageName: opts.image } },
+      node,
+      opts,
+    )) {
+      const p = item.progress?.response;
+      if (p?.case === "message") progress("upgrade.progress", p.value);
+      else if (p?.case === "exitCode" && p.value !== 0) {
+        throw new TalosClientError("NODE_ERROR", `${label}: the upgrade failed with exit code ${p.value}`, {
+          details: { node: label, exitCode: p.value },
+        });
+      }
+    }
+    steps.push({ step: "install", status: "done", detail: `installed ${opts.image}` });
+    let actorId = "";
+    if (opts.reboot === false) {
+      for (const step of ["cordon", "drain", "reboot", "wait", "uncordon"] as const) {
+        steps.push({ step, status: "skipped", detail: "reboot: false" });
+      }
+    } else {
+      const mode =
+        opts.rebootMode === "powercycle" ? RebootRequest_Mode.POWERCYCLE : RebootRequest_Mode.DEFAULT;
+      actorId = await finishUpgrade({
+        client: client(),
+        node,
+        label,
+        expectedTag: imageTag(opts.image),
+        kubernetes: opts.kubernetes,
+        drain: opts.drain,
+        kubernetesNodeName: opts.kubernetesNodeName,
+        drainTimeoutMs: opts.drainTimeoutMs,
+        wait: opts.wait,
+        waitTimeoutMs: opts.waitTimeoutMs,
+        clock: opts.clock,
+        signal: opts.signal,
+        steps,
+        progress,
+        reboot: async () => {
+          const res = await c.unary(MachineService.method.reboot, { mode }, node, opts, false);
+          return res.messages[0]?.actorId ?? "";
+        },
+      });
+    }
+    return { node: label, flow: "lifecycle", actorId, steps };
+  };
 }

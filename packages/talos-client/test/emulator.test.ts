@@ -8,6 +8,7 @@ import {
   generateTalosCa,
   issueCertificate,
 } from "../src/testing/index.js";
+import { startCluster } from "./helpers.js";
 
 describe("createTalosEmulator", () => {
   it("keeps a worker without the CA key waiting until a control plane of its cluster is configured", async ({
@@ -109,6 +110,62 @@ describe("createTalosEmulator machine configs", () => {
       client.close();
     } finally {
       await emulator.close();
+    }
+  });
+});
+
+describe("the emulator's middleware chain", () => {
+  it("runs unary, server-streaming and client-streaming calls through one chain: proxying, faults, auth, log", async ({
+    expect,
+  }) => {
+    const cluster = await startCluster();
+    try {
+      const { emulator } = cluster;
+      const client = cluster.clientFor({ readAttempts: 1 });
+      // An injected UNAVAILABLE on the proxied-to node, once per kind of call.
+      emulator.faults({ node: "cp2", methods: ["Hostname", "Logs", "EtcdRecover"], unavailable: 3 });
+      const [hostname] = await client.hostname({ nodes: ["10.9.0.3"] });
+      expect(hostname).toMatchObject({ ok: false, error: { code: "UNAVAILABLE" } });
+      await expect(
+        (async () => {
+          for await (const _ of client.logs({ node: "10.9.0.3", id: "kubelet" })) break;
+        })(),
+      ).rejects.toMatchObject({ code: "UNAVAILABLE" });
+      await expect(
+        client.etcdRecover({ node: "10.9.0.3", source: [new Uint8Array(1)] }),
+      ).rejects.toMatchObject({ code: "UNAVAILABLE" });
+      const proxied = emulator.callLog.filter((e) => e.node === "cp2" && e.proxied);
+      expect(proxied.map((e) => [e.method.slice(e.method.lastIndexOf("/") + 1), e.code])).toEqual([
+        ["Hostname", 14],
+        ["Logs", 14],
+        ["EtcdRecover", 14],
+      ]);
+      expect(proxied.every((e) => e.endpoint === "cp1")).toBe(true);
+      // The fault is used up; the role table then refuses a reader the same way for every kind.
+      const reader = await issueCertificate({
+        ca: cluster.ca,
+        usage: "client",
+        organizations: ["os:reader"],
+      });
+      const readerClient = createTalosClient({
+        talosconfig: buildTalosconfig({
+          endpoints: [emulator.node("cp1").endpoint],
+          ca: cluster.ca.crt,
+          ...reader,
+        }),
+        readAttempts: 1,
+      });
+      try {
+        expect((await readerClient.hostname())[0]).toMatchObject({ ok: true, value: "cp1" });
+        await expect(readerClient.kubeconfig()).rejects.toMatchObject({ code: "PERMISSION_DENIED" });
+        await expect(readerClient.etcdRecover({ source: [new Uint8Array(1)] })).rejects.toMatchObject({
+          code: "PERMISSION_DENIED",
+        });
+      } finally {
+        readerClient.close();
+      }
+    } finally {
+      await cluster.close();
     }
   });
 });

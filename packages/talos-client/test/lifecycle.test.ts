@@ -39,6 +39,27 @@ describe("TalosClient lifecycle operations", () => {
     expect(version?.ok && version.value.tag).toBe("v1.14.0");
   });
 
+  it("keeps a node that hangs on its next boot down after an upgrade, until it is started again", async ({
+    expect,
+  }) => {
+    cluster = await startCluster({ emulator: { rebootDelayMs: 20 } });
+    const node = cluster.emulator.node("w1");
+    node.hangOnNextBoot();
+    await cluster.client.upgrade({
+      node: W1,
+      image: "factory.talos.dev/metal-installer/abc:v1.14.0",
+      wait: false,
+    });
+    await until(() => node.state() === "down");
+    await new Promise((r) => setTimeout(r, 100));
+    expect(node.state()).toBe("down");
+    const [answer] = await cluster.client.version({ nodes: [W1], timeoutMs: 2_000 });
+    expect(answer?.ok).toBe(false);
+    node.start();
+    await until(() => node.state() === "running");
+    expect(node.talosVersion()).toBe("v1.14.0");
+  });
+
   it("falls back to the legacy Upgrade when the node is older than 1.13", async ({ expect }) => {
     cluster = await startCluster({
       fleet: [{ name: "old", address: "10.9.1.2", type: "controlplane", talosVersion: "v1.12.6" }],
@@ -117,6 +138,89 @@ describe("TalosClient lifecycle operations", () => {
         code: "UNIMPLEMENTED",
       },
     );
+  });
+
+  describe("etcd recovery (talos bootstrap --recover-from)", () => {
+    const snapshotOf = async (node: string): Promise<Buffer> => {
+      const chunks: Buffer[] = [];
+      const sink = new PassThrough();
+      sink.on("data", (c: Buffer) => chunks.push(c));
+      await cluster?.client.etcdSnapshot({ node, destination: sink });
+      return Buffer.concat(chunks);
+    };
+    const wipeEphemeral = async (node: string, name: string) => {
+      await cluster?.client.reset({
+        node,
+        graceful: false,
+        reboot: true,
+        systemPartitionsToWipe: ["EPHEMERAL"],
+      });
+      await until(() => cluster?.emulator.node(name).state() === "rebooting");
+      await until(() => cluster?.emulator.node(name).state() === "running");
+    };
+    const etcdState = async (node: string) =>
+      (await cluster?.client.serviceList({ nodes: [node] }))
+        ?.flatMap((r) => (r.ok ? r.value : []))
+        .find((s) => s.id === "etcd")?.state;
+
+    it("refuses to recover onto a node whose etcd data directory is not empty", async ({ expect }) => {
+      cluster = await startCluster({ emulator: { rebootDelayMs: 20 } });
+      const snapshot = await snapshotOf(CP1);
+      await cluster.client.etcdRecover({ node: CP1, source: [snapshot] });
+      await expect(cluster.client.bootstrap({ node: CP1, recoverEtcd: true })).rejects.toMatchObject({
+        code: "ALREADY_EXISTS",
+        rawMessage: expect.stringContaining("etcd data directory is not empty"),
+      });
+    });
+
+    it("restores the keyspace of the snapshot after EPHEMERAL is wiped on every control plane", async ({
+      expect,
+    }) => {
+      cluster = await startCluster({ emulator: { rebootDelayMs: 20 } });
+      cluster.emulator.etcd.put("/registry/namespaces/shop", "{}");
+      const snapshot = await snapshotOf(CP1);
+      expect(snapshot.length).toBe(1024 * 1024);
+      cluster.emulator.etcd.put("/registry/namespaces/later", "{}");
+      await wipeEphemeral(CP2, "cp2");
+      await wipeEphemeral(CP1, "cp1");
+      // the data is gone with the last copy: etcd waits to be bootstrapped, the node config stayed
+      expect(cluster.emulator.isBootstrapped()).toBe(false);
+      expect(cluster.emulator.etcd.keys()).toEqual([]);
+      expect(await etcdState(CP1)).toBe("Preparing");
+      await cluster.client.etcdRecover({ node: CP1, source: [snapshot] });
+      await cluster.client.bootstrap({ node: CP1, recoverEtcd: true });
+      expect(cluster.emulator.etcd.keys()).toEqual(["/registry/namespaces/shop"]);
+      expect((await cluster.client.etcdMemberList({ node: CP1 })).map((m) => m.hostname).sort()).toEqual([
+        "cp1",
+        "cp2",
+      ]);
+    });
+
+    it("fails etcd (not the call) on a snapshot that fails the hash check, unless the check is skipped", async ({
+      expect,
+    }) => {
+      cluster = await startCluster({ emulator: { rebootDelayMs: 20 } });
+      cluster.emulator.etcd.put("/registry/k", "v");
+      const snapshot = await snapshotOf(CP1);
+      snapshot[snapshot.length - 100] = 1;
+      await wipeEphemeral(CP2, "cp2");
+      await wipeEphemeral(CP1, "cp1");
+      await cluster.client.etcdRecover({ node: CP1, source: [snapshot] });
+      await cluster.client.bootstrap({ node: CP1, recoverEtcd: true });
+      expect(await etcdState(CP1)).toBe("Failed");
+      expect(cluster.emulator.isBootstrapped()).toBe(false);
+      await cluster.client.etcdRecover({ node: CP1, source: [snapshot] });
+      await cluster.client.bootstrap({ node: CP1, recoverEtcd: true, recoverSkipHashCheck: true });
+      expect(cluster.emulator.etcd.get("/registry/k")).toBe("v");
+    });
+  });
+
+  it("powers on an added machine in maintenance mode", async ({ expect }) => {
+    cluster = await startCluster();
+    const node = await cluster.emulator.addNode({ name: "w9", address: "10.9.0.9" });
+    expect(node.state()).toBe("maintenance");
+    expect(cluster.emulator.node("10.9.0.9")).toBe(node);
+    await expect(cluster.emulator.addNode({ name: "w9", address: "10.9.0.10" })).rejects.toThrow(/already/);
   });
 
   it("halts a node on shutdown so that calls to it fail UNAVAILABLE", async ({ expect }) => {

@@ -146,6 +146,22 @@ describe("createTalosClient over mutual TLS", () => {
       error: { code: "UNAVAILABLE", details: { node: "10.9.0.4" } },
     });
   });
+
+  it("refuses a config without a v1alpha1 document on a configured node with Talos's message", async ({
+    expect,
+  }) => {
+    await expect(
+      cluster.client.applyConfiguration({
+        node: cp1,
+        data: "apiVersion: v1alpha1\nkind: HostnameConfig\nhostname: x\n",
+      }),
+    ).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      rawMessage: expect.stringContaining(
+        "the applied machine configuration doesn't contain v1alpha1 config, did you mean to patch the machine config instead?",
+      ),
+    });
+  });
 });
 
 describe("createTalosClient in maintenance mode", () => {

@@ -1,20 +1,20 @@
 import { describe, it } from "vitest";
+import { buildInstall } from "../src/builders/install.js";
+import { buildClusterSettings, buildNodeIp } from "../src/builders/kubernetes.js";
 import {
-  buildClusterSettings,
-  buildExtensionServices,
   buildHostname,
-  buildInstall,
   buildInterfaces,
   buildNameservers,
-  buildNodeIp,
-  buildNodePatches,
   buildStaticHosts,
   buildTimeServers,
+} from "../src/builders/network.js";
+import {
+  buildExtensionServices,
+  buildNodePatches,
   cloudflaredServiceConfig,
   corednsAddress,
   corednsAddresses,
   createSchematic,
-  EMPTY_SCHEMATIC_ID,
   installerImage,
   isoUrl,
   isTalosConfigError,
@@ -25,6 +25,7 @@ import {
   TalosConfigError,
   tailscaleServiceConfig,
 } from "../src/index.js";
+import { EMPTY_SCHEMATIC_ID } from "../src/schematic.js";
 import { FAKE_TUNNEL_TOKEN, singleNode } from "./fixtures/single-node.js";
 
 function thrown(mutate: (intent: NodeIntent) => void): TalosConfigError {

@@ -1,17 +1,17 @@
 import { describe, it } from "vitest";
+import { buildInstall, diskSelectorExpression } from "../src/builders/install.js";
+import { buildClusterSettings, buildNodeIp } from "../src/builders/kubernetes.js";
 import {
-  buildClusterSettings,
-  buildExtensionServices,
   buildHostname,
-  buildInstall,
   buildInterfaces,
   buildNameservers,
-  buildNodeIp,
-  buildNodePatches,
   buildStaticHosts,
   buildTimeServers,
+} from "../src/builders/network.js";
+import {
+  buildExtensionServices,
+  buildNodePatches,
   type ConfigDocument,
-  diskSelectorExpression,
   documentKind,
   type InterfaceIntent,
   type NodeIntent,

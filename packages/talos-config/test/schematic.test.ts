@@ -1,5 +1,6 @@
 import { describe, it } from "vitest";
-import { createSchematic, EMPTY_SCHEMATIC_ID, installerImage, isoUrl, parseSchematic } from "../src/index.js";
+import { createSchematic, installerImage, isoUrl, parseSchematic } from "../src/index.js";
+import { EMPTY_SCHEMATIC_ID } from "../src/schematic.js";
 
 describe("createSchematic", () => {
   it("gives the factory's empty schematic id when nothing is customised", ({ expect }) => {

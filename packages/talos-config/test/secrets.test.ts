@@ -2,13 +2,8 @@ import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto"
 import { inspect } from "node:util";
 import { describe, it } from "vitest";
 import { parse } from "yaml";
-import {
-  CA_VALIDITY_HOURS,
-  generateSecrets,
-  type SecretsBundle,
-  secretsFromYaml,
-  secretsToYaml,
-} from "../src/index.js";
+import { generateSecrets, type SecretsBundle, secretsFromYaml, secretsToYaml } from "../src/index.js";
+import { CA_VALIDITY_HOURS } from "../src/secrets/secrets-bundle.js";
 import { keyUsageOf, lifetimeHours } from "./helpers/certificates.js";
 import { failure } from "./helpers/errors.js";
 

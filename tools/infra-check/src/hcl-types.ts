@@ -1,4 +1,4 @@
-// Terraform type constraints: parsing `type = object({...})` expressions and schema type JSON,
+// Terraform type constraints: reading `type = object({...})` from the parser's AST and schema type JSON,
 // and checking JSON values (tfvars) against them.
 
 export type TypeExpr =
@@ -7,113 +7,77 @@ export type TypeExpr =
   | { kind: "object"; attributes: Record<string, { type: TypeExpr; optional: boolean }> }
   | { kind: "tuple"; elements: TypeExpr[] };
 
-/** Parses a type constraint such as `list(object({ a = string, b = optional(number, 1) }))`. */
-export function parseTypeExpression(text: string): TypeExpr {
-  let i = 0;
-  const s = text;
-  const ws = (): void => {
-    while (i < s.length) {
-      if (/[\s,]/.test(s[i] as string)) i++;
-      else if (s[i] === "#" || (s[i] === "/" && s[i + 1] === "/")) {
-        while (i < s.length && s[i] !== "\n") i++;
-      } else if (s[i] === "/" && s[i + 1] === "*") {
-        const end = s.indexOf("*/", i + 2);
-        i = end === -1 ? s.length : end + 2;
-      } else break;
+/** The subset of the parser's expression AST (`getExpressionAst`) the checks read. */
+export type Ast = { type: string; meta?: Record<string, unknown>; children?: Ast[] };
+
+const PRIMITIVES = new Set(["string", "number", "bool", "any"]);
+
+/** The value node of each `key = value` item of an object-expression node, keyed by its name. */
+export function objectItems(node: Ast): Map<string, Ast> {
+  const items = (node.meta?.items ?? {}) as Record<string, string>;
+  const children = node.children ?? [];
+  const out = new Map<string, Ast>();
+  for (const [rawKey, valueText] of Object.entries(items)) {
+    // Keys arrive as written: bare names, or quoted strings.
+    const key = /^"(.*)"$/.exec(rawKey)?.[1] ?? rawKey;
+    // Items with the same value text have the same value, so the first match is as good as any.
+    const child = children.find((c, i) => i % 2 === 1 && c.meta?.value === valueText);
+    if (child !== undefined) out.set(key, child);
+  }
+  return out;
+}
+
+/**
+ * Reads a type constraint (`list(object({ a = string, b = optional(number, 1) }))`) from the
+ * parser's expression AST of the `type` argument.
+ *
+ * @throws Error naming what is not a type.
+ */
+export function typeFromAst(node: Ast): TypeExpr {
+  const children = node.children ?? [];
+  if (node.type === "scopeTraversal") {
+    const name = String(node.meta?.fullAccessor ?? "");
+    if (PRIMITIVES.has(name)) return { kind: name as "string" | "number" | "bool" | "any" };
+    throw new Error(`unknown type "${name}"`);
+  }
+  if (node.type !== "function") throw new Error(`"${String(node.meta?.value ?? node.type)}" is not a type`);
+  const name = String(node.meta?.name ?? "");
+  const only = (): Ast => {
+    if (children.length !== 1 || children[0] === undefined)
+      throw new Error(`${name}(...) takes one argument`);
+    return children[0];
+  };
+  switch (name) {
+    case "list":
+    case "set":
+    case "map":
+      return { kind: name, element: typeFromAst(only()) };
+    case "tuple": {
+      const list = only();
+      if (list.type !== "tuple") throw new Error("tuple(...) takes a list of types");
+      return { kind: "tuple", elements: (list.children ?? []).map(typeFromAst) };
     }
-  };
-  const ident = (): string => {
-    ws();
-    const m = /^[A-Za-z_][A-Za-z0-9_-]*/.exec(s.slice(i));
-    if (m === null) throw new Error(`expected a type name at "${s.slice(i, i + 20)}"`);
-    i += m[0].length;
-    return m[0];
-  };
-  const expect = (c: string): void => {
-    ws();
-    if (s[i] !== c) throw new Error(`expected "${c}" at "${s.slice(i, i + 20)}"`);
-    i++;
-  };
-  // Skips a default value up to the `)` closing optional(...).
-  const skipDefault = (): void => {
-    let depth = 0;
-    while (i < s.length) {
-      const c = s[i] as string;
-      if (c === '"') {
-        i++;
-        while (i < s.length && s[i] !== '"') i += s[i] === "\\" ? 2 : 1;
-      } else if (c === "(" || c === "[" || c === "{") depth++;
-      else if (c === ")" || c === "]" || c === "}") {
-        if (depth === 0) return;
-        depth--;
-      }
-      i++;
-    }
-  };
-  const parseType = (): TypeExpr => {
-    const name = ident();
-    switch (name) {
-      case "string":
-      case "number":
-      case "bool":
-      case "any":
-        return { kind: name };
-      case "list":
-      case "set":
-      case "map": {
-        expect("(");
-        const element = parseType();
-        expect(")");
-        return { kind: name, element };
-      }
-      case "tuple": {
-        expect("(");
-        expect("[");
-        const elements: TypeExpr[] = [];
-        ws();
-        while (s[i] !== "]") {
-          elements.push(parseType());
-          ws();
+    case "object": {
+      const body = only();
+      if (body.type !== "object") throw new Error("object(...) takes an object of attribute types");
+      const attributes: Record<string, { type: TypeExpr; optional: boolean }> = {};
+      for (const [key, value] of objectItems(body)) {
+        const isOptional = value.type === "function" && value.meta?.name === "optional";
+        const count = value.children?.length ?? 0;
+        if (isOptional && (count < 1 || count > 2)) {
+          throw new Error(
+            `optional() for ${key} takes a type and at most one default, got ${count} arguments`,
+          );
         }
-        i++;
-        expect(")");
-        return { kind: "tuple", elements };
+        const inner = isOptional ? value.children?.[0] : value;
+        if (inner === undefined) throw new Error(`no type for ${key}`);
+        attributes[key] = { type: typeFromAst(inner), optional: isOptional };
       }
-      case "object": {
-        expect("(");
-        expect("{");
-        const attributes: Record<string, { type: TypeExpr; optional: boolean }> = {};
-        ws();
-        while (s[i] !== "}") {
-          const key = ident();
-          expect("=");
-          ws();
-          if (s.slice(i).startsWith("optional(") || s.slice(i).startsWith("optional (")) {
-            ident();
-            expect("(");
-            const type = parseType();
-            ws();
-            skipDefault();
-            expect(")");
-            attributes[key] = { type, optional: true };
-          } else {
-            attributes[key] = { type: parseType(), optional: false };
-          }
-          ws();
-          if (i >= s.length) throw new Error("unterminated object type");
-        }
-        i++;
-        expect(")");
-        return { kind: "object", attributes };
-      }
-      default:
-        throw new Error(`unknown type "${name}"`);
+      return { kind: "object", attributes };
     }
-  };
-  const type = parseType();
-  ws();
-  if (i < s.length) throw new Error(`unexpected "${s.slice(i, i + 20)}" after the type`);
-  return type;
+    default:
+      throw new Error(`unknown type "${name}"`);
+  }
 }
 
 interface SchemaAttributeLike {
@@ -236,4 +200,52 @@ export function checkJsonValue(value: unknown, type: TypeExpr, path: string): st
       return errors;
     }
   }
+}
+
+/** `type` with the nested attributes listed in `required` (below `prefix`) marked required. */
+export function withRequired(type: TypeExpr, required: Set<string>, prefix: string): TypeExpr {
+  switch (type.kind) {
+    case "object": {
+      const attributes: Record<string, { type: TypeExpr; optional: boolean }> = {};
+      for (const [key, a] of Object.entries(type.attributes)) {
+        const path = `${prefix}.${key}`;
+        attributes[key] = {
+          type: withRequired(a.type, required, path),
+          optional: a.optional && !required.has(path),
+        };
+      }
+      return { kind: "object", attributes };
+    }
+    case "list":
+    case "set":
+    case "map":
+      return { kind: type.kind, element: withRequired(type.element, required, prefix) };
+    default:
+      return type;
+  }
+}
+
+/** The declared type at `segments` below `type`, or undefined when it cannot be followed. */
+export function typeAt(type: TypeExpr, segments: string[]): TypeExpr | undefined {
+  let current: TypeExpr = type;
+  for (const segment of segments) {
+    if (current.kind === "object") {
+      const next = current.attributes[segment];
+      if (next === undefined) return undefined;
+      current = next.type;
+    } else if (current.kind === "list" || current.kind === "set" || current.kind === "map") {
+      current = current.element;
+    } else if (current.kind === "tuple") {
+      current = current.elements[Number(segment)] ?? { kind: "any" };
+    } else {
+      return undefined;
+    }
+  }
+  return current;
+}
+
+const COLLECTION_KINDS = new Set(["object", "list", "set", "map", "tuple"]);
+
+export function isCollection(type: TypeExpr): boolean {
+  return COLLECTION_KINDS.has(type.kind);
 }

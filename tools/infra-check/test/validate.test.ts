@@ -393,4 +393,116 @@ resource "cloudflare_zero_trust_tunnel_cloudflared" "this" {
     expect(problems.join("\n")).toMatch(/account_id.*object/);
     expect(problems.join("\n")).not.toMatch(/\bname\b/);
   });
+  it("reads a variable's type with the HCL parser: quoted attribute names are valid types", async ({
+    expect,
+  }) => {
+    const findings = await validate(`variable "labels" {
+  description = "Labels."
+  type        = object({ "app-name" = string, tier = optional(string, "web") })
+}
+
+resource "terraform_data" "labels" {
+  input = var.labels["app-name"]
+}
+`);
+    expect(brief(findings)).toEqual([]);
+  });
+
+  it("reports an optional() with more than a type and a default, which the hand-written scanner skipped", async ({
+    expect,
+  }) => {
+    // Terraform's type reader: the optional modifier takes a type and at most one default.
+    const findings = await validate(`variable "pair" {
+  description = "Pair."
+  type        = object({ a = string, b = optional(number, 1, 2) })
+}
+`);
+    expect(brief(findings)).toEqual([{ code: "VARIABLE_BAD_TYPE", file: "main.tf", line: 3 }]);
+  });
+
+  it("reports objects assigned to strings through locals, indexes, each.value and resource attributes", async ({
+    expect,
+  }) => {
+    const findings = await validate(`variable "tunnels" {
+  description = "Tunnels by key."
+  type = map(object({
+    name    = string
+    account = object({ id = string })
+  }))
+}
+
+variable "list" {
+  description = "A list of tunnels."
+  type        = list(object({ name = string, account = object({ id = string }) }))
+}
+
+locals {
+  first = var.list[0]
+  built = { account = { id = "0123456789abcdef0123456789abcdef" }, name = "t" }
+}
+
+resource "cloudflare_zero_trust_tunnel_cloudflared" "each" {
+  for_each   = var.tunnels
+  account_id = each.value.account
+  name       = each.value.name
+}
+
+resource "cloudflare_zero_trust_tunnel_cloudflared" "local" {
+  account_id = local.first.account
+  name       = local.built.account
+}
+
+resource "cloudflare_zero_trust_tunnel_cloudflared" "index" {
+  account_id = var.list[0].account
+  name       = var.list[0].name
+}
+
+resource "cloudflare_zero_trust_tunnel_cloudflared" "resource" {
+  account_id = talos_machine_secrets.this.client_configuration
+  name       = talos_machine_secrets.this.client_configuration.ca_certificate
+}
+`);
+    const problems = findings.filter((f) => f.code === "INVALID_VALUE").map((f) => [f.line, f.message]);
+    expect(problems.map(([line]) => line)).toEqual([21, 26, 27, 31, 36]);
+    expect(problems.map(([, m]) => String(m).split(": ").slice(1).join(": "))).toEqual([
+      "account_id: each.value.account is object where string is expected",
+      "account_id: local.first.account is object where string is expected",
+      "name: local.built.account is object where string is expected",
+      "account_id: var.list[0].account is object where string is expected",
+      "account_id: talos_machine_secrets.this.client_configuration is object where string is expected",
+    ]);
+  });
+  it("reports a feature newer than the lowest version required_version allows", async ({ expect }) => {
+    const dir = await mkdtemp(join(scratch, "module-"));
+    await writeFile(join(dir, "providers.tf"), PROVIDERS.replace('">= 1.11.0"', '">= 1.6.0"'));
+    await writeFile(
+      join(dir, "main.tf"),
+      `locals {
+  greeting = templatestring("hello \${name}", { name = "x" })
+}
+
+removed {
+  from = terraform_data.old
+  lifecycle {
+    destroy = false
+  }
+}
+`,
+    );
+    const findings = await validateInfrastructure({ dir, providersSchemaPath });
+    expect(
+      findings.filter((f) => f.code === "REQUIRED_VERSION_TOO_LOW").map((f) => [f.file, f.line, f.message]),
+    ).toEqual([
+      [
+        "main.tf",
+        2,
+        "required_version allows 1.6.0, but templatestring() needs Terraform >= 1.9 and OpenTofu >= 1.7",
+      ],
+      [
+        "main.tf",
+        5,
+        "required_version allows 1.6.0, but removed blocks need Terraform >= 1.7 and OpenTofu >= 1.7",
+      ],
+    ]);
+  });
 });

@@ -1,3 +1,4 @@
+export type { KubeNodes, NodeRegistration, NodeTaint, StaticPodSpec } from "./cluster-nodes.js";
 export type {
   HelmStandIn,
   HelmStandInCall,

@@ -5,13 +5,20 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
-import { IN_CLUSTER_SERVER as IN_CLUSTER } from "../constants.js";
+import { IN_CLUSTER_SERVER as IN_CLUSTER, REFRESH_ANNOTATION } from "../constants.js";
 import { readGitOpsTree } from "../gitops-tree.js";
 import { isDestinationPermitted, isGroupKindPermitted, isSourcePermitted } from "../internal/app-project.js";
 import { isRecord } from "../internal/util.js";
 import { APPLICATION_HEALTH_KEY } from "../manifests.js";
 import { schemaFindings } from "../validate.js";
 import { chartObjects } from "./chart-inventory.js";
+import {
+  CLUSTER_NODE_TYPES,
+  createClusterNodes,
+  type KubeNodes,
+  POD_SUBRESOURCES,
+  StatusError,
+} from "./cluster-nodes.js";
 import {
   apiVersionOf,
   mergeApplied,
@@ -101,6 +108,14 @@ export interface KubeEmulator {
   kubeconfig: string;
   faults: KubeEmulatorFaults;
   argo: ArgoStandIn;
+  /**
+   * The cluster's Nodes, as kubelets register them (see cluster-nodes.ts). Once a Node exists, the
+   * emulator also places pods: Deployments', StatefulSets' and DaemonSets' on schedulable nodes,
+   * mirror pods of static pods, PodDisruptionBudgets kept current, evictions that honour them.
+   */
+  nodes: KubeNodes;
+  /** Changes the version /version reports (the API server was upgraded), e.g. `1.35.0`. */
+  setKubernetesVersion(version: string): void;
   requestLog: KubeRequestLogEntry[];
   /** Reads an object straight from the store. */
   get(ref: { apiVersion: string; kind: string; name: string; namespace?: string }): StoredObject | undefined;
@@ -129,8 +144,10 @@ export interface KubeEmulator {
  */
 export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Promise<KubeEmulator> {
   const store = new ObjectStore();
+  store.addTypes(CLUSTER_NODE_TYPES);
+  const cluster = createClusterNodes(store);
   const stepMs = options.stepMs ?? 20;
-  const kubernetesVersion = options.kubernetesVersion ?? "1.32.0";
+  let kubernetesVersion = options.kubernetesVersion ?? "1.32.0";
   const requestLog: KubeRequestLogEntry[] = [];
   const apiFaults: (ApiFault & { remaining: number })[] = [];
   const stalls = new Map<string, RolloutStall>();
@@ -340,6 +357,7 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
                 },
               ]
             : []),
+          ...(t.kind === "Pod" ? POD_SUBRESOURCES : []),
         ]),
       });
       return;
@@ -359,7 +377,8 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
       sub = rest[2];
     }
     const type = typesHere.find((t) => t.resource === resourceName);
-    if (type === undefined || (sub !== undefined && sub !== "status")) {
+    const eviction = type?.kind === "Pod" && sub === "eviction";
+    if (type === undefined || (sub !== undefined && sub !== "status" && !eviction)) {
       sendStatus(res, 404, "NotFound", "the server could not find the requested resource");
       return;
     }
@@ -368,13 +387,22 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
       return;
     }
     try {
-      if (name === undefined) {
+      if (eviction && name !== undefined && namespace !== undefined) {
+        if (method !== "POST") throw new StoreError(405, "MethodNotAllowed", `${method} is not supported`);
+        sendJson(
+          res,
+          201,
+          cluster.evict(namespace, name, parseBody(body), parsed.searchParams.get("dryRun") === "All"),
+        );
+      } else if (name === undefined) {
         await collection(req, res, method, type, namespace, parsed.searchParams, body);
       } else {
         item(req, res, method, type, namespace, name, sub === "status", parsed.searchParams, body);
       }
     } catch (error) {
-      if (error instanceof StoreError) sendStatus(res, error.status, error.reason, error.message);
+      if (error instanceof StatusError)
+        sendStatus(res, error.status, error.reason, error.message, error.details);
+      else if (error instanceof StoreError) sendStatus(res, error.status, error.reason, error.message);
       else throw error;
     }
   }
@@ -610,6 +638,7 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
 
   function step(): void {
     stepWorkloads();
+    cluster.step();
     stepArgo();
   }
 
@@ -967,6 +996,17 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
         state = { phase: 0, specHash };
         appPhases.set(k, state);
       }
+      // argo-cd v3.5.1 controller/appcontroller.go needRefreshAppStatus: a refresh request compares with Git
+      // again (automated apps sync what changed); persistReconciliationStatus removes the annotation with the
+      // new status (below, once the render is done)
+      const refresh = isRecord(app.metadata.annotations)
+        ? app.metadata.annotations[REFRESH_ANNOTATION] !== undefined
+        : false;
+      if (refresh && (state.phase === 3 || state.phase === 9)) {
+        const checkout = source === undefined ? undefined : gitRepos.get(String(source.repoURL));
+        if (checkout !== undefined) renders.delete(`${checkout}#${String(source?.path)}`);
+        if (state.phase === 3) state.phase = 1;
+      }
       const status: Record<string, unknown> = isRecord(app.status) ? structuredClone(app.status) : {};
       const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
       const override = healthOverrides.get(k);
@@ -1133,6 +1173,18 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
 
   function writeAppStatus(type: ResourceType, app: StoredObject, status: Record<string, unknown>): void {
     const current = isRecord(app.status) ? app.status : undefined;
+    const annotations = isRecord(app.metadata.annotations) ? app.metadata.annotations : {};
+    const phase = appPhases.get(`${app.metadata.namespace}/${app.metadata.name}`)?.phase ?? 0;
+    if (annotations[REFRESH_ANNOTATION] !== undefined && phase >= 2) {
+      // the refresh is done: the new status goes with the annotation removed, as one write
+      const { [REFRESH_ANNOTATION]: _refresh, ...rest } = annotations;
+      store.replace(
+        type,
+        { ...app, metadata: { ...app.metadata, annotations: rest }, status },
+        { manager: "argocd-application-controller" },
+      );
+      return;
+    }
     if (JSON.stringify(current) === JSON.stringify(status)) return;
     store.replace(
       type,
@@ -1178,6 +1230,28 @@ export async function createKubeEmulator(options: KubeEmulatorOptions = {}): Pro
     url,
     kubeconfig,
     requestLog,
+    nodes: {
+      ...cluster.nodes,
+      register(node) {
+        cluster.nodes.register(node);
+        wake();
+      },
+      setReady(name, ready) {
+        cluster.nodes.setReady(name, ready);
+        wake();
+      },
+      update(name, changes) {
+        cluster.nodes.update(name, changes);
+        wake();
+      },
+      remove(name) {
+        cluster.nodes.remove(name);
+        wake();
+      },
+    },
+    setKubernetesVersion(version) {
+      kubernetesVersion = version.replace(/^v/, "");
+    },
     faults: {
       apiError(fault) {
         apiFaults.push({ ...fault, remaining: fault.times ?? Number.POSITIVE_INFINITY });
@@ -1392,12 +1466,10 @@ function selectorMatches(object: StoredObject, query: URLSearchParams): boolean 
     for (const term of fieldSelector.split(",")) {
       const [field, value] = term.split(/!?==?/) as [string, string];
       const negate = term.includes("!=");
-      const actual =
-        field === "metadata.name"
-          ? object.metadata.name
-          : field === "metadata.namespace"
-            ? object.metadata.namespace
-            : undefined;
+      // metadata.name, metadata.namespace, spec.nodeName, status.phase ...
+      let actual: unknown = object;
+      for (const part of field.split(".")) actual = isRecord(actual) ? actual[part] : undefined;
+      actual ??= "";
       if (negate ? actual === value : actual !== value) return false;
     }
   }
@@ -1442,6 +1514,14 @@ function table(type: ResourceType, items: StoredObject[]): Record<string, unknow
 }
 
 function cell(object: StoredObject, jsonPath: string): unknown {
+  if (jsonPath === "@nodeStatus") {
+    const status = isRecord(object.status) ? object.status : {};
+    const ready = (Array.isArray(status.conditions) ? status.conditions : []).find(
+      (c: unknown) => isRecord(c) && c.type === "Ready",
+    ) as Record<string, unknown> | undefined;
+    const text = ready?.status === "True" ? "Ready" : "NotReady";
+    return isRecord(object.spec) && object.spec.unschedulable === true ? `${text},SchedulingDisabled` : text;
+  }
   if (jsonPath === "@ready") {
     const spec = isRecord(object.spec) ? object.spec : {};
     const status = isRecord(object.status) ? object.status : {};
@@ -1467,7 +1547,13 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function sendStatus(res: ServerResponse, status: number, reason: string, message: string): void {
+function sendStatus(
+  res: ServerResponse,
+  status: number,
+  reason: string,
+  message: string,
+  details?: Record<string, unknown>,
+): void {
   sendJson(res, status, {
     kind: "Status",
     apiVersion: "v1",
@@ -1475,6 +1561,7 @@ function sendStatus(res: ServerResponse, status: number, reason: string, message
     status: "Failure",
     message,
     reason,
+    ...(details === undefined ? {} : { details }),
     code: status,
   });
 }

@@ -152,6 +152,12 @@ export class ObjectStore {
     }
   }
 
+  /** Serves more built-in types (the cluster-nodes part adds Node, PodDisruptionBudget, DaemonSet). */
+  addTypes(types: readonly ResourceType[]): void {
+    for (const type of types)
+      if (!this.#types.some((t) => t.group === type.group && t.kind === type.kind)) this.#types.push(type);
+  }
+
   get resourceVersion(): string {
     return String(this.#resourceVersion);
   }
@@ -305,7 +311,11 @@ export class ObjectStore {
     const operation = options.operation ?? "Update";
     const hasManager = managers.some((m) => m.manager === options.manager && m.operation === operation);
     if (!anyChanged && hasManager) return structuredClone(current);
-    if (specChanged) next.metadata.generation = Number(current.metadata.generation ?? 0) + 1;
+    // kubernetes apiextensions-apiserver pkg/registry/customresource/strategy.go PrepareForUpdate: a custom
+    // resource without the status subresource (Argo CD's Application) gets a new generation on status writes too
+    const statusBumps =
+      type.fromCrd === true && type.statusSubresource !== true && !sameJson(current.status, next.status);
+    if (specChanged || statusBumps) next.metadata.generation = Number(current.metadata.generation ?? 0) + 1;
     next.metadata.managedFields = [
       ...managers.filter((m) => !(m.manager === options.manager && m.operation === operation)),
       managedField(options.manager, next.apiVersion, operation),
@@ -476,6 +486,10 @@ function applyDefaults(type: ResourceType, object: StoredObject): void {
     spec.progressDeadlineSeconds ??= 600;
     spec.revisionHistoryLimit ??= 10;
     spec.strategy ??= { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: "25%" } };
+  }
+  if (type.kind === "DaemonSet" && spec !== undefined) {
+    spec.revisionHistoryLimit ??= 10;
+    spec.updateStrategy ??= { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } };
   }
   if (type.kind === "StatefulSet" && spec !== undefined) {
     spec.replicas ??= 1;

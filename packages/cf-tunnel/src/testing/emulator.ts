@@ -16,6 +16,8 @@ export interface EmulatedConnector {
   arch: string;
   runAt: string;
   colos: string[];
+  /** The tunnel secret the connector authenticated with (absent: registered without a token). */
+  secret?: string;
 }
 
 /** One tunnel held by the emulator. */
@@ -174,10 +176,22 @@ export interface EmulatorCore {
   faults(rules: FaultRule | FaultRule[]): void;
   /** Removes every fault rule. */
   clearFaults(): void;
-  /** Registers a fake connector on a tunnel (as `cloudflared tunnel run` would). */
+  /**
+   * Registers a fake connector on a tunnel (as `cloudflared tunnel run` would). With `token`, the
+   * registration is refused (throws) unless the token names this tunnel and carries its current
+   * secret: after a rotation, cloudflared cannot open new connections with the old token, while
+   * connectors registered before it stay up until they restart or their connections are deleted.
+   */
   addConnector(
     tunnelId: string,
-    input: { id?: string; originIp: string; version?: string; arch?: string; colos?: string[] },
+    input: {
+      id?: string;
+      originIp: string;
+      version?: string;
+      arch?: string;
+      colos?: string[];
+      token?: string;
+    },
   ): EmulatedConnector;
   /** Removes a connector from a tunnel. */
   removeConnector(tunnelId: string, connectorId: string): void;
@@ -290,6 +304,16 @@ export function serviceProblem(service: string): string | undefined {
     return `${service} is an invalid address, ingress rules don't support proxying to a different path on the origin service`;
   }
   return undefined;
+}
+
+/** The claims of a connector token (base64 JSON `{a, t, s}`, cloudflared `connection/connection.go`). */
+function tokenClaims(token: string): { a?: unknown; t?: unknown; s?: unknown } | undefined {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(token, "base64").toString("utf8"));
+    return isObject(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function tunnelToken(accountId: string, tunnel: EmulatedTunnel): string {
@@ -1243,6 +1267,13 @@ export function createEmulatorCore(options: CloudflareEmulatorOptions = {}): Emu
     addConnector(tunnelId, input) {
       const t = tunnels.get(tunnelId);
       if (!t || t.deletedAt !== null) throw new Error(`unknown tunnel ${tunnelId}`);
+      if (input.token !== undefined) {
+        const claims = tokenClaims(input.token);
+        if (claims?.t !== tunnelId || claims.s !== t.secret)
+          throw new Error(
+            `tunnel ${tunnelId} refused the connector: the token is not the tunnel's current one`,
+          );
+      }
       const c: EmulatedConnector = {
         id: input.id ?? randomUUID(),
         originIp: input.originIp,
@@ -1250,6 +1281,7 @@ export function createEmulatorCore(options: CloudflareEmulatorOptions = {}): Emu
         arch: input.arch ?? "linux_amd64",
         runAt: now(),
         colos: input.colos ?? ["fra06", "ams01", "fra10", "ams08"],
+        ...(input.token !== undefined ? { secret: t.secret } : {}),
       };
       t.connectors.push(c);
       return c;

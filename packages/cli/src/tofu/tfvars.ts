@@ -94,6 +94,8 @@ export interface TfvarsInput {
 /** Resolved secret values for the tofu run (the CLI resolves homelab.yaml's references). */
 export interface TofuSecretInput {
   tailscaleAuthKey?: string | undefined;
+  /** Read by the Cloudflare provider itself as CLOUDFLARE_API_TOKEN. */
+  cloudflareApiToken?: string | undefined;
 }
 
 const DEFAULT_POD_SUBNETS = ["10.244.0.0/16"];
@@ -287,5 +289,6 @@ export function renderTfvars(input: TfvarsInput): string {
 export function tofuSecretEnv(secrets: TofuSecretInput): Record<string, string> {
   const env: Record<string, string> = {};
   if (secrets.tailscaleAuthKey !== undefined) env.TF_VAR_tailscale_auth_key = secrets.tailscaleAuthKey;
+  if (secrets.cloudflareApiToken !== undefined) env.CLOUDFLARE_API_TOKEN = secrets.cloudflareApiToken;
   return env;
 }

@@ -2,7 +2,7 @@ import { inspect } from "node:util";
 import { dispatch } from "./emulator/chain.js";
 import { NodeListener } from "./emulator/listener.js";
 import { createFleet, NodeImpl } from "./emulator/store.js";
-import type { TalosEmulator, TalosEmulatorOptions } from "./emulator/types.js";
+import type { EmulatorNodeSpec, TalosEmulator, TalosEmulatorOptions } from "./emulator/types.js";
 import { buildTalosconfig, issueCertificate } from "./pki.js";
 
 export type {
@@ -37,18 +37,17 @@ export async function createTalosEmulator(options: TalosEmulatorOptions): Promis
   if (options.nodes.length === 0) throw new Error("the emulator needs at least one node");
   const fleet = createFleet(options);
 
-  for (const spec of options.nodes)
-    fleet.nodes.push(
-      new NodeImpl(
-        spec,
-        fleet,
-        (node) =>
-          new NodeListener(
-            () => node.currentTls(),
-            (call) => dispatch(node, call),
-          ),
-      ),
+  const machine = (spec: EmulatorNodeSpec) =>
+    new NodeImpl(
+      spec,
+      fleet,
+      (node) =>
+        new NodeListener(
+          () => node.currentTls(),
+          (call) => dispatch(node, call),
+        ),
     );
+  for (const spec of options.nodes) fleet.nodes.push(machine(spec));
   await Promise.all(fleet.nodes.map((n) => n.init()));
 
   const emulator: TalosEmulator = {
@@ -67,6 +66,23 @@ export async function createTalosEmulator(options: TalosEmulatorOptions): Promis
     },
     isBootstrapped() {
       return fleet.bootstrapped;
+    },
+    etcd: {
+      put(key, value) {
+        if (!fleet.bootstrapped) throw new Error("etcd is not running");
+        fleet.etcd.keys.set(key, value);
+        fleet.etcd.revision += 1;
+      },
+      get: (key) => fleet.etcd.keys.get(key),
+      keys: () => [...fleet.etcd.keys.keys()].sort(),
+    },
+    async addNode(spec) {
+      if (fleet.find(spec.name) !== undefined || fleet.find(spec.address) !== undefined)
+        throw new Error(`the emulator has a node "${spec.name}" or at ${spec.address} already`);
+      const node = machine(spec);
+      await node.init();
+      fleet.nodes.push(node);
+      return node;
     },
     async talosconfig(opts = {}) {
       const configured = fleet.nodes.find((n) => n.config !== undefined && n.config.ca.key !== "");

@@ -49,6 +49,8 @@ export interface Invocation<O extends OptionDefs = OptionDefs> {
   path: string[];
   /** The root of the command tree (for completion scripts). */
   root: GroupDef;
+  /** Runs `cleanup` when the command is done, however it ends (e.g. removes a temp kubeconfig copy). */
+  defer(cleanup: () => Promise<void>): void;
 }
 
 /** A runnable command: its metadata is the help text, its `run` resolves to the exit code (default 0). */

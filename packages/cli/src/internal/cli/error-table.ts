@@ -45,6 +45,11 @@ export const ERROR_TABLE: Record<string, ErrorPresentation> = {
   "homelab:UNREACHABLE": { exit: 1, message: "a node does not answer" },
   "homelab:UNSAFE_ENDPOINT": { exit: 1, message: "an API endpoint override was refused" },
   "homelab:LOCKED": { exit: 1, message: "another homelab command holds the state directory" },
+  "homelab:BACKUP_INVALID": {
+    exit: 1,
+    message: "the backup is incomplete or was changed",
+    hint: "nothing was changed on the cluster",
+  },
 
   "sops:INVALID_INPUT": { exit: 1, message: "the file cannot be parsed", hint: "nothing was written" },
   "sops:METADATA_NOT_FOUND": { exit: 1, message: "the file is not SOPS-encrypted" },

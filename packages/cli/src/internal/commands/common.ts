@@ -10,7 +10,7 @@ import { parseDuration } from "../pipeline/node-wait.js";
 /** Loads the project's homelab.yaml (--config, default ./homelab.yaml). */
 export async function loadProject(
   inv: Invocation,
-  options: { resolveSecrets?: boolean; placeholderSecrets?: boolean } = {},
+  options: { resolveSecrets?: boolean; placeholderSecrets?: boolean; checkReferences?: boolean } = {},
 ): Promise<LoadedConfig> {
   const path = inv.flags.config ?? "homelab.yaml";
   const { loadConfig } = await import("../config/load.js");
@@ -19,6 +19,7 @@ export async function loadProject(
     env: inv.ctx.env,
     resolveSecrets: options.resolveSecrets ?? true,
     placeholderSecrets: options.placeholderSecrets === true,
+    checkReferences: options.checkReferences === true,
     homedir: inv.ctx.homedir,
     readStdin: inv.ctx.readStdin,
     stdinIsTTY: inv.ctx.isTTY.stdin,

@@ -8,7 +8,13 @@ import type { Invocation } from "../cli/command.js";
 import type { LoadedConfig } from "../config/load.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { cloudflareBaseURL } from "../pipeline/target.js";
-import { locateKubeconfig, locateTalosconfig, optionalProject } from "../state/locate.js";
+import {
+  cloudflareApiToken,
+  cloudflareTokenSource,
+  missingCloudflareToken,
+} from "../secrets/cloudflare-token.js";
+import type { ClusterAccess } from "../state/cluster-access.js";
+import { type Located, locateKubeconfig, locateTalosconfig, optionalProject } from "../state/locate.js";
 import { listOption, stringOption } from "./common.js";
 
 /** A talos-client built from the connection flags. */
@@ -32,43 +38,74 @@ export async function talosClientFromFlags(
       throw new HomelabError("MISSING_CREDENTIALS", "no talosconfig found", {
         hint: "run `homelab up` (it writes one to the state directory next to homelab.yaml), pass --talosconfig or --config, set $TALOSCONFIG, or use --insecure for a node in maintenance mode",
       });
-    const path = found.path;
-    inv.out.debug(`talosconfig: ${path} (${found.source})`);
-    options.talosconfig = await readFile(path, "utf8").catch((cause: unknown) => {
-      throw new HomelabError("MISSING_CREDENTIALS", `cannot read talosconfig ${path}`, { cause });
-    });
+    inv.out.debug(`talosconfig: ${found.path} (${found.source})`);
+    options.talosconfig = await readLocated(found, "talosconfig");
   }
   return { client: lib.createTalosClient(options), nodes };
 }
 
-/** A Cloudflare SDK client from CLOUDFLARE_API_TOKEN (and CLOUDFLARE_BASE_URL when set). */
-export async function cloudflareClient(inv: Invocation): Promise<Cloudflare> {
-  const token = inv.ctx.env.CLOUDFLARE_API_TOKEN;
-  if (!token)
-    throw new HomelabError("MISSING_CREDENTIALS", "CLOUDFLARE_API_TOKEN is not set", {
-      hint: "create an API token with Cloudflare Tunnel:Edit, DNS:Edit and Access: Apps and Policies:Edit",
+/** The Cloudflare client for a project: the running lab's emulator, else the project's token's account. */
+export async function projectCloudflare(
+  inv: Invocation,
+  access: Pick<ClusterAccess, "lab">,
+  loaded: Pick<LoadedConfig, "config" | "dir" | "secrets">,
+): Promise<Cloudflare> {
+  if (access.lab)
+    return createCloudflare({
+      apiToken: access.lab.cloudflare.apiToken,
+      baseURL: access.lab.cloudflare.url,
+      maxRetries: 2,
     });
-  const baseURL = cloudflareBaseURL(inv.ctx.env);
-  if (baseURL) inv.out.warn(`Cloudflare API calls go to ${new URL(baseURL).origin} (CLOUDFLARE_BASE_URL)`);
-  return createCloudflare({ apiToken: token, baseURL, maxRetries: 2 });
+  return cloudflareClient(inv, loaded);
 }
 
-/** The project's kubeconfig ({@link locateKubeconfig}): its path and text. */
+/**
+ * A Cloudflare SDK client with the project's token ({@link cloudflareApiToken}: CLOUDFLARE_API_TOKEN, else
+ * homelab.yaml's tunnel.apiToken) and CLOUDFLARE_BASE_URL when set.
+ */
+export async function cloudflareClient(
+  inv: Invocation,
+  loaded: Pick<LoadedConfig, "config" | "dir" | "secrets">,
+): Promise<Cloudflare> {
+  const token = await cloudflareApiToken(loaded, inv.ctx.env);
+  if (!token) throw missingCloudflareToken();
+  inv.out.debug(`Cloudflare API token: ${cloudflareTokenSource(loaded, inv.ctx.env)}`);
+  const baseURL = cloudflareBaseURL(inv.ctx.env);
+  if (baseURL) inv.out.warn(`Cloudflare API calls go to ${new URL(baseURL).origin} (CLOUDFLARE_BASE_URL)`);
+  return createCloudflare({ apiToken: token.reveal(), baseURL, maxRetries: 2 });
+}
+
+/**
+ * The project's kubeconfig ({@link locateKubeconfig}): its text and a path for helm (a 0600 temp copy
+ * when it is kept in the SOPS file); `project` when it is the project's own (state dir or SOPS file).
+ */
 export async function projectKubeconfig(
   inv: Invocation,
   loaded: LoadedConfig,
-): Promise<{ path: string; text: string }> {
+): Promise<{ path: string; text: string; project: boolean }> {
   const found = await locateKubeconfig(inv, loaded);
   if (!found)
     throw new HomelabError("MISSING_CREDENTIALS", "no kubeconfig found", {
       hint: "run `homelab up` (it writes one to the state directory next to homelab.yaml), or pass --kubeconfig or set $KUBECONFIG",
     });
-  const path = found.path;
+  const text = await readLocated(found, "kubeconfig");
+  // helm and kubectl take a path: a SOPS-kept kubeconfig gets a 0600 temp copy, removed when done
+  const file = await found.materialize();
+  if (!file) throw new HomelabError("MISSING_CREDENTIALS", `cannot read kubeconfig ${found.path}`);
+  inv.defer(file.dispose);
+  return { path: file.path, text, project: found.source === "state" || found.source === "sops" };
+}
+
+/** The content of a located credential, or MISSING_CREDENTIALS naming where it was looked for. */
+async function readLocated(found: Located, what: string): Promise<string> {
+  let text: string | undefined;
   try {
-    return { path, text: await readFile(path, "utf8") };
+    text = await found.read();
   } catch (cause) {
-    throw new HomelabError("MISSING_CREDENTIALS", `cannot read kubeconfig ${path}`, { cause });
+    throw new HomelabError("MISSING_CREDENTIALS", `cannot read ${what} ${found.path}`, { cause });
   }
+  if (text === undefined) throw new HomelabError("MISSING_CREDENTIALS", `cannot read ${what} ${found.path}`);
+  return text;
 }
 
 /**

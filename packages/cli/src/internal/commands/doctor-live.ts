@@ -3,10 +3,8 @@ import { loadCfTunnel } from "../adapters/cf-tunnel.js";
 import { loadTalosClient } from "../adapters/talos-client.js";
 import type { Invocation } from "../cli/command.js";
 import type { LoadedConfig } from "../config/load.js";
-import { readOptional } from "../pipeline/state.js";
-import { ALLOW_ENDPOINT_OVERRIDE } from "../pipeline/target.js";
 import { locateTalosconfig, projectState } from "../state/locate.js";
-import { cloudflareClient } from "./connect.js";
+import { projectSystems } from "../state/systems.js";
 import type { Finding } from "./finding.js";
 
 function live(severity: Finding["severity"], code: string, path: string, message: string): Finding {
@@ -17,9 +15,10 @@ function live(severity: Finding["severity"], code: string, path: string, message
 export async function liveChecks(inv: Invocation, loaded: LoadedConfig): Promise<Finding[]> {
   const { config } = loaded;
   const findings: Finding[] = [];
-  const { dir, lab } = await projectState(inv, loaded);
-  const path = (await locateTalosconfig(inv, loaded))?.path ?? join(dir, "talosconfig");
-  const talosconfig = await readOptional(path);
+  const { dir } = await projectState(inv, loaded);
+  const found = await locateTalosconfig(inv, loaded);
+  const path = found?.path ?? (loaded.secrets ? loaded.secrets.path : join(dir, "talosconfig"));
+  const talosconfig = await found?.read();
   if (!talosconfig) {
     findings.push(
       live("error", "NO_TALOSCONFIG", "talos", `no talosconfig (looked at ${path}): nodes cannot be checked`),
@@ -74,26 +73,19 @@ export async function liveChecks(inv: Invocation, loaded: LoadedConfig): Promise
     }
   }
   if (config.tunnel) {
-    if (!inv.ctx.env.CLOUDFLARE_API_TOKEN && !lab) {
+    // the same client `status` uses: the lab's emulator, or the project's token
+    const { cloudflare: client, cloudflareProblem } = await projectSystems(inv, loaded);
+    if (!client) {
       findings.push(
         live(
           "warning",
           "NO_CLOUDFLARE_TOKEN",
           "tunnel",
-          "CLOUDFLARE_API_TOKEN is not set: tunnel not audited",
+          `${cloudflareProblem?.rawMessage ?? "no Cloudflare API token"}: tunnel not audited`,
         ),
       );
     } else {
       const cf = await loadCfTunnel();
-      const env =
-        lab && !inv.ctx.env.CLOUDFLARE_API_TOKEN
-          ? {
-              CLOUDFLARE_API_TOKEN: lab.cloudflare.apiToken,
-              CLOUDFLARE_BASE_URL: lab.cloudflare.url,
-              [ALLOW_ENDPOINT_OVERRIDE]: "1",
-            }
-          : {};
-      const client = await cloudflareClient({ ...inv, ctx: { ...inv.ctx, env: { ...inv.ctx.env, ...env } } });
       try {
         const report = await cf.audit({
           client,

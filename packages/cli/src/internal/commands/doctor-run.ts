@@ -4,8 +4,10 @@ import { loadCfTunnel } from "../adapters/cf-tunnel.js";
 import { type LintFinding, loadTalosConfig } from "../adapters/talos-config.js";
 import type { Invocation } from "../cli/command.js";
 import type { HomelabConfig, LoadedConfig } from "../config/load.js";
+import { readBootstrapFile } from "../pipeline/argo-settings.js";
 import { nodeIntent } from "../plan/intent.js";
 import { routesOf } from "../plan/routes.js";
+import { referenceProblems } from "../secrets/reference.js";
 import { loadProject } from "./common.js";
 import type { DOCTOR_OPTIONS } from "./doctor.js";
 import type { Finding } from "./finding.js";
@@ -89,10 +91,28 @@ function fileChecks(config: HomelabConfig): Check[] {
   ];
 }
 
+/**
+ * The secret references (tailscale.authKey, tunnel.apiToken, argocd.clusterSecrets): one that gives no
+ * value here is a warning, not a failure (`doctor` checks the file; `up` is where they must resolve).
+ */
+async function referenceCheck(inv: Invocation, loaded: LoadedConfig): Promise<Check> {
+  const problems = await referenceProblems(loaded, inv.ctx.env);
+  const findings: Finding[] = problems.map((p) => ({
+    source: "homelab.yaml",
+    severity: "warning",
+    code: "SECRET_UNRESOLVED",
+    path: p.path,
+    message: `${p.problem}: \`homelab up\` needs it`,
+    ...(p.hint ? { hint: p.hint } : {}),
+  }));
+  return checked("homelab.yaml", "secret references resolve (values never shown)", findings);
+}
+
 /** Every check doctor runs (--live adds the live ones), in layer order. */
 export async function doctorChecks(inv: Invocation, loaded: LoadedConfig, live: boolean): Promise<Check[]> {
   const { config } = loaded;
   const checks = fileChecks(config);
+  checks.push(await referenceCheck(inv, loaded));
 
   const tc = await loadTalosConfig();
   const controlPlaneAddresses = config.nodes
@@ -147,12 +167,31 @@ export async function doctorChecks(inv: Invocation, loaded: LoadedConfig, live: 
   if (config.argocd) {
     const argo = await loadArgoBootstrap();
     const findings: Finding[] = [];
+    const file = `${config.argocd.path}/bootstrap.yaml`;
     try {
-      argo.buildRootApplication({
-        repoURL: config.argocd.repoURL,
-        path: config.argocd.path,
-        targetRevision: config.argocd.targetRevision,
-      });
+      const bootstrap = await readBootstrapFile(argo, loaded, config.argocd);
+      if (bootstrap.problem)
+        findings.push({
+          source: "argo-bootstrap",
+          severity: "error",
+          code:
+            bootstrap.state === "missing"
+              ? "BOOTSTRAP_MISSING"
+              : bootstrap.state === "self-managed"
+                ? "BOOTSTRAP_SELF_MANAGED"
+                : "BOOTSTRAP_DRIFT",
+          path: file,
+          message: bootstrap.problem.message,
+          hint: bootstrap.problem.hint,
+        });
+      else if (bootstrap.state === "no-tree")
+        findings.push({
+          source: "argo-bootstrap",
+          severity: "info",
+          code: "NO_GITOPS_TREE",
+          path: file,
+          message: `${config.argocd.path} is not checked out here: up applies the root Application homelab.yaml renders`,
+        });
     } catch (error) {
       if (!argo.isArgoBootstrapError(error)) throw error;
       findings.push({
@@ -163,7 +202,7 @@ export async function doctorChecks(inv: Invocation, loaded: LoadedConfig, live: 
         message: error.rawMessage,
       });
     }
-    checks.push(checked("argo-bootstrap", `root application (${config.argocd.path})`, findings));
+    checks.push(checked("argo-bootstrap", `root application (${file})`, findings));
   } else checks.push(skipped("argo-bootstrap", "root application", "no argocd section"));
 
   if (!live) {
@@ -198,7 +237,8 @@ export async function runDoctor(inv: Invocation<typeof DOCTOR_OPTIONS>): Promise
   const { out, options } = inv;
   let checks: Check[];
   try {
-    const loaded = await loadProject(inv, { resolveSecrets: true });
+    // references are checked one by one below (a finding each), so an unset one never stops doctor
+    const loaded = await loadProject(inv, { resolveSecrets: false });
     checks = await doctorChecks(inv, loaded, options.live === true);
   } catch (error) {
     // loading runs every library's checks; each located problem becomes a finding, all at once

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { HomelabError } from "../../errors.js";
+import { loadArgoBootstrap } from "../adapters/argo-bootstrap.js";
 import { defineCommand } from "../cli/command.js";
 import { type FileToWrite, writeFilesAtomic } from "../fs/atomic.js";
 import { pathExists } from "../fs/exists.js";
@@ -46,7 +47,15 @@ export const command = defineCommand({
         content: `${current}${sep}# homelab: state and secrets\n${missing.join("\n")}\n`,
       });
     } else skipped.push(".gitignore");
-    for (const [rel, content] of Object.entries({ ...CLUSTER_SKELETON, ...INFRASTRUCTURE_SKELETON })) {
+    // the root Application the template's argocd section renders: what `up` applies
+    const { parse } = await import("yaml");
+    const { bootstrapYamlText } = await loadArgoBootstrap();
+    const { argocd } = parse(HOMELAB_YAML) as { argocd: Parameters<typeof bootstrapYamlText>[0] };
+    const cluster = {
+      ...CLUSTER_SKELETON,
+      [`${argocd.path}/bootstrap.yaml`]: bootstrapYamlText(argocd),
+    };
+    for (const [rel, content] of Object.entries({ ...cluster, ...INFRASTRUCTURE_SKELETON })) {
       const top = rel.split("/")[0] as string;
       if (await pathExists(join(root, top))) {
         if (!skipped.includes(`${top}/`)) skipped.push(`${top}/`);

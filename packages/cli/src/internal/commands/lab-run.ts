@@ -1,8 +1,10 @@
 import { join } from "node:path";
 import type { Invocation } from "../cli/command.js";
 import { labStateDir, publishLab, startFreshLab, unpublishLab } from "../lab/running.js";
+import { gitopsCheckout } from "../pipeline/argo-settings.js";
 import { labTarget } from "../pipeline/target.js";
 import { runUp } from "../pipeline/up.js";
+import { stateSecretsOf } from "../secrets/state-secrets.js";
 import { loadProject, parallelOf } from "./common.js";
 import type { LAB_OPTIONS } from "./options.js";
 import { renderUpSummary } from "./up-run.js";
@@ -13,7 +15,7 @@ export async function runLabCommand(inv: Invocation<typeof LAB_OPTIONS>): Promis
   const loaded = await loadProject(inv, { resolveSecrets: true, placeholderSecrets: true });
   const { config } = loaded;
   const stateDir = labStateDir(loaded, inv);
-  const lab = await startFreshLab(stateDir, config, loaded.dir);
+  const lab = await startFreshLab(stateDir, config, gitopsCheckout(loaded));
   try {
     await publishLab(stateDir, lab.info);
     let upSummary: unknown;
@@ -31,9 +33,11 @@ export async function runLabCommand(inv: Invocation<typeof LAB_OPTIONS>): Promis
       upSummary = { changed: result.changed, steps: result.steps };
       out.info(renderUpSummary(result));
     }
+    // with `secrets:` the credentials are values in the SOPS file, which every command reads
+    const state = stateSecretsOf(loaded, stateDir, { simulated: true });
     const files = {
-      talosconfig: join(stateDir, "talosconfig"),
-      kubeconfig: join(stateDir, "kubeconfig"),
+      talosconfig: state.describe("talosconfig"),
+      kubeconfig: state.describe("kubeconfig"),
       cloudflareEnv: join(stateDir, "cloudflare.env"),
       lab: join(stateDir, "lab.json"),
     };
@@ -56,7 +60,9 @@ export async function runLabCommand(inv: Invocation<typeof LAB_OPTIONS>): Promis
         `  homelab up --simulate${cfg}   # a second run changes nothing`,
         `  homelab down${cfg}            # removes what up created`,
         `  set -a; . ${files.cloudflareEnv}; set +a; homelab tunnel audit${cfg}`,
-        `  export KUBECONFIG=${files.kubeconfig}   # for kubectl`,
+        state.encrypted
+          ? `  (talosconfig and kubeconfig are kept encrypted in ${loaded.secrets?.path})`
+          : `  export KUBECONFIG=${files.kubeconfig}   # for kubectl`,
       ].join("\n"),
     );
     await new Promise<void>((resolve) => {

@@ -28,6 +28,18 @@ export const TALOS_CONNECTION = {
   },
 } as const satisfies Record<string, OptionDef>;
 
+/** --talosconfig of the day-2 commands. */
+export const TALOSCONFIG_OPTION = {
+  type: "string",
+  valueName: "FILE",
+  description: "talosconfig (default $TALOSCONFIG, then the state directory of homelab.yaml)",
+} as const satisfies OptionDef;
+
+/** A `--node-timeout` saying what is waited for and its default. */
+export function nodeTimeoutOption(what: string) {
+  return { type: "string", valueName: "DURATION", description: what } as const satisfies OptionDef;
+}
+
 export const OFFLINE_OPTION = {
   type: "boolean",
   description:

@@ -1,9 +1,11 @@
 import type { Invocation } from "../cli/command.js";
 import { checkChartVersion } from "../config/preflight.js";
 import { acquireLab, labStateDir } from "../lab/running.js";
+import { gitopsCheckout } from "../pipeline/argo-settings.js";
 import { type PlanOutcome, runPlan } from "../pipeline/plan.js";
 import { type Change, failureOf, type PlanFailure, type Step } from "../pipeline/step.js";
 import { realTarget } from "../pipeline/target.js";
+import { cloudflareApiToken } from "../secrets/cloudflare-token.js";
 import { execRunner, freshLabTrust, loadProject, nodeTimeoutOf, parallelOf, stateDirOf } from "./common.js";
 import { renderAndInit } from "./infra/tofu.js";
 import type { PLAN_OPTIONS } from "./options.js";
@@ -77,6 +79,7 @@ export async function runPlanCommand(inv: Invocation<typeof PLAN_OPTIONS>): Prom
   const loaded = await loadProject(inv, {
     resolveSecrets: true,
     placeholderSecrets: options.simulate === true,
+    checkReferences: true,
   });
   const common = {
     loaded,
@@ -90,7 +93,7 @@ export async function runPlanCommand(inv: Invocation<typeof PLAN_OPTIONS>): Prom
   let outcome: PlanOutcome;
   if (options.simulate === true) {
     const stateDir = labStateDir(loaded, inv);
-    const lab = await acquireLab(stateDir, loaded.config, loaded.dir);
+    const lab = await acquireLab(stateDir, loaded.config, gitopsCheckout(loaded));
     try {
       await checkChartVersion({
         loaded,
@@ -115,7 +118,7 @@ export async function runPlanCommand(inv: Invocation<typeof PLAN_OPTIONS>): Prom
     outcome = await runPlan({
       ...common,
       stateDir: stateDirOf(inv, loaded),
-      target: realTarget(ctx.env, execRunner(inv)),
+      target: realTarget(ctx.env, execRunner(inv), await cloudflareApiToken(loaded, ctx.env)),
       ...(steps ? { steps } : {}),
     });
   }

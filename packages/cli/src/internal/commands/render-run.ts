@@ -1,9 +1,11 @@
 import { stat } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
+import { loadArgoBootstrap } from "../adapters/argo-bootstrap.js";
 import { loadTalosConfig } from "../adapters/talos-config.js";
 import type { Invocation } from "../cli/command.js";
 import type { LoadedConfig } from "../config/load.js";
 import { type FileToWrite, writeFilesAtomic } from "../fs/atomic.js";
+import { readBootstrapFile } from "../pipeline/argo-settings.js";
 import { nodePatches, nodeVersion } from "../plan/intent.js";
 import { schematicOf } from "../plan/schematic.js";
 import { renderSealedFullConfigs } from "../secrets/render-sealed.js";
@@ -78,6 +80,17 @@ export async function renderFiles(
   return { files, schematicId: schematic.id, schematic };
 }
 
+/**
+ * `<argocd.path>/bootstrap.yaml` from homelab.yaml's argocd section, when that GitOps tree is checked out
+ * here: the file `up` applies (it is source, committed, so it goes into the tree whatever --out says).
+ */
+async function bootstrapFileOf(loaded: LoadedConfig): Promise<FileToWrite | undefined> {
+  const argocd = loaded.config.argocd;
+  if (!argocd) return undefined;
+  const bootstrap = await readBootstrapFile(await loadArgoBootstrap(), loaded, argocd);
+  return bootstrap.state === "no-tree" ? undefined : { path: bootstrap.file, content: bootstrap.text };
+}
+
 /** The `homelab render` handler (loaded only when the command runs, so `--help` stays light). */
 export async function runRender(inv: Invocation<typeof RENDER_OPTIONS>): Promise<number> {
   const { ctx, out, options } = inv;
@@ -86,6 +99,9 @@ export async function runRender(inv: Invocation<typeof RENDER_OPTIONS>): Promise
     outDir: options.out,
     full: options.full === true,
   });
+  // only here: `up` (tofu engine) renders too, and must refuse a drifted bootstrap.yaml, not rewrite it
+  const bootstrap = await bootstrapFileOf(loaded);
+  if (bootstrap) files.push(bootstrap);
   await writeFilesAtomic(files);
   const written = files.map((f) => ({
     path: relative(ctx.cwd, f.path) || f.path,

@@ -18,7 +18,8 @@ export const RENDER_OPTIONS = {
 /** `homelab render [--out DIR] [--full]` */
 export const command = defineCommand({
   name: "render",
-  summary: "Write each node's Talos patches and the tofu variables (--full: complete configs + talosconfig)",
+  summary:
+    "Write each node's Talos patches, the tofu variables and <argocd.path>/bootstrap.yaml (--full: complete configs + talosconfig)",
   options: RENDER_OPTIONS,
   async run(inv) {
     const { runRender } = await import("./render-run.js");

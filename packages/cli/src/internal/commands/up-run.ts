@@ -7,6 +7,7 @@ import { checkChartVersion } from "../config/preflight.js";
 import { writeFilesAtomic } from "../fs/atomic.js";
 import { ensureSchematicRegistered, imageFactoryOf } from "../image-factory/register.js";
 import { acquireLab, labStateDir } from "../lab/running.js";
+import { gitopsCheckout } from "../pipeline/argo-settings.js";
 import { acquireStateLock } from "../pipeline/lock.js";
 import { type NodeTrust, parsePinnedFingerprints, parseReinstall } from "../pipeline/node-trust.js";
 import type { PipelinePlan } from "../pipeline/run.js";
@@ -14,6 +15,7 @@ import { applyArgoCd } from "../pipeline/steps/argocd.js";
 import { realTarget, type Target } from "../pipeline/target.js";
 import { runUp, type UpResult } from "../pipeline/up.js";
 import { schematicOf } from "../plan/schematic.js";
+import { cloudflareApiToken } from "../secrets/cloudflare-token.js";
 import { stateSecretsOf, storeStateFiles, withStatePath } from "../secrets/state-secrets.js";
 import {
   confirm,
@@ -169,6 +171,7 @@ export async function runUpCommand(inv: Invocation<typeof UP_OPTIONS>): Promise<
   const loaded = await loadProject(inv, {
     resolveSecrets: true,
     placeholderSecrets: inv.options.simulate === true,
+    checkReferences: true,
   });
   if (inv.options.simulate !== true) {
     // nothing can be asked: say so before reading anything (`homelab plan` shows the changes)
@@ -209,10 +212,10 @@ async function upLocked(
     );
 
   if (!simulate) {
-    const target = realTarget(ctx.env, execRunner(inv));
-    if (options.offline === true) delete target.imageFactory;
-    await checkChartVersion({ loaded, helm: target.helm, warn: (m) => out.warn(m), signal: ctx.signal });
+    await checkChartVersion({ loaded, helm: execRunner(inv), warn: (m) => out.warn(m), signal: ctx.signal });
     if (engine === "tofu") return upWithTofu(inv, loaded, stateDir);
+    const target = realTarget(ctx.env, execRunner(inv), await cloudflareApiToken(loaded, ctx.env));
+    if (options.offline === true) delete target.imageFactory;
     return upDirect(inv, loaded, stateDir, {
       ...tuning,
       target,
@@ -226,7 +229,7 @@ async function upLocked(
     });
   }
 
-  const lab = await acquireLab(stateDir, config, loaded.dir);
+  const lab = await acquireLab(stateDir, config, gitopsCheckout(loaded));
   try {
     if (lab.fresh)
       out.info(

@@ -1,10 +1,10 @@
-import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments, visit } from "yaml";
 import type { z } from "zod";
 import { type ConfigIssue, HomelabError } from "../../errors.js";
 import { Secret } from "../../secret.js";
+import { resolveReference } from "../secrets/reference.js";
 import { createSecretsStore, type SecretsStore } from "../secrets/store.js";
 import { readConfigSource } from "./read.js";
 import { type HomelabFile, homelabSchema, keysAt } from "./schema.js";
@@ -45,6 +45,11 @@ export interface LoadConfigOptions {
   env: Record<string, string | undefined>;
   /** Resolve secret references (default true); false validates their form only. */
   resolveSecrets?: boolean;
+  /**
+   * Also check, before anything runs, that the references resolved later (argocd.clusterSecrets; tunnel.apiToken
+   * unless CLOUDFLARE_API_TOKEN is set) give a value, so `up` names every missing one at once, with its line.
+   */
+  checkReferences?: boolean;
   /** Reads `file:PATH` references; default node:fs. */
   readSecretFile?: (path: string) => Promise<string>;
   /** Name shown in error locations (default: path relative to cwd). */
@@ -490,6 +495,15 @@ export async function parseConfig(
         : await resolveSecret(tailscale.authKey, ["tailscale", "authKey"], { ...options, dir, secrets }, c);
     config.tailscale = { ...tailscale, authKey };
   }
+  // the simulated lab needs neither (its own Cloudflare token; placeholders for the cluster's Secrets)
+  if (options.resolveSecrets !== false && options.checkReferences === true && !options.placeholderSecrets) {
+    const scope = { ...options, dir, secrets };
+    if (rest.tunnel?.apiToken !== undefined && !options.env.CLOUDFLARE_API_TOKEN)
+      await resolveSecret(rest.tunnel.apiToken, ["tunnel", "apiToken"], scope, c);
+    for (const [index, secret] of (rest.argocd?.clusterSecrets ?? []).entries())
+      for (const [key, ref] of Object.entries(secret.data))
+        await resolveSecret(ref, ["argocd", "clusterSecrets", index, "data", key], scope, c);
+  }
   if (c.issues.length > structural && options.placeholderSecrets) {
     for (const issue of c.issues.slice(structural))
       warnings.push(
@@ -521,73 +535,10 @@ async function resolveSecret(
   options: LoadConfigOptions & { dir: string; secrets: SecretsStore | undefined },
   c: IssueCollector,
 ): Promise<Secret> {
-  if (ref.startsWith("sops:")) return resolveSopsSecret(ref, path, options.secrets, c);
-  if (ref.startsWith("env:")) {
-    const name = ref.slice(4);
-    const value = options.env[name];
-    if (value === undefined || value === "") {
-      c.add(path, `secret reference ${ref}: environment variable ${name} is not set`, {
-        hint: `export ${name}=… before running homelab, or use file:PATH`,
-      });
-      return new Secret("", ref);
-    }
-    return new Secret(value, ref);
-  }
-  const p = ref.slice(5);
-  const full = isAbsolute(p) ? p : resolve(options.dir, p);
-  try {
-    const read = options.readSecretFile ?? ((f: string) => readFile(f, "utf8"));
-    const value = (await read(full)).trim();
-    if (value === "") {
-      c.add(path, `secret reference ${ref}: the file is empty`, { hint: `write the secret into ${full}` });
-      return new Secret("", ref);
-    }
-    return new Secret(value, ref);
-  } catch (error) {
-    const code = (error as { code?: unknown })?.code;
-    const why =
-      code === "ENOENT"
-        ? "no such file"
-        : code === "EACCES"
-          ? "permission denied"
-          : code === "EISDIR"
-            ? "it is a directory"
-            : "cannot read it";
-    c.add(path, `secret reference ${ref}: ${why} (${full})`, {
-      hint: "paths are relative to homelab.yaml's directory; create the file (mode 0600) or fix the path",
-    });
-    return new Secret("", ref);
-  }
-}
-
-async function resolveSopsSecret(
-  ref: string,
-  path: PathKey[],
-  secrets: SecretsStore | undefined,
-  c: IssueCollector,
-): Promise<Secret> {
-  if (!secrets) {
-    c.add(
-      path,
-      `secret reference ${ref}: homelab.yaml has no secrets: section (see \`homelab secrets init\`)`,
-    );
-    return new Secret("", ref);
-  }
-  const keyPath = ref.slice("sops:".length);
-  let value: unknown;
-  try {
-    value = await secrets.get(keyPath);
-  } catch (error) {
-    const reason = (error as { rawMessage?: string }).rawMessage ?? (error as Error).message;
-    c.add(path, `secret reference ${ref}: cannot decrypt ${secrets.path}: ${reason}`);
-    return new Secret("", ref);
-  }
-  if (typeof value === "number" || typeof value === "bigint") value = String(value);
-  if (typeof value !== "string" || value === "") {
-    c.add(path, `secret reference ${ref}: ${secrets.path} has no text value at ${keyPath}`);
-    return new Secret("", ref);
-  }
-  return new Secret(value, ref);
+  const resolved = await resolveReference(ref, options);
+  if ("value" in resolved) return new Secret(resolved.value, ref);
+  c.add(path, resolved.problem, { hint: resolved.hint });
+  return new Secret("", ref);
 }
 
 function invalid(unsorted: ConfigIssue[], code: "CONFIG_INVALID" | "SECRET_UNRESOLVED" = "CONFIG_INVALID") {

@@ -248,6 +248,11 @@ const tunnel = z.strictObject({
   }),
   zone: hostname,
   routes: z.array(tunnelRoute).default([]),
+  apiToken: secretRef
+    .optional()
+    .describe(
+      "Cloudflare API token as env:NAME, file:PATH or sops:key.path (CLOUDFLARE_API_TOKEN, when set, wins)",
+    ),
 });
 
 const tailscale = z.strictObject({
@@ -285,7 +290,7 @@ const argocd = z.strictObject({
           .describe("Secret name an app of the GitOps tree reads"),
         data: z
           .record(z.string().regex(/^[-._a-zA-Z0-9]+$/, { error: "expected a Secret data key" }), secretRef)
-          .describe("Key -> secret reference (env:NAME or file:PATH)"),
+          .describe("Key -> secret reference (env:NAME, file:PATH or sops:key.path)"),
       }),
     )
     .optional()

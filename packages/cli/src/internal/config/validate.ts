@@ -310,11 +310,11 @@ export async function validateAll(file: HomelabFile, sink: IssueSink): Promise<v
     });
   }
 
-  // Argo CD: the root Application as argo-bootstrap would build it
+  // Argo CD: the root Application (bootstrap.yaml) as argo-bootstrap renders it
   if (file.argocd) {
     const argo = await import("@talos-homelab/argo-bootstrap");
     try {
-      argo.buildRootApplication({
+      argo.bootstrapYamlText({
         repoURL: file.argocd.repoURL,
         path: file.argocd.path,
         targetRevision: file.argocd.targetRevision,

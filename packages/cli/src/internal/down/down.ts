@@ -1,9 +1,9 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { HomelabError } from "../../errors.js";
 import { loadCfTunnel, type Plan } from "../adapters/cf-tunnel.js";
 import type { LoadedConfig } from "../config/load.js";
 import { readOptional, readProgress } from "../pipeline/state.js";
+import { missingCloudflareToken } from "../secrets/cloudflare-token.js";
 import { nodeClient, type ProjectSystems } from "../state/systems.js";
 
 // `homelab down`: the inverse of `up`, planned from the live systems and the state directory, applied
@@ -52,12 +52,8 @@ export async function planDown(
 
   if (config.tunnel) {
     if (!systems.cloudflare)
-      throw new HomelabError(
-        "MISSING_CREDENTIALS",
-        "CLOUDFLARE_API_TOKEN is not set: the tunnel, DNS and Access cannot be planned",
-        {
-          hint: "set CLOUDFLARE_API_TOKEN (the token `up` used)",
-        },
+      throw (
+        systems.cloudflareProblem ?? missingCloudflareToken("the tunnel, DNS and Access cannot be planned")
       );
     const cf = await loadCfTunnel();
     // the desired state of a homelab that is gone: no routes; cf-tunnel plans the removal of what it owns

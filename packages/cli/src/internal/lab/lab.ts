@@ -10,6 +10,7 @@ import { loadTalosTesting, type TalosEmulator } from "../adapters/talos-client.j
 import { loadTalosConfig } from "../adapters/talos-config.js";
 import type { HomelabConfig } from "../config/load.js";
 import { createImageFactoryEmulator } from "./image-factory.js";
+import { kubeNodeSync } from "./kube-nodes.js";
 
 /** Where a running lab can be reached; written to `lab.json` so other processes can use it. */
 export interface LabInfo {
@@ -24,6 +25,8 @@ export interface LabInfo {
   helm: { url: string };
   /** The Image Factory emulator (absent in a lab.json written before it existed). */
   imageFactory?: { url: string };
+  /** Where `node add` powers on a machine for a new node (absent in a lab.json written before it existed). */
+  machines?: { url: string };
 }
 
 /** A running simulated lab. */
@@ -35,6 +38,13 @@ export interface Lab {
   nodeState(name: string): string;
   /** The emulators themselves, for fault injection in tests. */
   emulators: { talos: TalosEmulator; cloudflare: CloudflareEmulator; kube: KubeEmulator };
+  /** Powers on one more machine (maintenance mode), as `node add` asks a running lab to. */
+  addMachine(spec: LabMachineSpec): Promise<LabInfo>;
+  /** Each node's cloudflared, for fault injection in tests. */
+  cloudflared: {
+    /** From its next restart on, cloudflared on this node never connects (a crash loop); `false` heals it. */
+    failOnRestart(node: string, fail?: boolean): void;
+  };
   close(): Promise<void>;
 }
 
@@ -50,11 +60,42 @@ function tunnelIdFromToken(token: string): string | undefined {
   }
 }
 
-async function serveHelm(helm: ProcessRunner): Promise<{ server: Server; url: string }> {
+/** A machine `node add` powers on in the lab. */
+export interface LabMachineSpec {
+  name: string;
+  address: string;
+  role?: string;
+  talosVersion?: string;
+}
+
+/** The lab's 127.0.0.1 endpoint for other processes: `/helm` runs helm, `/machines` powers machines on. */
+async function serveLab(
+  helm: ProcessRunner,
+  addMachine: (spec: LabMachineSpec) => Promise<LabInfo>,
+): Promise<{ server: Server; url: string; machinesUrl: string }> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
+      if (req.url === "/machines") {
+        let spec: LabMachineSpec;
+        try {
+          spec = JSON.parse(Buffer.concat(chunks).toString("utf8")) as LabMachineSpec;
+        } catch {
+          res.writeHead(400).end();
+          return;
+        }
+        addMachine(spec)
+          .then((info) =>
+            res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ info })),
+          )
+          .catch((error: unknown) =>
+            res
+              .writeHead(409, { "content-type": "application/json" })
+              .end(JSON.stringify({ error: String((error as Error).message ?? error) })),
+          );
+        return;
+      }
       let body: {
         command: string;
         args: string[];
@@ -88,7 +129,7 @@ async function serveHelm(helm: ProcessRunner): Promise<{ server: Server; url: st
     server.listen(0, "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  return { server, url: `http://127.0.0.1:${port}/helm` };
+  return { server, url: `http://127.0.0.1:${port}/helm`, machinesUrl: `http://127.0.0.1:${port}/machines` };
 }
 
 /** A ProcessRunner that runs `helm` inside a lab (possibly another process) over its 127.0.0.1 endpoint. */
@@ -124,12 +165,13 @@ export function remoteHelm(url: string): ProcessRunner {
  * the Kubernetes emulator (its kubeconfig is what the Talos nodes hand out), the Helm stand-in
  * (served on 127.0.0.1 so another process can use it), the Cloudflare emulator on 127.0.0.1, and
  * a loop that registers a cloudflared connector for every running node whose config carries a
- * tunnel token, as `cloudflared tunnel run` would.
+ * tunnel token, as `cloudflared tunnel run` would, and one that keeps a Kubernetes Node per running
+ * Talos node (Ready while it runs, with its kubelet version), as the kubelets would.
  */
 export async function startLab(options: {
   config: HomelabConfig;
   connectorIntervalMs?: number;
-  /** The project directory: the lab's Argo CD renders argocd.repoURL's paths from it (kustomize). */
+  /** The project's checkout (see gitopsCheckout): the lab's Argo CD renders argocd.repoURL's paths from it (kustomize). */
   gitCheckout?: string;
 }): Promise<Lab> {
   const { config } = options;
@@ -153,7 +195,11 @@ export async function startLab(options: {
     )
       kube.argo.setGitRepo(config.argocd.repoURL, options.gitCheckout);
     const helm = argoTesting.createHelmStandIn({ kube, pollMs: 5 });
-    const helmServer = await serveHelm(helm);
+    // set once the lab is up; the endpoint only answers after that
+    let addMachine: (spec: LabMachineSpec) => Promise<LabInfo> = async () => {
+      throw new Error("the lab is still starting");
+    };
+    const helmServer = await serveLab(helm, (spec) => addMachine(spec));
     closers.push(
       () =>
         new Promise<void>((resolve) => {
@@ -181,7 +227,8 @@ export async function startLab(options: {
     closers.push(() => factoryServer.close());
 
     // cloudflared on each node: a connector appears once the node runs with a tunnel token
-    const connectors = new Map<string, { token: string; tunnelId: string; connectorId?: string }>();
+    const connectors = new Map<string, { token: string; tunnelId: string; connectorId: string }>();
+    const broken = new Set<string>();
     const emulated = talos;
     // the token of each node's applied config, read again only when that config changed
     const tokens = new Map<string, { config: string | undefined; token: string | undefined }>();
@@ -197,25 +244,41 @@ export async function startLab(options: {
         const running = node.state() === "running";
         const token = running ? tokenOf(node.name, node.appliedConfig()) : undefined;
         const current = connectors.get(node.name);
-        if (current && current.token !== token) {
-          if (current.connectorId && cf.state.tunnel(current.tunnelId))
-            cf.removeConnector(current.tunnelId, current.connectorId);
-          connectors.delete(node.name);
-          continue; // re-registers on the next tick, like a restarting cloudflared
+        if (current) {
+          const live = cf.state
+            .tunnel(current.tunnelId)
+            ?.connectors.some((c) => c.id === current.connectorId);
+          // a new token restarts cloudflared (Talos restarts an extension service whose config changed)
+          if (current.token !== token && live) cf.removeConnector(current.tunnelId, current.connectorId);
+          // stopped, restarted, or its connections were deleted: it connects again on the next tick
+          if (current.token !== token || !live) connectors.delete(node.name);
+          continue;
         }
-        if (!token || current) continue;
+        if (!token || broken.has(node.name)) continue;
         const tunnelId = tunnelIdFromToken(token);
         if (!tunnelId || !cf.state.tunnel(tunnelId)) continue;
-        const c = cf.addConnector(tunnelId, {
-          id: randomUUID(),
-          originIp: node.address,
-          version: "2025.11.1",
-          arch: "linux_amd64",
-        });
-        connectors.set(node.name, { token, tunnelId, connectorId: c.id });
+        try {
+          const c = cf.addConnector(tunnelId, {
+            id: randomUUID(),
+            originIp: node.address,
+            version: "2025.11.1",
+            arch: "linux_amd64",
+            token,
+          });
+          connectors.set(node.name, { token, tunnelId, connectorId: c.id });
+        } catch {
+          // refused (a token from before a rotation): cloudflared keeps retrying, as the real one does
+        }
       }
     };
-    // Connectors change after calls to the nodes (an applied config, a reboot) or to Cloudflare (the
+    const failing = new Set<string>();
+    const watchRestarts = () => {
+      // a failing cloudflared breaks once its connector is gone (restart, new token, deleted connections)
+      for (const name of failing) if (!connectors.has(name)) broken.add(name);
+    };
+    // the kubelets: a Kubernetes Node per running Talos node, Ready while it runs
+    const syncKubeNodes = kubeNodeSync({ talos, kube, config });
+    // Connectors and Nodes change after calls to the nodes (an applied config, a reboot) or to Cloudflare (the
     // tunnel created): checked every `connectorIntervalMs` while either was called in the last second, every
     // second when the lab is idle (20 wake-ups a second cost an idle lab most of its CPU).
     const fast = options.connectorIntervalMs ?? 50;
@@ -229,6 +292,8 @@ export async function startLab(options: {
         lastCall = Date.now();
       }
       syncConnectors();
+      watchRestarts();
+      syncKubeNodes();
       timer = setTimeout(tick, Date.now() - lastCall < 1_000 ? fast : Math.max(fast, 1_000));
       timer.unref();
     };
@@ -251,12 +316,39 @@ export async function startLab(options: {
       kube: { url: kube.url },
       helm: { url: helmServer.url },
       imageFactory: { url: factoryServer.url },
+      machines: { url: helmServer.machinesUrl },
+    };
+    addMachine = async (spec) => {
+      const node = await talos.addNode({
+        name: spec.name,
+        address: spec.address,
+        talosVersion: spec.talosVersion ?? config.cluster.talosVersion,
+      });
+      info.nodes.push({
+        name: spec.name,
+        address: spec.address,
+        role: spec.role ?? "worker",
+        endpoint: node.endpoint,
+        fingerprint: node.maintenanceSpki,
+      });
+      return info;
     };
     return {
       info,
       helm,
       nodeState: (name) => talos.node(name).state(),
       emulators: { talos, cloudflare: cf, kube },
+      addMachine: (spec) => addMachine(spec),
+      cloudflared: {
+        failOnRestart(node, fail = true) {
+          talos.node(node);
+          if (fail) failing.add(node);
+          else {
+            failing.delete(node);
+            broken.delete(node);
+          }
+        },
+      },
       close,
     };
   } catch (error) {

@@ -1,5 +1,6 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
+import { HomelabError } from "../../errors.js";
 import type { Invocation } from "../cli/command.js";
 import type { HomelabConfig, LoadedConfig } from "../config/load.js";
 import { writeFileAtomic } from "../fs/atomic.js";
@@ -23,20 +24,31 @@ function alive(pid: number): boolean {
   }
 }
 
-/** The lab another process (`homelab lab`) keeps running for this state dir, if any. */
+/**
+ * The lab another process (`homelab lab`) keeps running for this state dir, if any. It serves this
+ * homelab.yaml while no node is listed with another address than the lab's machine of that name and
+ * they share a node: nodes added to homelab.yaml since (their machines are powered on by `node
+ * add`) and machines whose node was removed from it (`node remove`) do not make it another lab.
+ */
 export async function runningLab(stateDir: string, config: HomelabConfig): Promise<LabInfo | undefined> {
   const text = await readOptional(join(stateDir, "lab.json"));
   if (!text) return undefined;
   try {
     const info = JSON.parse(text) as LabInfo;
-    const sameNodes =
-      info.nodes.length === config.nodes.length &&
-      config.nodes.every((n) => info.nodes.some((m) => m.name === n.name && m.address === n.address));
-    if (info.version === 1 && alive(info.pid) && sameNodes) return info;
+    const byName = new Map(info.nodes.map((n) => [n.name, n.address]));
+    const compatible =
+      config.nodes.some((n) => byName.has(n.name)) &&
+      config.nodes.every((n) => !byName.has(n.name) || byName.get(n.name) === n.address);
+    if (info.version === 1 && alive(info.pid) && compatible) return info;
   } catch {
     // unreadable: treat as absent
   }
   return undefined;
+}
+
+/** The nodes of homelab.yaml the running lab has no machine for. */
+export function missingMachines(info: LabInfo, config: HomelabConfig): string[] {
+  return config.nodes.filter((n) => !info.nodes.some((m) => m.name === n.name)).map((n) => n.name);
 }
 
 /**
@@ -60,6 +72,15 @@ export async function acquireLab(
   projectDir?: string,
 ): Promise<{ target: Target; info: LabInfo; fresh: boolean; lab?: Lab; release(): Promise<void> }> {
   const info = await runningLab(stateDir, config);
+  const missing = info ? missingMachines(info, config) : [];
+  if (info && missing.length > 0)
+    throw new HomelabError(
+      "USAGE",
+      `the running lab (process ${info.pid}) has no machine for ${missing.join(", ")}, listed in homelab.yaml since it started`,
+      {
+        hint: `run \`homelab node add ${missing[0]}\` (it powers one on in the lab and joins it), or restart \`homelab lab\``,
+      },
+    );
   if (info)
     return {
       target: labTarget(info, remoteHelm(info.helm.url)),
@@ -90,4 +111,42 @@ export async function publishLab(stateDir: string, info: LabInfo): Promise<void>
 /** Removes lab.json (the lab stopped). */
 export async function unpublishLab(stateDir: string): Promise<void> {
   await rm(join(stateDir, "lab.json"), { force: true });
+}
+
+/**
+ * Powers a machine on for `node` in the running lab (it boots into maintenance mode, as a new
+ * machine from the Talos ISO would) and publishes the lab's new endpoints in `stateDir`.
+ * @throws HomelabError COMMAND_FAILED when the lab cannot add it
+ */
+export async function powerOnLabMachine(
+  stateDir: string,
+  info: LabInfo,
+  node: { name: string; address: string; role: string; talosVersion?: string | undefined },
+): Promise<LabInfo> {
+  if (!info.machines)
+    throw new HomelabError(
+      "COMMAND_FAILED",
+      "the running lab cannot power on machines (started by an older homelab)",
+      {
+        hint: "restart `homelab lab`",
+      },
+    );
+  const response = await fetch(info.machines.url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      name: node.name,
+      address: node.address,
+      role: node.role,
+      ...(node.talosVersion ? { talosVersion: node.talosVersion } : {}),
+    }),
+  });
+  const body = (await response.json()) as { info?: LabInfo; error?: string };
+  if (!response.ok || !body.info)
+    throw new HomelabError(
+      "COMMAND_FAILED",
+      `the lab did not power on ${node.name}: ${body.error ?? response.status}`,
+    );
+  await publishLab(stateDir, body.info);
+  return body.info;
 }

@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { HomelabError } from "../../errors.js";
+import type { Secret } from "../../secret.js";
 import type { ProcessRunner } from "../adapters/argo-bootstrap.js";
 import type { LabInfo } from "../lab/lab.js";
 
@@ -11,7 +12,7 @@ export interface Target {
   kind: "real" | "lab";
   /** The Talos API endpoint of a node (real: its address, port 50000; lab: 127.0.0.1:PORT). */
   talosEndpoint(node: { name: string; address: string }): string;
-  /** Cloudflare API base URL and token (real: from the environment). */
+  /** Cloudflare API base URL and token (real: CLOUDFLARE_API_TOKEN or homelab.yaml's tunnel.apiToken). */
   cloudflare: { baseURL?: string; apiToken?: string };
   /** The helm runner. */
   helm: ProcessRunner;
@@ -84,10 +85,17 @@ export function cloudflareBaseURL(env: Record<string, string | undefined>): stri
   return value;
 }
 
-/** A target for real hardware; Cloudflare credentials come from the environment. */
-export function realTarget(env: Record<string, string | undefined>, helm: ProcessRunner): Target {
+/**
+ * A target for real hardware: the Cloudflare token from `cloudflareApiToken` (the environment or
+ * homelab.yaml's tunnel.apiToken), the endpoints from the environment.
+ */
+export function realTarget(
+  env: Record<string, string | undefined>,
+  helm: ProcessRunner,
+  apiToken: Secret | undefined,
+): Target {
   const cloudflare: Target["cloudflare"] = {};
-  if (env.CLOUDFLARE_API_TOKEN) cloudflare.apiToken = env.CLOUDFLARE_API_TOKEN;
+  if (apiToken) cloudflare.apiToken = apiToken.reveal();
   const baseURL = cloudflareBaseURL(env);
   if (baseURL) cloudflare.baseURL = baseURL;
   return {

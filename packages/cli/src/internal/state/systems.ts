@@ -1,13 +1,14 @@
 import type Cloudflare from "cloudflare";
 import { HomelabError } from "../../errors.js";
+import type { Secret } from "../../secret.js";
 import { createCloudflare } from "../adapters/cf-tunnel.js";
 import { loadTalosClient, type TalosClient } from "../adapters/talos-client.js";
 import type { Invocation } from "../cli/command.js";
 import { execRunner } from "../commands/common.js";
 import type { LoadedConfig } from "../config/load.js";
 import { remoteHelm } from "../lab/lab.js";
-import { readOptional } from "../pipeline/state.js";
 import { labTarget, realTarget, type Target } from "../pipeline/target.js";
+import { cloudflareApiToken, missingCloudflareToken } from "../secrets/cloudflare-token.js";
 import { locateKubeconfig, locateTalosconfig, type ProjectState, projectState } from "./locate.js";
 
 /** What reaches a project's live systems: the same state, credentials and endpoints for every command. */
@@ -19,22 +20,32 @@ export interface ProjectSystems {
   talosconfig?: string;
   /** The kubeconfig text ({@link locateKubeconfig}), undefined when there is none. */
   kubeconfig?: string;
-  /** A Cloudflare client: the lab's, or from CLOUDFLARE_API_TOKEN; undefined without a token. */
+  /** A Cloudflare client: the lab's, or with the project's token (secrets/cloudflare-token.ts). */
   cloudflare?: Cloudflare;
+  /** Why there is no Cloudflare client although homelab.yaml has a tunnel (no token, or unresolved). */
+  cloudflareProblem?: HomelabError;
 }
 
 /** Finds the project's state and credentials and the endpoints of its systems (nothing is called yet). */
 export async function projectSystems(inv: Invocation, loaded: LoadedConfig): Promise<ProjectSystems> {
   const state = await projectState(inv, loaded);
+  let apiToken: Secret | undefined;
+  let cloudflareProblem: HomelabError | undefined;
+  if (!state.lab && loaded.config.tunnel) {
+    try {
+      apiToken = await cloudflareApiToken(loaded, inv.ctx.env);
+      if (!apiToken) cloudflareProblem = missingCloudflareToken();
+    } catch (error) {
+      cloudflareProblem = HomelabError.from(error);
+    }
+  }
   const target = state.lab
     ? labTarget(state.lab, remoteHelm(state.lab.helm.url))
-    : realTarget(inv.ctx.env, execRunner(inv));
-  const systems: ProjectSystems = { state, target };
-  const talosconfigFile = await locateTalosconfig(inv, loaded);
-  const talosconfig = talosconfigFile && (await readOptional(talosconfigFile.path));
+    : realTarget(inv.ctx.env, execRunner(inv), apiToken);
+  const systems: ProjectSystems = { state, target, ...(cloudflareProblem ? { cloudflareProblem } : {}) };
+  const talosconfig = await (await locateTalosconfig(inv, loaded))?.read();
   if (talosconfig) systems.talosconfig = talosconfig;
-  const kubeconfigFile = await locateKubeconfig(inv, loaded);
-  const kubeconfig = kubeconfigFile && (await readOptional(kubeconfigFile.path));
+  const kubeconfig = await (await locateKubeconfig(inv, loaded))?.read();
   if (kubeconfig) systems.kubeconfig = kubeconfig;
   if (loaded.config.tunnel && target.cloudflare.apiToken)
     systems.cloudflare = await createCloudflare({

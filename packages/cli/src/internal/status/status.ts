@@ -1,8 +1,7 @@
-import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { loadArgoBootstrap } from "../adapters/argo-bootstrap.js";
 import { loadCfTunnel } from "../adapters/cf-tunnel.js";
 import type { LoadedConfig } from "../config/load.js";
+import { declaredApplications } from "../pipeline/argo-settings.js";
 import { routesOf } from "../plan/routes.js";
 import { nodeClient, type ProjectSystems } from "../state/systems.js";
 
@@ -52,25 +51,6 @@ export interface StatusReport {
 
 function reason(error: unknown): string {
   return (error as { rawMessage?: string }).rawMessage ?? (error as Error).message ?? String(error);
-}
-
-/** Application names the project declares: the root app and every Application under argocd.path. */
-async function declaredApps(loaded: LoadedConfig, rootName: string): Promise<string[]> {
-  const names = [rootName];
-  const argocd = loaded.config.argocd;
-  if (!argocd) return names;
-  const { parseAllDocuments } = await import("yaml");
-  const dir = join(loaded.dir, argocd.path);
-  const files = await readdir(dir, { recursive: true }).catch(() => [] as string[]);
-  for (const file of files.filter((f) => /\.ya?ml$/.test(f)).sort()) {
-    const text = await readFile(join(dir, file), "utf8").catch(() => "");
-    for (const doc of parseAllDocuments(text)) {
-      const value = doc.toJS() as { kind?: unknown; metadata?: { name?: unknown } } | null;
-      if (value?.kind === "Application" && typeof value.metadata?.name === "string")
-        names.push(value.metadata.name);
-    }
-  }
-  return [...new Set(names)];
 }
 
 /** Reads every layer once; a layer that cannot be read says why instead of failing the whole report. */
@@ -145,13 +125,9 @@ export async function collectStatus(
       await kube.get({ apiVersion: "v1", kind: "Namespace", name: "default" }, { signal });
       report.kubernetes = { apiServer: "ok" };
       if (config.argocd) {
-        const root = argo.buildRootApplication({
-          repoURL: config.argocd.repoURL,
-          path: config.argocd.path,
-          targetRevision: config.argocd.targetRevision,
-        });
+        const { root, children } = await declaredApplications(argo, loaded, config.argocd);
         const apps: { name: string; sync: string; health: string }[] = [];
-        for (const name of await declaredApps(loaded, root.metadata.name)) {
+        for (const name of [root.metadata.name, ...children]) {
           const app = (await kube.get(
             {
               apiVersion: "argoproj.io/v1alpha1",
@@ -176,7 +152,8 @@ export async function collectStatus(
   } else if (config.argocd) report.argocd = { unavailable: "no kubeconfig (run `homelab up`)" };
 
   if (config.tunnel) {
-    if (!systems.cloudflare) report.tunnel = { unavailable: "CLOUDFLARE_API_TOKEN is not set" };
+    if (!systems.cloudflare)
+      report.tunnel = { unavailable: systems.cloudflareProblem?.rawMessage ?? "no Cloudflare API token" };
     else {
       const cf = await loadCfTunnel();
       const common = {

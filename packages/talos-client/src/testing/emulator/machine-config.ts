@@ -16,7 +16,7 @@ function b64Pem(value: unknown, field: string): string {
 }
 
 /** Reads what the emulator needs from a machine config; bad input fails INVALID_ARGUMENT like apid. */
-export function parseMachineConfig(raw: string): ParsedConfig {
+export function parseMachineConfig(raw: string, configured = false): ParsedConfig {
   let docs: unknown[];
   try {
     docs = parseAllDocuments(raw).map((d) => {
@@ -32,7 +32,15 @@ export function parseMachineConfig(raw: string): ParsedConfig {
   const objects = docs.filter((d): d is Record<string, unknown> => d !== null && typeof d === "object");
   const v1 = objects.find((d) => d.version === "v1alpha1");
   if (v1 === undefined) {
-    throw new StatusError(grpc.status.INVALID_ARGUMENT, "the machine config has no v1alpha1 document");
+    // A configured node refuses a config without the v1alpha1 document (talos v1.13.9
+    // internal/app/machined/internal/server/v1alpha1/v1alpha1_server.go ApplyConfiguration); the
+    // emulator needs it in maintenance too (its CA and cluster identity live there).
+    throw new StatusError(
+      grpc.status.INVALID_ARGUMENT,
+      configured
+        ? "the applied machine configuration doesn't contain v1alpha1 config, did you mean to patch the machine config instead?"
+        : "the machine config has no v1alpha1 document",
+    );
   }
   const machine = (v1.machine ?? {}) as Record<string, unknown>;
   const cluster = (v1.cluster ?? {}) as Record<string, unknown>;

@@ -46,10 +46,20 @@ export interface Fleet {
   faults: (EmulatorFault & { remaining?: number })[];
   bootstrapped: boolean;
   etcdMembers: Map<string, { id: bigint; hostname: string; address: string }>;
+  /** The etcd keyspace the cluster holds (what a snapshot carries and a recovery restores). */
+  etcd: EtcdData;
+  /** Forgets the cluster's etcd once no control plane holds its data any more (every one wiped). */
+  checkEtcdData(): void;
   find(target: string): NodeImpl | undefined;
   onClusterChange(): void;
   caKeyFor(crt: string): string | undefined;
   signerAvailable(crt: string): Promise<void>;
+}
+
+/** The keyspace of the emulated etcd cluster. */
+export interface EtcdData {
+  revision: number;
+  keys: Map<string, string>;
 }
 
 /** The fleet's state store, empty of nodes. */
@@ -61,6 +71,14 @@ export function createFleet(options: TalosEmulatorOptions): Fleet {
     faults: [...(options.faults ?? [])],
     bootstrapped: false,
     etcdMembers: new Map(),
+    etcd: { revision: 0, keys: new Map() },
+    checkEtcdData() {
+      const holders = [...this.etcdMembers.keys()].filter((name) => this.find(name)?.etcdDataDir);
+      if (!this.bootstrapped || holders.length > 0) return;
+      this.bootstrapped = false;
+      this.etcdMembers.clear();
+      this.etcd = { revision: 0, keys: new Map() };
+    },
     find(target) {
       return this.nodes.find((n) => n.address === target || n.name === target);
     },
@@ -114,6 +132,10 @@ export class NodeImpl implements EmulatedNode {
   maintenanceSpki = "";
   version: string;
   pendingVersion: string | undefined;
+  /** {@link hangOnNextBoot} was called: the next boot stops before the node comes back. */
+  hangBoot = false;
+  /** The rest of a boot held back by a hang, run by start(). */
+  heldBoot: (() => Promise<void>) | undefined;
   stagedConfig: ParsedConfig | undefined;
   currentState: EmulatedNodeState = "maintenance";
   config: ParsedConfig | undefined;
@@ -128,6 +150,10 @@ export class NodeImpl implements EmulatedNode {
   rebootMode: "default" | "powercycle" | "force" | undefined;
   resourceVersion = 1;
   timers: Set<NodeJS.Timeout> = new Set();
+  /** /var/lib/etcd holds data (the node joined etcd); the EPHEMERAL partition holds it. */
+  etcdDataDir = false;
+  /** A snapshot uploaded with EtcdRecover, waiting for Bootstrap with recover_etcd. */
+  recoverySnapshot: Uint8Array | undefined;
 
   constructor(
     spec: EmulatorNodeSpec,
@@ -224,9 +250,18 @@ export class NodeImpl implements EmulatedNode {
   }
 
   start(): void {
-    if (this.currentState === "down") {
-      this.currentState = this.config === undefined ? "maintenance" : "running";
+    if (this.currentState !== "down") return;
+    const boot = this.heldBoot;
+    if (boot !== undefined) {
+      this.heldBoot = undefined;
+      this.later(0, boot);
+      return;
     }
+    this.currentState = this.config === undefined ? "maintenance" : "running";
+  }
+
+  hangOnNextBoot(): void {
+    this.hangBoot = true;
   }
 
   later(ms: number, fn: () => void | Promise<void>): void {
@@ -389,9 +424,10 @@ export class NodeImpl implements EmulatedNode {
       ? ["apid", "containerd", "cri", "etcd", "kubelet", "machined", "trustd", "udevd"]
       : ["apid", "containerd", "cri", "kubelet", "machined", "udevd"];
     this.services.clear();
+    // etcd runs on its own data, or joins a cluster that has quorum to add it; otherwise it waits
+    const joins = cp && this.fleet.bootstrapped && this.canJoinEtcd();
     for (const id of ids) {
-      if (id === "etcd")
-        this.setService("etcd", this.fleet.bootstrapped ? "Running" : "Preparing", this.fleet.bootstrapped);
+      if (id === "etcd") this.setService("etcd", joins ? "Running" : "Preparing", joins);
       else this.setService(id, "Running", true);
     }
     for (const extension of this.config?.extensions ?? []) {
@@ -408,8 +444,22 @@ export class NodeImpl implements EmulatedNode {
       domainname: "",
     });
     this.setStage(MachineStatusEvent_MachineStage.RUNNING, true);
-    if (cp && this.fleet.bootstrapped) this.joinEtcd();
+    if (joins) this.joinEtcd();
     this.fleet.onClusterChange();
+  }
+
+  /**
+   * A member with its data restarts; a node without data joins only while a majority of the
+   * members runs on theirs (etcd needs quorum to add a member; a wiped member is still counted).
+   */
+  canJoinEtcd(): boolean {
+    const members = [...this.fleet.etcdMembers.keys()];
+    if (members.includes(this.name) && this.etcdDataDir) return true;
+    const alive = members.filter((name) => {
+      const peer = this.fleet.find(name);
+      return peer !== this && peer?.etcdDataDir === true && peer.currentState === "running";
+    });
+    return alive.length > members.length / 2;
   }
 
   joinEtcd(): void {
@@ -425,7 +475,11 @@ export class NodeImpl implements EmulatedNode {
         },
       );
     }
-    if (this.fleet.etcdMembers.has(this.name)) return;
+    this.etcdDataDir = true;
+    if (this.fleet.etcdMembers.has(this.name)) {
+      if (this.services.get("etcd")?.state !== "Running") this.setService("etcd", "Running", true);
+      return;
+    }
     this.fleet.etcdMembers.set(this.name, {
       id: randomId(),
       hostname: this.hostname(),
@@ -498,6 +552,9 @@ export class NodeImpl implements EmulatedNode {
     this.config = undefined;
     this.services.clear();
     this.fleet.etcdMembers.delete(this.name);
+    this.etcdDataDir = false;
+    this.recoverySnapshot = undefined;
+    this.fleet.checkEtcdData();
     this.deleteResource("config", "MachineConfigs.config.talos.dev", "v1alpha1");
     this.currentState = reboot ? "maintenance" : "halted";
     this.setStage(
@@ -508,25 +565,62 @@ export class NodeImpl implements EmulatedNode {
     this.fleet.onClusterChange();
   }
 
+  /**
+   * A reset that wipes EPHEMERAL but keeps STATE (talos internal/integration/api/etcd-recover.go does
+   * this to every control plane before a recovery): the machine config stays, etcd's data directory
+   * and the control-plane pods go, and the node boots again (etcd waits to be bootstrapped or joined).
+   */
+  wipeEphemeral(reboot: boolean): void {
+    for (const resource of [...this.resources.values()]) {
+      const m = resource.metadata;
+      if (m?.type === "StaticPodStatuses.kubernetes.talos.dev")
+        this.deleteResource(m.namespace, m.type, m.id);
+    }
+    // still a member (now without data) until it leaves or is removed
+    this.etcdDataDir = false;
+    this.recoverySnapshot = undefined;
+    this.fleet.checkEtcdData();
+    this.fleet.onClusterChange();
+    if (reboot) this.rebootNow();
+    else {
+      this.currentState = "halted";
+      this.setStage(MachineStatusEvent_MachineStage.SHUTTING_DOWN, false);
+      this.dropConnections();
+    }
+  }
+
   rebootNow(then?: () => void): void {
     this.currentState = "rebooting";
     this.setStage(MachineStatusEvent_MachineStage.REBOOTING, false);
     // Well after the reply has gone out (20 ms raced it on a busy machine); back up after that.
     this.later(50, () => this.dropConnections());
     this.later(Math.max(60, this.fleet.options.rebootDelayMs ?? 60), async () => {
-      then?.();
-      const staged = this.stagedConfig;
-      this.stagedConfig = undefined;
-      if (staged !== undefined && this.config !== undefined) await this.applyConfig(staged);
-      if (this.pendingVersion !== undefined) {
-        this.version = this.pendingVersion;
-        this.pendingVersion = undefined;
-        this.putResource("runtime", "Versions.runtime.talos.dev", "version", { version: this.version });
+      if (this.hangBoot) {
+        // the machine does not come back: the rest of the boot waits for start()
+        this.hangBoot = false;
+        this.currentState = "down";
+        this.dropConnections();
+        this.heldBoot = () => this.finishBoot(then);
+        return;
       }
-      if (this.config === undefined) {
-        this.currentState = "maintenance";
-        this.setStage(MachineStatusEvent_MachineStage.MAINTENANCE, true);
-      } else this.startServices();
+      await this.finishBoot(then);
     });
+  }
+
+  /** The end of a reboot: the staged config, the new version, then maintenance or the services. */
+  async finishBoot(then?: () => void): Promise<void> {
+    then?.();
+    const staged = this.stagedConfig;
+    this.stagedConfig = undefined;
+    if (staged !== undefined && this.config !== undefined) await this.applyConfig(staged);
+    if (this.pendingVersion !== undefined) {
+      this.version = this.pendingVersion;
+      this.pendingVersion = undefined;
+      this.putResource("runtime", "Versions.runtime.talos.dev", "version", { version: this.version });
+    }
+    if (this.config === undefined) {
+      this.currentState = "maintenance";
+      this.setStage(MachineStatusEvent_MachineStage.MAINTENANCE, true);
+    } else this.startServices();
   }
 }

@@ -92,8 +92,13 @@ export interface EmulatedNode {
   appliedConfig(): string | undefined;
   /** Stops answering (connections refused, proxied calls UNAVAILABLE), like a node losing power. */
   stop(): void;
-  /** Answers again. */
+  /** Answers again (and finishes a boot that {@link hangOnNextBoot} held back). */
   start(): void;
+  /**
+   * The next reboot (a reboot, an upgrade, a config applied with a reboot) does not come back: the
+   * node goes down and stays down, like a machine that hangs in firmware, until {@link start}.
+   */
+  hangOnNextBoot(): void;
   /** Overrides one service's state and health. */
   setService(id: string, state: string, healthy: boolean): void;
   /** The mode of the last Reboot call as this node's Talos line understood it (1.11 takes FORCE for DEFAULT). */
@@ -110,6 +115,17 @@ export interface TalosEmulator {
   faults(fault: EmulatorFault | EmulatorFault[]): void;
   clearFaults(): void;
   isBootstrapped(): boolean;
+  /**
+   * The cluster's etcd keyspace, as the API server would write it: what a snapshot carries and a
+   * recovery restores. `put` throws while etcd is not running.
+   */
+  readonly etcd: {
+    put(key: string, value: string): void;
+    get(key: string): string | undefined;
+    keys(): string[];
+  };
+  /** Powers on one more machine, in maintenance mode (as a new machine booted from the Talos ISO). */
+  addNode(spec: EmulatorNodeSpec): Promise<EmulatedNode>;
   /** Admin talosconfig for the fleet (requires a config to have been applied). */
   talosconfig(options?: { endpoints?: string[]; roles?: string[] }): Promise<string>;
   close(): Promise<void>;

@@ -4,6 +4,7 @@ import { HomelabError } from "../../../errors.js";
 import { loadArgoBootstrap } from "../../adapters/argo-bootstrap.js";
 import { defineCommand } from "../../cli/command.js";
 import { writeFilesAtomic } from "../../fs/atomic.js";
+import { gitopsCheckout } from "../../pipeline/argo-settings.js";
 import { loadProject, stringOption } from "../common.js";
 
 /** `homelab argo add-app NAME`: writes an Application under cluster/apps and lists it in the app-of-apps. */
@@ -20,7 +21,7 @@ export const command = defineCommand({
     dir: {
       type: "string",
       valueName: "DIR",
-      description: "GitOps directory (default cluster/ next to the config)",
+      description: "GitOps directory (default cluster/ in the checkout homelab.yaml is in)",
     },
   },
   async run(inv) {
@@ -28,7 +29,7 @@ export const command = defineCommand({
     const loaded = await loadProject(inv, { resolveSecrets: false });
     const argo = await loadArgoBootstrap();
     const name = args[0] as string;
-    const dir = resolve(ctx.cwd, stringOption(inv, "dir") ?? join(loaded.dir, "cluster"));
+    const dir = resolve(ctx.cwd, stringOption(inv, "dir") ?? join(gitopsCheckout(loaded), "cluster"));
     const repoURL = stringOption(inv, "repo");
     const chart = stringOption(inv, "chart");
     const gitPath = stringOption(inv, "path");

@@ -6,9 +6,8 @@ import type { Invocation } from "../../cli/command.js";
 import type { LoadedConfig } from "../../config/load.js";
 import { remoteHelm } from "../../lab/lab.js";
 import { type ArgoInputs, helmOf } from "../../pipeline/steps/argocd.js";
-import { stateSecretsOf } from "../../secrets/state-secrets.js";
 import { projectState } from "../../state/locate.js";
-import { execRunner, loadProject, stateDirOf, stringOption } from "../common.js";
+import { execRunner, loadProject, stringOption } from "../common.js";
 import { projectKubeconfig } from "../connect.js";
 
 /** The `argocd` section, or a usage error when homelab.yaml has none. */
@@ -22,10 +21,10 @@ export function argocdOf(loaded: LoadedConfig) {
 async function helmRunner(
   inv: Invocation,
   loaded: LoadedConfig,
-  kubeconfigPath: string | undefined,
+  kubeconfig: { path: string | undefined; project?: boolean },
 ): Promise<{ helm: ProcessRunner; lab: boolean }> {
   const state = await projectState(inv, loaded);
-  if (state.lab && kubeconfigPath?.startsWith(state.dir))
+  if (state.lab && (kubeconfig.project === true || kubeconfig.path?.startsWith(state.dir)))
     return { helm: remoteHelm(state.lab.helm.url), lab: true };
   return { helm: execRunner(inv), lab: false };
 }
@@ -78,16 +77,10 @@ async function mergedKubeconfig(inv: Invocation, list: string[]): Promise<{ text
 export async function kubeconfigOf(
   inv: Invocation,
   loaded: LoadedConfig,
-): Promise<{ text: string; path: string | undefined }> {
+): Promise<{ text: string; path: string | undefined; project?: boolean }> {
   const option = stringOption(inv, "kubeconfig");
   const list = (inv.ctx.env.KUBECONFIG ?? "").split(delimiter).filter((p) => p !== "");
   if (!option && list.length > 1) return mergedKubeconfig(inv, list);
-  const explicit = option ?? inv.ctx.env.KUBECONFIG;
-  if (!explicit && loaded.secrets) {
-    // kept in the SOPS file: helm reads a 0600 temp copy, removed when the process exits
-    const copy = await stateSecretsOf(loaded, stateDirOf(inv, loaded)).materialize("kubeconfig");
-    if (copy) return { path: copy.path, text: await readFile(copy.path, "utf8") };
-  }
   return projectKubeconfig(inv, loaded);
 }
 
@@ -95,7 +88,7 @@ export async function kubeconfigOf(
 export async function argoInputsOf(inv: Invocation, loaded: LoadedConfig): Promise<ArgoInputs> {
   argocdOf(loaded);
   const kubeconfig = await kubeconfigOf(inv, loaded);
-  const { helm, lab } = await helmRunner(inv, loaded, kubeconfig.path);
+  const { helm, lab } = await helmRunner(inv, loaded, kubeconfig);
   return {
     argo: await loadArgoBootstrap(),
     loaded,

@@ -4,6 +4,7 @@ import type { TofuExec } from "../../../tofu/index.js";
 import type { Invocation } from "../../cli/command.js";
 import type { LoadedConfig } from "../../config/load.js";
 import { writeFilesAtomic } from "../../fs/atomic.js";
+import { cloudflareApiToken } from "../../secrets/cloudflare-token.js";
 import { renderFiles } from "../render-run.js";
 
 /** The tofu runner's executor over the Context's one `exec` (so tests and the lab see every process). */
@@ -38,9 +39,12 @@ export function tofuExecOf(ctx: Context): TofuExec {
 export async function tofuFor(inv: Invocation, loaded: LoadedConfig, dirOption?: string) {
   const { createTofuRunner, tofuSecretEnv } = await import("../../../tofu/index.js");
   const dir = resolve(inv.ctx.cwd, dirOption ?? join(loaded.dir, "infrastructure"));
-  const secretEnv = tofuSecretEnv(
-    loaded.config.tailscale ? { tailscaleAuthKey: loaded.config.tailscale.authKey.reveal() } : {},
-  );
+  // the Cloudflare provider reads CLOUDFLARE_API_TOKEN: from the environment, or homelab.yaml's tunnel.apiToken
+  const cloudflareToken = await cloudflareApiToken(loaded, inv.ctx.env);
+  const secretEnv = tofuSecretEnv({
+    ...(loaded.config.tailscale ? { tailscaleAuthKey: loaded.config.tailscale.authKey.reveal() } : {}),
+    ...(cloudflareToken ? { cloudflareApiToken: cloudflareToken.reveal() } : {}),
+  });
   const runner = createTofuRunner({
     cwd: dir,
     env: { ...inv.ctx.env, ...secretEnv },

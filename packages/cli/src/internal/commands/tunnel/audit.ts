@@ -13,7 +13,7 @@ export const command = defineCommand({
     const tunnel = tunnelOf(loaded);
     const cf = await loadCfTunnel();
     const report = await cf.audit({
-      client: await cloudflareClient(inv),
+      client: await cloudflareClient(inv, loaded),
       accountId: tunnel.accountId,
       zone: tunnel.zone,
       tunnelName: tunnel.name,

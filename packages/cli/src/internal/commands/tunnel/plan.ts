@@ -9,7 +9,7 @@ export const command = defineCommand({
   summary: "What `tunnel sync` would change (exit 0 none, 2 changes, 1 error)",
   async run(inv) {
     const loaded = await loadProject(inv, { resolveSecrets: false });
-    const client = await cloudflareClient(inv);
+    const client = await cloudflareClient(inv, loaded);
     const { cf, result } = await reconcileTunnel(inv, loaded, client, {
       dryRun: true,
       title: "reading Cloudflare",

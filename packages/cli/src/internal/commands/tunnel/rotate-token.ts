@@ -1,121 +1,24 @@
-import { dirname, join } from "node:path";
-import { HomelabError } from "../../../errors.js";
-import { Secret } from "../../../secret.js";
-import { loadCfTunnel } from "../../adapters/cf-tunnel.js";
-import { loadTalosClient } from "../../adapters/talos-client.js";
-import { loadTalosConfig } from "../../adapters/talos-config.js";
-import { defineCommand, type Invocation } from "../../cli/command.js";
-import type { LoadedConfig } from "../../config/load.js";
-import { readOptional } from "../../pipeline/state.js";
-import { desiredNodeConfig } from "../../pipeline/steps/machine-config.js";
-import { schematicOf } from "../../plan/schematic.js";
-import { stateSecretsOf } from "../../secrets/state-secrets.js";
-import { locateTalosconfig } from "../../state/locate.js";
-import { confirm, loadProject, stateDirOf } from "../common.js";
-import { cloudflareClient } from "../connect.js";
-import { TALOS_CONNECTION } from "../options.js";
-import { tunnelOf } from "./common.js";
+import { defineCommand, type OptionDef } from "../../cli/command.js";
+import { nodeTimeoutOption, TALOS_CONNECTION } from "../options.js";
+import { DAY2_OPTIONS } from "../upgrade/options.js";
 
-async function rotate(inv: Invocation, loaded: LoadedConfig): Promise<number> {
-  const { out, ctx } = inv;
-  const { config } = loaded;
-  const tunnel = tunnelOf(loaded);
-  const cf = await loadCfTunnel();
-  const tc = await loadTalosConfig();
-  const talosLib = await loadTalosClient();
-  const client = await cloudflareClient(inv);
-  const found = await locateTalosconfig(inv, loaded);
-  const explicit = found?.source === "flag" || found?.source === "env";
-  const path = found?.path ?? join(stateDirOf(inv, loaded), "talosconfig");
-  // with secrets: in homelab.yaml, the talosconfig and machine secrets are in the SOPS file
-  const state =
-    loaded.secrets && !explicit
-      ? stateSecretsOf(loaded, found?.source === "state" ? dirname(found.path) : stateDirOf(inv, loaded))
-      : undefined;
-  const talosconfig = state ? await state.read("talosconfig") : await readOptional(path);
-  if (!talosconfig)
-    throw new HomelabError("MISSING_CREDENTIALS", `no talosconfig at ${path}`, {
-      hint: "run `homelab up` first, or pass --talosconfig",
-    });
-  const stateDir = dirname(path);
-  const secretsText = state
-    ? await state.read("secrets.yaml")
-    : await readOptional(join(stateDir, "secrets.yaml"));
-  if (!secretsText)
-    throw new HomelabError(
-      "STATE_INVALID",
-      `no secrets.yaml next to ${path}: the node configs cannot be rebuilt`,
-      {
-        hint: "rotate-token re-renders each node's config, so it needs the state directory `homelab up` wrote",
-      },
-    );
-  const bundle = tc.secretsFromYaml(secretsText);
-  const nodes = config.nodes.filter((n) => n.tunnel);
-  out.info(
-    `rotate-token gives tunnel ${tunnel.name} a new secret: the current token stops working, then each node's cloudflared gets the new one (${nodes.map((n) => n.name).join(", ") || "no node runs cloudflared"}).`,
-  );
-  if (!(await confirm(inv, `rotate the token of tunnel ${tunnel.name}?`))) {
-    out.info("aborted: nothing changed");
-    return 1;
-  }
-  const existing = await cf.ensureTunnel({ client, accountId: tunnel.accountId, name: tunnel.name });
-  const rotated = await cf.rotateTunnelToken({ client, accountId: tunnel.accountId, tunnelId: existing.id });
-  const token = new Secret(rotated.token, "cloudflare:tunnel-token");
-  out.info(`tunnel ${tunnel.name}: new secret set; rolling the token out one node at a time`);
-  const schematic = schematicOf(tc, config);
-  const talos = talosLib.createTalosClient({ talosconfig, timeoutMs: 30_000 });
-  const rolled: { node: string; connector: boolean }[] = [];
-  try {
-    for (const node of nodes) {
-      const step = out.step(`${node.name}: cloudflared token`);
-      const desired = desiredNodeConfig(tc, config, node, {
-        bundle,
-        schematicId: schematic.id,
-        tunnelToken: token,
-      });
-      await talos.applyConfiguration({ node: node.address, data: desired.render(), mode: "no-reboot" });
-      // wait for this node's connector to be back before touching the next one
-      const deadline = ctx.clock.now() + 120_000;
-      let back = false;
-      while (!back && ctx.clock.now() < deadline) {
-        await ctx.clock.sleep(100, ctx.signal);
-        const report = await cf.audit({
-          client,
-          accountId: tunnel.accountId,
-          zone: tunnel.zone,
-          tunnelId: existing.id,
-        });
-        back = report.connectors.some((c) => c.originIps.includes(node.address));
-      }
-      if (!back) {
-        step.fail(`${node.name}: connector did not come back`);
-        throw new HomelabError(
-          "COMMAND_FAILED",
-          `the cloudflared connector on ${node.name} did not reconnect within 120 s; stopping before the next node`,
-        );
-      }
-      step.done(`${node.name}: new token applied, connector back`);
-      rolled.push({ node: node.name, connector: true });
-    }
-  } finally {
-    talos.close();
-  }
-  out.result(
-    { tunnel: { id: existing.id, name: tunnel.name }, rotated: true, nodes: rolled },
-    () =>
-      `tunnel ${tunnel.name}: token rotated; ${rolled.length} node(s) updated (${rolled.map((r) => r.node).join(", ") || "none run cloudflared"})`,
-  );
-  return 0;
-}
+/** The options of `homelab tunnel rotate-token`. */
+export const ROTATE_TOKEN_OPTIONS = {
+  simulate: DAY2_OPTIONS.simulate,
+  ...TALOS_CONNECTION,
+  "node-timeout": nodeTimeoutOption("How long to wait for each node's connector to come back (default 2m)"),
+} as const satisfies Record<string, OptionDef>;
 
-/** `homelab tunnel rotate-token`: asks first (the old token stops working), then rolls node by node. */
+/** `homelab tunnel rotate-token`: a planned, resumable, rolling rotation of the tunnel's secret. */
 export const command = defineCommand({
   name: "rotate-token",
   summary: "Give the tunnel a new secret and roll it to each node's cloudflared, one node at a time",
-  options: { ...TALOS_CONNECTION },
+  description:
+    "Shows the plan, asks (--yes skips), then: sets a new tunnel secret (Cloudflare refuses new connections with the old token; connectors up now stay up), updates one node's cloudflared ExtensionServiceConfig at a time and waits until that node's connector is back on the new token before the next, and only when every node has moved deletes the connections still on the old token. A node whose connector does not come back stops the roll with the others still connected; run the command again to resume.",
+  options: ROTATE_TOKEN_OPTIONS,
+  examples: ["homelab tunnel rotate-token", "homelab tunnel rotate-token --yes --json"],
   async run(inv) {
-    // rotate-token re-renders node configs, which carry the tailscale auth key
-    const loaded = await loadProject(inv, { resolveSecrets: true });
-    return rotate(inv, loaded);
+    const { runRotateToken } = await import("./rotate-token-run.js");
+    return runRotateToken(inv);
   },
 });

@@ -10,7 +10,7 @@ export const command = defineCommand({
   async run(inv) {
     const { out } = inv;
     const loaded = await loadProject(inv, { resolveSecrets: false });
-    const client = await cloudflareClient(inv);
+    const client = await cloudflareClient(inv, loaded);
     const planned = await reconcileTunnel(inv, loaded, client, { dryRun: true, title: "reading Cloudflare" });
     const pending = planned.cf.countChanges(planned.result.plan) + (planned.result.tunnel.id === "" ? 1 : 0);
     if (pending === 0) {

@@ -8,15 +8,14 @@ import {
 } from "../../adapters/cf-tunnel.js";
 import { retryOf } from "../../cli/output.js";
 import { routesOf } from "../../plan/routes.js";
+import { missingCloudflareToken } from "../../secrets/cloudflare-token.js";
 import { type Change, failureOf, type Step, type StepContext } from "../step.js";
 
 /** The Cloudflare client of this run (built once; the lab's emulator has no retries to wait for). */
 export async function cloudflareOf(ctx: StepContext) {
   if (ctx.found.cloudflare) return ctx.found.cloudflare;
   if (!ctx.target.cloudflare.apiToken)
-    throw new HomelabError("MISSING_CREDENTIALS", "CLOUDFLARE_API_TOKEN is not set", {
-      hint: "create an API token with Cloudflare Tunnel:Edit, DNS:Edit and Access: Apps and Policies:Edit",
-    });
+    throw missingCloudflareToken("the tunnel, DNS and Access cannot be reconciled");
   ctx.found.cloudflare = await createCloudflare({
     apiToken: ctx.target.cloudflare.apiToken,
     baseURL: ctx.target.cloudflare.baseURL,

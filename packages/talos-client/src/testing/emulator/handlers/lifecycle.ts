@@ -14,6 +14,7 @@ import { parseMachineConfig } from "../machine-config.js";
 import { type Route, serverStream, unary } from "../route.js";
 import type { NodeImpl } from "../store.js";
 import { type ParsedConfig, StatusError } from "../types.js";
+import { decodeSnapshot } from "./etcd.js";
 import { requireConfigured, requireControlPlane } from "./guards.js";
 
 const M = MachineService.method;
@@ -80,7 +81,10 @@ function appliesLive(current: ParsedConfig, next: ParsedConfig): boolean {
 /** Machine lifecycle: apply, bootstrap, reboot, shutdown, reset, upgrade (MachineService, ImageService, LifecycleService). */
 export const lifecycleRoutes: Route[] = [
   unary(M.applyConfiguration, async (req, { node, roles, maintenance }) => {
-    const config = parseMachineConfig(new TextDecoder().decode(req.data));
+    const config = parseMachineConfig(
+      new TextDecoder().decode(req.data),
+      !maintenance && node.config !== undefined,
+    );
     if (!maintenance && !roles.includes("os:admin")) {
       throw new StatusError(grpc.status.PERMISSION_DENIED, "not authorized");
     }
@@ -137,14 +141,30 @@ export const lifecycleRoutes: Route[] = [
       node.applying = false;
     }
   }),
-  unary(M.bootstrap, async (_req, { node }) => {
+  // talos v1alpha1_server.go Bootstrap and services/etcd.go: refused while /var/lib/etcd holds data;
+  // with recover_etcd, etcd starts from the snapshot EtcdRecover uploaded, or fails to start (the
+  // call itself succeeds) when there is none or it does not pass the hash check
+  unary(M.bootstrap, async (req, { node }) => {
     requireControlPlane(node, "Bootstrap");
     if (node.currentState !== "running") {
       throw new StatusError(grpc.status.FAILED_PRECONDITION, "bootstrap is not available yet");
     }
-    if (node.fleet.bootstrapped) {
+    if (node.fleet.bootstrapped || node.etcdDataDir) {
       throw new StatusError(grpc.status.ALREADY_EXISTS, "etcd data directory is not empty");
     }
+    if (req.recoverEtcd) {
+      const upload = node.recoverySnapshot;
+      node.recoverySnapshot = undefined;
+      const restored =
+        upload === undefined
+          ? "error verifying snapshot: no snapshot was uploaded"
+          : decodeSnapshot(upload, req.recoverSkipHashCheck);
+      if (typeof restored === "string") {
+        node.setService("etcd", "Failed", false);
+        return { messages: [{}] };
+      }
+      node.fleet.etcd = restored;
+    } else node.fleet.etcd = { revision: 1, keys: new Map() };
     node.fleet.bootstrapped = true;
     node.joinEtcd();
     for (const peer of node.fleet.nodes) {
@@ -183,6 +203,13 @@ export const lifecycleRoutes: Route[] = [
     node.currentState = "resetting";
     node.setStage(MachineStatusEvent_MachineStage.RESETTING, false);
     if (req.graceful && node.role() === "controlplane") node.fleet.etcdMembers.delete(node.name);
+    // labels that keep STATE (the machine config) wipe only what they name: EPHEMERAL holds etcd's data
+    const labels = req.systemPartitionsToWipe.filter((p) => p.wipe).map((p) => p.label);
+    if (labels.length > 0 && !labels.includes("STATE")) {
+      if (labels.includes("EPHEMERAL")) node.later(20, () => node.wipeEphemeral(req.reboot));
+      else if (req.reboot) node.later(20, () => node.rebootNow());
+      return { messages: [{ actorId }] };
+    }
     node.later(20, () => node.wipe(req.reboot));
     return { messages: [{ actorId }] };
   }),
