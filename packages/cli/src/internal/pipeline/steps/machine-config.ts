@@ -100,13 +100,17 @@ function routedReader(ctx: StepContext): { read: RoutedRead; close(): void } | u
     // a read that fails is not retried here: the direct probe waits for the node and names the reason
     readAttempts: 1,
   });
+  // a read that ran into the deadline stops the routing: the other nodes are asked directly at once
+  let hung = false;
   return {
     async read(node) {
       throwIfInterrupted(ctx.signal);
+      if (hung) return undefined;
       try {
         const resource = await client.get({ ...MACHINE_CONFIG, node: node.address, signal: ctx.signal });
         return typeof resource.spec === "string" ? resource.spec : undefined;
-      } catch {
+      } catch (error) {
+        if ((error as { code?: unknown })?.code === "DEADLINE_EXCEEDED") hung = true;
         return undefined;
       }
     },
