@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "vitest";
 import type { Lab } from "../src/internal/lab/lab.js";
+import { DEFAULT_COREDNS_IMAGE } from "../src/internal/plan/kubernetes-images.js";
 import { fastClock, run, tempDir, upPublishedLab } from "./helpers.js";
 
 /** `homelab upgrade kubernetes --simulate` end to end against a lab in this process. */
@@ -13,6 +14,13 @@ let lab: Lab;
 
 async function bringUp(example: string): Promise<void> {
   lab = await upPublishedLab(t.dir, example, env);
+}
+
+function workloadImage(kind: "DaemonSet" | "Deployment", name: string): string | undefined {
+  const object = lab.emulators.kube.get({ apiVersion: "apps/v1", kind, name, namespace: "kube-system" }) as
+    | { spec: { template: { spec: { containers: { image: string }[] } } } }
+    | undefined;
+  return object?.spec.template.spec.containers[0]?.image;
 }
 
 const upgrade = (args: string[]) =>
@@ -32,6 +40,9 @@ describe("homelab upgrade kubernetes --simulate", () => {
     expect,
   }) => {
     await bringUp("homelab.yaml");
+    // what Talos's bootstrap manifests created in kube-system
+    expect(workloadImage("DaemonSet", "kube-proxy")).toMatch(/^registry\.k8s\.io\/kube-proxy:v1\.35\./);
+    expect(workloadImage("Deployment", "coredns")).toBe(DEFAULT_COREDNS_IMAGE);
     const r = await upgrade(["--to", "1.36.0", "--simulate", "--yes", "--json"]);
     expect(r.code, r.stderr).toBe(0);
     const ids = r.json().steps.map((s: { id: string }) => s.id);
@@ -45,6 +56,8 @@ describe("homelab upgrade kubernetes --simulate", () => {
       ...ids.filter((id: string) => id.startsWith("kube-proxy:")),
       "kubelet:node1",
       "health:node1",
+      "manifests",
+      "health:manifests",
     ]);
     const version = (await (await fetch(`${lab.info.kube.url}/version`)).json()) as { gitVersion: string };
     expect(version.gitVersion).toBe("v1.36.0");
@@ -62,10 +75,38 @@ describe("homelab upgrade kubernetes --simulate", () => {
     const live = lab.emulators.talos.node("node1").appliedConfig() ?? "";
     expect(live).toContain("ghcr.io/siderolabs/kubelet:v1.36.0");
     expect(await readFile(join(t.dir, "homelab.yaml"), "utf8")).toMatch(/^ {2}kubernetesVersion: 1\.36\.0$/m);
+    // talosctl upgrade-k8s's last step: the bootstrap manifests follow the patched config
+    expect(workloadImage("DaemonSet", "kube-proxy")).toBe("registry.k8s.io/kube-proxy:v1.36.0");
+    expect(workloadImage("Deployment", "coredns")).toBe(DEFAULT_COREDNS_IMAGE);
 
     const again = await upgrade(["--simulate", "--yes"]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain("Nothing to do: homelab runs Kubernetes 1.36.0 everywhere.");
+  }, 60_000);
+
+  it("syncs a bootstrap manifest that drifted from the machine config even when every component is on the version", async ({
+    expect,
+  }) => {
+    await bringUp("homelab.yaml");
+    const coredns = lab.emulators.kube.get({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      name: "coredns",
+      namespace: "kube-system",
+    }) as unknown as { spec: { template: { spec: { containers: { name: string; image: string }[] } } } };
+    coredns.spec.template.spec.containers = [
+      { name: "coredns", image: "registry.k8s.io/coredns/coredns:v1.11.1" },
+    ];
+    lab.emulators.kube.apply(coredns as unknown as Record<string, unknown>, { fieldManager: "test" });
+    expect(workloadImage("Deployment", "coredns")).toBe("registry.k8s.io/coredns/coredns:v1.11.1");
+    const r = await upgrade(["--simulate", "--yes", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json().steps.map((s: { id: string }) => s.id)).toEqual([
+      "health:before",
+      "manifests",
+      "health:manifests",
+    ]);
+    expect(workloadImage("Deployment", "coredns")).toBe(DEFAULT_COREDNS_IMAGE);
   }, 60_000);
 
   it("refuses a jump over a minor version, changing nothing", async ({ expect }) => {

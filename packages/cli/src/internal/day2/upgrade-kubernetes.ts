@@ -3,6 +3,7 @@ import { HomelabError } from "../../errors.js";
 import type { Invocation } from "../cli/command.js";
 import type { UPGRADE_KUBERNETES_OPTIONS } from "../commands/upgrade/options.js";
 import {
+  bootstrapManifestImages,
   type ComponentImages,
   componentImage,
   componentImages,
@@ -27,7 +28,10 @@ import { checkKubernetesUpgrade, parseVersion } from "./versions.js";
 // static pods one component at a time, each one node at a time (kube-apiserver, then
 // kube-controller-manager, then kube-scheduler), then kube-proxy, then every node's kubelet; each
 // change is a patch of the node's live machine config applied without a reboot, and waited for
-// (the static pod's new image Ready; the Node reporting the new kubelet version).
+// (the static pod's new image Ready; the Node reporting the new kubelet version). Last, as
+// PerformManifestsSync does, the bootstrap manifests the first control plane renders from its (now
+// patched) config go to the cluster: here their images, the kube-proxy DaemonSet's and the coredns
+// Deployment's.
 
 type Options = typeof UPGRADE_KUBERNETES_OPTIONS;
 
@@ -150,6 +154,52 @@ function kubeletStep(
   };
 }
 
+/** The bootstrap workloads whose images follow the machine config: kind, name, container. */
+const MANIFEST_WORKLOADS = [
+  { image: "kube-proxy", kind: "DaemonSet", name: "kube-proxy", container: "kube-proxy" },
+  { image: "coredns", kind: "Deployment", name: "coredns", container: "coredns" },
+] as const;
+
+/** What of the bootstrap manifests differs from `wanted`: `kind/name image` per workload to change. */
+async function manifestChanges(
+  cluster: Day2Cluster,
+  wanted: ReturnType<typeof bootstrapManifestImages>,
+  signal: AbortSignal,
+): Promise<(typeof MANIFEST_WORKLOADS)[number][]> {
+  const changes: (typeof MANIFEST_WORKLOADS)[number][] = [];
+  for (const w of MANIFEST_WORKLOADS) {
+    const image = wanted[w.image];
+    if (image === undefined) continue;
+    const current = await cluster.kubernetes.workloadImages(w.kind, "kube-system", w.name, { signal });
+    // a workload the cluster does not have (removed, or kube-proxy disabled) is not created here
+    if (current !== undefined && current[w.container] !== image) changes.push(w);
+  }
+  return changes;
+}
+
+function manifestsStep(cluster: Day2Cluster, cp: Day2Node): Day2Step {
+  return {
+    id: "manifests",
+    kind: "kubernetes",
+    node: cp.name,
+    description: `bootstrap manifests: kube-proxy DaemonSet and coredns Deployment images from ${cp.name}'s machine config`,
+    run: async (ctx) => {
+      const wanted = bootstrapManifestImages(await liveConfig(cluster, cp, ctx.signal));
+      const changes = await manifestChanges(cluster, wanted, ctx.signal);
+      for (const w of changes) {
+        const image = wanted[w.image] as string;
+        await cluster.kubernetes.setWorkloadImage(w.kind, "kube-system", w.name, w.container, image, {
+          signal: ctx.signal,
+        });
+        ctx.progress(`kube-system ${w.kind} ${w.name}: ${image}`);
+      }
+      return changes.length === 0
+        ? "already in step"
+        : changes.map((w) => `${w.kind} ${w.name} ${wanted[w.image]}`).join(", ");
+    },
+  };
+}
+
 /** `homelab upgrade kubernetes`: the plan, the question and the roll-out. */
 export async function runUpgradeKubernetes(inv: Invocation<Options>): Promise<number> {
   const { options } = inv;
@@ -245,6 +295,26 @@ export async function runUpgradeKubernetes(inv: Invocation<Options>): Promise<nu
           ),
         );
       }
+      // the bootstrap manifests as the first control plane renders them once its kube-proxy image moved
+      const first = cps[0];
+      const firstImages = first === undefined ? undefined : live.get(first.name);
+      if (first !== undefined && firstImages !== undefined) {
+        const text = await liveConfig(cluster, first, signal);
+        const wanted = bootstrapManifestImages(text);
+        if (wanted["kube-proxy"] !== undefined)
+          wanted["kube-proxy"] = componentImage("kube-proxy", target, wanted["kube-proxy"]);
+        if (changes.length > 0 || (await manifestChanges(cluster, wanted, signal)).length > 0) {
+          changes.push(manifestsStep(cluster, first));
+          changes.push(
+            healthStep(
+              cluster,
+              "health:manifests",
+              "the cluster is healthy with the synced bootstrap manifests",
+              healthTimeoutMs,
+            ),
+          );
+        }
+      }
       if (changes.length > 0) {
         const lowest = [
           ...nodes.flatMap((n) => Object.values(live.get(n.name) ?? {}).map(imageVersion)),
@@ -274,13 +344,13 @@ export async function runUpgradeKubernetes(inv: Invocation<Options>): Promise<nu
         summary:
           changes.length === 0
             ? `${config.cluster.name} runs Kubernetes ${target} everywhere`
-            : `Kubernetes ${from} -> ${target} on ${config.cluster.name}: control plane components node by node, then the kubelets`,
+            : `Kubernetes ${from} -> ${target} on ${config.cluster.name}: control plane components node by node, then the kubelets, then the bootstrap manifests`,
         steps: changes.length === 0 ? steps.filter((s) => s.kind === "config") : steps,
         notes:
           changes.length === 0
             ? []
             : [
-                "not done here: syncing the bootstrap manifests (kube-proxy DaemonSet, CoreDNS) into the cluster, which talosctl upgrade-k8s does last",
+                "the bootstrap manifests sync sets the kube-proxy DaemonSet's and the coredns Deployment's images only; their other fields stay as they are",
               ],
       };
     },

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import type { V1Container } from "@kubernetes/client-node";
 import type { KubernetesAccess, KubernetesNode, KubernetesPod } from "@talos-homelab/talos-client";
 import { HomelabError } from "../../errors.js";
 import type { Invocation } from "../cli/command.js";
@@ -87,6 +88,14 @@ export interface PodImages {
   images: string[];
 }
 
+/** The workloads whose images an upgrade moves. */
+export type WorkloadKind = "DaemonSet" | "Deployment";
+
+/** What of a DaemonSet or Deployment the image calls read. */
+interface Workload {
+  spec?: { template: { spec?: { containers: V1Container[] } } };
+}
+
 /** talos-client's {@link KubernetesAccess} plus what the day-2 operations read and do beyond it. */
 export interface ClusterKubernetes extends KubernetesAccess {
   /** Pods of a namespace matching a label selector, with their images. */
@@ -99,6 +108,22 @@ export interface ClusterKubernetes extends KubernetesAccess {
   kubeletVersions(options?: { signal?: AbortSignal }): Promise<Record<string, string>>;
   /** The API server's version (`v1.35.0`, from /version). */
   serverVersion(options?: { signal?: AbortSignal }): Promise<string>;
+  /** A kube-system-style workload's container images by container name; undefined when it does not exist. */
+  workloadImages(
+    kind: WorkloadKind,
+    namespace: string,
+    name: string,
+    options?: { signal?: AbortSignal },
+  ): Promise<Record<string, string> | undefined>;
+  /** Sets one container's image in a DaemonSet's or Deployment's pod template (`kubectl set image`). */
+  setWorkloadImage(
+    kind: WorkloadKind,
+    namespace: string,
+    name: string,
+    container: string,
+    image: string,
+    options?: { signal?: AbortSignal },
+  ): Promise<void>;
   /** Deletes a Node object (`kubectl delete node`); false when it did not exist. */
   deleteNode(name: string, options?: { signal?: AbortSignal }): Promise<boolean>;
 }
@@ -128,6 +153,10 @@ export async function createKubernetesAccess(kubeconfig: string, source: string)
       throw kubeError(error, what);
     }
   };
+  const readWorkload = (kind: WorkloadKind, namespace: string, name: string): Promise<Workload> =>
+    kind === "DaemonSet"
+      ? apps.readNamespacedDaemonSet({ name, namespace })
+      : apps.readNamespacedDeployment({ name, namespace });
   return {
     async listPodImages(namespace, labelSelector, options = {}) {
       const list = await call(`listing pods ${labelSelector}`, options.signal, () =>
@@ -147,6 +176,41 @@ export async function createKubernetesAccess(kubeconfig: string, source: string)
     async serverVersion(options = {}) {
       const info = await call("reading /version", options.signal, () => version.getCode());
       return info.gitVersion;
+    },
+    async workloadImages(kind, namespace, name, options = {}) {
+      throwIfAborted(options.signal);
+      try {
+        const object = await readWorkload(kind, namespace, name);
+        return Object.fromEntries(
+          (object.spec?.template.spec?.containers ?? []).map((c) => [c.name, c.image ?? ""]),
+        );
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw kubeError(error, `reading ${kind} ${namespace}/${name}`);
+      }
+    },
+    async setWorkloadImage(kind, namespace, name, container, image, options = {}) {
+      const what = `setting the image of ${kind} ${namespace}/${name}`;
+      const object = await call(what, options.signal, () => readWorkload(kind, namespace, name));
+      const containers = object.spec?.template.spec?.containers ?? [];
+      if (!containers.some((c) => c.name === container))
+        throw new HomelabError(
+          "COMMAND_FAILED",
+          `${kind} ${namespace}/${name} has no container ${container}`,
+        );
+      // a merge patch replaces the list whole: send every container, only this one's image changed
+      const body = {
+        spec: {
+          template: {
+            spec: { containers: containers.map((c) => (c.name === container ? { ...c, image } : c)) },
+          },
+        },
+      };
+      const patch = k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch);
+      await call(what, options.signal, async () => {
+        if (kind === "DaemonSet") await apps.patchNamespacedDaemonSet({ name, namespace, body }, patch);
+        else await apps.patchNamespacedDeployment({ name, namespace, body }, patch);
+      });
     },
     async deleteNode(name, options = {}) {
       try {

@@ -1,13 +1,50 @@
 import type { KubeEmulator } from "../adapters/argo-bootstrap.js";
 import type { TalosEmulator } from "../adapters/talos-client.js";
 import type { HomelabConfig } from "../config/load.js";
-import { type ComponentImages, componentImages, imageVersion } from "../plan/kubernetes-images.js";
+import {
+  bootstrapManifestImages,
+  type ComponentImages,
+  componentImages,
+  imageVersion,
+} from "../plan/kubernetes-images.js";
 
 // The kubelets of the simulated lab: every Talos node that runs with a config in a bootstrapped
 // cluster registers a Kubernetes Node in the Kubernetes emulator, Ready while the Talos node runs
 // (NotReady while it reboots, is upgraded or is down), reporting the kubelet version of its
 // machine config; control planes run the static pods of their config (kube-apiserver,
-// kube-controller-manager, kube-scheduler), and the API server's version follows theirs.
+// kube-controller-manager, kube-scheduler), and the API server's version follows theirs. Once the
+// cluster is bootstrapped, kube-system holds what Talos's bootstrap manifests create there: the
+// kube-proxy DaemonSet (unless disabled) and the coredns Deployment, with the images of the first
+// control plane's config; after that only `upgrade kubernetes` (as talosctl upgrade-k8s) changes them.
+
+/** The kube-system workloads of Talos's bootstrap manifests (talos internal/app/machined/pkg/controllers/k8s/templates). */
+function bootstrapManifests(images: { "kube-proxy"?: string; coredns?: string }): Record<string, unknown>[] {
+  const workload = (kind: string, name: string, app: string, image: string, tolerations: unknown[]) => ({
+    apiVersion: "apps/v1",
+    kind,
+    metadata: { name, namespace: "kube-system", labels: { "k8s-app": app } },
+    spec: {
+      ...(kind === "Deployment" ? { replicas: 2 } : {}),
+      selector: { matchLabels: { "k8s-app": app } },
+      template: {
+        metadata: { labels: { "k8s-app": app } },
+        spec: { tolerations, containers: [{ name, image }] },
+      },
+    },
+  });
+  return [
+    ...(images["kube-proxy"] === undefined
+      ? []
+      : [workload("DaemonSet", "kube-proxy", "kube-proxy", images["kube-proxy"], [{ operator: "Exists" }])]),
+    ...(images.coredns === undefined
+      ? []
+      : [
+          workload("Deployment", "coredns", "kube-dns", images.coredns, [
+            { key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" },
+          ]),
+        ]),
+  ];
+}
 
 /**
  * The function that brings the Kubernetes emulator's Nodes in step with the Talos emulator's nodes;
@@ -29,6 +66,7 @@ export function kubeNodeSync(options: {
     return images;
   };
   const registered = new Map<string, string>();
+  let manifestsApplied = false;
   const sync = () => {
     if (!talos.isBootstrapped()) return;
     let apiServer: string | undefined;
@@ -78,6 +116,15 @@ export function kubeNodeSync(options: {
       registered.set(node.name, fingerprint);
     }
     if (apiServer !== undefined) kube.setKubernetesVersion(apiServer);
+    if (!manifestsApplied && apiServer !== undefined) {
+      const first = talos.nodes.find((n) => n.role() === "controlplane" && n.appliedConfig() !== undefined);
+      const text = first?.appliedConfig();
+      if (text !== undefined) {
+        for (const object of bootstrapManifests(bootstrapManifestImages(text)))
+          kube.apply(object, { fieldManager: "talos" });
+        manifestsApplied = true;
+      }
+    }
   };
   return () => {
     try {

@@ -112,3 +112,26 @@ export function withComponentImage(
   }
   return docs.map((d) => d.toString()).join("---\n");
 }
+
+/** talos pkg/machinery/constants: CoreDNSImage and DefaultCoreDNSVersion (what a config without `cluster.coreDNS.image` runs). */
+export const DEFAULT_COREDNS_IMAGE = "registry.k8s.io/coredns/coredns:v1.14.7";
+
+/**
+ * The images of the bootstrap manifests Talos renders from a control plane's machine config and
+ * applies to kube-system (talos pkg/machinery/config/types/v1alpha1/v1alpha1_provider.go CoreDNS;
+ * the manifests controller leaves out what `cluster.proxy.disabled`/`cluster.coreDNS.disabled` turn off):
+ * the kube-proxy DaemonSet's image and the coredns Deployment's.
+ */
+export function bootstrapManifestImages(configText: string): { "kube-proxy"?: string; coredns?: string } {
+  const docs = parseAllDocuments(configText).map((d) => d.toJS() as Record<string, unknown> | null);
+  const v1alpha1 = docs.find((d) => d !== null && d.kind === undefined && d.version === "v1alpha1");
+  const cluster = (v1alpha1?.cluster ?? {}) as Record<string, Record<string, unknown> | undefined>;
+  const proxy = componentImages(configText)["kube-proxy"];
+  const coreDNS = cluster.coreDNS ?? {};
+  return {
+    ...(cluster.proxy?.disabled === true || proxy === undefined ? {} : { "kube-proxy": proxy }),
+    ...(coreDNS.disabled === true
+      ? {}
+      : { coredns: typeof coreDNS.image === "string" ? coreDNS.image : DEFAULT_COREDNS_IMAGE }),
+  };
+}
