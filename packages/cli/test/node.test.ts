@@ -60,6 +60,15 @@ async function waitFor(what: string, check: () => boolean): Promise<void> {
 const nodeNames = (l: Lab) =>
   l.emulators.kube.list({ apiVersion: "v1", kind: "Node" }).map((n) => n.metadata.name);
 
+/** A Kubernetes Node of the lab: registered (or undefined), and whether its Ready condition is True. */
+function kubeNode(l: Lab, name: string): { ready: boolean } | undefined {
+  const node = l.emulators.kube.get({ apiVersion: "v1", kind: "Node", name }) as unknown as
+    | { status?: { conditions?: { type: string; status: string }[] } }
+    | undefined;
+  if (node === undefined) return undefined;
+  return { ready: (node.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True") };
+}
+
 type Pod = { metadata: { name: string; labels?: Record<string, string> }; spec: { nodeName?: string } };
 const webPods = (l: Lab) =>
   (l.emulators.kube.list({ apiVersion: "v1", kind: "Pod", namespace: "shop" }) as unknown as Pod[]).filter(
@@ -251,9 +260,12 @@ describe("homelab node add", () => {
       "config",
       "apply:worker2",
       "join:worker2",
+      "ready:worker2",
       "health",
     ]);
     expect(p.lab.emulators.talos.node("worker2").state()).toBe("running");
+    // the command returned once the kubelet registered its Node and the Node is Ready
+    expect(kubeNode(p.lab, "worker2")).toMatchObject({ ready: true });
     const yaml = await readFile(join(p.dir, "homelab.yaml"), "utf8");
     expect(yaml).toContain("# A highly available homelab");
     expect(yaml).toContain(
@@ -311,12 +323,13 @@ describe("homelab node add", () => {
       "machine:worker3",
       "apply:worker3",
       "join:worker3",
+      "ready:worker3",
       "health",
     ]);
+    expect(kubeNode(p.lab, "worker3")).toMatchObject({ ready: true });
     expect(p.lab.emulators.talos.node("worker3").state()).toBe("running");
     const labJson = JSON.parse(await readFile(join(p.dir, ".homelab/homelab-ha/lab/lab.json"), "utf8"));
     expect(labJson.nodes.map((n: { name: string }) => n.name)).toContain("worker3");
-    await p.lab.emulators.kube.waitFor(() => nodeNames(p.lab).includes("worker3"));
     const again = await run(["up", "--simulate", "--json"], { cwd: p.dir, env });
     expect(again.code, again.stderr).toBe(0);
     expect(again.json().changed).toBe(0);

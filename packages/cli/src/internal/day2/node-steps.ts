@@ -134,7 +134,7 @@ export function cordonDrainStep(
 
 /** Waits until the node's Kubernetes Node is Ready (and `check` passes, e.g. the new version). */
 export function waitReadyStep(
-  cluster: Day2Cluster,
+  cluster: Pick<Day2Cluster, "kubernetes">,
   node: Day2Node,
   options: {
     timeoutMs: number;

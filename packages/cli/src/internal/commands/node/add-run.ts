@@ -4,9 +4,11 @@ import type { Invocation } from "../../cli/command.js";
 import { addNodeText, type NodeEntry, writeConfigText } from "../../config/edit.js";
 import { type LoadedConfig, parseConfig } from "../../config/load.js";
 import { runDay2 } from "../../day2/command.js";
+import { waitReadyStep } from "../../day2/node-steps.js";
 import type { Day2Plan, Day2Step } from "../../day2/operation.js";
 import { retryUntil } from "../../day2/retry.js";
 import { durationOption, rerunCommand } from "../../day2/upgrade-talos.js";
+import { type ClusterKubernetes, createKubernetesAccess } from "../../kube/access.js";
 import { remoteHelm } from "../../lab/lab.js";
 import { powerOnLabMachine, runningLab } from "../../lab/running.js";
 import type { NodeTrust } from "../../pipeline/node-trust.js";
@@ -113,6 +115,17 @@ export async function runNodeAdd(inv: Invocation<typeof NODE_ADD_OPTIONS>): Prom
   const talosLib = await loadTalosClient();
   const talos = talosLib.createTalosClient({ talosconfig: access.talosconfig, timeoutMs: 30_000 });
   const fingerprint = options["cert-fingerprint"];
+  // the Kubernetes API through the kubeconfig `up` stored, opened when a plan has nodes to wait for
+  const kubernetes = async (): Promise<ClusterKubernetes> => {
+    const text = await access.state.read("kubeconfig");
+    if (text === undefined)
+      throw new HomelabError(
+        "MISSING_CREDENTIALS",
+        `no kubeconfig in ${access.state.describe("kubeconfig")}: this homelab was not brought up from here`,
+        { hint: "run `homelab up` first" },
+      );
+    return createKubernetesAccess(text, access.state.describe("kubeconfig"));
+  };
   return runDay2(inv, {
     stateDir: access.stateDir,
     operation: "node-add",
@@ -243,6 +256,14 @@ export async function runNodeAdd(inv: Invocation<typeof NODE_ADD_OPTIONS>): Prom
             }
           },
         });
+      }
+      // the kubelet registered its Node and the Node is Ready (as the upgrades wait for a node coming back)
+      if (fresh.length > 0) {
+        const cluster = { kubernetes: await kubernetes() };
+        for (const node of fresh)
+          steps.push(
+            waitReadyStep(cluster, node, { timeoutMs, what: "a registered, Ready Kubernetes Node" }),
+          );
       }
       if (fresh.length > 0)
         steps.push({

@@ -36,7 +36,7 @@ export const NODE_ADD_OPTIONS = {
   },
   talosconfig: TALOSCONFIG_OPTION,
   "node-timeout": nodeTimeoutOption(
-    "How long to wait for the node to answer, join and the cluster to be healthy (default 10m)",
+    "How long to wait for the node to answer, join, be Ready in Kubernetes and the cluster to be healthy (default 10m)",
   ),
   offline: OFFLINE_OPTION,
   "state-dir": STATE_DIR_OPTION,
@@ -48,7 +48,7 @@ export const command = defineCommand({
   summary:
     "Join a node: render and apply its machine config, wait until it joined and the cluster is healthy",
   description:
-    "NAME listed in homelab.yaml (or, without NAME, every listed node not in the cluster yet) is joined: its machine config is rendered and applied in maintenance mode (certificate checked as `up` does), then it is waited for until it runs (a control plane: until it is an etcd member) and the cluster is healthy. With --address, NAME is first written into homelab.yaml (comments kept). Against `homelab lab`, a machine is powered on for it. Shows the plan first; --yes skips the question.",
+    "NAME listed in homelab.yaml (or, without NAME, every listed node not in the cluster yet) is joined: its machine config is rendered and applied in maintenance mode (certificate checked as `up` does), then it is waited for until it runs (a control plane: until it is an etcd member), until its Kubernetes Node is registered and Ready, and until the cluster is healthy. With --address, NAME is first written into homelab.yaml (comments kept). Against `homelab lab`, a machine is powered on for it. Shows the plan first; --yes skips the question.",
   options: NODE_ADD_OPTIONS,
   args: [{ name: "NAME", description: "The node's name (also its hostname)" }],
   examples: [
