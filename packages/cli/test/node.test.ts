@@ -215,6 +215,20 @@ describe("homelab node remove", () => {
     expect(p.lab.emulators.talos.node("node1").state()).toBe("running");
   }, 60_000);
 
+  it("reaches the cluster through --talosconfig as node add does (a missing one stops it, the node untouched)", async ({
+    expect,
+  }) => {
+    const p = await startProject("ha.yaml");
+    const missing = join(p.dir, "elsewhere", "talosconfig");
+    const r = await run(["node", "remove", "worker2", "--yes", "--talosconfig", missing], {
+      cwd: p.dir,
+      env,
+    });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`no talosconfig at ${missing}`);
+    expect(nodeNames(p.lab)).toContain("worker2");
+  }, 120_000);
+
   it("names the nodes homelab.yaml lists when NAME is not one", async ({ expect }) => {
     const p = await startProject("homelab.yaml");
     const r = await run(["node", "remove", "nodeX", "--yes", "--json"], { cwd: p.dir, env });

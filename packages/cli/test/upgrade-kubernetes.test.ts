@@ -109,6 +109,17 @@ describe("homelab upgrade kubernetes --simulate", () => {
     expect(workloadImage("Deployment", "coredns")).toBe(DEFAULT_COREDNS_IMAGE);
   }, 60_000);
 
+  it("reaches the cluster through --talosconfig as every day-2 command does (a missing one stops it)", async ({
+    expect,
+  }) => {
+    await bringUp("homelab.yaml");
+    const missing = join(t.dir, "elsewhere", "talosconfig");
+    const r = await upgrade(["--to", "1.36.0", "--simulate", "--yes", "--talosconfig", missing]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`no talosconfig at ${missing}`);
+    expect(await readFile(join(t.dir, "homelab.yaml"), "utf8")).not.toContain("1.36.0");
+  }, 60_000);
+
   it("refuses a jump over a minor version, changing nothing", async ({ expect }) => {
     await bringUp("homelab.yaml");
     const skip = await upgrade(["--to", "1.37.0", "--simulate", "--yes"]);

@@ -7,8 +7,7 @@ import { type ClusterKubernetes, createKubernetesAccess } from "../kube/access.j
 import { remoteHelm } from "../lab/lab.js";
 import { labTarget, realTarget, type Target } from "../pipeline/target.js";
 import { cloudflareApiToken } from "../secrets/cloudflare-token.js";
-import { stateSecretsOf } from "../secrets/state-secrets.js";
-import { projectState } from "../state/locate.js";
+import { clusterAccess } from "../state/cluster-access.js";
 
 /** A node of homelab.yaml. */
 export type Day2Node = HomelabConfig["nodes"][number];
@@ -28,8 +27,10 @@ export interface Day2Cluster {
 }
 
 /**
- * Opens the project's cluster for a day-2 operation: homelab.yaml, the state directory (the running
- * lab's with --simulate), the talosconfig and kubeconfig `homelab up` stored there.
+ * Opens the project's cluster for a day-2 operation: homelab.yaml, then what {@link clusterAccess}
+ * decides for every day-2 command (the state directory, the running lab with --simulate, the
+ * talosconfig incl. --talosconfig and $TALOSCONFIG, the SOPS store), and the kubeconfig `homelab up`
+ * stored next to that talosconfig.
  * @throws HomelabError USAGE (--simulate without a running lab), MISSING_CREDENTIALS (no talosconfig or kubeconfig yet)
  */
 export async function openDay2Cluster(
@@ -40,24 +41,17 @@ export async function openDay2Cluster(
     resolveSecrets: options.resolveSecrets ?? false,
     placeholderSecrets: options.simulate,
   });
-  const state = await projectState(inv, loaded);
-  if (options.simulate && state.lab === undefined)
-    throw new HomelabError("USAGE", `no simulated lab is running for ${loaded.path}`, {
-      hint: "start one with `homelab lab` (it brings it up as `homelab up --simulate` does), then run this again",
-    });
-  const target = state.lab
-    ? labTarget(state.lab, remoteHelm(state.lab.helm.url))
+  const access = await clusterAccess(inv, loaded);
+  const { lab, state: secrets, talosconfig } = access;
+  const target = lab
+    ? labTarget(lab, remoteHelm(lab.helm.url))
     : realTarget(inv.ctx.env, execRunner(inv), await cloudflareApiToken(loaded, inv.ctx.env));
-  const secrets = stateSecretsOf(loaded, state.dir, { simulated: state.lab !== undefined, env: inv.ctx.env });
-  const [talosconfig, kubeconfig] = await Promise.all([
-    secrets.read("talosconfig"),
-    secrets.read("kubeconfig"),
-  ]);
-  if (talosconfig === undefined || kubeconfig === undefined)
+  const kubeconfig = await secrets.read("kubeconfig");
+  if (kubeconfig === undefined)
     throw new HomelabError(
       "MISSING_CREDENTIALS",
-      `no ${talosconfig === undefined ? "talosconfig" : "kubeconfig"} in ${state.dir}: this homelab was not brought up from here`,
-      { hint: `run \`homelab up${state.lab ? " --simulate" : ""}\` first` },
+      `no kubeconfig in ${secrets.describe("kubeconfig")}: this homelab was not brought up from here`,
+      { hint: `run \`homelab up${lab ? " --simulate" : ""}\` first` },
     );
   const [talos, kubernetes] = await Promise.all([
     loadTalosClient(),
@@ -66,9 +60,9 @@ export async function openDay2Cluster(
   const clients = new Map<string, TalosClient>();
   return {
     loaded,
-    stateDir: state.dir,
+    stateDir: access.stateDir,
     target,
-    simulated: state.lab !== undefined,
+    simulated: lab !== undefined,
     talos,
     client(node) {
       let client = clients.get(node.name);

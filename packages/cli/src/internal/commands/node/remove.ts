@@ -1,5 +1,5 @@
 import { defineCommand, type OptionDef } from "../../cli/command.js";
-import { nodeTimeoutOption, STATE_DIR_OPTION } from "../options.js";
+import { nodeTimeoutOption, STATE_DIR_OPTION, TALOSCONFIG_OPTION } from "../options.js";
 import { DAY2_OPTIONS } from "../upgrade/options.js";
 
 /** The options of `homelab node remove`. */
@@ -7,6 +7,7 @@ export const NODE_REMOVE_OPTIONS = {
   simulate: DAY2_OPTIONS.simulate,
   "node-timeout": nodeTimeoutOption("How long to wait for the drain and for the node to leave (default 10m)"),
   "state-dir": STATE_DIR_OPTION,
+  talosconfig: TALOSCONFIG_OPTION,
 } as const satisfies Record<string, OptionDef>;
 
 /** `homelab node remove NAME` */

@@ -1,5 +1,5 @@
 import type { OptionDefs } from "../../cli/command.js";
-import { OFFLINE_OPTION, STATE_DIR_OPTION } from "../options.js";
+import { OFFLINE_OPTION, STATE_DIR_OPTION, TALOSCONFIG_OPTION } from "../options.js";
 
 /** What the day-2 upgrade commands share (here so `--help` loads nothing else). */
 export const DAY2_OPTIONS = {
@@ -8,6 +8,7 @@ export const DAY2_OPTIONS = {
     description: "Run against the simulated lab `homelab lab` keeps running (asks on a terminal only)",
   },
   "state-dir": STATE_DIR_OPTION,
+  talosconfig: TALOSCONFIG_OPTION,
   "node-timeout": {
     type: "string",
     valueName: "DURATION",
