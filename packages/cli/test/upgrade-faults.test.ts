@@ -162,7 +162,7 @@ describe("a node that does not come back", () => {
     clearInterval(watch);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
-      /upgrade-kubernetes stopped at step \d+ of 25 \((the cluster is healthy after cp3's kubelet|kubelet 1\.35\.0 -> 1\.36\.0 on worker1)\)/,
+      /upgrade-kubernetes stopped at step \d+ of 27 \((the cluster is healthy after cp3's kubelet|kubelet 1\.35\.0 -> 1\.36\.0 on worker1)\)/,
     );
     const kubelet = (name: string) =>
       (
