@@ -226,7 +226,8 @@ describe("homelab node remove", () => {
     });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(`no talosconfig at ${missing}`);
-    expect(nodeNames(p.lab)).toContain("worker2");
+    expect(p.lab.emulators.talos.node("worker2").state()).toBe("running");
+    expect(await readFile(join(p.dir, "homelab.yaml"), "utf8")).toContain("name: worker2");
   }, 120_000);
 
   it("names the nodes homelab.yaml lists when NAME is not one", async ({ expect }) => {

@@ -17,7 +17,7 @@ import {
 // kube-proxy DaemonSet (unless disabled) and the coredns Deployment, with the images of the first
 // control plane's config; after that only `upgrade kubernetes` (as talosctl upgrade-k8s) changes them.
 
-/** The kube-system workloads of Talos's bootstrap manifests (talos internal/app/machined/pkg/controllers/k8s/templates). */
+/** The kube-system workloads of Talos's bootstrap manifests (talos internal/app/machined/pkg/controllers/k8s/internal/k8stemplates). */
 function bootstrapManifests(images: { "kube-proxy"?: string; coredns?: string }): Record<string, unknown>[] {
   const workload = (kind: string, name: string, app: string, image: string, tolerations: unknown[]) => ({
     apiVersion: "apps/v1",
@@ -35,7 +35,12 @@ function bootstrapManifests(images: { "kube-proxy"?: string; coredns?: string })
   return [
     ...(images["kube-proxy"] === undefined
       ? []
-      : [workload("DaemonSet", "kube-proxy", "kube-proxy", images["kube-proxy"], [{ operator: "Exists" }])]),
+      : [
+          workload("DaemonSet", "kube-proxy", "kube-proxy", images["kube-proxy"], [
+            { effect: "NoSchedule", operator: "Exists" },
+            { effect: "NoExecute", operator: "Exists" },
+          ]),
+        ]),
     ...(images.coredns === undefined
       ? []
       : [
