@@ -38,8 +38,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await kube.close();
-  rmSync(dir, { recursive: true, force: true });
+  await kube?.close();
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
 describe("createKubeEmulator", () => {
