@@ -5,17 +5,6 @@ import { createFleet, NodeImpl } from "./emulator/store.js";
 import type { EmulatorNodeSpec, TalosEmulator, TalosEmulatorOptions } from "./emulator/types.js";
 import { buildTalosconfig, issueCertificate } from "./pki.js";
 
-export type {
-  EmulatedNode,
-  EmulatedNodeState,
-  EmulatorCallLogEntry,
-  EmulatorFault,
-  EmulatorNodeSpec,
-  KubeconfigContext,
-  TalosEmulator,
-  TalosEmulatorOptions,
-} from "./emulator/types.js";
-
 // The emulator's parts, in emulator/: types.ts (public and handler types), store.ts (fleet and node
 // state), listener.ts (a node's TLS port and gRPC server), route.ts + routes.ts (the route table),
 // chain.ts (the one middleware chain every call goes through), handlers/*.ts (per service).

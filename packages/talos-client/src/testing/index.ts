@@ -7,7 +7,7 @@ export type {
   KubeconfigContext,
   TalosEmulator,
   TalosEmulatorOptions,
-} from "./emulator.js";
+} from "./emulator/types.js";
 export { createTalosEmulator } from "./emulator.js";
 export type {
   BuildMachineConfigOptions,
